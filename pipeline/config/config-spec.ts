@@ -1,0 +1,23 @@
+/** The value types a config field can have. */
+export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'choice';
+
+/** One config field of a component: its type, default, description and an example. */
+export interface FieldSpec<T> {
+  readonly type: FieldType;
+  readonly description: string;
+  readonly example: T;
+  /** Absent means the field is required. */
+  readonly default?: T;
+  readonly choices?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  /** Never logged; may be read from the named environment variable when not configured. */
+  readonly secret?: boolean;
+  readonly env?: string;
+}
+
+/** A component's config fields by name. */
+export type ConfigSpec = Readonly<Record<string, FieldSpec<unknown>>>;
+
+/** The validated config object a spec describes. */
+export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: S[K] extends FieldSpec<infer T> ? T : never };

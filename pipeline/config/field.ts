@@ -1,0 +1,13 @@
+import type { FieldSpec } from './config-spec.js';
+
+type Options<T> = Omit<FieldSpec<T>, 'type' | 'choices'>;
+
+/** Builders of config fields: `field.integer({ description, default, example, min })`. */
+export const field = {
+  string: (o: Options<string>): FieldSpec<string> => ({ type: 'string', ...o }),
+  integer: (o: Options<number>): FieldSpec<number> => ({ type: 'integer', ...o }),
+  number: (o: Options<number>): FieldSpec<number> => ({ type: 'number', ...o }),
+  boolean: (o: Options<boolean>): FieldSpec<boolean> => ({ type: 'boolean', ...o }),
+  stringList: (o: Options<readonly string[]>): FieldSpec<readonly string[]> => ({ type: 'string[]', ...o }),
+  choice: <const C extends readonly string[]>(choices: C, o: Options<C[number]>): FieldSpec<C[number]> => ({ type: 'choice', choices, ...o }),
+};

@@ -1,0 +1,89 @@
+import { GraphError, SchemaMismatchError } from '../errors.js';
+import { checkSchemaResolution } from '../schemas/check-schema-resolution.js';
+import type { SchemaCatalog, SchemaName } from '../schemas/schema-catalog.js';
+import { DEAD_LETTERS, type PipelineGraph, type Stage } from './pipeline-graph.js';
+
+const outputOf = (stage: Stage): SchemaName | undefined => (stage.kind === 'sink' ? undefined : stage.out);
+
+/** A cycle among the non-feedback edges, as a list of stage ids, or undefined. */
+function findCycle(stages: readonly Stage[]): string[] | undefined {
+  const byId = new Map(stages.map((s) => [s.id, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'visiting');
+    path.push(id);
+    for (const input of byId.get(id)?.inputs ?? []) {
+      if (input.feedback || !byId.has(input.from)) continue;
+      const cycle = visit(input.from);
+      if (cycle !== undefined) return cycle;
+    }
+    path.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const s of stages) {
+    const cycle = visit(s.id);
+    if (cycle !== undefined) return cycle.reverse();
+  }
+  return undefined;
+}
+
+/**
+ * The build-time checks of a graph: every input names a stage, sources read
+ * nothing and other stages read something, no stage's output goes nowhere,
+ * cycles only through feedback edges, and every edge's writer schema
+ * resolves to its reader's schema. Throws `GraphError` listing every shape
+ * problem, or `SchemaMismatchError` naming both stages, the edge and the field.
+ */
+export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
+  const problems: string[] = [];
+  const byId = new Map(graph.stages.map((s) => [s.id, s]));
+  const consumed = new Set<string>();
+
+  for (const stage of graph.stages) {
+    if (stage.kind === 'source' && stage.inputs.length > 0) problems.push(`source '${stage.id}' cannot have inputs`);
+    if (stage.kind !== 'source' && stage.inputs.length === 0) problems.push(`${stage.kind} '${stage.id}' has no input`);
+    for (const input of stage.inputs) {
+      consumed.add(input.from);
+      if (input.from !== DEAD_LETTERS && !byId.has(input.from)) {
+        problems.push(`stage '${stage.id}' reads from unknown stage '${input.from}'; stages: ${graph.stages.map((s) => s.id).join(', ')}`);
+      }
+    }
+  }
+  for (const stage of graph.stages) {
+    if (stage.kind !== 'sink' && !consumed.has(stage.id)) {
+      problems.push(`dangling stage '${stage.id}': its output (${stage.out}) goes to no stage; connect it to a sink or remove it`);
+    }
+  }
+  const cycle = findCycle(graph.stages);
+  if (cycle !== undefined) {
+    problems.push(`cycle ${cycle.join(' -> ')} is not through a feedback edge; declare the edge that closes it as feedback`);
+  }
+  if (problems.length > 0) {
+    throw new GraphError(`pipeline '${graph.name}': ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`}`, {
+      context: { pipeline: graph.name },
+    });
+  }
+
+  const mismatches: string[] = [];
+  for (const stage of graph.stages) {
+    if (stage.kind === 'source') continue;
+    for (const input of stage.inputs) {
+      const writer = input.from === DEAD_LETTERS ? 'DeadLetter' : outputOf(byId.get(input.from) as Stage);
+      if (writer === undefined) continue;
+      const problem = checkSchemaResolution(catalog.type(writer), catalog.type(stage.in));
+      if (problem !== undefined) {
+        mismatches.push(
+          `edge ${input.from} -> ${stage.id}: stage '${input.from}' writes ${writer}, stage '${stage.id}' reads ${stage.in}` +
+            `${problem.path === '' ? '' : `; field '${problem.path}'`}: ${problem.reason}`,
+        );
+      }
+    }
+  }
+  if (mismatches.length > 0) {
+    throw new SchemaMismatchError(`pipeline '${graph.name}': ${mismatches.join('\n')}`, { context: { pipeline: graph.name } });
+  }
+}

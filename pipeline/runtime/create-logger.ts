@@ -1,0 +1,21 @@
+import { pino, type Logger } from 'pino';
+
+export interface LoggerOptions {
+  readonly level?: string;
+  /** Human-readable lines; default: when stderr is a terminal. */
+  readonly pretty?: boolean;
+}
+
+/** Paths of log fields that are never written in clear. */
+const REDACT = ['password', '*.password', '*.*.password', 'token', '*.token', '*.*.token', 'secret', '*.secret', 'authorization', '*.authorization', '*.headers.authorization'];
+
+/** The process logger: JSON lines on stderr, pretty on a terminal, secrets redacted. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const pretty = options.pretty ?? process.stderr.isTTY === true;
+  const redact = { paths: REDACT, censor: '[redacted]' };
+  if (pretty) {
+    return pino({ level, redact, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } });
+  }
+  return pino({ level, redact }, pino.destination({ dest: 2, sync: true }));
+}

@@ -1,0 +1,335 @@
+import { pino, type Logger } from 'pino';
+import {
+  EMPTY,
+  Observable,
+  Subject,
+  asyncScheduler,
+  catchError,
+  connectable,
+  merge,
+  takeUntil,
+  tap,
+  type Connectable,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import type { DeadLetter } from '../../schemas/generated.js';
+import type { ComponentContext } from '../components/component-definition.js';
+import { StageError } from '../errors.js';
+import { DEAD_LETTERS, type PipelineGraph, type Stage, type StageInput } from '../graph/pipeline-graph.js';
+import { SchemaCatalog, type RecordProblem } from '../schemas/schema-catalog.js';
+import { Instrumentation, InstrumentationEvents } from './instrumentation.js';
+import { measureStage } from './measure-stage.js';
+import { PipelineMetrics } from './pipeline-metrics.js';
+import { validateRecords } from './validate-records.js';
+
+/** `strict`: every edge validates every record; `boundary`: only edges into or out of a stage that crosses a process boundary. */
+export type ValidationPolicy = 'strict' | 'boundary';
+
+export interface RunOptions {
+  /** The clock of every stage; default: RxJS's asyncScheduler (wall time). */
+  readonly scheduler?: SchedulerLike;
+  readonly logger?: Logger;
+  readonly validation?: ValidationPolicy;
+  readonly schemas?: SchemaCatalog;
+  /** How long stop() waits for sinks to flush before giving up. */
+  readonly drainTimeoutMs?: number;
+}
+
+export type StageState = 'created' | 'running' | 'completed' | 'failed';
+export type PipelineState = 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface StageHealth {
+  readonly kind: Stage['kind'];
+  readonly component: string;
+  readonly state: StageState;
+  readonly records_in: number;
+  readonly records_out: number;
+  readonly dropped: number;
+  readonly errors: number;
+}
+
+export interface PipelineHealth {
+  readonly pipeline: string;
+  readonly state: PipelineState;
+  readonly stages: Readonly<Record<string, StageHealth>>;
+}
+
+export interface StageFailure {
+  readonly stage: string;
+  readonly error: unknown;
+}
+
+export interface RunResult {
+  readonly ok: boolean;
+  readonly failures: readonly StageFailure[];
+}
+
+/** A running pipeline. */
+export interface PipelineRun {
+  /** Settles (never rejects) when every sink has completed: the sources ended, or stop() drained them. */
+  readonly done: Promise<RunResult>;
+  readonly metrics: PipelineMetrics;
+  readonly instrumentation: Instrumentation;
+  /** Ends the sources, lets records drain through to the sinks, and waits for the sinks to close. */
+  stop(reason?: string): Promise<RunResult>;
+  health(): PipelineHealth;
+}
+
+/** Stages in an order where each comes after the stages it reads from (feedback edges aside). */
+function topologicalOrder(stages: readonly Stage[]): Stage[] {
+  const byId = new Map(stages.map((s) => [s.id, s]));
+  const placed = new Set<string>();
+  const order: Stage[] = [];
+  const place = (stage: Stage): void => {
+    if (placed.has(stage.id)) return;
+    placed.add(stage.id);
+    for (const input of stage.inputs) {
+      const from = byId.get(input.from);
+      if (!input.feedback && from !== undefined) place(from);
+    }
+    order.push(stage);
+  };
+  stages.forEach(place);
+  return order;
+}
+
+/** Stage ids that read, directly or not, from the dead-letter stream. */
+function deadLetterConsumers(stages: readonly Stage[]): Set<string> {
+  const found = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const s of stages) {
+      if (!found.has(s.id) && s.inputs.some((i) => i.from === DEAD_LETTERS || found.has(i.from))) {
+        found.add(s.id);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'undefined';
+  } catch {
+    return String(value);
+  }
+}
+
+/** Rejected records are logged one by one at first, then every thousandth per edge, so a flood cannot drown the log. */
+const shouldLogRejection = (count: number): boolean => count <= 10 || count % 1000 === 0;
+
+/**
+ * Runs a checked pipeline graph: creates every stage with its context,
+ * wires the edges (validating them per the policy, rejected records to the
+ * dead-letter stream), counts and times every stage, and connects the
+ * sources last so that nothing is emitted before every stage listens.
+ *
+ * A stage that fails is logged with its id and stops the whole pipeline:
+ * the sources end, what is in flight drains to the sinks, and `done`
+ * reports the failure.
+ */
+export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): PipelineRun {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const logger = (options.logger ?? pino({ level: 'silent' })).child({ pipeline: graph.name });
+  const policy = options.validation ?? 'strict';
+  const schemas = options.schemas ?? SchemaCatalog.default();
+  const metrics = new PipelineMetrics(graph.name);
+  const instrumentation = new Instrumentation(scheduler);
+  const byId = new Map(graph.stages.map((s) => [s.id, s]));
+  const order = topologicalOrder(graph.stages);
+  const deadLetterSinks = deadLetterConsumers(graph.stages);
+  const feedbackProducers = new Set(graph.stages.flatMap((s) => s.inputs.filter((i) => i.feedback).map((i) => i.from)));
+
+  const stop$ = new Subject<void>();
+  const deadLetters = new Subject<DeadLetter>();
+  const outputs = new Map<string, Connectable<unknown>>();
+  const feedbackSubjects = new Map<string, Subject<unknown>>();
+  const states = new Map<string, StageState>(graph.stages.map((s) => [s.id, 'created']));
+  const failures: StageFailure[] = [];
+  const rejections = new Map<string, number>();
+  let state: PipelineState = 'running';
+
+  const stageMetrics = (stage: Stage) => metrics.stage(stage.id, stage.component);
+
+  const fail = (stage: Stage, error: unknown): void => {
+    states.set(stage.id, 'failed');
+    stageMetrics(stage).errors++;
+    failures.push({ stage: stage.id, error });
+    logger.error({ err: error, stage: stage.id, component: stage.component }, `stage '${stage.id}' failed: ${(error as Error)?.message ?? String(error)}`);
+    instrumentation.emit(InstrumentationEvents.STAGE_FAILED, { stage: stage.id, error: String(error) });
+    state = 'failed';
+    stop$.next();
+  };
+
+  const reject = (stage: Stage, input: StageInput, record: unknown, problem: RecordProblem): void => {
+    const edge = `${input.from} -> ${stage.id}`;
+    const count = (rejections.get(edge) ?? 0) + 1;
+    rejections.set(edge, count);
+    stageMetrics(stage).dropped('invalid');
+    const schema = stage.kind === 'source' ? '' : stage.in;
+    if (shouldLogRejection(count)) {
+      logger.warn({ stage: stage.id, edge, schema, field: problem.path, rejected: count }, `record rejected on edge ${edge} (${schema}): ${problem.reason}`);
+    }
+    instrumentation.emit(InstrumentationEvents.RECORD_REJECTED, { stage: stage.id, edge, reason: problem.reason });
+    deadLetters.next({ stage: stage.id, edge, schema, reason: problem.reason, payload_json: toJson(record), ts_init: Math.round(scheduler.now() * 1000) });
+  };
+
+  const feedbackSubject = (from: string): Subject<unknown> => {
+    let subject = feedbackSubjects.get(from);
+    if (subject === undefined) feedbackSubjects.set(from, (subject = new Subject()));
+    return subject;
+  };
+
+  const edge = (stage: Stage, input: StageInput): Observable<unknown> => {
+    const upstream: Observable<unknown> =
+      input.from === DEAD_LETTERS ? deadLetters : input.feedback ? feedbackSubject(input.from) : (outputs.get(input.from) as Observable<unknown>);
+    const from = byId.get(input.from);
+    const validate = policy === 'strict' || stage.boundary || from?.boundary === true;
+    if (!validate || stage.kind === 'source') return upstream;
+    return upstream.pipe(validateRecords(schemas.codec(stage.in), (record, problem) => reject(stage, input, record, problem)));
+  };
+
+  /** The stage's input: its ordinary inputs merged, plus feedback inputs until the ordinary ones complete (else a cycle could never end). */
+  const inputOf = (stage: Stage): Observable<unknown> => {
+    const primary = merge(...stage.inputs.filter((i) => !i.feedback).map((i) => edge(stage, i)));
+    const feedback = stage.inputs.filter((i) => i.feedback).map((i) => edge(stage, i));
+    if (feedback.length === 0) return primary;
+    return new Observable((subscriber) => {
+      const primaryDone = new Subject<void>();
+      const subscription = merge(...feedback).pipe(takeUntil(primaryDone)).subscribe({ next: (v) => subscriber.next(v), error: (e: unknown) => subscriber.error(e) });
+      subscription.add(
+        primary.subscribe({
+          next: (v) => subscriber.next(v),
+          error: (e: unknown) => subscriber.error(e),
+          complete: () => {
+            primaryDone.next();
+            subscriber.complete();
+          },
+        }),
+      );
+      return subscription;
+    });
+  };
+
+  const guard = (stage: Stage, output: Observable<unknown>): Observable<unknown> =>
+    output.pipe(
+      tap({
+        subscribe: () => states.set(stage.id, 'running'),
+        complete: () => {
+          if (states.get(stage.id) !== 'failed') states.set(stage.id, 'completed');
+          instrumentation.emit(InstrumentationEvents.STAGE_COMPLETED, { stage: stage.id });
+        },
+      }),
+      catchError((error: unknown) => {
+        fail(stage, error);
+        return EMPTY;
+      }),
+    );
+
+  const sinkRuns: { stage: Stage; output: Observable<unknown> }[] = [];
+  for (const stage of order) {
+    const m = stageMetrics(stage);
+    const ctx: ComponentContext = { stage: stage.id, logger: logger.child({ stage: stage.id }), scheduler, metrics: m, instrumentation, schemas };
+    let output: Observable<unknown>;
+    try {
+      if (stage.kind === 'source') {
+        output = stage.create(ctx).pipe(
+          takeUntil(stop$),
+          tap(() => m.recordsOut++),
+        );
+      } else {
+        output = inputOf(stage).pipe(measureStage(stage.create(ctx), m));
+      }
+    } catch (error) {
+      fail(stage, new StageError(`stage '${stage.id}' (${stage.component}) could not start: ${(error as Error).message}`, { cause: error, context: { stage: stage.id } }));
+      output = EMPTY;
+    }
+    output = guard(stage, output);
+    if (stage.kind === 'sink') {
+      sinkRuns.push({ stage, output });
+    } else {
+      const shared = connectable(output, { connector: () => new Subject<unknown>(), resetOnDisconnect: false });
+      outputs.set(stage.id, shared);
+      // Feedback readers were wired before their producer existed; forward the producer to them.
+      if (feedbackProducers.has(stage.id)) shared.subscribe(feedbackSubject(stage.id));
+    }
+  }
+
+  const subscriptions: Subscription[] = [];
+  const done = new Promise<RunResult>((resolve) => {
+    let pendingPrimary = sinkRuns.filter((s) => !deadLetterSinks.has(s.stage.id)).length;
+    let pendingAll = sinkRuns.length;
+    const finish = (): void => {
+      if (state !== 'failed') state = 'stopped';
+      deadLetters.complete();
+      instrumentation.emit(InstrumentationEvents.PIPELINE_STOPPED, { ok: failures.length === 0 });
+      resolve({ ok: failures.length === 0, failures });
+    };
+    if (pendingAll === 0) {
+      finish();
+      return;
+    }
+    for (const { stage, output } of sinkRuns) {
+      subscriptions.push(
+        output.subscribe({
+          complete: () => {
+            if (!deadLetterSinks.has(stage.id) && --pendingPrimary === 0) deadLetters.complete();
+            if (--pendingAll === 0) finish();
+          },
+        }),
+      );
+    }
+  });
+
+  // Downstream first, sources last: every stage listens before the first record flows.
+  for (const stage of [...order].reverse()) {
+    const shared = outputs.get(stage.id);
+    if (shared !== undefined) subscriptions.push(shared.connect());
+  }
+  instrumentation.emit(InstrumentationEvents.PIPELINE_STARTED, { stages: graph.stages.length });
+  logger.info({ stages: graph.stages.map((s) => s.id), validation: policy }, `pipeline '${graph.name}' started`);
+
+  const stop = async (reason = 'stop requested'): Promise<RunResult> => {
+    if (state === 'running') state = 'stopping';
+    instrumentation.emit(InstrumentationEvents.PIPELINE_STOPPING, { reason });
+    logger.info({ reason }, `pipeline '${graph.name}' stopping: draining to sinks`);
+    stop$.next();
+    const timeoutMs = options.drainTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<RunResult>((resolve) => {
+      timer = setTimeout(() => {
+        for (const s of subscriptions) s.unsubscribe();
+        const failure = { stage: graph.name, error: new StageError(`sinks did not drain within ${timeoutMs} ms`) };
+        logger.error(`pipeline '${graph.name}': sinks did not drain within ${timeoutMs} ms; closing anyway`);
+        state = 'failed';
+        resolve({ ok: false, failures: [...failures, failure] });
+      }, timeoutMs);
+      timer.unref();
+    });
+    const result = await Promise.race([done, timedOut]);
+    clearTimeout(timer);
+    return result;
+  };
+
+  const health = (): PipelineHealth => {
+    const stages: Record<string, StageHealth> = {};
+    for (const s of graph.stages) {
+      const m = stageMetrics(s);
+      stages[s.id] = {
+        kind: s.kind,
+        component: s.component,
+        state: states.get(s.id) ?? 'created',
+        records_in: m.recordsIn,
+        records_out: m.recordsOut,
+        dropped: m.droppedTotal,
+        errors: m.errors,
+      };
+    }
+    return { pipeline: graph.name, state, stages };
+  };
+
+  return { done, metrics, instrumentation, stop, health };
+}

@@ -1,0 +1,39 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { RecordCodec, RecordProblem } from '../schemas/schema-catalog.js';
+
+/**
+ * Passes on the records that match an Avro schema and hands every other one
+ * to `reject` with the first problem found.
+ *
+ * Used on the edges of a running pipeline: in `strict` validation on every
+ * edge, in `boundary` validation where records cross a process boundary.
+ * The stream itself never errors because of a bad record.
+ *
+ * ```
+ * source:   --a--b--X--c--|
+ *   validateRecords(tickCodec, reject)      (X lacks a field)
+ * result:   --a--b-----c--|        reject(X, { path: 'trading_day', … })
+ * ```
+ *
+ * @example
+ * ticks$.pipe(validateRecords(catalog.codec('Tick'), (r, p) => console.warn(p.reason))).subscribe();
+ * // Logs: field 'trading_day' expected string, got missing   (for each invalid tick)
+ *
+ * @param codec The schema's codec, from `SchemaCatalog.codec`.
+ * @param reject Called with each invalid record and its problem.
+ * @returns An operator that emits the valid records, typed, in order.
+ */
+export function validateRecords<T>(codec: RecordCodec<T>, reject: (record: unknown, problem: RecordProblem) => void): OperatorFunction<unknown, T> {
+  return (source) =>
+    new Observable<T>((subscriber) =>
+      source.subscribe({
+        next(record) {
+          const problem = codec.check(record);
+          if (problem === undefined) subscriber.next(record as T);
+          else reject(record, problem);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      }),
+    );
+}

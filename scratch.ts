@@ -1,0 +1,10 @@
+import { SchemaCatalog } from './pipeline/schemas/schema-catalog.js';
+import { checkSchemaResolution } from './pipeline/schemas/check-schema-resolution.js';
+const c = SchemaCatalog.default();
+console.log(c.names());
+const codec = c.codec('OrderEvent');
+const ev = { type: 'OrderAccepted', event_id: 'e', client_order_id: 'c', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v', ts_event: 1, ts_init: 2, causation_id: 'x' };
+console.log(codec.check(ev), codec.decode(codec.encode(ev as any)));
+console.log(codec.check({ ...ev, venue_order_id: 3 }));
+console.log(c.codec('Tick').check({instrument_id: 'x'}));
+console.log(checkSchemaResolution(c.type('Tick'), c.type('Tick')), checkSchemaResolution(c.type('Tick'), c.type('Bar')), checkSchemaResolution(c.type('OrderAccepted'), c.type('OrderEvent')));
