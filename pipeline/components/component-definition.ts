@@ -8,6 +8,12 @@ import type { StageMetrics } from '../runtime/stage-metrics.js';
 
 export type ComponentKind = 'source' | 'operator' | 'sink';
 
+/** A schema name, or `any`: the stage takes whatever schema its input carries (and an `any` output repeats it). */
+export type SchemaSlot = SchemaName | 'any';
+
+/** The record type of a slot: `unknown` for `any`. */
+export type RecordOf<S extends SchemaSlot> = S extends SchemaName ? RecordTypes[S] : unknown;
+
 /** What a component's `create` gets from the runner besides its config. */
 export interface ComponentContext {
   /** The stage's id in its pipeline. */
@@ -38,21 +44,21 @@ export interface SourceDefinition<Out extends SchemaName, S extends ConfigSpec> 
   create(config: ConfigOf<S>, ctx: ComponentContext): Observable<RecordTypes[Out]>;
 }
 
-export interface OperatorDefinition<In extends SchemaName, Out extends SchemaName, S extends ConfigSpec> extends DefinitionBase<S> {
+export interface OperatorDefinition<In extends SchemaSlot, Out extends SchemaSlot, S extends ConfigSpec> extends DefinitionBase<S> {
   readonly kind: 'operator';
   readonly in: In;
   readonly out: Out;
-  create(config: ConfigOf<S>, ctx: ComponentContext): OperatorFunction<RecordTypes[In], RecordTypes[Out]>;
+  create(config: ConfigOf<S>, ctx: ComponentContext): OperatorFunction<RecordOf<In>, RecordOf<Out>>;
 }
 
 /**
  * A sink consumes records and emits one value per record it has written
  * (acknowledged); its Observable completes once everything is flushed and closed.
  */
-export interface SinkDefinition<In extends SchemaName, S extends ConfigSpec> extends DefinitionBase<S> {
+export interface SinkDefinition<In extends SchemaSlot, S extends ConfigSpec> extends DefinitionBase<S> {
   readonly kind: 'sink';
   readonly in: In;
-  create(config: ConfigOf<S>, ctx: ComponentContext): OperatorFunction<RecordTypes[In], unknown>;
+  create(config: ConfigOf<S>, ctx: ComponentContext): OperatorFunction<RecordOf<In>, unknown>;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the registry holds definitions of every schema and spec */

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { RecordTypes } from '../../schemas/generated.js';
-import type { OperatorDefinition, SinkDefinition, SourceDefinition } from '../components/component-definition.js';
+import type { OperatorDefinition, RecordOf, SchemaSlot, SinkDefinition, SourceDefinition } from '../components/component-definition.js';
 import type { ConfigOf, ConfigSpec } from '../config/config-spec.js';
 import { validateConfig } from '../config/validate-config.js';
 import { ConfigError, GraphError } from '../errors.js';
@@ -8,9 +8,12 @@ import type { SchemaName } from '../schemas/schema-catalog.js';
 import { DEAD_LETTERS, type Stage, type StageInput } from './pipeline-graph.js';
 import type { Stream } from './stream.js';
 
-/** A stream of records of type `R`, whatever schema it is declared with. */
-type StreamOf<R> = { readonly schema: SchemaName; readonly record?: R; input(): StageInput };
-type Inputs<R> = StreamOf<R> | readonly StreamOf<R>[];
+/** A stream of schema `I` whose records are of type `R` (a reader may accept a wider type than the writer's). */
+type StreamOf<I extends SchemaName, R> = { readonly schema: I; readonly record?: R; input(): StageInput };
+type Inputs<I extends SchemaName, R> = StreamOf<I, R> | readonly StreamOf<I, R>[];
+
+/** A stage while the graph is built: an `any` schema is resolved from its inputs in finish(). */
+type PendingStage = Omit<Stage, 'in' | 'out'> & { readonly in?: SchemaSlot; readonly out?: SchemaSlot };
 
 /** A stream whose producer is connected later: the only way to close a cycle. */
 export interface FeedbackStream<S extends SchemaName> extends Stream<S> {
@@ -35,7 +38,7 @@ function maskSecrets(spec: ConfigSpec, config: Record<string, unknown>): Record<
  * g.sink('out', ndjsonFileSink, { path: 'out/rb.ndjson' }, rb);
  */
 export class GraphBuilder {
-  private readonly stages: Stage[] = [];
+  private readonly stages: PendingStage[] = [];
   private readonly usedOverrides = new Set<string>();
   private readonly problems: string[] = [];
   private readonly feedbacks: { schema: SchemaName; from?: string }[] = [];
@@ -60,26 +63,28 @@ export class GraphBuilder {
     return this.stream(id, definition.out);
   }
 
-  operator<const In extends SchemaName, const Out extends SchemaName, const S extends ConfigSpec>(
+  operator<const In extends SchemaSlot, const Out extends SchemaSlot, const S extends ConfigSpec, const I extends SchemaName>(
     id: string,
     definition: OperatorDefinition<In, Out, S>,
     config: Partial<ConfigOf<S>>,
-    inputs: Inputs<RecordTypes[In]>,
-  ): Stream<Out> {
+    inputs: Inputs<I, RecordOf<In>>,
+  ): Stream<Out extends SchemaName ? Out : I> {
     const validated = this.configure(id, definition.name, definition.spec, config);
     this.add({
       kind: 'operator', id, component: definition.name, in: definition.in, out: definition.out, boundary: definition.boundary ?? false,
       config: maskSecrets(definition.spec, validated), inputs: this.inputsOf(inputs),
       create: (ctx) => definition.create(validated as ConfigOf<S>, ctx) as OperatorFunction<unknown, unknown>,
     });
-    return this.stream(id, definition.out);
+    const first = (Array.isArray(inputs) ? inputs[0] : inputs) as StreamOf<I, unknown> | undefined;
+    const out = definition.out === 'any' ? first?.schema : definition.out;
+    return this.stream(id, out as Out extends SchemaName ? Out : I);
   }
 
-  sink<const In extends SchemaName, const S extends ConfigSpec>(
+  sink<const In extends SchemaSlot, const S extends ConfigSpec, const I extends SchemaName>(
     id: string,
     definition: SinkDefinition<In, S>,
     config: Partial<ConfigOf<S>>,
-    inputs: Inputs<RecordTypes[In]>,
+    inputs: Inputs<I, RecordOf<In>>,
   ): void {
     const validated = this.configure(id, definition.name, definition.spec, config);
     this.add({
@@ -134,8 +139,34 @@ export class GraphBuilder {
         this.problems.push(`config for unknown stage '${id}'; stages: ${this.stages.map((s) => s.id).join(', ')}`);
       }
     }
+    const stages = this.resolveAnySchemas();
     if (this.problems.length > 0) throw new ConfigError(`pipeline '${this.pipeline}'`, this.problems);
-    return this.stages.map((s) => ({ ...s, inputs: s.inputs.map((i) => ({ from: i.from, feedback: i.feedback })) }));
+    return stages;
+  }
+
+  /** Gives every `any` slot the schema its input carries, following the edges until nothing changes. */
+  private resolveAnySchemas(): Stage[] {
+    const stages = this.stages.map((s) => ({ ...s, inputs: s.inputs.map((i) => ({ from: i.from, feedback: i.feedback })) }));
+    const outOf = new Map<string, SchemaSlot | undefined>([[DEAD_LETTERS, 'DeadLetter'], ...stages.map((s) => [s.id, s.out] as const)]);
+    for (let changed = true, rounds = 0; changed && rounds <= stages.length; rounds++) {
+      changed = false;
+      for (const s of stages) {
+        if (s.in !== 'any') continue;
+        const written = [...new Set(s.inputs.map((i) => outOf.get(i.from)))];
+        const resolved = written[0];
+        if (written.length !== 1 || resolved === undefined || resolved === 'any') continue;
+        s.in = resolved;
+        if (s.out === 'any') {
+          s.out = resolved;
+          outOf.set(s.id, resolved);
+        }
+        changed = true;
+      }
+    }
+    for (const s of stages) {
+      if (s.in === 'any') this.problems.push(`stage '${s.id}' (${s.component}) takes any schema, but its inputs do not carry one single schema`);
+    }
+    return stages as Stage[];
   }
 
   private configure(id: string, component: string, spec: ConfigSpec, config: object): Record<string, unknown> {
@@ -150,7 +181,7 @@ export class GraphBuilder {
     }
   }
 
-  private add(stage: Stage): void {
+  private add(stage: PendingStage): void {
     if (!ID_PATTERN.test(stage.id)) {
       throw new GraphError(`stage id '${stage.id}' must be lower-case letters, digits and dashes, starting with a letter`, { context: { stage: stage.id } });
     }
@@ -160,8 +191,8 @@ export class GraphBuilder {
     this.stages.push(stage);
   }
 
-  private inputsOf<R>(inputs: Inputs<R>): StageInput[] {
-    return (Array.isArray(inputs) ? inputs : [inputs]).map((s: StreamOf<R>) => s.input());
+  private inputsOf<I extends SchemaName, R>(inputs: Inputs<I, R>): StageInput[] {
+    return ((Array.isArray(inputs) ? inputs : [inputs]) as StreamOf<I, R>[]).map((s) => s.input());
   }
 
   private stream<S extends SchemaName>(id: string, schema: S): Stream<S> {

@@ -7,7 +7,8 @@ import type { RecordCodec, RecordProblem } from '../schemas/schema-catalog.js';
  *
  * Used on the edges of a running pipeline: in `strict` validation on every
  * edge, in `boundary` validation where records cross a process boundary.
- * The stream itself never errors because of a bad record.
+ * The stream itself never errors because of a bad record; it errors only
+ * when `reject` throws.
  *
  * ```
  * source:   --a--b--X--c--|
@@ -29,8 +30,15 @@ export function validateRecords<T>(codec: RecordCodec<T>, reject: (record: unkno
       source.subscribe({
         next(record) {
           const problem = codec.check(record);
-          if (problem === undefined) subscriber.next(record as T);
-          else reject(record, problem);
+          if (problem === undefined) {
+            subscriber.next(record as T);
+            return;
+          }
+          try {
+            reject(record, problem);
+          } catch (error) {
+            subscriber.error(error);
+          }
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),

@@ -30,15 +30,29 @@ function describeValue(value: unknown): string {
   return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }
 
+function typeLabel(t: Type): string {
+  if (t.typeName.startsWith('union')) return (t as avro.types.WrappedUnionType).types.map(typeLabel).join(' or ');
+  if (t.typeName.startsWith('logical')) return typeLabel((t as avro.types.LogicalType).underlyingType);
+  return t.name ?? t.typeName;
+}
+
 function firstProblem(type: Type, value: unknown): RecordProblem | undefined {
   let problem: RecordProblem | undefined;
   type.isValid(value, {
     noUndeclaredFields: true,
-    errorHook: (path, val, t) => {
-      problem ??= {
-        path: path.join('.'),
-        reason: `field '${path.join('.') || '(record)'}' expected ${t.typeName.replace(/^logical:/, '')}${t.name === undefined ? '' : ` ${t.name}`}, got ${describeValue(val)}`,
-      };
+    errorHook: (pathParts, val, t) => {
+      if (problem !== undefined) return;
+      const path = pathParts.join('.');
+      if (t.typeName === 'record' && typeof val === 'object' && val !== null) {
+        const declared = new Set((t as avro.types.RecordType).fields.map((f) => f.name));
+        const undeclared = Object.keys(val).find((k) => !declared.has(k));
+        if (undeclared !== undefined) {
+          const where = path === '' ? undeclared : `${path}.${undeclared}`;
+          problem = { path: where, reason: `field '${where}' is not in schema ${typeLabel(t)}` };
+          return;
+        }
+      }
+      problem = { path, reason: `field '${path || '(record)'}' expected ${typeLabel(t)}, got ${describeValue(val)}` };
     },
   });
   return problem;

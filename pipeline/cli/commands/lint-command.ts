@@ -1,0 +1,29 @@
+import { builtinComponents } from '../../components/builtin-components.js';
+import { TickflowError, UsageError } from '../../errors.js';
+import { loadPipelineFile } from '../../graph/load-pipeline-file.js';
+import type { CliCommand } from '../cli-command.js';
+
+/** `tickflow lint FILE...`: parses, validates every stage's config and checks the graph, without running. */
+export const lintCommand: CliCommand = {
+  name: 'lint',
+  summary: 'Check pipeline definition files (config of every stage, graph shape, edge schemas) without running them.',
+  usage: 'FILE [FILE...]',
+  options: {},
+  optionHelp: {},
+  async run(args, io) {
+    if (args.positionals.length === 0) throw new UsageError('missing FILE: give one or more pipeline definition files (.yaml, .yml or .json)');
+    const registry = builtinComponents();
+    let failed = 0;
+    for (const path of args.positionals) {
+      try {
+        const graph = loadPipelineFile(path, registry).build({ env: io.env });
+        io.out(`${path}: ok (pipeline '${graph.name}', ${graph.stages.length} stages)\n`);
+      } catch (error) {
+        if (!(error instanceof TickflowError)) throw error;
+        failed++;
+        io.err(`${path}: ${(error as Error).message}\n`);
+      }
+    }
+    return failed === 0 ? 0 : 1;
+  },
+};

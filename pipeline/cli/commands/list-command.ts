@@ -1,0 +1,28 @@
+import { builtinComponents } from '../../components/builtin-components.js';
+import { namedPipelines } from '../../pipelines/named-pipelines.js';
+import type { ConfigSpec } from '../../config/config-spec.js';
+import type { CliCommand } from '../cli-command.js';
+
+/** `tickflow list`: the named pipelines, then every component with its schemas and config fields. */
+export const listCommand: CliCommand = {
+  name: 'list',
+  summary: 'List the named pipelines and the components with their schemas and config fields.',
+  usage: '',
+  options: {},
+  optionHelp: {},
+  async run(_args, io) {
+    const lines = ['Pipelines:'];
+    for (const p of namedPipelines.values()) lines.push(`  ${p.name.padEnd(16)} ${p.description}`);
+    lines.push('', 'Components:');
+    for (const c of builtinComponents().all()) {
+      const schemas = c.kind === 'source' ? `-> ${c.out}` : c.kind === 'sink' ? `${c.in} ->` : `${c.in} -> ${c.out}`;
+      lines.push(`  ${c.kind.padEnd(8)} ${c.name.padEnd(16)} ${schemas.padEnd(16)} ${c.description}`);
+      for (const [name, f] of Object.entries(c.spec as ConfigSpec)) {
+        const dflt = f.default === undefined ? 'required' : `default ${JSON.stringify(f.default)}`;
+        lines.push(`      ${name} (${f.type === 'choice' ? (f.choices ?? []).join('|') : f.type}, ${dflt}): ${f.description}`);
+      }
+    }
+    io.out(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,93 @@
+import { builtinComponents } from '../../components/builtin-components.js';
+import { UsageError } from '../../errors.js';
+import { createLogger } from '../../runtime/create-logger.js';
+import { runPipeline, type RunResult } from '../../runtime/run-pipeline.js';
+import { startHttpServer } from '../../runtime/start-http-server.js';
+import type { CliCommand } from '../cli-command.js';
+import { VALIDATION_POLICIES, loadRunSettings } from '../load-run-settings.js';
+import { resolvePipeline } from '../resolve-pipeline.js';
+
+/** `tickflow run NAME|FILE`: runs until the sources end, a signal arrives, or --duration passes. */
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'Run a named pipeline or a definition file until its sources end or SIGINT/SIGTERM; then drain to the sinks and exit.',
+  usage: 'NAME|FILE [--config FILE] [--set STAGE.FIELD=VALUE]... [--validation strict|boundary] [--port N] [--duration SECONDS]',
+  options: {
+    config: { type: 'string', short: 'c' },
+    set: { type: 'string', short: 's', multiple: true },
+    validation: { type: 'string' },
+    port: { type: 'string', short: 'p' },
+    duration: { type: 'string', short: 'd' },
+    'log-level': { type: 'string' },
+  },
+  optionHelp: {
+    config: 'Run config (YAML or JSON): validation, port, log_level, and stages: { STAGE: { FIELD: VALUE } }',
+    set: 'Set one stage config field, e.g. --set market.rate=100 (repeatable; wins over --config)',
+    validation: `Edge validation: ${VALIDATION_POLICIES.join(' (every record on every edge), ')} (only where records cross a process); default strict`,
+    port: 'Port of /health and /metrics on 127.0.0.1 (default 9464; 0 picks a free port)',
+    duration: 'Stop gracefully after this many seconds',
+    'log-level': 'fatal, error, warn, info, debug, trace or silent (default info)',
+  },
+  async run(args, io) {
+    if (args.positionals.length > 1) throw new UsageError(`expected one pipeline, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
+    const v = args.values;
+    let durationMs: number | undefined;
+    if (v['duration'] !== undefined) {
+      durationMs = Number(v['duration']) * 1000;
+      if (!Number.isFinite(durationMs) || durationMs <= 0) throw new UsageError(`--duration must be a positive number of seconds; got '${String(v['duration'])}'`);
+    }
+    const registry = builtinComponents();
+    const definition = resolvePipeline(args.positionals[0], registry);
+    const settings = loadRunSettings(
+      {
+        config: v['config'] as string | undefined,
+        set: v['set'] as string[] | undefined,
+        validation: v['validation'] as string | undefined,
+        port: v['port'] as string | undefined,
+        logLevel: v['log-level'] as string | undefined,
+      },
+      definition,
+      registry,
+    );
+    const graph = definition.build({ overrides: settings.overrides, env: io.env });
+    const logger = createLogger({ level: settings.logLevel });
+    const run = runPipeline(graph, { logger, validation: settings.validation });
+
+    let http;
+    try {
+      http = await startHttpServer({ port: settings.port, health: run.health, metrics: () => run.metrics.render(), logger });
+    } catch (error) {
+      await run.stop('http server failed to start');
+      throw error;
+    }
+
+    let stopping = false;
+    let resolveStopped: (result: RunResult) => void = () => undefined;
+    const stopped = new Promise<RunResult>((resolve) => (resolveStopped = resolve));
+    const stop = (reason: string): void => {
+      if (stopping) return;
+      stopping = true;
+      void run.stop(reason).then(resolveStopped);
+    };
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn(`second ${signal}: exiting without draining`);
+        process.exit(130);
+      }
+      stop(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const timer = durationMs === undefined ? undefined : setTimeout(() => stop(`--duration ${durationMs / 1000}s elapsed`), durationMs);
+
+    // stop() resolves once drained or timed out; done resolves when the sources end by themselves.
+    const result = await Promise.race([run.done, stopped]);
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await http.close();
+    const stages = run.health().stages;
+    logger.info({ stages }, result.ok ? `pipeline '${graph.name}' finished` : `pipeline '${graph.name}' failed in ${result.failures.map((f) => f.stage).join(', ')}`);
+    return result.ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { TickflowError, UsageError } from '../errors.js';
+import type { CliCommand, CliIo } from './cli-command.js';
+
+/** Subcommands load on demand, so that `tickflow graph` never loads what only `run` needs. */
+const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CliCommand> }>> = {
+  list: { summary: 'List the named pipelines and the components', load: async () => (await import('./commands/list-command.js')).listCommand },
+  run: { summary: 'Run a named pipeline or a definition file', load: async () => (await import('./commands/run-command.js')).runCommand },
+  graph: { summary: 'Print a pipeline graph with each edge’s schema', load: async () => (await import('./commands/graph-command.js')).graphCommand },
+  lint: { summary: 'Check a pipeline definition file without running it', load: async () => (await import('./commands/lint-command.js')).lintCommand },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'tickflow — typed RxJS pipelines for quantitative trading',
+    '',
+    'Usage: tickflow COMMAND [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `tickflow COMMAND --help` for the options of a command.',
+    '',
+  ].join('\n');
+}
+
+function commandHelp(command: CliCommand): string {
+  const flags = Object.entries(command.options).map(([name, o]) => {
+    const flag = `--${name}${o.type === 'string' ? ' VALUE' : ''}${o.short ? `, -${o.short}` : ''}`;
+    return [flag, command.optionHelp[name] ?? ''] as const;
+  });
+  const width = Math.max(0, ...flags.map(([f]) => f.length));
+  return [
+    `Usage: tickflow ${command.name} ${command.usage}`,
+    '',
+    command.summary,
+    '',
+    'Options:',
+    ...flags.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`),
+    `  ${'--help, -h'.padEnd(width)}  Show this help`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs the `tickflow` command line and returns the exit code: 0 on success,
+ * 1 when the work failed, 2 when the command line itself was wrong.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    io.err(`tickflow: unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 2;
+  }
+  const command = await entry.load();
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...rest], options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    } catch (error) {
+      const flag = /'([^']+)'/.exec((error as Error).message)?.[1] ?? '';
+      const valid = Object.keys(command.options).map((o) => `--${o}`).join(', ') || '(none)';
+      const problem = (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `flag '${flag}' needs a value` : `unknown flag '${flag}'`;
+      throw new UsageError(`${problem}; valid flags: ${valid}`);
+    }
+    if (parsed.values['help'] === true) {
+      io.out(commandHelp(command));
+      return 0;
+    }
+    return await command.run(parsed as never, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`tickflow ${name}: ${error.message}\nRun 'tickflow ${name} --help' for usage.\n`);
+      return 2;
+    }
+    if (error instanceof TickflowError) {
+      io.err(`tickflow ${name}: ${error.message}\n`);
+      return 1;
+    }
+    io.err(`tickflow ${name}: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,5 @@
+import type { PipelineDefinition } from '../graph/pipeline.js';
+import { demoPipeline } from './demo-pipeline.js';
+
+/** The pipelines `tickflow run NAME` knows by name. */
+export const namedPipelines: ReadonlyMap<string, PipelineDefinition> = new Map([demoPipeline].map((p) => [p.name, p]));

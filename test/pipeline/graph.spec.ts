@@ -1,0 +1,141 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { filter } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { ComponentRegistry } from '../../pipeline/components/component-registry.js';
+import { ConfigError, GraphError, SchemaMismatchError } from '../../pipeline/errors.js';
+import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
+import { pipeline } from '../../pipeline/graph/pipeline.js';
+import { renderGraph } from '../../pipeline/graph/render-graph.js';
+import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
+import { avroSchemaFiles } from '../../schemas/generated.js';
+import { makeTick } from '../support/make-tick.js';
+import { collectingSink, mappingOperator, recordsSource } from '../support/test-components.js';
+
+const ticks = recordsSource('ticks', 'Tick', [makeTick()]);
+const tickSink = collectingSink('tick-sink', 'Tick', []);
+const barSink = collectingSink('bar-sink', 'Bar', []);
+const eventSink = collectingSink('event-sink', 'OrderEvent', []);
+const anySink = collectingSink('any-sink', 'any', []);
+const tickCopy = mappingOperator('tick-copy', 'Tick', 'Tick', (t) => ({ ...t }));
+const registry = () => new ComponentRegistry([ticks, tickSink, barSink, anySink, tickCopy]);
+
+function writeFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickflow-graph-'));
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('graph checks', () => {
+  it('accepts a compatible edge and infers record types in code', () => {
+    const graph = pipeline('ok', 'compatible', (g) => {
+      const t = g.source('market', ticks);
+      const rb = g.apply('rb-only', t, filter((tick) => tick.instrument_id.startsWith('SHFE.rb')));
+      g.sink('out', tickSink, {}, g.operator('copy', tickCopy, {}, rb));
+    }).build();
+    expect(graph.stages.map((s) => s.id)).toEqual(['market', 'rb-only', 'copy', 'out']);
+  });
+
+  it('accepts a record written into a union that holds it (OrderFilled -> OrderEvent)', () => {
+    const filled = recordsSource('fills', 'OrderFilled', []);
+    expect(() => pipeline('union', '', (g) => g.sink('events', eventSink, {}, g.source('fills', filled))).build()).not.toThrow();
+  });
+
+  it('rejects an incompatible edge, naming both stages, the edge and the field', () => {
+    // A reader schema that evolved from Tick (alias) and added a field without default.
+    const tickJson = avroSchemaFiles.find((f) => f.name === 'Tick')?.schema as { fields: unknown[] };
+    const evolved = { type: 'record', name: 'Bar', namespace: 'tickflow', aliases: ['tickflow.Tick'], fields: [...tickJson.fields, { name: 'exchange_id', type: 'string' }] };
+    const schemas = new SchemaCatalog([...avroSchemaFiles.filter((f) => f.name !== 'Bar'), { name: 'Bar', schema: evolved }]);
+    const build = () => pipeline('bad-edge', '', (g) => g.sink('bars-out', barSink, {}, g.source('market', ticks) as never)).build({ schemas });
+    expect(build).toThrow(SchemaMismatchError);
+    expect(build).toThrow(
+      "edge market -> bars-out: stage 'market' writes Tick, stage 'bars-out' reads Bar; field 'exchange_id': reader field 'exchange_id' is missing from the writer and has no default",
+    );
+  });
+
+  it('rejects a record of another name on an edge', () => {
+    const path = writeFile('p.yaml', 'name: p\nstages:\n  - { id: market, use: ticks }\n  - { id: bars-out, use: bar-sink, from: market }\n');
+    expect(() => loadPipelineFile(path, registry()).build()).toThrow(/edge market -> bars-out: .*writer record tickflow.Tick is not reader record tickflow.Bar/);
+  });
+
+  it('rejects a dangling stage', () => {
+    const build = () => pipeline('dangling', '', (g) => {
+      g.source('market', ticks);
+      g.sink('out', tickSink, {}, g.source('other', ticks));
+    }).build();
+    expect(build).toThrow(GraphError);
+    expect(build).toThrow("dangling stage 'market': its output (Tick) goes to no stage");
+  });
+
+  it('rejects a cycle that is not through a feedback edge, and accepts it through one', () => {
+    const cyclic = writeFile('c.yaml', [
+      'name: cyclic',
+      'stages:',
+      '  - { id: market, use: ticks }',
+      '  - { id: a, use: tick-copy, from: [market, b] }',
+      '  - { id: b, use: tick-copy, from: a }',
+      '  - { id: out, use: tick-sink, from: b }',
+    ].join('\n'));
+    expect(() => loadPipelineFile(cyclic, registry()).build()).toThrow(/cycle (a -> b -> a|b -> a -> b) is not through a feedback edge/);
+    const withFeedback = writeFile('f.yaml', [
+      'name: feedback',
+      'stages:',
+      '  - { id: market, use: ticks }',
+      '  - { id: a, use: tick-copy, from: market, feedback_from: b }',
+      '  - { id: b, use: tick-copy, from: a }',
+      '  - { id: out, use: tick-sink, from: b }',
+    ].join('\n'));
+    const graph = loadPipelineFile(withFeedback, registry()).build();
+    expect(graph.stages.find((s) => s.id === 'a')?.inputs).toEqual([{ from: 'market', feedback: false }, { from: 'b', feedback: true }]);
+  });
+
+  it('closes a cycle in code only through a connected feedback stream', () => {
+    const build = (connect: boolean) =>
+      pipeline('loop', '', (g) => {
+        const back = g.feedback('Tick');
+        const a = g.operator('a', tickCopy, {}, [g.source('market', ticks), back]);
+        const b = g.operator('b', tickCopy, {}, a);
+        if (connect) back.connect(b);
+        g.sink('out', tickSink, {}, b);
+      }).build();
+    expect(build(true).stages.find((s) => s.id === 'a')?.inputs).toEqual([{ from: 'market', feedback: false }, { from: 'b', feedback: true }]);
+    expect(() => build(false)).toThrow(/feedback stream of Tick is never connected/);
+  });
+
+  it('gives an `any` stage the schema of its input', () => {
+    const path = writeFile('any.yaml', 'name: any\nstages:\n  - { id: market, use: ticks }\n  - { id: out, use: any-sink, from: market }\n');
+    const out = loadPipelineFile(path, registry()).build().stages.find((s) => s.id === 'out');
+    expect(out?.kind === 'sink' && out.in).toBe('Tick');
+  });
+
+  it('reports every problem of a definition file at once', () => {
+    const path = writeFile('bad.yaml', 'name: bad\ncolour: red\nstages:\n  - { id: market, use: nope }\n  - { id: out, use: tick-sink, from: market, when: always }\n');
+    let error: unknown;
+    try {
+      loadPipelineFile(path, registry());
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      "unknown key 'colour'; known keys: name, description, stages",
+      "stage 'market': unknown component 'nope'; known components: any-sink, bar-sink, tick-copy, tick-sink, ticks",
+      "stage 'out': unknown key 'when'; known keys: id, use, config, from, feedback_from",
+    ]);
+  });
+
+  it('rejects stage config problems and config for unknown stages', () => {
+    const build = () => pipeline('p', '', (g) => g.sink('out', tickSink, {}, g.source('market', ticks))).build({ overrides: { markte: { rate: 1 }, market: { rate: 2 } } });
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(/stage 'market' \(ticks\): unknown field 'rate'.*\n.*config for unknown stage 'markte'; stages: market, out/);
+  });
+
+  it('prints every edge with its schema', () => {
+    const graph = pipeline('printed', '', (g) => g.sink('out', tickSink, {}, g.source('market', ticks))).build();
+    expect(renderGraph(graph, 'mermaid')).toContain('market -- Tick --> out');
+    expect(renderGraph(graph, 'dot')).toContain('"market" -> "out" [label="Tick"];');
+    expect(JSON.parse(renderGraph(graph, 'json')).edges).toEqual([{ from: 'market', to: 'out', schema: 'Tick', feedback: false }]);
+  });
+});

@@ -1,0 +1,60 @@
+import { map, of, tap } from 'rxjs';
+import type { TestScheduler } from 'rxjs/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { measureStage } from '../../../pipeline/runtime/measure-stage.js';
+import { StageMetrics } from '../../../pipeline/runtime/stage-metrics.js';
+import { createTestScheduler } from '../../support/marbles.js';
+import { makeTick } from '../../support/make-tick.js';
+
+const values = { a: makeTick({ sequence: 1 }), b: makeTick({ sequence: 2 }) };
+
+describe('measureStage', () => {
+  let scheduler: TestScheduler;
+  let metrics: StageMetrics;
+  beforeEach(() => {
+    scheduler = createTestScheduler();
+    metrics = new StageMetrics('s', 'c', [1e-3, 1]);
+  });
+
+  it('leaves the stream as the operator makes it and counts records in and out', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--b--|', values);
+      const e1subs = '   ^------!';
+      const expected = ' -a--b--|';
+      expectObservable(e1.pipe(measureStage(map((t) => t), metrics))).toBe(expected, values);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect([metrics.recordsIn, metrics.recordsOut, metrics.latencyCount]).toEqual([2, 2, 2]);
+  });
+
+  it('handles never, empty, error and early unsubscribe', () => {
+    scheduler.run(({ cold, hot, expectObservable }) => {
+      expectObservable(cold('-').pipe(measureStage(map((t) => t), metrics))).toBe('-');
+      expectObservable(cold('|').pipe(measureStage(map((t) => t), metrics))).toBe('|');
+      expectObservable(cold('-a-#', values).pipe(measureStage(map((t) => t), metrics))).toBe('-a-#', values);
+      expectObservable(hot('-a-b-a-b-', values).pipe(measureStage(map((t) => t), metrics)), '----!').toBe('-a-b-', values);
+    });
+  });
+
+  it('turns an operator callback that throws into an error of the stream', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const boom = new Error('bad');
+      const throwing = map(() => {
+        throw boom;
+      });
+      expectObservable(cold('-a-b-|', values).pipe(measureStage(throwing, metrics))).toBe('-#', undefined, boom);
+    });
+  });
+
+  it('excludes the time spent in later stages from the stage latency', () => {
+    const busyMs = 20;
+    of(1).pipe(measureStage(map((x: number) => x), metrics), tap(() => {
+      const until = performance.now() + busyMs;
+      while (performance.now() < until) {
+        // the next stage is slow
+      }
+    })).subscribe();
+    expect(metrics.latencyCount).toBe(1);
+    expect(metrics.latencySum).toBeLessThan(busyMs / 1000 / 2);
+  });
+});

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { describe, expect, it } from 'vitest';
+import { avroSchemaFiles } from '../../schemas/generated.js';
+import { checkSchemaResolution } from '../../pipeline/schemas/check-schema-resolution.js';
+import { generateSchemaModule } from '../../pipeline/schemas/generate-schema-module.js';
+import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
+import { makeTick } from '../support/make-tick.js';
+
+const schemasDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const record = (name: string, fields: unknown[], extra: object = {}) => ({ type: 'record', name, namespace: 'tickflow', fields, ...extra });
+const parse = (schema: unknown) => avro.Type.forSchema(schema as avro.Schema, { wrapUnions: 'auto' });
+
+describe('schemas', () => {
+  it('generated.ts is what `npm run schemas` makes from the .avsc files (run it when this fails)', () => {
+    expect(readFileSync(new URL('generated.ts', `file://${schemasDir}`), 'utf8')).toBe(generateSchemaModule(schemasDir));
+  });
+
+  it('every schema is in namespace tickflow and parses', () => {
+    for (const { name, schema } of avroSchemaFiles) {
+      if (!Array.isArray(schema)) expect((schema as { namespace: string }).namespace, name).toBe('tickflow');
+    }
+    expect(SchemaCatalog.default().names()).toEqual(expect.arrayContaining(['Tick', 'QuoteDiff', 'Bar', 'Signal', 'SubmitOrder', 'CancelOrder', 'OrderEvent', 'FeedStatus', 'AuditRecord', 'DeadLetter']));
+  });
+
+  it('Tick holds what DESIGN.md §5 lists, with timestamps in microseconds and nullable prices', () => {
+    const tick = SchemaCatalog.default().type('Tick') as avro.types.RecordType;
+    const fields = new Map(tick.fields.map((f) => [f.name, f.type]));
+    for (const name of ['instrument_id', 'trading_day', 'action_day', 'ts_event', 'volume', 'turnover', 'open_interest', 'upper_limit', 'lower_limit', 'feed_id', 'ts_recv', 'sequence']) {
+      expect(fields.has(name), name).toBe(true);
+    }
+    for (let level = 1; level <= 5; level++) for (const side of ['bid', 'ask']) expect(fields.has(`${side}_price${level}`)).toBe(true);
+    const tickJson = avroSchemaFiles.find((f) => f.name === 'Tick')?.schema as { fields: { name: string; type: unknown }[] };
+    expect(tickJson.fields.find((f) => f.name === 'ts_event')?.type).toEqual({ type: 'long', logicalType: 'timestamp-micros' });
+    expect(fields.get('last_price')?.typeName).toMatch(/^union/);
+  });
+});
+
+describe('SchemaCatalog codecs', () => {
+  const catalog = SchemaCatalog.default();
+
+  it('round-trips a tick through Avro binary', () => {
+    const codec = catalog.codec('Tick');
+    const tick = makeTick({ last_price: null, ts_event: 1_735_822_800_123_456 });
+    expect(codec.check(tick)).toBeUndefined();
+    expect({ ...codec.decode(codec.encode(tick)) }).toEqual(tick);
+  });
+
+  it('names the field and the value of an invalid record', () => {
+    expect(catalog.codec('Tick').check(makeTick({ last_price: 'high' as never }))).toEqual({
+      path: 'last_price',
+      reason: "field 'last_price' expected null or double, got string \"high\"",
+    });
+    expect(catalog.codec('Tick').check({ ...makeTick(), extra: 1 })).toEqual({ path: 'extra', reason: "field 'extra' is not in schema tickflow.Tick" });
+  });
+
+  it('encodes a union of records by its type field, and rejects an unknown type', () => {
+    const codec = catalog.codec('OrderEvent');
+    const accepted = { type: 'OrderAccepted', event_id: 'e1', client_order_id: 'c1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v1', ts_event: 1, ts_init: 2, causation_id: 'cmd1' } as const;
+    expect(codec.check(accepted)).toBeUndefined();
+    expect({ ...(codec.decode(codec.encode(accepted)) as object) }).toEqual(accepted);
+    expect(codec.check({ ...accepted, type: 'OrderLost' })?.path).toBe('type');
+    expect(codec.check({ ...accepted, type: 'OrderFilled' })?.path).toBe('trade_id');
+  });
+});
+
+describe('checkSchemaResolution', () => {
+  const base = record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }]);
+  const cases: [string, unknown, unknown, string | undefined][] = [
+    ['identical records', base, base, undefined],
+    ['reader adds a field with a default', base, record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }, { name: 'venue', type: 'string', default: 'x' }]), undefined],
+    ['reader adds a field without default', base, record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }, { name: 'venue', type: 'string' }]), 'venue'],
+    ['int promoted to long', base, record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'long' }]), undefined],
+    ['long cannot be read as int', record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'long' }]), base, 'qty'],
+    ['writer drops a field the reader ignores', record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }, { name: 'x', type: 'int' }]), base, undefined],
+    ['other record name', base, record('Trade', [{ name: 'id', type: 'string' }]), ''],
+    ['renamed record with alias', base, record('QuoteV2', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }], { aliases: ['tickflow.Quote'] }), undefined],
+    ['map value narrowed', record('M', [{ name: 'm', type: { type: 'map', values: 'double' } }]), record('M', [{ name: 'm', type: { type: 'map', values: 'int' } }]), 'm.<value>'],
+    ['nullable reader of a plain writer', record('N', [{ name: 'p', type: 'double' }]), record('N', [{ name: 'p', type: ['null', 'double'] }]), undefined],
+    ['plain reader of a nullable writer', record('N', [{ name: 'p', type: ['null', 'double'] }]), record('N', [{ name: 'p', type: 'double' }]), 'p'],
+    ['enum reader lacks a symbol', record('E', [{ name: 's', type: { type: 'enum', name: 'Side', symbols: ['BUY', 'SELL'] } }]), record('E', [{ name: 's', type: { type: 'enum', name: 'Side', symbols: ['BUY'] } }]), 's'],
+  ];
+
+  it.each(cases)('%s', (_label, writerSchema, readerSchema, problemPath) => {
+    const writer = parse(writerSchema);
+    const reader = parse(readerSchema);
+    const problem = checkSchemaResolution(writer, reader);
+    expect(problem?.path).toBe(problemPath);
+    // Agrees with avsc's own resolver.
+    const avscResolves = (() => {
+      try {
+        reader.createResolver(writer);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    expect(avscResolves).toBe(problemPath === undefined);
+  });
+
+  it('lets a record be read by a union that contains it', () => {
+    const catalog = SchemaCatalog.default();
+    expect(checkSchemaResolution(catalog.type('OrderFilled'), catalog.type('OrderEvent'))).toBeUndefined();
+    expect(checkSchemaResolution(catalog.type('Tick'), catalog.type('OrderEvent'))?.reason).toMatch(/no branch/);
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.spec.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // CLI tests spawn the built CLI; forks keep each file's servers and signals apart.
+    pool: 'forks',
+  },
+});
