@@ -1,0 +1,24 @@
+// The library API of tickflow: compose pipelines in code, define components, run them.
+export { pipeline, type BuildOptions, type PipelineDefinition, type StageOverrides } from './pipeline/graph/pipeline.js';
+export { GraphBuilder, type FeedbackStream } from './pipeline/graph/graph-builder.js';
+export type { Stream } from './pipeline/graph/stream.js';
+export type { PipelineGraph, Stage, StageInput } from './pipeline/graph/pipeline-graph.js';
+export { loadPipelineFile } from './pipeline/graph/load-pipeline-file.js';
+export { renderGraph, type GraphFormat } from './pipeline/graph/render-graph.js';
+export { defineComponent } from './pipeline/components/define-component.js';
+export type * from './pipeline/components/component-definition.js';
+export { ComponentRegistry } from './pipeline/components/component-registry.js';
+export { builtinComponents } from './pipeline/components/builtin-components.js';
+export { field } from './pipeline/config/field.js';
+export type { ConfigOf, ConfigSpec, FieldSpec } from './pipeline/config/config-spec.js';
+export { runPipeline, type PipelineRun, type RunOptions, type RunResult, type ValidationPolicy, type PipelineHealth } from './pipeline/runtime/run-pipeline.js';
+export { startHttpServer } from './pipeline/runtime/start-http-server.js';
+export { createLogger } from './pipeline/runtime/create-logger.js';
+export { InstrumentationEvents, type Instrumentation, type InstrumentationEvent } from './pipeline/runtime/instrumentation.js';
+export { SchemaCatalog, type SchemaName, type RecordCodec } from './pipeline/schemas/schema-catalog.js';
+export * from './pipeline/errors.js';
+export { namedPipelines } from './pipeline/pipelines/named-pipelines.js';
+export { passThrough } from './operators/pass-through.js';
+export { simSource } from './sources/sim-source.js';
+export { ndjsonFileSink } from './sinks/ndjson-file-sink.js';
+export type * from './schemas/generated.js';

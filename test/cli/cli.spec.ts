@@ -1,0 +1,149 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
+import { runCli, startCli } from '../support/run-cli.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
+const tickCodec = SchemaCatalog.default().codec('Tick');
+
+function readTicks(path: string): unknown[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (let attempt = 0; attempt < 1000 && performance.now() < deadline; attempt++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('tickflow CLI', () => {
+  it('--help lists the commands; no command or an unknown one exits 2', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    for (const c of ['list', 'run', 'graph', 'lint']) expect(help.stdout).toContain(`  ${c}`);
+    expect((await runCli([])).code).toBe(2);
+    const unknown = await runCli(['launch']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("tickflow: unknown command 'launch'; commands: list, run, graph, lint\n");
+    const runHelp = await runCli(['run', '--help']);
+    expect(runHelp.stdout).toMatch(/--set VALUE, -s\s+Set one stage config field/);
+  });
+
+  it('list shows the named pipelines and the components with their schemas', async () => {
+    const { code, stdout } = await runCli(['list']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Pipelines:\n {2}demo /);
+    expect(stdout).toMatch(/source\s+sim\s+-> Tick/);
+    expect(stdout).toMatch(/sink\s+ndjson-file\s+any ->/);
+    expect(stdout).toMatch(/rate \(number, default 20\)/);
+  });
+
+  it('graph prints every edge with its schema, in each format', async () => {
+    const json = await runCli(['graph', 'demo', '--format', 'json']);
+    expect(json.code).toBe(0);
+    const graph = JSON.parse(json.stdout) as { edges: unknown[] };
+    expect(graph.edges).toEqual([
+      { from: 'market', to: 'ticks-file', schema: 'Tick', feedback: false },
+      { from: 'dead-letters', to: 'dead-letter-file', schema: 'DeadLetter', feedback: false },
+    ]);
+    expect((await runCli(['graph', 'demo'])).stdout).toContain('market -- Tick --> ticks_file');
+    expect((await runCli(['graph', 'demo', '-f', 'dot'])).stdout).toContain('"market" -> "ticks-file" [label="Tick"];');
+  });
+
+  it('names the flag, the bad value and the valid choices, and exits 2', async () => {
+    const format = await runCli(['graph', 'demo', '--format', 'svg']);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain("tickflow graph: --format must be one of mermaid, dot, json; got 'svg'");
+    const flag = await runCli(['graph', 'demo', '--colour']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("unknown flag '--colour'; valid flags: --format");
+    const validation = await runCli(['run', 'demo', '--validation', 'loose']);
+    expect(validation.code).toBe(2);
+    expect(validation.stderr).toContain("--validation must be one of strict, boundary; got 'loose'");
+    const pipelineName = await runCli(['run', 'demox']);
+    expect(pipelineName.code).toBe(2);
+    expect(pipelineName.stderr).toContain("unknown pipeline 'demox'; named pipelines: demo");
+  });
+
+  it('rejects a bad --set value naming the stage and the field', async () => {
+    const { code, stderr } = await runCli(['run', 'demo', '--set', 'market.rate=fast', '--set', 'market.colour=red']);
+    expect(code).toBe(1);
+    expect(stderr).toContain("stage 'market' (sim): unknown field 'colour'");
+    expect(stderr).toContain("stage 'market' (sim): 'rate' must be a number, got \"fast\"");
+  });
+
+  it('lint accepts a good definition file and reports every problem of a bad one', async () => {
+    const dir = tmp();
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'name: good\nstages:\n  - { id: market, use: sim, config: { seed: 3 } }\n  - { id: out, use: ndjson-file, from: market, config: { path: out.ndjson } }\n');
+    const ok = await runCli(['lint', good]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`${good}: ok (pipeline 'good', 2 stages)\n`);
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nstages:\n  - { id: market, use: sim, config: { seed: one } }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n');
+    const failed = await runCli(['lint', bad]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("stage 'market' (sim): 'seed' must be an integer, got \"one\"");
+    const dangling = join(dir, 'dangling.yaml');
+    writeFileSync(dangling, 'name: dangling\nstages:\n  - { id: market, use: sim }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n');
+    const danglingResult = await runCli(['lint', dangling]);
+    expect(danglingResult.code).toBe(1);
+    expect(danglingResult.stderr).toContain("dangling stage 'extra'");
+  });
+
+  it('run demo with a tick count ends by itself and writes exactly that many valid ticks', async () => {
+    const out = join(tmp(), 'ticks.ndjson');
+    const { code, stderr } = await runCli(['run', 'demo', '--port', '0', '--set', 'market.count=50', '--set', 'market.rate=0', '--set', `ticks-file.path=${out}`, '--set', `dead-letter-file.path=${out}.dead`]);
+    expect(stderr).toContain("pipeline 'demo' finished");
+    expect(code).toBe(0);
+    const ticks = readTicks(out);
+    expect(ticks).toHaveLength(50);
+    for (const t of ticks) expect(tickCodec.check(t)).toBeUndefined();
+  });
+
+  it('run demo serves /health and /metrics, and drains cleanly on SIGTERM', async () => {
+    const dir = tmp();
+    const out = join(dir, 'ticks.ndjson');
+    const child = startCli(['run', 'demo', '--port', '0', '--set', 'market.rate=200', '--set', `ticks-file.path=${out}`, '--set', `dead-letter-file.path=${join(dir, 'dead.ndjson')}`]);
+    try {
+      const url = await waitFor('the health url in the log', () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(child.output().stderr)?.[1]);
+      let body: { status: string; state: string; stages: Record<string, { state: string; records_out: number }> } | undefined;
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch(`${url}/health`);
+        expect(res.status).toBe(200);
+        body = (await res.json()) as typeof body;
+        if ((body?.stages['ticks-file']?.records_out ?? 0) > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(body?.status).toBe('ok');
+      expect(body?.stages['market']?.state).toBe('running');
+      expect(body?.stages['ticks-file']?.records_out).toBeGreaterThan(0);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/tickflow_stage_records_out_total\{pipeline="demo",stage="market",component="sim"\} \d+/);
+      expect(metrics).toContain('# TYPE tickflow_stage_processing_seconds histogram');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(child.output().stderr).toContain('stopping: draining to sinks');
+    expect(code).toBe(0);
+    const ticks = readTicks(out);
+    expect(ticks.length).toBeGreaterThan(0);
+    for (const t of ticks) expect(tickCodec.check(t)).toBeUndefined();
+  });
+
+  it('run demo --duration stops by itself', async () => {
+    const dir = tmp();
+    const { code, stderr } = await runCli(['run', 'demo', '--port', '0', '--duration', '1', '--set', `ticks-file.path=${join(dir, 't.ndjson')}`, '--set', `dead-letter-file.path=${join(dir, 'd.ndjson')}`]);
+    expect(code).toBe(0);
+    expect(stderr).toContain('--duration 1s elapsed');
+    expect(readTicks(join(dir, 't.ndjson')).length).toBeGreaterThan(5);
+  });
+});
