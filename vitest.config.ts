@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // CLI tests spawn the built CLI; forks keep each file's servers and signals apart.
     pool: 'forks',
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

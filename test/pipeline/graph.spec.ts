@@ -38,6 +38,14 @@ describe('graph checks', () => {
     expect(graph.stages.map((s) => s.id)).toEqual(['market', 'rb-only', 'copy', 'out']);
   });
 
+  it('rejects at compile time a stream of another record type', () => {
+    pipeline('typed', '', (g) => {
+      const bars = g.source('bars', recordsSource('bars', 'Bar', []));
+      // @ts-expect-error a Bar stream cannot feed a stage that reads Tick
+      g.sink('out', tickSink, {}, bars);
+    });
+  });
+
   it('accepts a record written into a union that holds it (OrderFilled -> OrderEvent)', () => {
     const filled = recordsSource('fills', 'OrderFilled', []);
     expect(() => pipeline('union', '', (g) => g.sink('events', eventSink, {}, g.source('fills', filled))).build()).not.toThrow();

@@ -1,0 +1,10 @@
+// `npm run bench`: runs every benchmark and prints its figures. Nothing is asserted.
+import { cpus } from 'node:os';
+import { pipelineThroughput } from './pipeline-throughput.js';
+
+const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [['pipeline throughput', pipelineThroughput]];
+
+process.stdout.write(`tickflow benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores\n\n`);
+for (const [name, run] of benchmarks) {
+  process.stdout.write(`== ${name}\n${(await run()).join('\n')}\n\n`);
+}
