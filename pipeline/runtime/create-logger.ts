@@ -1,9 +1,11 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export interface LoggerOptions {
   readonly level?: string;
   /** Human-readable lines; default: when stderr is a terminal. */
   readonly pretty?: boolean;
+  /** Where JSON lines go; default stderr. */
+  readonly destination?: DestinationStream;
 }
 
 /** Paths of log fields that are never written in clear. */
@@ -17,5 +19,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (pretty) {
     return pino({ level, redact, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } });
   }
-  return pino({ level, redact }, pino.destination({ dest: 2, sync: true }));
+  return pino({ level, redact }, options.destination ?? pino.destination({ dest: 2, sync: true }));
 }

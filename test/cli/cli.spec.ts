@@ -108,6 +108,33 @@ describe('tickflow CLI', () => {
     for (const t of ticks) expect(tickCodec.check(t)).toBeUndefined();
   });
 
+  it('run demo is deterministic: the same seed gives the same bytes', async () => {
+    const dir = tmp();
+    const outputs: string[] = [];
+    for (const name of ['a', 'b']) {
+      const path = join(dir, `${name}.ndjson`);
+      const { code } = await runCli(['run', 'demo', '--port', '0', '--set', 'market.count=500', '--set', 'market.rate=0', '--set', 'market.seed=42', '--set', `ticks-file.path=${path}`, '--set', `dead-letter-file.path=${path}.dead`]);
+      expect(code).toBe(0);
+      outputs.push(readFileSync(path, 'utf8'));
+    }
+    expect(outputs[0]?.split('\n')).toHaveLength(501);
+    expect(outputs[1]).toBe(outputs[0]);
+  });
+
+  it('run takes stage config and settings from --config, and --set wins over it', async () => {
+    const dir = tmp();
+    const config = join(dir, 'run.yaml');
+    writeFileSync(config, `validation: boundary\nport: 0\nlog_level: warn\nstages:\n  market: { count: 7, rate: 0, seed: 5 }\n  ticks-file: { path: ${join(dir, 'from-config.ndjson')} }\n  dead-letter-file: { path: ${join(dir, 'dead.ndjson')} }\n`);
+    const { code, stderr } = await runCli(['run', 'demo', '--config', config, '--set', 'market.count=3']);
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('"level":30');
+    expect(readTicks(join(dir, 'from-config.ndjson'))).toHaveLength(3);
+    writeFileSync(config, 'stages: {}\nspeed: 3\n');
+    const bad = await runCli(['run', 'demo', '--config', config]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`config file ${config}: unknown key 'speed'; known keys: validation, port, log_level, stages`);
+  });
+
   it('run demo serves /health and /metrics, and drains cleanly on SIGTERM', async () => {
     const dir = tmp();
     const out = join(dir, 'ticks.ndjson');
