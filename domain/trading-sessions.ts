@@ -140,18 +140,7 @@ export class TradingSessions {
 
   /** Whether the instrument trades at `tsMicros` (epoch microseconds). */
   isInSession(instrumentId: string, tsMicros: number): boolean {
-    const sessions = this.resolve(instrumentId).sessions;
-    const local = tsMicros + UTC8_OFFSET;
-    const today = Math.floor(local / MICROS_PER_DAY);
-    // A session containing the instant opened today or, past midnight, yesterday evening.
-    for (let day = today - 1; day <= today; day++) {
-      if (!isWeekday(day)) continue;
-      const midnight = day * MICROS_PER_DAY;
-      for (const session of sessions) {
-        if (local >= midnight + session.start && local < midnight + session.end) return true;
-      }
-    }
-    return false;
+    return this.sessionOf(instrumentId, tsMicros) !== undefined;
   }
 
   /**
