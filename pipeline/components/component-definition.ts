@@ -4,6 +4,7 @@ import type { RecordTypes } from '../../schemas/generated.js';
 import type { ConfigOf, ConfigSpec } from '../config/config-spec.js';
 import type { SchemaCatalog, SchemaName } from '../schemas/schema-catalog.js';
 import type { Instrumentation } from '../runtime/instrumentation.js';
+import type { PipelineHealth } from '../runtime/run-pipeline.js';
 import type { StageMetrics } from '../runtime/stage-metrics.js';
 
 export type ComponentKind = 'source' | 'operator' | 'sink';
@@ -13,6 +14,26 @@ export type SchemaSlot = SchemaName | 'any';
 
 /** The record type of a slot: `unknown` for `any`. */
 export type RecordOf<S extends SchemaSlot> = S extends SchemaName ? RecordTypes[S] : unknown;
+
+/** Named inputs of a stage that reads records of several schemas, e.g. `{ quotes: 'QuoteDiff', feeds: 'FeedStatus' }`. */
+export type InputPorts = { readonly [port: string]: SchemaSlot };
+
+/** What a stage reads: one schema, or named ports. */
+export type StageIn = SchemaSlot | InputPorts;
+
+/** The streams a ported stage gets, one per port; a port no edge feeds is an empty stream. */
+export type PortStreams<P extends InputPorts> = { readonly [K in keyof P]: Observable<RecordOf<P[K]>> };
+
+/** How a stage turns its input into its output: an RxJS operator, or a function of its port streams. */
+export type StageFunction<In extends StageIn, R> = In extends SchemaSlot ? OperatorFunction<RecordOf<In>, R> : In extends InputPorts ? (inputs: PortStreams<In>) => Observable<R> : never;
+
+/** Extra outputs of a stage besides its main one, e.g. `{ status: 'FeedStatus' }`. */
+export type SideOutputs = { readonly [name: string]: SchemaName };
+
+/** Where a stage writes records of a side output. */
+export interface SideOutput<R> {
+  next(record: R): void;
+}
 
 /** What a component's `create` gets from the runner besides its config. */
 export interface ComponentContext {
@@ -26,6 +47,13 @@ export interface ComponentContext {
   readonly metrics: StageMetrics;
   readonly instrumentation: Instrumentation;
   readonly schemas: SchemaCatalog;
+  /** The writer of one of the component's declared side outputs (records go nowhere when no stage reads it). */
+  sideOutput<R = unknown>(name: string): SideOutput<R>;
+  /** The running pipeline's health and metrics, for components that serve them (the WebSocket sink's HTTP server). */
+  readonly pipeline: {
+    health(): PipelineHealth;
+    metrics(): Promise<string>;
+  };
 }
 
 interface DefinitionBase<S extends ConfigSpec> {
@@ -38,28 +66,30 @@ interface DefinitionBase<S extends ConfigSpec> {
   readonly boundary?: boolean;
 }
 
-export interface SourceDefinition<Out extends SchemaName, S extends ConfigSpec> extends DefinitionBase<S> {
+export interface SourceDefinition<Out extends SchemaName, S extends ConfigSpec, Sides extends SideOutputs = SideOutputs> extends DefinitionBase<S> {
   readonly kind: 'source';
   readonly out: Out;
+  readonly sideOutputs?: Sides;
   create(config: ConfigOf<S>, ctx: ComponentContext): Observable<RecordTypes[Out]>;
 }
 
-export interface OperatorDefinition<In extends SchemaSlot, Out extends SchemaSlot, S extends ConfigSpec> extends DefinitionBase<S> {
+export interface OperatorDefinition<In extends StageIn, Out extends SchemaSlot, S extends ConfigSpec, Sides extends SideOutputs = SideOutputs> extends DefinitionBase<S> {
   readonly kind: 'operator';
   readonly in: In;
   readonly out: Out;
-  create(config: ConfigOf<S>, ctx: ComponentContext): OperatorFunction<RecordOf<In>, RecordOf<Out>>;
+  readonly sideOutputs?: Sides;
+  create(config: ConfigOf<S>, ctx: ComponentContext): StageFunction<In, RecordOf<Out>>;
 }
 
 /**
  * A sink consumes records and emits one value per record it has written
  * (acknowledged); its Observable completes once everything is flushed and closed.
  */
-export interface SinkDefinition<In extends SchemaSlot, S extends ConfigSpec> extends DefinitionBase<S> {
+export interface SinkDefinition<In extends StageIn, S extends ConfigSpec> extends DefinitionBase<S> {
   readonly kind: 'sink';
   readonly in: In;
-  create(config: ConfigOf<S>, ctx: ComponentContext): OperatorFunction<RecordOf<In>, unknown>;
+  create(config: ConfigOf<S>, ctx: ComponentContext): StageFunction<In, unknown>;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the registry holds definitions of every schema and spec */
-export type AnyComponentDefinition = SourceDefinition<any, any> | OperatorDefinition<any, any, any> | SinkDefinition<any, any>;
+export type AnyComponentDefinition = SourceDefinition<any, any, any> | OperatorDefinition<any, any, any, any> | SinkDefinition<any, any>;

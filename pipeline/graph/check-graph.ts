@@ -1,9 +1,17 @@
 import { GraphError, SchemaMismatchError } from '../errors.js';
 import { checkSchemaResolution } from '../schemas/check-schema-resolution.js';
 import type { SchemaCatalog, SchemaName } from '../schemas/schema-catalog.js';
-import { DEAD_LETTERS, type PipelineGraph, type Stage } from './pipeline-graph.js';
+import { DEAD_LETTERS, DEFAULT_PORT, type PipelineGraph, type Stage, type StageInput } from './pipeline-graph.js';
 
-const outputOf = (stage: Stage): SchemaName | undefined => (stage.kind === 'sink' ? undefined : stage.out);
+/** The schema an input's producer writes, or a problem when the producer or its side output does not exist. */
+function writerOf(input: StageInput, byId: ReadonlyMap<string, Stage>): SchemaName | undefined {
+  if (input.from === DEAD_LETTERS) return 'DeadLetter';
+  const from = byId.get(input.from);
+  if (from === undefined || from.kind === 'sink') return undefined;
+  return input.side === undefined ? from.out : from.sideOutputs[input.side];
+}
+
+const edgeName = (input: StageInput, to: string): string => `${input.from}${input.side === undefined ? '' : `.${input.side}`} -> ${to}${input.port === undefined ? '' : `.${input.port}`}`;
 
 /** A cycle among the non-feedback edges, as a list of stage ids, or undefined. */
 function findCycle(stages: readonly Stage[]): string[] | undefined {
@@ -45,11 +53,19 @@ export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
 
   for (const stage of graph.stages) {
     if (stage.kind === 'source' && stage.inputs.length > 0) problems.push(`source '${stage.id}' cannot have inputs`);
-    if (stage.kind !== 'source' && stage.inputs.length === 0) problems.push(`${stage.kind} '${stage.id}' has no input`);
+    if (stage.kind !== 'source' && !stage.inputs.some((i) => !i.feedback)) problems.push(`${stage.kind} '${stage.id}' has no input other than feedback`);
     for (const input of stage.inputs) {
-      consumed.add(input.from);
-      if (input.from !== DEAD_LETTERS && !byId.has(input.from)) {
+      if (input.side === undefined) consumed.add(input.from);
+      const from = byId.get(input.from);
+      if (input.from !== DEAD_LETTERS && from === undefined) {
         problems.push(`stage '${stage.id}' reads from unknown stage '${input.from}'; stages: ${graph.stages.map((s) => s.id).join(', ')}`);
+      } else if (from !== undefined && from.kind === 'sink') {
+        problems.push(`stage '${stage.id}' reads from sink '${input.from}', which has no output`);
+      } else if (from !== undefined && input.side !== undefined && writerOf(input, byId) === undefined) {
+        problems.push(`stage '${stage.id}' reads side output '${input.side}' that stage '${input.from}' does not have; side outputs: ${Object.keys(from.sideOutputs).join(', ') || '(none)'}`);
+      }
+      if (stage.kind !== 'source' && !((input.port ?? DEFAULT_PORT) in stage.in)) {
+        problems.push(`stage '${stage.id}' has no input port '${input.port ?? DEFAULT_PORT}'; ports: ${Object.keys(stage.in).join(', ')}`);
       }
     }
   }
@@ -72,12 +88,13 @@ export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
   for (const stage of graph.stages) {
     if (stage.kind === 'source') continue;
     for (const input of stage.inputs) {
-      const writer = input.from === DEAD_LETTERS ? 'DeadLetter' : outputOf(byId.get(input.from) as Stage);
-      if (writer === undefined) continue;
-      const problem = checkSchemaResolution(catalog.type(writer), catalog.type(stage.in));
+      const writer = writerOf(input, byId);
+      const reader = stage.in[input.port ?? DEFAULT_PORT];
+      if (writer === undefined || reader === undefined) continue;
+      const problem = checkSchemaResolution(catalog.type(writer), catalog.type(reader));
       if (problem !== undefined) {
         mismatches.push(
-          `edge ${input.from} -> ${stage.id}: stage '${input.from}' writes ${writer}, stage '${stage.id}' reads ${stage.in}` +
+          `edge ${edgeName(input, stage.id)}: stage '${input.from}' writes ${writer}, stage '${stage.id}' reads ${reader}` +
             `${problem.path === '' ? '' : `; field '${problem.path}'`}: ${problem.reason}`,
         );
       }

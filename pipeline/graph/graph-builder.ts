@@ -1,24 +1,39 @@
-import type { OperatorFunction } from 'rxjs';
+import type { Observable, OperatorFunction } from 'rxjs';
 import type { RecordTypes } from '../../schemas/generated.js';
-import type { OperatorDefinition, RecordOf, SchemaSlot, SinkDefinition, SourceDefinition } from '../components/component-definition.js';
+import type {
+  InputPorts,
+  OperatorDefinition,
+  RecordOf,
+  SchemaSlot,
+  SideOutputs,
+  SinkDefinition,
+  SourceDefinition,
+  StageIn,
+} from '../components/component-definition.js';
 import type { ConfigOf, ConfigSpec } from '../config/config-spec.js';
 import { validateConfig } from '../config/validate-config.js';
 import { ConfigError, GraphError } from '../errors.js';
 import type { SchemaName } from '../schemas/schema-catalog.js';
-import { DEAD_LETTERS, type Stage, type StageInput } from './pipeline-graph.js';
-import type { Stream } from './stream.js';
+import { DEAD_LETTERS, DEFAULT_PORT, type Stage, type StageInput, type StageRun } from './pipeline-graph.js';
+import type { StageStream, Stream } from './stream.js';
 
 /** A stream of schema `I` whose records are of type `R` (a reader may accept a wider type than the writer's). */
 type StreamOf<I extends SchemaName, R> = { readonly schema: I; readonly record?: R; input(): StageInput };
-type Inputs<I extends SchemaName, R> = StreamOf<I, R> | readonly StreamOf<I, R>[];
-
-/** A stage while the graph is built: an `any` schema is resolved from its inputs in finish(). */
-type PendingStage = Omit<Stage, 'in' | 'out'> & { readonly in?: SchemaSlot; readonly out?: SchemaSlot };
+type OneOrMany<T> = T | readonly T[];
+/** What feeds a stage: streams for a stage that reads one schema, streams per port for a ported one. */
+type InputsOf<In extends StageIn, I extends SchemaName> = In extends SchemaSlot
+  ? OneOrMany<StreamOf<I, RecordOf<In>>>
+  : In extends InputPorts
+    ? { readonly [K in keyof In]?: OneOrMany<StreamOf<SchemaName, RecordOf<In[K]>>> }
+    : never;
 
 /** A stream whose producer is connected later: the only way to close a cycle. */
 export interface FeedbackStream<S extends SchemaName> extends Stream<S> {
   connect(from: Stream<S>): void;
 }
+
+/** A stage while the graph is built: an `any` schema is resolved from its inputs in finish(). */
+type PendingStage = (Stage extends infer T ? (T extends unknown ? Omit<T, 'in' | 'out'> : never) : never) & { in?: Record<string, SchemaSlot>; out?: SchemaSlot };
 
 const ID_PATTERN = /^[a-z][a-z0-9-]*$/;
 
@@ -27,6 +42,9 @@ function maskSecrets(spec: ConfigSpec, config: Record<string, unknown>): Record<
   for (const [k, v] of Object.entries(config)) masked[k] = spec[k]?.secret === true && v !== '' ? '[redacted]' : v;
   return masked;
 }
+
+const isPorted = (input: StageIn): input is InputPorts => typeof input === 'object';
+const list = <T>(value: OneOrMany<T> | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? [...(value as readonly T[])] : [value as T]);
 
 /**
  * Composes a pipeline in code. Each call adds a stage and returns a typed
@@ -41,7 +59,7 @@ export class GraphBuilder {
   private readonly stages: PendingStage[] = [];
   private readonly usedOverrides = new Set<string>();
   private readonly problems: string[] = [];
-  private readonly feedbacks: { schema: SchemaName; from?: string }[] = [];
+  private readonly feedbacks: { schema: SchemaName; from?: StageInput }[] = [];
 
   constructor(
     private readonly pipeline: string,
@@ -49,48 +67,49 @@ export class GraphBuilder {
     private readonly env: NodeJS.ProcessEnv = {},
   ) {}
 
-  source<const Out extends SchemaName, const S extends ConfigSpec>(
+  source<const Out extends SchemaName, const S extends ConfigSpec, const Sides extends SideOutputs>(
     id: string,
-    definition: SourceDefinition<Out, S>,
+    definition: SourceDefinition<Out, S, Sides>,
     config: Partial<ConfigOf<S>> = {},
-  ): Stream<Out> {
+  ): StageStream<Out, Sides> {
     const validated = this.configure(id, definition.name, definition.spec, config);
     this.add({
-      kind: 'source', id, component: definition.name, out: definition.out, boundary: definition.boundary ?? false,
-      config: maskSecrets(definition.spec, validated), inputs: [],
+      kind: 'source', id, component: definition.name, out: definition.out, sideOutputs: definition.sideOutputs ?? {},
+      boundary: definition.boundary ?? false, config: maskSecrets(definition.spec, validated), inputs: [],
       create: (ctx) => definition.create(validated as ConfigOf<S>, ctx),
     });
-    return this.stream(id, definition.out);
+    return this.stream(id, definition.out, definition.sideOutputs);
   }
 
-  operator<const In extends SchemaSlot, const Out extends SchemaSlot, const S extends ConfigSpec, const I extends SchemaName>(
+  operator<const In extends StageIn, const Out extends SchemaSlot, const S extends ConfigSpec, const Sides extends SideOutputs, const I extends SchemaName>(
     id: string,
-    definition: OperatorDefinition<In, Out, S>,
+    definition: OperatorDefinition<In, Out, S, Sides>,
     config: Partial<ConfigOf<S>>,
-    inputs: Inputs<I, RecordOf<In>>,
-  ): Stream<Out extends SchemaName ? Out : I> {
+    inputs: InputsOf<In, I>,
+  ): StageStream<Out extends SchemaName ? Out : I, Sides> {
     const validated = this.configure(id, definition.name, definition.spec, config);
+    const wired = this.wire(id, definition.in, inputs);
     this.add({
-      kind: 'operator', id, component: definition.name, in: definition.in, out: definition.out, boundary: definition.boundary ?? false,
-      config: maskSecrets(definition.spec, validated), inputs: this.inputsOf(inputs),
-      create: (ctx) => definition.create(validated as ConfigOf<S>, ctx) as OperatorFunction<unknown, unknown>,
+      kind: 'operator', id, component: definition.name, in: wired.ports, out: definition.out, sideOutputs: definition.sideOutputs ?? {},
+      boundary: definition.boundary ?? false, config: maskSecrets(definition.spec, validated), inputs: wired.inputs,
+      create: (ctx) => this.runOf(definition.in, definition.create(validated as ConfigOf<S>, ctx)),
     });
-    const first = (Array.isArray(inputs) ? inputs[0] : inputs) as StreamOf<I, unknown> | undefined;
-    const out = definition.out === 'any' ? first?.schema : definition.out;
-    return this.stream(id, out as Out extends SchemaName ? Out : I);
+    const out = definition.out === 'any' ? wired.firstSchema : definition.out;
+    return this.stream(id, out as Out extends SchemaName ? Out : I, definition.sideOutputs);
   }
 
-  sink<const In extends SchemaSlot, const S extends ConfigSpec, const I extends SchemaName>(
+  sink<const In extends StageIn, const S extends ConfigSpec, const I extends SchemaName>(
     id: string,
     definition: SinkDefinition<In, S>,
     config: Partial<ConfigOf<S>>,
-    inputs: Inputs<I, RecordOf<In>>,
+    inputs: InputsOf<In, I>,
   ): void {
     const validated = this.configure(id, definition.name, definition.spec, config);
+    const wired = this.wire(id, definition.in, inputs);
     this.add({
-      kind: 'sink', id, component: definition.name, in: definition.in, boundary: definition.boundary ?? false,
-      config: maskSecrets(definition.spec, validated), inputs: this.inputsOf(inputs),
-      create: (ctx) => definition.create(validated as ConfigOf<S>, ctx) as OperatorFunction<unknown, unknown>,
+      kind: 'sink', id, component: definition.name, in: wired.ports, boundary: definition.boundary ?? false,
+      config: maskSecrets(definition.spec, validated), inputs: wired.inputs,
+      create: (ctx) => this.runOf(definition.in, definition.create(validated as ConfigOf<S>, ctx)),
     });
   }
 
@@ -103,25 +122,31 @@ export class GraphBuilder {
   ): Stream<O> {
     const outSchema = (out ?? input.schema) as O;
     this.add({
-      kind: 'operator', id, component: 'inline', in: input.schema, out: outSchema, boundary: false, config: {},
-      inputs: [input.input()], create: () => operator as OperatorFunction<unknown, unknown>,
+      kind: 'operator', id, component: 'inline', in: { [DEFAULT_PORT]: input.schema }, out: outSchema, sideOutputs: {}, boundary: false, config: {},
+      inputs: [input.input()], create: () => this.runOf(input.schema, operator as OperatorFunction<unknown, unknown>),
     });
     return this.stream(id, outSchema);
   }
 
   /** Declares a feedback edge (e.g. order events back to a strategy); connect its producer later. */
   feedback<const S extends SchemaName>(schema: S): FeedbackStream<S> {
-    const slot: { schema: SchemaName; from?: string } = { schema };
+    const slot: { schema: SchemaName; from?: StageInput } = { schema };
     this.feedbacks.push(slot);
     return {
       schema,
-      input: () => {
-        // Resolved when the graph is finished, after connect().
-        return { get from() { return slot.from ?? ''; }, feedback: true };
-      },
+      // Resolved when the graph is finished, after connect().
+      input: () => ({
+        get from() {
+          return slot.from?.from ?? '';
+        },
+        get side() {
+          return slot.from?.side;
+        },
+        feedback: true,
+      }),
       connect: (from: Stream<S>) => {
         if (slot.from !== undefined) this.problems.push(`feedback stream of ${schema} is connected twice`);
-        slot.from = from.input().from;
+        slot.from = from.input();
       },
     };
   }
@@ -144,29 +169,62 @@ export class GraphBuilder {
     return stages;
   }
 
-  /** Gives every `any` slot the schema its input carries, following the edges until nothing changes. */
+  /** Gives every `any` slot the schema its inputs carry, following the edges until nothing changes. */
   private resolveAnySchemas(): Stage[] {
-    const stages = this.stages.map((s) => ({ ...s, inputs: s.inputs.map((i) => ({ from: i.from, feedback: i.feedback })) }));
-    const outOf = new Map<string, SchemaSlot | undefined>([[DEAD_LETTERS, 'DeadLetter'], ...stages.map((s) => [s.id, s.out] as const)]);
+    const stages = this.stages.map((s) => ({
+      ...s,
+      in: s.in === undefined ? undefined : { ...s.in },
+      inputs: s.inputs.map((i) => ({ from: i.from, side: i.side, port: i.port, feedback: i.feedback })),
+    }));
+    const byId = new Map(stages.map((s) => [s.id, s]));
+    const writerOf = (input: StageInput): SchemaSlot | undefined => {
+      if (input.from === DEAD_LETTERS) return 'DeadLetter';
+      const from = byId.get(input.from);
+      if (from === undefined || from.kind === 'sink') return undefined;
+      return input.side === undefined ? from.out : (from as { sideOutputs: Record<string, SchemaName> }).sideOutputs[input.side];
+    };
     for (let changed = true, rounds = 0; changed && rounds <= stages.length; rounds++) {
       changed = false;
       for (const s of stages) {
-        if (s.in !== 'any') continue;
-        const written = [...new Set(s.inputs.map((i) => outOf.get(i.from)))];
-        const resolved = written[0];
-        if (written.length !== 1 || resolved === undefined || resolved === 'any') continue;
-        s.in = resolved;
-        if (s.out === 'any') {
-          s.out = resolved;
-          outOf.set(s.id, resolved);
+        for (const [port, slot] of Object.entries(s.in ?? {})) {
+          if (slot !== 'any') continue;
+          const written = [...new Set(s.inputs.filter((i) => (i.port ?? DEFAULT_PORT) === port).map(writerOf))];
+          const resolved = written[0];
+          if (written.length !== 1 || resolved === undefined || resolved === 'any') continue;
+          (s.in as Record<string, SchemaSlot>)[port] = resolved;
+          if (s.out === 'any') s.out = resolved;
+          changed = true;
         }
-        changed = true;
       }
     }
     for (const s of stages) {
-      if (s.in === 'any') this.problems.push(`stage '${s.id}' (${s.component}) takes any schema, but its inputs do not carry one single schema`);
+      for (const [port, slot] of Object.entries(s.in ?? {})) {
+        if (slot === 'any') this.problems.push(`stage '${s.id}' (${s.component}) takes any schema on '${port}', but its inputs there do not carry one single schema`);
+      }
     }
-    return stages as Stage[];
+    return stages as unknown as Stage[];
+  }
+
+  /** The inputs of a stage and the schema of each of its ports. */
+  private wire(id: string, definitionIn: StageIn, inputs: unknown): { inputs: StageInput[]; ports: Record<string, SchemaSlot>; firstSchema: SchemaName | undefined } {
+    if (!isPorted(definitionIn)) {
+      const streams = list(inputs as OneOrMany<StreamOf<SchemaName, unknown>>);
+      return { inputs: streams.map((s) => s.input()), ports: { [DEFAULT_PORT]: definitionIn }, firstSchema: streams[0]?.schema };
+    }
+    const byPort = inputs as Record<string, OneOrMany<StreamOf<SchemaName, unknown>> | undefined>;
+    const wired: StageInput[] = [];
+    for (const [port, streams] of Object.entries(byPort)) {
+      if (!(port in definitionIn)) this.problems.push(`stage '${id}': unknown port '${port}'; ports: ${Object.keys(definitionIn).join(', ')}`);
+      for (const s of list(streams)) wired.push({ ...s.input(), port });
+    }
+    return { inputs: wired, ports: { ...definitionIn }, firstSchema: undefined };
+  }
+
+  /** Adapts a component's stage function to the runner's: port streams in, records out. */
+  private runOf(definitionIn: StageIn, fn: unknown): StageRun {
+    if (isPorted(definitionIn)) return fn as StageRun;
+    const operator = fn as OperatorFunction<unknown, unknown>;
+    return (ports) => operator(ports[DEFAULT_PORT] as Observable<unknown>);
   }
 
   private configure(id: string, component: string, spec: ConfigSpec, config: object): Record<string, unknown> {
@@ -191,11 +249,15 @@ export class GraphBuilder {
     this.stages.push(stage);
   }
 
-  private inputsOf<I extends SchemaName, R>(inputs: Inputs<I, R>): StageInput[] {
-    return ((Array.isArray(inputs) ? inputs : [inputs]) as StreamOf<I, R>[]).map((s) => s.input());
-  }
-
-  private stream<S extends SchemaName>(id: string, schema: S): Stream<S> {
-    return { schema, input: () => ({ from: id, feedback: false }) };
+  private stream<S extends SchemaName, Sides extends SideOutputs>(id: string, schema: S, sides?: Sides): StageStream<S, Sides> {
+    return {
+      schema,
+      input: () => ({ from: id, feedback: false }),
+      side: <K extends keyof Sides & string>(name: K) => {
+        const sideSchema = sides?.[name];
+        if (sideSchema === undefined) throw new GraphError(`stage '${id}' has no side output '${name}'; side outputs: ${Object.keys(sides ?? {}).join(', ') || '(none)'}`);
+        return { schema: sideSchema as Sides[K], input: () => ({ from: id, side: name, feedback: false }) };
+      },
+    };
   }
 }

@@ -11,22 +11,37 @@ import type { PipelineGraph, StageInput } from './pipeline-graph.js';
 const TOP_KEYS = ['name', 'description', 'stages'];
 const STAGE_KEYS = ['id', 'use', 'config', 'from', 'feedback_from'];
 
+
 interface StageEntry {
   readonly id: string;
   readonly use: string;
   readonly config: Record<string, unknown>;
-  readonly from: string[];
-  readonly feedbackFrom: string[];
+  readonly from: StageInput[];
 }
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function idList(value: unknown, where: string, problems: string[]): string[] {
+/** `market` is a stage's main output, `merge.status` its side output `status`. */
+function inputOf(ref: string, feedback: boolean, port: string | undefined): StageInput {
+  const dot = ref.indexOf('.');
+  const from = dot < 0 ? ref : ref.slice(0, dot);
+  return { from, ...(dot < 0 ? {} : { side: ref.slice(dot + 1) }), ...(port === undefined ? {} : { port }), feedback };
+}
+
+function refList(value: unknown, where: string, problems: string[]): string[] {
   if (value === undefined) return [];
   if (typeof value === 'string') return [value];
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
-  problems.push(`${where} must be a stage id or a list of stage ids, got ${JSON.stringify(value)}`);
+  problems.push(`${where} must be a stage id (or STAGE.SIDE_OUTPUT) or a list of them, got ${JSON.stringify(value)}`);
   return [];
+}
+
+/** `from: a`, `from: [a, b.status]`, or per port: `from: { quotes: a, feeds: [b.status] }`. */
+function inputList(value: unknown, feedback: boolean, where: string, problems: string[]): StageInput[] {
+  if (isMapping(value)) {
+    return Object.entries(value).flatMap(([port, refs]) => refList(refs, `${where}.${port}`, problems).map((r) => inputOf(r, feedback, port)));
+  }
+  return refList(value, where, problems).map((r) => inputOf(r, feedback, undefined));
 }
 
 /**
@@ -83,8 +98,7 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
         id: String(s['id']),
         use: String(s['use']),
         config: isMapping(s['config']) ? s['config'] : {},
-        from: idList(s['from'], `${label}: 'from'`, problems),
-        feedbackFrom: idList(s['feedback_from'], `${label}: 'feedback_from'`, problems),
+        from: [...inputList(s['from'], false, `${label}: 'from'`, problems), ...inputList(s['feedback_from'], true, `${label}: 'feedback_from'`, problems)],
       });
     });
   }
@@ -95,17 +109,28 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
     description: description as string,
     build(options: BuildOptions = {}): PipelineGraph {
       const g = new GraphBuilder(name as string, options.overrides, options.env);
-      const ref = (from: string, feedback: boolean) => ({ schema: 'Tick' as const, input: (): StageInput => ({ from, feedback }) });
+      // The schemas of file-defined edges are unknown here; `any` slots resolve in finish() and checkGraph judges every edge.
+      const ref = (input: StageInput) => ({ schema: 'Tick' as const, input: (): StageInput => input });
       for (const e of entries) {
         const definition = registry.get(e.use);
-        const inputs = [...e.from.map((f) => ref(f, false)), ...e.feedbackFrom.map((f) => ref(f, true))];
+        const ported = definition.kind !== 'source' && typeof definition.in === 'object';
+        const inputs = ported
+          ? Object.fromEntries(Object.keys(definition.in as object).map((port) => [port, e.from.filter((i) => i.port === port).map(ref)]))
+          : e.from.map(ref);
+        if (ported && e.from.some((i) => i.port === undefined)) {
+          throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': '${e.use}' reads named ports (${Object.keys(definition.in as object).join(', ')}); give 'from' as a mapping of port to stages`]);
+        }
+        const unknownPorts = e.from.filter((i) => i.port !== undefined && (!ported || !(i.port in (definition.in as object))));
+        if (unknownPorts.length > 0) {
+          throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': '${e.use}' has no port ${unknownPorts.map((i) => `'${i.port}'`).join(', ')}${ported ? `; ports: ${Object.keys(definition.in as object).join(', ')}` : ' (it reads one schema: give from as a list)'}`]);
+        }
         if (definition.kind === 'source') {
-          if (inputs.length > 0) throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': source '${e.use}' takes no 'from'`]);
+          if (e.from.length > 0) throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': source '${e.use}' takes no 'from'`]);
           g.source(e.id, definition, e.config);
         } else if (definition.kind === 'operator') {
-          g.operator(e.id, definition, e.config, inputs);
+          g.operator(e.id, definition, e.config, inputs as never);
         } else {
-          g.sink(e.id, definition, e.config, inputs);
+          g.sink(e.id, definition, e.config, inputs as never);
         }
       }
       const graph: PipelineGraph = { name: name as string, description: description as string, stages: g.finish() };

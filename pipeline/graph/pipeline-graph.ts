@@ -1,15 +1,25 @@
-import type { Observable, OperatorFunction } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { ComponentContext } from '../components/component-definition.js';
 import type { SchemaName } from '../schemas/schema-catalog.js';
 
 /** The id of the built-in stream of records that failed edge validation (schema `DeadLetter`). */
 export const DEAD_LETTERS = 'dead-letters';
 
-/** One input of a stage: the stage it reads from, and whether that edge is a declared feedback edge. */
+/** The port of a stage that reads one schema. */
+export const DEFAULT_PORT = 'in';
+
+/** One input of a stage: the stage it reads from, which of its outputs, into which port, and whether the edge is a declared feedback edge. */
 export interface StageInput {
   readonly from: string;
+  /** A side output of `from`; absent for its main output. */
+  readonly side?: string;
+  /** The reading stage's port; absent for a stage that reads one schema. */
+  readonly port?: string;
   readonly feedback: boolean;
 }
+
+/** The function a stage runs, given its port streams (`{ in }` for a stage that reads one schema). */
+export type StageRun = (inputs: Readonly<Record<string, Observable<unknown>>>) => Observable<unknown>;
 
 interface StageBase {
   readonly id: string;
@@ -24,20 +34,23 @@ interface StageBase {
 export interface SourceStage extends StageBase {
   readonly kind: 'source';
   readonly out: SchemaName;
+  readonly sideOutputs: Readonly<Record<string, SchemaName>>;
   readonly create: (ctx: ComponentContext) => Observable<unknown>;
 }
 
 export interface OperatorStage extends StageBase {
   readonly kind: 'operator';
-  readonly in: SchemaName;
+  /** The schema of each port; a stage that reads one schema has the single port `in`. */
+  readonly in: Readonly<Record<string, SchemaName>>;
   readonly out: SchemaName;
-  readonly create: (ctx: ComponentContext) => OperatorFunction<unknown, unknown>;
+  readonly sideOutputs: Readonly<Record<string, SchemaName>>;
+  readonly create: (ctx: ComponentContext) => StageRun;
 }
 
 export interface SinkStage extends StageBase {
   readonly kind: 'sink';
-  readonly in: SchemaName;
-  readonly create: (ctx: ComponentContext) => OperatorFunction<unknown, unknown>;
+  readonly in: Readonly<Record<string, SchemaName>>;
+  readonly create: (ctx: ComponentContext) => StageRun;
 }
 
 export type Stage = SourceStage | OperatorStage | SinkStage;

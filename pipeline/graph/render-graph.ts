@@ -5,7 +5,9 @@ export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot', 'json'];
 
 interface Edge {
   readonly from: string;
+  readonly side?: string;
   readonly to: string;
+  readonly port?: string;
   readonly schema: string;
   readonly feedback: boolean;
 }
@@ -15,12 +17,15 @@ function edgesOf(graph: PipelineGraph): Edge[] {
   return graph.stages.flatMap((to) =>
     to.inputs.map((i) => {
       const from = byId.get(i.from);
-      const schema = i.from === DEAD_LETTERS ? 'DeadLetter' : from !== undefined && from.kind !== 'sink' ? from.out : '?';
-      return { from: i.from, to: to.id, schema, feedback: i.feedback };
+      const written = from === undefined || from.kind === 'sink' ? undefined : i.side === undefined ? from.out : from.sideOutputs[i.side];
+      const schema = i.from === DEAD_LETTERS ? 'DeadLetter' : (written ?? '?');
+      return { from: i.from, ...(i.side === undefined ? {} : { side: i.side }), to: to.id, ...(i.port === undefined ? {} : { port: i.port }), schema, feedback: i.feedback };
     }),
   );
 }
 
+/** The schema, with the side output and port where the edge uses them: `status: FeedStatus → feeds`. */
+const edgeLabel = (e: Edge): string => `${e.side === undefined ? '' : `${e.side}: `}${e.schema}${e.port === undefined ? '' : ` → ${e.port}`}`;
 const label = (s: Stage): string => `${s.id}\\n${s.kind} ${s.component}`;
 const quoteDot = (text: string): string => `"${text.replace(/"/g, '\\"')}"`;
 
@@ -45,7 +50,7 @@ export function renderGraph(graph: PipelineGraph, format: GraphFormat): string {
       const shape = (s: Stage): string => (s.kind === 'source' ? `([${label(s)}])` : s.kind === 'sink' ? `[(${label(s)})]` : `[${label(s)}]`);
       const lines = ['flowchart LR', ...graph.stages.map((s) => `  ${id(s.id)}${shape(s).replace(/\\n/g, '<br/>')}`)];
       if (usesDeadLetters) lines.push(`  ${id(DEAD_LETTERS)}{{${DEAD_LETTERS}}}`);
-      for (const e of edges) lines.push(`  ${id(e.from)} ${e.feedback ? '-.' : '--'} ${e.schema} ${e.feedback ? '.->' : '-->'} ${id(e.to)}`);
+      for (const e of edges) lines.push(`  ${id(e.from)} ${e.feedback ? '-.' : '--'} ${edgeLabel(e)} ${e.feedback ? '.->' : '-->'} ${id(e.to)}`);
       return `${lines.join('\n')}\n`;
     }
     case 'dot': {
@@ -53,7 +58,7 @@ export function renderGraph(graph: PipelineGraph, format: GraphFormat): string {
       const lines = [`digraph ${quoteDot(graph.name)} {`, '  rankdir=LR;'];
       for (const s of graph.stages) lines.push(`  ${quoteDot(s.id)} [shape=${shape(s)}, label=${quoteDot(label(s))}];`);
       if (usesDeadLetters) lines.push(`  ${quoteDot(DEAD_LETTERS)} [shape=hexagon];`);
-      for (const e of edges) lines.push(`  ${quoteDot(e.from)} -> ${quoteDot(e.to)} [label=${quoteDot(e.schema)}${e.feedback ? ', style=dashed' : ''}];`);
+      for (const e of edges) lines.push(`  ${quoteDot(e.from)} -> ${quoteDot(e.to)} [label=${quoteDot(edgeLabel(e))}${e.feedback ? ', style=dashed' : ''}];`);
       lines.push('}');
       return `${lines.join('\n')}\n`;
     }

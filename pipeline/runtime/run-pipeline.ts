@@ -2,10 +2,12 @@ import { pino, type Logger } from 'pino';
 import {
   EMPTY,
   Observable,
+  ReplaySubject,
   Subject,
   asyncScheduler,
   catchError,
   connectable,
+  finalize,
   merge,
   takeUntil,
   tap,
@@ -16,10 +18,10 @@ import {
 import type { DeadLetter } from '../../schemas/generated.js';
 import type { ComponentContext } from '../components/component-definition.js';
 import { StageError } from '../errors.js';
-import { DEAD_LETTERS, type PipelineGraph, type Stage, type StageInput } from '../graph/pipeline-graph.js';
+import { DEAD_LETTERS, DEFAULT_PORT, type PipelineGraph, type Stage, type StageInput } from '../graph/pipeline-graph.js';
 import { SchemaCatalog, type RecordProblem } from '../schemas/schema-catalog.js';
 import { Instrumentation, InstrumentationEvents } from './instrumentation.js';
-import { measureStage } from './measure-stage.js';
+import { StageMeter } from './stage-meter.js';
 import { PipelineMetrics } from './pipeline-metrics.js';
 import { validateRecords } from './validate-records.js';
 
@@ -141,12 +143,13 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const byId = new Map(graph.stages.map((s) => [s.id, s]));
   const order = topologicalOrder(graph.stages);
   const deadLetterSinks = deadLetterConsumers(graph.stages);
-  const feedbackProducers = new Set(graph.stages.flatMap((s) => s.inputs.filter((i) => i.feedback).map((i) => i.from)));
+  const feedbackProducers = new Set(graph.stages.flatMap((s) => s.inputs.filter((i) => i.feedback && i.side === undefined).map((i) => i.from)));
 
   const stop$ = new Subject<void>();
   const deadLetters = new Subject<DeadLetter>();
   const outputs = new Map<string, Connectable<unknown>>();
   const feedbackSubjects = new Map<string, Subject<unknown>>();
+  const sideSubjects = new Map<string, Subject<unknown>>();
   const states = new Map<string, StageState>(graph.stages.map((s) => [s.id, 'created']));
   const failures: StageFailure[] = [];
   const rejections = new Map<string, number>();
@@ -164,12 +167,11 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     stop$.next();
   };
 
-  const reject = (stage: Stage, input: StageInput, record: unknown, problem: RecordProblem): void => {
-    const edge = `${input.from} -> ${stage.id}`;
+  const reject = (stage: Stage, input: StageInput, schema: string, record: unknown, problem: RecordProblem): void => {
+    const edge = `${input.from}${input.side === undefined ? '' : `.${input.side}`} -> ${stage.id}${input.port === undefined ? '' : `.${input.port}`}`;
     const count = (rejections.get(edge) ?? 0) + 1;
     rejections.set(edge, count);
     stageMetrics(stage).dropped('invalid');
-    const schema = stage.kind === 'source' ? '' : stage.in;
     if (shouldLogRejection(count)) {
       logger.warn({ stage: stage.id, edge, schema, field: problem.path, rejected: count }, `record rejected on edge ${edge} (${schema}): ${problem.reason}`);
     }
@@ -183,39 +185,63 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     return subject;
   };
 
-  const edge = (stage: Stage, input: StageInput): Observable<unknown> => {
-    const upstream: Observable<unknown> =
-      input.from === DEAD_LETTERS ? deadLetters : input.feedback ? feedbackSubject(input.from) : (outputs.get(input.from) as Observable<unknown>);
-    const from = byId.get(input.from);
-    const validate = policy === 'strict' || stage.boundary || from?.boundary === true;
-    if (!validate || stage.kind === 'source') return upstream;
-    return upstream.pipe(validateRecords(schemas.codec(stage.in), (record, problem) => reject(stage, input, record, problem)));
+  const sideSubject = (stage: string, side: string): Subject<unknown> => {
+    const key = `${stage}.${side}`;
+    let subject = sideSubjects.get(key);
+    if (subject === undefined) sideSubjects.set(key, (subject = new Subject()));
+    return subject;
   };
 
-  /** The stage's input: its ordinary inputs merged, plus feedback inputs until the ordinary ones complete (else a cycle could never end). */
-  const inputOf = (stage: Stage): Observable<unknown> => {
-    const primary = merge(...stage.inputs.filter((i) => !i.feedback).map((i) => edge(stage, i)));
-    const feedback = stage.inputs.filter((i) => i.feedback).map((i) => edge(stage, i));
-    if (feedback.length === 0) return primary;
-    return new Observable((subscriber) => {
-      const primaryDone = new Subject<void>();
-      const subscription = merge(...feedback).pipe(takeUntil(primaryDone)).subscribe({ next: (v) => subscriber.next(v), error: (e: unknown) => subscriber.error(e) });
-      subscription.add(
-        primary.subscribe({
-          next: (v) => subscriber.next(v),
-          error: (e: unknown) => subscriber.error(e),
-          complete: () => {
-            primaryDone.next();
-            subscriber.complete();
-          },
-        }),
-      );
-      return subscription;
-    });
+  const edge = (stage: Stage, input: StageInput): Observable<unknown> => {
+    const upstream: Observable<unknown> =
+      input.from === DEAD_LETTERS
+        ? deadLetters
+        : input.side !== undefined
+          ? sideSubject(input.from, input.side)
+          : input.feedback
+            ? feedbackSubject(input.from)
+            : (outputs.get(input.from) as Observable<unknown>);
+    const from = byId.get(input.from);
+    const reader = stage.kind === 'source' ? undefined : stage.in[input.port ?? DEFAULT_PORT];
+    const validate = policy === 'strict' || stage.boundary || from?.boundary === true;
+    if (!validate || reader === undefined) return upstream;
+    return upstream.pipe(validateRecords(schemas.codec(reader), (record, problem) => reject(stage, input, reader, record, problem)));
+  };
+
+  /**
+   * The stage's port streams: each port merges its edges. Feedback edges
+   * are followed only until every ordinary input has completed; otherwise a
+   * cycle could never end.
+   */
+  const portsOf = (stage: Stage, meter: StageMeter): Record<string, Observable<unknown>> => {
+    const primary = stage.inputs.filter((i) => !i.feedback);
+    const primaryDone = new ReplaySubject<void>(1);
+    let open = primary.length;
+    const ports: Record<string, Observable<unknown>> = {};
+    for (const port of stage.kind === 'source' ? [] : Object.keys(stage.in)) {
+      const edges = stage.inputs
+        .filter((i) => (i.port ?? DEFAULT_PORT) === port)
+        .map((i) =>
+          i.feedback
+            ? edge(stage, i).pipe(takeUntil(primaryDone))
+            : edge(stage, i).pipe(
+                tap({
+                  complete: () => {
+                    if (--open === 0) primaryDone.next();
+                  },
+                }),
+              ),
+        );
+      ports[port] = merge(...edges).pipe(meter.input());
+    }
+    return ports;
   };
 
   const guard = (stage: Stage, output: Observable<unknown>): Observable<unknown> =>
     output.pipe(
+      finalize(() => {
+        for (const side of stage.kind === 'sink' ? [] : Object.keys(stage.sideOutputs)) sideSubject(stage.id, side).complete();
+      }),
       tap({
         subscribe: () => states.set(stage.id, 'running'),
         complete: () => {
@@ -232,7 +258,21 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const sinkRuns: { stage: Stage; output: Observable<unknown> }[] = [];
   for (const stage of order) {
     const m = stageMetrics(stage);
-    const ctx: ComponentContext = { stage: stage.id, logger: logger.child({ stage: stage.id }), scheduler, metrics: m, instrumentation, schemas };
+    const ctx: ComponentContext = {
+      stage: stage.id,
+      logger: logger.child({ stage: stage.id }),
+      scheduler,
+      metrics: m,
+      instrumentation,
+      schemas,
+      sideOutput: <R>(name: string) => {
+        if (stage.kind === 'sink' || !(name in stage.sideOutputs)) {
+          throw new StageError(`stage '${stage.id}' (${stage.component}) declares no side output '${name}'`, { context: { stage: stage.id } });
+        }
+        return sideSubject(stage.id, name) as Subject<R>;
+      },
+      pipeline: { health: () => health(), metrics: () => metrics.render() },
+    };
     let output: Observable<unknown>;
     try {
       if (stage.kind === 'source') {
@@ -241,7 +281,8 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
           tap(() => m.recordsOut++),
         );
       } else {
-        output = inputOf(stage).pipe(measureStage(stage.create(ctx), m));
+        const meter = new StageMeter(m);
+        output = stage.create(ctx)(portsOf(stage, meter)).pipe(meter.output());
       }
     } catch (error) {
       fail(stage, new StageError(`stage '${stage.id}' (${stage.component}) could not start: ${(error as Error).message}`, { cause: error, context: { stage: stage.id } }));

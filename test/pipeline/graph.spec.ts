@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filter } from 'rxjs';
+import { EMPTY, filter, type Observable } from 'rxjs';
+import type { OperatorDefinition, SinkDefinition } from '../../pipeline/components/component-definition.js';
+import type { Tick } from '../../schemas/generated.js';
 import { describe, expect, it } from 'vitest';
 import { ComponentRegistry } from '../../pipeline/components/component-registry.js';
 import { ConfigError, GraphError, SchemaMismatchError } from '../../pipeline/errors.js';
@@ -115,7 +117,7 @@ describe('graph checks', () => {
   it('gives an `any` stage the schema of its input', () => {
     const path = writeFile('any.yaml', 'name: any\nstages:\n  - { id: market, use: ticks }\n  - { id: out, use: any-sink, from: market }\n');
     const out = loadPipelineFile(path, registry()).build().stages.find((s) => s.id === 'out');
-    expect(out?.kind === 'sink' && out.in).toBe('Tick');
+    expect(out?.kind === 'sink' && out.in).toEqual({ in: 'Tick' });
   });
 
   it('reports every problem of a definition file at once', () => {
@@ -145,5 +147,39 @@ describe('graph checks', () => {
     expect(renderGraph(graph, 'mermaid')).toContain('market -- Tick --> out');
     expect(renderGraph(graph, 'dot')).toContain('"market" -> "out" [label="Tick"];');
     expect(JSON.parse(renderGraph(graph, 'json')).edges).toEqual([{ from: 'market', to: 'out', schema: 'Tick', feedback: false }]);
+  });
+});
+
+describe('ports and side outputs', () => {
+  const quotesAndFeeds = {
+    name: 'board', kind: 'sink', in: { ticks: 'Tick', feeds: 'FeedStatus' }, description: '', spec: {},
+    create: () => () => EMPTY,
+  } as const satisfies SinkDefinition<{ ticks: 'Tick'; feeds: 'FeedStatus' }, Record<string, never>>;
+  const withStatus = {
+    name: 'with-status', kind: 'operator', in: 'Tick', out: 'Tick', sideOutputs: { status: 'FeedStatus' }, description: '', spec: {},
+    create: () => (s: Observable<Tick>) => s,
+  } as const satisfies OperatorDefinition<'Tick', 'Tick', Record<string, never>, { status: 'FeedStatus' }>;
+  const portRegistry = () => new ComponentRegistry([ticks, quotesAndFeeds, withStatus, tickSink]);
+
+  it('wires named ports and side outputs in code, checking each edge against its port', () => {
+    const graph = pipeline('ports', '', (g) => {
+      const merged = g.operator('merge', withStatus, {}, g.source('market', ticks));
+      g.sink('board', quotesAndFeeds, {}, { ticks: merged, feeds: merged.side('status') });
+    }).build();
+    expect(graph.stages.find((s) => s.id === 'board')?.inputs).toEqual([
+      { from: 'merge', port: 'ticks', feedback: false },
+      { from: 'merge', side: 'status', port: 'feeds', feedback: false },
+    ]);
+  });
+
+  it('wires them from a file, and names a side output or port that does not exist', () => {
+    const good = writeFile('ports.yaml', 'name: ports\nstages:\n  - { id: market, use: ticks }\n  - { id: merge, use: with-status, from: market }\n  - { id: board, use: board, from: { ticks: merge, feeds: merge.status } }\n');
+    expect(loadPipelineFile(good, portRegistry()).build().stages).toHaveLength(3);
+    const swapped = writeFile('swapped.yaml', 'name: swapped\nstages:\n  - { id: market, use: ticks }\n  - { id: merge, use: with-status, from: market }\n  - { id: board, use: board, from: { ticks: merge.status, feeds: merge } }\n');
+    expect(() => loadPipelineFile(swapped, portRegistry()).build()).toThrow(/edge merge.status -> board.ticks: stage 'merge' writes FeedStatus, stage 'board' reads Tick/);
+    const noSide = writeFile('noside.yaml', 'name: noside\nstages:\n  - { id: market, use: ticks }\n  - { id: merge, use: with-status, from: market }\n  - { id: board, use: board, from: { ticks: merge, feeds: merge.health } }\n');
+    expect(() => loadPipelineFile(noSide, portRegistry()).build()).toThrow(/reads side output 'health' that stage 'merge' does not have; side outputs: status/);
+    const badPort = writeFile('badport.yaml', 'name: badport\nstages:\n  - { id: market, use: ticks }\n  - { id: board, use: board, from: { quotes: market } }\n');
+    expect(() => loadPipelineFile(badPort, portRegistry()).build()).toThrow(/'board' has no port 'quotes'; ports: ticks, feeds/);
   });
 });

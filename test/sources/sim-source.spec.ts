@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeEach } from 'vitest';
 import { pino, type Logger } from 'pino';
+import { testContext } from '../support/test-context.js';
 import { take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { ComponentContext } from '../../pipeline/components/component-definition.js';
@@ -34,14 +35,7 @@ describe('simSource', () => {
   });
 
   function context(logger: Logger = pino({ level: 'silent' })): ComponentContext {
-    return {
-      stage: 's',
-      logger,
-      scheduler,
-      metrics: new StageMetrics('s', 'sim', [1]),
-      instrumentation: new Instrumentation(scheduler),
-      schemas: SchemaCatalog.default(),
-    };
+    return testContext(scheduler, { logger });
   }
 
   function createSource(raw: Record<string, unknown>, logger?: Logger) {

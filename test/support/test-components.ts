@@ -1,5 +1,5 @@
 import { Observable, from, map, tap } from 'rxjs';
-import type { OperatorDefinition, RecordOf, SchemaSlot, SinkDefinition, SourceDefinition } from '../../pipeline/components/component-definition.js';
+import type { OperatorDefinition, RecordOf, SchemaSlot, SinkDefinition, SourceDefinition, StageFunction } from '../../pipeline/components/component-definition.js';
 import type { SchemaName } from '../../pipeline/schemas/schema-catalog.js';
 import type { RecordTypes } from '../../schemas/generated.js';
 
@@ -14,11 +14,11 @@ export function recordsSource<S extends SchemaName>(name: string, out: S, record
 export function collectingSink<S extends SchemaSlot>(name: string, input: S, into: unknown[], options: { boundary?: boolean } = {}): SinkDefinition<S, NoConfig> {
   return {
     name, kind: 'sink', in: input, description: `Test sink of ${input}`, boundary: options.boundary ?? false, spec: {},
-    create: () => (records) => records.pipe(tap((r) => into.push(r))),
+    create: () => ((records: Observable<unknown>) => records.pipe(tap((r) => into.push(r)))) as StageFunction<S, unknown>,
   };
 }
 
 /** An operator component that applies `fn` to every record. */
 export function mappingOperator<I extends SchemaName, O extends SchemaName>(name: string, input: I, out: O, fn: (r: RecordOf<I>) => RecordOf<O>): OperatorDefinition<I, O, NoConfig> {
-  return { name, kind: 'operator', in: input, out, description: `Test operator ${input} -> ${out}`, spec: {}, create: () => map(fn) };
+  return { name, kind: 'operator', in: input, out, description: `Test operator ${input} -> ${out}`, spec: {}, create: () => map(fn) as StageFunction<I, RecordOf<O>> };
 }

@@ -15,7 +15,8 @@ export const listCommand: CliCommand = {
     for (const p of namedPipelines.values()) lines.push(`  ${p.name.padEnd(16)} ${p.description}`);
     lines.push('', 'Components:');
     for (const c of builtinComponents().all()) {
-      const schemas = c.kind === 'source' ? `-> ${c.out}` : c.kind === 'sink' ? `${c.in} ->` : `${c.in} -> ${c.out}`;
+      const reads = c.kind === 'source' ? '' : typeof c.in === 'string' ? c.in : Object.entries(c.in as Record<string, string>).map(([port, schema]) => `${port}:${schema}`).join(',');
+      const schemas = c.kind === 'source' ? `-> ${c.out}` : c.kind === 'sink' ? `${reads} ->` : `${reads} -> ${c.out}`;
       lines.push(`  ${c.kind.padEnd(8)} ${c.name.padEnd(16)} ${schemas.padEnd(16)} ${c.description}`);
       for (const [name, f] of Object.entries(c.spec as ConfigSpec)) {
         const dflt = f.default === undefined ? 'required' : `default ${JSON.stringify(f.default)}`;

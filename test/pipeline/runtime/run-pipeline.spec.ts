@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { Observable, asyncScheduler, filter, interval, map } from 'rxjs';
+import { Observable, asyncScheduler, filter, interval, map, merge, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { OperatorDefinition } from '../../../pipeline/components/component-definition.js';
+import type { OperatorDefinition, SinkDefinition } from '../../../pipeline/components/component-definition.js';
 import { pipeline } from '../../../pipeline/graph/pipeline.js';
 import { runPipeline } from '../../../pipeline/runtime/run-pipeline.js';
-import type { Tick } from '../../../schemas/generated.js';
+import type { FeedStatus, Tick } from '../../../schemas/generated.js';
 import { makeTick } from '../../support/make-tick.js';
 import { collectingSink, mappingOperator, recordsSource } from '../../support/test-components.js';
 
@@ -128,5 +128,33 @@ describe('runPipeline', () => {
     const run = runPipeline(graph);
     expect((await run.done).ok).toBe(true);
     expect(received.map((t) => t.sequence).sort((x, y) => x - y)).toEqual([101, 102, 103, 1101, 1102, 1103]);
+  });
+});
+
+describe('runPipeline with ports and side outputs', () => {
+  it('delivers a side output to the port that reads it, and ends when the producer does', async () => {
+    const seen: string[] = [];
+    const statusOf = (t: Tick): FeedStatus => ({
+      feed_id: t.feed_id, state: 'UP', ts_event: t.ts_event, last_tick_ts: t.ts_event, lead_count: t.sequence, lag_count: 0, gap_count: 0, drop_count: 0, detail: 'tick',
+    });
+    const withStatus: OperatorDefinition<'Tick', 'Tick', Record<string, never>, { status: 'FeedStatus' }> = {
+      name: 'with-status', kind: 'operator', in: 'Tick', out: 'Tick', sideOutputs: { status: 'FeedStatus' }, description: '', spec: {},
+      create: (_config, ctx) => {
+        const status = ctx.sideOutput<FeedStatus>('status');
+        return tap((t: Tick) => status.next(statusOf(t)));
+      },
+    };
+    const board: SinkDefinition<{ ticks: 'Tick'; feeds: 'FeedStatus' }, Record<string, never>> = {
+      name: 'board', kind: 'sink', in: { ticks: 'Tick', feeds: 'FeedStatus' }, description: '', spec: {},
+      create: () => (inputs) => merge(inputs.ticks.pipe(tap((t) => seen.push(`tick ${t.sequence}`))), inputs.feeds.pipe(tap((s) => seen.push(`status ${s.lead_count}`)))),
+    };
+    const graph = pipeline('ports', '', (g) => {
+      const merged = g.operator('merge', withStatus, {}, g.source('market', recordsSource('ticks', 'Tick', goodTicks)));
+      g.sink('board', board, {}, { ticks: merged, feeds: merged.side('status') });
+    }).build();
+    const run = runPipeline(graph);
+    expect((await run.done).ok).toBe(true);
+    expect(seen).toEqual(['status 1', 'tick 1', 'status 2', 'tick 2', 'status 3', 'tick 3']);
+    expect(run.health().stages['board']?.records_in).toBe(6);
   });
 });

@@ -1,14 +1,20 @@
-import { map, of, tap } from 'rxjs';
+import { map, of, pipe, tap, type OperatorFunction } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { measureStage } from '../../../pipeline/runtime/measure-stage.js';
+import { StageMeter } from '../../../pipeline/runtime/stage-meter.js';
 import { StageMetrics } from '../../../pipeline/runtime/stage-metrics.js';
 import { createTestScheduler } from '../../support/marbles.js';
 import { makeTick } from '../../support/make-tick.js';
 
 const values = { a: makeTick({ sequence: 1 }), b: makeTick({ sequence: 2 }) };
 
-describe('measureStage', () => {
+/** The operator measured the way the runner measures a stage. */
+function measureStage<I, O>(operator: OperatorFunction<I, O>, metrics: StageMetrics): OperatorFunction<I, O> {
+  const meter = new StageMeter(metrics);
+  return pipe(meter.input<I>(), operator, meter.output<O>());
+}
+
+describe('StageMeter', () => {
   let scheduler: TestScheduler;
   let metrics: StageMetrics;
   beforeEach(() => {
