@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import type { RecordTypes } from '../../schemas/generated.js';
@@ -45,6 +46,12 @@ export interface ComponentContext {
   readonly scheduler: SchedulerLike;
   /** Counters of the stage, for drops and component-specific figures. */
   readonly metrics: StageMetrics;
+  /**
+   * The pipeline's Prometheus registry, for a component's own metrics. Name
+   * them `tickflow_<component>_…`, label them with the stage, and reuse a
+   * metric another stage of the same component registered (`getSingleMetric`).
+   */
+  readonly registry: Registry;
   readonly instrumentation: Instrumentation;
   readonly schemas: SchemaCatalog;
   /** The writer of one of the component's declared side outputs (records go nowhere when no stage reads it). */

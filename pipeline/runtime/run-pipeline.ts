@@ -263,6 +263,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
       logger: logger.child({ stage: stage.id }),
       scheduler,
       metrics: m,
+      registry: metrics.registry,
       instrumentation,
       schemas,
       sideOutput: <R>(name: string) => {

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { Subject, type SchedulerLike } from 'rxjs';
 import type { ComponentContext } from '../../pipeline/components/component-definition.js';
 import { Instrumentation } from '../../pipeline/runtime/instrumentation.js';
@@ -14,6 +15,7 @@ export function testContext(scheduler: SchedulerLike, options: { stage?: string;
     logger: options.logger ?? pino({ level: 'silent' }),
     scheduler,
     metrics: new StageMetrics(stage, 'test', [1e-3, 1]),
+    registry: new Registry(),
     instrumentation: new Instrumentation(scheduler),
     schemas: SchemaCatalog.default(),
     sideOutput: <R>(name: string) => {
