@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyMergePatch } from '../../protocols/diff/apply-merge-patch.js';
+import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merge-patch.js';
+import { tickFromDiffQuote } from '../../protocols/diff/tick-from-diff-quote.js';
+import { makeTick } from '../support/make-tick.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
 
 describe('DiffQuoteFields', () => {
@@ -29,5 +31,24 @@ describe('applyMergePatch', () => {
     expect(applyMergePatch(['a', 'b'], ['c', 'd'])).toEqual(['c', 'd']);
     expect(applyMergePatch({ e: null }, { a: 1 })).toEqual({ e: null, a: 1 });
     expect(applyMergePatch(undefined, { a: { bb: { ccc: null } } })).toEqual({ a: { bb: {} } });
+  });
+});
+
+describe('tickFromDiffQuote', () => {
+  it('rebuilds every market field of a tick from its DIFF quote', () => {
+    const tick = makeTick({ last_price: null, ts_event: 1_735_822_800_123_456 });
+    const quote: Record<string, JsonValue> = {};
+    for (const [field, key] of Object.entries(DiffQuoteFields.keyOf)) {
+      const value = tick[field as keyof typeof DiffQuoteFields.keyOf];
+      if (value === null) continue; // a merge patch deletes unset prices
+      quote[key] = field === 'ts_event' ? DiffQuoteFields.formatDatetime(value as number) : value;
+    }
+    expect(tickFromDiffQuote(tick.instrument_id, quote, { feedId: tick.feed_id, tsRecv: tick.ts_recv, sequence: tick.sequence })).toEqual(tick);
+  });
+
+  it('names the missing field', () => {
+    expect(tickFromDiffQuote('SHFE.rb2501', { datetime: '2025-01-02 21:00:00.000000', trading_day: '20250103', action_day: '20250102' }, { feedId: 'f', tsRecv: 0, sequence: 1 })).toBe(
+      "quote of SHFE.rb2501: 'pre_open_interest' must be a number, got null",
+    );
   });
 });
