@@ -1,8 +1,12 @@
 // `npm run bench`: runs every benchmark and prints its figures. Nothing is asserted.
 import { cpus } from 'node:os';
+import { operatorThroughput } from './operator-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
 
-const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [['pipeline throughput', pipelineThroughput]];
+const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
+  ['pipeline throughput', pipelineThroughput],
+  ['operator throughput', operatorThroughput],
+];
 
 process.stdout.write(`tickflow benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores\n\n`);
 for (const [name, run] of benchmarks) {

@@ -1,0 +1,55 @@
+import { defineComponent } from '../pipeline/components/define-component.js';
+import { field } from '../pipeline/config/field.js';
+import { ConfigError } from '../pipeline/errors.js';
+import type { FeedStatus } from '../schemas/generated.js';
+import { dedupMerge } from './dedup-merge.js';
+
+/** The `dedup-merge` component: the merged ticks of redundant feeds in, each market event once out, and each feed's state changes on the `status` side output. */
+export const dedupMergeComponent = defineComponent({
+  name: 'dedup-merge',
+  kind: 'operator',
+  description: 'Merges redundant feeds of one market: the first copy of each market event passes, later copies and older ticks are dropped; feed states (UP, STALE, DOWN) as a side output.',
+  in: 'Tick',
+  out: 'Tick',
+  sideOutputs: { status: 'FeedStatus' },
+  spec: {
+    stale_after_ms: field.integer({
+      description: 'A feed that delivers no tick for this many milliseconds (scheduler time) is reported STALE',
+      default: 2000,
+      example: 1500,
+      min: 1,
+    }),
+    down_after_ms: field.integer({
+      description: 'A feed that delivers no tick for this many milliseconds is reported DOWN; must exceed stale_after_ms',
+      default: 10_000,
+      example: 30_000,
+      min: 1,
+    }),
+    feeds: field.stringList({
+      description: 'Feed ids expected from the start, reported DOWN until their first tick; feeds not listed are tracked from their first tick',
+      default: [],
+      example: ['ctp-a', 'ctp-b'],
+    }),
+  },
+  create(config, ctx) {
+    if (config.down_after_ms <= config.stale_after_ms) {
+      throw new ConfigError(`stage '${ctx.stage}' (dedup-merge)`, [`'down_after_ms' must exceed 'stale_after_ms' (${config.stale_after_ms}), got ${config.down_after_ms}`], {
+        context: { stage: ctx.stage, component: 'dedup-merge', field: 'down_after_ms' },
+      });
+    }
+    const statusOut = ctx.sideOutput<FeedStatus>('status');
+    return dedupMerge({
+      staleAfterMs: config.stale_after_ms,
+      downAfterMs: config.down_after_ms,
+      expectedFeeds: config.feeds,
+      scheduler: ctx.scheduler,
+      metrics: ctx.metrics,
+      status: {
+        next(status) {
+          ctx.logger.info({ feedStatus: status }, `feed ${status.feed_id} ${status.state}: ${status.detail}`);
+          statusOut.next(status);
+        },
+      },
+    });
+  },
+});

@@ -1,0 +1,58 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { DiffQuoteFields, type QuoteField } from '../protocols/diff/diff-quote-fields.js';
+import type { QuoteDiff, Tick } from '../schemas/generated.js';
+
+/** Every quote field, computed once: the per-tick loop must not call Object.keys. `keyOf` is checked to hold exactly the QuoteFields. */
+const QUOTE_FIELDS = Object.keys(DiffQuoteFields.keyOf) as readonly QuoteField[];
+
+/**
+ * Emits, for each tick, the quote fields that changed since the previous tick
+ * of the same instrument.
+ *
+ * The first tick of an instrument carries every quote field; a later tick
+ * carries only the fields whose value differs, with `null` where the exchange
+ * no longer sets a price. A tick that changes nothing emits nothing. State is
+ * kept per subscription, so every subscriber starts from an empty snapshot.
+ *
+ * ```
+ * source:  --a--b--c--d--|     b: new last_price; c: same quote as b; d: last_price unset
+ *   quoteDiff()
+ * result:  --A--B-----D--|     A: every field; B: { last_price: 3501 }; D: { last_price: null }
+ * ```
+ *
+ * @example
+ * const a: Tick = { ...tick, last_price: 3500, sequence: 1 }; // any tick
+ * of(a, { ...a, last_price: 3501, sequence: 2 }, { ...a, last_price: 3501, sequence: 3 })
+ *   .pipe(quoteDiff())
+ *   .subscribe(({ sequence, changes }) => console.log(sequence, Object.keys(changes).length));
+ * // Logs: 1 38, 2 1
+ *
+ * @returns An operator from ticks to the changes they make to their instrument's quote.
+ */
+export function quoteDiff(): OperatorFunction<Tick, QuoteDiff> {
+  return (source) =>
+    new Observable<QuoteDiff>((subscriber) => {
+      // Ticks are immutable, so the previous tick itself serves as the instrument's snapshot: nothing is copied.
+      const previousByInstrument = new Map<string, Tick>();
+      const subscription = source.subscribe({
+        next(tick) {
+          const previous = previousByInstrument.get(tick.instrument_id);
+          let changes: Record<string, null | number | string> | undefined;
+          for (const field of QUOTE_FIELDS) {
+            const value = tick[field];
+            if (previous === undefined || previous[field] !== value) {
+              changes ??= {};
+              changes[field] = value;
+            }
+          }
+          if (changes === undefined) return;
+          // Before emitting: a subscriber that feeds a tick back in must see this one as the instrument's latest.
+          previousByInstrument.set(tick.instrument_id, tick);
+          subscriber.next({ instrument_id: tick.instrument_id, ts_event: tick.ts_event, sequence: tick.sequence, changes });
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => subscription.unsubscribe();
+    });
+}
