@@ -2,8 +2,22 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { DiffQuoteFields, type QuoteField } from '../protocols/diff/diff-quote-fields.js';
 import type { QuoteDiff, Tick } from '../schemas/generated.js';
 
-/** Every quote field, computed once: the per-tick loop must not call Object.keys. `keyOf` is checked to hold exactly the QuoteFields. */
+type Changes = Record<string, null | number | string>;
+
+/** Every quote field; `keyOf` is checked to hold exactly the QuoteFields. */
 const QUOTE_FIELDS = Object.keys(DiffQuoteFields.keyOf) as readonly QuoteField[];
+
+/**
+ * The changed fields of `tick` against `previous`, or undefined when none
+ * changed. Generated once as straight-line code, one comparison per field:
+ * V8 runs that several times faster than a loop over field names (DESIGN.md
+ * §5). The field names are our own constants, never input.
+ */
+const changedFields = new Function(
+  'previous',
+  'tick',
+  `let c;\n${QUOTE_FIELDS.map((f) => `if (previous === undefined || previous.${f} !== tick.${f}) (c ??= {}).${f} = tick.${f};`).join('\n')}\nreturn c;`,
+) as (previous: Tick | undefined, tick: Tick) => Changes | undefined;
 
 /**
  * Emits, for each tick, the quote fields that changed since the previous tick
@@ -36,15 +50,7 @@ export function quoteDiff(): OperatorFunction<Tick, QuoteDiff> {
       const previousByInstrument = new Map<string, Tick>();
       const subscription = source.subscribe({
         next(tick) {
-          const previous = previousByInstrument.get(tick.instrument_id);
-          let changes: Record<string, null | number | string> | undefined;
-          for (const field of QUOTE_FIELDS) {
-            const value = tick[field];
-            if (previous === undefined || previous[field] !== value) {
-              changes ??= {};
-              changes[field] = value;
-            }
-          }
+          const changes = changedFields(previousByInstrument.get(tick.instrument_id), tick);
           if (changes === undefined) return;
           // Before emitting: a subscriber that feeds a tick back in must see this one as the instrument's latest.
           previousByInstrument.set(tick.instrument_id, tick);
