@@ -1,8 +1,9 @@
 import { ConfigError } from '../errors.js';
 import type { ConfigOf, ConfigSpec, FieldSpec } from './config-spec.js';
+import { parseFieldValue } from './parse-field-value.js';
 
 function checkValue(name: string, spec: FieldSpec<unknown>, value: unknown): string | undefined {
-  const got = `got ${JSON.stringify(value)}`;
+  const got = spec.secret === true ? 'got a value that is not shown (secret)' : `got ${JSON.stringify(value)}`;
   switch (spec.type) {
     case 'string':
       return typeof value === 'string' ? undefined : `'${name}' must be a string, ${got}`;
@@ -44,7 +45,7 @@ export function validateConfig<S extends ConfigSpec>(subject: string, spec: S, r
   const config: Record<string, unknown> = {};
   for (const [name, fieldSpec] of Object.entries(spec)) {
     let value = given[name];
-    if (value === undefined && fieldSpec.env !== undefined) value = env[fieldSpec.env];
+    if (value === undefined && fieldSpec.env !== undefined && env[fieldSpec.env] !== undefined) value = parseFieldValue(fieldSpec, env[fieldSpec.env] as string);
     if (value === undefined) value = fieldSpec.default;
     if (value === undefined) {
       problems.push(`missing required field '${name}' (${fieldSpec.description}; e.g. ${JSON.stringify(fieldSpec.example)})`);

@@ -1,0 +1,160 @@
+import type { JsonValue } from '../../protocols/diff/apply-merge-patch.js';
+import { ClientErrorCode, type ClientError } from './client-error.js';
+import type { FeedBoard, FeedChange } from './feed-board.js';
+import type { QuoteBook, QuoteChange, QuoteValue } from './quote-book.js';
+
+/** A merge patch as it travels: values, nested objects, null to delete. */
+type Patch = { [key: string]: JsonValue };
+
+/** The answer to a peek_message: merge patches the client applies in order, as one transaction. */
+export interface RtnData {
+  readonly aid: 'rtn_data';
+  readonly data: readonly Patch[];
+}
+
+/** The instruments of a `subscribe_quote` ins_list: comma-separated, blanks trimmed, duplicates and empty entries dropped. */
+function parseInsList(insList: string): string[] {
+  const ids = new Set<string>();
+  for (const part of insList.split(',')) {
+    const id = part.trim();
+    if (id !== '') ids.add(id);
+  }
+  return [...ids];
+}
+
+/**
+ * What one DIFF-protocol client (tqsdk, QuantAxis) has been promised and not
+ * yet been sent. Pure state, no sockets: the connection feeds it messages and
+ * book changes, and sends what {@link takeMessage} returns.
+ *
+ * The client's view is kept in step with ONE pending merge patch: every
+ * change is merged into it, so a client that does not peek costs at most its
+ * subscribed instruments × quote fields, however many changes happen. Quote
+ * patches are flat (field → value or null), so merging is a plain overwrite.
+ *
+ * ```
+ * client:  subscribe_quote(A,B)  peek ─────────── peek ─────────── peek
+ * server:                         rtn_data[{ins_list,quotes:{A:{…}}},{mdhis_more_data:false}]
+ *          A changes ×1000 ──────────────────────────▶ rtn_data[{quotes:{A:{merged}}}]
+ *                                                            (held until a change) ▶ …
+ * ```
+ */
+export class DiffSession {
+  private subscribed: ReadonlySet<string> = new Set();
+  private pendingInsList: string | undefined;
+  /** Per instrument: a patch for the client's quote, or null to delete the quote. */
+  private readonly pendingQuotes = new Map<string, Record<string, QuoteValue | null> | null>();
+  private readonly pendingFeeds = new Map<string, Record<string, QuoteValue | null>>();
+  private peekHeld = false;
+  private snapshotSent = false;
+
+  constructor(
+    private readonly book: QuoteBook,
+    feeds: FeedBoard,
+  ) {
+    // The first rtn_data is the full snapshot: every feed's status so far.
+    for (const [feedId, view] of feeds.entries()) this.pendingFeeds.set(feedId, { ...view });
+  }
+
+  /** The instruments of the last accepted `subscribe_quote`, known to the book or not. */
+  get subscriptions(): ReadonlySet<string> {
+    return this.subscribed;
+  }
+
+  /** True while a peek_message is held, waiting for something to send. */
+  get isPeekHeld(): boolean {
+    return this.peekHeld;
+  }
+
+  /**
+   * `subscribe_quote`: replaces the subscription with the instruments of
+   * `insList`. The next rtn_data echoes `insList` verbatim as the root's
+   * `ins_list`, carries the full quote of each newly subscribed instrument the
+   * book knows, and null for each dropped one the client may hold. Instruments
+   * the book does not know yet stay subscribed and arrive when they appear.
+   * Returns an error, and changes nothing, when the list names more than
+   * `maxSubscriptions` instruments.
+   */
+  subscribeQuote(insList: string, maxSubscriptions: number): ClientError | undefined {
+    const ids = parseInsList(insList);
+    if (ids.length > maxSubscriptions) {
+      return {
+        code: ClientErrorCode.TOO_MANY_SUBSCRIPTIONS,
+        message: `ins_list names ${ids.length} instruments; at most ${maxSubscriptions} may be subscribed on this connection; subscription unchanged`,
+      };
+    }
+    const next = new Set(ids);
+    for (const id of this.subscribed) {
+      // The client holds a quote only for an instrument the book knows; null deletes it there.
+      if (!next.has(id) && this.book.has(id)) this.pendingQuotes.set(id, null);
+    }
+    for (const id of next) {
+      if (this.subscribed.has(id) || !this.book.has(id)) continue;
+      // A pending null means the client still holds an older quote of this instrument: send one that replaces every key.
+      const quote = this.pendingQuotes.get(id) === null ? this.book.completeQuote(id) : this.book.quote(id);
+      this.pendingQuotes.set(id, { ...quote });
+    }
+    this.subscribed = next;
+    this.pendingInsList = insList;
+    return undefined;
+  }
+
+  /** `peek_message`: the client is ready for the next rtn_data; it is answered by {@link takeMessage} as soon as there is something to send. */
+  peekMessage(): void {
+    this.peekHeld = true;
+  }
+
+  /** Merges a book change into the pending patch when the client subscribes to the instrument. */
+  quoteChanged(change: QuoteChange): void {
+    if (!this.subscribed.has(change.instrumentId)) return;
+    const id = change.instrumentId;
+    const pending = this.pendingQuotes.get(id);
+    // A new instrument is sent whole; otherwise the client has everything up to the pending patch and needs only this change on top.
+    if (change.isNew) this.pendingQuotes.set(id, { ...this.book.quote(id) });
+    else if (pending === undefined) this.pendingQuotes.set(id, { ...change.patch });
+    else if (pending === null) this.pendingQuotes.set(id, { ...this.book.completeQuote(id) });
+    else Object.assign(pending, change.patch);
+  }
+
+  /** Merges a feed's status change into the pending patch; every DIFF client gets every feed. */
+  feedChanged(change: FeedChange): void {
+    const pending = this.pendingFeeds.get(change.feedId);
+    if (pending === undefined) this.pendingFeeds.set(change.feedId, { ...change.patch });
+    else Object.assign(pending, change.patch);
+  }
+
+  /** True when an rtn_data would carry something (the first one always does). */
+  get hasPending(): boolean {
+    return !this.snapshotSent || this.pendingInsList !== undefined || this.pendingQuotes.size > 0 || this.pendingFeeds.size > 0;
+  }
+
+  /**
+   * The rtn_data to send now, or `undefined` when no peek is held or nothing
+   * is pending. Taking it answers the peek and empties the pending patch. The
+   * first one after connect ends with `{"mdhis_more_data": false}`: the
+   * snapshot is complete.
+   */
+  takeMessage(): RtnData | undefined {
+    if (!this.peekHeld || !this.hasPending) return undefined;
+    const patch: Patch = {};
+    if (this.pendingInsList !== undefined) patch['ins_list'] = this.pendingInsList;
+    if (this.pendingQuotes.size > 0 || !this.snapshotSent) patch['quotes'] = Object.fromEntries(this.pendingQuotes);
+    if (this.pendingFeeds.size > 0) patch['feeds'] = Object.fromEntries(this.pendingFeeds);
+    const data: Patch[] = [patch];
+    if (!this.snapshotSent) data.push({ mdhis_more_data: false });
+    this.snapshotSent = true;
+    this.pendingInsList = undefined;
+    this.pendingQuotes.clear();
+    this.pendingFeeds.clear();
+    this.peekHeld = false;
+    return { aid: 'rtn_data', data };
+  }
+
+  /** How many values the pending patch holds (quote and feed fields, deletions counted as one): the client's memory cost. */
+  pendingValueCount(): number {
+    let count = 0;
+    for (const quote of this.pendingQuotes.values()) count += quote === null ? 1 : Object.keys(quote).length;
+    for (const feed of this.pendingFeeds.values()) count += Object.keys(feed).length;
+    return count;
+  }
+}

@@ -1,0 +1,227 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { SchedulerLike, Subscription } from 'rxjs';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ConfigError } from '../../pipeline/errors.js';
+import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
+import type { AuthTokens } from './auth-tokens.js';
+import { ClientConnection } from './client-connection.js';
+import type { FeedBoard, FeedChange } from './feed-board.js';
+import type { QuoteBook, QuoteChange } from './quote-book.js';
+import { quotePage } from './quote-page.js';
+import type { WebsocketMetrics } from './websocket-metrics.js';
+
+export interface WebsocketServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly authTokens: AuthTokens;
+  /** Largest client message; a larger one closes the connection with 1009. */
+  readonly maxFrameBytes: number;
+  readonly maxSubscriptions: number;
+  readonly maxMessagesPerSecond: number;
+  readonly maxBufferedBytes: number;
+  readonly book: QuoteBook;
+  readonly feeds: FeedBoard;
+  readonly scheduler: SchedulerLike;
+  readonly logger: Logger;
+  readonly metrics: WebsocketMetrics;
+  /** The pipeline's health for `GET /health`. */
+  readonly health: () => PipelineHealth;
+  /** The pipeline's metrics in Prometheus text for `GET /metrics`. */
+  readonly pipelineMetrics: () => Promise<string>;
+  /** Scheduler milliseconds a client gets to answer the close handshake before its socket is cut; default 1000. */
+  readonly closeGraceMs?: number;
+}
+
+const ROUTES = '/, /health, /metrics and WebSocket upgrades';
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+/** Answers an upgrade request with a plain HTTP error and closes the connection. */
+function refuseUpgrade(socket: Socket, status: number, reason: string, body: string, extraHeaders = ''): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`);
+}
+
+/**
+ * The WebSocket sink's server: one port for WebSocket clients (upgrades on
+ * any path, the DIFF and action protocols, optional bearer-token auth) and
+ * plain HTTP: `GET /` the live quote page, `GET /health` and `GET /metrics`
+ * of the pipeline; anything else is 404.
+ */
+export class WebsocketServer {
+  private readonly wss: WebSocketServer;
+  private readonly clients = new Map<WebSocket, ClientConnection>();
+  private nextClientId = 1;
+  private closing: Promise<void> | undefined;
+  private onAllClientsClosed: (() => void) | undefined;
+
+  private constructor(
+    private readonly options: WebsocketServerOptions,
+    private readonly server: Server,
+    /** `http://host:port`. */
+    readonly url: string,
+    readonly port: number,
+  ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+    server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(request, socket, head));
+  }
+
+  /** Starts listening; rejects with a ConfigError when the port is taken. */
+  static async start(options: WebsocketServerOptions): Promise<WebsocketServer> {
+    let instance: WebsocketServer | undefined;
+    const server = createServer((request, response) => instance?.onRequest(request, response));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new ConfigError('websocket sink', [`port ${options.port} on ${options.host} is in use; choose another 'port' (0 picks a free one)`], { cause: error })
+            : error,
+        ),
+      );
+      server.listen(options.port, options.host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    instance = new WebsocketServer(options, server, `http://${host}:${port}`, port);
+    const url = instance.url;
+    options.logger.info(
+      { url, auth: options.authTokens.isOpen ? 'none' : 'bearer token' },
+      `websocket sink serving quotes on ws://${host}:${port}/ (live quote page ${url}/, health ${url}/health, metrics ${url}/metrics)`,
+    );
+    return instance;
+  }
+
+  /** Clients connected now. */
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Passes a book change to every client. */
+  quoteChanged(change: QuoteChange): void {
+    for (const client of this.clients.values()) client.quoteChanged(change);
+  }
+
+  /** Passes a feed status change to every client. */
+  feedChanged(change: FeedChange): void {
+    for (const client of this.clients.values()) client.feedChanged(change);
+  }
+
+  /**
+   * Sends every client what is pending, closes it with `code` (1001, going
+   * away, by default), cuts those that do not answer within the grace time,
+   * and stops listening. Calling it again returns the same promise.
+   */
+  close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    this.closing ??= this.closeAll(code, reason);
+    return this.closing;
+  }
+
+  private async closeAll(code: number, reason: string): Promise<void> {
+    for (const client of this.clients.values()) client.close(code, reason);
+    if (this.clients.size > 0) {
+      let cutter: Subscription | undefined;
+      await new Promise<void>((resolve) => {
+        this.onAllClientsClosed = resolve;
+        cutter = this.options.scheduler.schedule(() => {
+          for (const socket of this.clients.keys()) socket.terminate();
+        }, this.options.closeGraceMs ?? 1000);
+      });
+      cutter?.unsubscribe();
+    }
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+    this.options.logger.info({ url: this.url }, 'websocket sink stopped');
+  }
+
+  private onRequest(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET') return sendJson(response, 405, { error: `method ${request.method} not allowed` }, { allow: 'GET' });
+    switch (path) {
+      case '/':
+        response
+          .writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'cache-control': 'no-store',
+            // The page is self-contained: inline script and style, its own WebSocket, nothing else.
+            'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
+            'x-content-type-options': 'nosniff',
+          })
+          .end(quotePage);
+        return;
+      case '/health': {
+        const health = this.options.health();
+        const status = health.state === 'failed' ? 503 : 200;
+        return sendJson(response, status, { status: status === 200 ? 'ok' : 'failing', ...health });
+      }
+      case '/metrics':
+        this.options.pipelineMetrics().then(
+          (text) => response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+          (error: unknown) => {
+            this.options.logger.error({ err: error }, 'metrics could not be rendered');
+            response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
+          },
+        );
+        return;
+      default:
+        return sendJson(response, 404, { error: `no route ${path}; routes: ${ROUTES}` });
+    }
+  }
+
+  private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
+    if (this.closing !== undefined) return refuseUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: 'server shutting down' }));
+    if (!this.options.authTokens.allows(request)) {
+      this.options.metrics.clientError('UNAUTHORIZED');
+      // Never the token itself: only who knocked.
+      this.options.logger.warn({ remote: socket.remoteAddress }, 'websocket client refused: missing or wrong token');
+      return refuseUpgrade(
+        socket,
+        401,
+        'Unauthorized',
+        JSON.stringify({ error: 'a token is required: send "Authorization: Bearer TOKEN" or connect with ?token=TOKEN' }),
+        'www-authenticate: Bearer\r\n',
+      );
+    }
+    this.wss.handleUpgrade(request, socket, head, (socket) => this.accept(socket, request));
+  }
+
+  private accept(socket: WebSocket, request: IncomingMessage): void {
+    const id = this.nextClientId++;
+    const { logger, metrics } = this.options;
+    const client = new ClientConnection({
+      id,
+      socket,
+      book: this.options.book,
+      feeds: this.options.feeds,
+      scheduler: this.options.scheduler,
+      logger,
+      metrics,
+      maxSubscriptions: this.options.maxSubscriptions,
+      maxMessagesPerSecond: this.options.maxMessagesPerSecond,
+      maxBufferedBytes: this.options.maxBufferedBytes,
+    });
+    this.clients.set(socket, client);
+    metrics.clientConnected();
+    logger.debug({ client: id, remote: request.socket.remoteAddress }, 'websocket client connected');
+    socket.on('error', (error: Error & { code?: string }) => {
+      // ws closes the connection itself (1009 for a frame over maxPayload); the error is the client's, not the server's.
+      metrics.clientError(error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'FRAME_TOO_LARGE' : 'PROTOCOL_ERROR');
+      logger.debug({ client: id, code: error.code }, `websocket client error: ${error.message}`);
+    });
+    socket.on('close', (code: number) => {
+      this.clients.delete(socket);
+      metrics.clientDisconnected();
+      logger.debug({ client: id, code }, 'websocket client disconnected');
+      if (this.clients.size === 0) this.onAllClientsClosed?.();
+    });
+    // A close that started before this client was accepted still reaches it.
+    if (this.closing !== undefined) client.close(1001, 'server shutting down');
+  }
+}

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merge-patch.js';
+import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
+import { DiffSession } from '../../sinks/websocket/diff-session.js';
+import { FeedBoard } from '../../sinks/websocket/feed-board.js';
+import { QuoteBook } from '../../sinks/websocket/quote-book.js';
+import { feedStatus, firstQuote, laterQuote } from './websocket-harness.js';
+
+/** A book, a feed board and one session, wired as the server wires them. */
+function setup(...known: string[]) {
+  const book = new QuoteBook();
+  const feeds = new FeedBoard();
+  for (const [i, id] of known.entries()) book.apply(firstQuote(id, 3500 + i * 100));
+  const session = new DiffSession(book, feeds);
+  return {
+    book,
+    feeds,
+    session,
+    quote(diff: QuoteDiff) {
+      const change = book.apply(diff);
+      if (change !== undefined) session.quoteChanged(change);
+    },
+    feed(status: FeedStatus) {
+      const change = feeds.apply(status);
+      if (change !== undefined) session.feedChanged(change);
+    },
+    /** peek_message and whatever the session answers at once. */
+    peek() {
+      session.peekMessage();
+      return session.takeMessage();
+    },
+  };
+}
+
+describe('DiffSession', () => {
+  it('answers the first peek at once with the snapshot, then mdhis_more_data false as a later element', () => {
+    expect(setup('SHFE.rb2501').peek()).toEqual({ aid: 'rtn_data', data: [{ quotes: {} }, { mdhis_more_data: false }] });
+    // A client that connects later finds the feeds known so far in its snapshot.
+    const s = setup('SHFE.rb2501');
+    s.feed(feedStatus('sim-a', 'UP'));
+    const later = new DiffSession(s.book, s.feeds);
+    later.peekMessage();
+    const message = later.takeMessage();
+    expect(message?.data).toHaveLength(2);
+    expect(message?.data[0]).toMatchObject({ quotes: {}, feeds: { 'sim-a': { state: 'UP', lead_count: 10 } } });
+    expect(message?.data[1]).toEqual({ mdhis_more_data: false });
+    expect(later.takeMessage()).toBeUndefined();
+  });
+
+  it('subscribe_quote echoes ins_list verbatim and carries the full quotes of known instruments; unknown ones are absent', () => {
+    const s = setup('SHFE.rb2501', 'DCE.m2505');
+    expect(s.session.subscribeQuote('SHFE.rb2501,CFFEX.IF2501,DCE.m2505', 10)).toBeUndefined();
+    const message = s.peek();
+    const root = message?.data[0] as { ins_list: string; quotes: Record<string, unknown> };
+    expect(root.ins_list).toBe('SHFE.rb2501,CFFEX.IF2501,DCE.m2505');
+    expect(Object.keys(root.quotes).sort()).toEqual(['DCE.m2505', 'SHFE.rb2501']);
+    expect(root.quotes['SHFE.rb2501']).toEqual(s.book.quote('SHFE.rb2501'));
+    expect(message?.data[1]).toEqual({ mdhis_more_data: false });
+    expect([...s.session.subscriptions]).toEqual(['SHFE.rb2501', 'CFFEX.IF2501', 'DCE.m2505']);
+  });
+
+  it('subscribe_quote replaces the subscription: dropped instruments become null, kept ones are not resent', () => {
+    const s = setup('SHFE.rb2501', 'DCE.m2505', 'SHFE.cu2501');
+    s.session.subscribeQuote('SHFE.rb2501,DCE.m2505', 10);
+    s.peek();
+    s.session.subscribeQuote('DCE.m2505,SHFE.cu2501', 10);
+    const message = s.peek();
+    expect(message?.data).toEqual([{ ins_list: 'DCE.m2505,SHFE.cu2501', quotes: { 'SHFE.rb2501': null, 'SHFE.cu2501': s.book.quote('SHFE.cu2501') } }]);
+    // Changes of the dropped instrument no longer reach the client.
+    s.quote(laterQuote('SHFE.rb2501', 2, { last_price: 3333 }));
+    expect(s.peek()).toBeUndefined();
+  });
+
+  it('holds a peek until something changes, then answers it once', () => {
+    const s = setup('SHFE.rb2501');
+    s.session.subscribeQuote('SHFE.rb2501', 10);
+    s.peek();
+    expect(s.peek()).toBeUndefined();
+    expect(s.session.isPeekHeld).toBe(true);
+    s.quote(laterQuote('SHFE.rb2501', 2, { last_price: 3501, ask_price1: null }));
+    expect(s.session.takeMessage()).toEqual({ aid: 'rtn_data', data: [{ quotes: { 'SHFE.rb2501': { last_price: 3501, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } }] });
+    expect(s.session.isPeekHeld).toBe(false);
+    s.quote(laterQuote('SHFE.rb2501', 3, { last_price: 3502 }));
+    // No peek, no message: the change waits in the pending patch.
+    expect(s.session.takeMessage()).toBeUndefined();
+    expect(s.peek()?.data).toEqual([{ quotes: { 'SHFE.rb2501': { last_price: 3502, datetime: '2025-01-02 21:00:01.500000' } } }]);
+  });
+
+  it('sends an instrument that appears after it was subscribed, whole', () => {
+    const s = setup();
+    s.session.subscribeQuote('SHFE.rb2501', 10);
+    expect(s.peek()?.data[0]).toEqual({ ins_list: 'SHFE.rb2501', quotes: {} });
+    expect(s.peek()).toBeUndefined();
+    s.quote(firstQuote('SHFE.rb2501', 3500));
+    expect(s.session.takeMessage()?.data).toEqual([{ quotes: { 'SHFE.rb2501': s.book.quote('SHFE.rb2501') } }]);
+  });
+
+  it('replaces every key of a quote dropped and subscribed again before the client heard of the drop', () => {
+    const s = setup('SHFE.rb2501');
+    let client: JsonValue = {};
+    const receive = (): void => {
+      for (const patch of s.peek()?.data ?? []) client = applyMergePatch(client, JSON.parse(JSON.stringify(patch)) as JsonValue);
+    };
+    s.session.subscribeQuote('SHFE.rb2501', 10);
+    receive();
+    s.session.subscribeQuote('', 10);
+    s.quote(laterQuote('SHFE.rb2501', 2, { bid_price1: null }));
+    s.session.subscribeQuote('SHFE.rb2501', 10);
+    receive();
+    expect((client as { quotes: Record<string, unknown> }).quotes['SHFE.rb2501']).toEqual(s.book.quote('SHFE.rb2501'));
+    expect(s.book.quote('SHFE.rb2501')).not.toHaveProperty('bid_price1');
+  });
+
+  it('refuses a list over the limit and keeps the subscription it had', () => {
+    const s = setup('SHFE.rb2501', 'DCE.m2505', 'SHFE.cu2501');
+    s.session.subscribeQuote('SHFE.rb2501', 2);
+    expect(s.session.subscribeQuote('SHFE.rb2501,DCE.m2505,SHFE.cu2501', 2)).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', message: expect.stringContaining('3 instruments') });
+    expect([...s.session.subscriptions]).toEqual(['SHFE.rb2501']);
+    // Duplicates and blanks do not count.
+    expect(s.session.subscribeQuote(' SHFE.rb2501, SHFE.rb2501,,DCE.m2505', 2)).toBeUndefined();
+    expect([...s.session.subscriptions]).toEqual(['SHFE.rb2501', 'DCE.m2505']);
+  });
+
+  it('sends feed status under feeds, merged, with null deleting an unset value', () => {
+    const s = setup();
+    s.peek();
+    s.feed(feedStatus('sim-a', 'UP'));
+    s.feed(feedStatus('sim-a', 'STALE', { last_tick_ts: null, detail: 'no tick for 3 s' }));
+    s.feed(feedStatus('sim-b', 'UP'));
+    expect(s.peek()?.data).toEqual([
+      { feeds: { 'sim-a': { state: 'STALE', ts_event: feedStatus('a', 'UP').ts_event, last_tick_ts: null, lead_count: 10, lag_count: 2, gap_count: 0, drop_count: 2, detail: 'no tick for 3 s' }, 'sim-b': expect.objectContaining({ state: 'UP' }) } },
+    ]);
+  });
+
+  it('keeps ONE merged pending patch for a client that does not peek: 10,000 changes cost no more than the fields', () => {
+    const s = setup('SHFE.rb2501', 'DCE.m2505');
+    s.session.subscribeQuote('SHFE.rb2501,DCE.m2505', 10);
+    s.peek();
+    for (let seq = 2; seq <= 10_001; seq++) {
+      s.quote(laterQuote(seq % 2 === 0 ? 'SHFE.rb2501' : 'DCE.m2505', seq, { last_price: 3000 + (seq % 97), volume: 12_000 + seq, bid_price1: seq % 5 === 0 ? null : 3000 + (seq % 89), ask_volume1: seq % 13 }));
+      if (seq % 1000 === 0) expect(s.session.pendingValueCount()).toBeLessThanOrEqual(2 * 5);
+    }
+    const message = s.peek();
+    expect(message?.data).toHaveLength(1);
+    const wire = JSON.stringify(message);
+    expect(wire.length).toBeLessThan(600);
+    const quotes = (message?.data[0] as { quotes: Record<string, Record<string, unknown>> }).quotes;
+    expect(quotes['SHFE.rb2501']).toMatchObject({ last_price: s.book.quote('SHFE.rb2501')?.['last_price'], volume: 22_000 });
+    expect(quotes['DCE.m2505']).toMatchObject({ volume: 22_001 });
+  });
+
+  it('never puts DBL_MAX or NaN on the wire: unset prices are deletions', () => {
+    const s = setup('SHFE.rb2501');
+    s.session.subscribeQuote('SHFE.rb2501', 10);
+    s.peek();
+    s.quote(laterQuote('SHFE.rb2501', 2, { last_price: Number.MAX_VALUE, bid_price1: Number.NaN, ask_price1: null }));
+    const wire = JSON.stringify(s.peek());
+    expect(wire).not.toMatch(/e\+308|NaN|Infinity/);
+    expect(JSON.parse(wire)).toEqual({ aid: 'rtn_data', data: [{ quotes: { 'SHFE.rb2501': { last_price: null, bid_price1: null, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } }] });
+  });
+});

@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureChromium } from '../support/ensure-chromium.js';
+import { feedStatus, firstQuote, laterQuote, startSink, stopAllSinks, waitFor, type RunningSink } from './websocket-harness.js';
+
+const INSTRUMENTS = ['SHFE.rb2505', 'DCE.m2505', 'SHFE.cu2505', 'CZCE.SR505', 'CFFEX.IF2503'] as const;
+const PRICES = [3500, 2800, 76_540, 5900, 3950.2];
+
+let executablePath: string;
+let userDataDir: string;
+let browser: BrowserContext;
+
+/** Feeds the sink a quote for every instrument, then a change every 40 ms (bounded: the test stops it). */
+function startMarket(sink: RunningSink): () => void {
+  INSTRUMENTS.forEach((id, i) => sink.quotes.next(firstQuote(id, PRICES[i] as number)));
+  sink.feeds.next(feedStatus('sim-a', 'UP', { detail: 'ticks flowing' }));
+  sink.feeds.next(feedStatus('sim-b', 'STALE', { detail: 'no tick for 3 s', lead_count: 3 }));
+  let seq = 1;
+  const timer = setInterval(() => {
+    seq++;
+    const i = seq % INSTRUMENTS.length;
+    const base = PRICES[i] as number;
+    const step = base > 10_000 ? 10 : base % 1 !== 0 ? 0.2 : 1;
+    const last = Math.round((base + ((seq * 7) % 23 - 11) * step) * 10) / 10;
+    sink.quotes.next(laterQuote(INSTRUMENTS[i] as string, seq, { last_price: last, bid_price1: last - step, ask_price1: last, bid_volume1: 5 + (seq % 40), ask_volume1: 3 + (seq % 31), volume: 12_000 + seq * 3, open_interest: 1_002_000 + (seq % 17) }));
+  }, 40);
+  return () => clearInterval(timer);
+}
+
+async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  await page.goto(url, { timeout: 15_000 });
+  return { page, errors };
+}
+
+const cell = (instrument: string, field: string): string => `td[data-instrument="${instrument}"][data-field="${field}"]`;
+
+beforeAll(async () => {
+  executablePath = ensureChromium();
+  const { chromium } = await import('playwright-core');
+  userDataDir = mkdtempSync(join(tmpdir(), 'tickflow-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    timeout: 60_000,
+    viewport: { width: 1280, height: 640 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 20 * 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+afterEach(stopAllSinks);
+
+describe('quote page', () => {
+  it('shows every instrument, updates prices live, and shows feed status', async () => {
+    const sink = await startSink();
+    const stopMarket = startMarket(sink);
+    try {
+      const { page, errors } = await openPage(`${sink.url}/`);
+      for (const id of INSTRUMENTS) {
+        await page.waitForSelector(cell(id, 'last_price'), { timeout: 10_000 });
+      }
+      expect(await page.locator('tbody tr').count()).toBe(INSTRUMENTS.length);
+      const price = page.locator(cell('SHFE.rb2505', 'last_price'));
+      await expect.poll(() => price.textContent(), { timeout: 10_000 }).toMatch(/^3,\d{3}$/);
+      const first = await price.textContent();
+      // The number on screen changes as quotes change.
+      await expect.poll(() => price.textContent(), { timeout: 10_000, interval: 50 }).not.toBe(first);
+      expect(await page.locator(cell('SHFE.rb2505', 'datetime')).textContent()).toMatch(/^21:00:\d\d\.\d{3}$/);
+      expect(await page.locator(cell('DCE.m2505', 'change')).textContent()).toMatch(/^[+-]?\d+|–$/);
+      expect(await page.locator(cell('CFFEX.IF2503', 'bid_price1')).textContent()).toMatch(/^3,9\d\d\.\d$/);
+
+      const feedState = page.locator('[data-feed="sim-a"][data-field="state"]');
+      await expect.poll(() => feedState.textContent(), { timeout: 10_000 }).toBe('UP');
+      expect(await page.locator('[data-feed="sim-b"][data-field="state"]').textContent()).toBe('STALE');
+      sink.feeds.next(feedStatus('sim-a', 'DOWN', { detail: 'front disconnected' }));
+      await expect.poll(() => feedState.textContent(), { timeout: 10_000 }).toBe('DOWN');
+      expect(await page.locator('#status').textContent()).toBe('live');
+
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: '/tmp/quote-page.png' });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      stopMarket();
+    }
+  }, 60_000);
+
+  it('passes its own ?token= on to the WebSocket when the server requires one', async () => {
+    const sink = await startSink({ auth_tokens: ['page-token'] });
+    sink.quotes.next(firstQuote('SHFE.rb2505', 3500));
+    const { page } = await openPage(`${sink.url}/?token=page-token`);
+    await expect.poll(() => page.locator(cell('SHFE.rb2505', 'last_price')).textContent(), { timeout: 10_000 }).toBe('3,500');
+    await page.close();
+    await waitFor(() => sink.logLines.every((l) => !l.includes('page-token')), 'no token in the log');
+  }, 60_000);
+});

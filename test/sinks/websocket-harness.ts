@@ -1,0 +1,185 @@
+import { pino } from 'pino';
+import { Subject, asyncScheduler, type Subscription } from 'rxjs';
+import { WebSocket } from 'ws';
+import type { ComponentContext } from '../../pipeline/components/component-definition.js';
+import { validateConfig } from '../../pipeline/config/validate-config.js';
+import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
+import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
+import { websocketSink } from '../../sinks/websocket-sink.js';
+import { testContext } from '../support/test-context.js';
+
+/** 2025-01-02 21:00:00 +08:00 in epoch microseconds. */
+export const T0 = 1_735_822_800_000_000;
+
+/** A first QuoteDiff of an instrument: the fields a quote-diff stage sends for a new quote. */
+export function firstQuote(instrumentId: string, lastPrice: number, changes: Record<string, null | number | string> = {}): QuoteDiff {
+  return {
+    instrument_id: instrumentId,
+    ts_event: T0,
+    sequence: 1,
+    changes: {
+      trading_day: '20250103', action_day: '20250102', ts_event: T0,
+      last_price: lastPrice, pre_settlement: lastPrice - 10, pre_close: lastPrice - 12, pre_open_interest: 1_000_000,
+      open: lastPrice - 5, high: lastPrice + 10, low: lastPrice - 20, close: null, settlement: null,
+      upper_limit: lastPrice + 270, lower_limit: lastPrice - 270, average_price: lastPrice - 1.5,
+      volume: 12_000, turnover: 419_820_000, open_interest: 1_002_000,
+      bid_price1: lastPrice - 1, bid_volume1: 10, ask_price1: lastPrice, ask_volume1: 12,
+      ...changes,
+    },
+  };
+}
+
+/** A later QuoteDiff of an instrument. */
+export function laterQuote(instrumentId: string, sequence: number, changes: Record<string, null | number | string>): QuoteDiff {
+  return { instrument_id: instrumentId, ts_event: T0 + sequence * 500_000, sequence, changes: { ts_event: T0 + sequence * 500_000, ...changes } };
+}
+
+export function feedStatus(feedId: string, state: FeedStatus['state'], changes: Partial<FeedStatus> = {}): FeedStatus {
+  return { feed_id: feedId, state, ts_event: T0, last_tick_ts: T0, lead_count: 10, lag_count: 2, gap_count: 0, drop_count: 2, detail: `feed ${state.toLowerCase()}`, ...changes };
+}
+
+/** Waits until `condition` holds, polling every 10 ms, for at most `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited >= timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Lets the event loop run `turns` times, so that microtask flushes and socket writes happen. */
+export async function settle(turns = 3): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+export interface RunningSink {
+  readonly quotes: Subject<QuoteDiff>;
+  readonly feeds: Subject<FeedStatus>;
+  readonly acks: unknown[];
+  /** `http://127.0.0.1:PORT`, from the sink's log line. */
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly ctx: ComponentContext;
+  readonly logLines: string[];
+  /** Settles when the sink completes (or rejects when it errors). */
+  readonly done: Promise<void>;
+  readonly subscription: Subscription;
+}
+
+const running = new Set<RunningSink>();
+
+/** Starts the websocket sink on a free port of 127.0.0.1 with `config` through the real spec; feed it through the Subjects. */
+export async function startSink(config: Record<string, unknown> = {}, options: { health?: () => PipelineHealth; env?: NodeJS.ProcessEnv } = {}): Promise<RunningSink> {
+  const logLines: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
+  const base = testContext(asyncScheduler, { stage: 'ws', logger });
+  const ctx: ComponentContext = options.health === undefined ? base : { ...base, pipeline: { ...base.pipeline, health: options.health } };
+  const validated = validateConfig('websocket', websocketSink.spec, { port: 0, ...config }, options.env);
+  const quotes = new Subject<QuoteDiff>();
+  const feeds = new Subject<FeedStatus>();
+  const acks: unknown[] = [];
+  let subscription!: Subscription;
+  const done = new Promise<void>((resolve, reject) => {
+    subscription = websocketSink
+      .create(validated, ctx)({ quotes, feeds })
+      .subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
+  });
+  let failure: unknown;
+  done.catch((error: unknown) => (failure = error));
+  let url: string | undefined;
+  await waitFor(() => {
+    if (failure !== undefined) throw failure;
+    return (url = logLines.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url !== undefined)?.url) !== undefined;
+  }, 'the sink to log its url');
+  const port = Number(new URL(url as string).port);
+  const sink: RunningSink = { quotes, feeds, acks, url: url as string, wsUrl: `ws://127.0.0.1:${port}/`, port, ctx, logLines, done, subscription };
+  running.add(sink);
+  return sink;
+}
+
+/** Unsubscribes every sink started by a test and closes its clients; for afterEach. */
+export async function stopAllSinks(): Promise<void> {
+  for (const sink of running) sink.subscription.unsubscribe();
+  running.clear();
+  for (const client of openClients) client.socket.terminate();
+  openClients.clear();
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test messages are read as loose JSON
+export type Message = Record<string, any>;
+
+const openClients = new Set<TestClient>();
+
+/** A real `ws` client that records every frame and lets a test await the next matching message, within a time bound. */
+export class TestClient {
+  readonly frames: string[] = [];
+  readonly messages: Message[] = [];
+  private consumed = 0;
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const text = (data as Buffer).toString('utf8');
+      this.frames.push(text);
+      this.messages.push(JSON.parse(text) as Message);
+    });
+    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    openClients.add(this);
+  }
+
+  /** Connects; rejects with the HTTP status when the upgrade is refused. */
+  static connect(url: string, options: { headers?: Record<string, string> } = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, { headers: options.headers });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(new TestClient(socket)));
+      socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`HTTP ${response.statusCode}`), { statusCode: response.statusCode })));
+      socket.once('error', reject);
+    });
+  }
+
+  send(message: unknown): void {
+    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** The next message not yet taken that matches `predicate` (messages before it are skipped). */
+  async next(predicate: (m: Message) => boolean = () => true, what = 'a message', timeoutMs = 5000): Promise<Message> {
+    let found: Message | undefined;
+    await waitFor(
+      () => {
+        for (let i = this.consumed; i < this.messages.length; i++) {
+          const m = this.messages[i] as Message;
+          if (predicate(m)) {
+            this.consumed = i + 1;
+            found = m;
+            return true;
+          }
+        }
+        return false;
+      },
+      what,
+      timeoutMs,
+    );
+    return found as Message;
+  }
+
+  /** The messages received and not yet taken. */
+  unread(): Message[] {
+    return this.messages.slice(this.consumed);
+  }
+
+  /** Takes every message received so far. */
+  skipAll(): void {
+    this.consumed = this.messages.length;
+  }
+
+  close(): void {
+    this.socket.close();
+    openClients.delete(this);
+  }
+}
+
+/** `peek_message` and the rtn_data that answers it. */
+export async function peek(client: TestClient, timeoutMs = 5000): Promise<Message> {
+  client.send({ aid: 'peek_message' });
+  return client.next((m) => m['aid'] === 'rtn_data', 'rtn_data', timeoutMs);
+}
