@@ -44,6 +44,12 @@ describe('validateConfig', () => {
     expect(validateConfig('s', spec, { path: 'p' }, { TEST_PASSWORD: 'hunter2' }).password).toBe('hunter2');
   });
 
+  it('types a value from the environment by the field, and never prints a secret', () => {
+    const tokens = { tokens: field.stringList({ description: 'Tokens', default: [], example: ['t'], secret: true, env: 'TEST_TOKENS' }) };
+    expect(validateConfig('s', tokens, {}, { TEST_TOKENS: 'a,b' }).tokens).toEqual(['a', 'b']);
+    expect(() => validateConfig('s', tokens, { tokens: 'hunter2' })).toThrow("'tokens' must be a list of strings, got a value that is not shown (secret)");
+  });
+
   it('rejects config that is not a mapping', () => {
     expect(() => validateConfig('s', spec, [1, 2])).toThrow(/must be a mapping/);
   });

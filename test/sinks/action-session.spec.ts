@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActionSession } from '../../sinks/websocket/action-session.js';
 import { QuoteBook } from '../../sinks/websocket/quote-book.js';
-import { firstQuote, laterQuote } from './websocket-harness.js';
+import { firstQuote, laterQuote } from '../support/websocket-harness.js';
 
 function setup() {
   const book = new QuoteBook();

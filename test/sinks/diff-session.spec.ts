@@ -4,7 +4,7 @@ import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
 import { QuoteBook } from '../../sinks/websocket/quote-book.js';
-import { feedStatus, firstQuote, laterQuote } from './websocket-harness.js';
+import { feedStatus, firstQuote, laterQuote } from '../support/websocket-harness.js';
 
 /** A book, a feed board and one session, wired as the server wires them. */
 function setup(...known: string[]) {

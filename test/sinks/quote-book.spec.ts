@@ -6,7 +6,7 @@ import type { QuoteDiff } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
 import { QuoteBook } from '../../sinks/websocket/quote-book.js';
-import { firstQuote, laterQuote, T0 } from './websocket-harness.js';
+import { firstQuote, laterQuote, T0 } from '../support/websocket-harness.js';
 
 describe('QuoteBook', () => {
   it('keeps the first quote of an instrument under DIFF keys, without unset values', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChromium } from '../support/ensure-chromium.js';
-import { feedStatus, firstQuote, laterQuote, startSink, stopAllSinks, waitFor, type RunningSink } from './websocket-harness.js';
+import { feedStatus, firstQuote, laterQuote, startSink, stopAllSinks, waitFor, type RunningSink } from '../support/websocket-harness.js';
 
 const INSTRUMENTS = ['SHFE.rb2505', 'DCE.m2505', 'SHFE.cu2505', 'CZCE.SR505', 'CFFEX.IF2503'] as const;
 const PRICES = [3500, 2800, 76_540, 5900, 3950.2];

@@ -8,7 +8,7 @@ import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
 import { recordsSource } from '../support/test-components.js';
 import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merge-patch.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
-import { feedStatus, firstQuote, laterQuote, peek, settle, startSink, stopAllSinks, TestClient, waitFor, type Message, type RunningSink } from './websocket-harness.js';
+import { feedStatus, firstQuote, laterQuote, peek, settle, startSink, stopAllSinks, TestClient, waitFor, type Message, type RunningSink } from '../support/websocket-harness.js';
 
 /** Every frame a test's clients received, checked for values JSON cannot carry honestly. */
 const allClients: TestClient[] = [];

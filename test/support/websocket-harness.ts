@@ -6,7 +6,7 @@ import { validateConfig } from '../../pipeline/config/validate-config.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
 import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
-import { testContext } from '../support/test-context.js';
+import { testContext } from './test-context.js';
 
 /** 2025-01-02 21:00:00 +08:00 in epoch microseconds. */
 export const T0 = 1_735_822_800_000_000;
