@@ -50,7 +50,7 @@ export function renderGraph(graph: PipelineGraph, format: GraphFormat): string {
       const shape = (s: Stage): string => (s.kind === 'source' ? `([${label(s)}])` : s.kind === 'sink' ? `[(${label(s)})]` : `[${label(s)}]`);
       const lines = ['flowchart LR', ...graph.stages.map((s) => `  ${id(s.id)}${shape(s).replace(/\\n/g, '<br/>')}`)];
       if (usesDeadLetters) lines.push(`  ${id(DEAD_LETTERS)}{{${DEAD_LETTERS}}}`);
-      for (const e of edges) lines.push(`  ${id(e.from)} ${e.feedback ? '-.' : '--'} ${edgeLabel(e)} ${e.feedback ? '.->' : '-->'} ${id(e.to)}`);
+      for (const e of edges) lines.push(`  ${id(e.from)} ${e.feedback ? '-.->' : '-->'}|"${edgeLabel(e)}"| ${id(e.to)}`);
       return `${lines.join('\n')}\n`;
     }
     case 'dot': {

@@ -6,6 +6,15 @@ import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { runCli, startCli } from '../support/run-cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
+
+/** `run demo` on free ports, writing into `dir`; `sets` are STAGE.FIELD=VALUE, with `feeds.` meaning both simulated feeds. */
+function demoArgs(dir: string, sets: readonly string[] = [], flags: readonly string[] = []): string[] {
+  const expanded = sets.flatMap((s) => (s.startsWith('feeds.') ? [`feed-a.${s.slice(6)}`, `feed-b.${s.slice(6)}`] : [s]));
+  return [
+    'run', 'demo', '--port', '0', ...flags,
+    ...[...expanded, 'quotes-ws.port=0', `ticks-file.path=${join(dir, 'ticks.ndjson')}`, `dead-letter-file.path=${join(dir, 'dead.ndjson')}`].flatMap((s) => ['--set', s]),
+  ];
+}
 const tickCodec = SchemaCatalog.default().codec('Tick');
 
 function readTicks(path: string): unknown[] {
@@ -49,11 +58,16 @@ describe('tickflow CLI', () => {
     expect(json.code).toBe(0);
     const graph = JSON.parse(json.stdout) as { edges: unknown[] };
     expect(graph.edges).toEqual([
-      { from: 'market', to: 'ticks-file', schema: 'Tick', feedback: false },
+      { from: 'feed-a', to: 'merge', schema: 'Tick', feedback: false },
+      { from: 'feed-b', to: 'merge', schema: 'Tick', feedback: false },
+      { from: 'merge', to: 'quotes', schema: 'Tick', feedback: false },
+      { from: 'quotes', to: 'quotes-ws', port: 'quotes', schema: 'QuoteDiff', feedback: false },
+      { from: 'merge', side: 'status', to: 'quotes-ws', port: 'feeds', schema: 'FeedStatus', feedback: false },
+      { from: 'merge', to: 'ticks-file', schema: 'Tick', feedback: false },
       { from: 'dead-letters', to: 'dead-letter-file', schema: 'DeadLetter', feedback: false },
     ]);
-    expect((await runCli(['graph', 'demo'])).stdout).toContain('market -- Tick --> ticks_file');
-    expect((await runCli(['graph', 'demo', '-f', 'dot'])).stdout).toContain('"market" -> "ticks-file" [label="Tick"];');
+    expect((await runCli(['graph', 'demo'])).stdout).toContain('merge -->|"Tick"| ticks_file');
+    expect((await runCli(['graph', 'demo', '-f', 'dot'])).stdout).toContain('"merge" -> "quotes-ws" [label="status: FeedStatus → feeds"];');
   });
 
   it('names the flag, the bad value and the valid choices, and exits 2', async () => {
@@ -72,10 +86,10 @@ describe('tickflow CLI', () => {
   });
 
   it('rejects a bad --set value naming the stage and the field', async () => {
-    const { code, stderr } = await runCli(['run', 'demo', '--set', 'market.rate=fast', '--set', 'market.colour=red']);
+    const { code, stderr } = await runCli(['run', 'demo', '--set', 'feed-a.rate=fast', '--set', 'feed-a.colour=red']);
     expect(code).toBe(1);
-    expect(stderr).toContain("stage 'market' (sim): unknown field 'colour'");
-    expect(stderr).toContain("stage 'market' (sim): 'rate' must be a number, got \"fast\"");
+    expect(stderr).toContain("stage 'feed-a' (sim): unknown field 'colour'");
+    expect(stderr).toContain("stage 'feed-a' (sim): 'rate' must be a number, got \"fast\"");
   });
 
   it('lint accepts a good definition file and reports every problem of a bad one', async () => {
@@ -99,11 +113,12 @@ describe('tickflow CLI', () => {
   });
 
   it('run demo with a tick count ends by itself and writes exactly that many valid ticks', async () => {
-    const out = join(tmp(), 'ticks.ndjson');
-    const { code, stderr } = await runCli(['run', 'demo', '--port', '0', '--set', 'market.count=50', '--set', 'market.rate=0', '--set', `ticks-file.path=${out}`, '--set', `dead-letter-file.path=${out}.dead`]);
+    const dir = tmp();
+    const { code, stderr } = await runCli(demoArgs(dir, ['feeds.count=50', 'feeds.rate=0']));
     expect(stderr).toContain("pipeline 'demo' finished");
     expect(code).toBe(0);
-    const ticks = readTicks(out);
+    // Both feeds carry the same 50 ticks; the merge keeps one copy of each.
+    const ticks = readTicks(join(dir, 'ticks.ndjson'));
     expect(ticks).toHaveLength(50);
     for (const t of ticks) expect(tickCodec.check(t)).toBeUndefined();
   });
@@ -112,10 +127,9 @@ describe('tickflow CLI', () => {
     const dir = tmp();
     const outputs: string[] = [];
     for (const name of ['a', 'b']) {
-      const path = join(dir, `${name}.ndjson`);
-      const { code } = await runCli(['run', 'demo', '--port', '0', '--set', 'market.count=500', '--set', 'market.rate=0', '--set', 'market.seed=42', '--set', `ticks-file.path=${path}`, '--set', `dead-letter-file.path=${path}.dead`]);
+      const { code } = await runCli(demoArgs(join(dir, name), ['feeds.count=500', 'feeds.rate=0', 'feeds.seed=42']));
       expect(code).toBe(0);
-      outputs.push(readFileSync(path, 'utf8'));
+      outputs.push(readFileSync(join(dir, name, 'ticks.ndjson'), 'utf8'));
     }
     expect(outputs[0]?.split('\n')).toHaveLength(501);
     expect(outputs[1]).toBe(outputs[0]);
@@ -124,8 +138,8 @@ describe('tickflow CLI', () => {
   it('run takes stage config and settings from --config, and --set wins over it', async () => {
     const dir = tmp();
     const config = join(dir, 'run.yaml');
-    writeFileSync(config, `validation: boundary\nport: 0\nlog_level: warn\nstages:\n  market: { count: 7, rate: 0, seed: 5 }\n  ticks-file: { path: ${join(dir, 'from-config.ndjson')} }\n  dead-letter-file: { path: ${join(dir, 'dead.ndjson')} }\n`);
-    const { code, stderr } = await runCli(['run', 'demo', '--config', config, '--set', 'market.count=3']);
+    writeFileSync(config, `validation: boundary\nport: 0\nlog_level: warn\nstages:\n  feed-a: { count: 7, rate: 0, seed: 5 }\n  feed-b: { count: 7, rate: 0, seed: 5 }\n  quotes-ws: { port: 0 }\n  ticks-file: { path: ${join(dir, 'from-config.ndjson')} }\n  dead-letter-file: { path: ${join(dir, 'dead.ndjson')} }\n`);
+    const { code, stderr } = await runCli(['run', 'demo', '--config', config, '--set', 'feed-a.count=3', '--set', 'feed-b.count=3']);
     expect(code).toBe(0);
     expect(stderr).not.toContain('"level":30');
     expect(readTicks(join(dir, 'from-config.ndjson'))).toHaveLength(3);
@@ -138,7 +152,7 @@ describe('tickflow CLI', () => {
   it('run demo serves /health and /metrics, and drains cleanly on SIGTERM', async () => {
     const dir = tmp();
     const out = join(dir, 'ticks.ndjson');
-    const child = startCli(['run', 'demo', '--port', '0', '--set', 'market.rate=200', '--set', `ticks-file.path=${out}`, '--set', `dead-letter-file.path=${join(dir, 'dead.ndjson')}`]);
+    const child = startCli(demoArgs(dir, ['feeds.rate=200']));
     try {
       const url = await waitFor('the health url in the log', () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(child.output().stderr)?.[1]);
       let body: { status: string; state: string; stages: Record<string, { state: string; records_out: number }> } | undefined;
@@ -150,10 +164,10 @@ describe('tickflow CLI', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(body?.status).toBe('ok');
-      expect(body?.stages['market']?.state).toBe('running');
+      expect(body?.stages['feed-a']?.state).toBe('running');
       expect(body?.stages['ticks-file']?.records_out).toBeGreaterThan(0);
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(metrics).toMatch(/tickflow_stage_records_out_total\{pipeline="demo",stage="market",component="sim"\} \d+/);
+      expect(metrics).toMatch(/tickflow_stage_records_out_total\{pipeline="demo",stage="feed-a",component="sim"\} \d+/);
       expect(metrics).toContain('# TYPE tickflow_stage_processing_seconds histogram');
     } finally {
       child.kill('SIGTERM');
@@ -168,9 +182,9 @@ describe('tickflow CLI', () => {
 
   it('run demo --duration stops by itself', async () => {
     const dir = tmp();
-    const { code, stderr } = await runCli(['run', 'demo', '--port', '0', '--duration', '1', '--set', `ticks-file.path=${join(dir, 't.ndjson')}`, '--set', `dead-letter-file.path=${join(dir, 'd.ndjson')}`]);
+    const { code, stderr } = await runCli(demoArgs(dir, [], ['--duration', '1']));
     expect(code).toBe(0);
     expect(stderr).toContain('--duration 1s elapsed');
-    expect(readTicks(join(dir, 't.ndjson')).length).toBeGreaterThan(5);
+    expect(readTicks(join(dir, 'ticks.ndjson')).length).toBeGreaterThan(5);
   });
 });
