@@ -1,0 +1,156 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merge-patch.js';
+import { DiffQuoteFields, type QuoteField } from '../../protocols/diff/diff-quote-fields.js';
+import type { Tick } from '../../schemas/generated.js';
+import { startCli } from '../support/run-cli.js';
+
+const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
+const TICKS = 360;
+const RATE = 40;
+
+type Child = ReturnType<typeof startCli>;
+const children: Child[] = [];
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (let i = 0; i < 10_000 && performance.now() < deadline; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Starts `tickflow run FILE` and waits for its WebSocket sink's URL. */
+async function startPipeline(file: string): Promise<{ child: Child; url: string }> {
+  const child = startCli(['run', file, '--port', '0', '--log-level', 'info']);
+  children.push(child);
+  const url = await waitFor(`the WebSocket URL of ${file}`, () => {
+    if (child.exitCode !== null) throw new Error(`${file} exited early: ${child.output().stderr}`);
+    return /websocket sink serving quotes on (ws:\/\/127\.0\.0\.1:\d+\/)/.exec(child.output().stderr)?.[1];
+  });
+  return { child, url };
+}
+
+const exited = (child: Child): Promise<number | null> => (child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.on('close', r)));
+
+function readTicks(path: string): Tick[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Tick);
+}
+
+/** The identity of a market event: every field but those a feed adds. */
+const eventKey = ({ feed_id: _f, ts_recv: _r, sequence: _s, ...market }: Tick): string => JSON.stringify(market);
+
+/** The DIFF quote a client should hold for a tick: DIFF keys, unset prices absent. */
+function diffQuote(tick: Tick): Record<string, JsonValue> {
+  const quote: Record<string, JsonValue> = { instrument_id: tick.instrument_id };
+  for (const [field, key] of Object.entries(DiffQuoteFields.keyOf) as [QuoteField, string][]) {
+    const value = tick[field];
+    if (value === null) continue;
+    quote[key] = field === 'ts_event' ? DiffQuoteFields.formatDatetime(value as number) : value;
+  }
+  return quote;
+}
+
+/** A DIFF client: subscribes, runs the peek loop, applies every patch to its snapshot. */
+function diffClient(url: string): { snapshot: () => Record<string, JsonValue>; close: () => void } {
+  let snapshot: JsonValue = {};
+  const ws = new WebSocket(url);
+  ws.on('open', () => {
+    ws.send(JSON.stringify({ aid: 'subscribe_quote', ins_list: INSTRUMENTS.join(',') }));
+    ws.send(JSON.stringify({ aid: 'peek_message' }));
+  });
+  ws.on('message', (raw) => {
+    const message = JSON.parse(raw.toString()) as { aid?: string; data?: JsonValue[] };
+    if (message.aid !== 'rtn_data') return;
+    for (const patch of message.data ?? []) snapshot = applyMergePatch(snapshot, patch);
+    ws.send(JSON.stringify({ aid: 'peek_message' }));
+  });
+  ws.on('error', () => undefined);
+  return { snapshot: () => ((snapshot as Record<string, JsonValue>)['quotes'] ?? {}) as Record<string, JsonValue>, close: () => ws.close() };
+}
+
+describe('redundant upstream feeds, end to end', () => {
+  it('three tickflows serve one seeded market; a fourth merges them; two die mid-stream; nothing is lost or duplicated', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickflow-e2e-'));
+    const upstreamFile = (i: number): string => {
+      const file = join(dir, `upstream-${i}.yaml`);
+      writeFileSync(file, [
+        `name: upstream-${i}`,
+        'stages:',
+        `  - { id: market, use: sim, config: { seed: 11, rate: ${RATE}, count: ${TICKS} } }`,
+        '  - { id: quotes, use: quote-diff, from: market }',
+        '  - { id: ws, use: websocket, from: { quotes: quotes }, config: { port: 0 } }',
+        `  - { id: record, use: ndjson-file, from: market, config: { path: ${join(dir, `upstream-${i}.ndjson`)} } }`,
+      ].join('\n'));
+      return file;
+    };
+    // Started one after the other, so each later upstream runs behind the one before.
+    const upstreams = [];
+    for (const i of [1, 2, 3]) upstreams.push(await startPipeline(upstreamFile(i)));
+
+    const mergerFile = join(dir, 'merger.yaml');
+    const feedIds = ['up-1', 'up-2', 'up-3'];
+    writeFileSync(mergerFile, [
+      'name: merger',
+      'stages:',
+      ...upstreams.map((u, i) => `  - { id: ${feedIds[i]}, use: ws-feed, config: { url: "${u.url}", instruments: [${INSTRUMENTS.join(', ')}], retry_initial_ms: 100, retry_max_ms: 400 } }`),
+      `  - { id: merge, use: dedup-merge, from: [${feedIds.join(', ')}], config: { feeds: [${feedIds.join(', ')}], stale_after_ms: 1000, down_after_ms: 3000 } }`,
+      '  - { id: quotes, use: quote-diff, from: merge }',
+      '  - { id: ws, use: websocket, from: { quotes: quotes, feeds: merge.status }, config: { port: 0 } }',
+      `  - { id: record, use: ndjson-file, from: merge, config: { path: ${join(dir, 'merged.ndjson')} } }`,
+    ].join('\n'));
+    const merger = await startPipeline(mergerFile);
+    const client = diffClient(merger.url);
+
+    // Kill the leading upstream a third of the way in, the next one at two thirds.
+    const tickMs = 1000 / RATE;
+    await new Promise((r) => setTimeout(r, (TICKS / 3) * tickMs));
+    upstreams[0]?.child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, (TICKS / 3) * tickMs));
+    upstreams[1]?.child.kill('SIGKILL');
+
+    // The last upstream ends by itself after its TICKS ticks; its record is the sim's own.
+    expect(await exited(upstreams[2]?.child as Child)).toBe(0);
+    const simRecord = readTicks(join(dir, 'upstream-3.ndjson'));
+    expect(simRecord).toHaveLength(TICKS);
+    const lastByInstrument = new Map(simRecord.map((t) => [t.instrument_id, t]));
+
+    // The client's final snapshot equals the sim's last quote of every instrument.
+    await waitFor('the client to hold the last quote of every instrument', () => {
+      const quotes = client.snapshot();
+      return [...lastByInstrument].every(([id, tick]) => isDeepStrictEqual(quotes[id], diffQuote(tick))) ? true : undefined;
+    });
+    // CFFEX has no night session, so the sim's night market has five instruments.
+    expect(Object.keys(client.snapshot()).sort()).toEqual([...lastByInstrument.keys()].sort());
+    for (const [id, tick] of lastByInstrument) expect(client.snapshot()[id]).toEqual(diffQuote(tick));
+    client.close();
+
+    merger.child.kill('SIGTERM');
+    expect(await exited(merger.child)).toBe(0);
+    const merged = readTicks(join(dir, 'merged.ndjson'));
+    const indexOf = new Map(simRecord.map((t, i) => [eventKey(t), i]));
+    const indices = merged.map((t) => indexOf.get(eventKey(t)));
+    // Every merged tick is one of the sim's, none twice...
+    expect(indices.every((i) => i !== undefined)).toBe(true);
+    expect(new Set(indices).size).toBe(merged.length);
+    // ...and from the first one the merger saw, none is missing up to the end.
+    const sorted = (indices as number[]).sort((a, b) => a - b);
+    const first = sorted[0] as number;
+    expect(sorted).toEqual(Array.from({ length: TICKS - first }, (_v, k) => first + k));
+    expect(merged.length).toBeGreaterThan(TICKS / 2);
+    // All three feeds delivered, and the merge saw the two dead ones go down.
+    expect(new Set(merged.map((t) => t.feed_id)).size).toBe(3);
+    expect(merger.child.output().stderr).toMatch(/feed up-1 (STALE|DOWN)/);
+    expect(merger.child.output().stderr).toMatch(/feed up-2 (STALE|DOWN)/);
+  }, 60_000);
+});
