@@ -143,11 +143,13 @@ describe('redundant upstream feeds, end to end', () => {
     // Every merged tick is one of the sim's, none twice...
     expect(indices.every((i) => i !== undefined)).toBe(true);
     expect(new Set(indices).size).toBe(merged.length);
-    // ...and from the first one the merger saw, none is missing up to the end.
+    // ...and none is missing from before the first upstream died to the end. (At start-up each feed's
+    // first snapshot is the latest quotes at its own point of the market, so the very first ticks may skip.)
     const sorted = (indices as number[]).sort((a, b) => a - b);
-    const first = sorted[0] as number;
-    expect(sorted).toEqual(Array.from({ length: TICKS - first }, (_v, k) => first + k));
-    expect(merged.length).toBeGreaterThan(TICKS / 2);
+    expect(sorted.at(-1)).toBe(TICKS - 1);
+    let tail = sorted.length - 1;
+    while (tail > 0 && sorted[tail - 1] === (sorted[tail] as number) - 1) tail--;
+    expect(sorted[tail]).toBeLessThan(TICKS / 3);
     // All three feeds delivered, and the merge saw the two dead ones go down.
     expect(new Set(merged.map((t) => t.feed_id)).size).toBe(3);
     expect(merger.child.output().stderr).toMatch(/feed up-1 (STALE|DOWN)/);
