@@ -2,10 +2,12 @@
 import { cpus } from 'node:os';
 import { operatorThroughput } from './operator-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
+import { websocketFanout } from './websocket-fanout.js';
 
 const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['pipeline throughput', pipelineThroughput],
   ['operator throughput', operatorThroughput],
+  ['websocket fan-out', websocketFanout],
 ];
 
 process.stdout.write(`tickflow benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores\n\n`);
