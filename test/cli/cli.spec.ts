@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { runCli, startCli } from '../support/run-cli.js';
+import { waitFor } from '../support/wait-for.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
 
@@ -21,15 +22,6 @@ function readTicks(path: string): unknown[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (let attempt = 0; attempt < 1000 && performance.now() < deadline; attempt++) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('tickflow CLI', () => {
   it('--help lists the commands; no command or an unknown one exits 2', async () => {

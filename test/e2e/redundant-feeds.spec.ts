@@ -8,6 +8,7 @@ import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merg
 import { DiffQuoteFields, type QuoteField } from '../../protocols/diff/diff-quote-fields.js';
 import type { Tick } from '../../schemas/generated.js';
 import { startCli } from '../support/run-cli.js';
+import { waitFor } from '../support/wait-for.js';
 
 const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
 const TICKS = 360;
@@ -20,15 +21,6 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && performance.now() < deadline; i++) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 /** Starts `tickflow run FILE` and waits for its WebSocket sink's URL. */
 async function startPipeline(file: string): Promise<{ child: Child; url: string }> {

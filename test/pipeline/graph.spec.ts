@@ -144,7 +144,7 @@ describe('graph checks', () => {
 
   it('prints every edge with its schema', () => {
     const graph = pipeline('printed', '', (g) => g.sink('out', tickSink, {}, g.source('market', ticks))).build();
-    expect(renderGraph(graph, 'mermaid')).toContain('market -- Tick --> out');
+    expect(renderGraph(graph, 'mermaid')).toContain('market -->|"Tick"| out');
     expect(renderGraph(graph, 'dot')).toContain('"market" -> "out" [label="Tick"];');
     expect(JSON.parse(renderGraph(graph, 'json')).edges).toEqual([{ from: 'market', to: 'out', schema: 'Tick', feedback: false }]);
   });
