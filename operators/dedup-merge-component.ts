@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { ConfigError } from '../pipeline/errors.js';
@@ -38,7 +39,18 @@ export const dedupMergeComponent = defineComponent({
       });
     }
     const statusOut = ctx.sideOutput<FeedStatus>('status');
+    const name = 'tickflow_dedup_merge_feed_ticks_total';
+    const counter =
+      (ctx.registry.getSingleMetric(name) as Counter<'stage' | 'feed' | 'outcome'> | undefined) ??
+      new Counter({ name, help: 'Ticks per feed by outcome (lead: passed first, lag: a later copy, stale, duplicate) and sequence gaps.', labelNames: ['stage', 'feed', 'outcome'], registers: [ctx.registry] });
+    const children = new Map<string, Counter.Internal>();
     return dedupMerge({
+      count: (feed, outcome) => {
+        const key = `${feed}\u0000${outcome}`;
+        let child = children.get(key);
+        if (child === undefined) children.set(key, (child = counter.labels(ctx.stage, feed, outcome)));
+        child.inc();
+      },
       staleAfterMs: config.stale_after_ms,
       downAfterMs: config.down_after_ms,
       expectedFeeds: config.feeds,

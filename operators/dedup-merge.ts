@@ -15,6 +15,8 @@ export interface DedupMergeOptions {
   readonly status?: Pick<Observer<FeedStatus>, 'next'>;
   /** Counts the ticks dropped, as `duplicate` or `stale`. */
   readonly metrics?: Pick<StageMetrics, 'dropped'>;
+  /** Called for each tick with what became of it (`lead`: passed first; `lag`: a copy another feed delivered first; `stale`; `duplicate`) and for each sequence `gap`; for per-feed metrics. */
+  readonly count?: (feedId: string, outcome: 'lead' | 'lag' | 'stale' | 'duplicate' | 'gap') => void;
   /** The clock of feed health; tick order uses event time only. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
@@ -113,7 +115,7 @@ function feedStatusOf(feed: FeedAccount, nowMs: number, detail: string): FeedSta
  * @throws {ConfigError} When a threshold is not positive or `downAfterMs` does not exceed `staleAfterMs`.
  */
 export function dedupMerge(options: DedupMergeOptions): MonoTypeOperatorFunction<Tick> {
-  const { staleAfterMs, downAfterMs, status, metrics } = options;
+  const { staleAfterMs, downAfterMs, status, metrics, count } = options;
   const problems: string[] = [];
   if (!(staleAfterMs > 0)) problems.push(`'staleAfterMs' must be positive, got ${staleAfterMs}`);
   if (!(downAfterMs > staleAfterMs)) problems.push(`'downAfterMs' must exceed 'staleAfterMs' (${staleAfterMs}), got ${downAfterMs}`);
@@ -176,11 +178,13 @@ export function dedupMerge(options: DedupMergeOptions): MonoTypeOperatorFunction
         if (instrument === undefined) {
           instruments.set(tick.instrument_id, { latestTs: tick.ts_event, emittedAtLatest: [tick] });
           feed.leadCount++;
+          count?.(feed.feedId, 'lead');
           return true;
         }
         if (tick.ts_event < instrument.latestTs) {
           feed.dropCount++;
           metrics?.dropped('stale');
+          count?.(feed.feedId, 'stale');
           return false;
         }
         const emitted = instrument.emittedAtLatest;
@@ -194,12 +198,14 @@ export function dedupMerge(options: DedupMergeOptions): MonoTypeOperatorFunction
             // A feed repeating its own tick is not behind another feed.
             if (earlier.feed_id !== tick.feed_id) feed.lagCount++;
             metrics?.dropped('duplicate');
+            count?.(feed.feedId, earlier.feed_id !== tick.feed_id ? 'lag' : 'duplicate');
             return false;
           }
           if (emitted.length >= MAX_EVENTS_PER_TIMESTAMP) emitted.shift();
         }
         emitted.push(tick);
         feed.leadCount++;
+        count?.(feed.feedId, 'lead');
         return true;
       };
 
@@ -224,7 +230,10 @@ export function dedupMerge(options: DedupMergeOptions): MonoTypeOperatorFunction
           }
           feed.lastArrivalMs = arrivalMs;
           feed.lastTickTs = tick.ts_event;
-          if (feed.lastSequence !== null && tick.sequence > feed.lastSequence + 1) feed.gapCount++;
+          if (feed.lastSequence !== null && tick.sequence > feed.lastSequence + 1) {
+            feed.gapCount++;
+            count?.(feed.feedId, 'gap');
+          }
           feed.lastSequence = tick.sequence;
           // All state is updated before anything leaves, since a subscriber or the status observer may feed ticks back in.
           // The tick goes first so that a tick fed back in from `status` cannot overtake it.

@@ -433,4 +433,20 @@ describe('dedupMergeComponent', () => {
     ]);
     expect(logged[1]?.feedStatus).toEqual(feedStatus('a', 'UP', 1, 0, { lead: 1 }, 'first tick'));
   });
+
+  it('counts every feed’s ticks by outcome in Prometheus', async () => {
+    const ctx = context([]);
+    const config = validateConfig('merge', dedupMergeComponent.spec, { feeds: ['a', 'b'] });
+    scheduler.run(({ cold, expectObservable }) => {
+      const tick = makeTick({ feed_id: 'a', sequence: 1 });
+      const copy = { ...tick, feed_id: 'b', sequence: 1 };
+      const older = makeTick({ feed_id: 'b', sequence: 3, ts_event: tick.ts_event - 1 });
+      expectObservable(cold('abc|', { a: tick, b: copy, c: older }).pipe(dedupMergeComponent.create(config, ctx))).toBe('a--|', { a: tick });
+    });
+    const text = await ctx.registry.metrics();
+    expect(text).toContain('tickflow_dedup_merge_feed_ticks_total{stage="merge",feed="a",outcome="lead"} 1');
+    expect(text).toContain('tickflow_dedup_merge_feed_ticks_total{stage="merge",feed="b",outcome="lag"} 1');
+    expect(text).toContain('tickflow_dedup_merge_feed_ticks_total{stage="merge",feed="b",outcome="stale"} 1');
+    expect(text).toContain('tickflow_dedup_merge_feed_ticks_total{stage="merge",feed="b",outcome="gap"} 1');
+  });
 });
