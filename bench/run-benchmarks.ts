@@ -2,12 +2,14 @@
 import { cpus } from 'node:os';
 import { operatorThroughput } from './operator-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
+import { redisThroughput } from './redis-throughput.js';
 import { websocketFanout } from './websocket-fanout.js';
 
 const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['pipeline throughput', pipelineThroughput],
   ['operator throughput', operatorThroughput],
   ['websocket fan-out', websocketFanout],
+  ['redis sink', redisThroughput],
 ];
 
 process.stdout.write(`tickflow benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores\n\n`);

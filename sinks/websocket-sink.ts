@@ -4,7 +4,7 @@ import { field } from '../pipeline/config/field.js';
 import { StageError } from '../pipeline/errors.js';
 import { AuthTokens } from './websocket/auth-tokens.js';
 import { FeedBoard } from './websocket/feed-board.js';
-import { QuoteBook } from './websocket/quote-book.js';
+import { QuoteBook } from '../protocols/diff/quote-book.js';
 import { WebsocketMetrics } from './websocket/websocket-metrics.js';
 import { WebsocketServer } from './websocket/websocket-server.js';
 

@@ -2,6 +2,7 @@ import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
 import { passThroughComponent } from '../../operators/pass-through-component.js';
 import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
+import { redisSink } from '../../sinks/redis-sink.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
 import { simSource } from '../../sources/sim-source.js';
 import { wsFeedSource } from '../../sources/ws-feed-source.js';
@@ -9,5 +10,5 @@ import { ComponentRegistry } from './component-registry.js';
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, wsFeedSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, ndjsonFileSink, websocketSink]);
+  return new ComponentRegistry([simSource, wsFeedSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, ndjsonFileSink, websocketSink, redisSink]);
 }

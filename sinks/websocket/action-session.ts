@@ -1,5 +1,5 @@
 import { ClientErrorCode, type ClientError } from './client-error.js';
-import type { QuoteBook, QuoteValue } from './quote-book.js';
+import type { QuoteBook, QuoteValue } from '../../protocols/diff/quote-book.js';
 
 /** The reply to `subscribe` / `unsubscribe`. */
 export interface SubscriptionReply {

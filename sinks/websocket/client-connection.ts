@@ -5,7 +5,7 @@ import { ActionSession } from './action-session.js';
 import { ClientErrorCode, type ClientError } from './client-error.js';
 import { DiffSession } from './diff-session.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
-import type { QuoteBook, QuoteChange } from './quote-book.js';
+import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { WebsocketMetrics } from './websocket-metrics.js';
 

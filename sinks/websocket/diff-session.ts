@@ -1,7 +1,7 @@
 import type { JsonValue } from '../../protocols/diff/apply-merge-patch.js';
 import { ClientErrorCode, type ClientError } from './client-error.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
-import type { QuoteBook, QuoteChange, QuoteValue } from './quote-book.js';
+import type { QuoteBook, QuoteChange, QuoteValue } from '../../protocols/diff/quote-book.js';
 
 /** A merge patch as it travels: values, nested objects, null to delete. */
 type Patch = { [key: string]: JsonValue };

@@ -1,5 +1,5 @@
 import type { FeedStatus } from '../../schemas/generated.js';
-import type { QuoteValue } from './quote-book.js';
+import type { QuoteValue } from '../../protocols/diff/quote-book.js';
 
 /** A feed's status as clients see it under `feeds`: the FeedStatus fields but `feed_id` (the key); unset values absent. */
 export type FeedView = Readonly<Record<string, QuoteValue>>;

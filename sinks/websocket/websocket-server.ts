@@ -8,7 +8,7 @@ import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
 import type { AuthTokens } from './auth-tokens.js';
 import { ClientConnection } from './client-connection.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
-import type { QuoteBook, QuoteChange } from './quote-book.js';
+import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
 import { quotePage } from './quote-page.js';
 import type { WebsocketMetrics } from './websocket-metrics.js';
 

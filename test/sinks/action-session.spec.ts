@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActionSession } from '../../sinks/websocket/action-session.js';
-import { QuoteBook } from '../../sinks/websocket/quote-book.js';
+import { QuoteBook } from '../../protocols/diff/quote-book.js';
 import { firstQuote, laterQuote } from '../support/websocket-harness.js';
 
 function setup() {

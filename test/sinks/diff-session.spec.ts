@@ -3,7 +3,7 @@ import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merg
 import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
-import { QuoteBook } from '../../sinks/websocket/quote-book.js';
+import { QuoteBook } from '../../protocols/diff/quote-book.js';
 import { feedStatus, firstQuote, laterQuote } from '../support/websocket-harness.js';
 
 /** A book, a feed board and one session, wired as the server wires them. */

@@ -1,4 +1,4 @@
-import { DiffQuoteFields, type QuoteField } from '../../protocols/diff/diff-quote-fields.js';
+import { DiffQuoteFields, type QuoteField } from './diff-quote-fields.js';
 import type { QuoteDiff } from '../../schemas/generated.js';
 
 /** A value a DIFF quote holds. Unset values are absent, never null, NaN or DBL_MAX. */

@@ -5,7 +5,7 @@ import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
 import type { QuoteDiff } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
-import { QuoteBook } from '../../sinks/websocket/quote-book.js';
+import { QuoteBook } from '../../protocols/diff/quote-book.js';
 import { firstQuote, laterQuote, T0 } from '../support/websocket-harness.js';
 
 describe('QuoteBook', () => {

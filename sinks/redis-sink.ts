@@ -1,0 +1,156 @@
+import { Observable, Subscription } from 'rxjs';
+import { defineComponent } from '../pipeline/components/define-component.js';
+import { field } from '../pipeline/config/field.js';
+import { ConfigError } from '../pipeline/errors.js';
+import { RetryPolicy } from '../pipeline/runtime/retry-policy.js';
+import { RedisKeys } from './redis/redis-keys.js';
+import { RedisMetrics } from './redis/redis-metrics.js';
+import { RedisWriter } from './redis/redis-writer.js';
+
+/**
+ * The `redis` sink: shared latest state and tick history in Redis, for
+ * readers in other processes (DESIGN.md §9).
+ *
+ * Key layout, under `key_prefix` (default `tickflow:`):
+ *
+ * - `{prefix}quote:{instrument_id}` — hash, the latest quote with the DIFF
+ *   field names WebSocket clients see (`last_price`, `highest`, `lowest`,
+ *   `amount`, `average`, `datetime`, `bid_price1`, …, plus `instrument_id`);
+ *   values as text; a price the exchange has not set is absent. Each quote
+ *   change writes only the fields that changed (HSET; a field that became
+ *   unset is HDEL'd).
+ * - `{prefix}ticks:{instrument_id}` — stream, one entry per tick with the
+ *   Tick's own field names as text (`ts_event` in epoch microseconds,
+ *   `sequence`, `feed_id`, …; null prices omitted), ids assigned by Redis,
+ *   trimmed with `XADD … MAXLEN ~ history_max_len`.
+ * - `{prefix}instruments` — set of every instrument written.
+ * - `{prefix}quotes:{instrument_id}` — pub/sub channel (when `publish` is
+ *   on): each change as a JSON merge patch of the quote (null deletes); after
+ *   a rewrite, the full quote with every field (null where unset).
+ *
+ * Commands go out pipelined, up to `batch_size` per round trip, one batch in
+ * flight, after a window of `flush_interval_ms` on the scheduler. A record is
+ * acknowledged once Redis answered its commands, or once it was dropped.
+ * While Redis is unreachable ioredis reconnects with the retry policy and
+ * records wait, up to `max_buffered` commands; beyond that the oldest are
+ * dropped (`tickflow_stage_records_dropped_total{reason="redis-unavailable"}`,
+ * or `redis-backlog` when Redis is up but behind; one warning per episode).
+ * The hashes stay right regardless: after a reconnect, and for an instrument
+ * whose change was dropped, the quote is rewritten in full from the sink's
+ * own latest state. Tick entries lost with a connection are sent again (at
+ * least once); entries dropped for the bound are gone.
+ *
+ * When both inputs complete, the sink writes what it holds (for at most
+ * `close_timeout_ms`, then drops the rest, logged), quits the connection and
+ * completes. Unsubscribing disconnects at once.
+ *
+ * ```
+ * quotes: --d----d-----|
+ * ticks:  -t--t----t-------|
+ * acks:   ------td--t-d--t----|   (each record once its batch is written; completes after QUIT)
+ * ```
+ *
+ * @example
+ * ```ts
+ * const sink = redisSink.create(validateConfig('redis', redisSink.spec, { url: 'redis://127.0.0.1:6379' }), ctx);
+ * sink({ quotes: quoteDiffs$, ticks: ticks$ }).subscribe();
+ * // Logs: redis sink writing to redis://127.0.0.1:6379
+ * ```
+ */
+export const redisSink = defineComponent({
+  name: 'redis',
+  kind: 'sink',
+  description: 'Writes latest quotes (hashes, changed fields only), tick history (streams with approximate max length) and optional pub/sub to Redis; survives Redis restarts.',
+  in: { quotes: 'QuoteDiff', ticks: 'Tick' },
+  boundary: true,
+  spec: {
+    url: field.string({
+      description: 'Redis to write to: redis://[[user]:password@]host[:port][/db], or rediss:// for TLS. Secret, as it may carry a password.',
+      default: 'redis://127.0.0.1:6379',
+      example: 'redis://:change-me@127.0.0.1:6379/0',
+      secret: true,
+      env: 'TICKFLOW_REDIS_URL',
+    }),
+    key_prefix: field.string({ description: 'Prefix of every key and channel the sink writes.', default: 'tickflow:', example: 'prod:md:' }),
+    history_max_len: field.integer({
+      description: "Approximate most entries kept in each instrument's tick stream (XADD MAXLEN ~ N: Redis trims whole nodes, so a stream may hold somewhat more).",
+      default: 100_000,
+      min: 1,
+      example: 10_000,
+    }),
+    publish: field.boolean({ description: 'Also PUBLISH each quote change as JSON on channel {prefix}quotes:{instrument_id}.', default: false, example: true }),
+    batch_size: field.integer({ description: 'Most commands sent in one pipeline (one round trip).', default: 500, min: 1, example: 500 }),
+    flush_interval_ms: field.integer({ description: 'How long a batch collects records before it is sent, when it is not full.', default: 5, min: 0, example: 5 }),
+    max_buffered: field.integer({
+      description: 'Most commands held while Redis is unreachable or behind; beyond this the oldest records are dropped (counted) and quotes are later rewritten in full.',
+      default: 100_000,
+      min: 1,
+      example: 100_000,
+    }),
+    close_timeout_ms: field.integer({
+      description: 'When the inputs end, how long to keep trying to write what is held before dropping it and closing.',
+      default: 5000,
+      min: 0,
+      example: 5000,
+    }),
+  },
+  create(config, ctx) {
+    if (!/^rediss?:\/\//.test(config.url)) {
+      // The URL is secret: say what is wrong without echoing it.
+      throw new ConfigError(`stage '${ctx.stage}' (redis)`, [`'url' must start with redis:// or rediss:// (value not shown: secret)`]);
+    }
+    const keys = new RedisKeys(config.key_prefix);
+    const metrics = new RedisMetrics(ctx.registry, ctx.stage);
+    return (inputs) =>
+      new Observable<unknown>((subscriber) => {
+        const writer = new RedisWriter({
+          url: config.url,
+          keys,
+          historyMaxLen: config.history_max_len,
+          publish: config.publish,
+          batchSize: config.batch_size,
+          flushIntervalMs: config.flush_interval_ms,
+          maxBuffered: config.max_buffered,
+          closeTimeoutMs: config.close_timeout_ms,
+          retry: new RetryPolicy(),
+          connectionName: `tickflow:${ctx.stage}`,
+          scheduler: ctx.scheduler,
+          logger: ctx.logger,
+          stageMetrics: ctx.metrics,
+          metrics,
+          ack: (record) => subscriber.next(record),
+        });
+        const subscription = new Subscription();
+        let quotesDone = false;
+        let ticksDone = false;
+        const fail = (error: unknown): void => subscriber.error(error);
+        const finishIfDone = (): void => {
+          if (quotesDone && ticksDone) void writer.close().then(() => subscriber.complete());
+        };
+        subscription.add(
+          inputs.quotes.subscribe({
+            next: (diff) => writer.writeQuote(diff),
+            error: fail,
+            complete() {
+              quotesDone = true;
+              finishIfDone();
+            },
+          }),
+        );
+        subscription.add(
+          inputs.ticks.subscribe({
+            next: (tick) => writer.writeTick(tick),
+            error: fail,
+            complete() {
+              ticksDone = true;
+              finishIfDone();
+            },
+          }),
+        );
+        return () => {
+          subscription.unsubscribe();
+          writer.destroy();
+        };
+      });
+  },
+});

@@ -1,0 +1,50 @@
+/**
+ * A FIFO of records waiting to be written, with the total of their weights
+ * (commands) kept up to date, so the sink can bound what it holds and drop
+ * the oldest first. `shift` is O(1) amortized: taken slots are cleared for
+ * the garbage collector and the array is compacted once half of it is taken.
+ */
+export class PendingWrites<E extends { readonly weight: number }> {
+  private items: (E | undefined)[] = [];
+  private head = 0;
+  private totalWeight = 0;
+
+  /** Records held. */
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Sum of the weights of the records held. */
+  get weight(): number {
+    return this.totalWeight;
+  }
+
+  push(entry: E): void {
+    this.items.push(entry);
+    this.totalWeight += entry.weight;
+  }
+
+  /** The oldest record, removed; `undefined` when empty. */
+  shift(): E | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const entry = this.items[this.head] as E;
+    this.items[this.head++] = undefined;
+    this.totalWeight -= entry.weight;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return entry;
+  }
+
+  /** Puts records back in front, in their order: a batch that did not reach Redis goes first next time. */
+  unshiftAll(entries: readonly E[]): void {
+    if (entries.length === 0) return;
+    this.items = [...entries, ...this.items.slice(this.head)];
+    this.head = 0;
+    for (const entry of entries) this.totalWeight += entry.weight;
+  }
+}

@@ -1,0 +1,488 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Subject, asyncScheduler, type Subscription } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ComponentContext } from '../../pipeline/components/component-definition.js';
+import { validateConfig } from '../../pipeline/config/validate-config.js';
+import { ConfigError } from '../../pipeline/errors.js';
+import { quoteDiff } from '../../operators/quote-diff.js';
+import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
+import type { QuoteDiff, Tick } from '../../schemas/generated.js';
+import { redisSink } from '../../sinks/redis-sink.js';
+import { QuoteBook } from '../../protocols/diff/quote-book.js';
+import { SimMarket } from '../../sources/sim-market.js';
+import { closeRedisServers, REDIS_INSTALL_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { testContext } from '../support/test-context.js';
+import { waitFor } from '../support/wait-for.js';
+import { firstQuote, laterQuote } from '../support/websocket-harness.js';
+
+const run = promisify(execFile);
+const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
+const INSTRUMENTS = ['SHFE.rb2501', 'DCE.m2505', 'SHFE.cu2502'];
+
+/** A server that stays up, and one that tests stop and restart. Trimming is exact to 10 entries on both. */
+let stable: RedisServer;
+let flaky: RedisServer;
+const readers: Redis[] = [];
+const sinks: RunningSink[] = [];
+
+interface RunningSink {
+  readonly quotes: Subject<QuoteDiff>;
+  readonly ticks: Subject<Tick>;
+  readonly acks: unknown[];
+  readonly ctx: ComponentContext;
+  readonly logLines: string[];
+  /** Settles when the sink completes (rejects when it errors). */
+  readonly done: Promise<void>;
+  readonly subscription: Subscription;
+  /** Completes both inputs and waits for the sink to complete. */
+  finish(): Promise<void>;
+}
+
+/** Starts the redis sink through its real spec, fed through Subjects, logging into `logLines`. */
+function startSink(config: Record<string, unknown>): RunningSink {
+  const logLines: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
+  const ctx = testContext(asyncScheduler, { stage: 'redis', logger });
+  const validated = validateConfig('redis', redisSink.spec, config);
+  const quotes = new Subject<QuoteDiff>();
+  const ticks = new Subject<Tick>();
+  const acks: unknown[] = [];
+  let subscription!: Subscription;
+  const done = new Promise<void>((resolve, reject) => {
+    subscription = redisSink
+      .create(validated, ctx)({ quotes, ticks })
+      .subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
+  });
+  done.catch(() => undefined); // a test that expects success awaits `done` and sees the rejection there
+  const sink: RunningSink = {
+    quotes,
+    ticks,
+    acks,
+    ctx,
+    logLines,
+    done,
+    subscription,
+    async finish() {
+      quotes.complete();
+      ticks.complete();
+      await done;
+    },
+  };
+  sinks.push(sink);
+  return sink;
+}
+
+function reader(server: RedisServer): Redis {
+  const client = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 50, 500) });
+  client.on('error', () => undefined); // a reader of the flaky server sees it go away too
+  readers.push(client);
+  return client;
+}
+
+/** Log lines (pino JSON) whose message matches `pattern`. */
+function logged(sink: RunningSink, pattern: RegExp): { level: number; msg: string }[] {
+  return sink.logLines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => pattern.test(l.msg));
+}
+
+async function metricValue(ctx: ComponentContext, name: string): Promise<number> {
+  const metric = await ctx.registry.getSingleMetric(name)?.get();
+  return metric?.values.find((v) => v.labels['stage'] === ctx.stage)?.value ?? 0;
+}
+
+/** `count` ticks of a seeded sim market and, for each, the QuoteDiff quote-diff makes of it (if any). */
+function marketRecords(count: number, instruments: readonly string[] = INSTRUMENTS, seed = 7): { tick: Tick; diff: QuoteDiff | undefined }[] {
+  const market = new SimMarket({ instruments, seed, start: SIM_START_US, tickIntervalMs: 500, feedId: 'sim', latencyUs: 2000 });
+  const input = new Subject<Tick>();
+  let last: QuoteDiff | undefined;
+  input.pipe(quoteDiff()).subscribe((diff) => (last = diff));
+  const records: { tick: Tick; diff: QuoteDiff | undefined }[] = [];
+  for (let i = 0; i < count; i++) {
+    const tick = market.next();
+    last = undefined;
+    input.next(tick);
+    records.push({ tick, diff: last });
+  }
+  return records;
+}
+
+function feed(sink: RunningSink, records: readonly { tick: Tick; diff: QuoteDiff | undefined }[]): void {
+  for (const { tick, diff } of records) {
+    sink.ticks.next(tick);
+    if (diff !== undefined) sink.quotes.next(diff);
+  }
+}
+
+/** What the hash of each instrument must hold after these diffs: the latest quote in DIFF names, as text. */
+function expectedHashes(diffs: readonly QuoteDiff[]): Map<string, Record<string, string>> {
+  const book = new QuoteBook();
+  for (const diff of diffs) book.apply(diff);
+  const hashes = new Map<string, Record<string, string>>();
+  for (const id of book.instruments()) {
+    hashes.set(id, Object.fromEntries(Object.entries(book.quote(id) ?? {}).map(([k, v]) => [k, String(v)])));
+  }
+  return hashes;
+}
+
+const diffsOf = (records: readonly { diff: QuoteDiff | undefined }[]): QuoteDiff[] => records.flatMap((r) => (r.diff === undefined ? [] : [r.diff]));
+const countOf = (records: readonly { diff: QuoteDiff | undefined }[]): number => records.length + diffsOf(records).length;
+
+beforeAll(async () => {
+  // stream-node-max-entries 10: approximate trimming removes whole nodes, so small nodes keep XLEN near history_max_len.
+  [stable, flaky] = await Promise.all([startRedisServer({ config: { 'stream-node-max-entries': '10' } }), startRedisServer({ config: { 'stream-node-max-entries': '10' } })]);
+}, REDIS_INSTALL_TIMEOUT_MS);
+
+afterEach(async () => {
+  for (const sink of sinks) sink.subscription.unsubscribe();
+  sinks.length = 0;
+  for (const client of readers) client.disconnect();
+  readers.length = 0;
+  if (!flaky.running) await flaky.restart();
+});
+
+afterAll(closeRedisServers);
+
+describe('redisSink', () => {
+  it('declares its ports and fields with descriptions, defaults and examples; the url is a secret from TICKFLOW_REDIS_URL', () => {
+    expect(redisSink.in).toEqual({ quotes: 'QuoteDiff', ticks: 'Tick' });
+    expect(redisSink.boundary).toBe(true);
+    for (const [name, spec] of Object.entries(redisSink.spec)) {
+      expect(spec.description, name).not.toBe('');
+      expect(spec.default, name).toBeDefined();
+      expect(spec.example, name).toBeDefined();
+    }
+    expect(redisSink.spec.url).toMatchObject({ secret: true, env: 'TICKFLOW_REDIS_URL', default: 'redis://127.0.0.1:6379' });
+    expect(validateConfig('redis', redisSink.spec, {}, { TICKFLOW_REDIS_URL: 'redis://:pw@127.0.0.1:1/2' }).url).toBe('redis://:pw@127.0.0.1:1/2');
+  });
+
+  it('rejects a url that is not redis:// without echoing it', () => {
+    const ctx = testContext(asyncScheduler);
+    const config = validateConfig('redis', redisSink.spec, { url: 'http://user:hunter2@127.0.0.1/' });
+    expect(() => redisSink.create(config, ctx)).toThrow(ConfigError);
+    expect(() => redisSink.create(config, ctx)).toThrow(/redis:\/\//);
+    expect(() => redisSink.create(config, ctx)).not.toThrow(/hunter2/);
+  });
+
+  it('writes the latest quote as a hash, ticks as streams and the instruments as a set; a standard redis-cli reads them', async () => {
+    const sink = startSink({ url: stable.url, key_prefix: 'layout:' });
+    const records = marketRecords(600);
+    feed(sink, records);
+    await sink.finish();
+
+    // Every record acknowledged, exactly once.
+    expect(sink.acks).toHaveLength(countOf(records));
+    expect(new Set(sink.acks).size).toBe(countOf(records));
+
+    const redis = reader(stable);
+    expect((await redis.smembers('layout:instruments')).sort()).toEqual([...INSTRUMENTS].sort());
+    const expected = expectedHashes(diffsOf(records));
+    for (const id of INSTRUMENTS) {
+      const hash = await redis.hgetall(`layout:quote:${id}`);
+      expect(hash).toEqual(expected.get(id));
+      expect(hash).toHaveProperty('datetime');
+      expect(hash).toHaveProperty('highest');
+      expect(hash).not.toHaveProperty('close'); // unset before the close: absent, never "null"
+    }
+
+    for (const id of INSTRUMENTS) {
+      const ticks = records.map((r) => r.tick).filter((t) => t.instrument_id === id);
+      expect(await redis.xlen(`layout:ticks:${id}`)).toBe(ticks.length);
+      const entries = await redis.xrange(`layout:ticks:${id}`, '-', '+');
+      expect(entries.map(([, fields]) => fields[fields.indexOf('sequence') + 1])).toEqual(ticks.map((t) => String(t.sequence)));
+      const [, fields] = entries[0] as [string, string[]];
+      const entry = Object.fromEntries(fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i], fields[i + 1]]] : [])));
+      const tick = ticks[0] as Tick;
+      const expectedEntry = Object.fromEntries(Object.entries(tick).flatMap(([k, v]) => (v === null ? [] : [[k, String(v)]])));
+      expect(entry).toEqual(expectedEntry);
+      expect(entry['ts_event']).toBe(String(tick.ts_event));
+    }
+
+    // A standard tool reads the same hash.
+    const { stdout } = await run(stable.cliPath, ['-p', String(stable.port), 'HGETALL', 'layout:quote:SHFE.rb2501'], { timeout: 10_000 });
+    const lines = stdout.trimEnd().split('\n');
+    const fromCli = Object.fromEntries(lines.flatMap((_, i) => (i % 2 === 0 ? [[lines[i], lines[i + 1]]] : [])));
+    expect(fromCli).toEqual(expected.get('SHFE.rb2501'));
+    expect(await metricValue(sink.ctx, 'tickflow_redis_commands_total')).toBeGreaterThanOrEqual(600);
+    expect(logged(sink, /redis sink closed/)).toHaveLength(1);
+  });
+
+  it('writes only the fields that changed, and deletes a field that became unset', async () => {
+    const monitorClient = reader(stable);
+    const monitor = await monitorClient.monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[1] === 'changed:quote:SHFE.rb2501') seen.push([String(args[0]).toLowerCase(), ...args.slice(1)]);
+    });
+    const sink = startSink({ url: stable.url, key_prefix: 'changed:' });
+    sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
+    await waitFor('the first quote', () => (sink.acks.length === 1 ? true : undefined));
+    sink.quotes.next(laterQuote('SHFE.rb2501', 2, { last_price: 3501 }));
+    sink.quotes.next(laterQuote('SHFE.rb2501', 3, { ask_price1: null, bid_volume1: 11 }));
+    await sink.finish();
+    await waitFor('the monitor to see the writes', () => (seen.length >= 5 ? true : undefined));
+    monitor.disconnect();
+
+    const key = 'changed:quote:SHFE.rb2501';
+    // The first quote is written whole: every set field, and unset ones deleted in case an earlier run left them.
+    expect(seen[0]?.[0]).toBe('hset');
+    expect(seen[1]?.slice(0, 2)).toEqual(['hdel', key]);
+    expect(seen[1]).toContain('close');
+    expect(seen[1]).toContain('settlement');
+    // Later changes write exactly their fields.
+    expect(seen[2]).toEqual(['hset', key, 'last_price', '3501', 'datetime', '2025-01-02 21:00:01.000000']);
+    expect(seen[3]).toEqual(['hset', key, 'bid_volume1', '11', 'datetime', '2025-01-02 21:00:01.500000']);
+    expect(seen[4]).toEqual(['hdel', key, 'ask_price1']);
+    const hash = await reader(stable).hgetall(key);
+    expect(hash).not.toHaveProperty('ask_price1');
+    expect(hash).toMatchObject({ last_price: '3501', bid_volume1: '11', instrument_id: 'SHFE.rb2501', ask_volume1: '12' });
+  });
+
+  it('trims each tick stream to about history_max_len entries', async () => {
+    const sink = startSink({ url: stable.url, key_prefix: 'trim:', history_max_len: 50 });
+    const records = marketRecords(1000, ['SHFE.rb2501']);
+    feed(sink, records);
+    await sink.finish();
+    const redis = reader(stable);
+    const length = await redis.xlen('trim:ticks:SHFE.rb2501');
+    // MAXLEN ~ trims whole nodes of 10 entries (the server's stream-node-max-entries): never below 50, less than a node above.
+    expect(length).toBeGreaterThanOrEqual(50);
+    expect(length).toBeLessThan(60);
+    const [last] = await redis.xrevrange('trim:ticks:SHFE.rb2501', '+', '-', 'COUNT', 1);
+    expect(last?.[1]).toContain(String(records.at(-1)?.tick.sequence));
+  });
+
+  it('publishes each quote change as a JSON merge patch when publish is on, and nothing when it is off', async () => {
+    const subscriber = reader(stable);
+    const messages: { channel: string; message: Record<string, unknown> }[] = [];
+    subscriber.on('message', (channel: string, message: string) => messages.push({ channel, message: JSON.parse(message) as Record<string, unknown> }));
+    await subscriber.subscribe('pub:quotes:SHFE.rb2501', 'quiet:quotes:SHFE.rb2501');
+
+    const quiet = startSink({ url: stable.url, key_prefix: 'quiet:' });
+    quiet.quotes.next(firstQuote('SHFE.rb2501', 3500));
+    await quiet.finish();
+
+    const sink = startSink({ url: stable.url, key_prefix: 'pub:', publish: true });
+    sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
+    // Changes queued before the first write are merged into it; wait, so that the second travels on its own.
+    await waitFor('the first quote', () => (sink.acks.length === 1 ? true : undefined));
+    sink.quotes.next(laterQuote('SHFE.rb2501', 2, { last_price: 3501, ask_price1: null }));
+    await sink.finish();
+    await waitFor('two messages', () => (messages.length >= 2 ? true : undefined));
+
+    expect(messages.every((m) => m.channel === 'pub:quotes:SHFE.rb2501')).toBe(true);
+    // The first is the whole quote, every DIFF field present (null where unset), so a subscriber can start from it.
+    expect(messages[0]?.message).toMatchObject({ instrument_id: 'SHFE.rb2501', last_price: 3500, close: null, datetime: '2025-01-02 21:00:00.000000' });
+    expect(Object.keys(messages[0]?.message ?? {})).toHaveLength(Object.keys(DiffQuoteFields.keyOf).length + 1);
+    expect(messages[1]?.message).toEqual({ last_price: 3501, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' });
+    expect(messages).toHaveLength(2);
+  });
+
+  it('acknowledges a record only after Redis has written it', async () => {
+    const admin = reader(stable);
+    const sink = startSink({ url: stable.url, key_prefix: 'ack:' });
+    sink.ticks.next(marketRecords(1)[0]?.tick as Tick);
+    await waitFor('the first ack', () => (sink.acks.length === 1 ? true : undefined));
+
+    // Redis holds every write for 400 ms: the sink must not acknowledge before it is done.
+    await admin.client('PAUSE', 400, 'WRITE');
+    const paused = performance.now();
+    const seenAtAck: (string | null)[] = [];
+    let ackedAfterMs = 0;
+    const acked = new Promise<void>((resolve) => {
+      const before = sink.acks.length;
+      const check = setInterval(() => {
+        if (sink.acks.length > before) {
+          clearInterval(check);
+          ackedAfterMs = performance.now() - paused;
+          // Read on another connection once acknowledged: the write must be there.
+          void reader(stable).hget('ack:quote:SHFE.rb2501', 'last_price').then((v) => {
+            seenAtAck.push(v);
+            resolve();
+          });
+        }
+      }, 5);
+    });
+    sink.quotes.next(firstQuote('SHFE.rb2501', 3600));
+    await acked;
+    expect(ackedAfterMs).toBeGreaterThanOrEqual(300);
+    expect(seenAtAck).toEqual(['3600']);
+    await sink.finish();
+  });
+
+  it('survives a Redis restart mid-stream: buffers, reconnects, and the hash equals the latest quote again', async () => {
+    const sink = startSink({ url: flaky.url, key_prefix: 'restart:' });
+    const records = marketRecords(900);
+    const [before, during, after] = [records.slice(0, 300), records.slice(300, 600), records.slice(600)];
+    feed(sink, before);
+    await waitFor('the first records written', () => (sink.acks.length === countOf(before) ? true : undefined));
+
+    await flaky.stop();
+    feed(sink, during);
+    await waitFor('the sink to notice', () => (logged(sink, /lost the connection/).length > 0 ? true : undefined));
+    // Nothing acknowledged while Redis is away; the backlog is visible as a gauge.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sink.acks.length).toBe(countOf(before));
+    expect(await metricValue(sink.ctx, 'tickflow_redis_buffered')).toBeGreaterThan(0);
+
+    await flaky.restart(); // empty: nothing was persisted
+    feed(sink, after);
+    await sink.finish();
+
+    expect(sink.acks).toHaveLength(countOf(records));
+    expect(sink.ctx.metrics.droppedTotal).toBe(0);
+    expect(await metricValue(sink.ctx, 'tickflow_redis_reconnects_total')).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(sink.ctx, 'tickflow_redis_buffered')).toBe(0);
+    const redis = reader(flaky);
+    const expected = expectedHashes(diffsOf(records));
+    for (const id of INSTRUMENTS) expect(await redis.hgetall(`restart:quote:${id}`)).toEqual(expected.get(id));
+    expect((await redis.smembers('restart:instruments')).sort()).toEqual([...INSTRUMENTS].sort());
+    // The restarted server lost the history before it; what was buffered and what came after is there, in order.
+    const rb = records.slice(300).map((r) => r.tick).filter((t) => t.instrument_id === 'SHFE.rb2501');
+    const entries = await redis.xrange('restart:ticks:SHFE.rb2501', '-', '+');
+    expect(entries.map(([, f]) => f[f.indexOf('sequence') + 1])).toEqual(rb.map((t) => String(t.sequence)));
+    expect(logged(sink, /reconnected/)).toHaveLength(1);
+  });
+
+  it('sends a batch again when its connection is lost before Redis answered, so nothing is lost or doubled', async () => {
+    const admin = reader(stable);
+    const sink = startSink({ url: stable.url, key_prefix: 'inflight:' });
+    const records = marketRecords(400);
+    feed(sink, records.slice(0, 100));
+    await waitFor('the first records', () => (sink.acks.length === countOf(records.slice(0, 100)) ? true : undefined));
+
+    // Hold every write, send a batch, then kill the sink's connection while the batch waits unexecuted.
+    await admin.client('PAUSE', 800, 'WRITE');
+    feed(sink, records.slice(100, 200));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sink.acks.length).toBe(countOf(records.slice(0, 100))); // the batch is out, unanswered
+    const clients = String(await admin.client('LIST')).split('\n');
+    const id = /id=(\d+) .*name=tickflow:redis /.exec(clients.find((c) => c.includes('name=tickflow:redis ')) ?? '')?.[1];
+    expect(id).toBeDefined();
+    await admin.client('KILL', 'ID', id as string);
+    feed(sink, records.slice(200));
+    await sink.finish();
+
+    expect(sink.acks).toHaveLength(countOf(records));
+    expect(sink.ctx.metrics.droppedTotal).toBe(0);
+    expect(await metricValue(sink.ctx, 'tickflow_redis_reconnects_total')).toBe(1);
+    expect(logged(sink, /lost the connection/)).toHaveLength(1);
+    const expected = expectedHashes(diffsOf(records));
+    for (const instrument of INSTRUMENTS) {
+      expect(await admin.hgetall(`inflight:quote:${instrument}`)).toEqual(expected.get(instrument));
+      const entries = await admin.xrange(`inflight:ticks:${instrument}`, '-', '+');
+      const want = records.map((r) => r.tick).filter((t) => t.instrument_id === instrument);
+      expect(entries.map(([, f]) => f[f.indexOf('sequence') + 1])).toEqual(want.map((t) => String(t.sequence)));
+    }
+  });
+
+  it('bounds what it buffers while Redis is down: drops the oldest, counts them, warns once per episode, then repairs the hashes', async () => {
+    const sink = startSink({ url: flaky.url, key_prefix: 'bound:', max_buffered: 200 });
+    sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
+    await waitFor('the first quote', () => (sink.acks.length === 1 ? true : undefined));
+    await flaky.stop();
+    await waitFor('the sink to notice', () => (logged(sink, /lost the connection/).length > 0 ? true : undefined));
+
+    const records = marketRecords(2000, ['SHFE.rb2501']);
+    feed(sink, records);
+    const dropped = sink.ctx.metrics.droppedByReason.get('redis-unavailable') ?? 0;
+    // Held: at most 200 commands; every other record was dropped and acknowledged at once.
+    expect(dropped).toBeGreaterThan(countOf(records) - 200 - 1);
+    expect(sink.acks.length).toBe(1 + dropped);
+    expect(new Set(sink.acks).size).toBe(sink.acks.length);
+    const buffered = await metricValue(sink.ctx, 'tickflow_redis_buffered');
+    expect(buffered).toBeGreaterThan(0);
+    expect(buffered).toBeLessThanOrEqual(200);
+    expect(logged(sink, /buffered commands reached/)).toHaveLength(1);
+    expect(logged(sink, /buffered commands reached/)[0]?.level).toBe(40);
+
+    await flaky.restart();
+    await waitFor('the backlog to be written', () => (sink.acks.length === 1 + countOf(records) ? true : undefined));
+    expect(logged(sink, /caught up; \d+ records were dropped/)).toHaveLength(1);
+
+    // A second outage is a second episode, warned once more.
+    await flaky.stop();
+    await waitFor('the sink to notice', () => (logged(sink, /lost the connection/).length > 1 ? true : undefined));
+    const more = marketRecords(3000, ['SHFE.rb2501']).slice(2000);
+    feed(sink, more);
+    expect(logged(sink, /buffered commands reached/)).toHaveLength(2);
+    await flaky.restart();
+    await sink.finish();
+
+    const all = [...records, ...more];
+    expect(sink.acks).toHaveLength(1 + countOf(all));
+    const expected = expectedHashes([firstQuote('SHFE.rb2501', 3500), ...diffsOf(all)]);
+    expect(await reader(flaky).hgetall('bound:quote:SHFE.rb2501')).toEqual(expected.get('SHFE.rb2501'));
+  });
+
+  it('drops the oldest as redis-backlog when Redis is up but a burst exceeds max_buffered, and the hash is still right', async () => {
+    const sink = startSink({ url: stable.url, key_prefix: 'backlog:', max_buffered: 100, batch_size: 50 });
+    sink.ticks.next(marketRecords(1)[0]?.tick as Tick);
+    await waitFor('the connection', () => (sink.acks.length === 1 ? true : undefined));
+    const records = marketRecords(1000, ['SHFE.rb2501'], 11);
+    feed(sink, records); // one synchronous burst: no batch can leave before it ends
+    await sink.finish();
+    expect(sink.acks).toHaveLength(1 + countOf(records));
+    expect(sink.ctx.metrics.droppedByReason.get('redis-backlog')).toBeGreaterThan(countOf(records) - 101);
+    expect(sink.ctx.metrics.droppedByReason.has('redis-unavailable')).toBe(false);
+    expect(logged(sink, /because Redis is not keeping up/)).toHaveLength(1);
+    const expected = expectedHashes(diffsOf(records));
+    expect(await reader(stable).hgetall('backlog:quote:SHFE.rb2501')).toEqual(expected.get('SHFE.rb2501'));
+  });
+
+  it('drops and logs a write Redis refuses (a key of the wrong type), and carries on with the rest', async () => {
+    const redis = reader(stable);
+    await redis.set('refused:quote:SHFE.rb2501', 'not a hash');
+    const sink = startSink({ url: stable.url, key_prefix: 'refused:' });
+    sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
+    await waitFor('the first quote', () => (sink.acks.length === 1 ? true : undefined));
+    sink.quotes.next(laterQuote('SHFE.rb2501', 2, { last_price: 3501 }));
+    const records = marketRecords(20, ['SHFE.rb2501']);
+    for (const { tick } of records) sink.ticks.next(tick);
+    await sink.finish();
+    expect(sink.acks).toHaveLength(2 + records.length);
+    expect(sink.ctx.metrics.droppedByReason.get('redis-error')).toBe(1);
+    const refusals = logged(sink, /Redis refused a write for SHFE\.rb2501: WRONGTYPE/);
+    expect(refusals.length).toBe(2); // the full rewrite of the first quote, then the change
+    expect(refusals.every((l) => l.level === 40)).toBe(true);
+    expect(await redis.xlen('refused:ticks:SHFE.rb2501')).toBe(records.length);
+    expect(await redis.get('refused:quote:SHFE.rb2501')).toBe('not a hash');
+  });
+
+  it('completes after close_timeout_ms when Redis stays down at the end, dropping what it held (counted, logged)', async () => {
+    await flaky.stop();
+    const sink = startSink({ url: flaky.url, key_prefix: 'down:', close_timeout_ms: 300 });
+    const records = marketRecords(50);
+    feed(sink, records);
+    const started = performance.now();
+    await sink.finish();
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(sink.acks).toHaveLength(countOf(records));
+    expect(sink.ctx.metrics.droppedByReason.get('redis-unavailable')).toBe(countOf(records));
+    expect(logged(sink, /cannot connect to redis:\/\/127\.0\.0\.1/)).toHaveLength(1);
+    expect(logged(sink, /closing after 300 ms with \d+ records not written/)).toHaveLength(1);
+  });
+
+  it('disconnects at once when unsubscribed', async () => {
+    const sink = startSink({ url: stable.url, key_prefix: 'unsub:' });
+    sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
+    await waitFor('the first quote', () => (sink.acks.length === 1 ? true : undefined));
+    const admin = reader(stable);
+    const names = async (): Promise<string> => String(await admin.client('LIST'));
+    expect(await names()).toContain('name=tickflow:redis');
+    sink.subscription.unsubscribe();
+    let list = await names();
+    for (let i = 0; i < 100 && list.includes('name=tickflow:redis'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      list = await names();
+    }
+    expect(list).not.toContain('name=tickflow:redis');
+  });
+
+  it('fails when an input fails', async () => {
+    const sink = startSink({ url: stable.url, key_prefix: 'fail:' });
+    sink.ticks.error(new Error('upstream broke'));
+    await expect(sink.done).rejects.toThrow('upstream broke');
+  });
+});
