@@ -24,6 +24,8 @@ export { ndjsonFileSink } from './sinks/ndjson-file-sink.js';
 export { websocketSink } from './sinks/websocket-sink.js';
 export { redisSink } from './sinks/redis-sink.js';
 export { wsFeedSource } from './sources/ws-feed-source.js';
+export { fileSource } from './sources/file-source.js';
+export { paceTicks } from './sources/file/pace-ticks.js';
 export { quoteDiff } from './operators/quote-diff.js';
 export { dedupMerge, type DedupMergeOptions } from './operators/dedup-merge.js';
 export type * from './schemas/generated.js';

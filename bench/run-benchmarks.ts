@@ -1,5 +1,6 @@
 // `npm run bench`: runs every benchmark and prints its figures. Nothing is asserted.
 import { cpus } from 'node:os';
+import { fileReplayThroughput } from './file-replay-throughput.js';
 import { operatorThroughput } from './operator-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
 import { redisThroughput } from './redis-throughput.js';
@@ -10,6 +11,7 @@ const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['operator throughput', operatorThroughput],
   ['websocket fan-out', websocketFanout],
   ['redis sink', redisThroughput],
+  ['file replay', fileReplayThroughput],
 ];
 
 process.stdout.write(`tickflow benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores\n\n`);

@@ -4,11 +4,12 @@ import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
+import { fileSource } from '../../sources/file-source.js';
 import { simSource } from '../../sources/sim-source.js';
 import { wsFeedSource } from '../../sources/ws-feed-source.js';
 import { ComponentRegistry } from './component-registry.js';
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, wsFeedSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, ndjsonFileSink, websocketSink, redisSink]);
+  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, ndjsonFileSink, websocketSink, redisSink]);
 }
