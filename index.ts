@@ -23,6 +23,7 @@ export { simSource } from './sources/sim-source.js';
 export { ndjsonFileSink } from './sinks/ndjson-file-sink.js';
 export { websocketSink } from './sinks/websocket-sink.js';
 export { redisSink } from './sinks/redis-sink.js';
+export { auditSink } from './sinks/audit-sink.js';
 export { wsFeedSource } from './sources/ws-feed-source.js';
 export { fileSource } from './sources/file-source.js';
 export { paceTicks } from './sources/file/pace-ticks.js';

@@ -1,5 +1,6 @@
 // `npm run bench`: runs every benchmark and prints its figures. Nothing is asserted.
 import { cpus } from 'node:os';
+import { auditThroughput } from './audit-throughput.js';
 import { fileReplayThroughput } from './file-replay-throughput.js';
 import { operatorThroughput } from './operator-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
@@ -11,6 +12,7 @@ const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['operator throughput', operatorThroughput],
   ['websocket fan-out', websocketFanout],
   ['redis sink', redisThroughput],
+  ['audit sink', auditThroughput],
   ['file replay', fileReplayThroughput],
 ];
 

@@ -87,6 +87,14 @@ export class StageError extends TickflowError {
   }
 }
 
+/** An audit trail is damaged in a way a crash cannot explain (altered, missing or inserted records): tampering until shown otherwise. */
+export class AuditIntegrityError extends TickflowError {
+  constructor(message: string, options: TickflowErrorOptions = {}) {
+    super(message, options);
+    this.name = 'AuditIntegrityError';
+  }
+}
+
 /** A feed skipped sequence numbers. */
 export class FeedGapError extends TickflowError {
   constructor(message: string, options: TickflowErrorOptions = {}) {

@@ -55,15 +55,18 @@ export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition,
   const overrides: Record<string, Record<string, unknown>> = {};
   for (const [stage, config] of Object.entries(stagesRaw as Record<string, unknown>)) overrides[stage] = { ...(config as Record<string, unknown>) };
 
-  if ((flags.set ?? []).length > 0) {
-    const stages = definition.build({ overrides }).stages;
-    for (const assignment of flags.set ?? []) {
-      const match = /^([a-z][a-z0-9-]*)\.([A-Za-z0-9_]+)=(.*)$/s.exec(assignment);
-      if (match === null) throw new UsageError(`--set '${assignment}' must look like STAGE.FIELD=VALUE, e.g. market.rate=50`);
-      const [, stageId = '', fieldName = '', text = ''] = match;
+  const sets = (flags.set ?? []).map((assignment) => {
+    const match = /^([a-z][a-z0-9-]*)\.([A-Za-z0-9_]+)=(.*)$/s.exec(assignment);
+    if (match === null) throw new UsageError(`--set '${assignment}' must look like STAGE.FIELD=VALUE, e.g. feed-a.rate=50`);
+    const [, stage = '', fieldName = '', text = ''] = match;
+    return { assignment, stage, fieldName, text };
+  });
+  if (sets.length > 0) {
+    // Built with an entry for every stage --set names, so that a pipeline's optional stages (added when configured) appear.
+    const stages = definition.build({ overrides: { ...Object.fromEntries(sets.map((s) => [s.stage, {}])), ...overrides } }).stages;
+    for (const { stage: stageId, fieldName, text } of sets) {
       const stage = stages.find((s) => s.id === stageId);
-      if (stage === undefined) throw new UsageError(`--set '${assignment}': no stage '${stageId}'; stages: ${stages.map((s) => s.id).join(', ')}`);
-      const spec = registry.has(stage.component) ? registry.get(stage.component).spec : {};
+      const spec = stage !== undefined && registry.has(stage.component) ? registry.get(stage.component).spec : {};
       (overrides[stageId] ??= {})[fieldName] = parseFieldValue(spec[fieldName], text);
     }
   }

@@ -8,6 +8,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   run: { summary: 'Run a named pipeline or a definition file', load: async () => (await import('./commands/run-command.js')).runCommand },
   graph: { summary: 'Print a pipeline graph with each edge’s schema', load: async () => (await import('./commands/graph-command.js')).graphCommand },
   lint: { summary: 'Check a pipeline definition file without running it', load: async () => (await import('./commands/lint-command.js')).lintCommand },
+  audit: { summary: 'Verify an audit trail: hash chain, sequence, files', load: async () => (await import('./commands/audit-command.js')).auditCommand },
 };
 
 function mainHelp(): string {

@@ -1,6 +1,7 @@
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
 import { passThroughComponent } from '../../operators/pass-through-component.js';
 import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
+import { auditSink } from '../../sinks/audit-sink.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
@@ -11,5 +12,5 @@ import { ComponentRegistry } from './component-registry.js';
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, ndjsonFileSink, websocketSink, redisSink]);
+  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
 }

@@ -64,8 +64,14 @@ export class GraphBuilder {
   constructor(
     private readonly pipeline: string,
     private readonly overrides: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {},
-    private readonly env: NodeJS.ProcessEnv = {},
+    /** The environment the pipeline is built in (secrets, optional stages). */
+    readonly env: NodeJS.ProcessEnv = {},
   ) {}
+
+  /** Whether the run's config (`--config`, `--set`) sets anything for stage `id`: lets a pipeline add an optional stage only when asked to. */
+  isConfigured(id: string): boolean {
+    return this.overrides[id] !== undefined;
+  }
 
   source<const Out extends SchemaName, const S extends ConfigSpec, const Sides extends SideOutputs>(
     id: string,

@@ -1,8 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
+import { Redis } from 'ioredis';
+import { startRedisServer, closeRedisServers } from '../support/redis-server.js';
 import { runCli, startCli } from '../support/run-cli.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -13,7 +15,7 @@ function demoArgs(dir: string, sets: readonly string[] = [], flags: readonly str
   const expanded = sets.flatMap((s) => (s.startsWith('feeds.') ? [`feed-a.${s.slice(6)}`, `feed-b.${s.slice(6)}`] : [s]));
   return [
     'run', 'demo', '--port', '0', ...flags,
-    ...[...expanded, 'quotes-ws.port=0', `ticks-file.path=${join(dir, 'ticks.ndjson')}`, `dead-letter-file.path=${join(dir, 'dead.ndjson')}`].flatMap((s) => ['--set', s]),
+    ...[...expanded, 'quotes-ws.port=0', `ticks-file.path=${join(dir, 'ticks.ndjson')}`, `dead-letter-file.path=${join(dir, 'dead.ndjson')}`, `audit.dir=${join(dir, 'audit')}`].flatMap((s) => ['--set', s]),
   ];
 }
 const tickCodec = SchemaCatalog.default().codec('Tick');
@@ -23,15 +25,17 @@ function readTicks(path: string): unknown[] {
 }
 
 
+afterAll(closeRedisServers);
+
 describe('tickflow CLI', () => {
   it('--help lists the commands; no command or an unknown one exits 2', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['list', 'run', 'graph', 'lint']) expect(help.stdout).toContain(`  ${c}`);
+    for (const c of ['list', 'run', 'graph', 'lint', 'audit']) expect(help.stdout).toContain(`  ${c}`);
     expect((await runCli([])).code).toBe(2);
     const unknown = await runCli(['launch']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("tickflow: unknown command 'launch'; commands: list, run, graph, lint\n");
+    expect(unknown.stderr).toBe("tickflow: unknown command 'launch'; commands: list, run, graph, lint, audit\n");
     const runHelp = await runCli(['run', '--help']);
     expect(runHelp.stdout).toMatch(/--set VALUE, -s\s+Set one stage config field/);
   });
@@ -56,6 +60,8 @@ describe('tickflow CLI', () => {
       { from: 'quotes', to: 'quotes-ws', port: 'quotes', schema: 'QuoteDiff', feedback: false },
       { from: 'merge', side: 'status', to: 'quotes-ws', port: 'feeds', schema: 'FeedStatus', feedback: false },
       { from: 'merge', to: 'ticks-file', schema: 'Tick', feedback: false },
+      { from: 'merge', to: 'audit', port: 'ticks', schema: 'Tick', feedback: false },
+      { from: 'merge', side: 'status', to: 'audit', port: 'feeds', schema: 'FeedStatus', feedback: false },
       { from: 'dead-letters', to: 'dead-letter-file', schema: 'DeadLetter', feedback: false },
     ]);
     expect((await runCli(['graph', 'demo'])).stdout).toContain('merge -->|"Tick"| ticks_file');
@@ -113,6 +119,36 @@ describe('tickflow CLI', () => {
     const ticks = readTicks(join(dir, 'ticks.ndjson'));
     expect(ticks).toHaveLength(50);
     for (const t of ticks) expect(tickCodec.check(t)).toBeUndefined();
+  });
+
+  it('run demo keeps an audit trail that `audit verify` accepts, and writes to Redis only when asked', async () => {
+    const dir = tmp();
+    const { code } = await runCli(demoArgs(dir, ['feeds.count=40', 'feeds.rate=0']));
+    expect(code).toBe(0);
+    const verify = await runCli(['audit', 'verify', join(dir, 'audit')]);
+    expect(verify.code).toBe(0);
+    // 40 ticks and the feed status changes (two feeds DOWN at start, then UP).
+    expect(verify.stdout).toMatch(/44 records/);
+    expect((await runCli(['audit'])).code).toBe(2);
+    expect(JSON.parse((await runCli(['graph', 'demo', '--format', 'json'])).stdout).stages.map((s: { id: string }) => s.id)).not.toContain('redis');
+  });
+
+  it('run demo writes the latest quotes and tick history to Redis when a Redis URL is set', async () => {
+    const redis = await startRedisServer();
+    const dir = tmp();
+    const { code } = await runCli(demoArgs(dir, ['feeds.count=40', 'feeds.rate=0', `redis.url=${redis.url}`]));
+    expect(code).toBe(0);
+    const client = new Redis(redis.url);
+    try {
+      const instruments = await client.smembers('tickflow:instruments');
+      expect(instruments.length).toBeGreaterThan(0);
+      const ticks = readTicks(join(dir, 'ticks.ndjson')) as { instrument_id: string; last_price: number | null }[];
+      const last = ticks.filter((t) => t.instrument_id === instruments[0]).at(-1);
+      expect(await client.hget(`tickflow:quote:${instruments[0]}`, 'last_price')).toBe(String(last?.last_price));
+      expect(await client.xlen(`tickflow:ticks:${instruments[0]}`)).toBe(ticks.filter((t) => t.instrument_id === instruments[0]).length);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('run demo is deterministic: the same seed gives the same bytes', async () => {

@@ -1,0 +1,254 @@
+import { Observable, Subscription } from 'rxjs';
+import { defineComponent } from '../pipeline/components/define-component.js';
+import { field } from '../pipeline/config/field.js';
+import { StageError, TickflowError } from '../pipeline/errors.js';
+import type { SchemaCatalog, SchemaName } from '../pipeline/schemas/schema-catalog.js';
+import type { AuditRecord } from '../schemas/generated.js';
+import type { AuditEntry } from './audit/audit-chain.js';
+import { AuditMetrics } from './audit/audit-metrics.js';
+import { AuditTrailWriter } from './audit/audit-trail-writer.js';
+
+/** Config field names, shared by the spec and `create`. */
+const DIR = 'dir';
+const GROUP_COMMIT_MS = 'group_commit_ms';
+const MAX_BATCH = 'max_batch';
+const ROTATE = 'rotate';
+const MAX_FILE_BYTES = 'max_file_bytes';
+
+const PORTS = ['ticks', 'commands', 'events', 'signals', 'feeds'] as const;
+type Port = (typeof PORTS)[number];
+
+/** How a port's records become payloads: one schema, or the union branch named by the record's `type`. */
+function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (record: unknown) => { recordType: string; payload: Buffer } {
+  if (schema !== 'union') {
+    const codec = schemas.codec(schema);
+    const recordType = `tickflow.${schema}`;
+    return (record) => ({ recordType, payload: codec.encode(record as never) });
+  }
+  return (record) => {
+    const branch = String((record as { type?: unknown }).type);
+    if (!schemas.has(branch)) throw new Error(`its 'type' ${JSON.stringify(branch)} names no schema`);
+    return { recordType: `tickflow.${branch}`, payload: schemas.codec(branch).encode(record as never) };
+  };
+}
+
+/**
+ * The `audit` sink: an append-only, tamper-evident, crash-safe record of
+ * everything it receives, in standard Avro object container files.
+ *
+ * Every record on any port becomes an AuditRecord: `seq` continuous from 1
+ * across files and restarts, `ts_init` the scheduler time it arrived (µs),
+ * `record_type` its full schema name (for the unions, the branch:
+ * `tickflow.OrderFilled`), `payload` its Avro binary under that schema,
+ * `prev_hash` the previous record's hash and `hash` SHA-256 over the Avro
+ * encoding of the five other fields (see `AuditChain`).
+ *
+ * Records are group-committed: held for `group_commit_ms` on the scheduler
+ * (or until `max_batch` are waiting), written as one Avro block in one
+ * write, fdatasync'ed, and only then acknowledged, in order, as their
+ * AuditRecords. A batch that waits for the commit before it goes out right
+ * after it. Files (`audit-000001-20250103.avro`) rotate by trading day or
+ * by size; the chain continues across them. On start the trail is
+ * recovered (`recoverAuditDir`): a torn tail of the newest file is cut back,
+ * any other damage refuses to start. When every input completes, the last
+ * batch is committed, the file closed, and the sink completes. An input
+ * error is raised after what was received is committed. An I/O error fails
+ * the stage without retry: after a failed fsync only recovery can tell what
+ * is on disk.
+ *
+ * ```
+ * ticks:   --t--t-----------t---|
+ * events:  -----e---|
+ * acks:    ----------(ttte)---------t-|   (each block after its fdatasync; completes once closed)
+ * ```
+ *
+ * @example
+ * ```ts
+ * const sink = auditSink.create(validateConfig('audit', auditSink.spec, { dir: 'out/audit' }), ctx);
+ * sink({ ticks: ticks$, commands: EMPTY, events: orderEvents$, signals: EMPTY, feeds: EMPTY }).subscribe((r) => console.log(r.seq, r.record_type));
+ * // Logs: 1 tickflow.Tick, 2 tickflow.OrderFilled, …
+ * ```
+ */
+export const auditSink = defineComponent({
+  name: 'audit',
+  kind: 'sink',
+  description: 'Writes every record to an append-only, hash-chained, crash-safe audit trail of Avro container files (check it with tickflow audit verify).',
+  in: { ticks: 'Tick', commands: 'OrderCommand', events: 'OrderEvent', signals: 'Signal', feeds: 'FeedStatus' },
+  boundary: true,
+  spec: {
+    [DIR]: field.string({ description: 'Directory of the audit files; created when missing. One sink per directory.', default: 'out/audit', example: '/var/lib/tickflow/audit' }),
+    [GROUP_COMMIT_MS]: field.integer({
+      description: 'How long records wait on the scheduler to share one write and fdatasync; 0 commits what arrived in the same turn of the event loop.',
+      default: 2,
+      min: 0,
+      max: 10_000,
+      example: 5,
+    }),
+    [MAX_BATCH]: field.integer({ description: 'Most records in one group commit (one Avro block); a full batch is committed without waiting.', default: 1000, min: 1, example: 5000 }),
+    [ROTATE]: field.choice(['daily', 'size'] as const, {
+      description:
+        "When to start a new file: 'daily' at each new China futures trading day of ts_init (UTC+8; after 18:00 and weekends count to the next weekday, so a night session shares its trading day's file), and at max_file_bytes; 'size' only at max_file_bytes.",
+      default: 'daily',
+      example: 'size',
+    }),
+    [MAX_FILE_BYTES]: field.integer({
+      description: 'Largest file before rotation, in bytes, in both modes (it also bounds the recovery scan at start); a single larger block gets a file of its own.',
+      default: 256 * 1024 * 1024,
+      min: 1024,
+      example: 1_073_741_824,
+    }),
+  },
+  create: (config, ctx) => (inputs) =>
+    new Observable<AuditRecord>((subscriber) => {
+      const encoders: Record<Port, (record: unknown) => { recordType: string; payload: Buffer }> = {
+        ticks: payloadEncoder(ctx.schemas, 'Tick'),
+        commands: payloadEncoder(ctx.schemas, 'union'),
+        events: payloadEncoder(ctx.schemas, 'union'),
+        signals: payloadEncoder(ctx.schemas, 'Signal'),
+        feeds: payloadEncoder(ctx.schemas, 'FeedStatus'),
+      };
+      const metrics = new AuditMetrics(ctx.registry, ctx.stage);
+      const context = { stage: ctx.stage, component: 'audit', path: config.dir };
+      const inputSubscription = new Subscription();
+      /** Received and not yet committed, in arrival order, from `head` on; the first `sealed` of those are due. */
+      let pending: AuditEntry[] = [];
+      let head = 0;
+      let sealed = 0;
+      const waiting = (): number => pending.length - head;
+      let timer: Subscription | undefined;
+      let trail: AuditTrailWriter | undefined;
+      let commit: Promise<void> | undefined;
+      let openInputs: number = PORTS.length;
+      let inputError: { error: unknown } | undefined;
+      /** Set once the sink fails, completes or is unsubscribed: nothing more is committed. */
+      let stopped = false;
+
+      const opening = AuditTrailWriter.open({ dir: config.dir, rotate: config.rotate, maxFileBytes: config.max_file_bytes, logger: ctx.logger });
+      const closeTrail = async (): Promise<void> => {
+        await opening.catch(() => undefined);
+        await commit;
+        await trail?.close();
+      };
+      const stop = (): void => {
+        stopped = true;
+        timer?.unsubscribe();
+        timer = undefined;
+        inputSubscription.unsubscribe();
+      };
+      const fail = (error: unknown): void => {
+        if (stopped) return;
+        stop();
+        void closeTrail().then(
+          () => subscriber.error(error),
+          () => subscriber.error(error),
+        );
+      };
+      const finish = (): void => {
+        stop();
+        closeTrail().then(
+          () => (inputError === undefined ? subscriber.complete() : subscriber.error(inputError.error)),
+          (error: unknown) => subscriber.error(new StageError(`audit: cannot close the audit file: ${(error as Error).message}`, { cause: error, context })),
+        );
+      };
+      const seal = (): void => {
+        sealed = waiting();
+        timer?.unsubscribe();
+        timer = undefined;
+      };
+      /** Starts the next group commit when one is due and none is in flight; finishes when everything is in. */
+      const pump = (): void => {
+        if (stopped || commit !== undefined || trail === undefined) return;
+        if (sealed === 0) {
+          if (openInputs === 0 && waiting() === 0) finish();
+          return;
+        }
+        const n = Math.min(sealed, config.max_batch);
+        const batch = pending.slice(head, head + n);
+        head += n;
+        sealed -= n;
+        // Dropping the committed prefix when drained, or now and then, keeps a backlog from costing a copy per commit.
+        if (head === pending.length || (head > 4096 && head * 2 > pending.length)) {
+          pending = pending.slice(head);
+          head = 0;
+        }
+        const started = performance.now();
+        commit = trail.append(batch).then(
+          (records) => {
+            commit = undefined;
+            metrics.committed((performance.now() - started) / 1000, records.at(-1)?.seq ?? 0, waiting());
+            // Acknowledged only now: the block is written and fdatasync'ed.
+            for (const record of records) {
+              if (stopped) break;
+              subscriber.next(record);
+            }
+            pump();
+          },
+          (error: unknown) => {
+            commit = undefined;
+            fail(new StageError(`audit: cannot write to ${config.dir}: ${(error as Error).message}`, { cause: error, context }));
+          },
+        );
+      };
+      const receive = (port: Port, record: unknown): void => {
+        if (stopped) return;
+        let entry: AuditEntry;
+        try {
+          const { recordType, payload } = encoders[port](record);
+          entry = { tsInit: Math.round(ctx.scheduler.now() * 1000), recordType, payload };
+        } catch (error) {
+          // The runner validates this boundary stage's inputs, so this is a programmer error; an audit trail does not skip records.
+          fail(new StageError(`audit: cannot encode a record of port '${port}': ${(error as Error).message}`, { cause: error, context }));
+          return;
+        }
+        pending.push(entry);
+        if (waiting() - sealed >= config.max_batch) {
+          seal();
+          pump();
+        } else if (timer === undefined) {
+          timer = ctx.scheduler.schedule(() => {
+            timer = undefined;
+            seal();
+            pump();
+          }, config.group_commit_ms);
+        }
+      };
+
+      opening.then(
+        (opened) => {
+          trail = opened;
+          if (stopped) return;
+          pump();
+        },
+        (error: unknown) => fail(error instanceof TickflowError ? error : new StageError(`audit: cannot open the audit trail in ${config.dir}: ${(error as Error).message}`, { cause: error, context })),
+      );
+      for (const port of PORTS) {
+        inputSubscription.add(
+          (inputs[port] as Observable<unknown>).subscribe({
+            next: (record) => receive(port, record),
+            error: (error: unknown) => {
+              if (stopped || inputError !== undefined) return;
+              // Commit what was received, then raise the error.
+              inputError = { error };
+              openInputs = 0;
+              inputSubscription.unsubscribe();
+              seal();
+              pump();
+            },
+            complete: () => {
+              if (stopped || inputError !== undefined) return;
+              if (--openInputs === 0) {
+                seal();
+                pump();
+              }
+            },
+          }),
+        );
+      }
+      return () => {
+        if (stopped) return;
+        if (waiting() > 0) ctx.logger.warn({ records: waiting() }, `audit: unsubscribed with ${waiting()} records not yet written; they are dropped`);
+        stop();
+        closeTrail().catch((error: unknown) => ctx.logger.error({ err: error }, 'audit: cannot close the audit file'));
+      };
+    }),
+});

@@ -1,0 +1,20 @@
+import { open } from 'node:fs/promises';
+
+/**
+ * fsyncs a directory, so that files created, truncated, renamed or removed
+ * in it stay so after a crash (a file's own fsync does not cover its
+ * directory entry).
+ *
+ * @example
+ * ```ts
+ * await syncDirectory('out/audit');
+ * ```
+ */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
