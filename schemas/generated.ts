@@ -78,8 +78,8 @@ export type OrderCommandType = 'SubmitOrder' | 'CancelOrder';
 export const OrderCommandTypeSymbols = ['SubmitOrder', 'CancelOrder'] as const;
 
 /** Discriminator of OrderEvent: the name of the event record. */
-export type OrderEventType = 'OrderSubmitted' | 'OrderAccepted' | 'OrderRejected' | 'OrderDenied' | 'OrderCanceled' | 'OrderFilled' | 'OrderExpired';
-export const OrderEventTypeSymbols = ['OrderSubmitted', 'OrderAccepted', 'OrderRejected', 'OrderDenied', 'OrderCanceled', 'OrderFilled', 'OrderExpired'] as const;
+export type OrderEventType = 'OrderSubmitted' | 'OrderAccepted' | 'OrderRejected' | 'OrderDenied' | 'OrderCanceled' | 'OrderFilled' | 'OrderExpired' | 'OrderPendingCancel' | 'OrderCancelRejected';
+export const OrderEventTypeSymbols = ['OrderSubmitted', 'OrderAccepted', 'OrderRejected', 'OrderDenied', 'OrderCanceled', 'OrderFilled', 'OrderExpired', 'OrderPendingCancel', 'OrderCancelRejected'] as const;
 
 /** Side of an order. */
 export type OrderSide = 'BUY' | 'SELL';
@@ -104,6 +104,26 @@ export interface QuoteDiff {
   /** Changed fields by Tick field name; null means the exchange no longer sets the value. */
   readonly changes: Readonly<Record<string, null | number | string>>;
 }
+
+/** A run-time change of the pre-trade risk stage: its trading state or a limit. Audited. */
+export interface RiskControlChanged {
+  /** Unique id of this change. */
+  readonly change_id: string;
+  /** The risk stage that changed. */
+  readonly stage: string;
+  /** Trading state after the change. */
+  readonly trading_state: TradingState;
+  /** Every limit after the change, as JSON. */
+  readonly limits_json: string;
+  /** Who or what asked for the change, and why. */
+  readonly reason: string;
+  /** Time of the change (scheduler time). */
+  readonly ts_event: number;
+}
+
+/** ACTIVE: all orders pass the rules; REDUCING: only orders that reduce a position; HALTED: the kill switch (no new orders, working orders canceled, cancels allowed). */
+export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
+export const TradingStateSymbols = ['ACTIVE', 'REDUCING', 'HALTED'] as const;
 
 /** A value a strategy derived from market data, e.g. a crossover or a z-score. */
 export interface Signal {
@@ -231,6 +251,8 @@ export interface CancelOrder {
   readonly account_id: string;
   /** Exchange-prefixed instrument id. */
   readonly instrument_id: string;
+  /** Venue the order router chose; null until routed. */
+  readonly venue: null | string;
   /** Time the command was created. */
   readonly ts_init: number;
   /** Id of the record that caused this command. */
@@ -275,6 +297,32 @@ export interface OrderAccepted {
   readonly instrument_id: string;
   /** Order id assigned by the venue. */
   readonly venue_order_id: string;
+  /** Time the event happened (at the venue where it applies). */
+  readonly ts_event: number;
+  /** Time the event record was created. */
+  readonly ts_init: number;
+  /** Id of the command or event that caused this event. */
+  readonly causation_id: string;
+}
+
+/** The venue refused a cancel request (e.g. the order had already filled); the order keeps its previous state. */
+export interface OrderCancelRejected {
+  /** Always OrderCancelRejected. */
+  readonly type: 'OrderCancelRejected';
+  /** Unique id of this event. */
+  readonly event_id: string;
+  /** Order id assigned by the strategy. */
+  readonly client_order_id: string;
+  /** Strategy that owns the order. */
+  readonly strategy_id: string;
+  /** Trading account. */
+  readonly account_id: string;
+  /** Exchange-prefixed instrument id. */
+  readonly instrument_id: string;
+  /** Order id assigned by the venue, if any. */
+  readonly venue_order_id: null | string;
+  /** The reason the venue gave. */
+  readonly reason: string;
   /** Time the event happened (at the venue where it applies). */
   readonly ts_event: number;
   /** Time the event record was created. */
@@ -397,6 +445,30 @@ export interface OrderFilled {
   readonly causation_id: string;
 }
 
+/** The order router sent a cancel request to the venue; the order may still fill until the venue confirms. */
+export interface OrderPendingCancel {
+  /** Always OrderPendingCancel. */
+  readonly type: 'OrderPendingCancel';
+  /** Unique id of this event. */
+  readonly event_id: string;
+  /** Order id assigned by the strategy. */
+  readonly client_order_id: string;
+  /** Strategy that owns the order. */
+  readonly strategy_id: string;
+  /** Trading account. */
+  readonly account_id: string;
+  /** Exchange-prefixed instrument id. */
+  readonly instrument_id: string;
+  /** Order id assigned by the venue, if any. */
+  readonly venue_order_id: null | string;
+  /** Time the event happened (at the venue where it applies). */
+  readonly ts_event: number;
+  /** Time the event record was created. */
+  readonly ts_init: number;
+  /** Id of the command or event that caused this event. */
+  readonly causation_id: string;
+}
+
 /** The venue rejected the order. */
 export interface OrderRejected {
   /** Always OrderRejected. */
@@ -483,6 +555,8 @@ export interface SubmitOrder {
   readonly quantity: number;
   /** Limit price; null for market orders. */
   readonly price: null | number;
+  /** Venue the order router chose; null until routed. */
+  readonly venue: null | string;
   /** Time the command was created. */
   readonly ts_init: number;
   /** Id of the record (signal, tick) that caused this command. */
@@ -491,7 +565,7 @@ export interface SubmitOrder {
 
 export type OrderCommand = SubmitOrder | CancelOrder;
 
-export type OrderEvent = OrderSubmitted | OrderAccepted | OrderRejected | OrderDenied | OrderCanceled | OrderFilled | OrderExpired;
+export type OrderEvent = OrderSubmitted | OrderAccepted | OrderRejected | OrderDenied | OrderCanceled | OrderFilled | OrderExpired | OrderPendingCancel | OrderCancelRejected;
 
 /** Every schema an edge can carry (records and unions of records), by short name. */
 export interface RecordTypes {
@@ -501,15 +575,18 @@ export interface RecordTypes {
   DeadLetter: DeadLetter;
   FeedStatus: FeedStatus;
   OrderAccepted: OrderAccepted;
+  OrderCancelRejected: OrderCancelRejected;
   OrderCanceled: OrderCanceled;
   OrderCommand: OrderCommand;
   OrderDenied: OrderDenied;
   OrderEvent: OrderEvent;
   OrderExpired: OrderExpired;
   OrderFilled: OrderFilled;
+  OrderPendingCancel: OrderPendingCancel;
   OrderRejected: OrderRejected;
   OrderSubmitted: OrderSubmitted;
   QuoteDiff: QuoteDiff;
+  RiskControlChanged: RiskControlChanged;
   Signal: Signal;
   SubmitOrder: SubmitOrder;
   Tick: Tick;
@@ -523,24 +600,27 @@ export const avroSchemaFiles: readonly { readonly name: string; readonly schema:
   { name: 'DenialReason', schema: {"type":"enum","name":"DenialReason","namespace":"tickflow","doc":"Why pre-trade risk denied a command.","symbols":["RATE_LIMIT_EXCEEDED","CANCEL_RATE_EXCEEDED","MAX_ORDER_VOLUME_EXCEEDED","MAX_ORDER_NOTIONAL_EXCEEDED","MAX_POSITION_EXCEEDED","MAX_ACTIVE_ORDERS_EXCEEDED","DAILY_LIMIT_EXCEEDED","PRICE_OUT_OF_BAND","DUPLICATE_ORDER","SELF_TRADE","OUTSIDE_TRADING_SESSION","TRADING_HALTED","REDUCE_ONLY","UNKNOWN_ORDER"]} },
   { name: 'FeedState', schema: {"type":"enum","name":"FeedState","namespace":"tickflow","doc":"Health of a feed.","symbols":["UP","STALE","DOWN"]} },
   { name: 'OrderCommandType', schema: {"type":"enum","name":"OrderCommandType","namespace":"tickflow","doc":"Discriminator of OrderCommand: the name of the command record.","symbols":["SubmitOrder","CancelOrder"]} },
-  { name: 'OrderEventType', schema: {"type":"enum","name":"OrderEventType","namespace":"tickflow","doc":"Discriminator of OrderEvent: the name of the event record.","symbols":["OrderSubmitted","OrderAccepted","OrderRejected","OrderDenied","OrderCanceled","OrderFilled","OrderExpired"]} },
+  { name: 'OrderEventType', schema: {"type":"enum","name":"OrderEventType","namespace":"tickflow","doc":"Discriminator of OrderEvent: the name of the event record.","symbols":["OrderSubmitted","OrderAccepted","OrderRejected","OrderDenied","OrderCanceled","OrderFilled","OrderExpired","OrderPendingCancel","OrderCancelRejected"]} },
   { name: 'OrderSide', schema: {"type":"enum","name":"OrderSide","namespace":"tickflow","doc":"Side of an order.","symbols":["BUY","SELL"]} },
   { name: 'OrderType', schema: {"type":"enum","name":"OrderType","namespace":"tickflow","doc":"How an order is priced.","symbols":["LIMIT","MARKET"]} },
   { name: 'PositionEffect', schema: {"type":"enum","name":"PositionEffect","namespace":"tickflow","doc":"Whether an order opens or closes a position (China futures offset flag).","symbols":["OPEN","CLOSE","CLOSE_TODAY","CLOSE_YESTERDAY"]} },
   { name: 'QuoteDiff', schema: {"type":"record","name":"QuoteDiff","namespace":"tickflow","doc":"The quote fields of one instrument that changed since the previous quote; a first quote carries every field.","fields":[{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Event time of the tick that caused the change."},{"name":"sequence","type":"long","doc":"Sequence of the tick that caused the change."},{"name":"changes","type":{"type":"map","values":["null","double","string"]},"doc":"Changed fields by Tick field name; null means the exchange no longer sets the value."}]} },
+  { name: 'RiskControlChanged', schema: {"type":"record","name":"RiskControlChanged","namespace":"tickflow","doc":"A run-time change of the pre-trade risk stage: its trading state or a limit. Audited.","fields":[{"name":"change_id","type":"string","doc":"Unique id of this change."},{"name":"stage","type":"string","doc":"The risk stage that changed."},{"name":"trading_state","type":{"type":"enum","name":"TradingState","symbols":["ACTIVE","REDUCING","HALTED"],"doc":"ACTIVE: all orders pass the rules; REDUCING: only orders that reduce a position; HALTED: the kill switch (no new orders, working orders canceled, cancels allowed)."},"doc":"Trading state after the change."},{"name":"limits_json","type":"string","doc":"Every limit after the change, as JSON."},{"name":"reason","type":"string","doc":"Who or what asked for the change, and why."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time of the change (scheduler time)."}]} },
   { name: 'Signal', schema: {"type":"record","name":"Signal","namespace":"tickflow","doc":"A value a strategy derived from market data, e.g. a crossover or a z-score.","fields":[{"name":"signal_id","type":"string","doc":"Unique id of this signal."},{"name":"strategy_id","type":"string","doc":"Strategy that produced the signal."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"name","type":"string","doc":"What the value measures, e.g. ma_cross."},{"name":"value","type":"double","doc":"The signal value."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Event time of the data the signal was derived from."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the signal was created."},{"name":"causation_id","type":["null","string"],"default":null,"doc":"Id of the record that caused this signal."}]} },
   { name: 'Tick', schema: {"type":"record","name":"Tick","namespace":"tickflow","doc":"One depth-market-data update of one instrument, normalized from CTP.","fields":[{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id, e.g. SHFE.rb2501."},{"name":"trading_day","type":"string","doc":"Trading session day, YYYYMMDD (a night session belongs to the next trading day)."},{"name":"action_day","type":"string","doc":"Calendar day the tick happened on, YYYYMMDD, resolved from the session."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Event time: exchange time of the tick as microseconds since the Unix epoch."},{"name":"last_price","type":["null","double"],"default":null,"doc":"Last traded price; null when the exchange has not set it."},{"name":"pre_settlement","type":["null","double"],"default":null,"doc":"Previous settlement price."},{"name":"pre_close","type":["null","double"],"default":null,"doc":"Previous close price."},{"name":"pre_open_interest","type":"double","doc":"Open interest at the previous close."},{"name":"open","type":["null","double"],"default":null,"doc":"Session open price."},{"name":"high","type":["null","double"],"default":null,"doc":"Highest price of the trading day."},{"name":"low","type":["null","double"],"default":null,"doc":"Lowest price of the trading day."},{"name":"close","type":["null","double"],"default":null,"doc":"Close price; null until the close."},{"name":"settlement","type":["null","double"],"default":null,"doc":"Settlement price; null until settlement."},{"name":"upper_limit","type":["null","double"],"default":null,"doc":"Limit-up price."},{"name":"lower_limit","type":["null","double"],"default":null,"doc":"Limit-down price."},{"name":"average_price","type":["null","double"],"default":null,"doc":"Volume-weighted average price of the day."},{"name":"volume","type":"long","doc":"Cumulative traded volume of the trading day."},{"name":"turnover","type":"double","doc":"Cumulative turnover of the trading day."},{"name":"open_interest","type":"double","doc":"Current open interest."},{"name":"bid_price1","type":["null","double"],"default":null,"doc":"Bid price at level 1; null when the level is empty."},{"name":"bid_volume1","type":"int","doc":"Bid volume at level 1."},{"name":"ask_price1","type":["null","double"],"default":null,"doc":"Ask price at level 1; null when the level is empty."},{"name":"ask_volume1","type":"int","doc":"Ask volume at level 1."},{"name":"bid_price2","type":["null","double"],"default":null,"doc":"Bid price at level 2; null when the level is empty."},{"name":"bid_volume2","type":"int","doc":"Bid volume at level 2."},{"name":"ask_price2","type":["null","double"],"default":null,"doc":"Ask price at level 2; null when the level is empty."},{"name":"ask_volume2","type":"int","doc":"Ask volume at level 2."},{"name":"bid_price3","type":["null","double"],"default":null,"doc":"Bid price at level 3; null when the level is empty."},{"name":"bid_volume3","type":"int","doc":"Bid volume at level 3."},{"name":"ask_price3","type":["null","double"],"default":null,"doc":"Ask price at level 3; null when the level is empty."},{"name":"ask_volume3","type":"int","doc":"Ask volume at level 3."},{"name":"bid_price4","type":["null","double"],"default":null,"doc":"Bid price at level 4; null when the level is empty."},{"name":"bid_volume4","type":"int","doc":"Bid volume at level 4."},{"name":"ask_price4","type":["null","double"],"default":null,"doc":"Ask price at level 4; null when the level is empty."},{"name":"ask_volume4","type":"int","doc":"Ask volume at level 4."},{"name":"bid_price5","type":["null","double"],"default":null,"doc":"Bid price at level 5; null when the level is empty."},{"name":"bid_volume5","type":"int","doc":"Bid volume at level 5."},{"name":"ask_price5","type":["null","double"],"default":null,"doc":"Ask price at level 5; null when the level is empty."},{"name":"ask_volume5","type":"int","doc":"Ask volume at level 5."},{"name":"feed_id","type":"string","doc":"Id of the feed that delivered this tick."},{"name":"ts_recv","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the feed received the tick, microseconds since the Unix epoch."},{"name":"sequence","type":"long","doc":"Per-feed sequence number, increasing by one per tick."}]} },
   { name: 'TimeInForce', schema: {"type":"enum","name":"TimeInForce","namespace":"tickflow","doc":"How long an order works: GFD good for the day, FAK fill and kill (IOC), FOK fill or kill.","symbols":["GFD","FAK","FOK"]} },
-  { name: 'CancelOrder', schema: {"type":"record","name":"CancelOrder","namespace":"tickflow","doc":"Command: cancel a working order.","fields":[{"name":"type","type":"OrderCommandType","doc":"Always CancelOrder."},{"name":"command_id","type":"string","doc":"Unique id of this command."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that issued the command."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the command was created."},{"name":"causation_id","type":["null","string"],"default":null,"doc":"Id of the record that caused this command."}]} },
+  { name: 'CancelOrder', schema: {"type":"record","name":"CancelOrder","namespace":"tickflow","doc":"Command: cancel a working order.","fields":[{"name":"type","type":"OrderCommandType","doc":"Always CancelOrder."},{"name":"command_id","type":"string","doc":"Unique id of this command."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that issued the command."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"venue","type":["null","string"],"default":null,"doc":"Venue the order router chose; null until routed."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the command was created."},{"name":"causation_id","type":["null","string"],"default":null,"doc":"Id of the record that caused this command."}]} },
   { name: 'FeedStatus', schema: {"type":"record","name":"FeedStatus","namespace":"tickflow","doc":"Health of one feed as seen by the stage that consumes it.","fields":[{"name":"feed_id","type":"string","doc":"Feed id."},{"name":"state","type":"FeedState","doc":"UP, STALE or DOWN."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time of the status change (scheduler time)."},{"name":"last_tick_ts","type":["null",{"type":"long","logicalType":"timestamp-micros"}],"default":null,"doc":"Event time of the last tick from this feed."},{"name":"lead_count","type":"long","doc":"Ticks this feed delivered first."},{"name":"lag_count","type":"long","doc":"Ticks this feed delivered after another feed."},{"name":"gap_count","type":"long","doc":"Sequence gaps seen on this feed."},{"name":"drop_count","type":"long","doc":"Ticks from this feed dropped as duplicate or stale."},{"name":"detail","type":"string","doc":"Why the state changed."}]} },
   { name: 'OrderAccepted', schema: {"type":"record","name":"OrderAccepted","namespace":"tickflow","doc":"The venue accepted the order.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderAccepted."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"venue_order_id","type":"string","doc":"Order id assigned by the venue."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
+  { name: 'OrderCancelRejected', schema: {"type":"record","name":"OrderCancelRejected","namespace":"tickflow","doc":"The venue refused a cancel request (e.g. the order had already filled); the order keeps its previous state.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderCancelRejected."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"venue_order_id","type":["null","string"],"default":null,"doc":"Order id assigned by the venue, if any."},{"name":"reason","type":"string","doc":"The reason the venue gave."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
   { name: 'OrderCanceled', schema: {"type":"record","name":"OrderCanceled","namespace":"tickflow","doc":"The order was canceled; nothing more will fill.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderCanceled."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"venue_order_id","type":["null","string"],"default":null,"doc":"Order id assigned by the venue, if any."},{"name":"filled_quantity","type":"int","doc":"Lots filled before the cancel."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
   { name: 'OrderDenied', schema: {"type":"record","name":"OrderDenied","namespace":"tickflow","doc":"Pre-trade risk denied the command; it never reached a venue.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderDenied."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"reason_code","type":"DenialReason","doc":"Typed reason."},{"name":"reason","type":"string","doc":"Human-readable detail."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
   { name: 'OrderExpired', schema: {"type":"record","name":"OrderExpired","namespace":"tickflow","doc":"The order expired at the end of its time in force.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderExpired."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"venue_order_id","type":["null","string"],"default":null,"doc":"Order id assigned by the venue, if any."},{"name":"filled_quantity","type":"int","doc":"Lots filled before expiry."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
   { name: 'OrderFilled', schema: {"type":"record","name":"OrderFilled","namespace":"tickflow","doc":"A trade filled all or part of the order.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderFilled."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"venue_order_id","type":"string","doc":"Order id assigned by the venue."},{"name":"trade_id","type":"string","doc":"Venue trade id; unique per venue."},{"name":"side","type":"OrderSide","doc":"Buy or sell."},{"name":"last_quantity","type":"int","doc":"Lots in this fill."},{"name":"last_price","type":"double","doc":"Price of this fill."},{"name":"cum_quantity","type":"int","doc":"Lots filled so far."},{"name":"leaves_quantity","type":"int","doc":"Lots still working."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
+  { name: 'OrderPendingCancel', schema: {"type":"record","name":"OrderPendingCancel","namespace":"tickflow","doc":"The order router sent a cancel request to the venue; the order may still fill until the venue confirms.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderPendingCancel."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"venue_order_id","type":["null","string"],"default":null,"doc":"Order id assigned by the venue, if any."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
   { name: 'OrderRejected', schema: {"type":"record","name":"OrderRejected","namespace":"tickflow","doc":"The venue rejected the order.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderRejected."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"reason","type":"string","doc":"The reason the venue gave."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
   { name: 'OrderSubmitted', schema: {"type":"record","name":"OrderSubmitted","namespace":"tickflow","doc":"The order was sent to a venue.","fields":[{"name":"type","type":"OrderEventType","doc":"Always OrderSubmitted."},{"name":"event_id","type":"string","doc":"Unique id of this event."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that owns the order."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"venue","type":"string","doc":"Venue the order was routed to."},{"name":"side","type":"OrderSide","doc":"Buy or sell."},{"name":"order_type","type":"OrderType","doc":"Limit or market."},{"name":"time_in_force","type":"TimeInForce","doc":"GFD, FAK or FOK."},{"name":"position_effect","type":"PositionEffect","doc":"Open or close."},{"name":"quantity","type":"int","doc":"Lots."},{"name":"price","type":["null","double"],"default":null,"doc":"Limit price; null for market orders."},{"name":"ts_event","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event happened (at the venue where it applies)."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the event record was created."},{"name":"causation_id","type":"string","doc":"Id of the command or event that caused this event."}]} },
-  { name: 'SubmitOrder', schema: {"type":"record","name":"SubmitOrder","namespace":"tickflow","doc":"Command: submit a new order.","fields":[{"name":"type","type":"OrderCommandType","doc":"Always SubmitOrder."},{"name":"command_id","type":"string","doc":"Unique id of this command."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that issued the command."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"side","type":"OrderSide","doc":"Buy or sell."},{"name":"order_type","type":"OrderType","doc":"Limit or market."},{"name":"time_in_force","type":"TimeInForce","doc":"GFD, FAK or FOK."},{"name":"position_effect","type":"PositionEffect","doc":"Open or close."},{"name":"quantity","type":"int","doc":"Lots to trade."},{"name":"price","type":["null","double"],"default":null,"doc":"Limit price; null for market orders."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the command was created."},{"name":"causation_id","type":["null","string"],"default":null,"doc":"Id of the record (signal, tick) that caused this command."}]} },
+  { name: 'SubmitOrder', schema: {"type":"record","name":"SubmitOrder","namespace":"tickflow","doc":"Command: submit a new order.","fields":[{"name":"type","type":"OrderCommandType","doc":"Always SubmitOrder."},{"name":"command_id","type":"string","doc":"Unique id of this command."},{"name":"client_order_id","type":"string","doc":"Order id assigned by the strategy."},{"name":"strategy_id","type":"string","doc":"Strategy that issued the command."},{"name":"account_id","type":"string","doc":"Trading account."},{"name":"instrument_id","type":"string","doc":"Exchange-prefixed instrument id."},{"name":"side","type":"OrderSide","doc":"Buy or sell."},{"name":"order_type","type":"OrderType","doc":"Limit or market."},{"name":"time_in_force","type":"TimeInForce","doc":"GFD, FAK or FOK."},{"name":"position_effect","type":"PositionEffect","doc":"Open or close."},{"name":"quantity","type":"int","doc":"Lots to trade."},{"name":"price","type":["null","double"],"default":null,"doc":"Limit price; null for market orders."},{"name":"venue","type":["null","string"],"default":null,"doc":"Venue the order router chose; null until routed."},{"name":"ts_init","type":{"type":"long","logicalType":"timestamp-micros"},"doc":"Time the command was created."},{"name":"causation_id","type":["null","string"],"default":null,"doc":"Id of the record (signal, tick) that caused this command."}]} },
   { name: 'OrderCommand', schema: ["tickflow.SubmitOrder","tickflow.CancelOrder"] },
-  { name: 'OrderEvent', schema: ["tickflow.OrderSubmitted","tickflow.OrderAccepted","tickflow.OrderRejected","tickflow.OrderDenied","tickflow.OrderCanceled","tickflow.OrderFilled","tickflow.OrderExpired"] },
+  { name: 'OrderEvent', schema: ["tickflow.OrderSubmitted","tickflow.OrderAccepted","tickflow.OrderRejected","tickflow.OrderDenied","tickflow.OrderCanceled","tickflow.OrderFilled","tickflow.OrderExpired","tickflow.OrderPendingCancel","tickflow.OrderCancelRejected"] },
 ];

@@ -17,7 +17,7 @@ import { waitFor } from '../support/wait-for.js';
 
 const submit: SubmitOrder = {
   type: 'SubmitOrder', command_id: 'c1', client_order_id: 'o1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501',
-  side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 2, price: 3500, ts_init: T0_MS * 1000, causation_id: null,
+  side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 2, price: 3500, venue: null, ts_init: T0_MS * 1000, causation_id: null,
 };
 const filled: OrderFilled = {
   type: 'OrderFilled', event_id: 'e2', client_order_id: 'o1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v1',
