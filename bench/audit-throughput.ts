@@ -1,14 +1,10 @@
+import { standaloneContext } from '../pipeline/components/standalone-context.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { EMPTY, Subject, asyncScheduler } from 'rxjs';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
-import { Instrumentation } from '../pipeline/runtime/instrumentation.js';
-import { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
-import { SchemaCatalog } from '../pipeline/schemas/schema-catalog.js';
 import type { Tick } from '../schemas/generated.js';
 import { auditSink } from '../sinks/audit-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
@@ -18,21 +14,7 @@ const LATENCY_RATE = 10_000; // records/s offered
 const LATENCY_SECONDS = 2;
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
 
-function context(): ComponentContext {
-  return {
-    stage: 'audit',
-    logger: pino({ level: 'silent' }),
-    scheduler: asyncScheduler,
-    metrics: new StageMetrics('audit', 'audit', [1e-3, 1]),
-    registry: new Registry(),
-    instrumentation: new Instrumentation(asyncScheduler),
-    schemas: SchemaCatalog.default(),
-    sideOutput: () => {
-      throw new Error('no side outputs');
-    },
-    pipeline: { health: () => ({ pipeline: 'bench', state: 'running', stages: {} }), metrics: async () => '' },
-  };
-}
+const context = (): ComponentContext => standaloneContext(asyncScheduler, { stage: 'audit' });
 
 /** Runs the audit sink on a fresh directory; `feed` pushes ticks, `onAck` sees each acknowledgement; resolves when the sink completes. */
 function runSink(dir: string, groupCommitMs: number, feed: (ticks: Subject<Tick>) => void, onAck: () => void): Promise<void> {

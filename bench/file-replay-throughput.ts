@@ -1,19 +1,16 @@
+import { standaloneContext } from '../pipeline/components/standalone-context.js';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline as pipeStreams } from 'node:stream/promises';
 import avro from 'avsc';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { asyncScheduler, lastValueFrom, count as countRecords } from 'rxjs';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
 import { pipeline } from '../pipeline/graph/pipeline.js';
-import { Instrumentation } from '../pipeline/runtime/instrumentation.js';
 import { runPipeline } from '../pipeline/runtime/run-pipeline.js';
-import { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import { SchemaCatalog } from '../pipeline/schemas/schema-catalog.js';
 import type { AuditRecord, Tick } from '../schemas/generated.js';
 import { fileSource } from '../sources/file-source.js';
@@ -45,19 +42,7 @@ async function writeContainer(path: string, type: avro.Type, records: readonly u
   await done;
 }
 
-function context(): ComponentContext {
-  return {
-    stage: 'replay',
-    logger: pino({ level: 'silent' }),
-    scheduler: asyncScheduler,
-    metrics: new StageMetrics('replay', 'file', [1]),
-    registry: new Registry(),
-    instrumentation: new Instrumentation(asyncScheduler),
-    schemas: SchemaCatalog.default(),
-    sideOutput: () => ({ next: () => undefined }),
-    pipeline: { health: () => ({ pipeline: 'bench', state: 'running', stages: {} }), metrics: async () => '' },
-  };
-}
+const context = (): ComponentContext => standaloneContext(asyncScheduler, { stage: 'replay' });
 
 /** Records/s of the source alone: subscribe, count, complete. */
 async function sourceRate(path: string): Promise<number> {

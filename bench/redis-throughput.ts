@@ -1,12 +1,8 @@
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { standaloneContext } from '../pipeline/components/standalone-context.js';
 import { Subject, asyncScheduler } from 'rxjs';
 import { quoteDiff } from '../operators/quote-diff.js';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
-import { Instrumentation } from '../pipeline/runtime/instrumentation.js';
-import { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
-import { SchemaCatalog } from '../pipeline/schemas/schema-catalog.js';
 import type { QuoteDiff, Tick } from '../schemas/generated.js';
 import { redisSink } from '../sinks/redis-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
@@ -43,19 +39,7 @@ function marketItems(n: number): Item[] {
   return items;
 }
 
-function benchContext(): ComponentContext {
-  return {
-    stage: 'redis',
-    logger: pino({ level: 'silent' }),
-    scheduler: asyncScheduler,
-    metrics: new StageMetrics('redis', 'redis', [1e-3, 1]),
-    registry: new Registry(),
-    instrumentation: new Instrumentation(asyncScheduler),
-    schemas: SchemaCatalog.default(),
-    sideOutput: () => ({ next: () => undefined }),
-    pipeline: { health: () => ({ pipeline: 'bench', state: 'running', stages: {} }), metrics: async () => '' },
-  };
-}
+const benchContext = (): ComponentContext => standaloneContext(asyncScheduler, { stage: 'redis' });
 
 interface SinkRun {
   readonly quotes: Subject<QuoteDiff>;

@@ -1,3 +1,4 @@
+import { standaloneContext } from '../pipeline/components/standalone-context.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -5,14 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import { quoteDiff } from '../operators/quote-diff.js';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
-import { Instrumentation } from '../pipeline/runtime/instrumentation.js';
-import { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
-import { SchemaCatalog } from '../pipeline/schemas/schema-catalog.js';
 import type { FeedStatus, Tick } from '../schemas/generated.js';
 import { websocketSink } from '../sinks/websocket-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
@@ -72,18 +69,7 @@ function openFileLimit(): number | undefined {
 
 /** A component context as the runner builds it, for running the sink without a graph. */
 function benchContext(logLines: string[]): ComponentContext {
-  const stage = 'ws';
-  return {
-    stage,
-    logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
-    scheduler: asyncScheduler,
-    metrics: new StageMetrics(stage, 'websocket', [1e-3, 1]),
-    registry: new Registry(),
-    instrumentation: new Instrumentation(asyncScheduler),
-    schemas: SchemaCatalog.default(),
-    sideOutput: () => ({ next: () => undefined }),
-    pipeline: { health: () => ({ pipeline: 'bench', state: 'running', stages: {} }), metrics: async () => '' },
-  };
+  return standaloneContext(asyncScheduler, { stage: 'ws', logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) });
 }
 
 /** The client process and its IPC, one request at a time, each bounded in time. */

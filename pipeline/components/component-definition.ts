@@ -56,6 +56,12 @@ export interface ComponentContext {
   readonly schemas: SchemaCatalog;
   /** The writer of one of the component's declared side outputs (records go nowhere when no stage reads it). */
   sideOutput<R = unknown>(name: string): SideOutput<R>;
+  /**
+   * Registers a run-time control of the stage, served as `POST /control/{stage}/{name}`
+   * with a JSON body on the pipeline's HTTP port (e.g. the risk stage's `halt`). The
+   * handler's result is the JSON answer; a thrown `ConfigError` is a 400 naming the problem.
+   */
+  control(name: string, handler: (body: unknown) => unknown): void;
   /** The running pipeline's health and metrics, for components that serve them (the WebSocket sink's HTTP server). */
   readonly pipeline: {
     health(): PipelineHealth;

@@ -73,6 +73,8 @@ export interface PipelineRun {
   readonly done: Promise<RunResult>;
   readonly metrics: PipelineMetrics;
   readonly instrumentation: Instrumentation;
+  /** Run-time controls the stages registered, by stage and name (served by the HTTP server as POST /control/{stage}/{name}). */
+  readonly controls: ReadonlyMap<string, ReadonlyMap<string, (body: unknown) => unknown>>;
   /** Ends the sources, lets records drain through to the sinks, and waits for the sinks to close. */
   stop(reason?: string): Promise<RunResult>;
   health(): PipelineHealth;
@@ -150,6 +152,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const outputs = new Map<string, Connectable<unknown>>();
   const feedbackSubjects = new Map<string, Subject<unknown>>();
   const sideSubjects = new Map<string, Subject<unknown>>();
+  const controls = new Map<string, Map<string, (body: unknown) => unknown>>();
   const states = new Map<string, StageState>(graph.stages.map((s) => [s.id, 'created']));
   const failures: StageFailure[] = [];
   const rejections = new Map<string, number>();
@@ -273,6 +276,11 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         return sideSubject(stage.id, name) as Subject<R>;
       },
       pipeline: { health: () => health(), metrics: () => metrics.render() },
+      control: (name, handler) => {
+        let stageControls = controls.get(stage.id);
+        if (stageControls === undefined) controls.set(stage.id, (stageControls = new Map()));
+        stageControls.set(name, handler);
+      },
     };
     let output: Observable<unknown>;
     try {
@@ -373,5 +381,5 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     return { pipeline: graph.name, state, stages };
   };
 
-  return { done, metrics, instrumentation, stop, health };
+  return { done, metrics, instrumentation, controls, stop, health };
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { ConfigError } from '../errors.js';
+import { ConfigError, TickflowError } from '../errors.js';
 import type { PipelineHealth } from './run-pipeline.js';
 
 export interface HttpServerOptions {
@@ -11,7 +11,15 @@ export interface HttpServerOptions {
   readonly port: number;
   readonly health: () => PipelineHealth;
   readonly metrics: () => Promise<string>;
+  /** Stage controls, served as POST /control/{stage}/{name} with a JSON body. */
+  readonly controls?: ReadonlyMap<string, ReadonlyMap<string, (body: unknown) => unknown>>;
   readonly logger: Logger;
+}
+
+const MAX_CONTROL_BODY = 64 * 1024;
+
+function json(response: import('node:http').ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
 export interface HttpEndpoint {
@@ -28,7 +36,42 @@ export interface HttpEndpoint {
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const control = /^\/control\/([^/]+)\/([^/]+)$/.exec(path);
+    if (control !== null && request.method === 'POST') {
+      const [, stage = '', name = ''] = control;
+      const handler = options.controls?.get(stage)?.get(name);
+      if (handler === undefined) {
+        const known = [...(options.controls ?? new Map())].flatMap(([s, names]) => [...names.keys()].map((n) => `${s}/${n}`));
+        json(response, 404, { error: `no control ${stage}/${name}; controls: ${known.join(', ') || '(none)'}` });
+        return;
+      }
+      let text = '';
+      request.setEncoding('utf8');
+      request.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.length > MAX_CONTROL_BODY) request.destroy();
+      });
+      request.on('end', () => {
+        let body: unknown = {};
+        try {
+          body = text === '' ? {} : JSON.parse(text);
+        } catch {
+          json(response, 400, { error: `control ${stage}/${name}: the body is not JSON` });
+          return;
+        }
+        Promise.resolve()
+          .then(() => handler(body))
+          .then(
+            (result) => {
+              options.logger.info({ stage, control: name }, `control ${stage}/${name} applied`);
+              json(response, 200, result ?? { ok: true });
+            },
+            (error: unknown) => json(response, error instanceof TickflowError && !error.retriable ? 400 : 500, { error: (error as Error).message }),
+          );
+      });
+      return;
+    }
     if (request.method !== 'GET') {
       response.writeHead(405, { 'content-type': 'application/json', allow: 'GET' }).end(JSON.stringify({ error: `method ${request.method} not allowed` }));
       return;
@@ -49,7 +92,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
       );
       return;
     }
-    response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${path}; routes: /health, /metrics` }));
+    response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${path}; routes: /health, /metrics, POST /control/{stage}/{name}` }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 const COMPLEX = new Set(['record', 'enum', 'fixed', 'array', 'map']);
-const NAMESPACE = 'tickflow';
 
 interface SchemaFile {
   /** Short name, the file name without `.avsc`. */

@@ -55,7 +55,7 @@ export const runCommand: CliCommand = {
 
     let http;
     try {
-      http = await startHttpServer({ port: settings.port, health: run.health, metrics: () => run.metrics.render(), logger });
+      http = await startHttpServer({ port: settings.port, health: run.health, metrics: () => run.metrics.render(), controls: run.controls, logger });
     } catch (error) {
       await run.stop('http server failed to start');
       throw error;

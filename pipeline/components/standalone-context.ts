@@ -1,0 +1,43 @@
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { Subject, type SchedulerLike } from 'rxjs';
+import { Instrumentation } from '../runtime/instrumentation.js';
+import { StageMetrics } from '../runtime/stage-metrics.js';
+import { SchemaCatalog } from '../schemas/schema-catalog.js';
+import type { ComponentContext } from './component-definition.js';
+
+/** A component context plus what a standalone run reads back: side outputs as Subjects and registered controls. */
+export interface StandaloneContext extends ComponentContext {
+  readonly sides: Map<string, Subject<unknown>>;
+  readonly controls: Map<string, (body: unknown) => unknown>;
+}
+
+/**
+ * A component context for running one component outside a pipeline (tests,
+ * benchmarks, embedding in another program): a silent logger unless one is
+ * given, its own metrics and registry, side outputs as Subjects in `sides`,
+ * controls in `controls`.
+ */
+export function standaloneContext(scheduler: SchedulerLike, options: { stage?: string; logger?: Logger } = {}): StandaloneContext {
+  const stage = options.stage ?? 'standalone';
+  const sides = new Map<string, Subject<unknown>>();
+  const controls = new Map<string, (body: unknown) => unknown>();
+  return {
+    stage,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    scheduler,
+    metrics: new StageMetrics(stage, 'standalone', [1e-3, 1]),
+    registry: new Registry(),
+    instrumentation: new Instrumentation(scheduler),
+    schemas: SchemaCatalog.default(),
+    sideOutput: <R>(name: string) => {
+      let side = sides.get(name);
+      if (side === undefined) sides.set(name, (side = new Subject()));
+      return side as Subject<R>;
+    },
+    pipeline: { health: () => ({ pipeline: stage, state: 'running', stages: {} }), metrics: async () => '' },
+    control: (name, handler) => void controls.set(name, handler),
+    sides,
+    controls,
+  };
+}
