@@ -29,4 +29,5 @@ export { fileSource } from './sources/file-source.js';
 export { paceTicks } from './sources/file/pace-ticks.js';
 export { quoteDiff } from './operators/quote-diff.js';
 export { dedupMerge, type DedupMergeOptions } from './operators/dedup-merge.js';
+export { bars, type BarsOptions } from './operators/bars.js';
 export type * from './schemas/generated.js';

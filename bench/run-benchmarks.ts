@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark and prints its figures. Nothing is asserted.
 import { cpus } from 'node:os';
 import { auditThroughput } from './audit-throughput.js';
+import { barsThroughput } from './bars-throughput.js';
 import { fileReplayThroughput } from './file-replay-throughput.js';
 import { operatorThroughput } from './operator-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
@@ -10,6 +11,7 @@ import { websocketFanout } from './websocket-fanout.js';
 const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['pipeline throughput', pipelineThroughput],
   ['operator throughput', operatorThroughput],
+  ['bars', barsThroughput],
   ['websocket fan-out', websocketFanout],
   ['redis sink', redisThroughput],
   ['audit sink', auditThroughput],

@@ -1,3 +1,4 @@
+import { barsComponent } from '../../operators/bars-component.js';
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
 import { passThroughComponent } from '../../operators/pass-through-component.js';
 import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
@@ -12,5 +13,5 @@ import { ComponentRegistry } from './component-registry.js';
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
+  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, barsComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
 }
