@@ -21,7 +21,7 @@ function runSink(dir: string, groupCommitMs: number, feed: (ticks: Subject<Tick>
   const sink = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: groupCommitMs }), context());
   const ticks = new Subject<Tick>();
   return new Promise((resolve, reject) => {
-    sink({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY }).subscribe({ next: onAck, error: reject, complete: resolve });
+    sink({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({ next: onAck, error: reject, complete: resolve });
     feed(ticks);
   });
 }

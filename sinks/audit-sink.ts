@@ -15,7 +15,7 @@ const MAX_BATCH = 'max_batch';
 const ROTATE = 'rotate';
 const MAX_FILE_BYTES = 'max_file_bytes';
 
-const PORTS = ['ticks', 'commands', 'events', 'signals', 'feeds'] as const;
+const PORTS = ['ticks', 'commands', 'events', 'signals', 'feeds', 'controls'] as const;
 type Port = (typeof PORTS)[number];
 
 /** How a port's records become payloads: one schema, or the union branch named by the record's `type`. */
@@ -73,7 +73,7 @@ export const auditSink = defineComponent({
   name: 'audit',
   kind: 'sink',
   description: 'Writes every record to an append-only, hash-chained, crash-safe audit trail of Avro container files (check it with tickflow audit verify).',
-  in: { ticks: 'Tick', commands: 'OrderCommand', events: 'OrderEvent', signals: 'Signal', feeds: 'FeedStatus' },
+  in: { ticks: 'Tick', commands: 'OrderCommand', events: 'OrderEvent', signals: 'Signal', feeds: 'FeedStatus', controls: 'RiskControlChanged' },
   boundary: true,
   spec: {
     [DIR]: field.string({ description: 'Directory of the audit files; created when missing. One sink per directory.', default: 'out/audit', example: '/var/lib/tickflow/audit' }),
@@ -106,6 +106,7 @@ export const auditSink = defineComponent({
         events: payloadEncoder(ctx.schemas, 'union'),
         signals: payloadEncoder(ctx.schemas, 'Signal'),
         feeds: payloadEncoder(ctx.schemas, 'FeedStatus'),
+        controls: payloadEncoder(ctx.schemas, 'RiskControlChanged'),
       };
       const metrics = new AuditMetrics(ctx.registry, ctx.stage);
       const context = { stage: ctx.stage, component: 'audit', path: config.dir };

@@ -46,7 +46,7 @@ afterEach(() => {
 
 describe('auditSink', () => {
   it('declares its ports, boundary and fields with descriptions, defaults and examples', () => {
-    expect(auditSink.in).toEqual({ ticks: 'Tick', commands: 'OrderCommand', events: 'OrderEvent', signals: 'Signal', feeds: 'FeedStatus' });
+    expect(auditSink.in).toEqual({ ticks: 'Tick', commands: 'OrderCommand', events: 'OrderEvent', signals: 'Signal', feeds: 'FeedStatus', controls: 'RiskControlChanged' });
     expect(auditSink.boundary).toBe(true);
     expect(Object.keys(auditSink.spec)).toEqual(['dir', 'group_commit_ms', 'max_batch', 'rotate', 'max_file_bytes']);
     for (const [name, spec] of Object.entries(auditSink.spec)) {

@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import { Subject, Subscription, asyncScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
-import type { AuditRecord, FeedStatus, OrderCommand, OrderEvent, Signal, Tick } from '../../schemas/generated.js';
+import type { AuditRecord, RiskControlChanged, FeedStatus, OrderCommand, OrderEvent, Signal, Tick } from '../../schemas/generated.js';
 import { AuditChain } from '../../sinks/audit/audit-chain.js';
 import { avroContainer } from '../../sinks/audit/avro-container.js';
 import { AuditTrailWriter } from '../../sinks/audit/audit-trail-writer.js';
@@ -62,6 +62,7 @@ export interface RunningAudit {
   readonly events: Subject<OrderEvent>;
   readonly signals: Subject<Signal>;
   readonly feeds: Subject<FeedStatus>;
+  readonly controls: Subject<RiskControlChanged>;
   readonly acks: AuditRecord[];
   /** Resolves when the sink completes, rejects on its error. */
   readonly done: Promise<void>;
@@ -77,7 +78,7 @@ export function startAudit(
 ): RunningAudit {
   const ctx = testContext(options.scheduler ?? asyncScheduler, { stage: 'audit', logger: options.logger ?? pino({ level: 'silent' }) });
   const sink = auditSink.create(validateConfig('audit', auditSink.spec, config), ctx);
-  const ports = { ticks: new Subject<Tick>(), commands: new Subject<OrderCommand>(), events: new Subject<OrderEvent>(), signals: new Subject<Signal>(), feeds: new Subject<FeedStatus>() };
+  const ports = { ticks: new Subject<Tick>(), commands: new Subject<OrderCommand>(), events: new Subject<OrderEvent>(), signals: new Subject<Signal>(), feeds: new Subject<FeedStatus>(), controls: new Subject<RiskControlChanged>() };
   const acks: AuditRecord[] = [];
   let subscription!: Subscription;
   const done = new Promise<void>((resolve, reject) => {

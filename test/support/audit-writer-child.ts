@@ -33,7 +33,7 @@ const ticks = new Observable<Tick>((subscriber) => {
 
 const ctx = testContext(asyncScheduler, { stage: 'audit', logger });
 const sink = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: 2, max_batch: 200, rotate: 'size', max_file_bytes: 128 * 1024 }), ctx);
-sink({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY }).subscribe({
+sink({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({
   next: (record) => void writeSync(1, `${(record as { seq: number }).seq}\n`),
   error: (error: unknown) => {
     process.stderr.write(`audit-writer-child: ${(error as Error).stack ?? String(error)}\n`);
