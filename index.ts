@@ -30,4 +30,8 @@ export { paceTicks } from './sources/file/pace-ticks.js';
 export { quoteDiff } from './operators/quote-diff.js';
 export { dedupMerge, type DedupMergeOptions } from './operators/dedup-merge.js';
 export { bars, type BarsOptions } from './operators/bars.js';
+export { runStrategies } from './operators/strategy.js';
+export type * from './strategies/strategy.js';
+export { movingAverageCrossover } from './strategies/moving-average-crossover.js';
+export { meanReversion } from './strategies/mean-reversion.js';
 export type * from './schemas/generated.js';

@@ -6,12 +6,14 @@ import { fileReplayThroughput } from './file-replay-throughput.js';
 import { operatorThroughput } from './operator-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
 import { redisThroughput } from './redis-throughput.js';
+import { strategyThroughput } from './strategy-throughput.js';
 import { websocketFanout } from './websocket-fanout.js';
 
 const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['pipeline throughput', pipelineThroughput],
   ['operator throughput', operatorThroughput],
   ['bars', barsThroughput],
+  ['strategy', strategyThroughput],
   ['websocket fan-out', websocketFanout],
   ['redis sink', redisThroughput],
   ['audit sink', auditThroughput],

@@ -221,7 +221,20 @@ export class GraphBuilder {
     const wired: StageInput[] = [];
     for (const [port, streams] of Object.entries(byPort)) {
       if (!(port in definitionIn)) this.problems.push(`stage '${id}': unknown port '${port}'; ports: ${Object.keys(definitionIn).join(', ')}`);
-      for (const s of list(streams)) wired.push({ ...s.input(), port });
+      for (const s of list(streams)) {
+        const ref = s.input();
+        // A feedback stream's producer is known only after connect(): read it when the graph is finished.
+        wired.push({
+          get from() {
+            return ref.from;
+          },
+          get side() {
+            return ref.side;
+          },
+          port,
+          feedback: ref.feedback,
+        });
+      }
     }
     return { inputs: wired, ports: { ...definitionIn }, firstSchema: undefined };
   }

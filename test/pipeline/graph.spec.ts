@@ -172,6 +172,16 @@ describe('ports and side outputs', () => {
     ]);
   });
 
+  it('connects a feedback stream into a named port in code', () => {
+    const graph = pipeline('port-feedback', '', (g) => {
+      const back = g.feedback('Tick');
+      const merged = g.operator('merge', withStatus, {}, [g.source('market', ticks), back]);
+      back.connect(merged);
+      g.sink('board', quotesAndFeeds, {}, { ticks: [merged, back], feeds: merged.side('status') });
+    }).build();
+    expect(graph.stages.find((s) => s.id === 'board')?.inputs).toContainEqual({ from: 'merge', side: undefined, port: 'ticks', feedback: true });
+  });
+
   it('wires them from a file, and names a side output or port that does not exist', () => {
     const good = writeFile('ports.yaml', 'name: ports\nstages:\n  - { id: market, use: ticks }\n  - { id: merge, use: with-status, from: market }\n  - { id: board, use: board, from: { ticks: merge, feeds: merge.status } }\n');
     expect(loadPipelineFile(good, portRegistry()).build().stages).toHaveLength(3);

@@ -1,0 +1,275 @@
+import { EMPTY, Observable, Subscription, asyncScheduler, type Observer, type SchedulerLike } from 'rxjs';
+import { ConfigError, StageError } from '../pipeline/errors.js';
+import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
+import type { Bar, OrderCommand, OrderEvent, Signal, Tick } from '../schemas/generated.js';
+import { createStrategyContext, type Strategy, type StrategyMethod, type StrategyOutput, type StrategyRuntime } from '../strategies/strategy.js';
+
+export interface RunStrategiesOptions {
+  /**
+   * Told of every failure of a strategy: a method that threw, a command or
+   * signal it returned that is not its own (dropped), an order event that
+   * does not fit its orders (dropped, the strategy is not called). The
+   * strategy keeps being called. A callback that throws fails the stream.
+   */
+  readonly onError: (error: unknown, strategyId: string, method: StrategyMethod) => void;
+  /** Receives every signal the strategies return, before the commands of the same call. A `next` that throws fails the stream. */
+  readonly signals?: Pick<Observer<Signal>, 'next'>;
+  /** Account stamped on the strategies' commands. Default `paper`. */
+  readonly accountId?: string;
+  /** Counts failures as dropped: `strategy-error` (a call that threw, a record not sent) and `order-event` (an event that does not fit). */
+  readonly metrics?: Pick<StageMetrics, 'dropped'>;
+  /** The strategies' clock (`ctx.now()`). Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Strategies running in some subscription: a strategy object holds state, so it runs in one at a time. */
+const running = new WeakSet<Strategy>();
+
+/** What `handle` is given: a record of a port, or a step of the stage's life. */
+const INIT = 0;
+const TICK = 1;
+const BAR = 2;
+const EVENT = 3;
+const FINISH = 4;
+type Kind = typeof INIT | typeof TICK | typeof BAR | typeof EVENT | typeof FINISH;
+
+interface Run {
+  readonly strategy: Strategy;
+  readonly runtime: StrategyRuntime;
+}
+
+/**
+ * Runs strategies on market data and their own order events, and emits the
+ * order commands they return.
+ *
+ * Ticks go to every strategy's `onTick`, bars to `onBar`, in the order the
+ * strategies are given. An order event goes only to the strategy whose id is
+ * its `strategy_id` (others' events are ignored): its orders and position in
+ * `ctx` are updated from the event first, then `onOrderEvent` is called.
+ * `init` is called on subscribe, after the events port is subscribed (so a
+ * venue that answers at once is heard); `stop` once ticks and bars have both
+ * completed, and the stream then completes. The events port is a feedback
+ * edge and is not waited for: events after `stop` are not delivered. On an
+ * error or an unsubscribe `stop` is not called. Signals go to `signals`
+ * before the commands of the same call; every command is noted in its
+ * strategy's context before it leaves.
+ *
+ * A strategy whose method throws is reported to `onError` with its id and
+ * the method, and counted as dropped (`strategy-error`); so is each command or
+ * signal it returns that carries another strategy's id (or reuses a client
+ * order id), which is not sent while the rest of the call's output is. An
+ * order event that its strategy's orders do not allow (unknown order,
+ * duplicate, out of order) is reported and counted (`order-event`), and the
+ * strategy is not called with it. In every case the strategy keeps receiving
+ * calls, as the other strategies do: one broken strategy does not stop the
+ * stage, and one that recovers resumes trading. A record
+ * that arrives while a call is still running (a synchronous venue answering
+ * a command) waits until that record has been delivered to every strategy,
+ * so no strategy is ever called from inside another call.
+ *
+ * ```
+ * ticks:   ---t-------t--|
+ * bars:    -------b--------|
+ * events:  -----e-----------
+ *   runStrategies([s], { onError })
+ * result:  i--c-d-c---c----(x|)    i: init's commands; c: onTick's; d: onOrderEvent's; c at 7: onBar's; x: stop's
+ * ```
+ *
+ * @example
+ * // bars$: 22 one-minute bars of SHFE.rb2501 whose 5- and 20-bar averages cross upward at the last one.
+ * const ma = movingAverageCrossover({ id: 'ma', instruments: ['SHFE.rb2501'], fastPeriod: 5, slowPeriod: 20, quantity: 1 });
+ * runStrategies([ma], { onError: (e, id) => console.error(id, e), signals: { next: (s) => console.log(s.name, s.value.toFixed(1)) } })({ bars: bars$, events: fills$ })
+ *   .subscribe((command) => console.log(command.type, command.client_order_id));
+ * // Logs: ma_cross -2.0, ma_cross -0.4, ma_cross 0.5, SubmitOrder ma-5
+ *
+ * @param strategies The strategies of the stage, each with its own id.
+ * @param options Where failures and signals go, the account, metrics and the scheduler.
+ * @returns A function of the stage's ports (a missing `ticks` or `bars` port is empty, a missing `events` port silent) to the strategies' commands.
+ * @throws {ConfigError} When two strategies share an id or an id is empty.
+ */
+export function runStrategies(
+  strategies: readonly Strategy[],
+  options: RunStrategiesOptions,
+): (inputs: { readonly ticks?: Observable<Tick>; readonly bars?: Observable<Bar>; readonly events?: Observable<OrderEvent> }) => Observable<OrderCommand> {
+  const { onError, signals, metrics } = options;
+  const accountId = options.accountId ?? 'paper';
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  for (const strategy of strategies) {
+    if (typeof strategy.id !== 'string' || strategy.id === '') problems.push(`a strategy has no id: ${JSON.stringify(strategy.id)}`);
+    else if (ids.has(strategy.id)) problems.push(`strategy id '${strategy.id}' is used twice`);
+    ids.add(strategy.id);
+  }
+  if (problems.length > 0) throw new ConfigError('runStrategies', problems);
+  const now = (): number => Math.round(scheduler.now() * 1000);
+
+  return (inputs) =>
+    new Observable<OrderCommand>((subscriber) => {
+      const taken = strategies.find((strategy) => running.has(strategy));
+      if (taken !== undefined) {
+        subscriber.error(new StageError(`strategy '${taken.id}' is already running in another subscription; a strategy keeps state, so give each run its own strategy object`));
+        return undefined;
+      }
+      for (const strategy of strategies) running.add(strategy);
+      const runs: Run[] = strategies.map((strategy) => ({ strategy, runtime: createStrategyContext({ strategyId: strategy.id, accountId, now }) }));
+      const byId = new Map(runs.map((run) => [run.strategy.id, run]));
+      const inputSubscription = new Subscription();
+
+      /** Reports a failure of `run`; a throwing `onError` fails the stream. */
+      const report = (run: Run, method: StrategyMethod, error: unknown, reason: string): void => {
+        metrics?.dropped(reason);
+        try {
+          onError(error, run.strategy.id, method);
+        } catch (failure: unknown) {
+          subscriber.error(failure);
+        }
+      };
+
+      /** Notes the commands of one call in the strategy's context, then sends its signals and commands; a record that is not the strategy's is reported, not sent. */
+      const deliver = (run: Run, method: StrategyMethod, output: StrategyOutput): void => {
+        if (output === undefined || output === null) return;
+        const { runtime, strategy } = run;
+        const signalsOut = output.signals ?? NONE;
+        const commands = output.commands ?? NONE;
+        if (!Array.isArray(signalsOut) || !Array.isArray(commands)) {
+          report(run, method, new StageError(`strategy ${strategy.id} returned signals or commands that are not arrays; nothing of this call was sent`), 'strategy-error');
+          return;
+        }
+        let unsent: Set<unknown> | undefined;
+        for (const signal of signalsOut as readonly Signal[]) {
+          let owner: unknown;
+          try {
+            owner = signal.strategy_id;
+          } catch (error: unknown) {
+            owner = error;
+          }
+          if (owner === strategy.id) continue;
+          (unsent ??= new Set()).add(signal);
+          report(run, method, new StageError(`strategy ${strategy.id} returned a signal that is not its own (${String(owner)}); it was not sent`), 'strategy-error');
+        }
+        // State first: a command that comes straight back as an event must find its order.
+        for (const command of commands as readonly OrderCommand[]) {
+          try {
+            runtime.track(command);
+          } catch (error: unknown) {
+            (unsent ??= new Set()).add(command);
+            report(run, method, error, 'strategy-error');
+          }
+        }
+        for (const signal of signalsOut as readonly Signal[]) {
+          if (subscriber.closed) return;
+          if (unsent?.has(signal) === true) continue;
+          try {
+            signals?.next(signal);
+          } catch (error: unknown) {
+            subscriber.error(error);
+          }
+        }
+        for (const command of commands as readonly OrderCommand[]) {
+          if (subscriber.closed) return;
+          if (unsent?.has(command) !== true) subscriber.next(command);
+        }
+      };
+
+      /** Calls one method of one strategy (as a method, so `this` is the strategy) and delivers what it returns. */
+      const call = (run: Run, kind: Kind, record: unknown): void => {
+        const { strategy, runtime } = run;
+        const ctx = runtime.context;
+        let method: StrategyMethod = 'init';
+        let output: StrategyOutput;
+        try {
+          switch (kind) {
+            case INIT:
+              output = strategy.init?.(ctx);
+              break;
+            case TICK:
+              method = 'onTick';
+              output = strategy.onTick?.(record as Tick, ctx);
+              break;
+            case BAR:
+              method = 'onBar';
+              output = strategy.onBar?.(record as Bar, ctx);
+              break;
+            case EVENT:
+              method = 'onOrderEvent';
+              output = strategy.onOrderEvent?.(record as OrderEvent, ctx);
+              break;
+            case FINISH:
+              method = 'stop';
+              output = strategy.stop?.(ctx);
+              break;
+          }
+        } catch (error: unknown) {
+          report(run, method, error, 'strategy-error');
+          return;
+        }
+        deliver(run, method, output);
+      };
+
+      const handle = (kind: Kind, record: unknown): void => {
+        if (kind === EVENT) {
+          const event = record as OrderEvent;
+          const run = byId.get(event.strategy_id);
+          if (run === undefined) return;
+          try {
+            run.runtime.apply(event);
+          } catch (error: unknown) {
+            report(run, 'onOrderEvent', error, 'order-event');
+            return;
+          }
+          call(run, EVENT, event);
+          return;
+        }
+        if (kind === INIT && inputs.events !== undefined) {
+          // Before init: a venue that answers init's commands at once must be heard. Events arriving now wait for init.
+          inputSubscription.add(inputs.events.subscribe({ next: (event) => accept(EVENT, event), error: (error: unknown) => subscriber.error(error) }));
+        }
+        // Nothing more comes in once market data has ended: events that stop's commands cause are not delivered.
+        if (kind === FINISH) inputSubscription.unsubscribe();
+        for (const run of runs) {
+          if (subscriber.closed) return;
+          call(run, kind, record);
+        }
+        if (kind === FINISH) subscriber.complete();
+      };
+
+      // Records that arrive during a call wait here, as kind and record pairs, in arrival order.
+      const pending: unknown[] = [];
+      let inCall = false;
+      /** Handles a record, then whatever arrived meanwhile; no strategy is ever called from inside a call. */
+      const accept = (kind: Kind, record: unknown): void => {
+        if (inCall) {
+          pending.push(kind, record);
+          return;
+        }
+        inCall = true;
+        try {
+          handle(kind, record);
+          for (let i = 0; i < pending.length && !subscriber.closed; i += 2) handle(pending[i] as Kind, pending[i + 1]);
+        } finally {
+          if (pending.length > 0) pending.length = 0;
+          inCall = false;
+        }
+      };
+
+      let marketOpen = 2;
+      const marketObserver = (kind: Kind): Partial<Observer<unknown>> => ({
+        next: (record) => accept(kind, record),
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          if (--marketOpen === 0) accept(FINISH, undefined);
+        },
+      });
+
+      accept(INIT, undefined);
+      if (!subscriber.closed) inputSubscription.add((inputs.bars ?? EMPTY).subscribe(marketObserver(BAR)));
+      if (!subscriber.closed) inputSubscription.add((inputs.ticks ?? EMPTY).subscribe(marketObserver(TICK)));
+      return () => {
+        inputSubscription.unsubscribe();
+        for (const strategy of strategies) running.delete(strategy);
+      };
+    });
+}
+
+const NONE: readonly never[] = [];
