@@ -31,6 +31,7 @@ export { quoteDiff } from './operators/quote-diff.js';
 export { dedupMerge, type DedupMergeOptions } from './operators/dedup-merge.js';
 export { bars, type BarsOptions } from './operators/bars.js';
 export { runStrategies } from './operators/strategy.js';
+export { risk, type RiskOptions } from './operators/risk.js';
 export type * from './strategies/strategy.js';
 export { movingAverageCrossover } from './strategies/moving-average-crossover.js';
 export { meanReversion } from './strategies/mean-reversion.js';

@@ -6,6 +6,7 @@ import { fileReplayThroughput } from './file-replay-throughput.js';
 import { operatorThroughput } from './operator-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
 import { redisThroughput } from './redis-throughput.js';
+import { riskThroughput } from './risk-throughput.js';
 import { strategyThroughput } from './strategy-throughput.js';
 import { websocketFanout } from './websocket-fanout.js';
 
@@ -14,6 +15,7 @@ const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['operator throughput', operatorThroughput],
   ['bars', barsThroughput],
   ['strategy', strategyThroughput],
+  ['risk', riskThroughput],
   ['websocket fan-out', websocketFanout],
   ['redis sink', redisThroughput],
   ['audit sink', auditThroughput],

@@ -8,6 +8,8 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   run: { summary: 'Run a named pipeline or a definition file', load: async () => (await import('./commands/run-command.js')).runCommand },
   graph: { summary: 'Print a pipeline graph with each edge’s schema', load: async () => (await import('./commands/graph-command.js')).graphCommand },
   lint: { summary: 'Check a pipeline definition file without running it', load: async () => (await import('./commands/lint-command.js')).lintCommand },
+  halt: { summary: 'Flip the kill switch of a running pipeline: no new orders, working orders canceled', load: async () => (await import('./commands/halt-command.js')).haltCommand },
+  resume: { summary: 'Let a halted pipeline trade again', load: async () => (await import('./commands/resume-command.js')).resumeCommand },
   audit: { summary: 'Verify an audit trail: hash chain, sequence, files', load: async () => (await import('./commands/audit-command.js')).auditCommand },
 };
 

@@ -2,6 +2,7 @@ import { barsComponent } from '../../operators/bars-component.js';
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
 import { passThroughComponent } from '../../operators/pass-through-component.js';
 import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
+import { riskComponent } from '../../operators/risk-component.js';
 import { strategyComponent } from '../../operators/strategy-component.js';
 import { auditSink } from '../../sinks/audit-sink.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
@@ -14,5 +15,5 @@ import { ComponentRegistry } from './component-registry.js';
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, barsComponent, strategyComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
+  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, barsComponent, strategyComponent, riskComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
 }

@@ -1,0 +1,215 @@
+import { Observable, Subscription, asyncScheduler, type Observer, type SchedulerLike } from 'rxjs';
+import { TradingSessions } from '../domain/trading-sessions.js';
+import { validateConfig } from '../pipeline/config/validate-config.js';
+import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
+import type { CancelOrder, OrderCommand, OrderDenied, OrderEvent, RiskControlChanged, Tick, TradingState } from '../schemas/generated.js';
+import { checkTradingState } from './risk/check-trading-state.js';
+import { riskLimitSpec, type RiskLimits } from './risk/risk-limits.js';
+import type { RiskDenial } from './risk/risk-rule.js';
+import { riskRules } from './risk/risk-rules.js';
+import { RiskState } from './risk/risk-state.js';
+import type { RiskControlRequest } from './risk/parse-risk-control.js';
+
+export interface RiskOptions {
+  /** The stage: prefix of every id risk makes (`risk-denied-1`, `risk-control-1`, `risk-cancel-1`) and `stage` of its control records. Default `risk`. */
+  readonly stage?: string;
+  /** Limits and rule switches; a missing field takes its default from `riskLimitSpec`. */
+  readonly limits?: Partial<RiskLimits>;
+  /** Trading state at subscribe time. Default ACTIVE. */
+  readonly initialState?: TradingState;
+  /** Receives an OrderDenied for every denied command. A `next` that throws fails the stream. */
+  readonly denials?: Pick<Observer<OrderDenied>, 'next'>;
+  /** Receives a RiskControlChanged for every applied control request, before the cancels it causes. A `next` that throws fails the stream. */
+  readonly control?: Pick<Observer<RiskControlChanged>, 'next'>;
+  /** Counts denied commands as dropped, reason `denied`. */
+  readonly metrics?: Pick<StageMetrics, 'dropped'>;
+  /** The clock of rate buckets, the duplicate window and the times of the records risk makes. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+  /** The session calendar and product table. Default `new TradingSessions()`. */
+  readonly sessions?: TradingSessions;
+}
+
+/** The streams risk reads: the ports of the risk stage, and run-time control requests. */
+export interface RiskInputs {
+  /** Commands to check. */
+  readonly commands: Observable<OrderCommand>;
+  /** Market data: the latest tick of each instrument prices market orders and sets price bands. */
+  readonly ticks: Observable<Tick>;
+  /** The order router's events: fills move positions; final events end working orders. */
+  readonly events: Observable<OrderEvent>;
+  /** Validated control requests (`parseRiskControl`), applied at once. Followed until the other inputs complete; its end ends nothing. */
+  readonly controls?: Observable<RiskControlRequest>;
+}
+
+const SUBMIT_RULES = riskRules.filter((rule) => rule.appliesTo.includes('SubmitOrder'));
+const CANCEL_RULES = riskRules.filter((rule) => rule.appliesTo.includes('CancelOrder'));
+
+/**
+ * Pre-trade risk: passes the commands every enabled rule allows, turns the
+ * rest into OrderDenied events, and carries the kill switch.
+ *
+ * Each command goes through the trading state (HALTED denies submits,
+ * REDUCING passes only submits that reduce a position), then the rules of
+ * `riskRules` that are switched on, in order; the first denial wins, and a
+ * denial is an OrderDenied on `denials` (its `causation_id` the command's
+ * id), never an error. What passes is recorded before it is emitted: a
+ * working order, daily counts, rate tokens. Events from the order router
+ * move positions and end working orders; ticks keep the latest quote of each
+ * instrument. A control request changes the state or the limits at once and
+ * is reported on `control`; HALTED then emits a CancelOrder for every working
+ * order without a pending cancel (`causation_id` the change's id). Rate
+ * buckets and the duplicate window run on the scheduler; sessions and
+ * trading days on the command's `ts_init`. Completes when commands, ticks and
+ * events have all completed.
+ *
+ * ```
+ * commands: -a-b-c---d-     a, c, d submits; b breaks a limit
+ * events:   ---f-------     f: a filled
+ * controls: -------h---     h: { trading_state: HALTED }, while c is working
+ *   risk({ scheduler })
+ * result:   -a---c-x---     x: CancelOrder of c, caused by h
+ * denials:  ---B-----D-     B: OrderDenied of b (MAX_ORDER_VOLUME_EXCEEDED); D: of d (TRADING_HALTED)
+ * control:  -------H---     H: RiskControlChanged, trading_state HALTED
+ * ```
+ *
+ * @example
+ * const denials = new Subject<OrderDenied>();
+ * denials.subscribe((d) => console.log(d.reason_code, d.reason));
+ * risk({ limits: { max_order_volume: 10 }, denials })({ commands: of(submit20Lots), ticks: of(tick), events: EMPTY }).subscribe();
+ * // Logs: MAX_ORDER_VOLUME_EXCEEDED max-order-volume: quantity 20 lots exceeds max_order_volume 10
+ *
+ * @param options Limits, initial state, the denial and control observers, metrics, the scheduler and the session calendar.
+ * @returns A function of the input streams to the stream of commands that pass, with the kill switch's cancels.
+ * @throws {ConfigError} When a limit in `options.limits` is unknown or out of range (every problem at once).
+ */
+export function risk(options: RiskOptions = {}): (inputs: RiskInputs) => Observable<OrderCommand> {
+  const initialLimits = validateConfig('risk options', riskLimitSpec, options.limits ?? {});
+  const stage = options.stage ?? 'risk';
+  const initialState = options.initialState ?? 'ACTIVE';
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const sessions = options.sessions ?? new TradingSessions();
+  const { denials, control, metrics } = options;
+
+  return (inputs) =>
+    new Observable<OrderCommand>((subscriber) => {
+      const state = new RiskState(initialLimits, initialState, sessions);
+      let deniedSeq = 0;
+      let changeSeq = 0;
+      let cancelSeq = 0;
+
+      /** Hands a record to a side observer; one that throws fails the stream. */
+      const report = <R>(observer: Pick<Observer<R>, 'next'> | undefined, record: R): void => {
+        if (observer === undefined || subscriber.closed) return;
+        try {
+          observer.next(record);
+        } catch (error: unknown) {
+          subscriber.error(error);
+        }
+      };
+
+      const evaluate = (command: OrderCommand): RiskDenial | undefined => {
+        const gate = checkTradingState(command, state);
+        if (gate !== undefined) return gate;
+        const limits = state.limits;
+        for (const rule of command.type === 'SubmitOrder' ? SUBMIT_RULES : CANCEL_RULES) {
+          if (!limits[rule.switchKey]) continue;
+          const denial = rule.check(command, state);
+          if (denial !== undefined) return denial;
+        }
+        return undefined;
+      };
+
+      const decide = (command: OrderCommand): void => {
+        const nowMs = scheduler.now();
+        state.nowMs = nowMs;
+        const denial = evaluate(command);
+        if (denial === undefined) {
+          // Recorded before it leaves: a subscriber may answer with events or commands at once.
+          if (command.type === 'SubmitOrder') state.recordSubmit(command);
+          else state.recordCancel(command);
+          subscriber.next(command);
+          return;
+        }
+        metrics?.dropped('denied');
+        const ts = Math.round(nowMs * 1000);
+        report(denials, {
+          type: 'OrderDenied',
+          event_id: `${stage}-denied-${++deniedSeq}`,
+          client_order_id: command.client_order_id,
+          strategy_id: command.strategy_id,
+          account_id: command.account_id,
+          instrument_id: command.instrument_id,
+          reason_code: denial.code,
+          reason: denial.message,
+          ts_event: ts,
+          ts_init: ts,
+          causation_id: command.command_id,
+        } satisfies OrderDenied);
+      };
+
+      const apply = (request: RiskControlRequest): void => {
+        const ts = Math.round(scheduler.now() * 1000);
+        const changeId = `${stage}-control-${++changeSeq}`;
+        const cancels: CancelOrder[] = [];
+        if (request.control === 'limits') {
+          state.limits = { ...state.limits, ...request.limits };
+        } else {
+          state.tradingState = request.tradingState;
+          if (request.tradingState === 'HALTED') {
+            for (const order of state.workingOrders()) {
+              if (order.cancelPending) continue;
+              state.recordKillSwitchCancel(order, ts);
+              const { submit } = order;
+              cancels.push({
+                type: 'CancelOrder',
+                command_id: `${stage}-cancel-${++cancelSeq}`,
+                client_order_id: submit.client_order_id,
+                strategy_id: submit.strategy_id,
+                account_id: submit.account_id,
+                instrument_id: submit.instrument_id,
+                venue: order.venue,
+                ts_init: ts,
+                causation_id: changeId,
+              });
+            }
+          }
+        }
+        report(control, {
+          change_id: changeId,
+          stage,
+          trading_state: state.tradingState,
+          limits_json: JSON.stringify(state.limits),
+          reason: request.reason,
+          ts_event: ts,
+        } satisfies RiskControlChanged);
+        for (const cancel of cancels) {
+          if (subscriber.closed) return;
+          subscriber.next(cancel);
+        }
+      };
+
+      /** A callback of ours that throws fails the stream instead of escaping to RxJS's unhandled-error hook. */
+      const guarded =
+        <T>(handle: (value: T) => void) =>
+        (value: T): void => {
+          try {
+            handle(value);
+          } catch (error: unknown) {
+            subscriber.error(error);
+          }
+        };
+      let open = 3;
+      const complete = (): void => {
+        if (--open === 0) subscriber.complete();
+      };
+      const fail = (error: unknown): void => subscriber.error(error);
+
+      const subscription = new Subscription();
+      // Feedback and market data first, so that synchronous sources have set the state before the first command.
+      subscription.add(inputs.events.subscribe({ next: guarded((event: OrderEvent) => state.applyEvent(event)), error: fail, complete }));
+      if (!subscriber.closed) subscription.add(inputs.ticks.subscribe({ next: (tick) => state.applyTick(tick), error: fail, complete }));
+      if (!subscriber.closed && inputs.controls !== undefined) subscription.add(inputs.controls.subscribe({ next: guarded(apply), error: fail }));
+      if (!subscriber.closed) subscription.add(inputs.commands.subscribe({ next: guarded(decide), error: fail, complete }));
+      return subscription;
+    });
+}
