@@ -4,6 +4,7 @@ import { auditThroughput } from './audit-throughput.js';
 import { barsThroughput } from './bars-throughput.js';
 import { fileReplayThroughput } from './file-replay-throughput.js';
 import { operatorThroughput } from './operator-throughput.js';
+import { paperVenueThroughput } from './paper-venue-throughput.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
 import { redisThroughput } from './redis-throughput.js';
 import { riskThroughput } from './risk-throughput.js';
@@ -16,6 +17,7 @@ const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['bars', barsThroughput],
   ['strategy', strategyThroughput],
   ['risk', riskThroughput],
+  ['paper venue', paperVenueThroughput],
   ['websocket fan-out', websocketFanout],
   ['redis sink', redisThroughput],
   ['audit sink', auditThroughput],

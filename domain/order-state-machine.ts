@@ -70,6 +70,10 @@ export const ORDER_TRANSITIONS = {
   },
   PENDING_CANCEL: {
     OrderCanceled: 'CANCELED',
+    // Race: the venue's acknowledgement was on its way when the cancel request left; the cancel is still pending.
+    OrderAccepted: 'PENDING_CANCEL',
+    // Race: the venue rejected the order before it saw the cancel request.
+    OrderRejected: 'REJECTED',
     // Race: fills that happened before the venue saw the cancel request; the cancel is still pending.
     PartialFill: 'PENDING_CANCEL',
     // Race: the order filled completely before the cancel arrived.
@@ -84,14 +88,24 @@ export const ORDER_TRANSITIONS = {
     OrderCancelRejectedAfterFill: 'FILLED',
   },
   DENIED: {},
-  REJECTED: {},
-  CANCELED: {},
-  EXPIRED: {},
+  // Race: the venue refuses a cancel because it had already closed the order; the reject arrives after the close.
+  // The order router answers a cancel of a closed order the same way itself.
+  REJECTED: {
+    OrderCancelRejected: 'REJECTED',
+  },
+  CANCELED: {
+    OrderCancelRejected: 'CANCELED',
+    OrderCancelRejectedAfterFill: 'CANCELED',
+  },
+  EXPIRED: {
+    OrderCancelRejected: 'EXPIRED',
+    OrderCancelRejectedAfterFill: 'EXPIRED',
+  },
 } as const satisfies Record<OrderStatus, Partial<Record<OrderTransition, OrderStatus>>>;
 
 const TERMINAL: ReadonlySet<OrderStatus> = new Set(['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED']);
 
-/** Terminal states: the order will not trade again (a FILLED order may still see a late cancel reject). */
+/** Terminal states: the order will not trade again (a FILLED, REJECTED, CANCELED or EXPIRED order may still see a late cancel reject, which leaves it as it is). */
 export const isTerminal = (status: OrderStatus): boolean => TERMINAL.has(status);
 
 /** The transition an order event makes, given how much of the order had filled before it. */

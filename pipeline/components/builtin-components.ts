@@ -1,6 +1,8 @@
 import { barsComponent } from '../../operators/bars-component.js';
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
 import { passThroughComponent } from '../../operators/pass-through-component.js';
+import { orderRouterComponent } from '../../operators/order-router-component.js';
+import { paperVenueComponent } from '../../operators/paper-venue-component.js';
 import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
 import { riskComponent } from '../../operators/risk-component.js';
 import { strategyComponent } from '../../operators/strategy-component.js';
@@ -15,5 +17,5 @@ import { ComponentRegistry } from './component-registry.js';
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, barsComponent, strategyComponent, riskComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
+  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, barsComponent, strategyComponent, riskComponent, orderRouterComponent, paperVenueComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
 }

@@ -1,0 +1,62 @@
+import { defineComponent } from '../pipeline/components/define-component.js';
+import { field } from '../pipeline/config/field.js';
+import { ConfigError } from '../pipeline/errors.js';
+import type { OrderCommand } from '../schemas/generated.js';
+import { orderRouter } from './order-router.js';
+
+/**
+ * The `order-router` component: approved commands in on `commands`, venue
+ * reports in on `reports` (a feedback edge from the venue stages), the order
+ * lifecycle out, and every routed command, its venue set, on the `routed`
+ * side output for the venue stages.
+ */
+export const orderRouterComponent = defineComponent({
+  name: 'order-router',
+  kind: 'operator',
+  description:
+    'Routes approved order commands to venues by rule and owns the order state machine: emits OrderSubmitted / OrderPendingCancel, applies venue reports that are valid transitions, drops invalid ones and duplicate fills; routed commands on the side output.',
+  in: { commands: 'OrderCommand', reports: 'OrderEvent' },
+  out: 'OrderEvent',
+  sideOutputs: { routed: 'OrderCommand' },
+  spec: {
+    routes: field.stringList({
+      description:
+        "Routing rules PATTERN=VENUE, first match wins; PATTERN is an instrument id (SHFE.rb2501), a prefix ending in '*' (SHFE.* for an exchange) or account:ACC; a command naming its venue keeps it",
+      default: [],
+      example: ['account:ACC2=kafka', 'SHFE.*=paper'],
+    }),
+    default_venue: field.string({ description: 'Venue of a command no rule matches', default: 'paper', example: 'paper' }),
+    max_orders: field.integer({
+      description: 'Closed orders (filled, canceled, rejected, expired) remembered for late reports and cancels; the oldest is forgotten first',
+      default: 10_000,
+      min: 1,
+      example: 50_000,
+    }),
+  },
+  create(config, ctx) {
+    const context = { stage: ctx.stage, component: 'order-router' };
+    if (config.default_venue.trim() === '') {
+      throw new ConfigError(`stage '${ctx.stage}' (order-router)`, [`'default_venue' must not be empty`], { context: { ...context, field: 'default_venue' } });
+    }
+    const routed = ctx.sideOutput<OrderCommand>('routed');
+    try {
+      return orderRouter({
+        routes: config.routes,
+        defaultVenue: config.default_venue,
+        maxOrders: config.max_orders,
+        routed,
+        idPrefix: ctx.stage,
+        scheduler: ctx.scheduler,
+        metrics: ctx.metrics,
+        logger: ctx.logger,
+      });
+    } catch (error: unknown) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(
+        `stage '${ctx.stage}' (order-router)`,
+        error.problems.map((p) => `'routes': ${p}`),
+        { cause: error, context: { ...context, field: 'routes' } },
+      );
+    }
+  },
+});
