@@ -59,7 +59,7 @@ const CANCEL_RULES = riskRules.filter((rule) => rule.appliesTo.includes('CancelO
  * is reported on `control`; HALTED then emits a CancelOrder for every working
  * order without a pending cancel (`causation_id` the change's id). Rate
  * buckets and the duplicate window run on the scheduler; sessions and
- * trading days on the command's `ts_init`. Completes when commands, ticks and
+ * trading days on market time (the instrument's latest tick's event time). Completes when commands, ticks and
  * events have all completed.
  *
  * ```

@@ -5,8 +5,8 @@ import type { RiskRule } from './risk-rule.js';
  * pass while fewer than `max_daily_orders` passed and fewer than
  * `max_daily_trades` fills came back; cancels pass while fewer than
  * `max_daily_cancels` passed. Counts reset at the trading-day boundary of the
- * instrument (`TradingSessions.tradingDay` of the command's `ts_init`, so a
- * night session counts toward the next day).
+ * instrument (`TradingSessions.tradingDay` of market time — the latest tick's
+ * event time — so a night session counts toward the next day).
  */
 export const dailyLimitsRule: RiskRule = {
   name: 'daily-limits',
@@ -15,7 +15,7 @@ export const dailyLimitsRule: RiskRule = {
   appliesTo: ['SubmitOrder', 'CancelOrder'],
   check(command, state) {
     const { max_daily_orders: maxOrders, max_daily_cancels: maxCancels, max_daily_trades: maxTrades } = state.limits;
-    const tradingDay = state.tradingDay(command.instrument_id, command.ts_init);
+    const tradingDay = state.tradingDay(command.instrument_id, state.marketTime(command.instrument_id, command.ts_init));
     const counts = state.countsOn(state.book(command.account_id, command.instrument_id), tradingDay);
     const where = `account ${command.account_id} in ${command.instrument_id} on ${tradingDay}`;
     if (command.type === 'CancelOrder') {

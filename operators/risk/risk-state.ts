@@ -78,7 +78,7 @@ function exposure(net: number, workingBuy: number, workingSell: number): number 
  * `recordSubmit` / `recordCancel` for what passes, `applyEvent` for the
  * order router's events, `applyTick` for market data. Time comes from the
  * operator: `nowMs` is scheduler time, set before each decision; trading days
- * and sessions use the command's own `ts_init` (event time).
+ * and sessions use market time: the instrument's latest tick's event time.
  *
  * @example
  * const state = new RiskState(limits, 'ACTIVE', new TradingSessions());
@@ -151,6 +151,15 @@ export class RiskState {
   }
 
   /** The latest tick of an instrument. */
+  /**
+   * Market time for a command on an instrument: the event time of its latest
+   * tick (exchange time, so a replay or a simulated market judges sessions as
+   * live did), or `fallback` (the command's ts_init) before any tick.
+   */
+  marketTime(instrumentId: string, fallback: number): number {
+    return this.latestTick(instrumentId)?.ts_event ?? fallback;
+  }
+
   latestTick(instrumentId: string): Tick | undefined {
     return this.ticks.get(instrumentId);
   }
@@ -235,7 +244,7 @@ export class RiskState {
     account.activeOrders++;
     if (submit.side === 'BUY') book.workingBuy += submit.quantity;
     else book.workingSell += submit.quantity;
-    this.bump(book, this.tradingDay(submit.instrument_id, submit.ts_init), 'orders');
+    this.bump(book, this.tradingDay(submit.instrument_id, this.marketTime(submit.instrument_id, submit.ts_init)), 'orders');
     account.submits.take(this.nowMs, this.limits.submit_rate_per_s);
     book.submits.take(this.nowMs, this.limits.submit_rate_per_instrument_per_s);
     const recent = book.recentSubmits;
@@ -252,7 +261,7 @@ export class RiskState {
     const account = this.account(cancel.account_id);
     const order = this.workingOrder(cancel.strategy_id, cancel.client_order_id);
     if (order !== undefined) order.cancelPending = true;
-    this.bump(book, this.tradingDay(cancel.instrument_id, cancel.ts_init), 'cancels');
+    this.bump(book, this.tradingDay(cancel.instrument_id, this.marketTime(cancel.instrument_id, cancel.ts_init)), 'cancels');
     account.cancels.take(this.nowMs, this.limits.cancel_rate_per_s);
     book.cancels.take(this.nowMs, this.limits.cancel_rate_per_instrument_per_s);
   }

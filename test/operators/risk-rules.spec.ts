@@ -434,11 +434,20 @@ describe('tradingSessionRule', () => {
     expect(tradingSessionRule.check(submit(), state)).toBeUndefined();
     expect(tradingSessionRule.check(submit({ ts_init: at('2025-01-03T15:30:00') }), state)).toEqual({
       code: 'OUTSIDE_TRADING_SESSION',
-      message: 'trading-session: SHFE.rb2501 is not in a trading session at ts_init 1735889400000000 (2025-01-03T07:30:00.000Z); next session starts 2025-01-03T13:00:00.000Z',
+      message: 'trading-session: SHFE.rb2501 is not in a trading session at market time 2025-01-03T07:30:00.000Z; next session starts 2025-01-03T13:00:00.000Z',
     });
     expect(tradingSessionRule.check(submit({ instrument_id: 'CFFEX.IF2501' }), state)?.code).toBe('OUTSIDE_TRADING_SESSION');
     expect(tradingSessionRule.check(submit({ instrument_id: 'SHFE.xx2501' }), state)?.message).toBe('trading-session: SHFE.xx2501 is of no known product, so it has no trading session');
     expect(tradingSessionRule.appliesTo).toEqual(['SubmitOrder']);
+  });
+
+  it('judges the session by market time, the latest tick’s event time, not by when the command was made', () => {
+    const state = stateWith();
+    // A replay or a simulated market: the wall clock is far from the market's clock.
+    state.applyTick(makeTick({ ts_event: at('2025-01-02T21:30:00') }));
+    expect(tradingSessionRule.check(submit({ ts_init: at('2026-11-21T15:30:00') }), state)).toBeUndefined();
+    state.applyTick(makeTick({ ts_event: at('2025-01-03T15:30:00') }));
+    expect(tradingSessionRule.check(submit({ ts_init: at('2025-01-03T10:00:00') }), state)?.code).toBe('OUTSIDE_TRADING_SESSION');
   });
 });
 
