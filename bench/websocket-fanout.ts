@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
-import { Subject, asyncScheduler, type Subscription } from 'rxjs';
+import { EMPTY, Subject, asyncScheduler, type Subscription } from 'rxjs';
 import { quoteDiff } from '../operators/quote-diff.js';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
@@ -142,7 +142,7 @@ class FedSink {
     const config = validateConfig('websocket', websocketSink.spec, { host: '127.0.0.1', port: 0 });
     let subscription!: Subscription;
     this.done = new Promise<void>((resolve, reject) => {
-      subscription = websocketSink.create(config, benchContext(this.logLines))({ quotes: this.ticks.pipe(quoteDiff()), feeds: this.feeds }).subscribe({ error: reject, complete: resolve });
+      subscription = websocketSink.create(config, benchContext(this.logLines))({ quotes: this.ticks.pipe(quoteDiff()), feeds: this.feeds, orders: EMPTY }).subscribe({ error: reject, complete: resolve });
     });
     this.done.catch(() => undefined);
     this.subscription = subscription;

@@ -5,41 +5,50 @@ import { StageError } from '../pipeline/errors.js';
 import { AuthTokens } from './websocket/auth-tokens.js';
 import { FeedBoard } from './websocket/feed-board.js';
 import { QuoteBook } from '../protocols/diff/quote-book.js';
+import { TradeBook } from './websocket/trade-book.js';
 import { WebsocketMetrics } from './websocket/websocket-metrics.js';
 import { WebsocketServer } from './websocket/websocket-server.js';
 
 /**
- * The `websocket` sink: serves live quotes to WebSocket clients in the DIFF
- * protocol of tqsdk (`subscribe_quote`, `peek_message`, `rtn_data` merge
- * patches, plus feed status under `feeds`) and in a simpler action protocol
- * (`subscribe`, `market_data`, …), with a live quote page at `/` and the
- * pipeline's `/health` and `/metrics` on the same port.
+ * The `websocket` sink: serves live quotes and trading state to WebSocket
+ * clients in the DIFF protocol of tqsdk (`subscribe_quote`, `peek_message`,
+ * `rtn_data` merge patches, plus feed status under `feeds` and orders,
+ * positions and denials under `trade`) and in a simpler action protocol
+ * (`subscribe`, `market_data`, `subscribe_orders`, `order_event`, …), with a
+ * live quote and trading page at `/` and the pipeline's `/health` and
+ * `/metrics` on the same port.
  *
  * Every QuoteDiff is applied to a book of latest quotes (new instruments
- * appear as they come) and every FeedStatus to a board of feeds; each record
- * is acknowledged once applied. Clients get changes merged, never queued, so
- * a slow client costs at most its subscriptions × quote fields. When both
- * inputs complete, clients get what is pending, are closed with 1001, the
- * server stops, and the sink completes; unsubscribing closes everything too.
+ * appear as they come), every FeedStatus to a board of feeds, every
+ * OrderEvent to a {@link TradeBook} (orders with the state machine's status,
+ * positions, the latest denials, per account) and pushed to clients that
+ * subscribed to orders; each record is acknowledged once applied. An order
+ * event that is not a valid transition of its order is ignored: counted as
+ * dropped (`invalid-transition`), logged, not acknowledged, not pushed.
+ * Clients get changes merged, never queued, so a slow client costs at most
+ * what the books hold. When all inputs complete, clients get what is
+ * pending, are closed with 1001, the server stops, and the sink completes;
+ * unsubscribing closes everything too.
  *
  * ```
  * quotes: --d--d--d--|
  * feeds:  -s------s-----|
- * acks:   -sd--d--ds----|   (the records, once applied; completes after the server closed)
+ * orders: ---o---x--o---|      (x: not a valid transition)
+ * acks:   -sdo-d--ds-o--|   (the records, once applied; completes after the server closed)
  * ```
  *
  * @example
  * ```ts
  * const sink = websocketSink.create(validateConfig('ws', websocketSink.spec, { port: 0 }), ctx);
- * sink({ quotes: quoteDiffs$, feeds: feedStatus$ }).subscribe();
+ * sink({ quotes: quoteDiffs$, feeds: feedStatus$, orders: orderEvents$ }).subscribe();
  * // Logs: websocket sink serving quotes on ws://127.0.0.1:40123/ (live quote page http://127.0.0.1:40123/, …)
  * ```
  */
 export const websocketSink = defineComponent({
   name: 'websocket',
   kind: 'sink',
-  description: 'Serves live quotes over WebSocket (tqsdk DIFF protocol and an action protocol), with a live quote page, /health and /metrics.',
-  in: { quotes: 'QuoteDiff', feeds: 'FeedStatus' },
+  description: 'Serves live quotes and trading state (orders, positions, denials) over WebSocket (tqsdk DIFF protocol and an action protocol), with a live page, /health and /metrics.',
+  in: { quotes: 'QuoteDiff', feeds: 'FeedStatus', orders: 'OrderEvent' },
   boundary: true,
   spec: {
     host: field.string({ description: 'Address to listen on; 0.0.0.0 serves other machines.', default: '127.0.0.1', example: '0.0.0.0' }),
@@ -65,15 +74,17 @@ export const websocketSink = defineComponent({
     new Observable<unknown>((subscriber) => {
       const book = new QuoteBook();
       const feeds = new FeedBoard();
+      const trade = new TradeBook();
       const subscription = new Subscription();
       let server: WebsocketServer | undefined;
       let tornDown = false;
       let quotesDone = false;
       let feedsDone = false;
+      let ordersDone = false;
 
       const fail = (error: unknown): void => subscriber.error(error);
       const finishIfDone = (): void => {
-        if (!quotesDone || !feedsDone || server === undefined) return;
+        if (!quotesDone || !feedsDone || !ordersDone || server === undefined) return;
         server.close().then(
           () => subscriber.complete(),
           (error: unknown) => fail(new StageError(`websocket: could not close the server: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage } })),
@@ -90,6 +101,7 @@ export const websocketSink = defineComponent({
         maxBufferedBytes: config.max_buffered_bytes,
         book,
         feeds,
+        trade,
         scheduler: ctx.scheduler,
         logger: ctx.logger,
         metrics: new WebsocketMetrics(ctx.registry, ctx.stage),
@@ -128,6 +140,30 @@ export const websocketSink = defineComponent({
           error: fail,
           complete() {
             feedsDone = true;
+            finishIfDone();
+          },
+        }),
+      );
+      subscription.add(
+        inputs.orders.subscribe({
+          next(event) {
+            const update = trade.apply(event);
+            if (update.ignored !== undefined) {
+              ctx.metrics.dropped('invalid-transition');
+              // Logged in full the first few times, then once per 1,000: a misbehaving venue must not flood the log.
+              const count = trade.invalidTransitions;
+              if (count <= 10 || count % 1000 === 0) {
+                ctx.logger.warn({ event_id: event.event_id, type: event.type, account: event.account_id, invalid_transitions: count }, `order event ignored: ${update.ignored}`);
+              }
+              return;
+            }
+            server?.tradeChanged(update.changes);
+            server?.orderEvent(event);
+            subscriber.next(event);
+          },
+          error: fail,
+          complete() {
+            ordersDone = true;
             finishIfDone();
           },
         }),

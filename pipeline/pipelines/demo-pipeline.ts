@@ -1,5 +1,10 @@
+import { barsComponent } from '../../operators/bars-component.js';
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
+import { orderRouterComponent } from '../../operators/order-router-component.js';
+import { paperVenueComponent } from '../../operators/paper-venue-component.js';
 import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
+import { riskComponent } from '../../operators/risk-component.js';
+import { strategyComponent } from '../../operators/strategy-component.js';
 import { auditSink } from '../../sinks/audit-sink.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { redisSink } from '../../sinks/redis-sink.js';
@@ -9,23 +14,65 @@ import { pipeline } from '../graph/pipeline.js';
 
 /**
  * The embedded default, needing no server: two redundant feeds of one
- * simulated market, merged without duplicates, served to DIFF clients and
- * the live quote page on port 7777, written to NDJSON and to a hash-chained
- * audit trail, with records that fail validation kept beside them. With a
- * Redis URL (`TICKFLOW_REDIS_URL`, or `--set redis.url=…`) it also keeps the
- * latest quotes and the tick history in Redis.
+ * simulated market, merged without duplicates, into quotes and 5-second
+ * bars; two strategies (a moving-average crossover on bars, a mean
+ * reversion on ticks) trade through pre-trade risk and the order router
+ * against a paper venue that fills on the live quotes; order events flow
+ * back to the strategies and to risk. Quotes, feed status, orders,
+ * positions and denials are served over WebSocket with the live page on
+ * port 7777; ticks go to NDJSON; every tick, command, denial, order event,
+ * signal and risk change to the hash-chained audit trail. With a Redis URL
+ * (`TICKFLOW_REDIS_URL`, or `--set redis.url=…`) it also keeps the latest
+ * quotes and the tick history in Redis.
  */
 export const demoPipeline = pipeline(
   'demo',
-  'Two redundant feeds of a simulated futures market, dedup-merged, served over WebSocket (DIFF protocol, live page on http://127.0.0.1:7777/), written to out/demo-ticks.ndjson and the audit trail out/audit/; to Redis when TICKFLOW_REDIS_URL or redis.url is set.',
+  'A simulated futures market (two redundant feeds, dedup-merged) traded by two strategies through risk, order routing and a paper venue; live page on http://127.0.0.1:7777/, audit trail in out/audit/, ticks in out/demo-ticks.ndjson; Redis when TICKFLOW_REDIS_URL or redis.url is set.',
   (g) => {
     const feedA = g.source('feed-a', simSource, { feed_id: 'sim-a' });
     const feedB = g.source('feed-b', simSource, { feed_id: 'sim-b', latency_us: 5000 });
     const merged = g.operator('merge', dedupMergeComponent, { feeds: ['sim-a', 'sim-b'] }, [feedA, feedB]);
     const quotes = g.operator('quotes', quoteDiffComponent, {}, merged);
-    g.sink('quotes-ws', websocketSink, { port: 7777 }, { quotes, feeds: merged.side('status') });
+    const bars = g.operator('bars', barsComponent, { period_s: 5 }, merged);
+
+    // Order events come back from the router (downstream of the strategies and risk), denials from risk.
+    const orderEvents = g.feedback('OrderEvent');
+    const denials = g.feedback('OrderEvent');
+    const venueReports = g.feedback('OrderEvent');
+    const maCross = g.operator(
+      'ma-cross',
+      strategyComponent,
+      { strategy: 'ma-cross', strategy_id: 'ma-cross-1', instruments: ['SHFE.rb2501', 'SHFE.cu2501'], fast_period: 5, slow_period: 20 },
+      { bars, events: [orderEvents, denials] },
+    );
+    const meanReversion = g.operator(
+      'mean-reversion',
+      strategyComponent,
+      { strategy: 'mean-reversion', strategy_id: 'mean-reversion-1', instruments: ['DCE.m2501', 'INE.sc2501'], window: 50, entry_z: 2, exit_z: 0.5 },
+      { ticks: merged, events: [orderEvents, denials] },
+    );
+    const approved = g.operator('risk', riskComponent, {}, { commands: [maCross, meanReversion], ticks: merged, events: orderEvents });
+    const routed = g.operator('router', orderRouterComponent, {}, { commands: approved, reports: venueReports });
+    const fills = g.operator('paper', paperVenueComponent, { latency_ms: 20 }, { commands: routed.side('routed'), ticks: merged });
+    venueReports.connect(fills);
+    orderEvents.connect(routed);
+    denials.connect(approved.side('denials'));
+
+    g.sink('quotes-ws', websocketSink, { port: 7777 }, { quotes, feeds: merged.side('status'), orders: [routed, approved.side('denials')] });
     g.sink('ticks-file', ndjsonFileSink, { path: 'out/demo-ticks.ndjson' }, merged);
-    g.sink('audit', auditSink, { dir: 'out/audit' }, { ticks: merged, feeds: merged.side('status') });
+    g.sink(
+      'audit',
+      auditSink,
+      { dir: 'out/audit' },
+      {
+        ticks: merged,
+        feeds: merged.side('status'),
+        commands: [maCross, meanReversion],
+        events: [routed, approved.side('denials')],
+        signals: [maCross.side('signals'), meanReversion.side('signals')],
+        controls: approved.side('control'),
+      },
+    );
     if (g.isConfigured('redis') || g.env['TICKFLOW_REDIS_URL'] !== undefined) g.sink('redis', redisSink, {}, { quotes, ticks: merged });
     g.sink('dead-letter-file', ndjsonFileSink, { path: 'out/dead-letters.ndjson' }, g.deadLetters());
   },

@@ -26,6 +26,11 @@ export interface MarketData {
   readonly quote: Readonly<Record<string, QuoteValue | null>>;
 }
 
+/** The reply to `subscribe_orders` / `unsubscribe_orders`. */
+export interface OrdersSubscriptionReply {
+  readonly action: 'subscribed_orders' | 'unsubscribed_orders';
+}
+
 function unique(ids: readonly string[]): string[] {
   return [...new Set(ids)];
 }
@@ -37,10 +42,19 @@ function unique(ids: readonly string[]): string[] {
  * Changed instruments are remembered as a set, not as queued messages: when
  * the socket is slow, each instrument is sent once, with its latest quote,
  * when the socket drains. Memory per client is bounded by its subscriptions.
+ *
+ * Order events (after `subscribe_orders`) go out one by one while the socket
+ * keeps up; those that must wait are kept as the latest event of each order,
+ * in the order they arrived, so a slow client gets every order's newest
+ * event once it drains, never a growing queue. Memory is bounded by the
+ * orders that changed meanwhile.
  */
 export class ActionSession {
   private readonly subscribed = new Set<string>();
   private readonly dirty = new Set<string>();
+  private ordersSubscribed = false;
+  /** Serialized order_event messages waiting for the socket, the latest per order; the last changed order last. */
+  private readonly waitingOrderEvents = new Map<string, string>();
 
   constructor(private readonly book: QuoteBook) {}
 
@@ -101,9 +115,53 @@ export class ActionSession {
     if (this.subscribed.has(instrumentId)) this.dirty.add(instrumentId);
   }
 
-  /** True when some subscribed instrument changed since it was last sent. */
+  /** `subscribe_orders`: every order event from now on is pushed to this client. */
+  subscribeOrders(): OrdersSubscriptionReply {
+    this.ordersSubscribed = true;
+    return { action: 'subscribed_orders' };
+  }
+
+  /** `unsubscribe_orders`: no more order events; those waiting are dropped. */
+  unsubscribeOrders(): OrdersSubscriptionReply {
+    this.ordersSubscribed = false;
+    this.waitingOrderEvents.clear();
+    return { action: 'unsubscribed_orders' };
+  }
+
+  /** True after `subscribe_orders` (and until `unsubscribe_orders`). */
+  get wantsOrderEvents(): boolean {
+    return this.ordersSubscribed;
+  }
+
+  /** True when order events wait for the socket: a new one must wait behind them. */
+  get hasWaitingOrderEvents(): boolean {
+    return this.waitingOrderEvents.size > 0;
+  }
+
+  /**
+   * Keeps an order event (as its serialized message) until the socket has
+   * room; it replaces an event of the same order still waiting, and moves
+   * that order to the end. `orderKey` tells orders apart (account and
+   * client_order_id). Ignored unless the client subscribed to orders.
+   */
+  waitOrderEvent(orderKey: string, message: string): void {
+    if (!this.ordersSubscribed) return;
+    this.waitingOrderEvents.delete(orderKey);
+    this.waitingOrderEvents.set(orderKey, message);
+  }
+
+  /** The oldest waiting order event's message, or `undefined` when none waits. */
+  takeOrderEvent(): string | undefined {
+    for (const [key, message] of this.waitingOrderEvents) {
+      this.waitingOrderEvents.delete(key);
+      return message;
+    }
+    return undefined;
+  }
+
+  /** True when some subscribed instrument changed since it was last sent, or an order event waits. */
   get hasPending(): boolean {
-    return this.dirty.size > 0;
+    return this.dirty.size > 0 || this.waitingOrderEvents.size > 0;
   }
 
   /** The next changed instrument's latest quote, or `undefined` when every one has been sent. */

@@ -7,6 +7,7 @@ import { DiffSession } from './diff-session.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { TradeBook, TradeEntityChange } from './trade-book.js';
 import type { WebsocketMetrics } from './websocket-metrics.js';
 
 /** Which protocol a message speaks, and so which envelope its error reply takes. */
@@ -27,6 +28,7 @@ export interface ClientConnectionOptions {
   readonly socket: WebSocket;
   readonly book: QuoteBook;
   readonly feeds: FeedBoard;
+  readonly trade: TradeBook;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
   readonly metrics: WebsocketMetrics;
@@ -55,9 +57,9 @@ function textOf(data: RawData): string {
  * `aid` is DIFF, one with `action` the action protocol), applies the limits,
  * and sends what its sessions have pending.
  *
- * Pushes (rtn_data, market_data) are sent only while the socket buffers at
- * most `maxBufferedBytes`; otherwise the sessions keep merging and the push
- * goes out when a write completes. Replies to requests are always sent,
+ * Pushes (rtn_data, market_data, order_event) are sent only while the socket
+ * buffers at most `maxBufferedBytes`; otherwise the sessions keep merging and
+ * the push goes out when a write completes. Replies to requests are always sent,
  * since the rate limit bounds them; a client whose buffer still passes
  * four times the bound is disconnected.
  */
@@ -71,7 +73,7 @@ export class ClientConnection {
   private closed = false;
 
   constructor(private readonly options: ClientConnectionOptions) {
-    this.diff = new DiffSession(options.book, options.feeds);
+    this.diff = new DiffSession(options.book, options.feeds, options.trade);
     this.action = new ActionSession(options.book);
     this.limiter = new RateLimiter(options.maxMessagesPerSecond, options.scheduler);
     options.socket.on('message', (data) => this.onMessage(data));
@@ -87,6 +89,25 @@ export class ClientConnection {
   /** A feed's status changed. */
   feedChanged(change: FeedChange): void {
     this.diff.feedChanged(change);
+    this.scheduleFlush();
+  }
+
+  /** Order events changed the trade state. */
+  tradeChanged(changes: readonly TradeEntityChange[]): void {
+    this.diff.tradeChanged(changes);
+    this.scheduleFlush();
+  }
+
+  /**
+   * An order event, as its serialized `order_event` message (serialized once
+   * for every client). Sent at once, so a client that keeps up sees every
+   * event in order; when the socket is backed up, or events already wait,
+   * it waits as its order's latest event.
+   */
+  orderEvent(orderKey: string, message: string): void {
+    if (this.closed || !this.action.wantsOrderEvents) return;
+    if (!this.action.hasWaitingOrderEvents && this.hasRoom()) return this.send(message);
+    this.action.waitOrderEvent(orderKey, message);
     this.scheduleFlush();
   }
 
@@ -109,6 +130,11 @@ export class ClientConnection {
       if (marketData === undefined) break;
       this.send(marketData);
     }
+    while (this.hasRoom()) {
+      const orderEvent = this.action.takeOrderEvent();
+      if (orderEvent === undefined) break;
+      this.send(orderEvent);
+    }
   }
 
   private hasRoom(): boolean {
@@ -124,10 +150,11 @@ export class ClientConnection {
     });
   }
 
-  private send(message: object): void {
+  /** Sends a message, or text already serialized. */
+  private send(message: object | string): void {
     const socket = this.options.socket;
     if (socket.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify(message), (error) => {
+    socket.send(typeof message === 'string' ? message : JSON.stringify(message), (error) => {
       // A write reached the operating system: there may be room for what waited.
       if (error === undefined || error === null) {
         if ((this.diff.isPeekHeld && this.diff.hasPending) || this.action.hasPending) this.scheduleFlush();
@@ -213,6 +240,12 @@ export class ClientConnection {
       case 'list_instruments':
         this.send(this.action.listInstruments());
         return undefined;
+      case 'subscribe_orders':
+        this.send(this.action.subscribeOrders());
+        return undefined;
+      case 'unsubscribe_orders':
+        this.send(this.action.unsubscribeOrders());
+        return undefined;
       case 'search_instruments': {
         const pattern = message['pattern'];
         if (typeof pattern !== 'string') return { code: ClientErrorCode.BAD_REQUEST, message: `search_instruments: "pattern" must be a string, got ${quoted(pattern)}` };
@@ -220,7 +253,7 @@ export class ClientConnection {
         return undefined;
       }
       default:
-        return { code: ClientErrorCode.UNKNOWN_ACTION, message: `unknown action ${quoted(action)}; this server serves subscribe, unsubscribe, list_instruments, search_instruments` };
+        return { code: ClientErrorCode.UNKNOWN_ACTION, message: `unknown action ${quoted(action)}; this server serves subscribe, unsubscribe, list_instruments, search_instruments, subscribe_orders, unsubscribe_orders` };
     }
   }
 }

@@ -2,6 +2,7 @@ import type { JsonValue } from '../../protocols/diff/apply-merge-patch.js';
 import { ClientErrorCode, type ClientError } from './client-error.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange, QuoteValue } from '../../protocols/diff/quote-book.js';
+import { TradeBook, type TradeEntityChange, type TradeSection, type TradeValue } from './trade-book.js';
 
 /** A merge patch as it travels: values, nested objects, null to delete. */
 type Patch = { [key: string]: JsonValue };
@@ -11,6 +12,16 @@ export interface RtnData {
   readonly aid: 'rtn_data';
   readonly data: readonly Patch[];
 }
+
+/**
+ * What a client is owed for one trade entity: null to delete it (the client
+ * holds it), or values to merge, with whether the client already holds an
+ * older version (and so must get nulls for keys no longer set).
+ */
+type PendingEntity = null | { readonly values: Record<string, TradeValue | null>; readonly clientHas: boolean };
+
+/** Pending trade entities of one account, by section and key. */
+type PendingAccount = Map<TradeSection, Map<string, PendingEntity>>;
 
 /** The instruments of a `subscribe_quote` ins_list: comma-separated, blanks trimmed, duplicates and empty entries dropped. */
 function parseInsList(insList: string): string[] {
@@ -32,6 +43,13 @@ function parseInsList(insList: string): string[] {
  * subscribed instruments × quote fields, however many changes happen. Quote
  * patches are flat (field → value or null), so merging is a plain overwrite.
  *
+ * Trade state (orders, positions, denials of every account, from the
+ * {@link TradeBook}) travels under `trade.<account>.<section>.<key>` and is
+ * kept the same way, per entity. An entity created and deleted between two
+ * messages is never sent; one the client holds and that is deleted becomes
+ * null; so the pending trade patch is bounded by what the book holds plus
+ * what the client last got.
+ *
  * ```
  * client:  subscribe_quote(A,B)  peek ─────────── peek ─────────── peek
  * server:                         rtn_data[{ins_list,quotes:{A:{…}}},{mdhis_more_data:false}]
@@ -45,15 +63,20 @@ export class DiffSession {
   /** Per instrument: a patch for the client's quote, or null to delete the quote. */
   private readonly pendingQuotes = new Map<string, Record<string, QuoteValue | null> | null>();
   private readonly pendingFeeds = new Map<string, Record<string, QuoteValue | null>>();
+  /** Per account, section and key: what the client is owed of the trade state. Accounts with nothing pending are absent. */
+  private readonly pendingTrade = new Map<string, PendingAccount>();
   private peekHeld = false;
   private snapshotSent = false;
 
   constructor(
     private readonly book: QuoteBook,
     feeds: FeedBoard,
+    /** Where orders, positions and denials come from; none by default (a session of quotes and feeds only). */
+    private readonly trade: TradeBook = new TradeBook(),
   ) {
-    // The first rtn_data is the full snapshot: every feed's status so far.
+    // The first rtn_data is the full snapshot: every feed's status and the whole trade state so far.
     for (const [feedId, view] of feeds.entries()) this.pendingFeeds.set(feedId, { ...view });
+    for (const { accountId, section, key, view } of trade.entities()) this.pendingSection(accountId, section).set(key, { values: { ...view }, clientHas: false });
   }
 
   /** The instruments of the last accepted `subscribe_quote`, known to the book or not. */
@@ -123,9 +146,31 @@ export class DiffSession {
     else Object.assign(pending, change.patch);
   }
 
+  /** Merges trade entity changes into the pending patch; every DIFF client gets every account. */
+  tradeChanged(changes: readonly TradeEntityChange[]): void {
+    for (const change of changes) {
+      const { accountId, section, key } = change;
+      const entities = this.pendingSection(accountId, section);
+      const pending = entities.get(key);
+      if (change.patch === null) {
+        // Never sent: forget it. Otherwise the client holds a version: delete it there.
+        if (pending !== undefined && pending !== null && !pending.clientHas) this.forget(accountId, section, key);
+        else entities.set(key, null);
+      } else if (pending === undefined) {
+        // The client has everything before this change (a new entity: nothing), so this change on top is enough.
+        entities.set(key, { values: { ...change.patch }, clientHas: !change.isNew });
+      } else if (pending === null || (change.isNew && pending.clientHas)) {
+        // The client holds an older entity under this key: replace every key of it.
+        entities.set(key, { values: { ...(this.trade.completeView(accountId, section, key) ?? change.patch) }, clientHas: true });
+      } else {
+        Object.assign(pending.values, change.patch);
+      }
+    }
+  }
+
   /** True when an rtn_data would carry something (the first one always does). */
   get hasPending(): boolean {
-    return !this.snapshotSent || this.pendingInsList !== undefined || this.pendingQuotes.size > 0 || this.pendingFeeds.size > 0;
+    return !this.snapshotSent || this.pendingInsList !== undefined || this.pendingQuotes.size > 0 || this.pendingFeeds.size > 0 || this.pendingTrade.size > 0;
   }
 
   /**
@@ -140,12 +185,14 @@ export class DiffSession {
     if (this.pendingInsList !== undefined) patch['ins_list'] = this.pendingInsList;
     if (this.pendingQuotes.size > 0 || !this.snapshotSent) patch['quotes'] = Object.fromEntries(this.pendingQuotes);
     if (this.pendingFeeds.size > 0) patch['feeds'] = Object.fromEntries(this.pendingFeeds);
+    if (this.pendingTrade.size > 0) patch['trade'] = this.tradePatch();
     const data: Patch[] = [patch];
     if (!this.snapshotSent) data.push({ mdhis_more_data: false });
     this.snapshotSent = true;
     this.pendingInsList = undefined;
     this.pendingQuotes.clear();
     this.pendingFeeds.clear();
+    this.pendingTrade.clear();
     this.peekHeld = false;
     return { aid: 'rtn_data', data };
   }
@@ -155,6 +202,46 @@ export class DiffSession {
     let count = 0;
     for (const quote of this.pendingQuotes.values()) count += quote === null ? 1 : Object.keys(quote).length;
     for (const feed of this.pendingFeeds.values()) count += Object.keys(feed).length;
+    for (const sections of this.pendingTrade.values()) {
+      for (const entities of sections.values()) {
+        for (const entity of entities.values()) count += entity === null ? 1 : Object.keys(entity.values).length;
+      }
+    }
     return count;
+  }
+
+  /** The pending entities of one section of one account, created empty when missing. */
+  private pendingSection(accountId: string, section: TradeSection): Map<string, PendingEntity> {
+    let sections = this.pendingTrade.get(accountId);
+    if (sections === undefined) this.pendingTrade.set(accountId, (sections = new Map()));
+    let entities = sections.get(section);
+    if (entities === undefined) sections.set(section, (entities = new Map()));
+    return entities;
+  }
+
+  /** Drops a pending entity, and its section and account when they hold nothing more. */
+  private forget(accountId: string, section: TradeSection, key: string): void {
+    const sections = this.pendingTrade.get(accountId);
+    const entities = sections?.get(section);
+    if (sections === undefined || entities === undefined) return;
+    entities.delete(key);
+    if (entities.size === 0) sections.delete(section);
+    if (sections.size === 0) this.pendingTrade.delete(accountId);
+  }
+
+  /** The `trade` root of the next rtn_data: account → section → key → values, or null to delete. */
+  private tradePatch(): Patch {
+    const trade: Patch = {};
+    for (const [accountId, sections] of this.pendingTrade) {
+      const account: Patch = {};
+      for (const [section, entities] of sections) {
+        if (entities.size === 0) continue;
+        const entries: Patch = {};
+        for (const [key, entity] of entities) entries[key] = entity === null ? null : entity.values;
+        account[section] = entries;
+      }
+      trade[accountId] = account;
+    }
+    return trade;
   }
 }

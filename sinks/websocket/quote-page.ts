@@ -1,6 +1,7 @@
 /**
- * The live quote page served at `/`: one self-contained HTML document with
- * inline style and script, no build step and no external resource.
+ * The live quote and trading page served at `/`: one self-contained HTML
+ * document with inline style and script, no build step and no external
+ * resource.
  *
  * It connects to `ws://<its own host>/` (passing on its own `?token=…`, since
  * a browser cannot set an Authorization header on a WebSocket), asks
@@ -10,9 +11,17 @@
  * changed once per animation frame. It re-lists every 5 s so that new
  * instruments appear, and reconnects with backoff.
  *
- * Every cell carries `data-instrument` and `data-field` (feeds: `data-feed`
- * and `data-field`), so tests and scripts can read the board. Colours follow
- * the China market convention: red is up, green is down.
+ * Below the quotes, three trading panels follow the DIFF `trade` root of
+ * every account: "Positions" (instruments with a long or short volume),
+ * "Working orders" (orders not in a terminal state, newest first) and
+ * "Denials" (the latest denials, newest first).
+ *
+ * Every cell carries `data-field` and the key of its row, so tests and
+ * scripts can read the page: quotes `data-instrument`, feeds `data-feed`,
+ * positions `data-position` (the instrument), orders `data-order` (the
+ * client_order_id), denials `data-denial` (the event_id); trading rows and
+ * cells also carry `data-account`. Colours follow the China market
+ * convention: red is up (and buy, long), green is down (sell, short).
  */
 export const quotePage = String.raw`<!doctype html>
 <html lang="en">
@@ -20,7 +29,7 @@ export const quotePage = String.raw`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
-<title>tickflow · live quotes</title>
+<title>tickflow · live quotes &amp; trading</title>
 <style>
   :root {
     --bg: #0f1419; --panel: #161d24; --line: #232d38; --text: #d8dee6; --muted: #7d8a99;
@@ -68,11 +77,30 @@ export const quotePage = String.raw`<!doctype html>
   #message { color: var(--warn); font-size: 12px; min-height: 1.4em; margin-top: 10px; }
   .legend { color: var(--muted); font-size: 12px; margin-top: 8px; }
   .legend .up, .legend .down { font-weight: 600; }
+  /* Positions take the width they need; working orders, the widest table, the rest. */
+  .trading { display: grid; grid-template-columns: auto minmax(0, 1fr); gap: 16px; margin-top: 22px; align-items: start; }
+  @media (max-width: 1200px) { .trading { grid-template-columns: minmax(0, 1fr); } }
+  table.trade { font-size: 13px; }
+  table.trade th, table.trade td { padding: 7px 12px; }
+  .one-account .col-account { display: none; }
+  .trading + h2 { margin-top: 22px; }
+  h2 .count { display: inline-block; min-width: 20px; margin-left: 6px; padding: 0 6px; border-radius: 999px; background: var(--line); color: var(--text); font-size: 11px; text-align: center; letter-spacing: 0; }
+  table.trade th.text, table.trade td.text { text-align: left; }
+  table.trade td[data-field="client_order_id"], table.trade td[data-field="account"] { color: var(--muted); }
+  table.trade td[data-field="instrument_id"] { font-weight: 600; }
+  table.trade td[data-field="reason"] { white-space: normal; min-width: 220px; width: 100%; color: var(--muted); }
+  table.trade td[data-field="datetime"], table.trade td[data-field="insert_datetime"] { color: var(--muted); }
+  tr.empty td { color: var(--muted); text-align: left; font-size: 13px; }
+  .badge { font-size: 11px; font-weight: 700; letter-spacing: .04em; }
+  .status-SUBMITTED, .status-PENDING_CANCEL { color: var(--warn); }
+  .status-ACCEPTED { color: var(--accent); }
+  .status-PARTIALLY_FILLED { color: var(--up); }
+  .reason-code { color: var(--warn); }
 </style>
 </head>
-<body>
+<body class="one-account">
 <header>
-  <h1>tickflow <span>· live quotes</span></h1>
+  <h1>tickflow <span>· live quotes &amp; trading</span></h1>
   <span id="status" class="pill connecting">connecting</span>
   <div class="summary">
     <span>instruments <b id="instrument-count">0</b></span>
@@ -95,6 +123,42 @@ export const quotePage = String.raw`<!doctype html>
     </table>
   </div>
   <div class="legend">Change is against the previous settlement; <span class="up">red</span> is up, <span class="down">green</span> is down.</div>
+  <div class="trading">
+    <section>
+      <h2>Positions<span class="count" id="position-count">0</span></h2>
+      <div class="board-wrap">
+        <table class="trade" id="positions-table">
+          <thead><tr>
+            <th class="text col-account">Account</th><th class="text">Instrument</th><th>Net</th>
+            <th>Long</th><th>Avg long</th><th>Short</th><th>Avg short</th>
+          </tr></thead>
+          <tbody id="positions"><tr class="empty"><td colspan="7">no open positions</td></tr></tbody>
+        </table>
+      </div>
+    </section>
+    <section>
+      <h2>Working orders<span class="count" id="working-count">0</span></h2>
+      <div class="board-wrap">
+        <table class="trade" id="orders-table">
+          <thead><tr>
+            <th class="text">Time</th><th class="text col-account">Account</th><th class="text">Order</th><th class="text">Instrument</th>
+            <th class="text">Side</th><th class="text">Offset</th><th>Price</th><th>Qty</th><th>Filled</th><th class="text">Status</th>
+          </tr></thead>
+          <tbody id="orders"><tr class="empty"><td colspan="10">no working orders</td></tr></tbody>
+        </table>
+      </div>
+    </section>
+  </div>
+  <h2>Denials<span class="count" id="denial-count">0</span></h2>
+  <div class="board-wrap">
+    <table class="trade" id="denials-table">
+      <thead><tr>
+        <th class="text">Time</th><th class="text col-account">Account</th><th class="text">Order</th><th class="text">Instrument</th>
+        <th class="text">Reason code</th><th class="text">Reason</th>
+      </tr></thead>
+      <tbody id="denials"><tr class="empty"><td colspan="6">no denials</td></tr></tbody>
+    </table>
+  </div>
   <div id="message"></div>
 </main>
 <script>
@@ -106,7 +170,9 @@ export const quotePage = String.raw`<!doctype html>
     ['volume', ''], ['open_interest', ''], ['datetime', '']
   ];
   var DASH = '\u2013';
-  var data = { quotes: {}, feeds: {} };
+  // Order states after which an order no longer works (domain/order-state-machine.ts).
+  var TERMINAL = { DENIED: true, REJECTED: true, FILLED: true, CANCELED: true, EXPIRED: true };
+  var data = { quotes: {}, feeds: {}, trade: {} };
   var rows = {};
   var listed = '';
   var socket = null;
@@ -114,6 +180,7 @@ export const quotePage = String.raw`<!doctype html>
   var renderPending = false;
   var dirtyQuotes = {};
   var feedsDirty = false;
+  var tradeDirty = false;
   var updates = 0;
   var tbody = document.getElementById('quotes');
 
@@ -274,6 +341,124 @@ export const quotePage = String.raw`<!doctype html>
     }
   }
 
+  // Prices of orders and positions show the decimals of the instrument's quotes; averages up to two more.
+  function priceText(instrument, value, extra) {
+    var base = rows[instrument] ? rows[instrument].decimals : Math.min(decimalsOf(value), 2);
+    return formatNumber(value, Math.min(Math.max(base, decimalsOf(value)), base + extra));
+  }
+
+  function tradeCell(tr, field, text, className) {
+    var td = document.createElement('td');
+    td.setAttribute('data-field', field);
+    var keys = ['data-account', 'data-position', 'data-order', 'data-denial'];
+    for (var i = 0; i < keys.length; i++) {
+      var value = tr.getAttribute(keys[i]);
+      if (value !== null) td.setAttribute(keys[i], value);
+    }
+    if (className) td.className = className;
+    td.textContent = text;
+    tr.appendChild(td);
+    return td;
+  }
+
+  function tradeRow(attrs) {
+    var tr = document.createElement('tr');
+    for (var key in attrs) tr.setAttribute(key, attrs[key]);
+    return tr;
+  }
+
+  function fillTable(id, trs, columns, emptyText, countId) {
+    var tbody = byId(id);
+    tbody.textContent = '';
+    if (trs.length === 0) {
+      var tr = document.createElement('tr');
+      tr.className = 'empty';
+      var td = document.createElement('td');
+      td.colSpan = columns;
+      td.textContent = emptyText;
+      tr.appendChild(td);
+      tbody.appendChild(tr);
+    }
+    for (var i = 0; i < trs.length; i++) tbody.appendChild(trs[i]);
+    byId(countId).textContent = String(trs.length);
+  }
+
+  function sectionOf(account, section) {
+    var a = data.trade[account];
+    return a && typeof a[section] === 'object' && a[section] !== null ? a[section] : {};
+  }
+
+  function sideClass(side) {
+    return side === 'BUY' ? 'text up' : side === 'SELL' ? 'text down' : 'text';
+  }
+
+  // Newest first: by time, then the later arrival first.
+  function newestFirst(items) {
+    return items.map(function (item, i) { return { item: item, i: i }; }).sort(function (a, b) {
+      var ta = a.item.time || '', tb = b.item.time || '';
+      return ta < tb ? 1 : ta > tb ? -1 : b.i - a.i;
+    }).map(function (x) { return x.item; });
+  }
+
+  function renderTrade() {
+    var accounts = Object.keys(data.trade).sort();
+    var positions = [], orders = [], denials = [];
+    for (var a = 0; a < accounts.length; a++) {
+      var account = accounts[a];
+      var ps = sectionOf(account, 'positions');
+      var instruments = Object.keys(ps).sort();
+      for (var p = 0; p < instruments.length; p++) {
+        var pos = ps[instruments[p]];
+        if (!(pos.volume_long > 0) && !(pos.volume_short > 0)) continue;
+        var tr = tradeRow({ 'data-account': account, 'data-position': instruments[p] });
+        tradeCell(tr, 'account', account, 'text col-account');
+        tradeCell(tr, 'instrument_id', instruments[p], 'text');
+        tradeCell(tr, 'net', (pos.net > 0 ? '+' : '') + formatNumber(pos.net, 0), pos.net > 0 ? 'up' : pos.net < 0 ? 'down' : '');
+        tradeCell(tr, 'volume_long', formatNumber(pos.volume_long, 0), pos.volume_long > 0 ? 'up' : '');
+        tradeCell(tr, 'open_price_long', priceText(instruments[p], pos.open_price_long, 2));
+        tradeCell(tr, 'volume_short', formatNumber(pos.volume_short, 0), pos.volume_short > 0 ? 'down' : '');
+        tradeCell(tr, 'open_price_short', priceText(instruments[p], pos.open_price_short, 2));
+        positions.push(tr);
+      }
+      var os = sectionOf(account, 'orders');
+      for (var id in os) {
+        var o = os[id];
+        if (TERMINAL[o.status]) continue;
+        var row = tradeRow({ 'data-account': account, 'data-order': id });
+        tradeCell(row, 'insert_datetime', formatTime(o.insert_datetime), 'text');
+        tradeCell(row, 'account', account, 'text col-account');
+        tradeCell(row, 'client_order_id', id, 'text');
+        tradeCell(row, 'instrument_id', o.instrument_id || DASH, 'text');
+        tradeCell(row, 'side', o.side || DASH, sideClass(o.side) + ' badge');
+        tradeCell(row, 'position_effect', o.position_effect || DASH, 'text');
+        tradeCell(row, 'price', typeof o.price === 'number' ? priceText(o.instrument_id, o.price, 0) : (o.order_type === 'MARKET' ? 'market' : DASH));
+        tradeCell(row, 'quantity', formatNumber(o.quantity, 0));
+        tradeCell(row, 'filled', formatNumber(o.filled, 0));
+        tradeCell(row, 'status', o.status || DASH, 'text badge status-' + o.status);
+        orders.push({ time: o.insert_datetime, tr: row });
+      }
+      var ds = sectionOf(account, 'denials');
+      for (var eventId in ds) {
+        var d = ds[eventId];
+        var dr = tradeRow({ 'data-account': account, 'data-denial': eventId });
+        tradeCell(dr, 'datetime', formatTime(d.datetime), 'text');
+        tradeCell(dr, 'account', account, 'text col-account');
+        tradeCell(dr, 'client_order_id', d.client_order_id || DASH, 'text');
+        tradeCell(dr, 'instrument_id', d.instrument_id || DASH, 'text');
+        tradeCell(dr, 'reason_code', d.reason_code || DASH, 'text badge reason-code');
+        var reason = tradeCell(dr, 'reason', d.reason || '', 'text');
+        reason.title = d.reason || '';
+        denials.push({ time: d.datetime, tr: dr });
+      }
+    }
+    // The account column shows only when there is more than one account to tell apart.
+    document.body.classList.toggle('one-account', accounts.length <= 1);
+    var pick = function (x) { return x.tr; };
+    fillTable('positions', positions, 7, 'no open positions', 'position-count');
+    fillTable('orders', newestFirst(orders).map(pick), 10, 'no working orders', 'working-count');
+    fillTable('denials', newestFirst(denials).map(pick), 6, 'no denials', 'denial-count');
+  }
+
   function render() {
     renderPending = false;
     var latest = '';
@@ -286,6 +471,7 @@ export const quotePage = String.raw`<!doctype html>
     dirtyQuotes = {};
     if (latest) byId('last-datetime').textContent = latest.slice(0, 23);
     if (feedsDirty) { feedsDirty = false; renderFeeds(); }
+    if (tradeDirty) { tradeDirty = false; renderTrade(); }
     byId('update-count').textContent = String(updates);
     // Ask for more only once this frame is drawn: the page never takes data faster than it can show it.
     send({ aid: 'peek_message' });
@@ -299,10 +485,12 @@ export const quotePage = String.raw`<!doctype html>
         for (var id in patch.quotes) dirtyQuotes[id] = true;
       }
       if (patch && typeof patch.feeds === 'object' && patch.feeds !== null) feedsDirty = true;
+      if (patch && typeof patch.trade === 'object' && patch.trade !== null) tradeDirty = true;
       data = mergePatch(data, patch);
     }
     if (!data.quotes) data.quotes = {};
     if (!data.feeds) data.feeds = {};
+    if (!data.trade) data.trade = {};
     if (!renderPending) { renderPending = true; requestAnimationFrame(render); }
   }
 
@@ -333,7 +521,8 @@ export const quotePage = String.raw`<!doctype html>
       setStatus('live');
       showMessage('');
       // A new connection starts from a fresh snapshot.
-      data = { quotes: {}, feeds: {} };
+      data = { quotes: {}, feeds: {}, trade: {} };
+      tradeDirty = true;
       listed = '';
       send({ action: 'list_instruments' });
     };

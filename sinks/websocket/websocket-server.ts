@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { OrderEvent } from '../../schemas/generated.js';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ConfigError } from '../../pipeline/errors.js';
@@ -10,6 +11,7 @@ import { ClientConnection } from './client-connection.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
 import { quotePage } from './quote-page.js';
+import type { TradeBook, TradeEntityChange } from './trade-book.js';
 import type { WebsocketMetrics } from './websocket-metrics.js';
 
 export interface WebsocketServerOptions {
@@ -24,6 +26,7 @@ export interface WebsocketServerOptions {
   readonly maxBufferedBytes: number;
   readonly book: QuoteBook;
   readonly feeds: FeedBoard;
+  readonly trade: TradeBook;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
   readonly metrics: WebsocketMetrics;
@@ -109,6 +112,20 @@ export class WebsocketServer {
   /** Passes a feed status change to every client. */
   feedChanged(change: FeedChange): void {
     for (const client of this.clients.values()) client.feedChanged(change);
+  }
+
+  /** Passes trade state changes to every client (DIFF `trade`). */
+  tradeChanged(changes: readonly TradeEntityChange[]): void {
+    if (changes.length === 0) return;
+    for (const client of this.clients.values()) client.tradeChanged(changes);
+  }
+
+  /** Pushes an order event to every client that subscribed to orders; serialized once for all of them. */
+  orderEvent(event: OrderEvent): void {
+    if (this.clients.size === 0) return;
+    const message = JSON.stringify({ action: 'order_event', event });
+    const orderKey = `${event.account_id}\u0000${event.client_order_id}`;
+    for (const client of this.clients.values()) client.orderEvent(orderKey, message);
   }
 
   /**
@@ -200,6 +217,7 @@ export class WebsocketServer {
       socket,
       book: this.options.book,
       feeds: this.options.feeds,
+      trade: this.options.trade,
       scheduler: this.options.scheduler,
       logger,
       metrics,

@@ -53,17 +53,17 @@ describe('tickflow CLI', () => {
     const json = await runCli(['graph', 'demo', '--format', 'json']);
     expect(json.code).toBe(0);
     const graph = JSON.parse(json.stdout) as { edges: unknown[] };
-    expect(graph.edges).toEqual([
-      { from: 'feed-a', to: 'merge', schema: 'Tick', feedback: false },
-      { from: 'feed-b', to: 'merge', schema: 'Tick', feedback: false },
-      { from: 'merge', to: 'quotes', schema: 'Tick', feedback: false },
-      { from: 'quotes', to: 'quotes-ws', port: 'quotes', schema: 'QuoteDiff', feedback: false },
-      { from: 'merge', side: 'status', to: 'quotes-ws', port: 'feeds', schema: 'FeedStatus', feedback: false },
-      { from: 'merge', to: 'ticks-file', schema: 'Tick', feedback: false },
-      { from: 'merge', to: 'audit', port: 'ticks', schema: 'Tick', feedback: false },
-      { from: 'merge', side: 'status', to: 'audit', port: 'feeds', schema: 'FeedStatus', feedback: false },
-      { from: 'dead-letters', to: 'dead-letter-file', schema: 'DeadLetter', feedback: false },
-    ]);
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        { from: 'feed-a', to: 'merge', schema: 'Tick', feedback: false },
+        { from: 'quotes', to: 'quotes-ws', port: 'quotes', schema: 'QuoteDiff', feedback: false },
+        { from: 'merge', side: 'status', to: 'quotes-ws', port: 'feeds', schema: 'FeedStatus', feedback: false },
+        { from: 'router', to: 'risk', port: 'events', schema: 'OrderEvent', feedback: true },
+        { from: 'paper', to: 'router', port: 'reports', schema: 'OrderEvent', feedback: true },
+        { from: 'risk', side: 'control', to: 'audit', port: 'controls', schema: 'RiskControlChanged', feedback: false },
+        { from: 'dead-letters', to: 'dead-letter-file', schema: 'DeadLetter', feedback: false },
+      ]),
+    );
     expect((await runCli(['graph', 'demo'])).stdout).toContain('merge -->|"Tick"| ticks_file');
     expect((await runCli(['graph', 'demo', '-f', 'dot'])).stdout).toContain('"merge" -> "quotes-ws" [label="status: FeedStatus → feeds"];');
   });
@@ -127,8 +127,8 @@ describe('tickflow CLI', () => {
     expect(code).toBe(0);
     const verify = await runCli(['audit', 'verify', join(dir, 'audit')]);
     expect(verify.code).toBe(0);
-    // 40 ticks and the feed status changes (two feeds DOWN at start, then UP).
-    expect(verify.stdout).toMatch(/44 records/);
+    // At least the 40 ticks and the feed status changes, besides any orders.
+    expect(Number(/(\d+) records/.exec(verify.stdout)?.[1])).toBeGreaterThanOrEqual(44);
     expect((await runCli(['audit'])).code).toBe(2);
     expect(JSON.parse((await runCli(['graph', 'demo', '--format', 'json'])).stdout).stages.map((s: { id: string }) => s.id)).not.toContain('redis');
   });
@@ -206,6 +206,27 @@ describe('tickflow CLI', () => {
     const ticks = readTicks(out);
     expect(ticks.length).toBeGreaterThan(0);
     for (const t of ticks) expect(tickCodec.check(t)).toBeUndefined();
+  });
+
+  it('halt and resume flip the kill switch of a running pipeline', async () => {
+    const dir = tmp();
+    const child = startCli(demoArgs(dir, ['feeds.rate=100']));
+    try {
+      const url = await waitFor('the health url in the log', () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(child.output().stderr)?.[1]);
+      const halt = await runCli(['halt', '--url', url, '--reason', 'cli test']);
+      expect(halt.code).toBe(0);
+      expect(halt.stdout).toContain('HALTED');
+      const resume = await runCli(['resume', '--url', url, '--reason', 'cli test done']);
+      expect(resume.code).toBe(0);
+      expect(resume.stdout).toContain('ACTIVE');
+      const unreachable = await runCli(['halt', '--url', 'http://127.0.0.1:9', '--reason', 'nobody there']);
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toContain('http://127.0.0.1:9');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(0);
+    expect(child.output().stderr).toMatch(/control risk\/state applied/);
   });
 
   it('run demo --duration stops by itself', async () => {

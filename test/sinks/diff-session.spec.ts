@@ -4,18 +4,25 @@ import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
 import { QuoteBook } from '../../protocols/diff/quote-book.js';
-import { feedStatus, firstQuote, laterQuote } from '../support/websocket-harness.js';
+import type { OrderEvent } from '../../schemas/generated.js';
+import { TradeBook } from '../../sinks/websocket/trade-book.js';
+import { ACCOUNT, feedStatus, firstQuote, laterQuote, orderAccepted, orderCanceled, orderDenied, orderFilled, orderSubmitted } from '../support/websocket-harness.js';
 
 /** A book, a feed board and one session, wired as the server wires them. */
 function setup(...known: string[]) {
   const book = new QuoteBook();
   const feeds = new FeedBoard();
+  const trade = new TradeBook({ maxTerminalOrders: 3, maxDenials: 2 });
   for (const [i, id] of known.entries()) book.apply(firstQuote(id, 3500 + i * 100));
-  const session = new DiffSession(book, feeds);
+  const session = new DiffSession(book, feeds, trade);
   return {
     book,
     feeds,
+    trade,
     session,
+    order(...events: OrderEvent[]) {
+      for (const event of events) session.tradeChanged(trade.apply(event).changes);
+    },
     quote(diff: QuoteDiff) {
       const change = book.apply(diff);
       if (change !== undefined) session.quoteChanged(change);
@@ -157,5 +164,74 @@ describe('DiffSession', () => {
     const wire = JSON.stringify(s.peek());
     expect(wire).not.toMatch(/e\+308|NaN|Infinity/);
     expect(JSON.parse(wire)).toEqual({ aid: 'rtn_data', data: [{ quotes: { 'SHFE.rb2501': { last_price: null, bid_price1: null, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } }] });
+  });
+
+  it('sends every account\'s trade state under trade: the whole of it in the snapshot, then merge patches', () => {
+    const s = setup();
+    s.order(orderSubmitted('o-1', 'SHFE.rb2505', 'BUY', 2, 3500), orderAccepted('o-1', 'SHFE.rb2505'));
+    const later = new DiffSession(s.book, s.feeds, s.trade);
+    later.peekMessage();
+    const snapshot = later.takeMessage();
+    expect(snapshot?.data[0]).toEqual({ quotes: {}, trade: { [ACCOUNT]: { orders: { 'o-1': s.trade.view(ACCOUNT, 'orders', 'o-1') } } } });
+    s.peek();
+    s.order(orderFilled('o-1', 'SHFE.rb2505', 'BUY', 2, 3501, 2, 0), orderDenied('o-2', 'SHFE.rb2505', 'PRICE_OUT_OF_BAND', 'price 3900 beyond the limit 3770', { event_id: 'risk-1', account_id: 'acc-2' }));
+    const update = s.peek();
+    expect(update?.data).toEqual([
+      {
+        trade: {
+          [ACCOUNT]: {
+            orders: { 'o-1': { status: 'FILLED', filled: 2, average_fill_price: 3501, datetime: expect.any(String) } },
+            positions: { 'SHFE.rb2505': { instrument_id: 'SHFE.rb2505', net: 2, volume_long: 2, volume_short: 0, open_price_long: 3501, datetime: expect.any(String) } },
+          },
+          'acc-2': {
+            orders: { 'o-2': expect.objectContaining({ status: 'DENIED', reason: 'price 3900 beyond the limit 3770' }) },
+            denials: { 'risk-1': expect.objectContaining({ reason_code: 'PRICE_OUT_OF_BAND', instrument_id: 'SHFE.rb2505' }) },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('deletes what the client holds with null, never sends what lived and died between two peeks, and replaces a key that came back whole', () => {
+    const s = setup();
+    let client: JsonValue = {};
+    const receive = (): void => {
+      for (const patch of s.peek()?.data ?? []) client = applyMergePatch(client, JSON.parse(JSON.stringify(patch)) as JsonValue);
+    };
+    s.order(orderSubmitted('o-1', 'SHFE.rb2505', 'BUY', 1, 3500), orderCanceled('o-1', 'SHFE.rb2505', 0));
+    receive();
+    // Three more terminal orders push o-1 out (the bound is 3); o-2 lives and dies before the next peek.
+    s.order(...['o-2', 'o-3', 'o-4'].flatMap((id) => [orderSubmitted(id, 'SHFE.rb2505', 'SELL', 1, null), orderCanceled(id, 'SHFE.rb2505', 0)]));
+    s.order(orderSubmitted('o-5', 'SHFE.rb2505', 'BUY', 1, 3500), orderCanceled('o-5', 'SHFE.rb2505', 0));
+    const message = s.peek();
+    for (const patch of message?.data ?? []) client = applyMergePatch(client, JSON.parse(JSON.stringify(patch)) as JsonValue);
+    const orders = (message?.data[0] as { trade: Record<string, { orders: Record<string, unknown> }> }).trade[ACCOUNT]?.orders;
+    expect(Object.keys(orders ?? {}).sort()).toEqual(['o-1', 'o-3', 'o-4', 'o-5']);
+    expect(orders?.['o-1']).toBeNull();
+    // o-1 comes back (a new order under the old id) after the client got it once more: every key replaced.
+    s.order(orderSubmitted('o-6', 'SHFE.rb2505', 'BUY', 1, 3500));
+    receive();
+    s.order(orderSubmitted('o-1', 'SHFE.rb2505', 'SELL', 4, null));
+    s.order(...['o-6', 'o-7', 'o-8'].flatMap((id) => (id === 'o-6' ? [orderCanceled(id, 'SHFE.rb2505', 0)] : [orderSubmitted(id, 'SHFE.rb2505', 'SELL', 1, null), orderCanceled(id, 'SHFE.rb2505', 0)])));
+    receive();
+    const trade = (client as { trade: Record<string, { orders: Record<string, Record<string, unknown>> }> }).trade[ACCOUNT];
+    expect(trade?.orders['o-1']).toEqual(s.trade.view(ACCOUNT, 'orders', 'o-1'));
+    expect(trade?.orders['o-1']).not.toHaveProperty('price');
+    expect(trade?.orders).toEqual(JSON.parse(JSON.stringify(s.trade.snapshot()[ACCOUNT]?.orders)));
+  });
+
+  it('keeps the pending trade patch bounded for a client that does not peek: 5,000 orders cost no more than the book holds', () => {
+    const s = setup();
+    s.peek();
+    for (let i = 1; i <= 5000; i++) {
+      const id = `o-${i}`;
+      s.order(orderSubmitted(id, 'SHFE.rb2505', 'BUY', 1, 3500), orderAccepted(id, 'SHFE.rb2505'), orderFilled(id, 'SHFE.rb2505', 'BUY', 1, 3500 + (i % 7), 1, 0));
+      s.order(orderDenied(`d-${i}`, 'SHFE.rb2505', 'RATE_LIMIT_EXCEEDED', 'too fast', { event_id: `risk-${i}` }));
+      // 3 terminal orders + 2 denials (+ d- orders, terminal too) + 1 position, at most 16 keys each.
+      if (i % 500 === 0) expect(s.session.pendingValueCount()).toBeLessThanOrEqual((3 + 2 + 1) * 16);
+    }
+    const wire = JSON.stringify(s.peek());
+    expect(wire.length).toBeLessThan(4000);
+    expect(JSON.parse(wire).data[0].trade[ACCOUNT].positions['SHFE.rb2505']).toMatchObject({ net: 5000, volume_long: 5000 });
   });
 });

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChromium } from '../support/ensure-chromium.js';
-import { feedStatus, firstQuote, laterQuote, startSink, stopAllSinks, waitFor, type RunningSink } from '../support/websocket-harness.js';
+import {
+  ACCOUNT, feedStatus, firstQuote, laterQuote, orderAccepted, orderCanceled, orderDenied, orderFilled, orderPendingCancel, orderSubmitted, startSink, stopAllSinks, waitFor,
+  type RunningSink,
+} from '../support/websocket-harness.js';
 
 const INSTRUMENTS = ['SHFE.rb2505', 'DCE.m2505', 'SHFE.cu2505', 'CZCE.SR505', 'CFFEX.IF2503'] as const;
 const PRICES = [3500, 2800, 76_540, 5900, 3950.2];
@@ -72,7 +75,7 @@ describe('quote page', () => {
       for (const id of INSTRUMENTS) {
         await page.waitForSelector(cell(id, 'last_price'), { timeout: 10_000 });
       }
-      expect(await page.locator('tbody tr').count()).toBe(INSTRUMENTS.length);
+      expect(await page.locator('#quotes tr').count()).toBe(INSTRUMENTS.length);
       const price = page.locator(cell('SHFE.rb2505', 'last_price'));
       await expect.poll(() => price.textContent(), { timeout: 10_000 }).toMatch(/^3,\d{3}$/);
       const first = await price.textContent();
@@ -91,6 +94,77 @@ describe('quote page', () => {
 
       await page.waitForTimeout(300);
       await page.screenshot({ path: '/tmp/quote-page.png' });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      stopMarket();
+    }
+  }, 60_000);
+
+  it('shows positions, working orders and denials live from the trade state', async () => {
+    const sink = await startSink();
+    const stopMarket = startMarket(sink);
+    try {
+      const { page, errors } = await openPage(`${sink.url}/`);
+      await page.waitForSelector(cell('SHFE.rb2505', 'last_price'), { timeout: 10_000 });
+      expect(await page.locator('#orders tr.empty').textContent()).toBe('no working orders');
+      expect(await page.locator('#positions tr.empty').textContent()).toBe('no open positions');
+      const order = (id: string, field: string) => page.locator(`td[data-order="${id}"][data-field="${field}"]`);
+      const position = (instrument: string, field: string) => page.locator(`td[data-position="${instrument}"][data-field="${field}"]`);
+      const denial = (id: string, field: string) => page.locator(`td[data-denial="${id}"][data-field="${field}"]`);
+
+      // A working order.
+      sink.orders.next(orderSubmitted('o-1', 'SHFE.rb2505', 'BUY', 2, 3500));
+      sink.orders.next(orderAccepted('o-1', 'SHFE.rb2505'));
+      await expect.poll(() => order('o-1', 'status').textContent(), { timeout: 10_000 }).toBe('ACCEPTED');
+      expect(await order('o-1', 'side').textContent()).toBe('BUY');
+      expect(await order('o-1', 'price').textContent()).toBe('3,500');
+      expect(await order('o-1', 'quantity').textContent()).toBe('2');
+      expect(await order('o-1', 'filled').textContent()).toBe('0');
+      expect(await page.locator('tr[data-order="o-1"]').getAttribute('data-account')).toBe(ACCOUNT);
+
+      // Its fill: the order leaves the working list and becomes a position.
+      sink.orders.next(orderFilled('o-1', 'SHFE.rb2505', 'BUY', 1, 3500, 1, 1));
+      await expect.poll(() => order('o-1', 'status').textContent(), { timeout: 10_000 }).toBe('PARTIALLY_FILLED');
+      expect(await order('o-1', 'filled').textContent()).toBe('1');
+      sink.orders.next(orderFilled('o-1', 'SHFE.rb2505', 'BUY', 1, 3503, 2, 0));
+      await expect.poll(() => position('SHFE.rb2505', 'net').textContent(), { timeout: 10_000 }).toBe('+2');
+      expect(await position('SHFE.rb2505', 'volume_long').textContent()).toBe('2');
+      expect(await position('SHFE.rb2505', 'open_price_long').textContent()).toBe('3,501.5');
+      expect(await order('o-1', 'status').count()).toBe(0);
+
+      // A short on another instrument, two more working orders (one on its way out), and denials, newest first.
+      sink.orders.next(orderSubmitted('o-2', 'CFFEX.IF2503', 'SELL', 1, 3950.2));
+      sink.orders.next(orderAccepted('o-2', 'CFFEX.IF2503'));
+      sink.orders.next(orderFilled('o-2', 'CFFEX.IF2503', 'SELL', 1, 3950.2, 1, 0));
+      sink.orders.next(orderSubmitted('o-3', 'DCE.m2505', 'SELL', 5, 2810));
+      sink.orders.next(orderAccepted('o-3', 'DCE.m2505'));
+      sink.orders.next(orderSubmitted('o-4', 'SHFE.cu2505', 'BUY', 1, 76_500, { position_effect: 'CLOSE' }));
+      sink.orders.next(orderAccepted('o-4', 'SHFE.cu2505'));
+      sink.orders.next(orderPendingCancel('o-4', 'SHFE.cu2505'));
+      sink.orders.next(orderDenied('o-5', 'SHFE.rb2505', 'MAX_POSITION_EXCEEDED', 'long position would be 12 lots; the limit is 10', { event_id: 'risk-1' }));
+      sink.orders.next(orderDenied('o-6', 'CZCE.SR505', 'OUTSIDE_TRADING_SESSION', 'CZCE.SR505 is not trading at 02:31:00', { event_id: 'risk-2' }));
+      await expect.poll(() => denial('risk-2', 'reason_code').textContent(), { timeout: 10_000 }).toBe('OUTSIDE_TRADING_SESSION');
+      expect(await denial('risk-1', 'instrument_id').textContent()).toBe('SHFE.rb2505');
+      expect(await denial('risk-1', 'reason').textContent()).toBe('long position would be 12 lots; the limit is 10');
+      expect(await denial('risk-1', 'datetime').textContent()).toMatch(/^21:00:00\.\d{3}$/);
+      expect(await page.locator('#denials tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-denial')))).toEqual(['risk-2', 'risk-1']);
+      expect(await position('CFFEX.IF2503', 'net').textContent()).toBe('-1');
+      expect(await position('CFFEX.IF2503', 'open_price_short').textContent()).toBe('3,950.2');
+      expect(await order('o-4', 'status').textContent()).toBe('PENDING_CANCEL');
+      expect(await order('o-4', 'position_effect').textContent()).toBe('CLOSE');
+      expect(await page.locator('#orders tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-order')))).toEqual(['o-4', 'o-3']);
+      expect(await page.locator('#working-count').textContent()).toBe('2');
+      // A denied submit never shows as a working order.
+      expect(await order('o-5', 'status').count()).toBe(0);
+
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: '/tmp/quote-page-trading.png', fullPage: true });
+
+      // The cancel completes: the order leaves the working list.
+      sink.orders.next(orderCanceled('o-4', 'SHFE.cu2505', 0));
+      await expect.poll(() => order('o-4', 'status').count(), { timeout: 10_000 }).toBe(0);
+      expect(await page.locator('#working-count').textContent()).toBe('1');
       expect(errors).toEqual([]);
       await page.close();
     } finally {

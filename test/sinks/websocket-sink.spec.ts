@@ -4,11 +4,14 @@ import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pipeline } from '../../pipeline/graph/pipeline.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
-import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
+import type { FeedStatus, OrderEvent, QuoteDiff } from '../../schemas/generated.js';
 import { recordsSource } from '../support/test-components.js';
 import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merge-patch.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
-import { feedStatus, firstQuote, laterQuote, peek, settle, startSink, stopAllSinks, TestClient, waitFor, type Message, type RunningSink } from '../support/websocket-harness.js';
+import {
+  ACCOUNT, feedStatus, firstQuote, laterQuote, orderAccepted, orderCanceled, orderDenied, orderFilled, orderPendingCancel, orderSubmitted, peek, settle, startSink, stopAllSinks,
+  TestClient, waitFor, type Message, type RunningSink,
+} from '../support/websocket-harness.js';
 
 /** Every frame a test's clients received, checked for values JSON cannot carry honestly. */
 const allClients: TestClient[] = [];
@@ -39,7 +42,7 @@ afterEach(async () => {
 
 describe('websocketSink', () => {
   it('declares its ports and fields with descriptions, defaults and examples', () => {
-    expect(websocketSink.in).toEqual({ quotes: 'QuoteDiff', feeds: 'FeedStatus' });
+    expect(websocketSink.in).toEqual({ quotes: 'QuoteDiff', feeds: 'FeedStatus', orders: 'OrderEvent' });
     expect(websocketSink.boundary).toBe(true);
     for (const [name, spec] of Object.entries(websocketSink.spec)) {
       expect(spec.description, name).not.toBe('');
@@ -128,6 +131,120 @@ describe('websocketSink', () => {
     await settle(10);
     expect(client.unread().filter((m) => m['action'] === 'market_data')).toEqual([]);
   });
+
+  it('sends orders, positions and denials of every account to every DIFF client under trade, as merge patches', async () => {
+    const sink = await startSink();
+    sink.orders.next(orderSubmitted('o-1', 'SHFE.rb2505', 'BUY', 3, 3500));
+    const client = await connect(sink);
+    const first = await peek(client);
+    expect(first['data'][0]['trade']).toEqual({ [ACCOUNT]: { orders: { 'o-1': expect.objectContaining({ instrument_id: 'SHFE.rb2505', side: 'BUY', price: 3500, quantity: 3, filled: 0, status: 'SUBMITTED' }) } } });
+    let state = applyAll({}, first);
+
+    client.send({ aid: 'peek_message' });
+    sink.orders.next(orderAccepted('o-1', 'SHFE.rb2505'));
+    sink.orders.next(orderFilled('o-1', 'SHFE.rb2505', 'BUY', 2, 3500, 2, 1));
+    sink.orders.next(orderDenied('o-9', 'DCE.m2505', 'MAX_ORDER_VOLUME_EXCEEDED', '50 lots; at most 20 per order', { event_id: 'risk-1', account_id: 'acc-2' }));
+    const update = await client.next((m) => m['aid'] === 'rtn_data');
+    // The three events arrive merged into one patch.
+    expect(update['data']).toEqual([
+      {
+        trade: {
+          [ACCOUNT]: {
+            orders: { 'o-1': { status: 'PARTIALLY_FILLED', venue_order_id: 'v-o-1', filled: 2, average_fill_price: 3500, datetime: expect.any(String) } },
+            positions: { 'SHFE.rb2505': { instrument_id: 'SHFE.rb2505', net: 2, volume_long: 2, volume_short: 0, open_price_long: 3500, datetime: expect.any(String) } },
+          },
+          'acc-2': {
+            orders: { 'o-9': expect.objectContaining({ status: 'DENIED' }) },
+            denials: { 'risk-1': { client_order_id: 'o-9', instrument_id: 'DCE.m2505', strategy_id: 'strat-1', reason_code: 'MAX_ORDER_VOLUME_EXCEEDED', reason: '50 lots; at most 20 per order', datetime: expect.any(String) } },
+          },
+        },
+      },
+    ]);
+    state = applyAll(state, update);
+
+    // An event that is not a valid transition: ignored, counted, not acknowledged, nothing sent.
+    client.send({ aid: 'peek_message' });
+    sink.orders.next(orderFilled('ghost', 'SHFE.rb2505', 'BUY', 5, 3500, 5, 0));
+    await settle(10);
+    expect(client.unread()).toEqual([]);
+    expect(sink.ctx.metrics.droppedByReason.get('invalid-transition')).toBe(1);
+    await waitFor(() => sink.logLines.some((l) => l.includes('order event ignored: order ghost: Fill is not valid in state INITIALIZED')), 'the warning');
+    expect(sink.acks).toHaveLength(4);
+
+    sink.orders.next(orderPendingCancel('o-1', 'SHFE.rb2505'));
+    sink.orders.next(orderCanceled('o-1', 'SHFE.rb2505', 2));
+    state = applyAll(state, await client.next((m) => m['aid'] === 'rtn_data'));
+    const trade = (state as { trade: Record<string, unknown> }).trade;
+    expect(trade[ACCOUNT]).toMatchObject({ orders: { 'o-1': { status: 'CANCELED', filled: 2, quantity: 3 } }, positions: { 'SHFE.rb2505': { net: 2 } } });
+    expect(trade['acc-2']).toMatchObject({ denials: { 'risk-1': { reason_code: 'MAX_ORDER_VOLUME_EXCEEDED' } } });
+    expect(sink.acks).toHaveLength(6);
+  });
+
+  it('pushes every order event to action clients that sent subscribe_orders, in order, and to no one else', async () => {
+    const sink = await startSink();
+    const subscriber = await connect(sink);
+    const bystander = await connect(sink);
+    subscriber.send({ action: 'subscribe_orders' });
+    expect(await subscriber.next()).toEqual({ action: 'subscribed_orders' });
+    const events: OrderEvent[] = [
+      orderSubmitted('o-1', 'SHFE.rb2505', 'SELL', 1, 3520),
+      orderAccepted('o-1', 'SHFE.rb2505'),
+      orderFilled('o-1', 'SHFE.rb2505', 'SELL', 1, 3520, 1, 0),
+      orderAccepted('o-1', 'SHFE.rb2505'),
+      orderDenied('o-2', 'SHFE.rb2505', 'TRADING_HALTED', 'trading is halted', { event_id: 'risk-7' }),
+    ];
+    for (const event of events) sink.orders.next(event);
+    await waitFor(() => subscriber.messages.length >= 5, 'four order events');
+    await settle(10);
+    // The second OrderAccepted (after FILLED) is not a valid transition: not pushed.
+    expect(subscriber.unread()).toEqual([0, 1, 2, 4].map((i) => ({ action: 'order_event', event: events[i] })));
+    subscriber.skipAll();
+    expect(bystander.messages).toEqual([]);
+
+    subscriber.send({ action: 'unsubscribe_orders' });
+    expect(await subscriber.next()).toEqual({ action: 'unsubscribed_orders' });
+    sink.orders.next(orderSubmitted('o-3', 'SHFE.rb2505', 'BUY', 1, 3500));
+    await settle(10);
+    expect(subscriber.unread()).toEqual([]);
+  });
+
+  it('gives an order subscriber whose socket is backed up the latest event of each order once it reads again, not a backlog', async () => {
+    const sink = await startSink({ max_buffered_bytes: 16_384 });
+    const client = await connect(sink);
+    client.send({ action: 'subscribe_orders' });
+    await client.next((m) => m['action'] === 'subscribed_orders');
+    const ids = ['o-1', 'o-2', 'o-3', 'o-4'];
+    for (const id of ids) sink.orders.next(orderSubmitted(id, 'SHFE.rb2505', 'BUY', 1_000_000, 3500));
+    await waitFor(() => client.messages.length >= 5, 'the submits');
+    client.socket.pause();
+    // Partial fills, four per event-loop turn; long venue order ids make each event big enough to fill the buffers sooner.
+    const fills = 20_000;
+    const sentAt: number[] = [];
+    const pad = 'x'.repeat(400);
+    for (let n = 1; n <= fills; n++) {
+      const id = ids[n % ids.length] as string;
+      const cum = Math.floor((n - 1) / ids.length) + 1;
+      sink.orders.next(orderFilled(id, 'SHFE.rb2505', 'BUY', 1, 3500, cum, 1_000_000 - cum, { venue_order_id: `v-${id}-${pad}` }));
+      if (n % 4 === 0) await settle(1);
+      if (n % 2500 === 0) sentAt.push(await metricValue(sink, 'tickflow_websocket_messages_sent_total'));
+    }
+    await settle(20);
+    const sentWhilePaused = await metricValue(sink, 'tickflow_websocket_messages_sent_total');
+    // Once the kernel's buffers and max_buffered_bytes are full, nothing more is written.
+    expect(sentAt.at(-1)).toBe(sentAt.at(-2));
+    expect(sentWhilePaused).toBe(sentAt.at(-1));
+    expect(sentWhilePaused).toBeLessThan(fills / 2);
+    client.socket.resume();
+    const last = fills / ids.length;
+    const hasLastFill = (id: string): boolean => client.messages.some((m) => m['action'] === 'order_event' && m['event']['client_order_id'] === id && m['event']['cum_quantity'] === last);
+    await waitFor(() => ids.every(hasLastFill), 'the last fill of every order', 15_000);
+    // The orders come in the order of their latest change.
+    const tail = client.messages.slice(-ids.length).map((m) => `${m['event']['client_order_id']}:${m['event']['cum_quantity']}`);
+    expect(tail).toEqual(['o-2', 'o-3', 'o-4', 'o-1'].map((id) => `${id}:${last}`));
+    // What waited went out as one event per order, not as the fills made meanwhile.
+    expect(client.messages.length).toBeLessThanOrEqual(sentWhilePaused + ids.length + 1);
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+  }, 60_000);
 
   it('requires a token when auth_tokens is set: 401 without or with a wrong one, in with a Bearer header or ?token=; tokens are never logged', async () => {
     const sink = await startSink({ auth_tokens: ['s3cret-token', 'other-token'] });
@@ -224,7 +341,7 @@ describe('websocketSink', () => {
     await peek(client);
     const health = await fetch(`${sink.url}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', pipeline: 'test', state: 'running', stages: {} });
+    expect(await health.json()).toEqual({ status: 'ok', pipeline: 'ws', state: 'running', stages: {} });
     const page = await fetch(`${sink.url}/?token=x`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
@@ -297,8 +414,8 @@ describe('websocketSink', () => {
     expect(client.socket.readyState).toBe(client.socket.OPEN);
   }, 60_000);
 
-  it('on completion of both inputs, sends what is pending, closes clients with 1001, stops the server and completes', async () => {
-    const sink = await startSink();
+  it('on completion of all inputs, sends what is pending, closes clients with 1001, stops the server and completes', async () => {
+    const sink = await startSink({}, { ordersOutliveOthers: true });
     sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
     const client = await connect(sink);
     client.send({ aid: 'subscribe_quote', ins_list: 'SHFE.rb2501' });
@@ -310,6 +427,9 @@ describe('websocketSink', () => {
     await settle(5);
     expect(client.socket.readyState).toBe(client.socket.OPEN);
     sink.feeds.complete();
+    await settle(5);
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+    sink.orders.complete();
     await sink.done;
     expect((await client.closed).code).toBe(1001);
     expect(client.messages.at(-1)?.['data']?.[0]?.['quotes']?.['SHFE.rb2501']).toMatchObject({ last_price: 3600 });
@@ -343,8 +463,13 @@ describe('websocketSink', () => {
     const lines: string[] = [];
     const quotes = new Subject<QuoteDiff>();
     const feeds = new Subject<FeedStatus>();
+    const orders = new Subject<OrderEvent>();
     const graph = pipeline('ws-demo', '', (g) => {
-      g.sink('ws', websocketSink, { port: 0 }, { quotes: g.source('quotes', recordsSource('diffs', 'QuoteDiff', quotes)), feeds: g.source('feeds', recordsSource('status', 'FeedStatus', feeds)) });
+      g.sink('ws', websocketSink, { port: 0 }, {
+        quotes: g.source('quotes', recordsSource('diffs', 'QuoteDiff', quotes)),
+        feeds: g.source('feeds', recordsSource('status', 'FeedStatus', feeds)),
+        orders: g.source('orders', recordsSource('events', 'OrderEvent', orders)),
+      });
     }).build();
     const run = runPipeline(graph, { logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) });
     let url: string | undefined;
@@ -353,12 +478,13 @@ describe('websocketSink', () => {
     allClients.push(client);
     quotes.next(firstQuote('SHFE.rb2501', 3500));
     feeds.next(feedStatus('sim-a', 'UP'));
+    orders.next(orderSubmitted('o-1', 'SHFE.rb2501', 'BUY', 1, 3500));
     client.send({ aid: 'subscribe_quote', ins_list: 'SHFE.rb2501' });
     const first = await peek(client);
-    expect(first['data'][0]).toMatchObject({ quotes: { 'SHFE.rb2501': { last_price: 3500 } }, feeds: { 'sim-a': { state: 'UP' } } });
+    expect(first['data'][0]).toMatchObject({ quotes: { 'SHFE.rb2501': { last_price: 3500 } }, feeds: { 'sim-a': { state: 'UP' } }, trade: { [ACCOUNT]: { orders: { 'o-1': { status: 'SUBMITTED' } } } } });
     const health = (await (await fetch(`${url}/health`)).json()) as { pipeline: string; stages: Record<string, { state: string; records_in: number }> };
     expect(health.pipeline).toBe('ws-demo');
-    expect(health.stages['ws']).toMatchObject({ state: 'running', records_in: 2 });
+    expect(health.stages['ws']).toMatchObject({ state: 'running', records_in: 3 });
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/tickflow_websocket_clients\{stage="ws"\} 1/);
     const stopped = run.stop('test');
     expect((await client.closed).code).toBe(1001);

@@ -1,10 +1,12 @@
 import { pino } from 'pino';
-import { Subject, asyncScheduler, type Subscription } from 'rxjs';
+import { Subject, asyncScheduler, endWith, ignoreElements, merge, takeUntil, type Subscription } from 'rxjs';
 import { WebSocket } from 'ws';
 import type { ComponentContext } from '../../pipeline/components/component-definition.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
-import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
+import type {
+  DenialReason, FeedStatus, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderDenied, OrderEvent, OrderFilled, OrderPendingCancel, OrderSide, OrderSubmitted, QuoteDiff,
+} from '../../schemas/generated.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
 import { testContext } from './test-context.js';
 
@@ -38,6 +40,66 @@ export function feedStatus(feedId: string, state: FeedStatus['state'], changes: 
   return { feed_id: feedId, state, ts_event: T0, last_tick_ts: T0, lead_count: 10, lag_count: 2, gap_count: 0, drop_count: 2, detail: `feed ${state.toLowerCase()}`, ...changes };
 }
 
+/** The account and strategy of the order events below unless a test names others. */
+export const ACCOUNT = 'acc-1';
+export const STRATEGY = 'strat-1';
+
+let eventCount = 0;
+
+/** The fields every order event carries: ids, a time 1 ms after the previous event's, a causation id. */
+function eventBase(type: string, clientOrderId: string, instrumentId: string) {
+  eventCount++;
+  return {
+    event_id: `${type}-${clientOrderId}-${eventCount}`,
+    client_order_id: clientOrderId,
+    strategy_id: STRATEGY,
+    account_id: ACCOUNT,
+    instrument_id: instrumentId,
+  };
+}
+
+function eventTimes(clientOrderId: string) {
+  const ts = T0 + eventCount * 1000;
+  return { ts_event: ts, ts_init: ts, causation_id: `cmd-${clientOrderId}` };
+}
+
+/** OrderSubmitted of a GFD limit order (a market order when `price` is null). */
+export function orderSubmitted(id: string, instrumentId: string, side: OrderSide, quantity: number, price: number | null, extra: Partial<OrderSubmitted> = {}): OrderSubmitted {
+  return {
+    type: 'OrderSubmitted', ...eventBase('OrderSubmitted', id, instrumentId), venue: 'paper', side, order_type: price === null ? 'MARKET' : 'LIMIT',
+    time_in_force: 'GFD', position_effect: 'OPEN', quantity, price, ...eventTimes(id), ...extra,
+  };
+}
+
+export function orderAccepted(id: string, instrumentId: string, extra: Partial<OrderAccepted> = {}): OrderAccepted {
+  return { type: 'OrderAccepted', ...eventBase('OrderAccepted', id, instrumentId), venue_order_id: `v-${id}`, ...eventTimes(id), ...extra };
+}
+
+/** OrderFilled of `lots` at `price`; `cum` and `leaves` are the order's lots filled and still working after it. */
+export function orderFilled(id: string, instrumentId: string, side: OrderSide, lots: number, price: number, cum: number, leaves: number, extra: Partial<OrderFilled> = {}): OrderFilled {
+  const base = eventBase('OrderFilled', id, instrumentId);
+  return {
+    type: 'OrderFilled', ...base, venue_order_id: `v-${id}`, trade_id: `t-${eventCount}`, side, last_quantity: lots, last_price: price,
+    cum_quantity: cum, leaves_quantity: leaves, ...eventTimes(id), ...extra,
+  };
+}
+
+export function orderPendingCancel(id: string, instrumentId: string, extra: Partial<OrderPendingCancel> = {}): OrderPendingCancel {
+  return { type: 'OrderPendingCancel', ...eventBase('OrderPendingCancel', id, instrumentId), venue_order_id: `v-${id}`, ...eventTimes(id), ...extra };
+}
+
+export function orderCanceled(id: string, instrumentId: string, filled: number, extra: Partial<OrderCanceled> = {}): OrderCanceled {
+  return { type: 'OrderCanceled', ...eventBase('OrderCanceled', id, instrumentId), venue_order_id: `v-${id}`, filled_quantity: filled, ...eventTimes(id), ...extra };
+}
+
+export function orderCancelRejected(id: string, instrumentId: string, reason: string, extra: Partial<OrderCancelRejected> = {}): OrderCancelRejected {
+  return { type: 'OrderCancelRejected', ...eventBase('OrderCancelRejected', id, instrumentId), venue_order_id: `v-${id}`, reason, ...eventTimes(id), ...extra };
+}
+
+export function orderDenied(id: string, instrumentId: string, reasonCode: DenialReason, reason: string, extra: Partial<OrderDenied> = {}): OrderDenied {
+  return { type: 'OrderDenied', ...eventBase('OrderDenied', id, instrumentId), reason_code: reasonCode, reason, ...eventTimes(id), ...extra };
+}
+
 /** Waits until `condition` holds, polling every 10 ms, for at most `timeoutMs`. */
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   for (let waited = 0; !condition(); waited += 10) {
@@ -54,6 +116,7 @@ export async function settle(turns = 3): Promise<void> {
 export interface RunningSink {
   readonly quotes: Subject<QuoteDiff>;
   readonly feeds: Subject<FeedStatus>;
+  readonly orders: Subject<OrderEvent>;
   readonly acks: unknown[];
   /** `http://127.0.0.1:PORT`, from the sink's log line. */
   readonly url: string;
@@ -68,8 +131,15 @@ export interface RunningSink {
 
 const running = new Set<RunningSink>();
 
-/** Starts the websocket sink on a free port of 127.0.0.1 with `config` through the real spec; feed it through the Subjects. */
-export async function startSink(config: Record<string, unknown> = {}, options: { health?: () => PipelineHealth; env?: NodeJS.ProcessEnv } = {}): Promise<RunningSink> {
+/**
+ * Starts the websocket sink on a free port of 127.0.0.1 with `config` through the real spec; feed it through the Subjects.
+ * The `orders` port completes with the last of `quotes` and `feeds` (so completing those two ends the sink, as before the
+ * port existed) unless `ordersOutliveOthers` is set, when only `orders.complete()` ends it.
+ */
+export async function startSink(
+  config: Record<string, unknown> = {},
+  options: { health?: () => PipelineHealth; env?: NodeJS.ProcessEnv; ordersOutliveOthers?: boolean } = {},
+): Promise<RunningSink> {
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
   const base = testContext(asyncScheduler, { stage: 'ws', logger });
@@ -77,11 +147,12 @@ export async function startSink(config: Record<string, unknown> = {}, options: {
   const validated = validateConfig('websocket', websocketSink.spec, { port: 0, ...config }, options.env);
   const quotes = new Subject<QuoteDiff>();
   const feeds = new Subject<FeedStatus>();
+  const orders = new Subject<OrderEvent>();
   const acks: unknown[] = [];
   let subscription!: Subscription;
   const done = new Promise<void>((resolve, reject) => {
     subscription = websocketSink
-      .create(validated, ctx)({ quotes, feeds })
+      .create(validated, ctx)({ quotes, feeds, orders: options.ordersOutliveOthers === true ? orders : orders.pipe(takeUntil(merge(quotes, feeds).pipe(ignoreElements(), endWith(true)))) })
       .subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
   });
   let failure: unknown;
@@ -92,7 +163,7 @@ export async function startSink(config: Record<string, unknown> = {}, options: {
     return (url = logLines.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url !== undefined)?.url) !== undefined;
   }, 'the sink to log its url');
   const port = Number(new URL(url as string).port);
-  const sink: RunningSink = { quotes, feeds, acks, url: url as string, wsUrl: `ws://127.0.0.1:${port}/`, port, ctx, logLines, done, subscription };
+  const sink: RunningSink = { quotes, feeds, orders, acks, url: url as string, wsUrl: `ws://127.0.0.1:${port}/`, port, ctx, logLines, done, subscription };
   running.add(sink);
   return sink;
 }
