@@ -182,7 +182,7 @@ describe('tickflow CLI', () => {
     const out = join(dir, 'ticks.ndjson');
     const child = startCli(demoArgs(dir, ['feeds.rate=200']));
     try {
-      const url = await waitFor('the health url in the log', () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(child.output().stderr)?.[1]);
+      const url = await waitFor('the pipeline http url in the log', () => /health on (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(child.output().stderr)?.[1]);
       let body: { status: string; state: string; stages: Record<string, { state: string; records_out: number }> } | undefined;
       for (let i = 0; i < 100; i++) {
         const res = await fetch(`${url}/health`);
@@ -212,7 +212,7 @@ describe('tickflow CLI', () => {
     const dir = tmp();
     const child = startCli(demoArgs(dir, ['feeds.rate=100']));
     try {
-      const url = await waitFor('the health url in the log', () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(child.output().stderr)?.[1]);
+      const url = await waitFor('the pipeline http url in the log', () => /health on (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(child.output().stderr)?.[1]);
       const halt = await runCli(['halt', '--url', url, '--reason', 'cli test']);
       expect(halt.code).toBe(0);
       expect(halt.stdout).toContain('HALTED');
