@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import avro from 'avsc';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -131,6 +132,21 @@ describe('tickflow CLI', () => {
     expect(Number(/(\d+) records/.exec(verify.stdout)?.[1])).toBeGreaterThanOrEqual(44);
     expect((await runCli(['audit'])).code).toBe(2);
     expect(JSON.parse((await runCli(['graph', 'demo', '--format', 'json'])).stdout).stages.map((s: { id: string }) => s.id)).not.toContain('redis');
+  });
+
+  it('the demo trades: commands, denials, order events and signals are all in the verified audit trail', async () => {
+    const dir = tmp();
+    const { code } = await runCli(demoArgs(dir, ['feeds.count=4000', 'feeds.rate=2000']), 60_000);
+    expect(code).toBe(0);
+    expect((await runCli(['audit', 'verify', join(dir, 'audit')])).code).toBe(0);
+    const counts = new Map<string, number>();
+    for (const file of readdirSync(join(dir, 'audit')).filter((f) => f.endsWith('.avro')).sort()) {
+      await new Promise<void>((resolve, reject) =>
+        avro.createFileDecoder(join(dir, 'audit', file)).on('data', (r: { record_type: string }) => void counts.set(r.record_type, (counts.get(r.record_type) ?? 0) + 1)).on('end', resolve).on('error', reject),
+      );
+    }
+    expect(counts.get('tickflow.Tick')).toBe(4000);
+    for (const type of ['Signal', 'SubmitOrder', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled']) expect(counts.get(`tickflow.${type}`) ?? 0, type).toBeGreaterThan(0);
   });
 
   it('run demo writes the latest quotes and tick history to Redis when a Redis URL is set', async () => {
