@@ -3,7 +3,6 @@ import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import type { RecordCodec } from '../pipeline/schemas/schema-catalog.js';
 import type { AuditRecord, Tick } from '../schemas/generated.js';
-import { AuditTickReader } from './file/audit-tick-reader.js';
 import { AvroTickReader } from './file/avro-tick-reader.js';
 import { CreditGate } from './file/credit-gate.js';
 import { InvalidInputReporter, type InputPosition } from './file/invalid-input-reporter.js';
@@ -24,6 +23,8 @@ const SPEED = 'speed';
 const MAX_GAP_MS = 'max_gap_ms';
 const PROGRESS = 'progress';
 const FEED_ID = 'feed_id';
+/** The record type of the ticks in an audit trail. */
+const TICK_RECORD_TYPE = 'tickflow.Tick';
 
 /** The reader of one file in its format, reporting what it skips to `reporter`. */
 function openReader(file: ReplayFile, codecs: { tick: RecordCodec<Tick>; audit: RecordCodec<AuditRecord> }, reporter: InvalidInputReporter): TickBatchReader {
@@ -32,9 +33,22 @@ function openReader(file: ReplayFile, codecs: { tick: RecordCodec<Tick>; audit: 
     case 'ndjson':
       return new NdjsonTickReader(file.path, { codec: codecs.tick, onInvalid });
     case 'avro':
-      return new AvroTickReader(file.path, { codec: codecs.tick, onInvalid });
+      return new AvroTickReader(file.path, { readerType: codecs.tick.type, tickOf: (record) => record as Tick, onInvalid });
     case 'audit':
-      return new AuditTickReader(file.path, { auditCodec: codecs.audit, tickCodec: codecs.tick, onInvalid });
+      return new AvroTickReader(file.path, {
+        readerType: codecs.audit.type,
+        tickOf: (record, report) => {
+          const entry = record as AuditRecord;
+          if (entry.record_type !== TICK_RECORD_TYPE) return undefined;
+          try {
+            return codecs.tick.decode(entry.payload);
+          } catch (error) {
+            report(`audit seq ${entry.seq}: the payload is not a ${TICK_RECORD_TYPE}: ${(error as Error).message}`);
+            return undefined;
+          }
+        },
+        onInvalid,
+      });
   }
 }
 

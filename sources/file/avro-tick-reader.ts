@@ -1,5 +1,4 @@
-import type { Resolver } from 'avsc';
-import type { RecordCodec } from '../../pipeline/schemas/schema-catalog.js';
+import type { Resolver, Type } from 'avsc';
 import type { Tick } from '../../schemas/generated.js';
 import { AvroContainerReader, type AvroBlock } from './avro-container-reader.js';
 import type { InputPosition } from './invalid-input-reporter.js';
@@ -8,8 +7,13 @@ import { schemaResolver } from './schema-resolver.js';
 import type { TickBatchReader } from './tick-batch-reader.js';
 
 export interface AvroTickReaderOptions {
-  /** The Tick codec: its type is the reader schema. */
-  readonly codec: RecordCodec<Tick>;
+  /** The reader schema the file's records are resolved to (Tick, or AuditRecord for an audit trail). */
+  readonly readerType: Type;
+  /**
+   * The tick a decoded record holds, or undefined to pass it over (e.g. an
+   * audit record of another type); may report a bad record through `report`.
+   */
+  readonly tickOf: (record: unknown, report: (reason: string) => void) => Tick | undefined;
   /** Called for records that are not replayed. */
   readonly onInvalid: (position: InputPosition, reason: string, count: number) => void;
   /** A batch is at least this many ticks, unless the file ends first. Default 1000. */
@@ -19,13 +23,15 @@ export interface AvroTickReaderOptions {
 }
 
 /**
- * Reads ticks from an Avro object container file of `tickflow.Tick`. The
- * writer schema in the file's header is resolved to tickflow's Tick schema
- * (Avro schema resolution), so files written by an older or newer
- * compatible schema replay too; a file whose schema does not resolve is
- * refused. Decoding against the schema is the check: a record that does
- * not decode ends its block, and the block's remaining records are
- * reported.
+ * Reads ticks from an Avro object container file: of `tickflow.Tick`, or an
+ * audit trail of `tickflow.AuditRecord` whose Tick records carry a tick as
+ * their payload (`tickOf` says which). The writer schema in the file's
+ * header is resolved to the reader schema (Avro schema resolution), so files
+ * written by an older or newer compatible schema replay too; a file whose
+ * schema does not resolve is refused. Decoding against the schema is the
+ * check: a record that does not decode ends its block, and the block's
+ * remaining records are reported. An audit trail's hash chain is not
+ * verified here (`tickflow audit verify` does that).
  */
 export class AvroTickReader implements TickBatchReader {
   private readonly container: AvroContainerReader;
@@ -48,7 +54,7 @@ export class AvroTickReader implements TickBatchReader {
   async next(): Promise<Tick[] | undefined> {
     if (!this.opened) {
       const header = await this.container.open();
-      this.resolver = schemaResolver(this.options.codec.type, header.type);
+      this.resolver = schemaResolver(this.options.readerType, header.type);
       this.opened = true;
     }
     const ticks: Tick[] = [];
@@ -66,22 +72,23 @@ export class AvroTickReader implements TickBatchReader {
   }
 
   private decode(block: AvroBlock, into: Tick[]): void {
-    const type = this.options.codec.type;
+    const { readerType, tickOf, onInvalid } = this.options;
     let at = 0;
     for (let i = 0; i < block.count; i++) {
       let decoded: { value: unknown; offset: number };
       try {
-        decoded = type.decode(block.data, at, this.resolver) as { value: unknown; offset: number };
+        decoded = readerType.decode(block.data, at, this.resolver) as { value: unknown; offset: number };
       } catch (error) {
         decoded = { value: (error as Error).message, offset: -2 };
       }
       if (decoded.offset < 0) {
         const reason = decoded.offset === -1 ? 'the block ends inside this record' : `the record does not decode: ${String(decoded.value)}`;
-        this.options.onInvalid(recordPosition(block, i), `${reason}; the rest of its block is skipped`, block.count - i);
+        onInvalid(recordPosition(block, i), `${reason}; the rest of its block is skipped`, block.count - i);
         return;
       }
       at = decoded.offset;
-      into.push(decoded.value as Tick);
+      const tick = tickOf(decoded.value, (reason) => onInvalid(recordPosition(block, i), reason, 1));
+      if (tick !== undefined) into.push(tick);
     }
   }
 }
