@@ -21,48 +21,17 @@ import { submitRateRule } from '../../operators/risk/submit-rate-rule.js';
 import { TokenBucket } from '../../operators/risk/token-bucket.js';
 import { tradingSessionRule } from '../../operators/risk/trading-session-rule.js';
 import { unknownOrderRule } from '../../operators/risk/unknown-order-rule.js';
-import { DenialReasonSymbols, type CancelOrder, type OrderEvent, type OrderFilled, type SubmitOrder, type TradingState } from '../../schemas/generated.js';
+import { DenialReasonSymbols, type OrderEvent, type OrderFilled, type SubmitOrder, type TradingState } from '../../schemas/generated.js';
 import { makeTick } from '../support/make-tick.js';
+import { makeCancel, makeSubmit, ORDER_TIME } from '../support/make-order.js';
 
 /** 2025-01-02 21:01 +08:00: rb's night session, trading day 20250103. */
-const T = makeTick().ts_event + 60_000_000;
+const T = ORDER_TIME;
 const at = (local: string): number => Date.parse(`${local}+08:00`) * 1000;
 
-function submit(changes: Partial<SubmitOrder> = {}): SubmitOrder {
-  return {
-    type: 'SubmitOrder',
-    command_id: 'cmd-1',
-    client_order_id: 'o-1',
-    strategy_id: 'strat',
-    account_id: 'acc',
-    instrument_id: 'SHFE.rb2501',
-    side: 'BUY',
-    order_type: 'LIMIT',
-    time_in_force: 'GFD',
-    position_effect: 'OPEN',
-    quantity: 1,
-    price: 3500,
-    venue: null,
-    ts_init: T,
-    causation_id: null,
-    ...changes,
-  };
-}
+const submit = makeSubmit;
 
-function cancel(changes: Partial<CancelOrder> = {}): CancelOrder {
-  return {
-    type: 'CancelOrder',
-    command_id: 'cmd-c1',
-    client_order_id: 'o-1',
-    strategy_id: 'strat',
-    account_id: 'acc',
-    instrument_id: 'SHFE.rb2501',
-    venue: null,
-    ts_init: T,
-    causation_id: null,
-    ...changes,
-  };
-}
+const cancel = makeCancel;
 
 function fill(order: SubmitOrder, lastQuantity: number, leaves: number, changes: Partial<OrderFilled> = {}): OrderFilled {
   return {

@@ -30,48 +30,21 @@ import type {
 } from '../../schemas/generated.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
+import { makeCancel, makeSubmit, ORDER_TIME } from '../support/make-order.js';
 import { testContext } from '../support/test-context.js';
 
 /** 2025-01-02 21:01 +08:00: rb's night session. Sessions and trading days use ts_init; rates and ids use the scheduler. */
-const T = makeTick().ts_event + 60_000_000;
+const T = ORDER_TIME;
 const tick = makeTick();
 const DEFAULT_LIMITS: RiskLimits = validateConfig('defaults', riskLimitSpec, {});
 const catalog = SchemaCatalog.default();
 
 function submit(id: string, changes: Partial<SubmitOrder> = {}): SubmitOrder {
-  return {
-    type: 'SubmitOrder',
-    command_id: `cmd-${id}`,
-    client_order_id: `o-${id}`,
-    strategy_id: 'strat',
-    account_id: 'acc',
-    instrument_id: 'SHFE.rb2501',
-    side: 'BUY',
-    order_type: 'LIMIT',
-    time_in_force: 'GFD',
-    position_effect: 'OPEN',
-    quantity: 1,
-    price: 3500,
-    venue: null,
-    ts_init: T,
-    causation_id: `sig-${id}`,
-    ...changes,
-  };
+  return makeSubmit({ command_id: `cmd-${id}`, client_order_id: `o-${id}`, causation_id: `sig-${id}`, ...changes });
 }
 
 function cancel(id: string, orderId: string, changes: Partial<CancelOrder> = {}): CancelOrder {
-  return {
-    type: 'CancelOrder',
-    command_id: `cmd-${id}`,
-    client_order_id: `o-${orderId}`,
-    strategy_id: 'strat',
-    account_id: 'acc',
-    instrument_id: 'SHFE.rb2501',
-    venue: null,
-    ts_init: T,
-    causation_id: null,
-    ...changes,
-  };
+  return makeCancel({ command_id: `cmd-${id}`, client_order_id: `o-${orderId}`, ...changes });
 }
 
 function fill(order: SubmitOrder, lastQuantity: number, leaves: number, side: OrderSide = order.side): OrderFilled {
