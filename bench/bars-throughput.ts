@@ -2,6 +2,7 @@ import { Subject } from 'rxjs';
 import { bars } from '../operators/bars.js';
 import type { Tick } from '../schemas/generated.js';
 import { SimMarket } from '../sources/sim-market.js';
+import { formatCount } from './format-count.js';
 
 const TICKS = 300_000;
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
@@ -32,7 +33,6 @@ function run(ticks: readonly Tick[], periodS: number): { perSecond: number; emit
   return { perSecond: ticks.length / seconds, emitted };
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(12);
 
 /** The bars operator on sim ticks (six instruments, day and night sessions), ticks in per second for periods of 1, 60 and 300 s. */
 export async function barsThroughput(): Promise<string[]> {
@@ -42,7 +42,7 @@ export async function barsThroughput(): Promise<string[]> {
     // The first round warms the JIT; the second is reported.
     for (const periodS of PERIODS_S) {
       const result = run(ticks, periodS);
-      if (round === 1) lines.push(`  bars, period ${`${periodS} s`.padEnd(6)} ${fmt(result.perSecond)} records/s (${result.emitted.toLocaleString('en-US')} bars out)`);
+      if (round === 1) lines.push(`  bars, period ${`${periodS} s`.padEnd(6)} ${formatCount(result.perSecond)} records/s (${result.emitted.toLocaleString('en-US')} bars out)`);
     }
   }
   return lines;

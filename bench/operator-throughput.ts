@@ -3,6 +3,7 @@ import { dedupMerge } from '../operators/dedup-merge.js';
 import { quoteDiff } from '../operators/quote-diff.js';
 import type { Tick } from '../schemas/generated.js';
 import { SimMarket } from '../sources/sim-market.js';
+import { formatCount } from './format-count.js';
 
 const TICKS = 300_000;
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
@@ -24,7 +25,6 @@ function throughput<T>(records: readonly T[], operator: (s: Subject<T>) => { sub
   return { perSecond: records.length / seconds, emitted };
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(12);
 
 /** quote-diff and dedup-merge on sim ticks, records in per second. */
 export async function operatorThroughput(): Promise<string[]> {
@@ -37,8 +37,8 @@ export async function operatorThroughput(): Promise<string[]> {
     const interleaved = ticks.slice(0, TICKS / 3).flatMap((t, i) => [t, copies[i] as Tick, { ...(copies[i] as Tick), feed_id: 'c' }]);
     const merge = throughput(interleaved, (s) => s.pipe(dedupMerge({ staleAfterMs: 2000, downAfterMs: 10000 })));
     if (round === 1) {
-      lines.push(`  quote-diff                                  ${fmt(diff.perSecond)} records/s (${diff.emitted.toLocaleString('en-US')} diffs out)`);
-      lines.push(`  dedup-merge, 3 identical feeds interleaved  ${fmt(merge.perSecond)} records/s (${merge.emitted.toLocaleString('en-US')} of ${interleaved.length.toLocaleString('en-US')} kept)`);
+      lines.push(`  quote-diff                                  ${formatCount(diff.perSecond)} records/s (${diff.emitted.toLocaleString('en-US')} diffs out)`);
+      lines.push(`  dedup-merge, 3 identical feeds interleaved  ${formatCount(merge.perSecond)} records/s (${merge.emitted.toLocaleString('en-US')} of ${interleaved.length.toLocaleString('en-US')} kept)`);
     }
   }
   return lines;

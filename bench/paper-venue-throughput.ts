@@ -4,6 +4,7 @@ import { orderRouter } from '../operators/order-router.js';
 import { paperVenue } from '../operators/paper-venue.js';
 import type { OrderCommand, OrderEvent, SubmitOrder, Tick } from '../schemas/generated.js';
 import { SimMarket } from '../sources/sim-market.js';
+import { formatCount } from './format-count.js';
 
 const TICKS = 200_000;
 const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
@@ -86,7 +87,6 @@ function roundTrips(ticks: readonly Tick[], every: number): { perSecond: number;
   return { perSecond: (ticks.length + sent) / seconds, commands: sent, events };
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(12);
 
 /** The paper venue's tick throughput with resting orders, and router ⇄ paper venue round trips: records per second. */
 export async function paperVenueThroughput(): Promise<string[]> {
@@ -98,10 +98,10 @@ export async function paperVenueThroughput(): Promise<string[]> {
     const trips = roundTrips(ticks, 4);
     if (round === 1) {
       for (const [resting, perSecond] of restingFigures) {
-        lines.push(`  paper-venue, ${resting.toLocaleString('en-US').padStart(5)} resting orders (${(resting / INSTRUMENTS.length).toLocaleString('en-US')} per instrument)  ${fmt(perSecond)} ticks/s`);
+        lines.push(`  paper-venue, ${resting.toLocaleString('en-US').padStart(5)} resting orders (${(resting / INSTRUMENTS.length).toLocaleString('en-US')} per instrument)  ${formatCount(perSecond)} ticks/s`);
       }
       lines.push(
-        `  order-router ⇄ paper-venue, a filling FAK order every 4 ticks   ${fmt(trips.perSecond)} records/s (${trips.commands.toLocaleString('en-US')} orders, ${trips.events.toLocaleString('en-US')} events out)`,
+        `  order-router ⇄ paper-venue, a filling FAK order every 4 ticks   ${formatCount(trips.perSecond)} records/s (${trips.commands.toLocaleString('en-US')} orders, ${trips.events.toLocaleString('en-US')} events out)`,
       );
     }
   }

@@ -7,6 +7,7 @@ import type { QuoteDiff, Tick } from '../schemas/generated.js';
 import { redisSink } from '../sinks/redis-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { startRedisServer, type RedisServer } from './start-redis-server.js';
+import { formatCount } from './format-count.js';
 
 const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
@@ -21,7 +22,6 @@ const RUN_BUDGET_MS = 60_000;
 
 type Item = { readonly kind: 'tick'; readonly record: Tick } | { readonly kind: 'quote'; readonly record: QuoteDiff };
 
-const fmt = (n: number, width = 12): string => Math.round(n).toLocaleString('en-US').padStart(width);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -148,7 +148,7 @@ export async function redisThroughput(): Promise<string[]> {
     ];
     for (const [label, config] of cases) {
       const result = await throughput(server, items, { key_prefix: `bench${lines.length}:`, ...config });
-      lines.push(`  ${label.padEnd(30)} ${fmt(result.records)} records/s ${fmt(result.commands)} commands/s${result.dropped > 0 ? `  (${result.dropped} dropped)` : ''}`);
+      lines.push(`  ${label.padEnd(30)} ${formatCount(result.records)} records/s ${formatCount(result.commands)} commands/s${result.dropped > 0 ? `  (${result.dropped} dropped)` : ''}`);
     }
     const latency = await ackLatency(server, items);
     lines.push(`  ack latency at ${LATENCY_RATE.toLocaleString('en-US')} records/s: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(2)} ms (flush_interval_ms 5)`);

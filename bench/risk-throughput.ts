@@ -1,6 +1,7 @@
 import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { risk } from '../operators/risk.js';
 import type { OrderCommand, OrderDenied, OrderEvent, SubmitOrder, Tick } from '../schemas/generated.js';
+import { formatCount } from './format-count.js';
 
 const DECISIONS = 200_000;
 /** Virtual time between commands: 500 commands a second across two accounts, under the default rate limits. */
@@ -122,7 +123,6 @@ function round(): Round {
   return { perSecond: DECISIONS / (timedMs / 1000), p50Us: at(0.5), p99Us: at(0.99), maxUs: latenciesUs[DECISIONS - 1] as number, passed, denied, reasons };
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(12);
 
 /** Pre-trade risk decisions per second and decision latency, every rule on. */
 export async function riskThroughput(): Promise<string[]> {
@@ -130,7 +130,7 @@ export async function riskThroughput(): Promise<string[]> {
   const r = round();
   return [
     `${DECISIONS.toLocaleString('en-US')} commands (submits and cancels, 2 accounts × 6 instruments, fills and cancels fed back), every rule on:`,
-    `  decisions           ${fmt(r.perSecond)} /s   (${r.passed.toLocaleString('en-US')} passed, ${r.denied.toLocaleString('en-US')} denied: ${[...r.reasons].map(([code, n]) => `${code} ${n}`).join(', ') || 'none'})`,
+    `  decisions           ${formatCount(r.perSecond)} /s   (${r.passed.toLocaleString('en-US')} passed, ${r.denied.toLocaleString('en-US')} denied: ${[...r.reasons].map(([code, n]) => `${code} ${n}`).join(', ') || 'none'})`,
     `  decision latency    p50 ${r.p50Us.toFixed(2)} µs, p99 ${r.p99Us.toFixed(2)} µs, max ${r.maxUs.toFixed(0)} µs`,
   ];
 }

@@ -5,6 +5,7 @@ import { SimMarket } from '../sources/sim-market.js';
 import { meanReversion } from '../strategies/mean-reversion.js';
 import { movingAverageCrossover } from '../strategies/moving-average-crossover.js';
 import type { Strategy } from '../strategies/strategy.js';
+import { formatCount } from './format-count.js';
 
 const TICKS = 300_000;
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
@@ -73,7 +74,6 @@ function run(strategies: readonly Strategy[], port: 'ticks' | 'bars', records: r
   return { perSecond: records.length / seconds, commands, signals, events: fed };
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(12);
 const count = (n: number): string => n.toLocaleString('en-US');
 
 /** The strategy stage on sim ticks and bars: records in per second, with every order filled at once through the feedback edge. */
@@ -89,10 +89,10 @@ export async function strategyThroughput(): Promise<string[]> {
     const mr = run([meanReversion({ id: 'mr', instruments: INSTRUMENTS, window: 50, entryZ: 2, exitZ: 0.5, quantity: 1 })], 'ticks', ticks);
     const ma = run([movingAverageCrossover({ id: 'ma', instruments: INSTRUMENTS, fastPeriod: 5, slowPeriod: 20, quantity: 1 })], 'bars', bars);
     if (round === 1) {
-      lines.push(`  1 strategy doing nothing                         ${fmt(one.perSecond)} ticks/s`);
-      lines.push(`  10 strategies doing nothing                      ${fmt(ten.perSecond)} ticks/s`);
-      lines.push(`  mean reversion (window 50, entry 2, exit 0.5)    ${fmt(mr.perSecond)} ticks/s (${count(mr.signals)} signals, ${count(mr.commands)} orders, ${count(mr.events)} events back)`);
-      lines.push(`  ma crossover (5 / 20)                            ${fmt(ma.perSecond)} bars/s  (${count(ma.signals)} signals, ${count(ma.commands)} orders, ${count(ma.events)} events back)`);
+      lines.push(`  1 strategy doing nothing                         ${formatCount(one.perSecond)} ticks/s`);
+      lines.push(`  10 strategies doing nothing                      ${formatCount(ten.perSecond)} ticks/s`);
+      lines.push(`  mean reversion (window 50, entry 2, exit 0.5)    ${formatCount(mr.perSecond)} ticks/s (${count(mr.signals)} signals, ${count(mr.commands)} orders, ${count(mr.events)} events back)`);
+      lines.push(`  ma crossover (5 / 20)                            ${formatCount(ma.perSecond)} bars/s  (${count(ma.signals)} signals, ${count(ma.commands)} orders, ${count(ma.events)} events back)`);
     }
   }
   return lines;

@@ -14,6 +14,7 @@ import type { FeedStatus, Tick } from '../schemas/generated.js';
 import { websocketSink } from '../sinks/websocket-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
 import type { FanoutCommand, FanoutReply, LatencyReport } from './fanout-clients.js';
+import { formatCount } from './format-count.js';
 
 const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
 /** A day-session morning when all six trade; with 1 ms rounds the whole benchmark stays inside it. */
@@ -35,7 +36,7 @@ const MAX_BURST_MS = 20;
 const BUDGET_MS = 100_000;
 
 const MB = 1024 * 1024;
-const fmt = (n: number, width = 10): string => Math.round(n).toLocaleString('en-US').padStart(width);
+const fmt = (n: number, width = 10): string => formatCount(n, width);
 const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
 /** Wall-clock microseconds: the one clock both processes read. Benchmarks may read it; stages may not. */
 const nowUs = (): number => Math.floor((performance.timeOrigin + performance.now()) * 1000);
