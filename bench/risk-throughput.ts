@@ -20,7 +20,7 @@ function tickOf(i: number, tsUs: number): Tick {
   return {
     instrument_id: INSTRUMENTS[i] as string, trading_day: '20250103', action_day: '20250102', ts_event: tsUs,
     last_price: price, pre_settlement: price, pre_close: price, pre_open_interest: 1e6, open: price, high: price, low: price, close: null, settlement: null,
-    upper_limit: price * 1.07, lower_limit: price * 0.93, average_price: price, volume: 1000, turnover: 1e8, open_interest: 1e6,
+    upper_limit: price * 1.07, lower_limit: price * 0.93, average_price: price, volume: 1000, last_volume: 10, turnover: 1e8, open_interest: 1e6,
     bid_price1: level(1).bid, bid_volume1: 10, ask_price1: level(1).ask, ask_volume1: 10,
     bid_price2: level(2).bid, bid_volume2: 10, ask_price2: level(2).ask, ask_volume2: 10,
     bid_price3: level(3).bid, bid_volume3: 10, ask_price3: level(3).ask, ask_volume3: 10,

@@ -241,6 +241,7 @@ export class SimMarket {
     const random = this.random;
     const tradingDay = this.sessions.tradingDay(s.instrumentId, tsEvent);
     if (tradingDay !== s.tradingDay) s.startTradingDay(tradingDay);
+    const volumeBefore = s.volume;
 
     // The day's first tick always trades, so open, high, low and last are set from then on.
     if (s.openTicks === null || random.next() < TRADE_PROBABILITY) {
@@ -278,6 +279,7 @@ export class SimMarket {
       lower_limit: s.price(s.lowerLimitTicks),
       average_price: s.averagePrice(),
       volume: s.volume,
+      last_volume: s.volume - volumeBefore,
       turnover: s.turnover,
       open_interest: s.openInterest,
       bid_price1: s.levelPrice(bid1),

@@ -1,7 +1,11 @@
 import type { Tick } from '../../schemas/generated.js';
 
-/** The Tick fields that make up a quote: all but the instrument (the key) and what belongs to one feed. */
-export type QuoteField = Exclude<keyof Tick, 'instrument_id' | 'feed_id' | 'ts_recv' | 'sequence'>;
+/**
+ * The Tick fields that make up a quote: all but the instrument (the key) and
+ * what belongs to one feed (`last_volume` is derived by each feed from its own
+ * previous tick, so two feeds of one market event may differ in it).
+ */
+export type QuoteField = Exclude<keyof Tick, 'instrument_id' | 'last_volume' | 'feed_id' | 'ts_recv' | 'sequence'>;
 
 const MICROS_PER_SECOND = 1_000_000;
 /** Exchange time is China Standard Time, UTC+8 all year. */

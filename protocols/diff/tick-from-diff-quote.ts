@@ -55,6 +55,7 @@ export function tickFromDiffQuote(instrumentId: string, quote: Readonly<Record<s
     lower_limit: price(quote[k.lower_limit]),
     average_price: price(quote[k.average_price]),
     volume: required.volume as number,
+    last_volume: null, // DIFF quotes carry only the cumulative volume
     turnover: required.turnover as number,
     open_interest: required.open_interest as number,
     bid_price1: price(quote[k.bid_price1]), bid_volume1: volumeAt(k.bid_volume1), ask_price1: price(quote[k.ask_price1]), ask_volume1: volumeAt(k.ask_volume1),

@@ -9,7 +9,7 @@ const TICK_FIELDS = {
   last_price: 'price', pre_settlement: 'price', pre_close: 'price', pre_open_interest: 'number',
   open: 'price', high: 'price', low: 'price', close: 'price', settlement: 'price',
   upper_limit: 'price', lower_limit: 'price', average_price: 'price',
-  volume: 'number', turnover: 'number', open_interest: 'number',
+  volume: 'number', last_volume: 'price', turnover: 'number', open_interest: 'number',
   bid_price1: 'price', bid_volume1: 'number', ask_price1: 'price', ask_volume1: 'number',
   bid_price2: 'price', bid_volume2: 'number', ask_price2: 'price', ask_volume2: 'number',
   bid_price3: 'price', bid_volume3: 'number', ask_price3: 'price', ask_volume3: 'number',

@@ -26,7 +26,7 @@ function take(market: SimMarket, n: number): Tick[] {
 
 const TICK_FIELDS = [
   'instrument_id', 'trading_day', 'action_day', 'ts_event', 'last_price', 'pre_settlement', 'pre_close', 'pre_open_interest',
-  'open', 'high', 'low', 'close', 'settlement', 'upper_limit', 'lower_limit', 'average_price', 'volume', 'turnover', 'open_interest',
+  'open', 'high', 'low', 'close', 'settlement', 'upper_limit', 'lower_limit', 'average_price', 'volume', 'last_volume', 'turnover', 'open_interest',
   'bid_price1', 'bid_volume1', 'ask_price1', 'ask_volume1', 'bid_price2', 'bid_volume2', 'ask_price2', 'ask_volume2',
   'bid_price3', 'bid_volume3', 'ask_price3', 'ask_volume3', 'bid_price4', 'bid_volume4', 'ask_price4', 'ask_volume4',
   'bid_price5', 'bid_volume5', 'ask_price5', 'ask_volume5', 'feed_id', 'ts_recv', 'sequence',
@@ -75,6 +75,17 @@ describe('SimMarket', () => {
 
     it('have every Tick field, in schema order (one hidden class)', () => {
       for (const tick of ticks) expect(Object.keys(tick)).toEqual(TICK_FIELDS);
+    });
+
+    it('carry the volume traded since the instrument\'s previous tick of the trading day as last_volume', () => {
+      const previous = new Map<string, Tick>();
+      for (const tick of ticks) {
+        const before = previous.get(tick.instrument_id);
+        const sameDay = before !== undefined && before.trading_day === tick.trading_day;
+        expect(tick.last_volume).toBe(tick.volume - (sameDay ? before.volume : 0));
+        previous.set(tick.instrument_id, tick);
+      }
+      expect(ticks.some((t) => (t.last_volume ?? 0) > 0)).toBe(true);
     });
 
     it('carry sequence 1..n, the feed id, receive time after latency and exchange-prefixed ids', () => {

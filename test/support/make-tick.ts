@@ -21,6 +21,7 @@ export function makeTick(changes: Partial<Tick> = {}): Tick {
     lower_limit: 3211,
     average_price: 3498.5,
     volume: 12_000,
+    last_volume: null,
     turnover: 419_820_000,
     open_interest: 1_002_000,
     bid_price1: 3499, bid_volume1: 10, ask_price1: 3500, ask_volume1: 12,

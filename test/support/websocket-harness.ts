@@ -24,7 +24,7 @@ export function firstQuote(instrumentId: string, lastPrice: number, changes: Rec
       last_price: lastPrice, pre_settlement: lastPrice - 10, pre_close: lastPrice - 12, pre_open_interest: 1_000_000,
       open: lastPrice - 5, high: lastPrice + 10, low: lastPrice - 20, close: null, settlement: null,
       upper_limit: lastPrice + 270, lower_limit: lastPrice - 270, average_price: lastPrice - 1.5,
-      volume: 12_000, turnover: 419_820_000, open_interest: 1_002_000,
+      volume: 12_000, last_volume: null, turnover: 419_820_000, open_interest: 1_002_000,
       bid_price1: lastPrice - 1, bid_volume1: 10, ask_price1: lastPrice, ask_volume1: 12,
       ...changes,
     },
