@@ -1,5 +1,5 @@
 /** The value types a config field can have. */
-export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'choice';
+export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'choice' | 'record[]';
 
 /** One config field of a component: its type, default, description and an example. */
 export interface FieldSpec<T> {
@@ -14,6 +14,8 @@ export interface FieldSpec<T> {
   /** Never logged; may be read from the named environment variable when not configured. */
   readonly secret?: boolean;
   readonly env?: string;
+  /** The fields of each item of a `record[]` field, validated like a component's own. */
+  readonly items?: ConfigSpec;
 }
 
 /** A component's config fields by name. */

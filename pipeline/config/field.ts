@@ -1,4 +1,4 @@
-import type { FieldSpec } from './config-spec.js';
+import type { ConfigOf, ConfigSpec, FieldSpec } from './config-spec.js';
 
 type Options<T> = Omit<FieldSpec<T>, 'type' | 'choices'>;
 
@@ -9,5 +9,7 @@ export const field = {
   number: (o: Options<number>): FieldSpec<number> => ({ type: 'number', ...o }),
   boolean: (o: Options<boolean>): FieldSpec<boolean> => ({ type: 'boolean', ...o }),
   stringList: (o: Options<readonly string[]>): FieldSpec<readonly string[]> => ({ type: 'string[]', ...o }),
+  /** A list of records, each checked against `items` (unknown keys rejected, defaults filled, every problem named with its index). */
+  records: <const S extends ConfigSpec>(items: S, o: Options<readonly ConfigOf<S>[]>): FieldSpec<readonly ConfigOf<S>[]> => ({ type: 'record[]', items, ...o }),
   choice: <const C extends readonly string[]>(choices: C, o: Options<C[number]>): FieldSpec<C[number]> => ({ type: 'choice', choices, ...o }),
 };

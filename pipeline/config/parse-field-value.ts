@@ -14,6 +14,13 @@ export function parseFieldValue(spec: FieldSpec<unknown> | undefined, text: stri
       return text === 'true' ? true : text === 'false' ? false : text;
     case 'string[]':
       return text === '' ? [] : text.split(',').map((s) => s.trim());
+    case 'record[]':
+      // `--set fronts='[{"front_addr":"tcp://…"}]'`: JSON, or the text itself, rejected with the field's name.
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
     default:
       return text;
   }

@@ -50,6 +50,44 @@ describe('validateConfig', () => {
     expect(() => validateConfig('s', tokens, { tokens: 'hunter2' })).toThrow("'tokens' must be a list of strings, got a value that is not shown (secret)");
   });
 
+  describe('a list of records', () => {
+    const fronts = {
+      fronts: field.records(
+        {
+          front_addr: field.string({ description: 'Front address', example: 'tcp://127.0.0.1:41001' }),
+          priority: field.integer({ description: 'Priority', default: 0, example: 1, min: 0 }),
+        },
+        { description: 'Fronts', example: [{ front_addr: 'tcp://127.0.0.1:41001', priority: 0 }] },
+      ),
+    };
+
+    it('checks each item against its fields and fills their defaults', () => {
+      const config = validateConfig('s', fronts, { fronts: [{ front_addr: 'tcp://a:1' }, { front_addr: 'tcp://b:2', priority: 1 }] });
+      expect(config.fronts).toEqual([{ front_addr: 'tcp://a:1', priority: 0 }, { front_addr: 'tcp://b:2', priority: 1 }]);
+    });
+
+    it('names every problem with the item index', () => {
+      let error: unknown;
+      try {
+        validateConfig('s', fronts, { fronts: [{ priority: -1 }, 'tcp://b:2', { front_addr: 'tcp://c:3', colour: 'red' }] });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as ConfigError).problems).toEqual([
+        "missing required field 'fronts[0].front_addr' (Front address; e.g. \"tcp://127.0.0.1:41001\")",
+        "'fronts[0].priority' must be at least 0, got -1",
+        "'fronts[1]' must be a mapping of field names to values, got \"tcp://b:2\"",
+        "unknown field 'fronts[2].colour'; known fields: front_addr, priority",
+      ]);
+      expect(() => validateConfig('s', fronts, { fronts: 'tcp://a:1' })).toThrow("'fronts' must be a list of records, got \"tcp://a:1\"");
+    });
+
+    it('reads a list of records from command-line JSON', () => {
+      expect(parseFieldValue(fronts.fronts, '[{"front_addr":"tcp://a:1"}]')).toEqual([{ front_addr: 'tcp://a:1' }]);
+      expect(parseFieldValue(fronts.fronts, 'tcp://a:1')).toBe('tcp://a:1');
+    });
+  });
+
   it('rejects config that is not a mapping', () => {
     expect(() => validateConfig('s', spec, [1, 2])).toThrow(/must be a mapping/);
   });

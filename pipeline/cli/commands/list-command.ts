@@ -1,7 +1,13 @@
 import { builtinComponents } from '../../components/builtin-components.js';
 import { namedPipelines } from '../../pipelines/named-pipelines.js';
-import type { ConfigSpec } from '../../config/config-spec.js';
+import type { ConfigSpec, FieldSpec } from '../../config/config-spec.js';
 import type { CliCommand } from '../cli-command.js';
+
+/** One line of `tickflow list` for a config field: its type (or choices), default and description. */
+function describeField(label: string, f: FieldSpec<unknown>): string {
+  const dflt = f.default === undefined ? 'required' : `default ${JSON.stringify(f.default)}`;
+  return `${label} (${f.type === 'choice' ? (f.choices ?? []).join('|') : f.type}, ${dflt}): ${f.description}`;
+}
 
 /** `tickflow list`: the named pipelines, then every component with its schemas and config fields. */
 export const listCommand: CliCommand = {
@@ -19,8 +25,8 @@ export const listCommand: CliCommand = {
       const schemas = c.kind === 'source' ? `-> ${c.out}` : c.kind === 'sink' ? `${reads} ->` : `${reads} -> ${c.out}`;
       lines.push(`  ${c.kind.padEnd(8)} ${c.name.padEnd(16)} ${schemas.padEnd(16)} ${c.description}`);
       for (const [name, f] of Object.entries(c.spec as ConfigSpec)) {
-        const dflt = f.default === undefined ? 'required' : `default ${JSON.stringify(f.default)}`;
-        lines.push(`      ${name} (${f.type === 'choice' ? (f.choices ?? []).join('|') : f.type}, ${dflt}): ${f.description}`);
+        lines.push(describeField(`      ${name}`, f));
+        for (const [item, itemSpec] of Object.entries(f.items ?? {})) lines.push(describeField(`        ${name}[].${item}`, itemSpec));
       }
     }
     io.out(`${lines.join('\n')}\n`);
