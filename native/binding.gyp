@@ -29,6 +29,7 @@
       'sources': ['<@(sim_sources)'],
       'defines': ['TICKFLOW_SIM_API_VERSION="v6.7.11_tickflow_sim"', 'TICKFLOW_SIM_FACTORY_ARITY=4'],
       'cflags': ['-fvisibility=hidden'],
+      'ldflags': ['-Wl,--no-undefined'],
       'libraries': ['-lpthread'],
     },
     {
@@ -40,6 +41,7 @@
       'sources': ['<@(sim_sources)'],
       'defines': ['TICKFLOW_SIM_API_VERSION="v6.7.7_tickflow_sim"', 'TICKFLOW_SIM_FACTORY_ARITY=3'],
       'cflags': ['-fvisibility=hidden'],
+      'ldflags': ['-Wl,--no-undefined'],
       'libraries': ['-lpthread'],
     },
     {
@@ -51,6 +53,7 @@
       'sources': ['<@(sim_sources)'],
       'defines': ['TICKFLOW_SIM_API_VERSION="v9.1.0_tickflow_sim"', 'TICKFLOW_SIM_FACTORY_ARITY=4'],
       'cflags': ['-fvisibility=hidden'],
+      'ldflags': ['-Wl,--no-undefined'],
       'libraries': ['-lpthread'],
     },
   ],

@@ -1,9 +1,10 @@
 // Builds native/ (the CTP addon and the simulated front libraries) with
 // node-gyp against the Node headers installed beside this node binary, so no
 // header tarball is downloaded. `configure` runs only when the build files are
-// missing or older than binding.gyp; `make` rebuilds only what changed.
+// missing, older than binding.gyp or made for another list of source files;
+// `make` rebuilds only what changed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,17 @@ const gyp = (...args) => {
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 
+// binding.gyp lists the sources when it is configured: a file added or removed since needs a new configure.
+const sources = ['addon', 'sim'].flatMap((dir) => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`)).sort().join('\n');
 const makefile = join(nativeDir, 'build', 'Makefile');
-if (!existsSync(makefile) || statSync(makefile).mtimeMs < statSync(join(nativeDir, 'binding.gyp')).mtimeMs) gyp('configure');
+const sourcesStamp = join(nativeDir, 'build', 'configured-sources.txt');
+const stale =
+  !existsSync(makefile) ||
+  statSync(makefile).mtimeMs < statSync(join(nativeDir, 'binding.gyp')).mtimeMs ||
+  !existsSync(sourcesStamp) ||
+  readFileSync(sourcesStamp, 'utf8') !== sources;
+if (stale) {
+  gyp('configure');
+  writeFileSync(sourcesStamp, sources);
+}
 gyp('build', '--jobs=2');
