@@ -2,6 +2,7 @@
 import { cpus } from 'node:os';
 import { auditThroughput } from './audit-throughput.js';
 import { barsThroughput } from './bars-throughput.js';
+import { ctpCallbacks } from './ctp-callbacks.js';
 import { fileReplayThroughput } from './file-replay-throughput.js';
 import { operatorThroughput } from './operator-throughput.js';
 import { paperVenueThroughput } from './paper-venue-throughput.js';
@@ -22,6 +23,7 @@ const benchmarks: readonly (readonly [string, () => Promise<string[]>])[] = [
   ['redis sink', redisThroughput],
   ['audit sink', auditThroughput],
   ['file replay', fileReplayThroughput],
+  ['ctp callbacks', ctpCallbacks],
 ];
 
 process.stdout.write(`tickflow benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores\n\n`);

@@ -18,6 +18,8 @@ export interface ErrorContext {
   readonly instrument?: string;
   readonly field?: string;
   readonly path?: string;
+  /** A machine-readable reason from below tickflow, e.g. the native addon's `CTP_LIBRARY_NOT_FOUND`. */
+  readonly code?: string;
 }
 
 export interface TickflowErrorOptions {

@@ -1,0 +1,605 @@
+#include "md-session.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "addon-data.h"
+#include "coded-error.h"
+#include "monotonic-clock.h"
+#include "napi-status.h"
+
+namespace tickflow {
+namespace {
+
+constexpr double kMaxQueueCapacity = 1 << 24;
+constexpr double kMaxBatch = 1 << 20;
+// How long back-to-back drains may hold the JavaScript thread before yielding a turn of the
+// event loop, and the pause between two drains after which they no longer count as one burst.
+constexpr double kBurstBudgetUs = 4000;
+constexpr double kBurstGapUs = 250;
+
+// Sessions whose API is not yet released, for the atexit handler: exit()
+// (process.exit) runs no environment cleanup hook. Deliberately leaked, so no
+// static destructor runs while a vendor thread may still be inside our Spi.
+std::mutex &OpenSessionsMutex() {
+  static auto *mutex = new std::mutex;
+  return *mutex;
+}
+std::vector<SessionCore *> &OpenSessions() {
+  static auto *sessions = new std::vector<SessionCore *>;
+  return *sessions;
+}
+
+void ReleaseOpenSessionsAtExit() {
+  std::lock_guard<std::mutex> lock(OpenSessionsMutex());
+  for (SessionCore *core : OpenSessions()) core->ReleaseApi();
+  OpenSessions().clear();
+}
+
+void AddOpenSession(SessionCore *core) {
+  std::lock_guard<std::mutex> lock(OpenSessionsMutex());
+  // Registered after the first library was loaded and its API created, so it
+  // runs before that library's static destructors (atexit order is reversed).
+  static const bool registered = std::atexit(ReleaseOpenSessionsAtExit) == 0;
+  (void)registered;
+  OpenSessions().push_back(core);
+}
+
+void RemoveOpenSession(SessionCore *core) {
+  std::lock_guard<std::mutex> lock(OpenSessionsMutex());
+  auto &sessions = OpenSessions();
+  sessions.erase(std::remove(sessions.begin(), sessions.end(), core), sessions.end());
+}
+
+std::string StringOption(Napi::Env env, Napi::Object options, const char *name) {
+  Napi::Value value = options.Get(name);
+  if (!value.IsString()) throw Napi::TypeError::New(env, std::string("MdSession: ") + name + " must be a string");
+  return value.As<Napi::String>().Utf8Value();
+}
+
+std::size_t CountOption(Napi::Env env, Napi::Object options, const char *name, double max) {
+  Napi::Value value = options.Get(name);
+  double count = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(count >= 1 && count <= max && std::floor(count) == count)) {
+    throw Napi::RangeError::New(env, std::string("MdSession: ") + name + " must be an integer from 1 to " + std::to_string(static_cast<long long>(max)));
+  }
+  return static_cast<std::size_t>(count);
+}
+
+/** Copies `value` into a NUL-terminated char array, or throws a RangeError naming the field and its limit. */
+template <std::size_t N>
+void CopyField(Napi::Env env, char (&target)[N], Napi::Object source, const char *name, const char *vendorName) {
+  Napi::Value value = source.Get(name);
+  if (value.IsUndefined()) return;
+  if (!value.IsString()) throw Napi::TypeError::New(env, std::string(name) + " must be a string");
+  std::string text = value.As<Napi::String>().Utf8Value();
+  if (text.size() > N - 1 || text.find('\0') != std::string::npos) {
+    throw Napi::RangeError::New(env, std::string(name) + " is " + std::to_string(text.size()) + " bytes; " + vendorName +
+                                         " holds at most " + std::to_string(N - 1) + " bytes without NUL");
+  }
+  std::memcpy(target, text.data(), text.size());
+  target[text.size()] = '\0';
+}
+
+int RequestId(Napi::Env env, const Napi::CallbackInfo &info, std::size_t index) {
+  if (info.Length() <= index || !info[index].IsNumber()) throw Napi::TypeError::New(env, "requestId must be a number");
+  return info[index].As<Napi::Number>().Int32Value();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Vendor threads
+
+template <typename Fill>
+void SessionCore::Push(MdEventKind kind, Fill &&fill) {
+  if (closing_.load(std::memory_order_acquire)) return;
+  bool queued = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (MdEvent *slot = queue_.Reserve(kind)) {
+      fill(*slot);
+      slot->kind = kind;
+      queued = true;
+    }
+  }
+  if (!queued) dropped_.fetch_add(1, std::memory_order_relaxed);
+  // Also after a drop: if the last request for a drain failed, this one retries it.
+  ScheduleDrain();
+}
+
+void SessionCore::ScheduleDrain() {
+  if (drainPending_.exchange(true)) return;
+  ScheduleDrainNow();
+}
+
+void SessionCore::ScheduleDrainNow() {
+  napi_status status = drain_.NonBlockingCall();
+  if (status != napi_ok) {
+    drainPending_.store(false);
+    // napi_closing: the function is being torn down (close, environment exit); nothing to deliver to.
+    if (status != napi_closing) callFailures_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void MdSpi::OnFrontConnected() {
+  double recvUs = MonotonicMicros();
+  core_.Push(MdEventKind::kFrontConnected, [&](MdEvent &e) {
+    e.recvUs = recvUs;
+    e.value = 0;
+    e.isLast = e.hasInfo = e.hasBody = false;
+  });
+}
+
+void MdSpi::OnFrontDisconnected(int reason) {
+  double recvUs = MonotonicMicros();
+  core_.Push(MdEventKind::kFrontDisconnected, [&](MdEvent &e) {
+    e.recvUs = recvUs;
+    e.value = reason;
+    e.isLast = e.hasInfo = e.hasBody = false;
+  });
+}
+
+void MdSpi::OnHeartBeatWarning(int timeLapse) {
+  double recvUs = MonotonicMicros();
+  core_.Push(MdEventKind::kHeartbeatWarning, [&](MdEvent &e) {
+    e.recvUs = recvUs;
+    e.value = timeLapse;
+    e.isLast = e.hasInfo = e.hasBody = false;
+  });
+}
+
+void MdSpi::OnRspUserLogin(CThostFtdcRspUserLoginField *login, CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+  double recvUs = MonotonicMicros();
+  core_.Push(MdEventKind::kLogin, [&](MdEvent &e) {
+    e.recvUs = recvUs;
+    e.value = requestId;
+    e.isLast = isLast;
+    e.hasInfo = info != nullptr;
+    if (info != nullptr) std::memcpy(&e.payload.reply.info, info, sizeof *info);
+    e.hasBody = login != nullptr;
+    if (login != nullptr) {
+      // The library's own layout: 204 bytes up to 6.7.7, 296 in 6.7.11. Never read past it.
+      std::memset(&e.payload.reply.body.login, 0, sizeof e.payload.reply.body.login);
+      std::memcpy(&e.payload.reply.body.login, login, core_.loginResponseSize());
+    }
+  });
+}
+
+void MdSpi::OnRspUserLogout(CThostFtdcUserLogoutField *, CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+  Reply(MdEventKind::kLogout, nullptr, info, requestId, isLast);
+}
+
+void MdSpi::OnRspError(CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+  Reply(MdEventKind::kError, nullptr, info, requestId, isLast);
+}
+
+void MdSpi::OnRspSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+  Reply(MdEventKind::kSubscribed, instrument, info, requestId, isLast);
+}
+
+void MdSpi::OnRspUnSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+  Reply(MdEventKind::kUnsubscribed, instrument, info, requestId, isLast);
+}
+
+void MdSpi::Reply(MdEventKind kind, const CThostFtdcSpecificInstrumentField *instrument, const CThostFtdcRspInfoField *info, int requestId,
+                  bool isLast) {
+  double recvUs = MonotonicMicros();
+  core_.Push(kind, [&](MdEvent &e) {
+    e.recvUs = recvUs;
+    e.value = requestId;
+    e.isLast = isLast;
+    e.hasInfo = info != nullptr;
+    if (info != nullptr) std::memcpy(&e.payload.reply.info, info, sizeof *info);
+    e.hasBody = instrument != nullptr;
+    if (instrument != nullptr) std::memcpy(&e.payload.reply.body.instrument, instrument, sizeof *instrument);
+  });
+}
+
+void MdSpi::OnRtnDepthMarketData(CThostFtdcDepthMarketDataField *data) {
+  if (data == nullptr) return;  // nothing to deliver
+  double recvUs = MonotonicMicros();
+  core_.Push(MdEventKind::kDepth, [&](MdEvent &e) {
+    e.recvUs = recvUs;
+    e.value = 0;
+    e.isLast = e.hasInfo = e.hasBody = false;
+    std::memcpy(&e.payload.depth, data, sizeof *data);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The JavaScript thread
+
+std::size_t SessionCore::TakeBatch(std::vector<MdEventQueue::Span> &spans, MdEventQueue::Block *&consumed) {
+  // Cleared before taking: a push after this point asks for a new drain, so no event is stranded.
+  drainPending_.store(false);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.Take(maxBatch_, spans, consumed);
+}
+
+void SessionCore::Recycle(MdEventQueue::Block *consumed) {
+  if (consumed == nullptr) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  queue_.Recycle(consumed);
+}
+
+void SessionCore::ReleaseApi() {
+  std::lock_guard<std::mutex> lock(releaseMutex_);
+  closing_.store(true, std::memory_order_release);
+  if (api_ != nullptr) std::exchange(api_, nullptr)->Release();
+}
+
+void SessionCore::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.Clear();
+  }
+  if (!drainFinalized_) {
+    // Nothing calls it any more (the API is released): abort, and any drain still queued is discarded.
+    drain_.Abort();
+    drainFinalized_ = true;
+  }
+}
+
+std::size_t SessionCore::queued() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+std::size_t SessionCore::highWater() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.highWater();
+}
+
+void DrainOnJsThread(Napi::Env env, Napi::Function, std::shared_ptr<SessionCore> *holder, void *) {
+  // A null env: the function is being finalized with this call still queued.
+  if (static_cast<napi_env>(env) == nullptr || holder == nullptr) return;
+  MdSession *session = (*holder)->owner;
+  if (session != nullptr) session->Drain(env);  // null: closed, deliver nothing
+}
+
+void MdSession::Drain(napi_env env) {
+  std::shared_ptr<SessionCore> core = core_;
+  if (!core) return;
+  double now = MonotonicMicros();
+  // Back-to-back drains (no gap: nothing else ran on this thread in between) form one burst.
+  if (now - core->lastDrainEndUs > kBurstGapUs) core->burstStartUs = now;
+  if (now - core->burstStartUs >= kBurstBudgetUs) {
+    // Over budget: take nothing now. The pending mark stays set, so vendor threads do not
+    // ask the thread-safe function for more drains in this turn; the immediate drains next.
+    YieldThenDrain(env);
+    core->lastDrainEndUs = now;
+    return;
+  }
+  MdEventQueue::Block *consumed = nullptr;
+  if (core->TakeBatch(batch_, consumed) > 0) core->ScheduleDrain();
+  // The spans are read (converted) outside the queue's lock; the blocks go back afterwards.
+  if (!batch_.empty()) Deliver(env, batch_);
+  core->Recycle(consumed);
+  core->lastDrainEndUs = MonotonicMicros();
+}
+
+napi_value MdSession::DrainAfterYield(napi_env env, napi_callback_info info) {
+  void *data = nullptr;
+  if (napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data) != napi_ok || data == nullptr) return nullptr;
+  SessionCore &core = **static_cast<std::shared_ptr<SessionCore> *>(data);
+  core.burstStartUs = core.lastDrainEndUs = MonotonicMicros();  // the event loop turned: a new burst
+  if (core.owner != nullptr) core.owner->Drain(env);
+  return nullptr;
+}
+
+void MdSession::YieldThenDrain(napi_env env) {
+  RawHandleScope scope(env);
+  auto *share = new std::shared_ptr<SessionCore>(core_);
+  bool owned = false;  // true once the function's finalizer deletes `share`
+  try {
+    napi_value global = nullptr, setImmediate = nullptr, next = nullptr, immediate = nullptr, unref = nullptr, ignored = nullptr;
+    Check(scope.ok() ? napi_ok : napi_generic_failure);
+    Check(napi_create_function(env, "drainCtpEvents", NAPI_AUTO_LENGTH, &MdSession::DrainAfterYield, share, &next));
+    Check(napi_add_finalizer(env, next, share, [](napi_env, void *data, void *) { delete static_cast<std::shared_ptr<SessionCore> *>(data); }, nullptr, nullptr));
+    owned = true;
+    Check(napi_get_global(env, &global));
+    Check(napi_get_named_property(env, global, "setImmediate", &setImmediate));
+    Check(napi_call_function(env, global, setImmediate, 1, &next, &immediate));
+    // Like the thread-safe function, a pending drain does not keep the process alive.
+    Check(napi_get_named_property(env, immediate, "unref", &unref));
+    Check(napi_call_function(env, immediate, unref, 0, nullptr, &ignored));
+  } catch (const NapiFailure &) {
+    if (!owned) delete share;
+    napi_value ignored = nullptr;
+    napi_get_and_clear_last_exception(env, &ignored);
+    // No setImmediate (an environment shutting down): go on through the thread-safe function.
+    core_->burstStartUs = core_->lastDrainEndUs = MonotonicMicros();
+    core_->ScheduleDrainNow();
+  }
+}
+
+Napi::Function MdSession::Define(Napi::Env env) {
+  return DefineClass(env, "MdSession",
+                     {
+                         InstanceMethod<&MdSession::RegisterFront>("registerFront"),
+                         InstanceMethod<&MdSession::Init>("init"),
+                         InstanceMethod<&MdSession::Login>("login"),
+                         InstanceMethod<&MdSession::Logout>("logout"),
+                         InstanceMethod<&MdSession::Subscribe>("subscribe"),
+                         InstanceMethod<&MdSession::Unsubscribe>("unsubscribe"),
+                         InstanceMethod<&MdSession::TradingDay>("tradingDay"),
+                         InstanceMethod<&MdSession::Close>("close"),
+                         InstanceMethod<&MdSession::Stats>("stats"),
+                     });
+}
+
+MdSession::MdSession(const Napi::CallbackInfo &info) : Napi::ObjectWrap<MdSession>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "MdSession: options must be an object");
+  Napi::Object options = info[0].As<Napi::Object>();
+  std::string libraryPath = StringOption(env, options, "libraryPath");
+  std::string flowPath = StringOption(env, options, "flowPath");
+  std::size_t queueCapacity = CountOption(env, options, "queueCapacity", kMaxQueueCapacity);
+  std::size_t maxBatch = CountOption(env, options, "maxBatch", kMaxBatch);
+  Napi::Value onEvents = options.Get("onEvents");
+  if (!onEvents.IsFunction()) throw Napi::TypeError::New(env, "MdSession: onEvents must be a function");
+  Napi::Value onError = options.Get("onError");
+  if (!onError.IsUndefined() && !onError.IsFunction()) throw Napi::TypeError::New(env, "MdSession: onError must be a function when given");
+
+  const CtpLibrary &library = LoadCtpLibrary(env, libraryPath);
+  struct stat flowStat {};
+  if (stat(flowPath.c_str(), &flowStat) != 0 || !S_ISDIR(flowStat.st_mode)) {
+    ThrowCoded(env, "CTP_CREATE_FAILED", "cannot create a CTP market-data API: the flow path " + flowPath + " is not an existing directory");
+  }
+
+  Napi::Object callbacks = Napi::Object::New(env);
+  callbacks.Set("onEvents", onEvents);
+  callbacks.Set("onError", onError);
+  AddonData *data = env.GetInstanceData<AddonData>();
+  Value().DefineProperty(Napi::PropertyDescriptor::Value(data->callbacksKey.Value(), callbacks, napi_default));
+
+  std::size_t loginResponseSize = library.factoryArity == 4 ? sizeof(CThostFtdcRspUserLoginField) : sizeof(CThostFtdcRspUserLoginField_6_7_7);
+  auto core = std::make_shared<SessionCore>(queueCapacity, maxBatch, loginResponseSize);
+  batch_.reserve(std::min<std::size_t>(maxBatch / MdEventQueue::kBlockEvents + 2, 1024));
+
+  // The thread-safe function holds the second share of the core, dropped by its finalizer.
+  auto drainShare = std::make_unique<std::shared_ptr<SessionCore>>(core);
+  DrainFunction drain = DrainFunction::New(env, "tickflow.ctp.MdSession", 0, 1, drainShare.get(),
+                                           [](Napi::Env, void *, std::shared_ptr<SessionCore> *share) {
+                                             (*share)->MarkDrainFinalized();
+                                             delete share;
+                                           });
+  drainShare.release();  // the finalizer owns it now
+  // An open session alone does not keep the process alive.
+  drain.Unref(env);
+  core->set_drain(drain);
+
+  CThostFtdcMdApi *api = library.factoryArity == 4 ? library.create4(flowPath.c_str(), false, false, true)
+                                                   : library.create3(flowPath.c_str(), false, false);
+  if (api == nullptr) {
+    core->Shutdown();
+    ThrowCoded(env, "CTP_CREATE_FAILED",
+               "the factory of " + library.path + " returned no API for the flow path " + flowPath + " (it must be an existing, writable directory)");
+  }
+  core->set_api(api);
+  api->RegisterSpi(&core->spi());
+  core->owner = this;
+  core_ = std::move(core);
+  AddOpenSession(core_.get());
+  // Added after the thread-safe function was created: cleanup hooks run last-added first, so this
+  // one releases the API before Node tears the thread-safe function down under the vendor threads.
+  napi_status status = napi_add_env_cleanup_hook(env, &MdSession::CleanupHook, this);
+  cleanupHookAdded_ = status == napi_ok;
+}
+
+MdSession::~MdSession() { CloseSession(); }
+
+void MdSession::CleanupHook(void *session) {
+  auto *self = static_cast<MdSession *>(session);
+  self->cleanupHookAdded_ = false;  // being run: nothing to remove
+  self->CloseSession();
+}
+
+void MdSession::CloseSession() {
+  if (!core_) return;
+  std::shared_ptr<SessionCore> core = std::move(core_);
+  core->owner = nullptr;
+  core->ReleaseApi();
+  RemoveOpenSession(core.get());
+  core->Shutdown();
+  if (cleanupHookAdded_) {
+    napi_remove_env_cleanup_hook(env_, &MdSession::CleanupHook, this);
+    cleanupHookAdded_ = false;
+  }
+}
+
+CThostFtdcMdApi &MdSession::OpenApi(Napi::Env env) const {
+  if (!core_ || core_->api() == nullptr) ThrowCoded(env, "CTP_CLOSED", "the CTP market-data session is closed");
+  return *core_->api();
+}
+
+void MdSession::Deliver(napi_env env, const std::vector<MdEventQueue::Span> &spans) {
+  std::shared_ptr<SessionCore> core = core_;  // onEvents may close the session
+  if (!core) return;
+  RawHandleScope scope(env);
+  if (!scope.ok()) return;
+  try {
+    napi_value callbacks = Callbacks(env);
+    if (callbacks == nullptr) return;  // collected; the finalizer closes the session
+    napi_value onEvents = nullptr, array = nullptr, undefined = nullptr, result = nullptr;
+    Check(napi_get_named_property(env, callbacks, "onEvents", &onEvents));
+    std::size_t count = 0;
+    for (const MdEventQueue::Span &span : spans) count += span.count;
+    Check(napi_create_array_with_length(env, count, &array));
+    const MdEventFactories &factories = Napi::Env(env).GetInstanceData<AddonData>()->factories;
+    uint32_t index = 0;
+    for (const MdEventQueue::Span &span : spans) {
+      for (std::size_t i = 0; i < span.count; ++i) {
+        RawHandleScope eventScope(env);
+        Check(napi_set_element(env, array, index++, factories.ToJs(env, span.events[i])));
+      }
+    }
+    std::uint64_t dropped = core->dropped();
+    napi_value args[2] = {array, nullptr};
+    Check(napi_create_double(env, static_cast<double>(dropped - core->droppedReported), &args[1]));
+    core->droppedReported = dropped;
+    core->delivered += count;
+    core->batches += 1;
+    Check(napi_get_undefined(env, &undefined));
+    Check(napi_call_function(env, undefined, onEvents, 2, args, &result));
+  } catch (const NapiFailure &) {
+    CallbackFailed(env);
+  }
+}
+
+napi_value MdSession::Callbacks(napi_env env) {
+  napi_value self = nullptr, key = nullptr, callbacks = nullptr;
+  Check(napi_get_reference_value(env, static_cast<const Napi::Reference<Napi::Object> &>(*this), &self));
+  if (self == nullptr) return nullptr;
+  Check(napi_get_reference_value(env, Napi::Env(env).GetInstanceData<AddonData>()->callbacksKey, &key));
+  Check(napi_get_property(env, self, key, &callbacks));
+  return callbacks;
+}
+
+/** Takes the pending exception, if there is one. */
+static napi_value TakeException(napi_env env) {
+  bool pending = false;
+  napi_value exception = nullptr;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return nullptr;
+  if (napi_get_and_clear_last_exception(env, &exception) != napi_ok) return nullptr;
+  return exception;
+}
+
+void MdSession::CallbackFailed(napi_env env) {
+  // Never rethrown to Node (that would be an uncaught exception): onError gets it, else the next stats().
+  // Nothing pending: the environment has stopped running JavaScript, and there is no one to tell.
+  napi_value error = TakeException(env);
+  if (error == nullptr) return;
+  try {
+    napi_value callbacks = Callbacks(env), onError = nullptr, undefined = nullptr, result = nullptr;
+    napi_valuetype type = napi_undefined;
+    if (callbacks != nullptr) {
+      Check(napi_get_named_property(env, callbacks, "onError", &onError));
+      Check(napi_typeof(env, onError, &type));
+    }
+    if (type == napi_function) {
+      Check(napi_get_undefined(env, &undefined));
+      Check(napi_call_function(env, undefined, onError, 1, &error, &result));
+      return;
+    }
+  } catch (const NapiFailure &) {
+    if (napi_value onErrorFailed = TakeException(env)) error = onErrorFailed;
+  }
+  // Kept in a one-element array: a thrown value need not be an object, and only objects can be referenced here.
+  napi_value holder = nullptr;
+  napi_ref ref = nullptr;
+  if (napi_create_array_with_length(env, 1, &holder) == napi_ok && napi_set_element(env, holder, 0, error) == napi_ok &&
+      napi_create_reference(env, holder, 1, &ref) == napi_ok) {
+    keptError_ = Napi::ObjectReference(env, ref);
+  } else {
+    TakeException(env);
+  }
+}
+
+Napi::Value MdSession::RegisterFront(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CThostFtdcMdApi &api = OpenApi(env);
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "registerFront: address must be a string");
+  fronts_.push_back(info[0].As<Napi::String>().Utf8Value());
+  api.RegisterFront(fronts_.back().data());
+  return env.Undefined();
+}
+
+Napi::Value MdSession::Init(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CThostFtdcMdApi &api = OpenApi(env);
+  if (initialized_) ThrowCoded(env, "CTP_ALREADY_INITIALIZED", "init() was already called on this CTP market-data session");
+  initialized_ = true;
+  api.Init();
+  return env.Undefined();
+}
+
+Napi::Value MdSession::Login(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CThostFtdcMdApi &api = OpenApi(env);
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "login: credentials must be an object");
+  Napi::Object credentials = info[0].As<Napi::Object>();
+  CThostFtdcReqUserLoginField request{};
+  CopyField(env, request.BrokerID, credentials, "brokerId", "BrokerID");
+  CopyField(env, request.UserID, credentials, "userId", "UserID");
+  CopyField(env, request.Password, credentials, "password", "Password");
+  CopyField(env, request.UserProductInfo, credentials, "userProductInfo", "UserProductInfo");
+  return Napi::Number::New(env, api.ReqUserLogin(&request, RequestId(env, info, 1)));
+}
+
+Napi::Value MdSession::Logout(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  CThostFtdcMdApi &api = OpenApi(env);
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "logout: user must be an object");
+  Napi::Object user = info[0].As<Napi::Object>();
+  CThostFtdcUserLogoutField request{};
+  CopyField(env, request.BrokerID, user, "brokerId", "BrokerID");
+  CopyField(env, request.UserID, user, "userId", "UserID");
+  return Napi::Number::New(env, api.ReqUserLogout(&request, RequestId(env, info, 1)));
+}
+
+Napi::Value MdSession::Subscribe(const Napi::CallbackInfo &info) { return SubscribeOrUnsubscribe(info, true); }
+Napi::Value MdSession::Unsubscribe(const Napi::CallbackInfo &info) { return SubscribeOrUnsubscribe(info, false); }
+
+Napi::Value MdSession::SubscribeOrUnsubscribe(const Napi::CallbackInfo &info, bool subscribe) {
+  Napi::Env env = info.Env();
+  CThostFtdcMdApi &api = OpenApi(env);
+  const char *method = subscribe ? "subscribe" : "unsubscribe";
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, std::string(method) + ": ids must be an array of strings");
+  Napi::Array ids = info[0].As<Napi::Array>();
+  constexpr std::size_t kMaxIdBytes = sizeof(CThostFtdcSpecificInstrumentField::InstrumentID) - 1;
+  std::vector<std::string> copies;
+  copies.reserve(ids.Length());
+  for (uint32_t i = 0; i < ids.Length(); ++i) {
+    Napi::Value id = ids.Get(i);
+    if (!id.IsString()) throw Napi::TypeError::New(env, std::string(method) + ": ids[" + std::to_string(i) + "] must be a string");
+    std::string text = id.As<Napi::String>().Utf8Value();
+    if (text.size() > kMaxIdBytes || text.find('\0') != std::string::npos) {
+      throw Napi::RangeError::New(env, std::string(method) + ": ids[" + std::to_string(i) + "] is " + std::to_string(text.size()) +
+                                           " bytes; an instrument id holds at most " + std::to_string(kMaxIdBytes) + " bytes without NUL");
+    }
+    copies.push_back(std::move(text));
+  }
+  if (copies.empty()) return Napi::Number::New(env, 0);
+  std::vector<char *> pointers;
+  pointers.reserve(copies.size());
+  for (std::string &copy : copies) pointers.push_back(copy.data());
+  int count = static_cast<int>(pointers.size());
+  int result = subscribe ? api.SubscribeMarketData(pointers.data(), count) : api.UnSubscribeMarketData(pointers.data(), count);
+  return Napi::Number::New(env, result);
+}
+
+Napi::Value MdSession::TradingDay(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const char *day = OpenApi(env).GetTradingDay();
+  return Napi::String::New(env, day != nullptr ? std::string(day, strnlen(day, 64)) : std::string());
+}
+
+Napi::Value MdSession::Close(const Napi::CallbackInfo &info) {
+  CloseSession();
+  return info.Env().Undefined();
+}
+
+Napi::Value MdSession::Stats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  OpenApi(env);
+  Napi::Object stats = Napi::Object::New(env);
+  stats.Set("queued", Napi::Number::New(env, static_cast<double>(core_->queued())));
+  stats.Set("dropped", Napi::Number::New(env, static_cast<double>(core_->dropped())));
+  stats.Set("delivered", Napi::Number::New(env, static_cast<double>(core_->delivered)));
+  stats.Set("batches", Napi::Number::New(env, static_cast<double>(core_->batches)));
+  stats.Set("callFailures", Napi::Number::New(env, static_cast<double>(core_->callFailures())));
+  stats.Set("highWater", Napi::Number::New(env, static_cast<double>(core_->highWater())));
+  // An exception onEvents threw with no onError to take it, reported once.
+  stats.Set("callbackError", keptError_.IsEmpty() ? env.Undefined() : keptError_.Value().Get(0u));
+  keptError_.Reset();
+  return stats;
+}
+
+}  // namespace tickflow

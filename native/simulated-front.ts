@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { NativeAddonError } from '../pipeline/errors.js';
+import { fromAddonError } from './from-addon-error.js';
+import { loadCtpAddon } from './load-ctp-addon.js';
+import { nativeBuildDir } from './native-build-dir.js';
+
+const LIBRARIES = {
+  current: 'thostmduserapi_sim.so',
+  '6.7.7': 'thostmduserapi_sim_6_7_7.so',
+  'unknown-version': 'thostmduserapi_sim_unknown_version.so',
+} as const;
+
+/**
+ * tickflow's simulated CTP front (native/sim): a market-data library with
+ * the vendor's binary interface whose fronts run in-process, addressed
+ * `tcp://127.0.0.1:PORT?seed=1&rate=20&instruments=SHFE.rb2501,DCE.m2501&…`,
+ * and can be steered to test reconnects and back-pressure.
+ *
+ * @example
+ * ```ts
+ * const libraryPath = simulatedFront.libraryPath();
+ * simulatedFront.control(libraryPath, 'tcp://127.0.0.1:41001?rate=20', 'down');
+ * // the session sees front-disconnected (0x1001) and cannot reconnect until 'up'
+ * ```
+ */
+export const simulatedFront = {
+  /**
+   * The absolute path of a simulated library in native/build/Release.
+   * @param variant `current`: SDK 6.7.11 (4-argument factory); `6.7.7`: the 3-argument factory and the 204-byte login
+   *   response; `unknown-version`: reports v9.1.0, which tickflow must refuse
+   */
+  libraryPath(variant: keyof typeof LIBRARIES = 'current'): string {
+    return join(nativeBuildDir(), LIBRARIES[variant]);
+  },
+
+  /**
+   * Steers a front of a loaded simulated library.
+   * @param libraryPath the simulated library
+   * @param address the front's address as registered
+   * @param command `down` (disconnect 0x1001, refuse reconnects), `up`, `disconnect` (0x2001, reconnect after retry_ms),
+   *   `stall`, `resume`, `rate=N`
+   * @throws NativeAddonError when the library is not a simulator or refuses the command
+   */
+  control(libraryPath: string, address: string, command: string): void {
+    let result: number;
+    try {
+      result = loadCtpAddon().simulatorControl(libraryPath, address, command);
+    } catch (error) {
+      throw fromAddonError(error, { path: libraryPath });
+    }
+    if (result !== 0) {
+      throw new NativeAddonError(`the simulated front ${address} refused the command "${command}" (result ${result})`, { context: { path: libraryPath } });
+    }
+  },
+};
