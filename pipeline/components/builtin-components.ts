@@ -10,6 +10,7 @@ import { auditSink } from '../../sinks/audit-sink.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
+import { ctpSource } from '../../sources/ctp-source.js';
 import { fileSource } from '../../sources/file-source.js';
 import { simSource } from '../../sources/sim-source.js';
 import { wsFeedSource } from '../../sources/ws-feed-source.js';
@@ -17,5 +18,5 @@ import { ComponentRegistry } from './component-registry.js';
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, barsComponent, strategyComponent, riskComponent, orderRouterComponent, paperVenueComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
+  return new ComponentRegistry([simSource, ctpSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, barsComponent, strategyComponent, riskComponent, orderRouterComponent, paperVenueComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
 }

@@ -10,7 +10,7 @@ import type {
   SourceDefinition,
   StageIn,
 } from '../components/component-definition.js';
-import type { ConfigOf, ConfigSpec } from '../config/config-spec.js';
+import type { ConfigInput, ConfigOf, ConfigSpec } from '../config/config-spec.js';
 import { validateConfig } from '../config/validate-config.js';
 import { ConfigError, GraphError } from '../errors.js';
 import type { SchemaName } from '../schemas/schema-catalog.js';
@@ -76,7 +76,7 @@ export class GraphBuilder {
   source<const Out extends SchemaName, const S extends ConfigSpec, const Sides extends SideOutputs>(
     id: string,
     definition: SourceDefinition<Out, S, Sides>,
-    config: Partial<ConfigOf<S>> = {},
+    config: ConfigInput<S> = {},
   ): StageStream<Out, Sides> {
     const validated = this.configure(id, definition.name, definition.spec, config);
     this.add({
@@ -90,7 +90,7 @@ export class GraphBuilder {
   operator<const In extends StageIn, const Out extends SchemaSlot, const S extends ConfigSpec, const Sides extends SideOutputs, const I extends SchemaName>(
     id: string,
     definition: OperatorDefinition<In, Out, S, Sides>,
-    config: Partial<ConfigOf<S>>,
+    config: ConfigInput<S>,
     inputs: InputsOf<In, I>,
   ): StageStream<Out extends SchemaName ? Out : I, Sides> {
     const validated = this.configure(id, definition.name, definition.spec, config);
@@ -107,7 +107,7 @@ export class GraphBuilder {
   sink<const In extends StageIn, const S extends ConfigSpec, const I extends SchemaName>(
     id: string,
     definition: SinkDefinition<In, S>,
-    config: Partial<ConfigOf<S>>,
+    config: ConfigInput<S>,
     inputs: InputsOf<In, I>,
   ): void {
     const validated = this.configure(id, definition.name, definition.spec, config);

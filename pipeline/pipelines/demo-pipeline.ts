@@ -9,12 +9,16 @@ import { auditSink } from '../../sinks/audit-sink.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
+import { simulatedFront } from '../../native/simulated-front.js';
+import { ctpSource } from '../../sources/ctp-source.js';
 import { simSource } from '../../sources/sim-source.js';
 import { pipeline } from '../graph/pipeline.js';
 
 /**
  * The embedded default, needing no server: two redundant feeds of one
- * simulated market, merged without duplicates, into quotes and 5-second
+ * simulated market, merged without duplicates, and a CTP source reading
+ * three more instruments from two fronts of the simulated CTP library
+ * through the native addon; merged into quotes and 5-second
  * bars; two strategies (a moving-average crossover on bars, a mean
  * reversion on ticks) trade through pre-trade risk and the order router
  * against a paper venue that fills on the live quotes; order events flow
@@ -25,13 +29,29 @@ import { pipeline } from '../graph/pipeline.js';
  * (`TICKFLOW_REDIS_URL`, or `--set redis.url=…`) it also keeps the latest
  * quotes and the tick history in Redis.
  */
+/** Instruments the demo reads over CTP; the sim feeds carry others, so the two markets never mix in one instrument. */
+const CTP_INSTRUMENTS = ['SHFE.au2502', 'SHFE.ag2502', 'DCE.i2505'];
+
 export const demoPipeline = pipeline(
   'demo',
-  'A simulated futures market (two redundant feeds, dedup-merged) traded by two strategies through risk, order routing and a paper venue; live page on http://127.0.0.1:7777/, audit trail in out/audit/, ticks in out/demo-ticks.ndjson; Redis when TICKFLOW_REDIS_URL or redis.url is set.',
+  'A simulated futures market (two redundant feeds, dedup-merged, and CTP over two fronts of the simulated CTP library through the native addon) traded by two strategies through risk, order routing and a paper venue; live page on http://127.0.0.1:7777/, audit trail in out/audit/, ticks in out/demo-ticks.ndjson; Redis when TICKFLOW_REDIS_URL or redis.url is set.',
   (g) => {
     const feedA = g.source('feed-a', simSource, { feed_id: 'sim-a' });
     const feedB = g.source('feed-b', simSource, { feed_id: 'sim-b', latency_us: 5000 });
-    const merged = g.operator('merge', dedupMergeComponent, { feeds: ['sim-a', 'sim-b'] }, [feedA, feedB]);
+    // Two fronts of one simulated CTP market (same seed), instruments spread by hash; the library path can be
+    // pointed at the vendor's thostmduserapi_se.so (with real front addresses) by --set or TICKFLOW_CTP_LIBRARY.
+    const ctpFront = (port: number): string => `tcp://127.0.0.1:${port}?seed=3&rate=6&start=20250102T210000&instruments=${CTP_INSTRUMENTS.join(',')}`;
+    const ctp = g.source('ctp', ctpSource, {
+      library_path: g.env['TICKFLOW_CTP_LIBRARY'] ?? simulatedFront.libraryPath(),
+      fronts: [
+        { name: 'sim-front-1', front_addr: ctpFront(41_201) },
+        { name: 'sim-front-2', front_addr: ctpFront(41_202) },
+      ],
+      instruments: CTP_INSTRUMENTS,
+      strategy: 'hash',
+      feed_id: 'ctp',
+    });
+    const merged = g.operator('merge', dedupMergeComponent, { feeds: ['sim-a', 'sim-b', 'ctp'] }, [feedA, feedB, ctp]);
     const quotes = g.operator('quotes', quoteDiffComponent, {}, merged);
     const bars = g.operator('bars', barsComponent, { period_s: 5 }, merged);
 
@@ -58,7 +78,8 @@ export const demoPipeline = pipeline(
     orderEvents.connect(routed);
     denials.connect(approved.side('denials'));
 
-    g.sink('quotes-ws', websocketSink, { port: 7777 }, { quotes, feeds: merged.side('status'), orders: [routed, approved.side('denials')] });
+    const feedStatus = [merged.side('status'), ctp.side('status')];
+    g.sink('quotes-ws', websocketSink, { port: 7777 }, { quotes, feeds: feedStatus, orders: [routed, approved.side('denials')] });
     g.sink('ticks-file', ndjsonFileSink, { path: 'out/demo-ticks.ndjson' }, merged);
     g.sink(
       'audit',
@@ -66,7 +87,7 @@ export const demoPipeline = pipeline(
       { dir: 'out/audit' },
       {
         ticks: merged,
-        feeds: merged.side('status'),
+        feeds: feedStatus,
         commands: [maCross, meanReversion],
         events: [routed, approved.side('denials')],
         signals: [maCross.side('signals'), meanReversion.side('signals')],

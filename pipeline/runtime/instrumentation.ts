@@ -9,6 +9,12 @@ export const InstrumentationEvents = {
   STAGE_COMPLETED: 'stage.completed',
   STAGE_FAILED: 'stage.failed',
   RECORD_REJECTED: 'edge.record_rejected',
+  /** A CTP front logged in (again), or its data came back after staleness. */
+  CTP_FRONT_READY: 'source.ctp.ready',
+  /** A CTP front disconnected, is logging in, or went stale. */
+  CTP_FRONT_UNAVAILABLE: 'source.ctp.unavailable',
+  /** An instrument's ticks now come from another front (its first tick there). */
+  CTP_INSTRUMENT_MOVED: 'source.ctp.moved',
 } as const;
 
 export type InstrumentationEventType = (typeof InstrumentationEvents)[keyof typeof InstrumentationEvents];

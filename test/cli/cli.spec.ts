@@ -48,6 +48,8 @@ describe('tickflow CLI', () => {
     expect(stdout).toMatch(/source\s+sim\s+-> Tick/);
     expect(stdout).toMatch(/sink\s+ndjson-file\s+any ->/);
     expect(stdout).toMatch(/rate \(number, default 20\)/);
+    expect(stdout).toMatch(/source\s+ctp\s+-> Tick/);
+    expect(stdout).toMatch(/fronts\[\]\.front_addr \(string, required\): Front address/);
   });
 
   it('graph prints every edge with its schema, in each format', async () => {
@@ -113,18 +115,19 @@ describe('tickflow CLI', () => {
 
   it('run demo with a tick count ends by itself and writes exactly that many valid ticks', async () => {
     const dir = tmp();
-    const { code, stderr } = await runCli(demoArgs(dir, ['feeds.count=50', 'feeds.rate=0']));
+    const { code, stderr } = await runCli(demoArgs(dir, ['feeds.count=50', 'feeds.rate=0', 'ctp.count=3']));
     expect(stderr).toContain("pipeline 'demo' finished");
     expect(code).toBe(0);
-    // Both feeds carry the same 50 ticks; the merge keeps one copy of each.
-    const ticks = readTicks(join(dir, 'ticks.ndjson'));
-    expect(ticks).toHaveLength(50);
+    // Both sim feeds carry the same 50 ticks; the merge keeps one copy of each; the CTP source adds its 3.
+    const ticks = readTicks(join(dir, 'ticks.ndjson')) as { feed_id: string }[];
+    expect(ticks).toHaveLength(53);
+    expect(ticks.filter((t) => t.feed_id === 'ctp')).toHaveLength(3);
     for (const t of ticks) expect(tickCodec.check(t)).toBeUndefined();
   });
 
   it('run demo keeps an audit trail that `audit verify` accepts, and writes to Redis only when asked', async () => {
     const dir = tmp();
-    const { code } = await runCli(demoArgs(dir, ['feeds.count=40', 'feeds.rate=0']));
+    const { code } = await runCli(demoArgs(dir, ['feeds.count=40', 'feeds.rate=0', 'ctp.count=3']));
     expect(code).toBe(0);
     const verify = await runCli(['audit', 'verify', join(dir, 'audit')]);
     expect(verify.code).toBe(0);
@@ -136,7 +139,7 @@ describe('tickflow CLI', () => {
 
   it('the demo trades: commands, denials, order events and signals are all in the verified audit trail', async () => {
     const dir = tmp();
-    const { code } = await runCli(demoArgs(dir, ['feeds.count=4000', 'feeds.rate=2000']), 60_000);
+    const { code } = await runCli(demoArgs(dir, ['feeds.count=4000', 'feeds.rate=2000', 'ctp.count=3']), 60_000);
     expect(code).toBe(0);
     expect((await runCli(['audit', 'verify', join(dir, 'audit')])).code).toBe(0);
     const counts = new Map<string, number>();
@@ -145,14 +148,14 @@ describe('tickflow CLI', () => {
         avro.createFileDecoder(join(dir, 'audit', file)).on('data', (r: { record_type: string }) => void counts.set(r.record_type, (counts.get(r.record_type) ?? 0) + 1)).on('end', resolve).on('error', reject),
       );
     }
-    expect(counts.get('tickflow.Tick')).toBe(4000);
+    expect(counts.get('tickflow.Tick')).toBe(4003);
     for (const type of ['Signal', 'SubmitOrder', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled']) expect(counts.get(`tickflow.${type}`) ?? 0, type).toBeGreaterThan(0);
   });
 
   it('run demo writes the latest quotes and tick history to Redis when a Redis URL is set', async () => {
     const redis = await startRedisServer();
     const dir = tmp();
-    const { code } = await runCli(demoArgs(dir, ['feeds.count=40', 'feeds.rate=0', `redis.url=${redis.url}`]));
+    const { code } = await runCli(demoArgs(dir, ['feeds.count=40', 'feeds.rate=0', 'ctp.count=3', `redis.url=${redis.url}`]));
     expect(code).toBe(0);
     const client = new Redis(redis.url);
     try {
@@ -167,13 +170,13 @@ describe('tickflow CLI', () => {
     }
   });
 
-  it('run demo is deterministic: the same seed gives the same bytes', async () => {
+  it('run demo is deterministic: the same seed gives the same bytes (the live CTP ticks aside)', async () => {
     const dir = tmp();
     const outputs: string[] = [];
     for (const name of ['a', 'b']) {
-      const { code } = await runCli(demoArgs(join(dir, name), ['feeds.count=500', 'feeds.rate=0', 'feeds.seed=42']));
+      const { code } = await runCli(demoArgs(join(dir, name), ['feeds.count=500', 'feeds.rate=0', 'feeds.seed=42', 'ctp.count=1']));
       expect(code).toBe(0);
-      outputs.push(readFileSync(join(dir, name, 'ticks.ndjson'), 'utf8'));
+      outputs.push(readFileSync(join(dir, name, 'ticks.ndjson'), 'utf8').split('\n').filter((line) => !line.includes('"feed_id":"ctp"')).join('\n'));
     }
     expect(outputs[0]?.split('\n')).toHaveLength(501);
     expect(outputs[1]).toBe(outputs[0]);
@@ -183,10 +186,10 @@ describe('tickflow CLI', () => {
     const dir = tmp();
     const config = join(dir, 'run.yaml');
     writeFileSync(config, `validation: boundary\nport: 0\nlog_level: warn\nstages:\n  feed-a: { count: 7, rate: 0, seed: 5 }\n  feed-b: { count: 7, rate: 0, seed: 5 }\n  quotes-ws: { port: 0 }\n  ticks-file: { path: ${join(dir, 'from-config.ndjson')} }\n  dead-letter-file: { path: ${join(dir, 'dead.ndjson')} }\n`);
-    const { code, stderr } = await runCli(['run', 'demo', '--config', config, '--set', 'feed-a.count=3', '--set', 'feed-b.count=3']);
+    const { code, stderr } = await runCli(['run', 'demo', '--config', config, '--set', 'feed-a.count=3', '--set', 'feed-b.count=3', '--set', 'ctp.count=1']);
     expect(code).toBe(0);
     expect(stderr).not.toContain('"level":30');
-    expect(readTicks(join(dir, 'from-config.ndjson'))).toHaveLength(3);
+    expect(readTicks(join(dir, 'from-config.ndjson'))).toHaveLength(4);
     writeFileSync(config, 'stages: {}\nspeed: 3\n');
     const bad = await runCli(['run', 'demo', '--config', config]);
     expect(bad.code).toBe(1);

@@ -39,8 +39,8 @@ function readTicks(path: string): Tick[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Tick);
 }
 
-/** The identity of a market event: every field but those a feed adds. */
-const eventKey = ({ feed_id: _f, ts_recv: _r, sequence: _s, ...market }: Tick): string => JSON.stringify(market);
+/** The identity of a market event: every field but those a feed adds (last_volume is derived per feed; DIFF does not carry it). */
+const eventKey = ({ feed_id: _f, ts_recv: _r, sequence: _s, last_volume: _v, ...market }: Tick): string => JSON.stringify(market);
 
 /** The DIFF quote a client should hold for a tick: DIFF keys, unset prices absent. */
 function diffQuote(tick: Tick): Record<string, JsonValue> {

@@ -1,0 +1,148 @@
+import { join } from 'node:path';
+import { Observable } from 'rxjs';
+import { inspectCtpLibrary } from '../native/inspect-ctp-library.js';
+import { defineComponent } from '../pipeline/components/define-component.js';
+import { field } from '../pipeline/config/field.js';
+import { ConfigError } from '../pipeline/errors.js';
+import type { FeedStatus, Tick } from '../schemas/generated.js';
+import { CtpFrontPool } from './ctp/ctp-front-pool.js';
+import { distributionStrategies } from './ctp/distribution-strategy.js';
+
+/** `tcp://host:port`, optionally followed by parameters (the simulated front library reads its market settings there). */
+const FRONT_ADDRESS = /^(tcp|ssl|udp):\/\/[^:/?]+:\d{1,5}(\?.*)?$/;
+
+/**
+ * The `ctp` source: market data straight from SFIT's CTP market-data
+ * library (the vendor's `thostmduserapi_se.so`, or tickflow's simulated
+ * front library), loaded at run time through the native addon, from
+ * several fronts at once. Each front has its own API instance; each
+ * instrument is subscribed on one front, chosen by `strategy`. When a front
+ * disconnects or goes silent for `stale_after_ms`, its instruments move to
+ * a healthy front; after every reconnect the front logs in again and gets
+ * its instruments back by `migrate_back`. Ticks are normalized per the CTP
+ * pitfalls (DBL_MAX to null, night-session dates from the calendar, padded
+ * milliseconds, the exchange from reference data, per-tick volume) and
+ * ticks outside trading sessions are dropped and counted.
+ *
+ * Its side output `status` reports each front (`feed_id/front`) UP, STALE
+ * or DOWN.
+ *
+ * ```
+ * front-1:  --a--b--X(down)...........(up, login)--------
+ * front-2:  --c--d---------(subscribe a's)--a'--c--b'----
+ * ticks:    --a--b--c--d-------------------a'--c--b'----
+ * status:   front-1 DOWN ................ front-1 UP
+ * ```
+ */
+export const ctpSource = defineComponent({
+  name: 'ctp',
+  kind: 'source',
+  out: 'Tick',
+  sideOutputs: { status: 'FeedStatus' },
+  boundary: true,
+  description: 'Ticks from CTP fronts through the native market-data library, spread over several fronts with failover; per-front status as a side output.',
+  spec: {
+    library_path: field.string({
+      description: 'Path of the CTP market-data library (thostmduserapi_se.so) or the simulated front library; loaded at run time',
+      example: '/opt/ctp/6.7.11/thostmduserapi_se.so',
+      env: 'TICKFLOW_CTP_LIBRARY',
+    }),
+    fronts: field.records(
+      {
+        name: field.string({ description: "Front name in logs and in the status feed id; empty: front-1, front-2, …", default: '', example: 'telecom-1' }),
+        front_addr: field.string({ description: 'Front address, tcp://host:port', example: 'tcp://180.168.146.187:10211' }),
+        broker_id: field.string({ description: 'Broker id for login (many market-data fronts accept it empty)', default: '', example: '9999' }),
+        user_id: field.string({ description: 'User id for login (often empty for market data)', default: '', example: '000001' }),
+        password_env: field.string({
+          description: "Name of the environment variable holding this front's password; unset means an empty password",
+          default: 'TICKFLOW_CTP_PASSWORD',
+          example: 'CTP_PASSWORD_TELECOM',
+        }),
+        max_subscriptions: field.integer({ description: 'Most instruments subscribed on this front', default: 1000, min: 1, example: 500 }),
+        priority: field.integer({ description: 'Lower is preferred: a front is used only for what better fronts cannot take', default: 0, min: 0, example: 1 }),
+        flow_dir: field.string({ description: "Directory for the library's flow files, unique per front; empty: out/ctp-flow/<stage>/<name>", default: '', example: '/var/lib/tickflow/flow/telecom-1' }),
+      },
+      { description: 'The fronts to connect to, all at once', example: [{ front_addr: 'tcp://180.168.146.187:10211', broker_id: '9999' }] },
+    ),
+    instruments: field.stringList({ description: 'Instruments to subscribe, exchange-prefixed', example: ['SHFE.rb2501', 'DCE.m2501'] }),
+    strategy: field.choice(distributionStrategies, {
+      description: 'How instruments are spread over fronts: in turn, to the least loaded, by quality (tick age, errors, load), or by a stable hash',
+      default: 'least_subscriptions',
+      example: 'hash',
+    }),
+    migrate_back: field.choice(['on_recovery', 'never'], {
+      description: 'When a front comes back: place instruments afresh (those that fled it return), or leave them where they are',
+      default: 'on_recovery',
+      example: 'never',
+    }),
+    stale_after_ms: field.integer({ description: 'A front holding subscriptions and silent this long is STALE; its instruments move', default: 3000, min: 10, example: 1000 }),
+    stale_hold_ms: field.integer({ description: 'A front that went stale gets no instruments for this long unless its data comes back', default: 30_000, min: 0, example: 10_000 }),
+    feed_id: field.string({ description: 'Feed id written into every tick; empty uses the stage id', default: '', example: 'ctp-a' }),
+    queue_capacity: field.integer({ description: 'Ticks the addon holds for JavaScript per front; beyond it ticks are dropped and counted', default: 65_536, min: 16, example: 16_384 }),
+    count: field.integer({ description: 'Ticks after which the source completes, for bounded runs; 0 never completes', default: 0, min: 0, example: 1000 }),
+    max_batch: field.integer({ description: 'Most callbacks delivered to JavaScript in one call (1: one call per callback)', default: 1024, min: 1, example: 256 }),
+  },
+  create(config, ctx) {
+    const subject = `stage '${ctx.stage}' (ctp)`;
+    const problems: string[] = [];
+    if (config.fronts.length === 0) problems.push(`'fronts' must name at least one front`);
+    if (config.instruments.length === 0) problems.push(`'instruments' must name at least one instrument`);
+    const names = config.fronts.map((f, i) => (f.name === '' ? `front-${i + 1}` : f.name));
+    config.fronts.forEach((f, i) => {
+      if (!FRONT_ADDRESS.test(f.front_addr)) problems.push(`'fronts[${i}].front_addr' must look like tcp://host:port, got ${JSON.stringify(f.front_addr)}`);
+      if (names.indexOf(names[i] as string) !== i) problems.push(`'fronts[${i}].name' ${JSON.stringify(names[i])} is used by another front`);
+    });
+    if (problems.length > 0) throw new ConfigError(subject, problems);
+    // A wrong path, a library that is not CTP or an unknown version fails here, before anything runs.
+    const library = inspectCtpLibrary(config.library_path);
+    ctx.logger.info({ library: library.path, version: library.version, sdk: library.sdk }, `ctp: ${library.path} is CTP ${library.version}`);
+
+    const feedId = config.feed_id === '' ? ctx.stage : config.feed_id;
+    const statusOut = ctx.sideOutput<FeedStatus>('status');
+    const fronts = config.fronts.map((f, i) => ({
+      name: names[i] as string,
+      address: f.front_addr,
+      brokerId: f.broker_id,
+      userId: f.user_id,
+      // Read when the stage is built, never at import time and never logged.
+      password: process.env[f.password_env] ?? '',
+      maxSubscriptions: f.max_subscriptions,
+      priority: f.priority,
+      flowPath: f.flow_dir === '' ? join('out', 'ctp-flow', ctx.stage, names[i] as string) : f.flow_dir,
+      libraryPath: library.path,
+      queueCapacity: config.queue_capacity,
+      maxBatch: config.max_batch,
+      staleAfterMs: config.stale_after_ms,
+      staleHoldMs: config.stale_hold_ms,
+    }));
+
+    const limit = config.count > 0 ? config.count : Infinity;
+
+    return new Observable<Tick>((subscriber) => {
+      let emitted = 0;
+      const pool = new CtpFrontPool(
+        { feedId, instruments: config.instruments, strategy: config.strategy, migrateBack: config.migrate_back, fronts },
+        ctx.scheduler,
+        ctx.logger,
+        ctx.metrics,
+        ctx.instrumentation,
+        {
+          tick: (tick) => {
+            if (emitted >= limit) return;
+            emitted++; // counted before `next`, which may re-enter through a synchronous unsubscribe
+            subscriber.next(tick);
+            if (emitted >= limit) subscriber.complete();
+          },
+          status: (status) => statusOut.next(status),
+        },
+      );
+      try {
+        pool.start(config.stale_after_ms);
+      } catch (error) {
+        pool.close();
+        subscriber.error(error);
+      }
+      return () => pool.close();
+    });
+  },
+});
