@@ -94,13 +94,13 @@ std::string trim(const std::string &text) {
   return text.substr(begin, end - begin + 1);
 }
 
-// Reads one CSV record starting at pos (RFC 4180 quoting, no line breaks
-// inside quotes); false at the end of the text.
 // One CSV cell (a struct of ours keeps std::vector's instantiation hidden).
 struct Cell {
   std::string text;
 };
 
+// Reads one CSV record starting at pos (RFC 4180 quoting, no line breaks
+// inside quotes); false at the end of the text.
 bool readRecord(const std::string &text, size_t &pos, std::vector<Cell> &cells) {
   cells.clear();
   if (pos >= text.size()) return false;

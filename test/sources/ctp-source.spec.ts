@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncScheduler, EMPTY, merge, type Observable, type Subscription } from 'rxjs';
@@ -112,6 +112,29 @@ describe('ctpSource', () => {
     expect(tick.last_price).toEqual(expect.any(Number));
     expect(source.ticks.map((t) => t.sequence)).toEqual(source.ticks.map((_t, i) => i + 1));
     expect(new Set(source.ticks.map((t) => t.feed_id))).toEqual(new Set(['ctp']));
+  });
+
+  it('plays a recorded file of depth market data, unset cells as DBL_MAX', async () => {
+    const file = join(flowRoot, 'recorded.csv');
+    writeFileSync(
+      file,
+      [
+        'TradingDay,ActionDay,UpdateTime,UpdateMillisec,InstrumentID,ExchangeID,LastPrice,Volume,Turnover,OpenInterest,BidPrice1,BidVolume1,AskPrice1,AskVolume1',
+        // The file plays from the front's start, subscribed or not: half a second of an instrument nobody asks for first.
+        ...Array.from({ length: 5 }, (_, i) => `20250103,20250102,20:59:5${i},0,SR501,,5900,0,0,100,5899,1,5900,1`),
+        '20250103,20250102,21:00:00,500,rb2501,,3301,10,330100,1000,3300,5,3301,7',
+        '20250103,20250102,21:00:01,5,rb2501,,3302,14,462380,1001,,0,3302,2',
+        '20250103,20250103,21:00:02,0,m2501,,2801,3,84030,500,2800,1,2801,1',
+      ].join('\n'),
+    );
+    const address = `tcp://127.0.0.1:${nextPort++}?rate=10&file=${encodeURIComponent(file)}&retry_ms=100`;
+    const source = startSource({ fronts: [{ front_addr: address }], instruments: ['SHFE.rb2501', 'DCE.m2501'] });
+    await until('the three recorded ticks', () => source.ticks.length === 3, 5_000);
+    const [first, second, third] = source.ticks as [Tick, Tick, Tick];
+    expect(first).toMatchObject({ instrument_id: 'SHFE.rb2501', ts_event: Date.parse('2025-01-02T21:00:00.500+08:00') * 1000, last_price: 3301, volume: 10, last_volume: null, bid_price1: 3300 });
+    expect(second).toMatchObject({ ts_event: Date.parse('2025-01-02T21:00:01.005+08:00') * 1000, volume: 14, last_volume: 4, bid_price1: null, ask_price1: 3302, settlement: null });
+    // DCE sent the trading day as ActionDay; the tick still lands on Thursday evening.
+    expect(third).toMatchObject({ instrument_id: 'DCE.m2501', action_day: '20250102', trading_day: '20250103' });
   });
 
   it('drops ticks outside trading sessions and counts them', async () => {
