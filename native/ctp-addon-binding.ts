@@ -1,6 +1,6 @@
 // The raw JavaScript interface of native/addon (tickflow_ctp.node): types only.
 // Code outside native/ uses CtpMdApi, inspectCtpLibrary and simulatedFront instead.
-import type { CtpDepthMarketData } from './ctp-depth-market-data.js';
+import type { CtpEventOf } from './ctp-event.js';
 
 /** What `loadLibrary` reports about a CTP market-data library it loaded. */
 export interface RawCtpLibrary {
@@ -16,49 +16,8 @@ export interface RawCtpRspError {
   readonly message: Buffer;
 }
 
-/** The fields of CThostFtdcRspUserLoginField common to every SDK version. */
-export interface RawCtpLogin {
-  readonly TradingDay: string;
-  readonly LoginTime: string;
-  readonly BrokerID: string;
-  readonly UserID: string;
-  readonly SystemName: string;
-  readonly FrontID: number;
-  readonly SessionID: number;
-}
-
-/** One Spi callback, as the addon delivers it. `recvUs`: CLOCK_MONOTONIC µs when the vendor thread entered the callback. */
-export type RawCtpEvent =
-  | { readonly kind: 'front-connected'; readonly recvUs: number }
-  | { readonly kind: 'front-disconnected'; readonly reason: number; readonly recvUs: number }
-  | { readonly kind: 'heartbeat-warning'; readonly timeLapse: number; readonly recvUs: number }
-  | {
-      readonly kind: 'login';
-      readonly requestId: number;
-      readonly isLast: boolean;
-      readonly error: RawCtpRspError | null;
-      readonly login: RawCtpLogin | null;
-      readonly recvUs: number;
-    }
-  | { readonly kind: 'logout'; readonly requestId: number; readonly isLast: boolean; readonly error: RawCtpRspError | null; readonly recvUs: number }
-  | { readonly kind: 'error'; readonly requestId: number; readonly isLast: boolean; readonly error: RawCtpRspError | null; readonly recvUs: number }
-  | {
-      readonly kind: 'subscribed';
-      readonly instrumentId: string;
-      readonly requestId: number;
-      readonly isLast: boolean;
-      readonly error: RawCtpRspError | null;
-      readonly recvUs: number;
-    }
-  | {
-      readonly kind: 'unsubscribed';
-      readonly instrumentId: string;
-      readonly requestId: number;
-      readonly isLast: boolean;
-      readonly error: RawCtpRspError | null;
-      readonly recvUs: number;
-    }
-  | { readonly kind: 'depth'; readonly data: CtpDepthMarketData; readonly recvUs: number };
+/** One Spi callback, as the addon delivers it: vendor errors as raw bytes, OnRspError's null when the vendor sent no RspInfo. */
+export type RawCtpEvent = CtpEventOf<RawCtpRspError, RawCtpRspError | null>;
 
 /** Options of `new MdSession(…)`. */
 export interface RawMdSessionOptions {

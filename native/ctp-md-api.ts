@@ -36,28 +36,13 @@ function toCtpEvents(raw: RawCtpEvent[]): CtpEvent[] {
   const events: (RawCtpEvent | CtpEvent)[] = raw;
   for (let i = 0; i < raw.length; i++) {
     const event = raw[i] as RawCtpEvent;
-    switch (event.kind) {
-      case 'login':
-        events[i] = { ...event, error: toError(event.error) };
-        break;
-      case 'logout':
-        events[i] = { ...event, error: toError(event.error) };
-        break;
-      case 'error':
-        // OnRspError reports a failure even when the vendor left its RspInfo empty.
-        events[i] = {
-          ...event,
-          error: toError(event.error) ?? new NativeAddonError(`CTP error 0: OnRspError without an error for request ${event.requestId}`, { errorId: 0 }),
-        };
-        break;
-      case 'subscribed':
-        events[i] = { ...event, error: toError(event.error, event.instrumentId) };
-        break;
-      case 'unsubscribed':
-        events[i] = { ...event, error: toError(event.error, event.instrumentId) };
-        break;
-      default:
-        break;
+    if (event.kind === 'error') {
+      // OnRspError reports a failure even when the vendor left its RspInfo empty.
+      const error = toError(event.error) ?? new NativeAddonError(`CTP error 0: OnRspError without an error for request ${event.requestId}`, { errorId: 0 });
+      events[i] = { ...event, error };
+    } else if ('error' in event) {
+      // Same shape, the error decoded: login, logout, subscribed, unsubscribed.
+      events[i] = { ...event, error: toError(event.error, 'instrumentId' in event ? event.instrumentId : undefined) } as CtpEvent;
     }
   }
   return events as CtpEvent[];
