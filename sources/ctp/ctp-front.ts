@@ -58,6 +58,8 @@ export class CtpFront {
   readonly subscribed = new Set<string>();
   /** Subscriptions asked for and not yet answered. */
   readonly pending = new Set<string>();
+  /** Unsubscriptions sent and not yet answered, so a stream of leftover ticks sends one request, not one per tick. */
+  private readonly releasing = new Set<string>();
   /** Scheduler time of this front's latest tick. */
   lastTickAt: number | null = null;
   /** Event time of this front's latest tick, for its FeedStatus. */
@@ -103,7 +105,10 @@ export class CtpFront {
   subscribe(ids: readonly string[]): void {
     const asked = ids.filter((id) => !this.subscribed.has(id) && !this.pending.has(id));
     if (asked.length === 0 || this.api === undefined || this.state === 'connecting' || this.state === 'logging-in') return;
-    for (const id of asked) this.pending.add(id);
+    for (const id of asked) {
+      this.pending.add(id);
+      this.releasing.delete(id);
+    }
     this.quietSince = this.scheduler.now();
     const code = this.api.subscribe(asked);
     // Non-zero: the request never left (not connected, or the library's request limits); the next reconnect re-plans.
@@ -114,10 +119,20 @@ export class CtpFront {
     }
   }
 
+  /**
+   * Lets go of CTP instrument ids. Sent even for ids this front does not
+   * think it holds: a subscription answered after it was called off still
+   * delivers, and its ticks are how the source finds it.
+   */
   unsubscribe(ids: readonly string[]): void {
-    const held = ids.filter((id) => this.subscribed.delete(id) || this.pending.delete(id));
-    if (held.length === 0 || this.api === undefined || this.state === 'connecting' || this.state === 'logging-in') return;
-    this.api.unsubscribe(held);
+    for (const id of ids) {
+      this.subscribed.delete(id);
+      this.pending.delete(id);
+    }
+    const send = ids.filter((id) => !this.releasing.has(id));
+    if (send.length === 0 || this.api === undefined || this.state === 'connecting' || this.state === 'logging-in') return;
+    for (const id of send) this.releasing.add(id);
+    this.api.unsubscribe(send);
   }
 
   /** Whether instruments may be placed on this front now. */
@@ -185,6 +200,7 @@ export class CtpFront {
           this.loginTimer?.unsubscribe();
           this.subscribed.clear();
           this.pending.clear();
+          this.releasing.clear();
           this.setState('connecting', `disconnected (reason 0x${event.reason.toString(16)}); the library reconnects`);
           break;
         case 'login':
@@ -201,6 +217,9 @@ export class CtpFront {
           if (event.error === null) this.subscribed.add(event.instrumentId);
           else this.noteError();
           this.listener.onSubscribed(this, event.instrumentId, event.error);
+          break;
+        case 'unsubscribed':
+          this.releasing.delete(event.instrumentId);
           break;
         case 'error':
           this.noteError();

@@ -137,6 +137,16 @@ describe('ctpSource', () => {
     expect(third).toMatchObject({ instrument_id: 'DCE.m2501', action_day: '20250102', trading_day: '20250103' });
   });
 
+  it('counts ticks the addon dropped while JavaScript was busy, and goes on delivering', async () => {
+    const source = startSource({ fronts: [{ front_addr: front(SIX, { rate: 20_000 }) }], instruments: SIX, queue_capacity: 16 });
+    await until('ticks flowing', () => source.ticks.length > 100, 5_000);
+    const busyUntil = performance.now() + 200;
+    while (performance.now() < busyUntil); // the JavaScript thread is blocked; the vendor thread goes on
+    await until('overflow counted', () => (source.ctx.metrics.droppedByReason.get('queue-overflow') ?? 0) > 0, 5_000);
+    const after = source.ticks.length;
+    await until('ticks flowing again', () => source.ticks.length > after + 100, 5_000);
+  });
+
   it('drops ticks outside trading sessions and counts them', async () => {
     // 14:59:59.5: half a second of the afternoon session, then junk after the close.
     const source = startSource({ fronts: [{ front_addr: front(['SHFE.rb2501'], { rate: 100, start: '20250103T145959' }) }], instruments: ['SHFE.rb2501'] });
