@@ -128,7 +128,7 @@ const millisText = (millis: number): string => String(millis).padStart(3, '0');
  * ```ts
  * const converter = new CtpTickConverter({ feedId: 'ctp-a' });
  * // cu2501, TradingDay 20250106 (a Monday), UpdateTime 00:30:00, UpdateMillisec 5, ExchangeID empty
- * const tick = converter.convert(data, Date.now() * 1000);
+ * const tick = converter.convert(data, scheduler.now() * 1000);
  * if (!('reason' in tick)) console.log(tick.instrument_id, tick.action_day, new Date(tick.ts_event / 1000).toISOString());
  * // Logs: SHFE.cu2501 20250104 2025-01-03T16:30:00.005Z
  * ```
