@@ -91,6 +91,8 @@ export class CtpFrontPool implements CtpFrontListener {
     const period = Math.max(10, Math.floor(staleAfterMs / 4));
     const check = (): void => {
       for (const front of this.fronts) if (!front.checkStale()) front.recheck();
+      // Instruments of a stale front move as soon as another front is healthy, not only when some front changes state.
+      if (this.fronts.some((f) => f.holdsStaleInstruments())) this.replan(false);
       this.timer = this.scheduler.schedule(check, period);
     };
     this.timer = this.scheduler.schedule(check, period);
@@ -109,7 +111,9 @@ export class CtpFrontPool implements CtpFrontListener {
       // A front's first login is a placement from scratch (the others may have taken everything while it connected).
       const first = !this.everReady.has(front);
       this.everReady.add(front);
-      this.replan(first || this.options.migrateBack === 'on_recovery');
+      // Data coming back to a front that kept its instruments (every front goes quiet in a market break) is no recovery.
+      const recovered = previous !== 'stale' || front.subscribed.size === 0;
+      this.replan(first || (recovered && this.options.migrateBack === 'on_recovery'));
     } else {
       this.replan(false);
     }

@@ -74,6 +74,8 @@ export class CtpFront {
   /** Scheduler time from which silence counts towards staleness: the latest tick or subscription, whichever is later. */
   private quietSince = 0;
   private staleUntil = 0;
+  /** A front whose data came back after staleness takes no instruments before this (scheduler time). */
+  private warmUntil = 0;
   private readonly retry = new RetryPolicy({ initialMs: 500, maxMs: 30_000 });
 
   constructor(
@@ -135,9 +137,21 @@ export class CtpFront {
     this.api.unsubscribe(send);
   }
 
-  /** Whether instruments may be placed on this front now. */
+  /**
+   * Whether instruments may be placed on this front now: logged in, and not
+   * half-way to stale itself. When every front goes quiet at once (a market
+   * break), the first to be judged stale must not hand its instruments to
+   * another that is just as silent.
+   */
   isHealthy(): boolean {
-    return this.state === 'ready';
+    const now = this.scheduler.now();
+    if (this.state !== 'ready' || now < this.warmUntil) return false;
+    return this.subscribed.size + this.pending.size === 0 || now - this.quietSince < this.options.staleAfterMs / 2;
+  }
+
+  /** Whether this front is stale and still holds instruments, which the source may place elsewhere. */
+  holdsStaleInstruments(): boolean {
+    return this.state === 'stale' && this.subscribed.size + this.pending.size > 0;
   }
 
   /** The front as the subscription planner sees it. */
@@ -188,7 +202,11 @@ export class CtpFront {
       switch (event.kind) {
         case 'depth':
           this.lastTickAt = this.quietSince = this.scheduler.now();
-          if (this.state === 'stale') this.setState('ready', 'market data again');
+          if (this.state === 'stale') {
+            // Fronts come back from a market break a few ms apart: the first back must not take the others' instruments.
+            this.warmUntil = this.lastTickAt + this.options.staleAfterMs / 2;
+            this.setState('ready', 'market data again');
+          }
           this.listener.onDepth(this, event.data);
           break;
         case 'front-connected':

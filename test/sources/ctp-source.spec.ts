@@ -214,6 +214,32 @@ describe('ctpSource', () => {
     expect(new Map(source.owners)).toEqual(original);
   });
 
+  it('moves nothing when every front goes quiet at once (a market break), and nothing when they all come back', async () => {
+    const [a, b] = [front(SIX, { rate: 600 }), front(SIX, { rate: 600 })];
+    const source = startSource({ fronts: [{ name: 'a', front_addr: a }, { name: 'b', front_addr: b }], instruments: SIX, strategy: 'hash', stale_after_ms: 300 });
+    await until('every instrument served', () => source.owners.size === SIX.length, 5_000);
+    await sleep(200);
+    const moves = source.moves.length;
+    for (const address of [a, b]) simulatedFront.control(LIBRARY, address, 'stall');
+    await until('both fronts STALE', () => ['ctp/a', 'ctp/b'].every((f) => source.statuses.filter((s) => s.feed_id === f).at(-1)?.state === 'STALE'), 5_000);
+    for (const address of [a, b]) simulatedFront.control(LIBRARY, address, 'resume');
+    await until('both fronts UP', () => ['ctp/a', 'ctp/b'].every((f) => source.statuses.filter((s) => s.feed_id === f).at(-1)?.state === 'UP'), 5_000);
+    const after = source.ticks.length;
+    await until('ticks again', () => source.ticks.length > after + 100, 5_000);
+    await sleep(200);
+    expect(source.moves.length).toBe(moves);
+  });
+
+  it('after a break that only one front comes back from, moves the silent front\'s instruments to it', async () => {
+    const [a, b] = [front(SIX, { rate: 600 }), front(SIX, { rate: 600 })];
+    const source = startSource({ fronts: [{ name: 'a', front_addr: a }, { name: 'b', front_addr: b }], instruments: SIX, strategy: 'round_robin', stale_after_ms: 300 });
+    await until('every instrument served', () => source.owners.size === SIX.length, 5_000);
+    for (const address of [a, b]) simulatedFront.control(LIBRARY, address, 'stall');
+    await until('both fronts STALE', () => ['ctp/a', 'ctp/b'].every((f) => source.statuses.filter((s) => s.feed_id === f).at(-1)?.state === 'STALE'), 5_000);
+    simulatedFront.control(LIBRARY, a, 'resume');
+    await until('every instrument on front a', () => BARE_SIX.every((id) => source.owners.get(id) === 'a'), 5_000);
+  });
+
   it('leaves instruments where they are after a recovery with migrate_back: never', async () => {
     const [a, b] = [front(SIX, { rate: 300 }), front(SIX, { rate: 300 })];
     const source = startSource({ fronts: [{ name: 'a', front_addr: a }, { name: 'b', front_addr: b }], instruments: SIX, strategy: 'hash', migrate_back: 'never' });
