@@ -1,9 +1,5 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
-
-/** The metric `name` if another stage already registered it, else a new one from `create`. */
-function reuse<M>(registry: Registry, name: string, create: () => M): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? create();
-}
+import { reuseMetric } from '../../pipeline/runtime/reuse-metric.js';
 
 /**
  * The audit sink's own Prometheus metrics, labelled with the stage: the
@@ -19,7 +15,7 @@ export class AuditMetrics {
     registry: Registry,
     private readonly stage: string,
   ) {
-    this.commitSeconds = reuse(
+    this.commitSeconds = reuseMetric(
       registry,
       'tickflow_audit_commit_seconds',
       () =>
@@ -31,8 +27,8 @@ export class AuditMetrics {
           registers: [registry],
         }),
     );
-    this.pending = reuse(registry, 'tickflow_audit_pending_records', () => new Gauge({ name: 'tickflow_audit_pending_records', help: 'Records received by the audit sink and not yet on disk.', labelNames: ['stage'], registers: [registry] }));
-    this.lastSeq = reuse(registry, 'tickflow_audit_last_seq', () => new Gauge({ name: 'tickflow_audit_last_seq', help: 'seq of the last audit record on disk.', labelNames: ['stage'], registers: [registry] }));
+    this.pending = reuseMetric(registry, 'tickflow_audit_pending_records', () => new Gauge({ name: 'tickflow_audit_pending_records', help: 'Records received by the audit sink and not yet on disk.', labelNames: ['stage'], registers: [registry] }));
+    this.lastSeq = reuseMetric(registry, 'tickflow_audit_last_seq', () => new Gauge({ name: 'tickflow_audit_last_seq', help: 'seq of the last audit record on disk.', labelNames: ['stage'], registers: [registry] }));
   }
 
   committed(seconds: number, lastSeq: number, pending: number): void {

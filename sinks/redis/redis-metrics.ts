@@ -1,9 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-
-/** The metric `name` if another stage already registered it, else a new one from `create`. */
-function reuse<M>(registry: Registry, name: string, create: () => M): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? create();
-}
+import { reuseMetric } from '../../pipeline/runtime/reuse-metric.js';
 
 /**
  * The Redis sink's own Prometheus metrics, labelled with the stage: commands
@@ -20,13 +16,13 @@ export class RedisMetrics {
     registry: Registry,
     private readonly stage: string,
   ) {
-    this.commands = reuse(registry, 'tickflow_redis_commands_total', () => new Counter({ name: 'tickflow_redis_commands_total', help: 'Commands the redis sink wrote (replied to by Redis).', labelNames: ['stage'], registers: [registry] }));
-    this.buffered = reuse(
+    this.commands = reuseMetric(registry, 'tickflow_redis_commands_total', () => new Counter({ name: 'tickflow_redis_commands_total', help: 'Commands the redis sink wrote (replied to by Redis).', labelNames: ['stage'], registers: [registry] }));
+    this.buffered = reuseMetric(
       registry,
       'tickflow_redis_buffered',
       () => new Gauge({ name: 'tickflow_redis_buffered', help: 'Commands the redis sink holds for the next batch or until Redis is reachable again.', labelNames: ['stage'], registers: [registry] }),
     );
-    this.reconnects = reuse(registry, 'tickflow_redis_reconnects_total', () => new Counter({ name: 'tickflow_redis_reconnects_total', help: 'Times the redis sink connected again after losing Redis.', labelNames: ['stage'], registers: [registry] }));
+    this.reconnects = reuseMetric(registry, 'tickflow_redis_reconnects_total', () => new Counter({ name: 'tickflow_redis_reconnects_total', help: 'Times the redis sink connected again after losing Redis.', labelNames: ['stage'], registers: [registry] }));
     this.commands.inc({ stage }, 0);
     this.buffered.set({ stage }, 0);
     this.reconnects.inc({ stage }, 0);

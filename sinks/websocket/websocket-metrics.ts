@@ -1,9 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-
-/** The metric `name` if another stage already registered it, else a new one from `create`. */
-function reuse<M>(registry: Registry, name: string, create: () => M): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? create();
-}
+import { reuseMetric } from '../../pipeline/runtime/reuse-metric.js';
 
 /**
  * The WebSocket sink's own Prometheus metrics, labelled with the stage:
@@ -19,9 +15,9 @@ export class WebsocketMetrics {
     registry: Registry,
     private readonly stage: string,
   ) {
-    this.clients = reuse(registry, 'tickflow_websocket_clients', () => new Gauge({ name: 'tickflow_websocket_clients', help: 'WebSocket clients connected.', labelNames: ['stage'], registers: [registry] }));
-    this.messagesSent = reuse(registry, 'tickflow_websocket_messages_sent_total', () => new Counter({ name: 'tickflow_websocket_messages_sent_total', help: 'Messages sent to WebSocket clients.', labelNames: ['stage'], registers: [registry] }));
-    this.clientErrors = reuse(
+    this.clients = reuseMetric(registry, 'tickflow_websocket_clients', () => new Gauge({ name: 'tickflow_websocket_clients', help: 'WebSocket clients connected.', labelNames: ['stage'], registers: [registry] }));
+    this.messagesSent = reuseMetric(registry, 'tickflow_websocket_messages_sent_total', () => new Counter({ name: 'tickflow_websocket_messages_sent_total', help: 'Messages sent to WebSocket clients.', labelNames: ['stage'], registers: [registry] }));
+    this.clientErrors = reuseMetric(
       registry,
       'tickflow_websocket_client_errors_total',
       () => new Counter({ name: 'tickflow_websocket_client_errors_total', help: 'Client messages or connections refused, by error code.', labelNames: ['stage', 'code'], registers: [registry] }),
