@@ -6,6 +6,7 @@ import { field } from '../pipeline/config/field.js';
 import { ConfigError } from '../pipeline/errors.js';
 import type { FeedStatus, Tick } from '../schemas/generated.js';
 import { CtpFrontPool } from './ctp/ctp-front-pool.js';
+import { CtpMetrics } from './ctp/ctp-metrics.js';
 import { distributionStrategies } from './ctp/distribution-strategy.js';
 
 /** `tcp://host:port`, optionally followed by parameters (the simulated front library reads its market settings there). */
@@ -117,6 +118,7 @@ export const ctpSource = defineComponent({
     }));
 
     const limit = config.count > 0 ? config.count : Infinity;
+    const metrics = new CtpMetrics(ctx.registry, ctx.stage, names);
 
     return new Observable<Tick>((subscriber) => {
       let emitted = 0;
@@ -125,6 +127,7 @@ export const ctpSource = defineComponent({
         ctx.scheduler,
         ctx.logger,
         ctx.metrics,
+        metrics,
         ctx.instrumentation,
         {
           tick: (tick) => {

@@ -6,6 +6,7 @@ import { InstrumentationEvents, type Instrumentation } from '../../pipeline/runt
 import type { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import type { FeedState, FeedStatus, Tick } from '../../schemas/generated.js';
 import { CtpFront, type CtpFrontListener, type CtpFrontOptions, type CtpFrontState } from './ctp-front.js';
+import type { CtpMetrics } from './ctp-metrics.js';
 import { CtpTickConverter } from './ctp-tick-converter.js';
 import type { DistributionStrategy } from './distribution-strategy.js';
 import { planSubscriptions } from './plan-subscriptions.js';
@@ -73,6 +74,7 @@ export class CtpFrontPool implements CtpFrontListener {
     private readonly scheduler: SchedulerLike,
     private readonly logger: Logger,
     private readonly metrics: StageMetrics,
+    private readonly ctpMetrics: CtpMetrics,
     private readonly instrumentation: Instrumentation,
     private readonly out: CtpFrontPoolOutput,
   ) {
@@ -139,6 +141,7 @@ export class CtpFrontPool implements CtpFrontListener {
       // The new front delivers: it owns the instrument from this tick on, and the old one can let go.
       this.owner.set(id, front);
       if (owner !== undefined) owner.unsubscribe([id]);
+      this.ctpMetrics.moved(owner?.name, front.name);
       this.instrumentation.emit(InstrumentationEvents.CTP_INSTRUMENT_MOVED, { feed: this.options.feedId, instrument: id, from: owner?.name ?? null, to: front.name });
     }
     const tick = this.converter.convert(data, Math.round(this.scheduler.now() * 1000));
@@ -152,6 +155,7 @@ export class CtpFrontPool implements CtpFrontListener {
 
   onOverflow(front: CtpFront, dropped: number): void {
     this.metrics.dropped('queue-overflow', dropped);
+    this.ctpMetrics.queueOverflow(front.name, dropped);
     front.dropCount += dropped;
     this.warn(`overflow:${front.name}`, { front: front.name, dropped }, `ctp front ${front.name}: the addon's queue was full; ${dropped} ticks dropped (JavaScript fell behind the callback thread)`);
   }
@@ -193,6 +197,7 @@ export class CtpFrontPool implements CtpFrontListener {
     const feedState = FEED_STATE[state];
     if (this.reported.get(front) === feedState) return;
     this.reported.set(front, feedState);
+    this.ctpMetrics.frontState(front.name, feedState);
     const feedId = `${this.options.feedId}/${front.name}`;
     this.logger.info({ feed: feedId, state: feedState, front: front.options.address }, `ctp front ${front.name} ${feedState}: ${detail}`);
     this.out.status({

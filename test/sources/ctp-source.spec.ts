@@ -182,6 +182,11 @@ describe('ctpSource', () => {
     const end = Date.now() * 1000;
     for (const instrument of SIX) expect(longestGapMs(source.ticks, instrument, killedAt - 200_000, end)).toBeLessThan(staleMs);
     expect(source.statuses.filter((s) => s.feed_id === 'ctp/a').map((s) => s.state)).toContain('DOWN');
+    const metrics = await source.ctx.registry.metrics();
+    expect(metrics).toContain('tickflow_ctp_front_up{stage="ctp",front="a"} 0');
+    expect(metrics).toContain('tickflow_ctp_front_up{stage="ctp",front="b"} 1');
+    expect(metrics).toContain('tickflow_ctp_front_instruments{stage="ctp",front="b"} 6');
+    expect(metrics).toContain(`tickflow_ctp_instrument_moves_total{stage="ctp"} ${source.moves.length}`);
   });
 
   it('moves the instruments of a silent (stale) front within the staleness, and back when it recovers', async () => {
