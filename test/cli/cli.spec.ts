@@ -93,6 +93,34 @@ describe('tickflow CLI', () => {
     expect(stderr).toContain("stage 'feed-a' (sim): 'rate' must be a number, got \"fast\"");
   });
 
+  it('a ctp definition file: lint checks each front, run names a wrong library path and exits 1', async () => {
+    const dir = tmp();
+    const file = join(dir, 'ctp.yaml');
+    const definition = (extra: string): string =>
+      [
+        'name: ctp-live',
+        'stages:',
+        '  - id: ctp',
+        '    use: ctp',
+        '    config:',
+        `      library_path: ${join(dir, 'thostmduserapi_se.so')}`,
+        '      fronts:',
+        '        - { name: telecom, front_addr: "tcp://127.0.0.1:10211", broker_id: "9999" }',
+        `        - { name: unicom, front_addr: "tcp://127.0.0.1:10213", priority: 1${extra} }`,
+        '      instruments: [SHFE.rb2505, DCE.m2505]',
+        `  - { id: out, use: ndjson-file, from: ctp, config: { path: ${join(dir, 'ticks.ndjson')} } }`,
+      ].join('\n');
+    writeFileSync(file, definition(', colour: red'));
+    const bad = await runCli(['lint', file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("stage 'ctp' (ctp): unknown field 'fronts[1].colour'");
+    writeFileSync(file, definition(''));
+    expect((await runCli(['lint', file])).code).toBe(0);
+    const run = await runCli(['run', file, '--port', '0']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${join(dir, 'thostmduserapi_se.so')}: no such file; expected a CTP market-data library of SDK 6.6.9–6.7.7 or 6.7.11`);
+  });
+
   it('lint accepts a good definition file and reports every problem of a bad one', async () => {
     const dir = tmp();
     const good = join(dir, 'good.yaml');
