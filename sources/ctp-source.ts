@@ -53,7 +53,8 @@ export const ctpSource = defineComponent({
         name: field.string({ description: "Front name in logs and in the status feed id; empty: front-1, front-2, …", default: '', example: 'telecom-1' }),
         front_addr: field.string({ description: 'Front address, tcp://host:port', example: 'tcp://180.168.146.187:10211' }),
         broker_id: field.string({ description: 'Broker id for login (many market-data fronts accept it empty)', default: '', example: '9999' }),
-        user_id: field.string({ description: 'User id for login (often empty for market data)', default: '', example: '000001' }),
+        user_id: field.string({ description: 'User id for login (often empty for market data); empty reads the variable named by user_env', default: '', example: '000001' }),
+        user_env: field.string({ description: 'Name of the environment variable holding the user id when user_id is empty', default: 'TICKFLOW_CTP_USER', example: 'CTP_USER_TELECOM' }),
         password_env: field.string({
           description: "Name of the environment variable holding this front's password; unset means an empty password",
           default: 'TICKFLOW_CTP_PASSWORD',
@@ -104,7 +105,7 @@ export const ctpSource = defineComponent({
       name: names[i] as string,
       address: f.front_addr,
       brokerId: f.broker_id,
-      userId: f.user_id,
+      userId: f.user_id === '' ? (process.env[f.user_env] ?? '') : f.user_id,
       // Read when the stage is built, never at import time and never logged.
       password: process.env[f.password_env] ?? '',
       maxSubscriptions: f.max_subscriptions,

@@ -153,6 +153,11 @@ export class CtpFrontPool implements CtpFrontListener {
     this.out.tick(tick);
   }
 
+  onLoginFailed(front: CtpFront, detail: string): void {
+    // Still DOWN, but the status says why, so a refused login is visible on the feed panel too.
+    this.report(front, front.state, detail, true);
+  }
+
   onOverflow(front: CtpFront, dropped: number): void {
     this.metrics.dropped('queue-overflow', dropped);
     this.ctpMetrics.queueOverflow(front.name, dropped);
@@ -193,13 +198,14 @@ export class CtpFrontPool implements CtpFrontListener {
     }
   }
 
-  private report(front: CtpFront, state: CtpFrontState, detail: string): void {
+  /** Reports a front's FeedStatus when its state changed, or always (`problem`: logged as a warning). */
+  private report(front: CtpFront, state: CtpFrontState, detail: string, problem = false): void {
     const feedState = FEED_STATE[state];
-    if (this.reported.get(front) === feedState) return;
+    if (this.reported.get(front) === feedState && !problem) return;
     this.reported.set(front, feedState);
     this.ctpMetrics.frontState(front.name, feedState);
     const feedId = `${this.options.feedId}/${front.name}`;
-    this.logger.info({ feed: feedId, state: feedState, front: front.options.address }, `ctp front ${front.name} ${feedState}: ${detail}`);
+    this.logger[problem ? 'warn' : 'info']({ feed: feedId, state: feedState, front: front.options.address }, `ctp front ${front.name} ${feedState}: ${detail}`);
     this.out.status({
       feed_id: feedId,
       state: feedState,

@@ -36,6 +36,8 @@ export interface CtpFrontListener {
   onDepth(front: CtpFront, data: CtpDepthMarketData): void;
   /** The addon's queue was full and dropped this many ticks of this front. */
   onOverflow(front: CtpFront, dropped: number): void;
+  /** A login failed (refused, or the request could not be sent); the front tries again after a backoff. */
+  onLoginFailed(front: CtpFront, detail: string): void;
 }
 
 /** Errors older than this no longer count against a front's quality. */
@@ -261,7 +263,7 @@ export class CtpFront {
 
   private retryLogin(reason: string): void {
     const delay = this.retry.delayMs(++this.loginAttempt);
-    this.logger.warn({ front: this.name, attempt: this.loginAttempt }, `ctp front ${this.name}: login failed (${reason}); again in ${delay} ms`);
+    this.listener.onLoginFailed(this, `login failed (${reason}); again in ${delay} ms`);
     this.loginTimer?.unsubscribe();
     this.loginTimer = this.scheduler.schedule(() => this.login(), delay);
   }

@@ -147,6 +147,15 @@ describe('ctpSource', () => {
     await until('ticks flowing again', () => source.ticks.length > after + 100, 5_000);
   });
 
+  it('reports a refused login in the front\'s status, with the vendor\'s message decoded, and keeps trying', async () => {
+    const source = startSource({ fronts: [{ front_addr: front(SIX, { broker: '9999' }), broker_id: '1234' }], instruments: SIX });
+    await until('two refused logins', () => source.statuses.filter((s) => s.detail.includes('login failed')).length >= 2, 5_000);
+    const refused = source.statuses.find((s) => s.detail.includes('login failed')) as FeedStatus;
+    expect(refused).toMatchObject({ feed_id: 'ctp/front-1', state: 'DOWN' });
+    expect(refused.detail).toMatch(/^login failed \(CTP error 3: CTP:不合法的登录\); again in \d+ ms$/);
+    expect(source.ticks).toEqual([]);
+  });
+
   it('drops ticks outside trading sessions and counts them', async () => {
     // 14:59:59.5: half a second of the afternoon session, then junk after the close.
     const source = startSource({ fronts: [{ front_addr: front(['SHFE.rb2501'], { rate: 100, start: '20250103T145959' }) }], instruments: ['SHFE.rb2501'] });
