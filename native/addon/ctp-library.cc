@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "coded-error.h"
+#include "md-session.h"
 
 namespace tickflow {
 namespace {
@@ -51,6 +52,7 @@ const CtpLibrary &LoadCtpLibrary(Napi::Env env, const std::string &path) {
     ThrowCoded(env, "CTP_LIBRARY_NOT_FOUND", "cannot load the CTP library " + path + ": " + DlError());
   }
 
+  ReleaseSessionsBeforeLibraryTeardown();
   auto library = std::make_unique<CtpLibrary>();
   library->path = path;
   library->handle = handle;

@@ -16,7 +16,8 @@
 namespace tickflow {
 namespace {
 
-constexpr double kMaxQueueCapacity = 1 << 24;
+// About 600 MB of 600-byte events at the most.
+constexpr double kMaxQueueCapacity = 1 << 20;
 constexpr double kMaxBatch = 1 << 20;
 // How long back-to-back drains may hold the JavaScript thread before yielding a turn of the
 // event loop, and the pause between two drains after which they no longer count as one burst.
@@ -43,10 +44,6 @@ void ReleaseOpenSessionsAtExit() {
 
 void AddOpenSession(SessionCore *core) {
   std::lock_guard<std::mutex> lock(OpenSessionsMutex());
-  // Registered after the first library was loaded and its API created, so it
-  // runs before that library's static destructors (atexit order is reversed).
-  static const bool registered = std::atexit(ReleaseOpenSessionsAtExit) == 0;
-  (void)registered;
   OpenSessions().push_back(core);
 }
 
@@ -93,6 +90,12 @@ int RequestId(Napi::Env env, const Napi::CallbackInfo &info, std::size_t index) 
 
 }  // namespace
 
+void ReleaseSessionsBeforeLibraryTeardown() {
+  // atexit handlers run newest first: registered after each dlopen, one runs before the static
+  // destructors of every library loaded so far. Running it more than once is harmless.
+  std::atexit(ReleaseOpenSessionsAtExit);
+}
+
 // ---------------------------------------------------------------------------
 // Vendor threads
 
@@ -100,13 +103,16 @@ template <typename Fill>
 void SessionCore::Push(MdEventKind kind, Fill &&fill) {
   if (closing_.load(std::memory_order_acquire)) return;
   bool queued = false;
-  {
+  // Nothing may unwind into the vendor's thread: a queue block that cannot be allocated counts as a drop.
+  try {
     std::lock_guard<std::mutex> lock(mutex_);
     if (MdEvent *slot = queue_.Reserve(kind)) {
       fill(*slot);
       slot->kind = kind;
       queued = true;
     }
+  } catch (...) {
+    queued = false;
   }
   if (!queued) dropped_.fetch_add(1, std::memory_order_relaxed);
   // Also after a drop: if the last request for a drain failed, this one retries it.
@@ -127,7 +133,7 @@ void SessionCore::ScheduleDrainNow() {
   }
 }
 
-void MdSpi::OnFrontConnected() {
+void MdSpi::OnFrontConnected() noexcept {
   double recvUs = MonotonicMicros();
   core_.Push(MdEventKind::kFrontConnected, [&](MdEvent &e) {
     e.recvUs = recvUs;
@@ -136,7 +142,7 @@ void MdSpi::OnFrontConnected() {
   });
 }
 
-void MdSpi::OnFrontDisconnected(int reason) {
+void MdSpi::OnFrontDisconnected(int reason) noexcept {
   double recvUs = MonotonicMicros();
   core_.Push(MdEventKind::kFrontDisconnected, [&](MdEvent &e) {
     e.recvUs = recvUs;
@@ -145,7 +151,7 @@ void MdSpi::OnFrontDisconnected(int reason) {
   });
 }
 
-void MdSpi::OnHeartBeatWarning(int timeLapse) {
+void MdSpi::OnHeartBeatWarning(int timeLapse) noexcept {
   double recvUs = MonotonicMicros();
   core_.Push(MdEventKind::kHeartbeatWarning, [&](MdEvent &e) {
     e.recvUs = recvUs;
@@ -154,7 +160,7 @@ void MdSpi::OnHeartBeatWarning(int timeLapse) {
   });
 }
 
-void MdSpi::OnRspUserLogin(CThostFtdcRspUserLoginField *login, CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+void MdSpi::OnRspUserLogin(CThostFtdcRspUserLoginField *login, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
   double recvUs = MonotonicMicros();
   core_.Push(MdEventKind::kLogin, [&](MdEvent &e) {
     e.recvUs = recvUs;
@@ -171,19 +177,19 @@ void MdSpi::OnRspUserLogin(CThostFtdcRspUserLoginField *login, CThostFtdcRspInfo
   });
 }
 
-void MdSpi::OnRspUserLogout(CThostFtdcUserLogoutField *, CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+void MdSpi::OnRspUserLogout(CThostFtdcUserLogoutField *, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
   Reply(MdEventKind::kLogout, nullptr, info, requestId, isLast);
 }
 
-void MdSpi::OnRspError(CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+void MdSpi::OnRspError(CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
   Reply(MdEventKind::kError, nullptr, info, requestId, isLast);
 }
 
-void MdSpi::OnRspSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+void MdSpi::OnRspSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
   Reply(MdEventKind::kSubscribed, instrument, info, requestId, isLast);
 }
 
-void MdSpi::OnRspUnSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) {
+void MdSpi::OnRspUnSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
   Reply(MdEventKind::kUnsubscribed, instrument, info, requestId, isLast);
 }
 
@@ -201,7 +207,7 @@ void MdSpi::Reply(MdEventKind kind, const CThostFtdcSpecificInstrumentField *ins
   });
 }
 
-void MdSpi::OnRtnDepthMarketData(CThostFtdcDepthMarketDataField *data) {
+void MdSpi::OnRtnDepthMarketData(CThostFtdcDepthMarketDataField *data) noexcept {
   if (data == nullptr) return;  // nothing to deliver
   double recvUs = MonotonicMicros();
   core_.Push(MdEventKind::kDepth, [&](MdEvent &e) {
@@ -304,7 +310,7 @@ void MdSession::YieldThenDrain(napi_env env) {
     Check(napi_add_finalizer(env, next, share, [](napi_env, void *data, void *) { delete static_cast<std::shared_ptr<SessionCore> *>(data); }, nullptr, nullptr));
     owned = true;
     Check(napi_get_global(env, &global));
-    Check(napi_get_named_property(env, global, "setImmediate", &setImmediate));
+    Check(napi_get_reference_value(env, Napi::Env(env).GetInstanceData<AddonData>()->setImmediate, &setImmediate));
     Check(napi_call_function(env, global, setImmediate, 1, &next, &immediate));
     // Like the thread-safe function, a pending drain does not keep the process alive.
     Check(napi_get_named_property(env, immediate, "unref", &unref));
@@ -389,8 +395,12 @@ MdSession::MdSession(const Napi::CallbackInfo &info) : Napi::ObjectWrap<MdSessio
   AddOpenSession(core_.get());
   // Added after the thread-safe function was created: cleanup hooks run last-added first, so this
   // one releases the API before Node tears the thread-safe function down under the vendor threads.
-  napi_status status = napi_add_env_cleanup_hook(env, &MdSession::CleanupHook, this);
-  cleanupHookAdded_ = status == napi_ok;
+  if (napi_add_env_cleanup_hook(env, &MdSession::CleanupHook, this) != napi_ok) {
+    // Without the hook, a worker's teardown would free the thread-safe function under the vendor's threads.
+    CloseSession();
+    ThrowCoded(env, "CTP_CREATE_FAILED", "cannot register the environment cleanup hook of a CTP session on " + library.path);
+  }
+  cleanupHookAdded_ = true;
 }
 
 MdSession::~MdSession() { CloseSession(); }

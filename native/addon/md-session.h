@@ -46,20 +46,27 @@ namespace tickflow {
 class SessionCore;
 class MdSession;
 
+/**
+ * Makes process exit (exit() runs no environment cleanup hook) release every
+ * open API before the static destructors of the libraries loaded so far;
+ * called after each dlopen.
+ */
+void ReleaseSessionsBeforeLibraryTeardown();
+
 /** Our CThostFtdcMdSpi: copies every callback into the session's queue. */
 class MdSpi final : public CThostFtdcMdSpi {
  public:
   explicit MdSpi(SessionCore &core) : core_(core) {}
 
-  void OnFrontConnected() override;
-  void OnFrontDisconnected(int reason) override;
-  void OnHeartBeatWarning(int timeLapse) override;
-  void OnRspUserLogin(CThostFtdcRspUserLoginField *login, CThostFtdcRspInfoField *info, int requestId, bool isLast) override;
-  void OnRspUserLogout(CThostFtdcUserLogoutField *logout, CThostFtdcRspInfoField *info, int requestId, bool isLast) override;
-  void OnRspError(CThostFtdcRspInfoField *info, int requestId, bool isLast) override;
-  void OnRspSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) override;
-  void OnRspUnSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) override;
-  void OnRtnDepthMarketData(CThostFtdcDepthMarketDataField *data) override;
+  void OnFrontConnected() noexcept override;
+  void OnFrontDisconnected(int reason) noexcept override;
+  void OnHeartBeatWarning(int timeLapse) noexcept override;
+  void OnRspUserLogin(CThostFtdcRspUserLoginField *login, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept override;
+  void OnRspUserLogout(CThostFtdcUserLogoutField *logout, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept override;
+  void OnRspError(CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept override;
+  void OnRspSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept override;
+  void OnRspUnSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept override;
+  void OnRtnDepthMarketData(CThostFtdcDepthMarketDataField *data) noexcept override;
   // OnRspQryMulticastInstrument, the for-quote responses and OnRtnForQuoteRsp: not delivered (the base class ignores them).
 
  private:

@@ -86,7 +86,8 @@ void SimApi::Release() {
     if (inCallbackOf(*core)) {
       core->released = true;  // this thread already holds callbackMutex
     } else {
-      // Waits for a callback in flight; none starts after this.
+      // Waits for a callback in flight; none starts after this. (Two apis releasing each other from
+      // their own callbacks on two front threads would wait for each other; tickflow never does that.)
       std::lock_guard<std::mutex> lock(core->callbackMutex);
       core->released = true;
     }
