@@ -80,7 +80,7 @@ export const ctpSource = defineComponent({
     stale_after_ms: field.integer({ description: 'A front holding subscriptions and silent this long is STALE; its instruments move', default: 3000, min: 10, example: 1000 }),
     stale_hold_ms: field.integer({ description: 'A front that went stale gets no instruments for this long unless its data comes back', default: 30_000, min: 0, example: 10_000 }),
     feed_id: field.string({ description: 'Feed id written into every tick; empty uses the stage id', default: '', example: 'ctp-a' }),
-    queue_capacity: field.integer({ description: 'Ticks the addon holds for JavaScript per front; beyond it ticks are dropped and counted', default: 65_536, min: 16, example: 16_384 }),
+    queue_capacity: field.integer({ description: 'Ticks the addon holds for JavaScript per front; beyond it ticks are dropped and counted', default: 65_536, min: 16, max: 1_048_576, example: 16_384 }),
     count: field.integer({ description: 'Ticks after which the source completes, for bounded runs; 0 never completes', default: 0, min: 0, example: 1000 }),
     max_batch: field.integer({ description: 'Most callbacks delivered to JavaScript in one call (1: one call per callback)', default: 1024, min: 1, example: 256 }),
   },
