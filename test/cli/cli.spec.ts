@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import avro from 'avsc';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { Redis } from 'ioredis';
 import { startRedisServer, closeRedisServers } from '../support/redis-server.js';
-import { runCli, startCli } from '../support/run-cli.js';
+import { ROOT, runCli, startCli } from '../support/run-cli.js';
 import { waitFor } from '../support/wait-for.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
@@ -91,6 +92,26 @@ describe('tickflow CLI', () => {
     expect(code).toBe(1);
     expect(stderr).toContain("stage 'feed-a' (sim): unknown field 'colour'");
     expect(stderr).toContain("stage 'feed-a' (sim): 'rate' must be a number, got \"fast\"");
+  });
+
+  it('graph and list never load the native addon (subcommands load lazily)', async () => {
+    // In a child: run the commands in-process, then look for the addon among the loaded native modules.
+    const script = [
+      `const { runCli } = await import(${JSON.stringify(join(ROOT, 'dist/pipeline/cli/run-cli.js'))});`,
+      `const { createRequire } = await import('node:module');`,
+      `const io = { out: () => {}, err: (t) => process.stderr.write(t) };`,
+      `for (const argv of [['graph', 'demo'], ['list']]) if (await runCli(argv, io) !== 0) process.exit(3);`,
+      `const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.endsWith('.node'));`,
+      `process.stdout.write(JSON.stringify(loaded));`,
+    ].join('\n');
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (c) => resolve({ stdout: out, code: c }));
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual([]);
   });
 
   it('a ctp definition file: lint checks each front, run names a wrong library path and exits 1', async () => {
