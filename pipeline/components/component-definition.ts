@@ -36,6 +36,14 @@ export interface SideOutput<R> {
   next(record: R): void;
 }
 
+/** Who sent a control request: the principal its credential names (`tickflow halt` by a holder of the control token `ops`: `ops`). */
+export interface ControlCaller {
+  readonly principal: string;
+}
+
+/** A run-time control of a stage: the request's JSON body and its authenticated caller in, the JSON answer out. */
+export type ControlHandler = (body: unknown, caller: ControlCaller) => unknown;
+
 /** What a component's `create` gets from the runner besides its config. */
 export interface ComponentContext {
   /** The stage's id in its pipeline. */
@@ -57,11 +65,20 @@ export interface ComponentContext {
   /** The writer of one of the component's declared side outputs (records go nowhere when no stage reads it). */
   sideOutput<R = unknown>(name: string): SideOutput<R>;
   /**
+   * Sends input the stage could not accept from outside (an upstream message,
+   * a replayed record) to the pipeline's dead-letter stream, naming the stage,
+   * where it came from (`origin`, e.g. `ws://host:port/` or `file.ndjson:12`),
+   * the schema it should have matched and the reason. Counting the drop in the
+   * stage's metrics stays the stage's job.
+   */
+  deadLetter(letter: { readonly origin: string; readonly schema: string; readonly reason: string; readonly payload: unknown }): void;
+  /**
    * Registers a run-time control of the stage, served as `POST /control/{stage}/{name}`
    * with a JSON body on the pipeline's HTTP port (e.g. the risk stage's `halt`). The
-   * handler's result is the JSON answer; a thrown `ConfigError` is a 400 naming the problem.
+   * handler gets the body and the authenticated caller; its result is the JSON
+   * answer; a thrown `ConfigError` is a 400 naming the problem.
    */
-  control(name: string, handler: (body: unknown) => unknown): void;
+  control(name: string, handler: ControlHandler): void;
   /** The running pipeline's health and metrics, for components that serve them (the WebSocket sink's HTTP server). */
   readonly pipeline: {
     health(): PipelineHealth;

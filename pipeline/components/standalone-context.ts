@@ -3,25 +3,29 @@ import { Registry } from 'prom-client';
 import { Subject, type SchedulerLike } from 'rxjs';
 import { Instrumentation } from '../runtime/instrumentation.js';
 import { StageMetrics } from '../runtime/stage-metrics.js';
+import { deadLetterOf } from '../runtime/dead-letter-of.js';
 import { SchemaCatalog } from '../schemas/schema-catalog.js';
-import type { ComponentContext } from './component-definition.js';
+import type { DeadLetter } from '../../schemas/generated.js';
+import type { ComponentContext, ControlHandler } from './component-definition.js';
 
-/** A component context plus what a standalone run reads back: side outputs as Subjects and registered controls. */
+/** A component context plus what a standalone run reads back: side outputs as Subjects, dead letters and registered controls. */
 export interface StandaloneContext extends ComponentContext {
   readonly sides: Map<string, Subject<unknown>>;
-  readonly controls: Map<string, (body: unknown) => unknown>;
+  readonly deadLetters: DeadLetter[];
+  readonly controls: Map<string, ControlHandler>;
 }
 
 /**
  * A component context for running one component outside a pipeline (tests,
  * benchmarks, embedding in another program): a silent logger unless one is
  * given, its own metrics and registry, side outputs as Subjects in `sides`,
- * controls in `controls`.
+ * dead letters in `deadLetters`, controls in `controls`.
  */
 export function standaloneContext(scheduler: SchedulerLike, options: { stage?: string; logger?: Logger } = {}): StandaloneContext {
   const stage = options.stage ?? 'standalone';
   const sides = new Map<string, Subject<unknown>>();
-  const controls = new Map<string, (body: unknown) => unknown>();
+  const controls = new Map<string, ControlHandler>();
+  const deadLetters: DeadLetter[] = [];
   return {
     stage,
     logger: options.logger ?? pino({ level: 'silent' }),
@@ -35,9 +39,11 @@ export function standaloneContext(scheduler: SchedulerLike, options: { stage?: s
       if (side === undefined) sides.set(name, (side = new Subject()));
       return side as Subject<R>;
     },
+    deadLetter: (letter) => void deadLetters.push(deadLetterOf(stage, letter, scheduler)),
     pipeline: { health: () => ({ pipeline: stage, state: 'running', stages: {} }), metrics: async () => '' },
     control: (name, handler) => void controls.set(name, handler),
     sides,
+    deadLetters,
     controls,
   };
 }

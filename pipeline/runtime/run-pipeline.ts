@@ -16,7 +16,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { DeadLetter } from '../../schemas/generated.js';
-import type { ComponentContext } from '../components/component-definition.js';
+import type { ComponentContext, ControlHandler } from '../components/component-definition.js';
 import { StageError } from '../errors.js';
 import { DEAD_LETTERS, DEFAULT_PORT, type PipelineGraph, type Stage, type StageInput } from '../graph/pipeline-graph.js';
 import { SchemaCatalog, type RecordProblem } from '../schemas/schema-catalog.js';
@@ -24,6 +24,7 @@ import { Instrumentation, InstrumentationEvents } from './instrumentation.js';
 import { StageMeter } from './stage-meter.js';
 import { PipelineMetrics } from './pipeline-metrics.js';
 import { validateRecords } from './validate-records.js';
+import { deadLetterOf, payloadJson } from './dead-letter-of.js';
 
 /** `strict`: every edge validates every record; `boundary`: only edges into or out of a stage that crosses a process boundary. */
 export type ValidationPolicy = 'strict' | 'boundary';
@@ -74,7 +75,7 @@ export interface PipelineRun {
   readonly metrics: PipelineMetrics;
   readonly instrumentation: Instrumentation;
   /** Run-time controls the stages registered, by stage and name (served by the HTTP server as POST /control/{stage}/{name}). */
-  readonly controls: ReadonlyMap<string, ReadonlyMap<string, (body: unknown) => unknown>>;
+  readonly controls: ReadonlyMap<string, ReadonlyMap<string, ControlHandler>>;
   /** Ends the sources, lets records drain through to the sinks, and waits for the sinks to close. */
   stop(reason?: string): Promise<RunResult>;
   health(): PipelineHealth;
@@ -114,14 +115,6 @@ function deadLetterConsumers(stages: readonly Stage[]): Set<string> {
   return found;
 }
 
-function toJson(value: unknown): string {
-  try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'undefined';
-  } catch {
-    return String(value);
-  }
-}
-
 /** Rejected records are logged one by one at first, then every thousandth per edge, so a flood cannot drown the log. */
 const shouldLogRejection = (count: number): boolean => count <= 10 || count % 1000 === 0;
 
@@ -152,7 +145,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const outputs = new Map<string, Connectable<unknown>>();
   const feedbackSubjects = new Map<string, Subject<unknown>>();
   const sideSubjects = new Map<string, Subject<unknown>>();
-  const controls = new Map<string, Map<string, (body: unknown) => unknown>>();
+  const controls = new Map<string, Map<string, ControlHandler>>();
   const states = new Map<string, StageState>(graph.stages.map((s) => [s.id, 'created']));
   const failures: StageFailure[] = [];
   const rejections = new Map<string, number>();
@@ -179,7 +172,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
       logger.warn({ stage: stage.id, edge, schema, field: problem.path, rejected: count }, `record rejected on edge ${edge} (${schema}): ${problem.reason}`);
     }
     instrumentation.emit(InstrumentationEvents.RECORD_REJECTED, { stage: stage.id, edge, reason: problem.reason });
-    deadLetters.next({ stage: stage.id, edge, schema, reason: problem.reason, payload_json: toJson(record), ts_init: Math.round(scheduler.now() * 1000) });
+    deadLetters.next({ stage: stage.id, edge, schema, reason: problem.reason, payload_json: payloadJson(record), ts_init: Math.round(scheduler.now() * 1000) });
   };
 
   const feedbackSubject = (from: string): Subject<unknown> => {
@@ -275,6 +268,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         }
         return sideSubject(stage.id, name) as Subject<R>;
       },
+      deadLetter: (letter) => deadLetters.next(deadLetterOf(stage.id, letter, scheduler)),
       pipeline: { health: () => health(), metrics: () => metrics.render() },
       control: (name, handler) => {
         let stageControls = controls.get(stage.id);

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigError, TickflowError } from '../errors.js';
+import type { ControlHandler } from '../components/component-definition.js';
 import type { PipelineHealth } from './run-pipeline.js';
 
 export interface HttpServerOptions {
@@ -12,7 +13,7 @@ export interface HttpServerOptions {
   readonly health: () => PipelineHealth;
   readonly metrics: () => Promise<string>;
   /** Stage controls, served as POST /control/{stage}/{name} with a JSON body. */
-  readonly controls?: ReadonlyMap<string, ReadonlyMap<string, (body: unknown) => unknown>>;
+  readonly controls?: ReadonlyMap<string, ReadonlyMap<string, ControlHandler>>;
   readonly logger: Logger;
 }
 
@@ -61,7 +62,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
           return;
         }
         Promise.resolve()
-          .then(() => handler(body))
+          .then(() => handler(body, { principal: 'anonymous' }))
           .then(
             (result) => {
               options.logger.info({ stage, control: name }, `control ${stage}/${name} applied`);

@@ -14,6 +14,7 @@ import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { risk, type RiskOptions } from '../../operators/risk.js';
 import { riskComponent } from '../../operators/risk-component.js';
 import type { RiskControlRequest } from '../../operators/risk/parse-risk-control.js';
+import type { ControlHandler } from '../../pipeline/components/component-definition.js';
 import { riskLimitSpec, type RiskLimits } from '../../operators/risk/risk-limits.js';
 import type {
   CancelOrder,
@@ -639,7 +640,7 @@ describe('haltCommand and resumeCommand', () => {
 
   const args = (values: Record<string, string>, positionals: string[] = []): ParsedArgs => ({ values: { url: 'http://127.0.0.1:9464', stage: 'risk', ...values }, positionals });
 
-  async function serve(controls: ReadonlyMap<string, ReadonlyMap<string, (body: unknown) => unknown>>): Promise<HttpEndpoint> {
+  async function serve(controls: ReadonlyMap<string, ReadonlyMap<string, ControlHandler>>): Promise<HttpEndpoint> {
     endpoint = await startHttpServer({
       port: 0,
       health: () => ({ pipeline: 'test', state: 'running', stages: {} }),
