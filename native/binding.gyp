@@ -21,6 +21,13 @@
       'libraries': ['-ldl', '-lpthread'],
     },
     {
+      # flock(2) for the audit trail's one-writer lock: build/Release/tickflow_fs.node.
+      'target_name': 'tickflow_fs',
+      'sources': ['fs/file-lock.cc'],
+      'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS'],
+    },
+    {
       # The simulated front library as SDK 6.7.11 ships it: the 4-argument factory.
       'target_name': 'thostmduserapi_sim',
       'type': 'shared_library',

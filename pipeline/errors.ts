@@ -97,6 +97,18 @@ export class AuditIntegrityError extends TickflowError {
   }
 }
 
+/** An exclusive resource (a directory's writer lock, a port) is held by another process or stage. Not retriable: the other holder must stop first. */
+export class ResourceBusyError extends TickflowError {
+  /** The holder's pid, when it could be read. */
+  readonly holderPid: number | undefined;
+
+  constructor(message: string, options: TickflowErrorOptions & { holderPid?: number } = {}) {
+    super(message, options);
+    this.name = 'ResourceBusyError';
+    this.holderPid = options.holderPid;
+  }
+}
+
 /** A feed skipped sequence numbers. */
 export class FeedGapError extends TickflowError {
   constructor(message: string, options: TickflowErrorOptions = {}) {

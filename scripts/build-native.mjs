@@ -30,7 +30,7 @@ const gyp = (...args) => {
 };
 
 // binding.gyp lists the sources when it is configured: a file added or removed since needs a new configure.
-const sources = ['addon', 'sim'].flatMap((dir) => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`)).sort().join('\n');
+const sources = ['addon', 'fs', 'sim'].flatMap((dir) => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`)).sort().join('\n');
 const makefile = join(nativeDir, 'build', 'Makefile');
 const sourcesStamp = join(nativeDir, 'build', 'configured-sources.txt');
 const stale =

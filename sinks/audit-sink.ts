@@ -6,6 +6,7 @@ import type { SchemaCatalog, SchemaName } from '../pipeline/schemas/schema-catal
 import type { AuditRecord } from '../schemas/generated.js';
 import type { AuditEntry } from './audit/audit-chain.js';
 import { AuditMetrics } from './audit/audit-metrics.js';
+import { lockAuditDir } from './audit/audit-dir-lock.js';
 import { AuditTrailWriter } from './audit/audit-trail-writer.js';
 
 /** Config field names, shared by the spec and `create`. */
@@ -48,7 +49,11 @@ function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (
  * write, fdatasync'ed, and only then acknowledged, in order, as their
  * AuditRecords. A batch that waits for the commit before it goes out right
  * after it. Files (`audit-000001-20250103.avro`) rotate by trading day or
- * by size; the chain continues across them. On start the trail is
+ * by size; the chain continues across them. One process writes a
+ * directory at a time: before any stage of the pipeline starts, the sink
+ * takes the directory's writer lock (`DIR/.lock`, an flock the kernel ends
+ * when the holder exits or dies); a second writer is refused, naming the
+ * directory and the holder's pid. On start the trail is
  * recovered (`recoverAuditDir`): a torn tail of the newest file is cut back,
  * any other damage refuses to start. When every input completes, the last
  * batch is committed, the file closed, and the sink completes. An input
@@ -98,158 +103,169 @@ export const auditSink = defineComponent({
       example: 1_073_741_824,
     }),
   },
-  create: (config, ctx) => (inputs) =>
-    new Observable<AuditRecord>((subscriber) => {
-      const encoders: Record<Port, (record: unknown) => { recordType: string; payload: Buffer }> = {
-        ticks: payloadEncoder(ctx.schemas, 'Tick'),
-        commands: payloadEncoder(ctx.schemas, 'union'),
-        events: payloadEncoder(ctx.schemas, 'union'),
-        signals: payloadEncoder(ctx.schemas, 'Signal'),
-        feeds: payloadEncoder(ctx.schemas, 'FeedStatus'),
-        controls: payloadEncoder(ctx.schemas, 'RiskControlChanged'),
-      };
-      const metrics = new AuditMetrics(ctx.registry, ctx.stage);
-      const context = { stage: ctx.stage, component: 'audit', path: config.dir };
-      const inputSubscription = new Subscription();
-      /** Received and not yet committed, in arrival order, from `head` on; the first `sealed` of those are due. */
-      let pending: AuditEntry[] = [];
-      let head = 0;
-      let sealed = 0;
-      const waiting = (): number => pending.length - head;
-      let timer: Subscription | undefined;
-      let trail: AuditTrailWriter | undefined;
-      let commit: Promise<void> | undefined;
-      let openInputs: number = PORTS.length;
-      let inputError: { error: unknown } | undefined;
-      /** Set once the sink fails, completes or is unsubscribed: nothing more is committed. */
-      let stopped = false;
+  create: (config, ctx) => {
+    // One writer per directory: the lock is taken before any stage of the pipeline starts.
+    const locking = ctx.acquire(
+      () => lockAuditDir(config.dir),
+      (lock) => lock.release(),
+    );
+    return (inputs) =>
+      new Observable<AuditRecord>((subscriber) => {
+        const encoders: Record<Port, (record: unknown) => { recordType: string; payload: Buffer }> = {
+          ticks: payloadEncoder(ctx.schemas, 'Tick'),
+          commands: payloadEncoder(ctx.schemas, 'union'),
+          events: payloadEncoder(ctx.schemas, 'union'),
+          signals: payloadEncoder(ctx.schemas, 'Signal'),
+          feeds: payloadEncoder(ctx.schemas, 'FeedStatus'),
+          controls: payloadEncoder(ctx.schemas, 'RiskControlChanged'),
+        };
+        const metrics = new AuditMetrics(ctx.registry, ctx.stage);
+        const context = { stage: ctx.stage, component: 'audit', path: config.dir };
+        const inputSubscription = new Subscription();
+        /** Received and not yet committed, in arrival order, from `head` on; the first `sealed` of those are due. */
+        let pending: AuditEntry[] = [];
+        let head = 0;
+        let sealed = 0;
+        const waiting = (): number => pending.length - head;
+        let timer: Subscription | undefined;
+        let trail: AuditTrailWriter | undefined;
+        let commit: Promise<void> | undefined;
+        let openInputs: number = PORTS.length;
+        let inputError: { error: unknown } | undefined;
+        /** Set once the sink fails, completes or is unsubscribed: nothing more is committed. */
+        let stopped = false;
 
-      const opening = AuditTrailWriter.open({ dir: config.dir, rotate: config.rotate, maxFileBytes: config.max_file_bytes, logger: ctx.logger });
-      const closeTrail = async (): Promise<void> => {
-        await opening.catch(() => undefined);
-        await commit;
-        await trail?.close();
-      };
-      const stop = (): void => {
-        stopped = true;
-        timer?.unsubscribe();
-        timer = undefined;
-        inputSubscription.unsubscribe();
-      };
-      const fail = (error: unknown): void => {
-        if (stopped) return;
-        stop();
-        void closeTrail().then(
-          () => subscriber.error(error),
-          () => subscriber.error(error),
-        );
-      };
-      const finish = (): void => {
-        stop();
-        closeTrail().then(
-          () => (inputError === undefined ? subscriber.complete() : subscriber.error(inputError.error)),
-          (error: unknown) => subscriber.error(new StageError(`audit: cannot close the audit file: ${(error as Error).message}`, { cause: error, context })),
-        );
-      };
-      const seal = (): void => {
-        sealed = waiting();
-        timer?.unsubscribe();
-        timer = undefined;
-      };
-      /** Starts the next group commit when one is due and none is in flight; finishes when everything is in. */
-      const pump = (): void => {
-        if (stopped || commit !== undefined || trail === undefined) return;
-        if (sealed === 0) {
-          if (openInputs === 0 && waiting() === 0) finish();
-          return;
-        }
-        const n = Math.min(sealed, config.max_batch);
-        const batch = pending.slice(head, head + n);
-        head += n;
-        sealed -= n;
-        // Dropping the committed prefix when drained, or now and then, keeps a backlog from costing a copy per commit.
-        if (head === pending.length || (head > 4096 && head * 2 > pending.length)) {
-          pending = pending.slice(head);
-          head = 0;
-        }
-        const started = performance.now();
-        commit = trail.append(batch).then(
-          (records) => {
-            commit = undefined;
-            metrics.committed((performance.now() - started) / 1000, records.at(-1)?.seq ?? 0, waiting());
-            // Acknowledged only now: the block is written and fdatasync'ed.
-            for (const record of records) {
-              if (stopped) break;
-              subscriber.next(record);
-            }
-            pump();
-          },
-          (error: unknown) => {
-            commit = undefined;
-            fail(new StageError(`audit: cannot write to ${config.dir}: ${(error as Error).message}`, { cause: error, context }));
-          },
-        );
-      };
-      const receive = (port: Port, record: unknown): void => {
-        if (stopped) return;
-        let entry: AuditEntry;
-        try {
-          const { recordType, payload } = encoders[port](record);
-          entry = { tsInit: Math.round(ctx.scheduler.now() * 1000), recordType, payload };
-        } catch (error) {
-          // The runner validates this boundary stage's inputs, so this is a programmer error; an audit trail does not skip records.
-          fail(new StageError(`audit: cannot encode a record of port '${port}': ${(error as Error).message}`, { cause: error, context }));
-          return;
-        }
-        pending.push(entry);
-        if (waiting() - sealed >= config.max_batch) {
-          seal();
-          pump();
-        } else if (timer === undefined) {
-          timer = ctx.scheduler.schedule(() => {
-            timer = undefined;
-            seal();
-            pump();
-          }, config.group_commit_ms);
-        }
-      };
-
-      opening.then(
-        (opened) => {
-          trail = opened;
+        const opening = locking.then(() => AuditTrailWriter.open({ dir: config.dir, rotate: config.rotate, maxFileBytes: config.max_file_bytes, logger: ctx.logger }));
+        const closeTrail = async (): Promise<void> => {
+          try {
+            await opening.catch(() => undefined);
+            await commit;
+            await trail?.close();
+          } finally {
+            (await locking.catch(() => undefined))?.release();
+          }
+        };
+        const stop = (): void => {
+          stopped = true;
+          timer?.unsubscribe();
+          timer = undefined;
+          inputSubscription.unsubscribe();
+        };
+        const fail = (error: unknown): void => {
           if (stopped) return;
-          pump();
-        },
-        (error: unknown) => fail(error instanceof TickflowError ? error : new StageError(`audit: cannot open the audit trail in ${config.dir}: ${(error as Error).message}`, { cause: error, context })),
-      );
-      for (const port of PORTS) {
-        inputSubscription.add(
-          (inputs[port] as Observable<unknown>).subscribe({
-            next: (record) => receive(port, record),
-            error: (error: unknown) => {
-              if (stopped || inputError !== undefined) return;
-              // Commit what was received, then raise the error.
-              inputError = { error };
-              openInputs = 0;
-              inputSubscription.unsubscribe();
-              seal();
+          stop();
+          void closeTrail().then(
+            () => subscriber.error(error),
+            () => subscriber.error(error),
+          );
+        };
+        const finish = (): void => {
+          stop();
+          closeTrail().then(
+            () => (inputError === undefined ? subscriber.complete() : subscriber.error(inputError.error)),
+            (error: unknown) => subscriber.error(new StageError(`audit: cannot close the audit file: ${(error as Error).message}`, { cause: error, context })),
+          );
+        };
+        const seal = (): void => {
+          sealed = waiting();
+          timer?.unsubscribe();
+          timer = undefined;
+        };
+        /** Starts the next group commit when one is due and none is in flight; finishes when everything is in. */
+        const pump = (): void => {
+          if (stopped || commit !== undefined || trail === undefined) return;
+          if (sealed === 0) {
+            if (openInputs === 0 && waiting() === 0) finish();
+            return;
+          }
+          const n = Math.min(sealed, config.max_batch);
+          const batch = pending.slice(head, head + n);
+          head += n;
+          sealed -= n;
+          // Dropping the committed prefix when drained, or now and then, keeps a backlog from costing a copy per commit.
+          if (head === pending.length || (head > 4096 && head * 2 > pending.length)) {
+            pending = pending.slice(head);
+            head = 0;
+          }
+          const started = performance.now();
+          commit = trail.append(batch).then(
+            (records) => {
+              commit = undefined;
+              metrics.committed((performance.now() - started) / 1000, records.at(-1)?.seq ?? 0, waiting());
+              // Acknowledged only now: the block is written and fdatasync'ed.
+              for (const record of records) {
+                if (stopped) break;
+                subscriber.next(record);
+              }
               pump();
             },
-            complete: () => {
-              if (stopped || inputError !== undefined) return;
-              if (--openInputs === 0) {
+            (error: unknown) => {
+              commit = undefined;
+              fail(new StageError(`audit: cannot write to ${config.dir}: ${(error as Error).message}`, { cause: error, context }));
+            },
+          );
+        };
+        const receive = (port: Port, record: unknown): void => {
+          if (stopped) return;
+          let entry: AuditEntry;
+          try {
+            const { recordType, payload } = encoders[port](record);
+            entry = { tsInit: Math.round(ctx.scheduler.now() * 1000), recordType, payload };
+          } catch (error) {
+            // The runner validates this boundary stage's inputs, so this is a programmer error; an audit trail does not skip records.
+            fail(new StageError(`audit: cannot encode a record of port '${port}': ${(error as Error).message}`, { cause: error, context }));
+            return;
+          }
+          pending.push(entry);
+          if (waiting() - sealed >= config.max_batch) {
+            seal();
+            pump();
+          } else if (timer === undefined) {
+            timer = ctx.scheduler.schedule(() => {
+              timer = undefined;
+              seal();
+              pump();
+            }, config.group_commit_ms);
+          }
+        };
+
+        opening.then(
+          (opened) => {
+            trail = opened;
+            if (stopped) return;
+            pump();
+          },
+          (error: unknown) => fail(error instanceof TickflowError ? error : new StageError(`audit: cannot open the audit trail in ${config.dir}: ${(error as Error).message}`, { cause: error, context })),
+        );
+        for (const port of PORTS) {
+          inputSubscription.add(
+            (inputs[port] as Observable<unknown>).subscribe({
+              next: (record) => receive(port, record),
+              error: (error: unknown) => {
+                if (stopped || inputError !== undefined) return;
+                // Commit what was received, then raise the error.
+                inputError = { error };
+                openInputs = 0;
+                inputSubscription.unsubscribe();
                 seal();
                 pump();
-              }
-            },
-          }),
-        );
-      }
-      return () => {
-        if (stopped) return;
-        if (waiting() > 0) ctx.logger.warn({ records: waiting() }, `audit: unsubscribed with ${waiting()} records not yet written; they are dropped`);
-        stop();
-        closeTrail().catch((error: unknown) => ctx.logger.error({ err: error }, 'audit: cannot close the audit file'));
-      };
-    }),
+              },
+              complete: () => {
+                if (stopped || inputError !== undefined) return;
+                if (--openInputs === 0) {
+                  seal();
+                  pump();
+                }
+              },
+            }),
+          );
+        }
+        return () => {
+          if (stopped) return;
+          if (waiting() > 0) ctx.logger.warn({ records: waiting() }, `audit: unsubscribed with ${waiting()} records not yet written; they are dropped`);
+          stop();
+          closeTrail().catch((error: unknown) => ctx.logger.error({ err: error }, 'audit: cannot close the audit file'));
+        };
+      });
+  },
 });

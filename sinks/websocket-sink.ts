@@ -70,108 +70,115 @@ export const websocketSink = defineComponent({
       example: 1_048_576,
     }),
   },
-  create: (config, ctx) => (inputs) =>
-    new Observable<unknown>((subscriber) => {
-      const book = new QuoteBook();
-      const feeds = new FeedBoard();
-      const trade = new TradeBook();
-      const subscription = new Subscription();
-      let server: WebsocketServer | undefined;
-      let tornDown = false;
-      let quotesDone = false;
-      let feedsDone = false;
-      let ordersDone = false;
+  create: (config, ctx) => {
+    const book = new QuoteBook();
+    const feeds = new FeedBoard();
+    const trade = new TradeBook();
+    // The port is taken before any stage of the pipeline starts, so a second pipeline on it writes nothing.
+    const starting = ctx.acquire(
+      () =>
+        WebsocketServer.start({
+          host: config.host,
+          port: config.port,
+          authTokens: new AuthTokens(config.auth_tokens),
+          maxFrameBytes: config.max_frame_bytes,
+          maxSubscriptions: config.max_subscriptions,
+          maxMessagesPerSecond: config.max_messages_per_second,
+          maxBufferedBytes: config.max_buffered_bytes,
+          book,
+          feeds,
+          trade,
+          scheduler: ctx.scheduler,
+          logger: ctx.logger,
+          metrics: new WebsocketMetrics(ctx.registry, ctx.stage),
+          health: () => ctx.pipeline.health(),
+          pipelineMetrics: () => ctx.pipeline.metrics(),
+        }),
+      (server) => server.close(),
+    );
+    return (inputs) =>
+      new Observable<unknown>((subscriber) => {
+        const subscription = new Subscription();
+        let server: WebsocketServer | undefined;
+        let tornDown = false;
+        let quotesDone = false;
+        let feedsDone = false;
+        let ordersDone = false;
 
-      const fail = (error: unknown): void => subscriber.error(error);
-      const finishIfDone = (): void => {
-        if (!quotesDone || !feedsDone || !ordersDone || server === undefined) return;
-        server.close().then(
-          () => subscriber.complete(),
-          (error: unknown) => fail(new StageError(`websocket: could not close the server: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage } })),
+        const fail = (error: unknown): void => subscriber.error(error);
+        const finishIfDone = (): void => {
+          if (!quotesDone || !feedsDone || !ordersDone || server === undefined) return;
+          server.close().then(
+            () => subscriber.complete(),
+            (error: unknown) => fail(new StageError(`websocket: could not close the server: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage } })),
+          );
+        };
+
+        starting.then(
+          (started) => {
+            if (tornDown) return void started.close();
+            server = started;
+            finishIfDone();
+          },
+          fail,
         );
-      };
-
-      WebsocketServer.start({
-        host: config.host,
-        port: config.port,
-        authTokens: new AuthTokens(config.auth_tokens),
-        maxFrameBytes: config.max_frame_bytes,
-        maxSubscriptions: config.max_subscriptions,
-        maxMessagesPerSecond: config.max_messages_per_second,
-        maxBufferedBytes: config.max_buffered_bytes,
-        book,
-        feeds,
-        trade,
-        scheduler: ctx.scheduler,
-        logger: ctx.logger,
-        metrics: new WebsocketMetrics(ctx.registry, ctx.stage),
-        health: () => ctx.pipeline.health(),
-        pipelineMetrics: () => ctx.pipeline.metrics(),
-      }).then(
-        (started) => {
-          if (tornDown) return void started.close();
-          server = started;
-          finishIfDone();
-        },
-        fail,
-      );
-
-      subscription.add(
-        inputs.quotes.subscribe({
-          next(diff) {
-            const change = book.apply(diff);
-            if (change !== undefined) server?.quoteChanged(change);
-            subscriber.next(diff);
-          },
-          error: fail,
-          complete() {
-            quotesDone = true;
-            finishIfDone();
-          },
-        }),
-      );
-      subscription.add(
-        inputs.feeds.subscribe({
-          next(status) {
-            const change = feeds.apply(status);
-            if (change !== undefined) server?.feedChanged(change);
-            subscriber.next(status);
-          },
-          error: fail,
-          complete() {
-            feedsDone = true;
-            finishIfDone();
-          },
-        }),
-      );
-      subscription.add(
-        inputs.orders.subscribe({
-          next(event) {
-            const update = trade.apply(event);
-            if (update.ignored !== undefined) {
-              ctx.metrics.dropped('invalid-transition');
-              // Logged in full the first few times, then once per 1,000: a misbehaving venue must not flood the log.
-              const count = trade.invalidTransitions;
-              if (count <= 10 || count % 1000 === 0) {
-                ctx.logger.warn({ event_id: event.event_id, type: event.type, account: event.account_id, invalid_transitions: count }, `order event ignored: ${update.ignored}`);
+        subscription.add(
+          inputs.quotes.subscribe({
+            next(diff) {
+              const change = book.apply(diff);
+              if (change !== undefined) server?.quoteChanged(change);
+              subscriber.next(diff);
+            },
+            error: fail,
+            complete() {
+              quotesDone = true;
+              finishIfDone();
+            },
+          }),
+        );
+        subscription.add(
+          inputs.feeds.subscribe({
+            next(status) {
+              const change = feeds.apply(status);
+              if (change !== undefined) server?.feedChanged(change);
+              subscriber.next(status);
+            },
+            error: fail,
+            complete() {
+              feedsDone = true;
+              finishIfDone();
+            },
+          }),
+        );
+        subscription.add(
+          inputs.orders.subscribe({
+            next(event) {
+              const update = trade.apply(event);
+              if (update.ignored !== undefined) {
+                ctx.metrics.dropped('invalid-transition');
+                // Logged in full the first few times, then once per 1,000: a misbehaving venue must not flood the log.
+                const count = trade.invalidTransitions;
+                if (count <= 10 || count % 1000 === 0) {
+                  ctx.logger.warn({ event_id: event.event_id, type: event.type, account: event.account_id, invalid_transitions: count }, `order event ignored: ${update.ignored}`);
+                }
+                return;
               }
-              return;
-            }
-            server?.tradeChanged(update.changes);
-            server?.orderEvent(event);
-            subscriber.next(event);
-          },
-          error: fail,
-          complete() {
-            ordersDone = true;
-            finishIfDone();
-          },
-        }),
-      );
-      return () => {
-        tornDown = true;
-        subscription.unsubscribe();
-        void server?.close();
-      };
-    }),
+              server?.tradeChanged(update.changes);
+              server?.orderEvent(event);
+              subscriber.next(event);
+            },
+            error: fail,
+            complete() {
+              ordersDone = true;
+              finishIfDone();
+            },
+          }),
+        );
+        return () => {
+          tornDown = true;
+          subscription.unsubscribe();
+          void server?.close();
+        };
+      });
+  },
 });

@@ -73,6 +73,16 @@ export interface ComponentContext {
    */
   deadLetter(letter: { readonly origin: string; readonly schema: string; readonly reason: string; readonly payload: unknown }): void;
   /**
+   * Takes an exclusive resource (a listening port, a directory's writer
+   * lock) before any stage of the pipeline starts. Call it from `create`:
+   * the runner connects no stage, so no stage writes anything, until every
+   * stage's `take` has succeeded; when one fails, the run fails naming that
+   * stage and no stage starts, and what the others took is given back with
+   * their `release`. Once the run starts, the stage owns the resource and
+   * releases it itself when it closes. Resolves with what `take` gave.
+   */
+  acquire<T>(take: () => Promise<T> | T, release: (resource: T) => Promise<void> | void): Promise<T>;
+  /**
    * Registers a run-time control of the stage, served as `POST /control/{stage}/{name}`
    * with a JSON body on the pipeline's HTTP port (e.g. the risk stage's `halt`). The
    * handler gets the body and the authenticated caller; its result is the JSON

@@ -39,6 +39,8 @@ export function standaloneContext(scheduler: SchedulerLike, options: { stage?: s
       if (side === undefined) sides.set(name, (side = new Subject()));
       return side as Subject<R>;
     },
+    // Alone, nothing else must start first: take at once; the component releases what it took when it closes.
+    acquire: async (take) => take(),
     deadLetter: (letter) => void deadLetters.push(deadLetterOf(stage, letter, scheduler)),
     pipeline: { health: () => ({ pipeline: stage, state: 'running', stages: {} }), metrics: async () => '' },
     control: (name, handler) => void controls.set(name, handler),

@@ -140,7 +140,8 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const deadLetterSinks = deadLetterConsumers(graph.stages);
   const feedbackProducers = new Set(graph.stages.flatMap((s) => s.inputs.filter((i) => i.feedback && i.side === undefined).map((i) => i.from)));
 
-  const stop$ = new Subject<void>();
+  // Replayed: a stop that happens before a source is connected (a stage failed while the pipeline started) still ends it.
+  const stop$ = new ReplaySubject<void>(1);
   const deadLetters = new Subject<DeadLetter>();
   const outputs = new Map<string, Connectable<unknown>>();
   const feedbackSubjects = new Map<string, Subject<unknown>>();
@@ -152,6 +153,8 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   let state: PipelineState = 'running';
 
   const stageMetrics = (stage: Stage) => metrics.stage(stage.id, stage.component);
+  /** Exclusive resources the stages take before any stage starts, with how to give each back if the run does not start. */
+  const acquisitions: { stage: Stage; taken: Promise<unknown>; release: (resource: never) => Promise<void> | void }[] = [];
 
   const fail = (stage: Stage, error: unknown): void => {
     states.set(stage.id, 'failed');
@@ -269,6 +272,11 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         return sideSubject(stage.id, name) as Subject<R>;
       },
       deadLetter: (letter) => deadLetters.next(deadLetterOf(stage.id, letter, scheduler)),
+      acquire: <T>(take: () => Promise<T> | T, release: (resource: T) => Promise<void> | void) => {
+        const taken = Promise.resolve().then(take);
+        acquisitions.push({ stage, taken, release: release as (resource: never) => Promise<void> | void });
+        return taken;
+      },
       pipeline: { health: () => health(), metrics: () => metrics.render() },
       control: (name, handler) => {
         let stageControls = controls.get(stage.id);
@@ -303,19 +311,20 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   }
 
   const subscriptions: Subscription[] = [];
-  const done = new Promise<RunResult>((resolve) => {
+  let resolveDone: (result: RunResult) => void = () => undefined;
+  const done = new Promise<RunResult>((resolve) => (resolveDone = resolve));
+  const finish = (): void => {
+    if (state !== 'failed') state = 'stopped';
+    deadLetters.complete();
+    instrumentation.emit(InstrumentationEvents.PIPELINE_STOPPED, { ok: failures.length === 0 });
+    resolveDone({ ok: failures.length === 0, failures });
+  };
+
+  /** Subscribes the sinks, then connects the other stages downstream first, sources last, so every stage listens before the first record flows. */
+  const connectStages = (): void => {
     let pendingPrimary = sinkRuns.filter((s) => !deadLetterSinks.has(s.stage.id)).length;
     let pendingAll = sinkRuns.length;
-    const finish = (): void => {
-      if (state !== 'failed') state = 'stopped';
-      deadLetters.complete();
-      instrumentation.emit(InstrumentationEvents.PIPELINE_STOPPED, { ok: failures.length === 0 });
-      resolve({ ok: failures.length === 0, failures });
-    };
-    if (pendingAll === 0) {
-      finish();
-      return;
-    }
+    if (pendingAll === 0) return finish();
     for (const { stage, output } of sinkRuns) {
       subscriptions.push(
         output.subscribe({
@@ -326,15 +335,51 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         }),
       );
     }
-  });
+    for (const stage of [...order].reverse()) {
+      const shared = outputs.get(stage.id);
+      if (shared !== undefined) subscriptions.push(shared.connect());
+    }
+    instrumentation.emit(InstrumentationEvents.PIPELINE_STARTED, { stages: graph.stages.length });
+    logger.info({ stages: graph.stages.map((s) => s.id), validation: policy }, `pipeline '${graph.name}' started`);
+  };
 
-  // Downstream first, sources last: every stage listens before the first record flows.
-  for (const stage of [...order].reverse()) {
-    const shared = outputs.get(stage.id);
-    if (shared !== undefined) subscriptions.push(shared.connect());
+  /** Gives back what the stages took, when the run does not start. */
+  const releaseAcquired = async (settled: readonly PromiseSettledResult<unknown>[]): Promise<void> => {
+    await Promise.all(
+      settled.map(async (result, i) => {
+        const acquisition = acquisitions[i];
+        if (result.status !== 'fulfilled' || acquisition === undefined) return;
+        try {
+          await acquisition.release(result.value as never);
+        } catch (error) {
+          logger.error({ err: error, stage: acquisition.stage.id }, `stage '${acquisition.stage.id}': could not release what it took: ${(error as Error).message}`);
+        }
+      }),
+    );
+  };
+
+  const taking = Promise.allSettled(acquisitions.map((a) => a.taken));
+  if (failures.length > 0) {
+    // A stage could not be created: start none, give back what the others took.
+    void taking.then(releaseAcquired).then(finish);
+  } else if (acquisitions.length === 0) {
+    // Nothing to take first: connect now, synchronously, as virtual-time tests expect.
+    connectStages();
+  } else {
+    void taking.then(async (settled) => {
+      settled.forEach((result, i) => {
+        const acquisition = acquisitions[i];
+        if (result.status === 'rejected' && acquisition !== undefined) {
+          const { stage } = acquisition;
+          fail(stage, new StageError(`stage '${stage.id}' (${stage.component}) could not start: ${(result.reason as Error)?.message ?? String(result.reason)}`, { cause: result.reason, context: { stage: stage.id } }));
+        }
+      });
+      if (failures.length === 0 && state === 'running') return connectStages();
+      // No stage started, so none wrote anything: give back what was taken and end the run.
+      await releaseAcquired(settled);
+      finish();
+    });
   }
-  instrumentation.emit(InstrumentationEvents.PIPELINE_STARTED, { stages: graph.stages.length });
-  logger.info({ stages: graph.stages.map((s) => s.id), validation: policy }, `pipeline '${graph.name}' started`);
 
   const stop = async (reason = 'stop requested'): Promise<RunResult> => {
     if (state === 'running') state = 'stopping';

@@ -157,4 +157,91 @@ describe('runPipeline with ports and side outputs', () => {
     expect(seen).toEqual(['status 1', 'tick 1', 'status 2', 'tick 2', 'status 3', 'tick 3']);
     expect(run.health().stages['board']?.records_in).toBe(6);
   });
+
+  describe('starting', () => {
+    /** A source that never ends by itself, reporting whether it was ever subscribed and whether it was let go. */
+    function endlessSource() {
+      const seen = { subscribed: false, unsubscribed: false };
+      const ticks = new Observable<Tick>((s) => {
+        seen.subscribed = true;
+        const id = setInterval(() => s.next(makeTick()), 5);
+        return () => {
+          seen.unsubscribed = true;
+          clearInterval(id);
+        };
+      });
+      return { seen, source: recordsSource('endless', 'Tick', ticks) };
+    }
+
+    /** A sink that takes an exclusive resource first; `fails` makes the take fail. */
+    function exclusiveSink(name: string, log: string[], fails: boolean): SinkDefinition<'Tick', Record<string, never>> {
+      return {
+        name, kind: 'sink', in: 'Tick', description: '', spec: {},
+        create: (_config, ctx) => {
+          void ctx
+            .acquire(
+              async () => {
+                if (fails) throw new Error(`${name} is taken`);
+                log.push(`${name} taken`);
+                return name;
+              },
+              (resource) => void log.push(`${resource} released`),
+            )
+            .catch(() => undefined);
+          return (records) => records.pipe(tap(() => log.push(`${name} wrote`)));
+        },
+      };
+    }
+
+    it('a sink that fails when it subscribes ends the sources that the pipeline starts after it, and the run', async () => {
+      const { seen, source } = endlessSource();
+      const failingSink: SinkDefinition<'Tick', Record<string, never>> = {
+        name: 'broken-file', kind: 'sink', in: 'Tick', description: '', spec: {},
+        create: () => () => {
+          throw new Error('EEXIST: file already exists, mkdir out');
+        },
+      };
+      const graph = pipeline('p', '', (g) => g.sink('out', failingSink, {}, g.source('market', source))).build();
+      const run = runPipeline(graph);
+      const result = await run.done;
+      expect(result.failures.map((f) => f.stage)).toEqual(['out']);
+      // Connected after the sink failed, the source saw the stop at once.
+      expect(seen.unsubscribed || !seen.subscribed).toBe(true);
+      expect(run.health().state).toBe('failed');
+    });
+
+    it('connects no stage until every stage took its exclusive resources', async () => {
+      const log: string[] = [];
+      const received: unknown[] = [];
+      const graph = pipeline('p', '', (g) => {
+        const ticks = g.source('market', recordsSource('ticks', 'Tick', goodTicks));
+        g.sink('a', exclusiveSink('a', log, false), {}, ticks);
+        g.sink('out', collectingSink('collect', 'Tick', received), {}, ticks);
+      }).build();
+      const run = runPipeline(graph);
+      expect(received).toEqual([]);
+      expect((await run.done).ok).toBe(true);
+      expect(log.slice(0, 2)).toEqual(['a taken', 'a wrote']);
+      expect(received).toEqual(goodTicks);
+    });
+
+    it('when one stage cannot take its resource, no stage starts, what the others took is released, and the run fails naming the stage', async () => {
+      const { logger, lines } = capturingLogger();
+      const log: string[] = [];
+      const { seen, source } = endlessSource();
+      const graph = pipeline('p', '', (g) => {
+        const ticks = g.source('market', source);
+        g.sink('first', exclusiveSink('first', log, false), {}, ticks);
+        g.sink('second', exclusiveSink('second', log, true), {}, ticks);
+      }).build();
+      const run = runPipeline(graph, { logger });
+      const result = await run.done;
+      expect(result.ok).toBe(false);
+      expect(result.failures.map((f) => f.stage)).toEqual(['second']);
+      expect(seen.subscribed).toBe(false);
+      expect(log).toEqual(['first taken', 'first released']);
+      const failed = lines.filter((l) => l['level'] === 50).map((l) => l['msg']);
+      expect(failed).toEqual(["stage 'second' failed: stage 'second' (second) could not start: second is taken"]);
+    });
+  });
 });
