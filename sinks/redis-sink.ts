@@ -32,17 +32,22 @@ import { RedisWriter } from './redis/redis-writer.js';
  * flight, after a window of `flush_interval_ms` on the scheduler. A record is
  * acknowledged once Redis answered its commands, or once it was dropped.
  * While Redis is unreachable ioredis reconnects with the retry policy and
- * records wait, up to `max_buffered` commands; beyond that the oldest are
- * dropped (`tickflow_stage_records_dropped_total{reason="redis-unavailable"}`,
- * or `redis-backlog` when Redis is up but behind; one warning per episode).
+ * records wait, up to `max_buffered` commands and `max_buffered_bytes` of
+ * estimated memory; beyond either the oldest are dropped
+ * (`tickflow_stage_records_dropped_total{reason="redis-unavailable"}`, or
+ * `redis-backlog` when Redis is up but behind; one warning per episode).
  * The hashes stay right regardless: after a reconnect, and for an instrument
  * whose change was dropped, the quote is rewritten in full from the sink's
  * own latest state. Tick entries lost with a connection are sent again (at
  * least once); entries dropped for the bound are gone.
  *
- * When both inputs complete, the sink writes what it holds (for at most
- * `close_timeout_ms`, then drops the rest, logged), quits the connection and
- * completes. Unsubscribing disconnects at once.
+ * When both inputs complete, the sink writes what it holds and the rewrites
+ * it owes, connecting at once if it was waiting out a reconnect delay, for
+ * at most `close_timeout_ms` (plus up to 1 s for the batch then in flight);
+ * then it drops the rest and logs how many records it dropped and exactly
+ * how many quote hashes it left stale (and, apart, how many it cannot
+ * confirm), quits the connection and completes. Unsubscribing disconnects at
+ * once.
  *
  * ```
  * quotes: --d----d-----|
@@ -76,21 +81,35 @@ export const redisSink = defineComponent({
       description: "Approximate most entries kept in each instrument's tick stream (XADD MAXLEN ~ N: Redis trims whole nodes, so a stream may hold somewhat more).",
       default: 100_000,
       min: 1,
+      max: 10_000_000,
       example: 10_000,
     }),
     publish: field.boolean({ description: 'Also PUBLISH each quote change as JSON on channel {prefix}quotes:{instrument_id}.', default: false, example: true }),
-    batch_size: field.integer({ description: 'Most commands sent in one pipeline (one round trip).', default: 500, min: 1, example: 500 }),
-    flush_interval_ms: field.integer({ description: 'How long a batch collects records before it is sent, when it is not full.', default: 5, min: 0, example: 5 }),
+    batch_size: field.integer({ description: 'Most commands sent in one pipeline (one round trip).', default: 500, min: 1, max: 100_000, example: 500 }),
+    flush_interval_ms: field.integer({ description: 'How long a batch collects records before it is sent, when it is not full.', default: 5, min: 0, max: 60_000, example: 5 }),
     max_buffered: field.integer({
       description: 'Most commands held while Redis is unreachable or behind; beyond this the oldest records are dropped (counted) and quotes are later rewritten in full.',
       default: 100_000,
       min: 1,
+      max: 10_000_000,
       example: 100_000,
     }),
+    max_buffered_bytes: field.integer({
+      description:
+        'Most bytes of memory the held records may take, estimated (about 800 bytes a tick, 100 + 40 per field of a quote change; gauge tickflow_redis_buffered_bytes); ' +
+        'beyond this the oldest records are dropped like beyond max_buffered, with the same reasons. Keep it well below the Node heap limit.',
+      default: 268_435_456,
+      min: 16_384,
+      max: 2_147_483_648,
+      example: 67_108_864,
+    }),
     close_timeout_ms: field.integer({
-      description: 'When the inputs end, how long to keep trying to write what is held before dropping it and closing.',
+      description:
+        'When the inputs end, how long to keep writing what is held and the quote rewrites owed (reconnecting at once if Redis was away) before dropping the rest and closing; ' +
+        'the batch then in flight gets up to 1 s more. The log names how many quote hashes were left stale.',
       default: 5000,
       min: 0,
+      max: 300_000,
       example: 5000,
     }),
   },
@@ -111,6 +130,7 @@ export const redisSink = defineComponent({
           batchSize: config.batch_size,
           flushIntervalMs: config.flush_interval_ms,
           maxBuffered: config.max_buffered,
+          maxBufferedBytes: config.max_buffered_bytes,
           closeTimeoutMs: config.close_timeout_ms,
           retry: new RetryPolicy(),
           connectionName: `tickflow:${ctx.stage}`,

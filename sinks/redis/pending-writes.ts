@@ -1,13 +1,15 @@
 /**
- * A FIFO of records waiting to be written, with the total of their weights
- * (commands) kept up to date, so the sink can bound what it holds and drop
- * the oldest first. `shift` is O(1) amortized: taken slots are cleared for
- * the garbage collector and the array is compacted once half of it is taken.
+ * A FIFO of records waiting to be written, with the totals of their weights
+ * (commands) and of their estimated sizes (bytes of memory) kept up to date,
+ * so the sink can bound what it holds both ways and drop the oldest first.
+ * `shift` is O(1) amortized: taken slots are cleared for the garbage
+ * collector and the array is compacted once half of it is taken.
  */
-export class PendingWrites<E extends { readonly weight: number }> {
+export class PendingWrites<E extends { readonly weight: number; readonly bytes: number }> {
   private items: (E | undefined)[] = [];
   private head = 0;
   private totalWeight = 0;
+  private totalBytes = 0;
 
   /** Records held. */
   get length(): number {
@@ -19,9 +21,15 @@ export class PendingWrites<E extends { readonly weight: number }> {
     return this.totalWeight;
   }
 
+  /** Sum of the estimated sizes of the records held, in bytes. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
   push(entry: E): void {
     this.items.push(entry);
     this.totalWeight += entry.weight;
+    this.totalBytes += entry.bytes;
   }
 
   /** The oldest record, removed; `undefined` when empty. */
@@ -30,6 +38,7 @@ export class PendingWrites<E extends { readonly weight: number }> {
     const entry = this.items[this.head] as E;
     this.items[this.head++] = undefined;
     this.totalWeight -= entry.weight;
+    this.totalBytes -= entry.bytes;
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
@@ -45,6 +54,9 @@ export class PendingWrites<E extends { readonly weight: number }> {
     if (entries.length === 0) return;
     this.items = [...entries, ...this.items.slice(this.head)];
     this.head = 0;
-    for (const entry of entries) this.totalWeight += entry.weight;
+    for (const entry of entries) {
+      this.totalWeight += entry.weight;
+      this.totalBytes += entry.bytes;
+    }
   }
 }

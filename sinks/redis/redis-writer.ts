@@ -26,7 +26,9 @@ export interface RedisWriterOptions {
   readonly flushIntervalMs: number;
   /** Most commands held while Redis is unreachable or behind; beyond, the oldest records are dropped. */
   readonly maxBuffered: number;
-  /** How long `close()` waits for the backlog to be written before dropping it. */
+  /** Most estimated bytes of memory the held records may take; beyond, the oldest records are dropped. */
+  readonly maxBufferedBytes: number;
+  /** How long `close()` keeps writing what it owes (reconnecting at once if need be) before dropping the rest. */
   readonly closeTimeoutMs: number;
   /** Reconnect delays. */
   readonly retry: RetryPolicy;
@@ -48,13 +50,17 @@ interface QuoteEntry {
   readonly patch: QuotePatch | undefined;
   /** The instrument's rewrite generation when the record arrived: a later rewrite covers it. */
   readonly generation: number;
+  /** Commands it takes. */
   readonly weight: number;
+  /** Estimated bytes of memory it holds (see {@link QUOTE_ENTRY_BYTES}). */
+  readonly bytes: number;
 }
 
 interface TickEntry {
   readonly kind: 'tick';
   readonly record: Tick;
   readonly weight: number;
+  readonly bytes: number;
 }
 
 type Entry = QuoteEntry | TickEntry;
@@ -67,14 +73,40 @@ type Part =
 
 interface Batch {
   readonly parts: readonly Part[];
+  /** Settles once the batch's replies (or its failure) have been handled. */
+  answered: Promise<void>;
 }
 
 /** `[error, reply]` per command, as ioredis resolves a pipeline. */
 type PipelineResults = readonly (readonly [Error | null, unknown])[];
 
 const DIFF_KEYS: readonly string[] = Object.values(DiffQuoteFields.keyOf);
-/** A server that does not answer QUIT within this is disconnected anyway. */
+/**
+ * A server that does not answer QUIT within this is disconnected anyway. At
+ * the close timeout it also bounds the wait for the batch in flight, whose
+ * replies come before QUIT's: so a close takes at most `closeTimeoutMs` plus this.
+ */
 const QUIT_TIMEOUT_MS = 1000;
+/**
+ * While closing, reconnect attempts are at most this far apart: a Redis that
+ * came back is written to within the close timeout, not after the long
+ * delay an outage grew the retry policy's backoff to.
+ */
+const CLOSING_RETRY_MS = 100;
+/**
+ * Estimated bytes of memory one buffered tick holds: the Tick record (about
+ * 40 fields) and its entry. Measured on Node 20's V8 heap at 776 bytes with
+ * ticks of the simulated market; the spec checks the estimate against the heap.
+ */
+const TICK_ENTRY_BYTES = 800;
+/**
+ * Estimated bytes of memory one buffered quote change holds: its entry and
+ * QuoteDiff, plus {@link QUOTE_FIELD_BYTES} for each field of its `changes`
+ * and of its patch. Measured at 1,697 bytes for changes of 21 fields (a
+ * patch of 21).
+ */
+const QUOTE_ENTRY_BYTES = 100;
+const QUOTE_FIELD_BYTES = 40;
 /** Refusals by Redis are logged one by one at first, then every thousandth, so a misconfigured server cannot flood the log. */
 const shouldLog = (count: number): boolean => count <= 10 || count % 1000 === 0;
 /** An error Redis replied with (WRONGTYPE, OOM, …), as opposed to a lost connection: retrying the same command will not help. */
@@ -87,9 +119,9 @@ const isReplyError = (error: Error): boolean => error.name === 'ReplyError';
  *
  * One batch is in flight at a time, so commands reach Redis in the order the
  * records came. While Redis is unreachable, records wait in a FIFO bounded
- * by `maxBuffered` commands; beyond it the oldest are dropped (counted and
- * acknowledged). ioredis's own offline queue is off, so this FIFO is the
- * only buffer.
+ * by `maxBuffered` commands and by `maxBufferedBytes` of estimated memory;
+ * beyond either the oldest are dropped (counted and acknowledged). ioredis's
+ * own offline queue is off, so this FIFO is the only buffer.
  *
  * Hash correctness rests on the writer's own book of latest quotes: an
  * instrument whose hash may be wrong — its first quote, a dropped change,
@@ -101,9 +133,17 @@ const isReplyError = (error: Error): boolean => error.name === 'ReplyError';
  * lost with the connection are sent again, so a stream entry may, rarely,
  * appear twice (at least once); a refused command (a reply error) is
  * logged and its record dropped, never retried.
+ *
+ * `close()` writes what is owed — rewrites first — for `closeTimeoutMs`.
+ * When the connection is waiting out a reconnect delay then (an outage grows
+ * it to seconds), it connects at once, and retries often until the timeout:
+ * a Redis that came back just before the end still gets every hash. At the
+ * timeout it sends nothing more, waits (bounded) for the batch in flight, and
+ * logs exactly how many quote hashes lack changes it holds or a rewrite it
+ * owes, apart from those it cannot confirm.
  */
 export class RedisWriter {
-  private readonly client: Redis;
+  private client: Redis;
   private readonly book = new QuoteBook();
   private readonly pending = new PendingWrites<Entry>();
   private readonly generation = new Map<string, number>();
@@ -112,6 +152,8 @@ export class RedisWriter {
   /** Instruments not yet added to the instruments set on the current connection. */
   private readonly unannounced = new Set<string>();
   private readonly known = new Set<string>();
+  /** Instruments whose last quote write Redis refused (not retried): their hash is stale until a rewrite is written. */
+  private readonly refusedQuotes = new Set<string>();
   private readonly maxLen: string;
   private readonly url: string;
   private inFlight: Batch | undefined;
@@ -124,24 +166,15 @@ export class RedisWriter {
   private droppedInEpisode: number | undefined;
   private refused = 0;
   private state: 'open' | 'closing' | 'closed' = 'open';
+  /** Whether the close timeout passed: nothing more is sent, the batch in flight may still be answered. */
+  private timedOut = false;
   private closed: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
 
   constructor(private readonly options: RedisWriterOptions) {
     this.maxLen = String(options.historyMaxLen);
     this.url = redactedUrl(options.url);
-    this.client = new Redis(options.url, {
-      // Records wait in our own bounded FIFO while Redis is away, not in an unbounded ioredis queue.
-      enableOfflineQueue: false,
-      // Commands lost with a connection are rejected at once, so the batch they belong to can be re-planned.
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      retryStrategy: (attempt) => (options.retry.shouldRetry(attempt, undefined) ? options.retry.delayMs(attempt) : null),
-      connectionName: options.connectionName,
-    });
-    this.client.on('ready', () => this.onReady());
-    this.client.on('error', (error: Error) => this.onLost(error.message));
-    this.client.on('close', () => this.onLost('connection closed'));
+    this.client = this.connect();
   }
 
   /** Applies a quote change to the book and queues the hash write (and publish) of the fields that really changed. */
@@ -156,19 +189,22 @@ export class RedisWriter {
     } else if (change !== undefined) {
       patch = change.patch;
     }
-    this.enqueue({ kind: 'quote', record: diff, instrumentId: id, patch, generation: this.generationOf(id), weight: this.patchCommands(patch) });
+    const bytes = QUOTE_ENTRY_BYTES + QUOTE_FIELD_BYTES * (fieldCount(diff.changes) + (patch === undefined ? 0 : fieldCount(patch)));
+    this.enqueue({ kind: 'quote', record: diff, instrumentId: id, patch, generation: this.generationOf(id), weight: this.patchCommands(patch), bytes });
   }
 
   /** Queues the stream entry of a tick. */
   writeTick(tick: Tick): void {
     this.see(tick.instrument_id);
-    this.enqueue({ kind: 'tick', record: tick, weight: 1 });
+    this.enqueue({ kind: 'tick', record: tick, weight: 1, bytes: TICK_ENTRY_BYTES });
   }
 
   /**
-   * Writes what is held, then quits the connection. Resolves when done, or
-   * after `closeTimeoutMs` once what could not be written was dropped
-   * (counted, acknowledged and logged).
+   * Writes what is held and the rewrites it owes, then quits the connection.
+   * A connection waiting to reconnect connects at once. Resolves when done,
+   * or, after `closeTimeoutMs` (plus at most {@link QUIT_TIMEOUT_MS} for the
+   * batch in flight), once what could not be written was dropped (counted,
+   * acknowledged and logged with the exact number of stale quote hashes).
    */
   close(): Promise<void> {
     if (this.closed !== undefined) return this.closed;
@@ -179,6 +215,8 @@ export class RedisWriter {
     }
     this.state = 'closing';
     this.closeTimer = this.options.scheduler.schedule(() => this.giveUp(), this.options.closeTimeoutMs);
+    // 'reconnecting' waits out a retry delay, which a long outage grew past the close timeout; 'end' gave up.
+    if (this.client.status === 'reconnecting' || this.client.status === 'end') this.reconnectNow();
     this.flush();
     return this.closed;
   }
@@ -191,6 +229,44 @@ export class RedisWriter {
     this.closeTimer?.unsubscribe();
     this.client.disconnect();
     this.resolveClosed?.();
+  }
+
+  /** A client whose events reach the writer only while it is the current one. */
+  private connect(): Redis {
+    const client = new Redis(this.options.url, {
+      // Records wait in our own bounded FIFO while Redis is away, not in an unbounded ioredis queue.
+      enableOfflineQueue: false,
+      // Commands lost with a connection are rejected at once, so the batch they belong to can be re-planned.
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (attempt) => this.reconnectDelay(attempt),
+      connectionName: this.options.connectionName,
+    });
+    client.on('ready', () => {
+      if (client === this.client) this.onReady();
+    });
+    client.on('error', (error: Error) => {
+      if (client === this.client) this.onLost(error.message);
+    });
+    client.on('close', () => {
+      if (client === this.client) this.onLost('connection closed');
+    });
+    return client;
+  }
+
+  private reconnectDelay(attempt: number): number | null {
+    if (!this.options.retry.shouldRetry(attempt, undefined)) return null;
+    const delay = this.options.retry.delayMs(attempt);
+    return this.state === 'closing' ? Math.min(delay, CLOSING_RETRY_MS) : delay;
+  }
+
+  /** Replaces a client that waits to reconnect (or gave up) with one that connects now; the old one is let go. */
+  private reconnectNow(): void {
+    const waiting = this.client;
+    this.client = this.connect();
+    // Clears its pending reconnect; its events no longer reach the writer.
+    waiting.disconnect();
+    this.options.logger.info({ url: this.url }, `redis: closing; connecting to ${this.url} now rather than after the retry delay, to write what is owed`);
   }
 
   private see(id: string): void {
@@ -215,13 +291,17 @@ export class RedisWriter {
     return Math.max(1, sets + deletes + (this.options.publish ? 1 : 0));
   }
 
+  private overBound(): boolean {
+    return this.pending.weight > this.options.maxBuffered || this.pending.bytes > this.options.maxBufferedBytes;
+  }
+
   private enqueue(entry: Entry): void {
     if (this.state === 'closed') return;
     this.pending.push(entry);
-    if (this.pending.weight > this.options.maxBuffered) this.dropOldest();
+    if (this.overBound()) this.dropOldest();
     if (this.client.status !== 'ready') {
       // No batch will update the gauge while Redis is away; the backlog must show meanwhile.
-      this.options.metrics.setBuffered(this.pending.weight);
+      this.options.metrics.setBuffered(this.pending.weight, this.pending.bytes);
       return;
     }
     if (this.inFlight !== undefined || this.flushTimer !== undefined) return;
@@ -229,12 +309,14 @@ export class RedisWriter {
     else this.flushTimer = this.options.scheduler.schedule(() => this.flush(), this.options.flushIntervalMs);
   }
 
-  /** Drops the oldest records until the buffer is within its bound again. */
+  /** Drops the oldest records until the buffer is within both its bounds again. */
   private dropOldest(): void {
     const reason = this.client.status === 'ready' ? 'redis-backlog' : 'redis-unavailable';
+    const bound =
+      this.pending.weight > this.options.maxBuffered ? `${this.options.maxBuffered} buffered commands` : `${this.options.maxBufferedBytes} bytes of buffered records (estimated)`;
     let dropped = 0;
     // Bounded by the records held: each turn removes one.
-    for (let guard = this.pending.length; guard > 0 && this.pending.weight > this.options.maxBuffered; guard--) {
+    for (let guard = this.pending.length; guard > 0 && this.overBound(); guard--) {
       const entry = this.pending.shift();
       if (entry === undefined) break;
       if (entry.kind === 'quote' && entry.patch !== undefined && entry.generation === this.generationOf(entry.instrumentId)) {
@@ -249,8 +331,8 @@ export class RedisWriter {
     if (this.droppedInEpisode === undefined) {
       this.droppedInEpisode = 0;
       this.options.logger.warn(
-        { url: this.url, maxBuffered: this.options.maxBuffered, reason },
-        `redis: ${this.options.maxBuffered} buffered commands reached ${reason === 'redis-unavailable' ? 'while Redis is unreachable' : 'because Redis is not keeping up'}; ` +
+        { url: this.url, maxBuffered: this.options.maxBuffered, maxBufferedBytes: this.options.maxBufferedBytes, reason },
+        `redis: ${bound} reached ${reason === 'redis-unavailable' ? 'while Redis is unreachable' : 'because Redis is not keeping up'}; ` +
           `dropping the oldest records (counted as dropped, reason ${reason}) until it catches up; latest quotes are rewritten in full afterwards`,
       );
     }
@@ -266,7 +348,7 @@ export class RedisWriter {
       // The server may have restarted empty, or lost writes whose replies we never saw: rewrite every hash and the set.
       for (const id of this.book.instruments()) this.dirty.add(id);
       for (const id of this.known) this.unannounced.add(id);
-      this.options.logger.info({ url: this.url, downForMs, buffered: this.pending.weight }, `redis: reconnected to ${this.url} after ${downForMs} ms; rewriting ${this.dirty.size} quotes in full`);
+      this.options.logger.info({ url: this.url, downForMs, buffered: this.pending.weight, bufferedBytes: this.pending.bytes }, `redis: reconnected to ${this.url} after ${downForMs} ms; rewriting ${this.dirty.size} quotes in full`);
     } else {
       this.everReady = true;
       this.options.logger.info({ url: this.url }, `redis sink writing to ${this.url}`);
@@ -284,8 +366,9 @@ export class RedisWriter {
     if (this.client.status === 'ready') return;
     this.downSince = this.options.scheduler.now();
     this.options.logger.warn(
-      { url: this.url, detail, maxBuffered: this.options.maxBuffered },
-      `redis: ${this.everReady ? 'lost the connection to' : 'cannot connect to'} ${this.url} (${detail}); buffering up to ${this.options.maxBuffered} commands and reconnecting`,
+      { url: this.url, detail, maxBuffered: this.options.maxBuffered, maxBufferedBytes: this.options.maxBufferedBytes },
+      `redis: ${this.everReady ? 'lost the connection to' : 'cannot connect to'} ${this.url} (${detail}); ` +
+        `buffering up to ${this.options.maxBuffered} commands or ${this.options.maxBufferedBytes} bytes and reconnecting`,
     );
   }
 
@@ -293,7 +376,7 @@ export class RedisWriter {
   private flush(): void {
     this.flushTimer?.unsubscribe();
     this.flushTimer = undefined;
-    if (this.inFlight !== undefined || this.state === 'closed' || this.client.status !== 'ready') return;
+    if (this.inFlight !== undefined || this.state === 'closed' || this.timedOut || this.client.status !== 'ready') return;
     if (this.pending.length === 0 && this.dirty.size === 0 && this.unannounced.size === 0) return this.finishIfDrained();
     const pipeline = this.client.pipeline();
     const parts: Part[] = [];
@@ -322,10 +405,10 @@ export class RedisWriter {
       parts.push({ kind: 'entry', entry, first: commands, count });
       commands += count;
     }
-    const batch: Batch = { parts };
+    const batch: Batch = { parts, answered: Promise.resolve() };
     this.inFlight = batch;
-    this.options.metrics.setBuffered(this.pending.weight);
-    pipeline.exec().then(
+    this.options.metrics.setBuffered(this.pending.weight, this.pending.bytes);
+    batch.answered = pipeline.exec().then(
       (results) => this.settle(batch, results ?? []),
       () => this.settle(batch, []),
     );
@@ -412,11 +495,14 @@ export class RedisWriter {
         case 'rewrite':
           // A refused rewrite is not retried: it would be refused again on every batch.
           if (connectionLost) this.dirty.add(part.instrumentId);
+          else if (error !== undefined) this.refusedQuotes.add(part.instrumentId);
+          else this.refusedQuotes.delete(part.instrumentId);
           break;
         case 'entry':
           if (connectionLost) retry.push(part.entry);
           else if (error !== undefined) {
             refused++;
+            if (part.entry.kind === 'quote') this.refusedQuotes.add(part.entry.instrumentId);
             this.options.ack(part.entry.record);
           } else this.options.ack(part.entry.record);
           break;
@@ -424,14 +510,14 @@ export class RedisWriter {
     }
     if (refused > 0) this.options.stageMetrics.dropped('redis-error', refused);
     this.pending.unshiftAll(retry);
-    if (this.pending.weight > this.options.maxBuffered) this.dropOldest();
+    if (this.overBound()) this.dropOldest();
     this.options.metrics.commandsWritten(written);
-    this.options.metrics.setBuffered(this.pending.weight);
+    this.options.metrics.setBuffered(this.pending.weight, this.pending.bytes);
     if (!lost && this.droppedInEpisode !== undefined && this.pending.length === 0) {
       this.options.logger.info({ url: this.url, dropped: this.droppedInEpisode }, `redis: caught up; ${this.droppedInEpisode} records were dropped meanwhile`);
       this.droppedInEpisode = undefined;
     }
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.timedOut) return;
     // What waited during this batch has waited long enough: send it now rather than after another window.
     if (this.pending.length > 0 || this.dirty.size > 0 || this.unannounced.size > 0) this.flush();
     else this.finishIfDrained();
@@ -447,44 +533,99 @@ export class RedisWriter {
   private finishIfDrained(): void {
     if (this.state !== 'closing' || this.inFlight !== undefined) return;
     if (this.pending.length > 0 || this.dirty.size > 0 || this.unannounced.size > 0) return;
+    if (this.refusedQuotes.size > 0) {
+      this.options.logger.warn(
+        { url: this.url, staleQuotes: this.refusedQuotes.size },
+        `redis: closing with every record handled and ${this.refusedQuotes.size} quote hashes not rewritten (Redis refused their writes)`,
+      );
+    }
     this.shutdown();
   }
 
-  /** The close timeout passed with records still unwritten: drop them, counted and logged, and quit. */
+  /**
+   * The close timeout passed with something still owed: send nothing more,
+   * let the batch in flight be answered (bounded, with QUIT), then drop what
+   * is left and say which hashes are stale.
+   */
   private giveUp(): void {
     if (this.state !== 'closing') return;
+    this.timedOut = true;
+    this.shutdown((reachable) => this.dropUnwritten(reachable));
+  }
+
+  /**
+   * Drops, counts and acknowledges every record not written, and logs how
+   * many quote hashes are stale — they lack a change the sink holds, or a
+   * full rewrite it owes (a first quote, a dropped change, a reconnect), or
+   * Redis refused their last write —
+   * and, apart, how many it cannot confirm: those of a batch Redis did not
+   * answer, and, when Redis is unreachable at the end, every other hash
+   * (it holds what was last written, unless Redis lost it meanwhile).
+   */
+  private dropUnwritten(reachable: boolean): void {
     const unwritten: Entry[] = [];
-    if (this.inFlight !== undefined) {
-      for (const part of this.inFlight.parts) if (part.kind === 'entry') unwritten.push(part.entry);
-      this.inFlight = undefined;
+    const stale = new Set([...this.dirty, ...this.refusedQuotes]);
+    const unanswered = new Set<string>();
+    for (const part of this.inFlight?.parts ?? []) {
+      if (part.kind === 'rewrite') unanswered.add(part.instrumentId);
+      else if (part.kind === 'entry') {
+        unwritten.push(part.entry);
+        if (part.entry.kind === 'quote' && part.count > 0) unanswered.add(part.entry.instrumentId);
+      }
     }
-    for (let entry = this.pending.shift(); entry !== undefined; entry = this.pending.shift()) unwritten.push(entry);
-    const stale = this.dirty.size;
+    this.inFlight = undefined;
+    for (let entry = this.pending.shift(); entry !== undefined; entry = this.pending.shift()) {
+      unwritten.push(entry);
+      // A change a sent rewrite covers is not owed, only unconfirmed with that rewrite.
+      if (entry.kind === 'quote' && entry.patch !== undefined && entry.generation === this.generationOf(entry.instrumentId)) stale.add(entry.instrumentId);
+    }
+    for (const id of stale) unanswered.delete(id);
+    const unreachable = this.everReady && !reachable;
+    const unconfirmed = new Set(unanswered);
+    if (unreachable) for (const id of this.book.instruments()) if (!stale.has(id)) unconfirmed.add(id);
     this.dirty.clear();
     this.unannounced.clear();
     if (unwritten.length > 0) this.options.stageMetrics.dropped('redis-unavailable', unwritten.length);
     for (const entry of unwritten) this.options.ack(entry.record);
-    this.options.metrics.setBuffered(0);
+    this.options.metrics.setBuffered(0, 0);
+    const why = [unanswered.size > 0 ? 'a batch Redis did not answer' : '', unreachable ? 'Redis unreachable at the end: they hold what was last written unless Redis lost it' : '']
+      .filter((w) => w !== '')
+      .join('; ');
     this.options.logger.warn(
-      { url: this.url, dropped: unwritten.length, staleQuotes: stale, closeTimeoutMs: this.options.closeTimeoutMs },
-      `redis: closing after ${this.options.closeTimeoutMs} ms with ${unwritten.length} records not written (dropped) and ${stale} quote hashes not rewritten`,
+      { url: this.url, dropped: unwritten.length, staleQuotes: stale.size, unconfirmedQuotes: unconfirmed.size, closeTimeoutMs: this.options.closeTimeoutMs },
+      `redis: closing after ${this.options.closeTimeoutMs} ms with ${unwritten.length} records not written (dropped) and ${stale.size} quote hashes not rewritten` +
+        (unconfirmed.size > 0 ? `; ${unconfirmed.size} more not confirmed (${why})` : ''),
     );
-    this.shutdown();
   }
 
-  private shutdown(): void {
+  /**
+   * Quits (bounded by {@link QUIT_TIMEOUT_MS}, which also bounds the wait for
+   * the batch in flight), then runs `beforeDisconnect` with whether Redis was
+   * reachable when the shutdown began, and disconnects.
+   */
+  private shutdown(beforeDisconnect?: (reachable: boolean) => void): void {
     this.state = 'closed';
     this.flushTimer?.unsubscribe();
     this.closeTimer?.unsubscribe();
     const client = this.client;
-    const quit = client.status === 'ready' ? client.quit().then(() => undefined, () => undefined) : Promise.resolve();
+    const reachable = client.status === 'ready';
+    const quit = reachable ? client.quit().then(() => undefined, () => undefined) : Promise.resolve();
+    const answered = this.inFlight?.answered ?? Promise.resolve();
     let bound: Subscription | undefined;
     const timeout = new Promise<void>((resolve) => (bound = this.options.scheduler.schedule(() => resolve(), QUIT_TIMEOUT_MS)));
-    void Promise.race([quit, timeout]).then(() => {
+    void Promise.race([Promise.all([quit, answered]), timeout]).then(() => {
       bound?.unsubscribe();
+      beforeDisconnect?.(reachable);
       client.disconnect();
       this.options.logger.info({ url: this.url }, 'redis sink closed');
       this.resolveClosed?.();
     });
   }
+}
+
+/** Own enumerable keys of `record`, counted without allocating. */
+function fieldCount(record: object): number {
+  let count = 0;
+  for (const key in record) if (Object.hasOwn(record, key)) count++;
+  return count;
 }
