@@ -27,7 +27,7 @@ export class AuthTokens {
     return this.digests.length === 0;
   }
 
-  /** Whether the upgrade request carries a configured token. */
+  /** Whether the request (an upgrade, or the page and metrics) carries a configured token. */
   allows(request: IncomingMessage): boolean {
     if (this.isOpen) return true;
     const presented = AuthTokens.presentedToken(request);
@@ -42,7 +42,10 @@ export class AuthTokens {
   private static presentedToken(request: IncomingMessage): string | undefined {
     const header = BEARER.exec(request.headers.authorization ?? '');
     if (header?.[1] !== undefined) return header[1].trim();
-    const query = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
+    // URLSearchParams never throws, whatever the request target is (`new URL('//', base)` does).
+    const target = request.url ?? '';
+    const q = target.indexOf('?');
+    const query = q < 0 ? null : new URLSearchParams(target.slice(q + 1)).get('token');
     return query === null || query === '' ? undefined : query;
   }
 }

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import { WebSocket, type RawData } from 'ws';
 import { ActionSession } from './action-session.js';
-import { ClientErrorCode, type ClientError } from './client-error.js';
+import { parseBoundedJson } from '../../protocols/json/parse-bounded-json.js';
+import { ClientErrorCode, ConnectionErrorCode, type ClientError } from './client-error.js';
 import { DiffSession } from './diff-session.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
@@ -21,6 +22,10 @@ type Protocol = 'aid' | 'action';
 const HARD_BUFFER_FACTOR = 4;
 /** How much of a bad value an error message quotes. */
 const MAX_QUOTED = 80;
+/** Deepest client message read: requests are flat objects with at most a list of ids. Deeper ones are refused before they are parsed. */
+export const MAX_MESSAGE_DEPTH = 8;
+/** A client this many seconds' worth of its byte rate in debt is flooding: closed with 1008. */
+const FLOOD_SECONDS = 3;
 
 export interface ClientConnectionOptions {
   /** Numbers the connection in logs. */
@@ -35,10 +40,15 @@ export interface ClientConnectionOptions {
   /** Instruments subscribed on this connection, over both protocols. */
   readonly maxSubscriptions: number;
   readonly maxMessagesPerSecond: number;
+  /** Bytes a client may send per second (every frame counts, peek_message too); over it, messages are refused, far over it the connection is closed. */
+  readonly maxBytesPerSecond: number;
+  /** Largest reply to a request; a larger one is replaced by a REPLY_TOO_LARGE error. */
+  readonly maxReplyBytes: number;
   /** Pushes wait while the socket buffers more than this. */
   readonly maxBufferedBytes: number;
 }
 
+/** A bad value as an error message quotes it: cut short. Values are depth-bounded by the time they get here. */
 function quoted(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
@@ -67,6 +77,7 @@ export class ClientConnection {
   private readonly diff: DiffSession;
   private readonly action: ActionSession;
   private readonly limiter: RateLimiter;
+  private readonly bytes: RateLimiter;
   /** The protocol the client last spoke: the envelope for errors of messages that name none (bad JSON, `[]`). */
   private lastProtocol: Protocol = 'aid';
   private flushScheduled = false;
@@ -76,7 +87,16 @@ export class ClientConnection {
     this.diff = new DiffSession(options.book, options.feeds, options.trade);
     this.action = new ActionSession(options.book);
     this.limiter = new RateLimiter(options.maxMessagesPerSecond, options.scheduler);
-    options.socket.on('message', (data) => this.onMessage(data));
+    this.bytes = new RateLimiter(options.maxBytesPerSecond, options.scheduler);
+    options.socket.on('message', (data) => {
+      // Nothing a client sends may throw out of the listener: a failure here is ours, answered and logged, and the server goes on.
+      try {
+        this.onMessage(data);
+      } catch (error) {
+        this.options.logger.error({ client: this.options.id, err: error }, `websocket client message failed: ${(error as Error).message}`);
+        this.refuse(this.lastProtocol, { code: ClientErrorCode.INTERNAL_ERROR, message: 'the server failed on this message; it was not applied' });
+      }
+    });
   }
 
   /** A quote changed in the book: merge it into the sessions, send on the next microtask so that a burst goes out together. */
@@ -163,29 +183,44 @@ export class ClientConnection {
     this.options.metrics.messageSent();
     if (socket.bufferedAmount > HARD_BUFFER_FACTOR * this.options.maxBufferedBytes) {
       this.options.logger.warn({ client: this.options.id, buffered_bytes: socket.bufferedAmount }, 'websocket client does not read; disconnecting it');
-      this.options.metrics.clientError('SLOW_CONSUMER');
+      this.options.metrics.clientError(ConnectionErrorCode.SLOW_CONSUMER);
       this.closed = true;
       socket.terminate();
     }
   }
 
+  /** Sends the reply to a request, or REPLY_TOO_LARGE instead when it is over the bound. */
+  private reply(protocol: Protocol, message: object): void {
+    const text = JSON.stringify(message);
+    if (text.length <= this.options.maxReplyBytes) return this.send(text);
+    this.refuse(protocol, {
+      code: ClientErrorCode.REPLY_TOO_LARGE,
+      message: `the answer would have ${text.length} bytes, more than the ${this.options.maxReplyBytes} a reply may have; ask for less (search_instruments with a narrower pattern)`,
+    });
+  }
+
   private refuse(protocol: Protocol, error: ClientError): void {
     this.options.metrics.clientError(error.code);
     this.options.logger.debug({ client: this.options.id, code: error.code }, `websocket client message refused: ${error.message}`);
-    // A flood of refused messages must not fill the socket with refusals.
-    if (error.code === ClientErrorCode.RATE_LIMITED && !this.hasRoom()) return;
+    // A flood of refused messages must not fill the socket of a client that does not read with refusals.
+    if (!this.hasRoom()) return;
     this.send(protocol === 'aid' ? { aid: 'error', error } : { action: 'error', error });
   }
 
   private onMessage(data: RawData): void {
     if (this.closed) return;
-    let message: unknown;
-    let parseError: string | undefined;
-    try {
-      message = JSON.parse(textOf(data));
-    } catch (error) {
-      parseError = (error as Error).message;
+    const text = textOf(data);
+    // Every frame spends the byte budget, peek_message too: bytes that arrived were read either way.
+    const balance = this.bytes.spend(Buffer.byteLength(text));
+    if (balance < -FLOOD_SECONDS * this.options.maxBytesPerSecond) {
+      this.options.logger.warn({ client: this.options.id, max_bytes_per_second: this.options.maxBytesPerSecond }, 'websocket client sends far more than its byte rate; disconnecting it');
+      this.options.metrics.clientError(ConnectionErrorCode.FLOODING);
+      this.closed = true;
+      this.options.socket.close(1008, 'byte rate exceeded');
+      return;
     }
+    const parsed = parseBoundedJson(text, { maxLength: text.length, maxDepth: MAX_MESSAGE_DEPTH });
+    const message = parsed.ok ? parsed.value : undefined;
     const named: Protocol | undefined = isRecord(message) ? ('aid' in message ? 'aid' : 'action' in message ? 'action' : undefined) : undefined;
     const protocol = named ?? this.lastProtocol;
     this.lastProtocol = protocol;
@@ -195,10 +230,16 @@ export class ClientConnection {
       this.flush();
       return;
     }
+    if (balance < 0) {
+      return this.refuse(protocol, { code: ClientErrorCode.RATE_LIMITED, message: `more than ${this.options.maxBytesPerSecond} bytes per second; message ignored` });
+    }
     if (!this.limiter.tryTake()) {
       return this.refuse(protocol, { code: ClientErrorCode.RATE_LIMITED, message: `more than ${this.options.maxMessagesPerSecond} messages per second; message ignored` });
     }
-    if (parseError !== undefined) return this.refuse(protocol, { code: ClientErrorCode.BAD_JSON, message: `message is not JSON: ${parseError}` });
+    if (!parsed.ok) {
+      const tooDeep = parsed.reason.startsWith('nested');
+      return this.refuse(protocol, { code: tooDeep ? ClientErrorCode.TOO_DEEP : ClientErrorCode.BAD_JSON, message: tooDeep ? `message is ${parsed.reason}; requests are flat` : `message is ${parsed.reason}` });
+    }
     if (!isRecord(message) || !('aid' in message || 'action' in message)) {
       return this.refuse(protocol, { code: ClientErrorCode.BAD_REQUEST, message: `a message must be a JSON object with "aid" (DIFF protocol) or "action", got ${quoted(message)}` });
     }
@@ -233,23 +274,23 @@ export class ClientConnection {
         }
         const reply = action === 'subscribe' ? this.action.subscribe(instruments, this.options.maxSubscriptions - this.diff.subscriptions.size) : this.action.unsubscribe(instruments);
         if ('code' in reply) return reply;
-        this.send(reply);
+        this.reply('action', reply);
         this.flush();
         return undefined;
       }
       case 'list_instruments':
-        this.send(this.action.listInstruments());
+        this.reply('action', this.action.listInstruments());
         return undefined;
       case 'subscribe_orders':
-        this.send(this.action.subscribeOrders());
+        this.reply('action', this.action.subscribeOrders());
         return undefined;
       case 'unsubscribe_orders':
-        this.send(this.action.unsubscribeOrders());
+        this.reply('action', this.action.unsubscribeOrders());
         return undefined;
       case 'search_instruments': {
         const pattern = message['pattern'];
         if (typeof pattern !== 'string') return { code: ClientErrorCode.BAD_REQUEST, message: `search_instruments: "pattern" must be a string, got ${quoted(pattern)}` };
-        this.send(this.action.searchInstruments(pattern));
+        this.reply('action', this.action.searchInstruments(pattern));
         return undefined;
       }
       default:

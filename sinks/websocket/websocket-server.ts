@@ -8,6 +8,7 @@ import { ConfigError } from '../../pipeline/errors.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
 import type { AuthTokens } from './auth-tokens.js';
 import { ClientConnection } from './client-connection.js';
+import { ConnectionErrorCode } from './client-error.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
 import { quotePage } from './quote-page.js';
@@ -23,6 +24,12 @@ export interface WebsocketServerOptions {
   readonly maxFrameBytes: number;
   readonly maxSubscriptions: number;
   readonly maxMessagesPerSecond: number;
+  readonly maxBytesPerSecond: number;
+  readonly maxReplyBytes: number;
+  /** Most WebSocket clients at once; more are refused with 503 before the handshake. */
+  readonly maxConnections: number;
+  /** Most WebSocket clients at once from one remote address. */
+  readonly maxConnectionsPerAddress: number;
   readonly maxBufferedBytes: number;
   readonly book: QuoteBook;
   readonly feeds: FeedBoard;
@@ -39,6 +46,8 @@ export interface WebsocketServerOptions {
 }
 
 const ROUTES = '/, /health, /metrics and WebSocket upgrades';
+/** A request must send its headers (an upgrade its handshake) within this time, so idle half-open connections do not pile up. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
@@ -59,6 +68,9 @@ function refuseUpgrade(socket: Socket, status: number, reason: string, body: str
 export class WebsocketServer {
   private readonly wss: WebSocketServer;
   private readonly clients = new Map<WebSocket, ClientConnection>();
+  /** Connected clients (and handshakes under way) per remote address. */
+  private readonly perAddress = new Map<string, number>();
+  private handshakes = 0;
   private nextClientId = 1;
   private closing: Promise<void> | undefined;
   private onAllClientsClosed: (() => void) | undefined;
@@ -71,13 +83,31 @@ export class WebsocketServer {
     readonly port: number,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
-    server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(request, socket, head));
+    server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+      try {
+        this.onUpgrade(request, socket, head);
+      } catch (error) {
+        options.metrics.clientError(ConnectionErrorCode.BAD_UPGRADE);
+        options.logger.warn({ remote: socket.remoteAddress, err: error }, `websocket upgrade refused: ${(error as Error).message}`);
+        refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'the upgrade request could not be read' }));
+      }
+    });
   }
 
   /** Starts listening; rejects with a ConfigError when the port is taken. */
   static async start(options: WebsocketServerOptions): Promise<WebsocketServer> {
     let instance: WebsocketServer | undefined;
-    const server = createServer((request, response) => instance?.onRequest(request, response));
+    const server = createServer((request, response) => {
+      // Nothing a client sends may throw out of a listener.
+      try {
+        instance?.onRequest(request, response);
+      } catch (error) {
+        options.logger.error({ err: error, path: request.url?.slice(0, 200) }, `websocket sink: http request failed: ${(error as Error).message}`);
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+      }
+    });
+    server.headersTimeout = REQUEST_TIMEOUT_MS;
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
@@ -159,8 +189,18 @@ export class WebsocketServer {
   }
 
   private onRequest(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET') return sendJson(response, 405, { error: `method ${request.method} not allowed` }, { allow: 'GET' });
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (path.startsWith('/control/')) {
+      return sendJson(response, 404, {
+        error: `this is the websocket sink's port (clients, the live page, /health, /metrics); controls are served on the pipeline's HTTP port (tickflow run --port, default 9464): use that in halt --url`,
+      });
+    }
+    if (request.method !== 'GET') return sendJson(response, 405, { error: `method ${String(request.method).slice(0, 20)} not allowed` }, { allow: 'GET' });
+    // The page and the metrics show what clients need a token to see; /health stays open for probes.
+    if ((path === '/' || path === '/metrics') && !this.options.authTokens.allows(request)) {
+      this.options.metrics.clientError(ConnectionErrorCode.UNAUTHORIZED);
+      return sendJson(response, 401, { error: 'a token is required: open the page as /?token=TOKEN, or send "Authorization: Bearer TOKEN"' }, { 'www-authenticate': 'Bearer' });
+    }
     switch (path) {
       case '/':
         response
@@ -188,14 +228,16 @@ export class WebsocketServer {
         );
         return;
       default:
-        return sendJson(response, 404, { error: `no route ${path}; routes: ${ROUTES}` });
+        return sendJson(response, 404, { error: `no route ${path.slice(0, 200)}; routes: ${ROUTES}` });
     }
   }
 
   private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
+    // Until ws owns the socket, an error on it (a reset mid-handshake) is ours to absorb.
+    socket.on('error', () => socket.destroy());
     if (this.closing !== undefined) return refuseUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: 'server shutting down' }));
     if (!this.options.authTokens.allows(request)) {
-      this.options.metrics.clientError('UNAUTHORIZED');
+      this.options.metrics.clientError(ConnectionErrorCode.UNAUTHORIZED);
       // Never the token itself: only who knocked.
       this.options.logger.warn({ remote: socket.remoteAddress }, 'websocket client refused: missing or wrong token');
       return refuseUpgrade(
@@ -206,10 +248,43 @@ export class WebsocketServer {
         'www-authenticate: Bearer\r\n',
       );
     }
-    this.wss.handleUpgrade(request, socket, head, (socket) => this.accept(socket, request));
+    const address = socket.remoteAddress ?? 'unknown';
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    const total = this.clients.size + this.handshakes;
+    if (total >= this.options.maxConnections || fromAddress >= this.options.maxConnectionsPerAddress) {
+      this.options.metrics.clientError(ConnectionErrorCode.TOO_MANY_CONNECTIONS);
+      const limit = total >= this.options.maxConnections ? `the server holds ${total} connections, its limit (max_connections)` : `${address} holds ${fromAddress} connections, the limit per address (max_connections_per_address)`;
+      this.options.logger.warn({ remote: address, connections: total, from_address: fromAddress }, `websocket client refused: ${limit}`);
+      return refuseUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: `too many connections: ${limit}` }), 'retry-after: 5\r\n');
+    }
+    this.perAddress.set(address, fromAddress + 1);
+    this.handshakes++;
+    let settled = false;
+    const handshakeDone = (): void => {
+      if (settled) return;
+      settled = true;
+      this.handshakes--;
+    };
+    // A handshake that fails (ws answers it with 400 and destroys the socket) gives its place back.
+    socket.once('close', () => {
+      if (!settled) {
+        handshakeDone();
+        this.releaseAddress(address);
+      }
+    });
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      handshakeDone();
+      this.accept(ws, request, address);
+    });
   }
 
-  private accept(socket: WebSocket, request: IncomingMessage): void {
+  private releaseAddress(address: string): void {
+    const n = (this.perAddress.get(address) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, n);
+  }
+
+  private accept(socket: WebSocket, request: IncomingMessage, address: string): void {
     const id = this.nextClientId++;
     const { logger, metrics } = this.options;
     const client = new ClientConnection({
@@ -223,6 +298,8 @@ export class WebsocketServer {
       metrics,
       maxSubscriptions: this.options.maxSubscriptions,
       maxMessagesPerSecond: this.options.maxMessagesPerSecond,
+      maxBytesPerSecond: this.options.maxBytesPerSecond,
+      maxReplyBytes: this.options.maxReplyBytes,
       maxBufferedBytes: this.options.maxBufferedBytes,
     });
     this.clients.set(socket, client);
@@ -230,11 +307,12 @@ export class WebsocketServer {
     logger.debug({ client: id, remote: request.socket.remoteAddress }, 'websocket client connected');
     socket.on('error', (error: Error & { code?: string }) => {
       // ws closes the connection itself (1009 for a frame over maxPayload); the error is the client's, not the server's.
-      metrics.clientError(error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'FRAME_TOO_LARGE' : 'PROTOCOL_ERROR');
+      metrics.clientError(error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ConnectionErrorCode.FRAME_TOO_LARGE : ConnectionErrorCode.PROTOCOL_ERROR);
       logger.debug({ client: id, code: error.code }, `websocket client error: ${error.message}`);
     });
     socket.on('close', (code: number) => {
       this.clients.delete(socket);
+      this.releaseAddress(address);
       metrics.clientDisconnected();
       logger.debug({ client: id, code }, 'websocket client disconnected');
       if (this.clients.size === 0) this.onAllClientsClosed?.();
