@@ -2,11 +2,12 @@ import { Counter, Gauge } from 'prom-client';
 import { Subject, tap } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { StageError } from '../pipeline/errors.js';
+import type { ControlCaller } from '../pipeline/components/component-definition.js';
+import { ConfigError, StageError } from '../pipeline/errors.js';
 import { TradingStateSymbols, type OrderDenied, type RiskControlChanged, type TradingState } from '../schemas/generated.js';
 import { risk } from './risk.js';
 import { parseRiskControl, type RiskControlName, type RiskControlRequest } from './risk/parse-risk-control.js';
-import { riskLimitSpec } from './risk/risk-limits.js';
+import { limitsBeyondDefinition, riskLimitSpec } from './risk/risk-limits.js';
 
 const STATE_VALUE: Readonly<Record<TradingState, number>> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
 
@@ -18,6 +19,10 @@ const STATE_VALUE: Readonly<Record<TradingState, number>> = { ACTIVE: 0, REDUCIN
  * Controls: `POST /control/{stage}/state` with `{ "trading_state": "HALTED", "reason": "…" }`
  * and `POST /control/{stage}/limits` with any limit fields (and `reason`).
  * Both answer with the stage's trading state and limits after the change.
+ * Every change is audited with the caller's authenticated principal. A
+ * limits change may tighten what the definition set and loosen it again up
+ * to the definition, never past it: a rule the definition switches on stays
+ * on, and every limit has a hard maximum in its field spec.
  */
 export const riskComponent = defineComponent({
   name: 'risk',
@@ -76,14 +81,19 @@ export const riskComponent = defineComponent({
           cancelsOfLastChange = 0;
           stateGauge.set({ stage: ctx.stage }, STATE_VALUE[change.trading_state]);
           const level = change.trading_state === 'HALTED' ? 'warn' : 'info';
-          ctx.logger[level]({ riskControl: change }, `trading state ${previous} -> ${change.trading_state} (${change.change_id}): ${change.reason}`);
+          ctx.logger[level]({ riskControl: change }, `trading state ${previous} -> ${change.trading_state} (${change.change_id}) by ${change.principal}: ${change.reason}`);
           controlOut.next(change);
         },
       },
     });
 
-    const handler = (name: RiskControlName) => (body: unknown) => {
-      const request = parseRiskControl(`control ${ctx.stage}/${name}`, name, body);
+    const handler = (name: RiskControlName) => (body: unknown, caller: ControlCaller) => {
+      const subject = `control ${ctx.stage}/${name}`;
+      const request = parseRiskControl(subject, name, body, caller.principal);
+      if (request.control === 'limits') {
+        const beyond = limitsBeyondDefinition(request.limits, limits);
+        if (beyond.length > 0) throw new ConfigError(subject, beyond);
+      }
       const previous = tradingState;
       const before = lastChange;
       requests.next(request);
@@ -98,6 +108,7 @@ export const riskComponent = defineComponent({
         previous_trading_state: previous,
         limits: JSON.parse(change.limits_json) as unknown,
         reason: change.reason,
+        principal: change.principal,
         ts_event: change.ts_event,
         cancels_sent: cancelsOfLastChange,
       };

@@ -180,6 +180,7 @@ export function risk(options: RiskOptions = {}): (inputs: RiskInputs) => Observa
           trading_state: state.tradingState,
           limits_json: JSON.stringify(state.limits),
           reason: request.reason,
+          principal: request.principal,
           ts_event: ts,
         } satisfies RiskControlChanged);
         for (const cancel of cancels) {

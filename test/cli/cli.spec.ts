@@ -278,13 +278,16 @@ describe('tickflow CLI', () => {
 
   it('halt and resume flip the kill switch of a running pipeline', async () => {
     const dir = tmp();
-    const child = startCli(demoArgs(dir, ['feeds.rate=100']));
+    const token = 'cli-test-token-0123456789';
+    const child = startCli(demoArgs(dir, ['feeds.rate=100']), undefined, { TICKFLOW_CONTROL_TOKENS: `desk:${token}` });
     try {
       const url = await waitFor('the pipeline http url in the log', () => /health on (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(child.output().stderr)?.[1]);
-      const halt = await runCli(['halt', '--url', url, '--reason', 'cli test']);
+      const withToken = { TICKFLOW_CONTROL_TOKEN: token };
+      const halt = await runCli(['halt', '--url', url, '--reason', 'cli test'], 20_000, undefined, withToken);
       expect(halt.code).toBe(0);
       expect(halt.stdout).toContain('HALTED');
-      const resume = await runCli(['resume', '--url', url, '--reason', 'cli test done']);
+      expect(halt.stdout).toContain('by desk');
+      const resume = await runCli(['resume', '--url', url, '--reason', 'cli test done'], 20_000, undefined, withToken);
       expect(resume.code).toBe(0);
       expect(resume.stdout).toContain('ACTIVE');
       const unreachable = await runCli(['halt', '--url', 'http://127.0.0.1:9', '--reason', 'nobody there']);

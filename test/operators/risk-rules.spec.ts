@@ -500,14 +500,14 @@ describe('RiskState', () => {
 
 describe('parseRiskControl', () => {
   it('reads a state change, with a default reason', () => {
-    expect(parseRiskControl('control risk/state', 'state', { trading_state: 'HALTED', reason: 'drawdown' })).toEqual({ control: 'state', tradingState: 'HALTED', reason: 'drawdown' });
-    expect(parseRiskControl('control risk/state', 'state', { trading_state: 'REDUCING' })).toEqual({ control: 'state', tradingState: 'REDUCING', reason: 'no reason given' });
+    expect(parseRiskControl('control risk/state', 'state', { trading_state: 'HALTED', reason: 'drawdown' }, 'ops')).toEqual({ control: 'state', tradingState: 'HALTED', reason: 'drawdown', principal: 'ops' });
+    expect(parseRiskControl('control risk/state', 'state', { trading_state: 'REDUCING' }, 'ops')).toEqual({ control: 'state', tradingState: 'REDUCING', reason: 'no reason given', principal: 'ops' });
   });
 
   it('lists every problem of a state body at once', () => {
     const error = (() => {
       try {
-        parseRiskControl('control risk/state', 'state', { trading_state: 'STOPPED', reason: 7, mode: 'x' });
+        parseRiskControl('control risk/state', 'state', { trading_state: 'STOPPED', reason: 7, mode: 'x' }, 'ops');
       } catch (e) {
         return e as ConfigError;
       }
@@ -519,28 +519,29 @@ describe('parseRiskControl', () => {
       "unknown field 'mode'; known fields: trading_state, reason",
       '\'trading_state\' must be one of ACTIVE, REDUCING, HALTED, got "STOPPED"',
     ]);
-    expect(() => parseRiskControl('control risk/state', 'state', {})).toThrow("missing field 'trading_state' (one of ACTIVE, REDUCING, HALTED)");
-    expect(() => parseRiskControl('control risk/state', 'state', [1])).toThrow('control risk/state: the body must be a JSON object, got [1]');
+    expect(() => parseRiskControl('control risk/state', 'state', {}, 'ops')).toThrow("missing field 'trading_state' (one of ACTIVE, REDUCING, HALTED)");
+    expect(() => parseRiskControl('control risk/state', 'state', [1], 'ops')).toThrow('control risk/state: the body must be a JSON object, got [1]');
   });
 
   it('reads a partial limits body, keeping only the given fields', () => {
-    expect(parseRiskControl('control risk/limits', 'limits', { max_order_volume: 5, rule_self_trade: false, reason: 'tighter' })).toEqual({
+    expect(parseRiskControl('control risk/limits', 'limits', { max_order_volume: 5, rule_self_trade: false, reason: 'tighter' }, 'ops')).toEqual({
       control: 'limits',
       limits: { max_order_volume: 5, rule_self_trade: false },
       reason: 'tighter',
+      principal: 'ops',
     });
   });
 
   it('lists every problem of a limits body at once: unknown fields and bad values', () => {
     let error: ConfigError | undefined;
     try {
-      parseRiskControl('control risk/limits', 'limits', { max_order_volume: 0, submit_rate_per_s: 'fast', max_lots: 3 });
+      parseRiskControl('control risk/limits', 'limits', { max_order_volume: 0, submit_rate_per_s: 'fast', max_lots: 3 }, 'ops');
     } catch (e) {
       error = e as ConfigError;
     }
     expect(error?.message).toMatch(/^control risk\/limits: 3 problems:/);
     expect(error?.problems[0]).toMatch(/^unknown field 'max_lots'; known fields: rule_submit_rate, submit_rate_per_s/);
     expect(error?.problems.slice(1)).toEqual(["'submit_rate_per_s' must be an integer, got \"fast\"", "'max_order_volume' must be at least 1, got 0"]);
-    expect(() => parseRiskControl('control risk/limits', 'limits', { reason: 'nothing' })).toThrow(/no limit given; limit fields: rule_submit_rate/);
+    expect(() => parseRiskControl('control risk/limits', 'limits', { reason: 'nothing' }, 'ops')).toThrow(/no limit given; limit fields: rule_submit_rate/);
   });
 });

@@ -10,6 +10,7 @@ import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError, StageError, UsageError } from '../../pipeline/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { startHttpServer, type HttpEndpoint } from '../../pipeline/runtime/start-http-server.js';
+import { ControlAccess } from '../../pipeline/runtime/control-access.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { risk, type RiskOptions } from '../../operators/risk.js';
 import { riskComponent } from '../../operators/risk-component.js';
@@ -102,10 +103,13 @@ function killCancel(order: SubmitOrder, frame: number, seq: number, changeSeq: n
 }
 
 function changed(seq: number, tradingState: TradingState, reason: string, frame: number, limits: RiskLimits = DEFAULT_LIMITS): RiskControlChanged {
-  return { change_id: `risk-control-${seq}`, stage: 'risk', trading_state: tradingState, limits_json: JSON.stringify(limits), reason, ts_event: frame * 1000 };
+  return { change_id: `risk-control-${seq}`, stage: 'risk', trading_state: tradingState, limits_json: JSON.stringify(limits), reason, principal: 'ops', ts_event: frame * 1000 };
 }
 
-const state = (tradingState: TradingState, reason: string): RiskControlRequest => ({ control: 'state', tradingState, reason });
+/** The caller of the controls in these tests, as the control endpoint authenticates it. */
+const OPS = { principal: 'ops' };
+
+const state = (tradingState: TradingState, reason: string): RiskControlRequest => ({ control: 'state', tradingState, reason, principal: 'ops' });
 
 const c = {
   a: submit('a'),
@@ -278,8 +282,8 @@ describe('risk', () => {
     scheduler.run(({ cold, hot, expectObservable }) => {
       const e1 = cold('  -a--b--d|', cmds);
       const h1 = hot<RiskControlRequest>('--l---o', {
-        l: { control: 'limits', limits: { max_order_volume: 2 }, reason: 'tighter' },
-        o: { control: 'limits', limits: { rule_max_order_volume: false }, reason: 'volume rule off' },
+        l: { control: 'limits', limits: { max_order_volume: 2 }, reason: 'tighter', principal: 'ops' },
+        o: { control: 'limits', limits: { rule_max_order_volume: false }, reason: 'volume rule off', principal: 'ops' },
       });
       const expected = ' -a-----d|';
       expectObservable(control).toBe('--l---o', { l: changed(1, 'ACTIVE', 'tighter', 2, tighter), o: changed(2, 'ACTIVE', 'volume rule off', 6, switchedOff) });
@@ -579,11 +583,11 @@ describe('riskComponent', () => {
     commands.next(c.a);
     commands.next(c.d);
     const stateControl = ctx.controls.get('state');
-    expect(() => stateControl?.({ trading_state: 'STOP', why: 'x' })).toThrow(ConfigError);
+    expect(() => stateControl?.({ trading_state: 'STOP', why: 'x' }, OPS)).toThrow(ConfigError);
     expect(sides.control).toEqual([]);
-    const answer = stateControl?.({ trading_state: 'HALTED', reason: 'drawdown' });
+    const answer = stateControl?.({ trading_state: 'HALTED', reason: 'drawdown' }, OPS);
     const limits = { ...DEFAULT_LIMITS, max_order_volume: 10 };
-    expect(answer).toEqual({ stage: 'risk', change_id: 'risk-control-1', trading_state: 'HALTED', previous_trading_state: 'ACTIVE', limits, reason: 'drawdown', ts_event: 0, cancels_sent: 2 });
+    expect(answer).toEqual({ stage: 'risk', change_id: 'risk-control-1', trading_state: 'HALTED', previous_trading_state: 'ACTIVE', limits, reason: 'drawdown', principal: 'ops', ts_event: 0, cancels_sent: 2 });
     expect(out.map((command) => command.command_id)).toEqual(['cmd-a', 'cmd-d', 'risk-cancel-1', 'risk-cancel-2']);
     expect(sides.control).toEqual([changed(1, 'HALTED', 'drawdown', 0, limits)]);
     commands.next(c.b);
@@ -592,7 +596,7 @@ describe('riskComponent', () => {
     expect(text).toContain('tickflow_risk_denials_total{stage="risk",reason="TRADING_HALTED"} 1');
     expect(text).toContain('tickflow_risk_trading_state{stage="risk"} 2');
     const logged = logLines.map((line) => JSON.parse(line) as { level: number; msg: string });
-    expect(logged.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['trading state ACTIVE -> HALTED (risk-control-1): drawdown']);
+    expect(logged.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['trading state ACTIVE -> HALTED (risk-control-1) by ops: drawdown']);
   });
 
   it('changes limits through the limits control, and refuses bad ones listing every problem', () => {
@@ -600,14 +604,14 @@ describe('riskComponent', () => {
     const limitsControl = ctx.controls.get('limits');
     let error: ConfigError | undefined;
     try {
-      limitsControl?.({ max_order_volume: -1, max_lots: 2 });
+      limitsControl?.({ max_order_volume: -1, max_lots: 2 }, OPS);
     } catch (e) {
       error = e as ConfigError;
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.problems).toHaveLength(2);
     expect(error?.message).toMatch(/^control risk\/limits: 2 problems:/);
-    const answer = limitsControl?.({ max_order_volume: 1, reason: 'one lot at a time' }) as { limits: RiskLimits; trading_state: TradingState; cancels_sent: number };
+    const answer = limitsControl?.({ max_order_volume: 1, reason: 'one lot at a time' }, OPS) as { limits: RiskLimits; trading_state: TradingState; cancels_sent: number };
     expect(answer.limits.max_order_volume).toBe(1);
     expect(answer.trading_state).toBe('ACTIVE');
     expect(answer.cancels_sent).toBe(0);
@@ -620,10 +624,13 @@ describe('riskComponent', () => {
   it('refuses a control while the stage is not running', () => {
     const ctx = testContext(scheduler, { stage: 'risk' });
     riskComponent.create(validateConfig('risk', riskComponent.spec, {}), ctx);
-    expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' })).toThrow(StageError);
-    expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' })).toThrow("control risk/state: stage 'risk' (risk) is not running, so the change was not applied");
+    expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow(StageError);
+    expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow("control risk/state: stage 'risk' (risk) is not running, so the change was not applied");
   });
 });
+
+/** The control token of principal `ops` in the halt and resume tests. */
+const OPS_TOKEN = 'ops-token-0123456789abcdef';
 
 describe('haltCommand and resumeCommand', () => {
   let endpoint: HttpEndpoint | undefined;
@@ -635,7 +642,7 @@ describe('haltCommand and resumeCommand', () => {
   function capture(): { io: CliIo; out: () => string; err: () => string } {
     let out = '';
     let err = '';
-    return { io: { out: (t) => void (out += t), err: (t) => void (err += t), env: { USER: 'tester' } }, out: () => out, err: () => err };
+    return { io: { out: (t) => void (out += t), err: (t) => void (err += t), env: { USER: 'tester', TICKFLOW_CONTROL_TOKEN: OPS_TOKEN } }, out: () => out, err: () => err };
   }
 
   const args = (values: Record<string, string>, positionals: string[] = []): ParsedArgs => ({ values: { url: 'http://127.0.0.1:9464', stage: 'risk', ...values }, positionals });
@@ -645,7 +652,8 @@ describe('haltCommand and resumeCommand', () => {
       port: 0,
       health: () => ({ pipeline: 'test', state: 'running', stages: {} }),
       metrics: async () => '',
-      controls,
+      controls: () => controls,
+      controlAccess: ControlAccess.tokens([`ops:${OPS_TOKEN}`], 'the test'),
       logger: pino({ level: 'silent' }),
     });
     return endpoint;
@@ -665,7 +673,7 @@ describe('haltCommand and resumeCommand', () => {
 
     const halt = capture();
     expect(await haltCommand.run(args({ url, reason: 'drawdown' }), halt.io)).toBe(0);
-    expect(halt.out()).toBe('risk: ACTIVE -> HALTED (risk-control-1); 1 working order canceled; reason: tickflow halt by tester: drawdown\n');
+    expect(halt.out()).toBe('risk: ACTIVE -> HALTED (risk-control-1) by ops; 1 working order canceled; reason: drawdown\n');
     expect(halt.err()).toBe('');
     expect(out.map((command) => [command.type, command.causation_id])).toEqual([
       ['SubmitOrder', 'sig-a'],
@@ -674,10 +682,10 @@ describe('haltCommand and resumeCommand', () => {
 
     const resume = capture();
     expect(await resumeCommand.run(args({ url: `${url}/` }), resume.io)).toBe(0);
-    expect(resume.out()).toBe('risk: HALTED -> ACTIVE (risk-control-2); reason: tickflow resume by tester\n');
-    expect(audited.map((r) => [r.trading_state, r.reason])).toEqual([
-      ['HALTED', 'tickflow halt by tester: drawdown'],
-      ['ACTIVE', 'tickflow resume by tester'],
+    expect(resume.out()).toBe('risk: HALTED -> ACTIVE (risk-control-2) by ops; reason: tickflow resume\n');
+    expect(audited.map((r) => [r.trading_state, r.principal, r.reason])).toEqual([
+      ['HALTED', 'ops', 'drawdown'],
+      ['ACTIVE', 'ops', 'tickflow resume'],
     ]);
     commands.next(c.d);
     expect(out.at(-1)).toBe(c.d);
@@ -709,10 +717,10 @@ describe('haltCommand and resumeCommand', () => {
 
   it('names the flag and the bad value', async () => {
     const io = capture().io;
-    await expect(haltCommand.run(args({ url: 'ftp://host' }), io)).rejects.toThrow(new UsageError("--url must be an http:// or https:// address, e.g. http://127.0.0.1:9464; got 'ftp://host'"));
+    await expect(haltCommand.run(args({ url: 'ftp://host' }), io)).rejects.toThrow(new UsageError("--url must be the http:// address of the pipeline's HTTP port, e.g. http://127.0.0.1:9464; got 'ftp://host'"));
     await expect(haltCommand.run(args({ url: 'not a url' }), io)).rejects.toThrow(UsageError);
     await expect(haltCommand.run(args({ stage: 'a/b' }), io)).rejects.toThrow("--stage must be a stage id (no '/' or spaces); got 'a/b'");
-    await expect(resumeCommand.run(args({}, ['now']), io)).rejects.toThrow("unexpected argument 'now'; resume takes only flags: --url, --stage, --reason");
+    await expect(resumeCommand.run(args({}, ['now']), io)).rejects.toThrow("unexpected argument 'now'; resume takes only flags: --url, --stage, --reason, --token-file");
     expect(resumeCommand.options).toEqual(haltCommand.options);
   });
 });

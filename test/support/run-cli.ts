@@ -12,10 +12,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Starts `tickflow ARGS` as a child process in the repository root. */
-export function startCli(args: readonly string[], cwd = ROOT): ChildProcess & { output: () => { stdout: string; stderr: string } } {
+/** Starts `tickflow ARGS` as a child process in the repository root, with this environment plus `env`. */
+export function startCli(args: readonly string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => { stdout: string; stderr: string } } {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' (npm test does it)`);
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -23,9 +23,9 @@ export function startCli(args: readonly string[], cwd = ROOT): ChildProcess & { 
   return Object.assign(child, { output: () => ({ stdout, stderr }) });
 }
 
-/** Runs `tickflow ARGS` to the end (killed after `timeoutMs`). */
-export function runCli(args: readonly string[], timeoutMs = 20_000, cwd = ROOT): Promise<CliResult> {
-  const child = startCli(args, cwd);
+/** Runs `tickflow ARGS` to the end (killed after `timeoutMs`), with this environment plus `env`. */
+export function runCli(args: readonly string[], timeoutMs = 20_000, cwd = ROOT, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = startCli(args, cwd, env);
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => {

@@ -1,11 +1,12 @@
 import { builtinComponents } from '../../components/builtin-components.js';
 import { UsageError } from '../../errors.js';
 import { createLogger } from '../../runtime/create-logger.js';
-import { runPipeline, type RunResult } from '../../runtime/run-pipeline.js';
+import { runPipeline, type PipelineRun, type RunResult } from '../../runtime/run-pipeline.js';
 import { startHttpServer } from '../../runtime/start-http-server.js';
 import type { CliCommand } from '../cli-command.js';
 import { VALIDATION_POLICIES, loadRunSettings } from '../load-run-settings.js';
 import { resolvePipeline } from '../resolve-pipeline.js';
+import { CONTROL_TOKENS_ENV, CONTROL_TOKENS_FILE_ENV, loadControlAccess } from '../load-control-access.js';
 
 /** `tickflow run NAME|FILE`: runs until the sources end, a signal arrives, or --duration passes. */
 export const runCommand: CliCommand = {
@@ -19,6 +20,8 @@ export const runCommand: CliCommand = {
     port: { type: 'string', short: 'p' },
     duration: { type: 'string', short: 'd' },
     'log-level': { type: 'string' },
+    'control-tokens-file': { type: 'string' },
+    'control-open': { type: 'boolean' },
   },
   optionHelp: {
     config: 'Run config (YAML or JSON): validation, port, log_level, and stages: { STAGE: { FIELD: VALUE } }',
@@ -27,6 +30,8 @@ export const runCommand: CliCommand = {
     port: 'Port of /health and /metrics on 127.0.0.1 (default 9464; 0 picks a free port)',
     duration: 'Stop gracefully after this many seconds',
     'log-level': 'fatal, error, warn, info, debug, trace or silent (default info)',
+    'control-tokens-file': `File of control tokens, one PRINCIPAL:TOKEN a line, for POST /control/… (tickflow halt/resume); else ${CONTROL_TOKENS_FILE_ENV} or ${CONTROL_TOKENS_ENV}; none: the controls are off`,
+    'control-open': 'Serve the controls with no credential to anyone who can reach the loopback port (logged as a warning); not with tokens',
   },
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`expected one pipeline, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
@@ -51,15 +56,20 @@ export const runCommand: CliCommand = {
     );
     const graph = definition.build({ overrides: settings.overrides, env: io.env });
     const logger = createLogger({ level: settings.logLevel });
-    const run = runPipeline(graph, { logger, validation: settings.validation });
+    const controlAccess = loadControlAccess({ tokensFile: v['control-tokens-file'] as string | undefined, open: v['control-open'] as boolean | undefined }, io.env, (m) => logger.warn(m));
 
-    let http;
-    try {
-      http = await startHttpServer({ port: settings.port, health: run.health, metrics: () => run.metrics.render(), controls: run.controls, logger });
-    } catch (error) {
-      await run.stop('http server failed to start');
-      throw error;
-    }
+    // The pipeline's port is taken before any stage starts, so a second run on it writes nothing.
+    let current: PipelineRun | undefined;
+    const http = await startHttpServer({
+      port: settings.port,
+      health: () => current?.health() ?? { pipeline: graph.name, state: 'running', stages: {} },
+      metrics: () => current?.metrics.render() ?? Promise.resolve(''),
+      controls: () => current?.controls ?? new Map(),
+      registry: () => current?.metrics.registry,
+      controlAccess,
+      logger,
+    });
+    const run = (current = runPipeline(graph, { logger, validation: settings.validation }));
 
     let stopping = false;
     let resolveStopped: (result: RunResult) => void = () => undefined;
