@@ -2,8 +2,8 @@
 //   node --import tsx test/support/audit-writer-child.ts DIR [LAST]
 // It recovers the trail in DIR, then feeds record i = last seq + 1, + 2, … (Tick i), 10 a millisecond, up to LAST
 // when given (then completes and exits 0), or until killed. It prints the seq of every acknowledged record to stdout,
-// synchronously, one per line, so that whatever the parent read was acknowledged before the process died.
-import { writeSync } from 'node:fs';
+// one per line, only once it is acknowledged, so whatever the parent read was acknowledged before the process died.
+// (Through the stream, not writeSync(1): stdout is a non-blocking pipe, and a full pipe fails writeSync with EAGAIN.)
 import { pino } from 'pino';
 import { EMPTY, Observable, asyncScheduler } from 'rxjs';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
@@ -34,7 +34,7 @@ const ticks = new Observable<Tick>((subscriber) => {
 const ctx = testContext(asyncScheduler, { stage: 'audit', logger });
 const sink = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: 2, max_batch: 200, rotate: 'size', max_file_bytes: 128 * 1024 }), ctx);
 sink({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({
-  next: (record) => void writeSync(1, `${(record as { seq: number }).seq}\n`),
+  next: (record) => void process.stdout.write(`${(record as { seq: number }).seq}\n`),
   error: (error: unknown) => {
     process.stderr.write(`audit-writer-child: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = 2;
