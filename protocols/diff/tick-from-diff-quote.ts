@@ -11,16 +11,32 @@ export interface TickReceipt {
 
 const text = (v: JsonValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: JsonValue | undefined): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** A value as a reason quotes it, without walking it: text and numbers as JSON (text cut), anything else by its kind. */
+function shown(v: JsonValue | undefined): string {
+  if (v === undefined || v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v !== 'object') return String(v);
+  return Array.isArray(v) ? 'an array' : 'an object';
+}
+
+const k = DiffQuoteFields.keyOf;
+/** The numeric keys a quote may leave out: prices (absent: not set, null) and book volumes (absent: an empty level, 0). */
+const OPTIONAL_NUMBERS: readonly string[] = Object.entries(k)
+  .filter(([field]) => !['ts_event', 'trading_day', 'action_day', 'pre_open_interest', 'volume', 'turnover', 'open_interest'].includes(field))
+  .map(([, key]) => key);
+
 /** A price the exchange has not set is absent (deleted by a merge patch) or null. */
 const price = (v: JsonValue | undefined): number | null => num(v) ?? null;
 
 /**
  * Rebuilds a Tick from a DIFF quote (keys as DiffQuoteFields names them).
  * Returns the Tick, or the reason it cannot be built (a required field is
- * missing or of the wrong type) naming the field.
+ * missing or of the wrong type, a price or book volume is neither a finite
+ * number nor null) naming the field. Values are quoted in the reason by
+ * kind, never walked, so a quote holding anything cannot make this throw.
  */
 export function tickFromDiffQuote(instrumentId: string, quote: Readonly<Record<string, JsonValue>>, receipt: TickReceipt): Tick | string {
-  const k = DiffQuoteFields.keyOf;
   const datetime = text(quote[k.ts_event]);
   const tsEvent = datetime === undefined ? undefined : DiffQuoteFields.parseDatetime(datetime);
   const tradingDay = text(quote[k.trading_day]);
@@ -31,10 +47,14 @@ export function tickFromDiffQuote(instrumentId: string, quote: Readonly<Record<s
     turnover: num(quote[k.turnover]),
     open_interest: num(quote[k.open_interest]),
   };
-  if (tsEvent === undefined) return `quote of ${instrumentId}: '${k.ts_event}' must be a datetime like 2025-01-02 21:00:00.500000, got ${JSON.stringify(datetime ?? null)}`;
+  if (tsEvent === undefined) return `quote of ${instrumentId}: '${k.ts_event}' must be a datetime like 2025-01-02 21:00:00.500000, got ${shown(quote[k.ts_event])}`;
   if (tradingDay === undefined || actionDay === undefined) return `quote of ${instrumentId}: '${k.trading_day}' and '${k.action_day}' must be strings`;
   for (const [field, value] of Object.entries(required)) {
-    if (value === undefined) return `quote of ${instrumentId}: '${k[field as keyof typeof required]}' must be a number, got ${JSON.stringify(quote[k[field as keyof typeof required]] ?? null)}`;
+    if (value === undefined) return `quote of ${instrumentId}: '${k[field as keyof typeof required]}' must be a number, got ${shown(quote[k[field as keyof typeof required]])}`;
+  }
+  for (const key of OPTIONAL_NUMBERS) {
+    const value = quote[key];
+    if (value !== undefined && value !== null && num(value) === undefined) return `quote of ${instrumentId}: '${key}' must be a number or null, got ${shown(value)}`;
   }
   const volumeAt = (key: string): number => num(quote[key]) ?? 0;
   return {

@@ -32,6 +32,38 @@ describe('applyMergePatch', () => {
     expect(applyMergePatch({ e: null }, { a: 1 })).toEqual({ e: null, a: 1 });
     expect(applyMergePatch(undefined, { a: { bb: { ccc: null } } })).toEqual({ a: { bb: {} } });
   });
+
+  /** `{ a: { a: … { leaf } } }` nested `depth` levels, built in memory without recursion. */
+  function deep(depth: number, leaf: JsonValue): Record<string, JsonValue> {
+    let value: Record<string, JsonValue> = { leaf };
+    for (let i = 0; i < depth; i++) value = { a: value };
+    return value;
+  }
+
+  it('merges a patch nested 100,000 deep without overflowing the stack, into a target as deep', () => {
+    const target = deep(100_000, 1);
+    const result = applyMergePatch(target, deep(100_000, 2)) as Record<string, JsonValue>;
+    let at: JsonValue = result;
+    for (let i = 0; i < 100_000; i++) at = (at as Record<string, JsonValue>)['a'] as JsonValue;
+    expect(at).toEqual({ leaf: 2 });
+    expect(result).toBe(target);
+  });
+
+  it('takes a key __proto__ as an ordinary key, never as the prototype', () => {
+    const result = applyMergePatch({}, JSON.parse('{"__proto__":{"polluted":true},"a":{"__proto__":{"x":1}}}') as JsonValue) as Record<string, JsonValue>;
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(Object.keys(result)).toEqual(['__proto__', 'a']);
+    expect(Object.getOwnPropertyDescriptor(result, '__proto__')?.value).toEqual({ polluted: true });
+  });
+
+  it('refuses a cyclic patch with a TypeError, and merges an object shared by two keys into both', () => {
+    const cyclic: Record<string, JsonValue> = { a: {} };
+    (cyclic['a'] as Record<string, JsonValue>)['b'] = cyclic;
+    expect(() => applyMergePatch({}, cyclic)).toThrow(TypeError);
+    const shared = { x: 1 };
+    expect(applyMergePatch({ p: { y: 2 } }, { p: shared, q: shared })).toEqual({ p: { x: 1, y: 2 }, q: { x: 1 } });
+  });
 });
 
 describe('tickFromDiffQuote', () => {
@@ -44,6 +76,17 @@ describe('tickFromDiffQuote', () => {
       quote[key] = field === 'ts_event' ? DiffQuoteFields.formatDatetime(value as number) : value;
     }
     expect(tickFromDiffQuote(tick.instrument_id, quote, { feedId: tick.feed_id, tsRecv: tick.ts_recv, sequence: tick.sequence })).toEqual(tick);
+  });
+
+  it('names a price or book volume that is neither a number nor null, quoting it without walking it', () => {
+    const receipt = { feedId: 'f', tsRecv: 0, sequence: 1 };
+    const complete: Record<string, JsonValue> = { datetime: '2025-01-02 21:00:00.000000', trading_day: '20250103', action_day: '20250102', pre_open_interest: 1, volume: 1, amount: 1, open_interest: 1 };
+    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, last_price: '3500' }, receipt)).toBe(`quote of SHFE.rb2501: 'last_price' must be a number or null, got "3500"`);
+    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, bid_volume1: true }, receipt)).toBe(`quote of SHFE.rb2501: 'bid_volume1' must be a number or null, got true`);
+    let nested: JsonValue = [];
+    for (let i = 0; i < 100_000; i++) nested = [nested];
+    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, volume: nested }, receipt)).toBe(`quote of SHFE.rb2501: 'volume' must be a number, got an array`);
+    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, datetime: { a: nested } }, receipt)).toMatch(/'datetime' must be a datetime like .*, got an object$/);
   });
 
   it('names the missing field', () => {
