@@ -1,18 +1,32 @@
 import { Observable, type Subscription } from 'rxjs';
 import WebSocket from 'ws';
+import { checkInstrumentId, checkTickSanity, shownValue } from '../domain/tick-sanity.js';
 import type { FeedState, FeedStatus, Tick } from '../schemas/generated.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { ConfigError, TickflowError } from '../pipeline/errors.js';
 import { RetryPolicy } from '../pipeline/runtime/retry-policy.js';
-import { applyMergePatch, type JsonValue } from '../protocols/diff/apply-merge-patch.js';
+import { quoteName, readQuotePatches } from '../protocols/diff/read-quote-patches.js';
 import { tickFromDiffQuote } from '../protocols/diff/tick-from-diff-quote.js';
+import { parseBoundedJson } from '../protocols/json/parse-bounded-json.js';
+import { UpstreamQuotes } from './ws-feed/upstream-quotes.js';
 
-type JsonObject = Record<string, JsonValue>;
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Incomplete quotes are logged one by one at first, then every thousandth, so a broken upstream cannot flood the log. */
+/** Drops are logged one by one at first, then every thousandth, so a broken upstream cannot flood the log. */
 const shouldLog = (count: number): boolean => count <= 10 || count % 1000 === 0;
+
+/**
+ * Deepest nesting of an upstream message. A DIFF rtn_data of quotes is 5
+ * deep (message, data, patch, quotes, quote); 32 leaves room for whatever
+ * else a gateway sends beside them (accounts, charts), and is shallow enough
+ * for anything to walk. Deeper messages are refused before they are parsed.
+ */
+const MAX_MESSAGE_DEPTH = 32;
+const MIB = 1024 * 1024;
+
+/** Why the feed dropped upstream input, as counted in `dropped{reason}`. */
+type DropReason = 'malformed' | 'incomplete' | 'instrument-limit';
 
 /**
  * The `ws-feed` source: a client of an upstream DIFF server (another
@@ -34,6 +48,23 @@ const shouldLog = (count: number): boolean => count <= 10 || count % 1000 === 0;
  *
  * A quote merged by a slow upstream (several ticks in one patch) yields one
  * tick: DIFF is a state protocol, not a log.
+ *
+ * Everything from the upstream is bounded before it is walked, merged or
+ * quoted: a message longer than `max_message_bytes` is refused by the
+ * WebSocket itself (the connection is then opened again, for a fresh
+ * snapshot), one nested deeper than 32 levels before it is parsed; patches
+ * are checked for shape before they are merged (see
+ * {@link readQuotePatches}); the feed holds at most `max_instruments`
+ * quotes of at most the 40 DIFF quote fields; every tick must pass
+ * {@link checkTickSanity} (a price of 1e308 or a negative volume never
+ * reaches strategies). What is refused is dropped and counted —
+ * `dropped{reason="malformed"}` (not JSON, too long or deep, wrong shape,
+ * implausible value, bad instrument id, or a quote holding a value refused
+ * earlier), `"incomplete"` (a required field missing) or
+ * `"instrument-limit"` — sent to the dead letters (schema Tick, origin the
+ * upstream URL, the reason naming instrument and field) and logged (the
+ * first ten, then every thousandth). The feed keeps running: a hostile
+ * upstream affects its own feed only.
  */
 export const wsFeedSource = defineComponent({
   name: 'ws-feed',
@@ -50,6 +81,20 @@ export const wsFeedSource = defineComponent({
     stale_after_ms: field.integer({ description: 'Connected without data this long: the feed is STALE', default: 3000, min: 1, example: 1000 }),
     retry_initial_ms: field.integer({ description: 'First reconnect delay; it doubles up to retry_max_ms, with ±20% jitter', default: 200, min: 1, example: 100 }),
     retry_max_ms: field.integer({ description: 'Longest reconnect delay', default: 5000, min: 1, example: 10000 }),
+    max_message_bytes: field.integer({
+      description: 'Longest upstream message in bytes (at most 256 MiB); a longer one is refused, counted as malformed, and the connection opened again for a fresh snapshot',
+      default: 16 * MIB,
+      min: 1024,
+      max: 256 * MIB,
+      example: 4 * MIB,
+    }),
+    max_instruments: field.integer({
+      description: 'Most instruments whose quotes the feed holds (at most 200,000); quotes of further instruments are dropped, counted as instrument-limit',
+      default: 20_000,
+      min: 1,
+      max: 200_000,
+      example: 5000,
+    }),
   },
   create(config, ctx) {
     if (!/^wss?:\/\//.test(config.url)) {
@@ -63,13 +108,14 @@ export const wsFeedSource = defineComponent({
 
     return new Observable<Tick>((subscriber) => {
       let socket: WebSocket | undefined;
-      let snapshot: JsonObject = {};
+      const quotes = new UpstreamQuotes(config.max_instruments);
       let sequence = 0;
       let attempt = 0;
       let state: FeedState | undefined;
       let lastDataAt = scheduler.now();
       let lastTickTs: number | null = null;
-      let incomplete = 0;
+      let drops = 0;
+      let upstreamErrors = 0;
       let closed = false;
       const timers: Subscription[] = [];
 
@@ -79,34 +125,80 @@ export const wsFeedSource = defineComponent({
         ctx.logger.info({ feed: feedId, state: next, url: config.url }, `feed ${feedId} ${next}: ${detail}`);
         statusOut.next({
           feed_id: feedId, state: next, ts_event: micros(), last_tick_ts: lastTickTs,
-          lead_count: 0, lag_count: 0, gap_count: 0, drop_count: incomplete, detail,
+          lead_count: 0, lag_count: 0, gap_count: 0, drop_count: drops, detail,
         });
+      };
+
+      /** Drops upstream input: counted, dead-lettered, logged (rate-limited). `payload` is bounded (it came through the bounded parser). */
+      const drop = (reason: DropReason, detail: string, payload: unknown, instrumentId?: string): void => {
+        drops++;
+        ctx.metrics.dropped(reason);
+        ctx.deadLetter({ origin: config.url, schema: 'Tick', reason: detail, payload });
+        if (shouldLog(drops)) {
+          const instrument = instrumentId === undefined ? undefined : quoteName(instrumentId);
+          ctx.logger.warn({ feed: feedId, instrument, reason, dropped: drops }, `ws-feed ${feedId}: ${detail}`);
+        }
       };
 
       const send = (message: object): void => {
         if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
       };
 
+      // A peek more than the upstream expects is harmless (peek_message only says "ready"); one too few stalls the feed.
+      const peek = (): void => send({ aid: 'peek_message' });
+
       const subscribe = (instruments: readonly string[]): void => {
         send({ aid: 'subscribe_quote', ins_list: instruments.join(',') });
-        send({ aid: 'peek_message' });
+        peek();
+      };
+
+      /** Subscribes to what the upstream lists: valid instrument ids only, at most max_instruments of them. */
+      const subscribeListed = (listed: readonly unknown[]): void => {
+        const valid = listed.filter((i): i is string => checkInstrumentId(i) === undefined);
+        const taken = valid.slice(0, config.max_instruments);
+        if (taken.length < listed.length) {
+          ctx.logger.warn(
+            { feed: feedId, listed: listed.length, invalid: listed.length - valid.length, beyondLimit: valid.length - taken.length },
+            `ws-feed ${feedId}: subscribing to ${taken.length} of the ${listed.length} instruments the upstream lists (invalid ids and those beyond max_instruments left out)`,
+          );
+        }
+        subscribe(taken);
       };
 
       const onRtnData = (data: unknown): void => {
-        if (!Array.isArray(data)) return;
-        const changed = new Set<string>();
-        for (const patch of data as JsonValue[]) {
-          if (isObject(patch) && isObject(patch['quotes'])) for (const id of Object.keys(patch['quotes'])) changed.add(id);
-          snapshot = applyMergePatch(snapshot, patch) as JsonObject;
+        const { updates, rejections } = readQuotePatches(data);
+        // Each instrument's quote is dropped at most once per message.
+        const droppedNow = new Set<string>();
+        for (const rejection of rejections) {
+          if (rejection.instrumentId !== undefined) droppedNow.add(rejection.instrumentId);
+          drop('malformed', rejection.reason, rejection.payload, rejection.instrumentId);
         }
-        const quotes = isObject(snapshot['quotes']) ? snapshot['quotes'] : {};
+        const changed = new Set<string>();
+        for (const update of updates) {
+          const id = update.instrumentId;
+          const refusal = quotes.apply(update);
+          if (refusal === undefined) {
+            changed.add(id);
+          } else if (!droppedNow.has(id)) {
+            droppedNow.add(id);
+            drop(refusal.reason, `quote of ${quoteName(id)}: ${refusal.detail}`, update.fields, id);
+          }
+        }
         for (const id of changed) {
-          const quote = quotes[id];
-          if (!isObject(quote)) continue; // unsubscribed: deleted from the snapshot
-          const tick = tickFromDiffQuote(id, quote, { feedId, tsRecv: micros(), sequence: sequence + 1 });
+          const quote = quotes.quote(id);
+          if (quote === undefined) continue; // unsubscribed: deleted from the snapshot
+          if (quote.refusedField !== undefined) {
+            if (!droppedNow.has(id)) drop('malformed', `quote of ${id}: '${quote.refusedField}' holds a value refused earlier; no tick until the upstream sets it again`, quote.fields, id);
+            continue;
+          }
+          const tick = tickFromDiffQuote(id, quote.fields, { feedId, tsRecv: micros(), sequence: sequence + 1 });
           if (typeof tick === 'string') {
-            ctx.metrics.dropped('incomplete');
-            if (shouldLog(++incomplete)) ctx.logger.warn({ feed: feedId, instrument: id, dropped: incomplete }, `ws-feed ${feedId}: ${tick}`);
+            drop('incomplete', tick, quote.fields, id);
+            continue;
+          }
+          const problem = checkTickSanity(tick);
+          if (problem !== undefined) {
+            drop('malformed', `quote of ${id}: ${problem}`, tick, id);
             continue;
           }
           sequence++;
@@ -114,22 +206,47 @@ export const wsFeedSource = defineComponent({
           subscriber.next(tick);
         }
         if (changed.size > 0) report('UP', 'quotes arriving');
-        send({ aid: 'peek_message' });
+        peek();
       };
 
       const onMessage = (raw: WebSocket.RawData): void => {
-        lastDataAt = scheduler.now();
-        let message: unknown;
-        try {
-          message = JSON.parse(raw.toString());
-        } catch {
-          ctx.logger.warn({ feed: feedId }, `ws-feed ${feedId}: upstream sent a frame that is not JSON; ignored`);
+        const text = raw.toString();
+        const parsed = parseBoundedJson(text, { maxLength: config.max_message_bytes, maxDepth: MAX_MESSAGE_DEPTH });
+        if (!parsed.ok) {
+          drop('malformed', `upstream message ${parsed.reason}`, text);
+          peek();
           return;
         }
-        if (!isObject(message)) return;
+        const message = parsed.value;
+        if (!isObject(message)) {
+          drop('malformed', `upstream message is not an object: ${shownValue(message)}`, message);
+          peek();
+          return;
+        }
+        // Only a well-formed message is data: an upstream sending nothing but junk goes STALE.
+        lastDataAt = scheduler.now();
         if (message['aid'] === 'rtn_data') onRtnData(message['data']);
-        else if (message['action'] === 'instruments' && Array.isArray(message['instruments'])) subscribe(message['instruments'].filter((i): i is string => typeof i === 'string'));
-        else if (message['aid'] === 'error' || message['action'] === 'error') ctx.logger.warn({ feed: feedId, error: message['error'] }, `ws-feed ${feedId}: upstream reported an error`);
+        else if (message['action'] === 'instruments' && Array.isArray(message['instruments'])) subscribeListed(message['instruments']);
+        else if (message['aid'] === 'error' || message['action'] === 'error') {
+          const error = message['error'];
+          const detail = isObject(error) ? `${shownValue(error['code'])}: ${shownValue(error['message'])}` : shownValue(error);
+          if (shouldLog(++upstreamErrors)) ctx.logger.warn({ feed: feedId, error: detail, errors: upstreamErrors }, `ws-feed ${feedId}: upstream reported an error: ${detail}`);
+        }
+      };
+
+      /**
+       * The last guard: whatever goes wrong handling one message is that
+       * message's drop, never an exception out of the socket's event handler
+       * (which would end the process, and every feed in it).
+       */
+      const onMessageGuarded = (raw: WebSocket.RawData): void => {
+        try {
+          onMessage(raw);
+        } catch (error) {
+          ctx.logger.error({ feed: feedId, err: error }, `ws-feed ${feedId}: failed to handle an upstream message; dropped`);
+          drop('malformed', `upstream message could not be handled: ${(error as Error)?.message ?? String(error)}`, null);
+          peek();
+        }
       };
 
       const reconnect = (error: unknown): void => {
@@ -147,9 +264,10 @@ export const wsFeedSource = defineComponent({
 
       function connect(): void {
         if (closed) return;
-        snapshot = {};
+        quotes.clear();
         const headers = config.token === '' ? undefined : { authorization: `Bearer ${config.token}` };
-        const ws = new WebSocket(config.url, { headers, handshakeTimeout: 5_000 });
+        // maxPayload: ws refuses a longer message before buffering it whole, and closes the connection (1009).
+        const ws = new WebSocket(config.url, { headers, handshakeTimeout: 5_000, maxPayload: config.max_message_bytes });
         socket = ws;
         let failure: unknown;
         ws.on('open', () => {
@@ -158,7 +276,7 @@ export const wsFeedSource = defineComponent({
           if (config.instruments.length > 0) subscribe(config.instruments);
           else send({ action: 'list_instruments' });
         });
-        ws.on('message', onMessage);
+        ws.on('message', onMessageGuarded);
         ws.on('unexpected-response', (_request, response) => {
           // 401/403 will not change by retrying: stop with a clear error.
           const status = response.statusCode ?? 0;
@@ -168,7 +286,10 @@ export const wsFeedSource = defineComponent({
               : new TickflowError(`upstream ${config.url} answered HTTP ${status}`, { retriable: true, context: { feed: feedId } });
           ws.terminate();
         });
-        ws.on('error', (error) => {
+        ws.on('error', (error: Error & { code?: string }) => {
+          if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+            drop('malformed', `upstream message longer than max_message_bytes (${config.max_message_bytes}); the connection is closed and opened again`, null);
+          }
           failure ??= new TickflowError(`upstream ${config.url}: ${error.message}`, { retriable: true, cause: error, context: { feed: feedId } });
         });
         ws.on('close', (code) => {
