@@ -1,4 +1,5 @@
 import { defer, finalize, tap } from 'rxjs';
+import { checkTickSanity } from '../domain/tick-sanity.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import type { RecordCodec } from '../pipeline/schemas/schema-catalog.js';
@@ -26,26 +27,47 @@ const FEED_ID = 'feed_id';
 /** The record type of the ticks in an audit trail. */
 const TICK_RECORD_TYPE = 'tickflow.Tick';
 
+/** Why a tick that passed the schema is not replayed, or undefined: the one semantic check ws-feed applies too. */
+function implausible(tick: Tick): string | undefined {
+  const problem = checkTickSanity(tick);
+  return problem === undefined ? undefined : `not a plausible ${TICK_RECORD_TYPE}: ${problem}`;
+}
+
 /** The reader of one file in its format, reporting what it skips to `reporter`. */
 function openReader(file: ReplayFile, codecs: { tick: RecordCodec<Tick>; audit: RecordCodec<AuditRecord> }, reporter: InvalidInputReporter): TickBatchReader {
-  const onInvalid = (position: InputPosition, reason: string, count = 1): void => reporter.report(file.path, position, reason, count);
+  const onInvalid = (position: InputPosition, reason: string, count = 1, payload: unknown = null): void => reporter.report(file.path, position, reason, count, payload);
   switch (file.format) {
     case 'ndjson':
-      return new NdjsonTickReader(file.path, { codec: codecs.tick, onInvalid });
+      return new NdjsonTickReader(file.path, { codec: codecs.tick, check: implausible, onInvalid: (position, reason, line) => onInvalid(position, reason, 1, line ?? null) });
     case 'avro':
-      return new AvroTickReader(file.path, { readerType: codecs.tick.type, tickOf: (record) => record as Tick, onInvalid });
+      return new AvroTickReader(file.path, {
+        readerType: codecs.tick.type,
+        tickOf: (record, report) => {
+          const tick = record as Tick;
+          const problem = implausible(tick);
+          if (problem === undefined) return tick;
+          report(problem, tick);
+          return undefined;
+        },
+        onInvalid,
+      });
     case 'audit':
       return new AvroTickReader(file.path, {
         readerType: codecs.audit.type,
         tickOf: (record, report) => {
           const entry = record as AuditRecord;
           if (entry.record_type !== TICK_RECORD_TYPE) return undefined;
+          let tick: Tick;
           try {
-            return codecs.tick.decode(entry.payload);
+            tick = codecs.tick.decode(entry.payload);
           } catch (error) {
-            report(`audit seq ${entry.seq}: the payload is not a ${TICK_RECORD_TYPE}: ${(error as Error).message}`);
+            report(`audit seq ${entry.seq}: the payload is not a ${TICK_RECORD_TYPE}: ${(error as Error).message}`, entry);
             return undefined;
           }
+          const problem = implausible(tick);
+          if (problem === undefined) return tick;
+          report(`audit seq ${entry.seq}: ${problem}`, tick);
+          return undefined;
         },
         onInvalid,
       });
@@ -78,10 +100,14 @@ function openReader(file: ReplayFile, codecs: { tick: RecordCodec<Tick>; audit: 
  * actions, a batch at a time; reading stays at most ~10,000 ticks ahead of
  * the pacer, and stops when the subscriber unsubscribes. A directory's
  * files of no known format (notes, checksums, the audit sink's set-aside
- * torn tails) are passed over with a warning. A line or record
- * that is malformed or fails the Tick schema is skipped, counted as
- * `dropped{reason="invalid"}` and logged with its file and line or record
- * number (the first ten, then every thousandth). A path that cannot be
+ * torn tails) are passed over with a warning. An NDJSON line is bounded
+ * before it is parsed (1 MiB, 8 levels deep). A line or record that is
+ * malformed, fails the Tick schema, or is not a plausible tick (see
+ * {@link checkTickSanity}: an instrument `""`, a price of 1e308 or NaN, a
+ * negative volume, a time past 2200) is skipped, counted as
+ * `dropped{reason="invalid"}`, sent to the dead letters (origin
+ * `file:line` or `file record N`) and logged with its file and line or
+ * record number (the first ten, then every thousandth). A path that cannot be
  * read, a file of no known format given as `path`, a recording that cannot
  * be replayed (an Avro file of another schema, a damaged header) or a
  * directory with nothing to replay is a `ConfigError` when the stage is
@@ -139,7 +165,7 @@ export const fileSource = defineComponent({
     const feedId = config[FEED_ID] === '' ? undefined : config[FEED_ID];
 
     return defer(() => {
-      const reporter = new InvalidInputReporter(ctx.logger, ctx.metrics);
+      const reporter = new InvalidInputReporter(ctx.logger, ctx.metrics, (letter) => ctx.deadLetter(letter));
       const gate = new CreditGate(READ_AHEAD_TICKS);
       const bar = ProgressBar.create(config[PROGRESS], process.stderr, { totalBytes, now: () => scheduler.now(), label: ctx.stage }, (reason) =>
         ctx.logger.warn({ progress: config[PROGRESS] }, `no progress bar: ${reason}`),

@@ -117,7 +117,9 @@ export class AvroContainerReader {
         this.options.onInvalid({ byte: start }, `the file ends inside a block header (${this.buffer.length - this.offset} bytes ignored)`, 0);
         return this.end();
       }
-      if (count.value < 0 || size.value < 0 || size.value > this.maxBlockBytes) {
+      // A record takes at least a byte of the block's data (a Tick or an AuditRecord takes dozens): a count beyond that is a claim the bytes cannot hold.
+      const mostRecords = header.codec === 'deflate' ? MAX_INFLATED_BYTES : size.value;
+      if (count.value < 0 || size.value < 0 || size.value > this.maxBlockBytes || count.value > mostRecords) {
         this.options.onInvalid({ byte: start }, `corrupt block header (count ${count.value}, size ${size.value}); skipping to the next sync marker`, 0);
         this.numbered = false;
         if (!(await this.skipPastSync(header.sync, this.offset + 1))) return this.end();
@@ -142,15 +144,22 @@ export class AvroContainerReader {
       }
       const raw = this.buffer.subarray(dataAt, syncAt);
       this.offset = syncAt + SYNC_BYTES;
-      this.records += count.value;
       let data: Buffer;
       try {
         // Synchronous: a block is small (avsc writes 64 KiB), and a thread-pool round trip per block halves the replay rate.
         data = header.codec === 'deflate' ? inflateRawSync(raw, { maxOutputLength: MAX_INFLATED_BYTES }) : raw;
       } catch (error) {
+        this.records += count.value;
         this.options.onInvalid(at, `block at byte ${start} does not inflate: ${(error as Error).message}`, count.value);
         continue;
       }
+      if (count.value > data.length) {
+        // How many records it really held is unknown, so none is counted, and later records are numbered by byte offset.
+        this.options.onInvalid(at, `block at byte ${start} claims ${count.value} records in ${data.length} bytes; skipped`, 0);
+        this.numbered = false;
+        continue;
+      }
+      this.records += count.value;
       return { count: count.value, data, firstRecord, byte: start };
     }
   }

@@ -11,11 +11,12 @@ export interface AvroTickReaderOptions {
   readonly readerType: Type;
   /**
    * The tick a decoded record holds, or undefined to pass it over (e.g. an
-   * audit record of another type); may report a bad record through `report`.
+   * audit record of another type); may report a bad record through `report`,
+   * with what to keep of it as evidence (`payload`).
    */
-  readonly tickOf: (record: unknown, report: (reason: string) => void) => Tick | undefined;
-  /** Called for records that are not replayed. */
-  readonly onInvalid: (position: InputPosition, reason: string, count: number) => void;
+  readonly tickOf: (record: unknown, report: (reason: string, payload?: unknown) => void) => Tick | undefined;
+  /** Called for records that are not replayed, with the record when one was decoded. */
+  readonly onInvalid: (position: InputPosition, reason: string, count: number, payload?: unknown) => void;
   /** A batch is at least this many ticks, unless the file ends first. Default 1000. */
   readonly batchSize?: number;
   /** Bytes read at a time. Default 256 KiB. */
@@ -87,7 +88,7 @@ export class AvroTickReader implements TickBatchReader {
         return;
       }
       at = decoded.offset;
-      const tick = tickOf(decoded.value, (reason) => onInvalid(recordPosition(block, i), reason, 1));
+      const tick = tickOf(decoded.value, (reason, payload) => onInvalid(recordPosition(block, i), reason, 1, payload));
       if (tick !== undefined) into.push(tick);
     }
   }

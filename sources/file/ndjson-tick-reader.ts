@@ -1,16 +1,21 @@
 import type { RecordCodec } from '../../pipeline/schemas/schema-catalog.js';
+import { parseBoundedJson } from '../../protocols/json/parse-bounded-json.js';
 import type { Tick } from '../../schemas/generated.js';
 import { FileChunks } from './file-chunks.js';
 import type { InputPosition } from './invalid-input-reporter.js';
 import type { TickBatchReader } from './tick-batch-reader.js';
 
 const NEWLINE = 0x0a;
+/** Deepest nesting of a line: a Tick is one flat object (depth 1); a deeper line is refused before it is parsed, so nothing walks it. */
+const MAX_LINE_DEPTH = 8;
 
 export interface NdjsonTickReaderOptions {
   /** The Tick codec: every parsed line must pass its `check`. */
   readonly codec: RecordCodec<Tick>;
-  /** Called for every line that is not replayed. */
-  readonly onInvalid: (position: InputPosition, reason: string) => void;
+  /** A check beyond the schema (e.g. checkTickSanity): the reason a tick is not replayed, or undefined. */
+  readonly check?: (tick: Tick) => string | undefined;
+  /** Called for every line that is not replayed, with the line's text when it is known (not for a line too long to keep). */
+  readonly onInvalid: (position: InputPosition, reason: string, line?: string) => void;
   /** A longer line is skipped (and counted invalid) without being buffered whole. Default 1 MiB. */
   readonly maxLineBytes?: number;
   /** Bytes read at a time. Default 256 KiB. */
@@ -18,11 +23,27 @@ export interface NdjsonTickReaderOptions {
 }
 
 /**
+ * Why `value` fails the Tick schema, or undefined. The check describes a
+ * bad value by printing it, which throws for a parsed object with a key
+ * `toString` or `valueOf` (`{"volume":{"toString":1}}`); such a line is as
+ * invalid as any other, never the end of the replay.
+ */
+function schemaProblem(codec: RecordCodec<Tick>, value: unknown): string | undefined {
+  try {
+    return codec.check(value)?.reason;
+  } catch (error) {
+    return `a value cannot be checked (${(error as Error)?.message ?? 'unknown error'})`;
+  }
+}
+
+/**
  * Reads ticks from an NDJSON file (one Tick JSON object per line, as the
  * `ndjson-file` sink writes them), a chunk at a time. Blank lines are
  * ignored, a trailing `\r` is removed, a last line without a newline is
- * read. A line that is not JSON, or not a valid Tick, is reported with its
- * 1-based line number and skipped.
+ * read. A line is bounded before it is parsed: at most `maxLineBytes` long
+ * and 8 levels deep. A line that is not JSON within those bounds, not a
+ * valid Tick, or refused by `check`, is reported with its 1-based line
+ * number and skipped.
  */
 export class NdjsonTickReader implements TickBatchReader {
   private readonly chunks: FileChunks;
@@ -99,7 +120,7 @@ export class NdjsonTickReader implements TickBatchReader {
 
   /** Parses complete lines separated by `\n`; the text holds no newline at its end. */
   private parseLines(text: string, into: Tick[]): void {
-    const { codec, onInvalid } = this.options;
+    const { codec, check, onInvalid } = this.options;
     let start = 0;
     // Bounded: each turn consumes one line of the text.
     while (start <= text.length) {
@@ -110,19 +131,23 @@ export class NdjsonTickReader implements TickBatchReader {
       const line = text.slice(start, stop);
       start = end + 1;
       if (line.length === 0 || (line.charCodeAt(0) <= 0x20 && line.trim() === '')) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (error) {
-        onInvalid({ line: lineNumber }, `not JSON: ${(error as Error).message}`);
+      const parsed = parseBoundedJson(line, { maxLength: this.maxLineBytes, maxDepth: MAX_LINE_DEPTH });
+      if (!parsed.ok) {
+        onInvalid({ line: lineNumber }, parsed.reason, line);
         continue;
       }
-      const problem = codec.check(value);
+      const problem = schemaProblem(codec, parsed.value);
       if (problem !== undefined) {
-        onInvalid({ line: lineNumber }, `not a valid tickflow.Tick: ${problem.reason}`);
+        onInvalid({ line: lineNumber }, `not a valid tickflow.Tick: ${problem}`, line);
         continue;
       }
-      into.push(value as Tick);
+      const tick = parsed.value as Tick;
+      const implausible = check?.(tick);
+      if (implausible !== undefined) {
+        onInvalid({ line: lineNumber }, implausible, line);
+        continue;
+      }
+      into.push(tick);
     }
   }
 }

@@ -15,7 +15,7 @@ import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { fileSource } from '../../sources/file-source.js';
 import { makeTick } from '../support/make-tick.js';
 import { testContext } from '../support/test-context.js';
-import { simTicks, tempDir, writeAudit, writeAvroTicks, writeContainer, writeNdjson } from './file/recorded-files.js';
+import { auditRecord, simTicks, tempDir, writeAudit, writeAvroTicks, writeContainer, writeNdjson } from './file/recorded-files.js';
 
 const catalog = SchemaCatalog.default();
 
@@ -231,6 +231,102 @@ describe('fileSource', () => {
       expect(warnings().map((w) => w.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1000, 2000]);
     });
 
+    it('rejects an empty instrument_id, a 1e308 price and other implausible values: counted, dead-lettered with file:line, logged', async () => {
+      const [good, later] = simTicks(2) as [Tick, Tick];
+      const path = join(dir, 'implausible.ndjson');
+      const lines = [
+        good,
+        { ...good, instrument_id: '' },
+        { ...good, last_price: 1e308 },
+        { ...good, instrument_id: 'rb2501' },
+        { ...good, volume: -3 },
+        { ...good, ts_event: Date.UTC(2250, 0, 1) * 1000 },
+        { ...good, trading_day: '2025-01-03' },
+        later,
+      ];
+      writeFileSync(path, lines.map((l) => JSON.stringify(l)).join('\n'));
+      const { ticks$, ctx } = createSource({ path });
+      expect(await replay(ticks$)).toEqual([good, later]);
+      expect(ctx.metrics.droppedByReason.get('invalid')).toBe(6);
+      expect(ctx.deadLetters.map((l) => [l.edge, l.schema, l.reason])).toEqual([
+        [`${path}:2 -> replay`, 'Tick', expect.stringMatching(/^not a plausible tickflow\.Tick: 'instrument_id' "" is not EXCHANGE\.symbol/)],
+        [`${path}:3 -> replay`, 'Tick', expect.stringMatching(/^not a plausible tickflow\.Tick: 'last_price' 1e\+308 is not a price/)],
+        [`${path}:4 -> replay`, 'Tick', expect.stringMatching(/'instrument_id' "rb2501" is not EXCHANGE\.symbol/)],
+        [`${path}:5 -> replay`, 'Tick', expect.stringMatching(/'volume' -3 is not a volume/)],
+        [`${path}:6 -> replay`, 'Tick', expect.stringMatching(/'ts_event' 8835955200000000 is not a time/)],
+        [`${path}:7 -> replay`, 'Tick', expect.stringMatching(/'trading_day' "2025-01-03" is not a YYYYMMDD date/)],
+      ]);
+      expect(JSON.parse(ctx.deadLetters[0]?.payload_json ?? '')).toMatchObject({ instrument_id: '', sequence: good.sequence });
+      expect(warnings().map((w) => w.line)).toEqual([2, 3, 4, 5, 6, 7]);
+    });
+
+    it('refuses a line nested too deep before parsing it, and replays the good lines around it', async () => {
+      const [good, later] = simTicks(2) as [Tick, Tick];
+      const path = join(dir, 'deep.ndjson');
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      writeFileSync(path, [JSON.stringify(good), `{"instrument_id":${deep}}`, deep, JSON.stringify(later)].join('\n'));
+      const { ticks$, ctx } = createSource({ path });
+      expect(await replay(ticks$)).toEqual([good, later]);
+      expect(ctx.metrics.droppedByReason.get('invalid')).toBe(2);
+      expect(ctx.deadLetters.map((l) => [l.edge, l.reason])).toEqual([
+        [`${path}:2 -> replay`, 'nested deeper than 8 levels'],
+        [`${path}:3 -> replay`, 'nested deeper than 8 levels'],
+      ]);
+      expect(ctx.deadLetters[0]?.payload_json.length).toBeLessThan(5000);
+    });
+
+    it('skips a line whose value cannot be printed (a key toString) instead of failing the replay', async () => {
+      const [good, later] = simTicks(2) as [Tick, Tick];
+      const path = join(dir, 'to-string.ndjson');
+      writeFileSync(path, [JSON.stringify(good), JSON.stringify({ ...good, volume: { toString: 1 } }), JSON.stringify({ ...good, instrument_id: [{ valueOf: 2, toString: 3 }] }), JSON.stringify(later)].join('\n'));
+      const { ticks$, ctx } = createSource({ path });
+      expect(await replay(ticks$)).toEqual([good, later]);
+      expect(ctx.deadLetters.map((l) => [l.edge, l.reason])).toEqual([
+        [`${path}:2 -> replay`, expect.stringMatching(/^not a valid tickflow\.Tick: /)],
+        [`${path}:3 -> replay`, expect.stringMatching(/^not a valid tickflow\.Tick: /)],
+      ]);
+    });
+
+    it('rejects implausible ticks of an Avro file and of an audit trail, dead-lettered with their record number', async () => {
+      const [a, b, c] = simTicks(3) as [Tick, Tick, Tick];
+      const avroPath = join(dir, 'implausible.avro');
+      await writeAvroTicks(avroPath, [a, { ...b, instrument_id: '' }, { ...b, ask_price1: Number.NaN }, { ...b, bid_price2: -1e308 }, c]);
+      const avroRun = createSource({ path: avroPath });
+      expect(await replay(avroRun.ticks$)).toEqual([a, c]);
+      expect(avroRun.ctx.metrics.droppedByReason.get('invalid')).toBe(3);
+      expect(avroRun.ctx.deadLetters.map((l) => [l.edge, l.reason])).toEqual([
+        [`${avroPath} record 2 -> replay`, expect.stringMatching(/'instrument_id' "" is not EXCHANGE\.symbol/)],
+        [`${avroPath} record 3 -> replay`, expect.stringMatching(/'ask_price1' NaN is not a price/)],
+        [`${avroPath} record 4 -> replay`, expect.stringMatching(/'bid_price2' -1e\+308 is not a price/)],
+      ]);
+
+      const auditPath = join(dir, 'audit-implausible.avro');
+      const tickCodec = catalog.codec('Tick');
+      await writeContainer(auditPath, catalog.type('AuditRecord'), [
+        auditRecord(1, 'tickflow.Tick', tickCodec.encode(a)),
+        auditRecord(2, 'tickflow.Tick', tickCodec.encode({ ...b, last_price: 1e308 })),
+        auditRecord(3, 'tickflow.Tick', tickCodec.encode(c)),
+      ]);
+      const auditRun = createSource({ path: auditPath });
+      expect(await replay(auditRun.ticks$)).toEqual([a, c]);
+      expect(auditRun.ctx.metrics.droppedByReason.get('invalid')).toBe(1);
+      expect(auditRun.ctx.deadLetters.map((l) => [l.edge, l.reason])).toEqual([
+        [`${auditPath} record 2 -> replay`, expect.stringMatching(/^audit seq 2: not a plausible tickflow\.Tick: 'last_price' 1e\+308 is not a price/)],
+      ]);
+    });
+
+    it('dead-letters every line it skips, not only implausible ones', async () => {
+      const [good] = simTicks(1) as [Tick];
+      const path = join(dir, 'mixed.ndjson');
+      writeFileSync(path, [JSON.stringify(good), '{"instrument_id": "SHFE.rb25', JSON.stringify({ ...good, bid_volume1: 'ten' })].join('\n'));
+      const { ticks$, ctx } = createSource({ path });
+      expect(await replay(ticks$)).toEqual([good]);
+      expect(ctx.deadLetters.map((l) => [l.edge, l.reason, l.payload_json])).toEqual([
+        [`${path}:2 -> replay`, expect.stringMatching(/^not JSON: /), '{"instrument_id": "SHFE.rb25'],
+        [`${path}:3 -> replay`, expect.stringMatching(/field 'bid_volume1' expected int/), expect.stringContaining('"bid_volume1":"ten"')],
+      ]);
+    });
+
     it('replays the complete blocks of an Avro file with a torn tail and counts the records of the torn block', async () => {
       const ticks = simTicks(400);
       const path = join(dir, 'torn.avro');
@@ -292,6 +388,17 @@ describe('fileSource', () => {
       await writeAudit(audit, simTicks(1));
       expect(() => createSource({ path: audit, format: 'avro' })).toThrow(/an audit trail/);
       expect(() => createSource({ path: audit, format: 'ndjson' })).toThrow(/an Avro container file of tickflow\.AuditRecord, not NDJSON/);
+    });
+
+    it('refuses at creation an Avro header whose metadata claims 2^40 entries, without walking them', () => {
+      // Zigzag varint of 2^40: the entry count a 10-byte file claims.
+      const count: number[] = [];
+      for (let v = 2 ** 41; v >= 128; v = Math.floor(v / 128)) count.push((v % 128) | 128);
+      count.push(Math.floor(2 ** 41 / 128 ** count.length));
+      const path = join(dir, 'claims.avro');
+      writeFileSync(path, Buffer.from([...Buffer.from('Obj\x01', 'latin1'), ...count]));
+      expect(() => createSource({ path })).toThrow(ConfigError);
+      expect(() => createSource({ path })).toThrow(/claims\.avro: corrupt Avro header: more than 1024 metadata entries/);
     });
 
     it('reads a file as NDJSON whatever its name when format is ndjson', async () => {

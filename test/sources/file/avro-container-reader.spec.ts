@@ -98,6 +98,37 @@ describe('AvroContainerReader', () => {
     expect(invalid).toEqual([[{ record: 1 }, expect.stringMatching(/^block at byte \d+ does not inflate: /), count.value]]);
   });
 
+  it('skips a block that claims more records than its bytes can hold, counting none of the claim', async () => {
+    const path = join(dir, 'ticks.avro');
+    await writeAvroTicks(path, simTicks(200), { blockSize: 4096 });
+    const bytes = readFileSync(path);
+    const sync = bytes.subarray(bytes.length - 16);
+    const endOfHeader = bytes.indexOf(sync) + 16;
+    const long = avro.Type.forSchema('long');
+    const count = long.decode(bytes, endOfHeader) as { value: number; offset: number };
+    // The first block's count becomes 2^50, the rest of the file unchanged.
+    writeFileSync(path, Buffer.concat([bytes.subarray(0, endOfHeader), long.toBuffer(2 ** 50), bytes.subarray(count.offset)]));
+    const all = await blocks(reader(path));
+    expect(all.reduce((n, b) => n + b.count, 0)).toBe(200 - count.value);
+    expect(all.every((b) => b.firstRecord === undefined)).toBe(true);
+    expect(invalid).toEqual([[{ byte: endOfHeader }, expect.stringMatching(/^corrupt block header \(count 1125899906842624, size \d+\); skipping to the next sync marker$/), 0]]);
+  });
+
+  it('skips a deflate block whose inflated bytes cannot hold the records it claims', async () => {
+    const path = join(dir, 'ticks.avro');
+    await writeAvroTicks(path, simTicks(200), { codec: 'deflate', blockSize: 4096 });
+    const bytes = readFileSync(path);
+    const sync = bytes.subarray(bytes.length - 16);
+    const endOfHeader = bytes.indexOf(sync) + 16;
+    const long = avro.Type.forSchema('long');
+    const count = long.decode(bytes, endOfHeader) as { value: number; offset: number };
+    writeFileSync(path, Buffer.concat([bytes.subarray(0, endOfHeader), long.toBuffer(10_000_000), bytes.subarray(count.offset)]));
+    const all = await blocks(reader(path));
+    expect(all.reduce((n, b) => n + b.count, 0)).toBe(200 - count.value);
+    expect(invalid).toEqual([[{ record: 1 }, expect.stringMatching(/^block at byte \d+ claims 10000000 records in \d+ bytes; skipped$/), 0]]);
+    expect(all[0]?.firstRecord).toBeUndefined();
+  });
+
   it('stops at the end of the file when no sync marker follows a damaged block', async () => {
     const path = join(dir, 'ticks.avro');
     await writeAvroTicks(path, simTicks(100), { blockSize: 1_000_000 });

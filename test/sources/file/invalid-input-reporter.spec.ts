@@ -32,6 +32,20 @@ describe('InvalidInputReporter', () => {
     ]);
   });
 
+  it('sends every skipped record to the dead letters, naming file and position; a problem that loses no record sends none', () => {
+    const letters: unknown[] = [];
+    const r = new InvalidInputReporter(pino({ level: 'silent' }), new StageMetrics('s', 'file', [1]), (letter) => letters.push(letter));
+    r.report('a.ndjson', { line: 3 }, 'not JSON', 1, '{"x":');
+    r.report('a.avro', { record: 7 }, 'not a plausible tickflow.Tick', 1, { instrument_id: '' });
+    r.report('a.avro', { byte: 4096 }, 'block ends early', 30);
+    r.report('a.avro', { byte: 9000 }, 'corrupt block header', 0);
+    expect(letters).toEqual([
+      { origin: 'a.ndjson:3', schema: 'Tick', reason: 'not JSON', payload: '{"x":' },
+      { origin: 'a.avro record 7', schema: 'Tick', reason: 'not a plausible tickflow.Tick', payload: { instrument_id: '' } },
+      { origin: 'a.avro byte 4096', schema: 'Tick', reason: 'block ends early (30 records)', payload: null },
+    ]);
+  });
+
   it('cuts a long reason', () => {
     const { r, logged } = reporter();
     r.report('a.ndjson', { line: 1 }, 'x'.repeat(500));
