@@ -78,9 +78,9 @@ export const wsFeedSource = defineComponent({
     instruments: field.stringList({ description: 'Instruments to subscribe; empty subscribes every instrument the upstream lists', default: [], example: ['SHFE.rb2501'] }),
     feed_id: field.string({ description: 'Feed id written into every tick; empty uses the stage id', default: '', example: 'upstream-a' }),
     token: field.string({ description: 'Bearer token for the upstream, if it asks for one', default: '', example: 's3cret', secret: true, env: 'TICKFLOW_WS_FEED_TOKEN' }),
-    stale_after_ms: field.integer({ description: 'Connected without data this long: the feed is STALE', default: 3000, min: 1, example: 1000 }),
-    retry_initial_ms: field.integer({ description: 'First reconnect delay; it doubles up to retry_max_ms, with ±20% jitter', default: 200, min: 1, example: 100 }),
-    retry_max_ms: field.integer({ description: 'Longest reconnect delay', default: 5000, min: 1, example: 10000 }),
+    stale_after_ms: field.integer({ description: 'Connected without data this long: the feed is STALE', default: 3000, min: 1, max: 3_600_000, example: 1000 }),
+    retry_initial_ms: field.integer({ description: 'First reconnect delay; it doubles up to retry_max_ms, with ±20% jitter', default: 200, min: 1, max: 600_000, example: 100 }),
+    retry_max_ms: field.integer({ description: 'Longest reconnect delay', default: 5000, min: 1, max: 3_600_000, example: 10000 }),
     max_message_bytes: field.integer({
       description: 'Longest upstream message in bytes (at most 256 MiB); a longer one is refused, counted as malformed, and the connection opened again for a fresh snapshot',
       default: 16 * MIB,

@@ -24,9 +24,13 @@ export interface RecordCodec<T> {
 
 const NAMESPACE = 'tickflow';
 
+/** A bad value as a rejection names it: by kind for objects and arrays (never walked or printed: they may be deep, or throw when printed), cut short otherwise. */
 function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  const text = typeof value === 'string' ? JSON.stringify(value.length > 40 ? value.slice(0, 41) : value) : String(value);
   return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }
 

@@ -55,6 +55,17 @@ describe('SchemaCatalog codecs', () => {
     expect(catalog.codec('Tick').check({ ...makeTick(), extra: 1 })).toEqual({ path: 'extra', reason: "field 'extra' is not in schema tickflow.Tick" });
   });
 
+  it('names a bad object or array value by its kind, never printing it (it may be deep, or throw when printed)', () => {
+    let deep: unknown[] = [];
+    const root = deep;
+    for (let i = 0; i < 100_000; i++) deep.push((deep = []));
+    const hostile = { toString: () => { throw new Error('printed'); } };
+    expect(catalog.codec('Tick').check(makeTick({ volume: hostile as never }))?.reason).toBe("field 'volume' expected long, got an object");
+    expect(catalog.codec('Tick').check(makeTick({ instrument_id: root as never }))?.reason).toBe("field 'instrument_id' expected string, got an array of 1");
+    expect(catalog.codec('Tick').check(makeTick({ instrument_id: 'x'.repeat(1e6) }))).toBeUndefined();
+    expect(catalog.codec('Tick').check(makeTick({ volume: 'y'.repeat(1e6) as never }))?.reason.length).toBeLessThan(100);
+  });
+
   it('encodes a union of records by its type field, and rejects an unknown type', () => {
     const codec = catalog.codec('OrderEvent');
     const accepted = { type: 'OrderAccepted', event_id: 'e1', client_order_id: 'c1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v1', ts_event: 1, ts_init: 2, causation_id: 'cmd1' } as const;
