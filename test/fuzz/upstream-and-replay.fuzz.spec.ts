@@ -15,6 +15,7 @@ import { wsFeedSource } from '../../sources/ws-feed-source.js';
 import { deepArrayText, deepObjectText, goodQuote, startDiffUpstream, type DiffUpstream } from '../sources/diff-upstream.js';
 import { simTicks, tempDir } from '../sources/file/recorded-files.js';
 import { testContext } from '../support/test-context.js';
+import { fuzzSeed } from './fuzz-seed.js';
 
 /**
  * Random and hostile input on the two surfaces where ticks enter from
@@ -25,7 +26,7 @@ import { testContext } from '../support/test-context.js';
  * time is up, which only lowers the count printed at the end, never changes
  * a verdict).
  */
-const SEED = 20_251_202;
+const SEED = fuzzSeed('upstream and replay');
 /** Milliseconds each property may run; the four together stay well under the 20 s this file may take. */
 const BUDGET_MS = { upstream: 5000, ndjson: 3500, avro: 3500, bytes: 1500 };
 

@@ -108,7 +108,7 @@ describe('fuzz: websocket sink and control endpoints', () => {
           attacker.close();
         }
       }),
-      { seed: fuzzSeed('websocket messages'), numRuns: 60, interruptAfterTimeLimit: 15_000 },
+      { seed: fuzzSeed('websocket messages'), numRuns: 60, plugins: [fc.interruptAfterTimeLimit(15_000)] },
     );
   }, 60_000);
 
@@ -145,7 +145,7 @@ describe('fuzz: websocket sink and control endpoints', () => {
         if (answer !== '') expect(answer).toMatch(/^HTTP\/1\.1 (101|400|401|403|404|426|431|503) /);
         await stillServes(sink, good);
       }),
-      { seed: fuzzSeed('upgrade requests'), numRuns: 80, interruptAfterTimeLimit: 15_000 },
+      { seed: fuzzSeed('upgrade requests'), numRuns: 80, plugins: [fc.interruptAfterTimeLimit(15_000)] },
     );
   }, 60_000);
 
@@ -199,7 +199,7 @@ describe('fuzz: websocket sink and control endpoints', () => {
           const authorized = extra.authorization === `Bearer ${token}`;
           if (!authorized && route !== '/health') expect(status).not.toBe(200);
         }),
-        { seed: fuzzSeed('control requests'), numRuns: 300, interruptAfterTimeLimit: 15_000 },
+        { seed: fuzzSeed('control requests'), numRuns: 300, plugins: [fc.interruptAfterTimeLimit(15_000)] },
       );
       expect((await fetch(`${http.url}/health`)).status).toBe(200);
     } finally {
