@@ -26,6 +26,7 @@ export const barsComponent = defineComponent({
       default: 1000,
       example: 2000,
       min: 0,
+      max: 86_400_000, // one day, well inside a timer's 2^31 - 1 ms
     }),
   },
   create(config, ctx) {

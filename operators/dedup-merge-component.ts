@@ -19,12 +19,14 @@ export const dedupMergeComponent = defineComponent({
       default: 2000,
       example: 1500,
       min: 1,
+      max: 86_400_000, // one day, well inside a timer's 2^31 - 1 ms
     }),
     down_after_ms: field.integer({
       description: 'A feed that delivers no tick for this many milliseconds is reported DOWN; must exceed stale_after_ms',
       default: 10_000,
       example: 30_000,
       min: 1,
+      max: 86_400_000,
     }),
     feeds: field.stringList({
       description: 'Feed ids expected from the start, reported DOWN until their first tick; feeds not listed are tracked from their first tick',

@@ -30,6 +30,7 @@ export const orderRouterComponent = defineComponent({
       description: 'Closed orders (filled, canceled, rejected, expired) remembered for late reports and cancels; the oldest is forgotten first',
       default: 10_000,
       min: 1,
+      max: 1_000_000,
       example: 50_000,
     }),
   },

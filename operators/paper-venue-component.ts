@@ -21,6 +21,7 @@ export const paperVenueComponent = defineComponent({
       description: 'Milliseconds (scheduler time) a command takes to reach the simulated exchange; acknowledgements and fills at arrival happen this much later',
       default: 0,
       min: 0,
+      max: 60_000,
       example: 5,
     }),
     partial_fills: field.boolean({

@@ -43,12 +43,12 @@ export const strategyComponent = defineComponent({
     }),
     [ACCOUNT_ID]: field.string({ description: 'Trading account of the orders', default: 'paper', example: 'ctp-main' }),
     [INSTRUMENTS]: field.stringList({ description: 'Instruments the strategy trades; data of others is ignored', example: ['SHFE.rb2501'] }),
-    [QUANTITY]: field.integer({ description: 'Lots per position', default: 1, min: 1, example: 2 }),
-    [FAST_PERIOD]: field.integer({ description: "Bars in the fast moving average ('ma-cross')", default: 5, min: 1, example: 10 }),
-    [SLOW_PERIOD]: field.integer({ description: "Bars in the slow moving average, more than fast_period ('ma-cross')", default: 20, min: 2, example: 60 }),
-    [WINDOW]: field.integer({ description: "Ticks in the rolling window of the z-score ('mean-reversion')", default: 50, min: 2, example: 120 }),
-    [ENTRY_Z]: field.number({ description: "Enter when the z-score is beyond plus or minus this ('mean-reversion')", default: 2, min: 0, example: 2.5 }),
-    [EXIT_Z]: field.number({ description: "Leave once the z-score is back within plus or minus this, less than entry_z ('mean-reversion')", default: 0.5, min: 0, example: 0.2 }),
+    [QUANTITY]: field.integer({ description: 'Lots per position', default: 1, min: 1, max: 10_000, example: 2 }),
+    [FAST_PERIOD]: field.integer({ description: "Bars in the fast moving average ('ma-cross')", default: 5, min: 1, max: 10_000, example: 10 }),
+    [SLOW_PERIOD]: field.integer({ description: "Bars in the slow moving average, more than fast_period ('ma-cross')", default: 20, min: 2, max: 10_000, example: 60 }),
+    [WINDOW]: field.integer({ description: "Ticks in the rolling window of the z-score ('mean-reversion')", default: 50, min: 2, max: 100_000, example: 120 }),
+    [ENTRY_Z]: field.number({ description: "Enter when the z-score is beyond plus or minus this ('mean-reversion')", default: 2, min: 0, max: 100, example: 2.5 }),
+    [EXIT_Z]: field.number({ description: "Leave once the z-score is back within plus or minus this, less than entry_z ('mean-reversion')", default: 0.5, min: 0, max: 100, example: 0.2 }),
   },
   create(config, ctx) {
     const subject = `stage '${ctx.stage}' (strategy)`;

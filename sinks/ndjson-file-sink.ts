@@ -28,7 +28,7 @@ export const ndjsonFileSink = defineComponent({
   spec: {
     path: field.string({ description: 'File to write; its directory is created when missing.', default: 'out/records.ndjson', example: 'out/ticks.ndjson' }),
     append: field.boolean({ description: 'Append to an existing file instead of replacing it.', default: false, example: true }),
-    batch_size: field.integer({ description: 'Most records written in one batch.', default: 1000, min: 1, example: 1000 }),
+    batch_size: field.integer({ description: 'Most records written in one batch.', default: 1000, min: 1, max: 100_000, example: 1000 }),
   },
   create: (config, ctx) => (records) =>
     new Observable<unknown>((subscriber) => {

@@ -7,8 +7,18 @@ import { SimMarket, type SimMarketOptions } from './sim-market.js';
 
 /** Paced emission never reschedules more often than this, so high rates emit in small batches instead of one timer per tick. */
 const MIN_PERIOD_MS = 10;
+/** Paced emission reschedules at least this often, so a slow rate never asks for a timer longer than a timer can wait (2^31 − 1 ms). */
+const MAX_PERIOD_MS = 1000;
 /** Ticks per scheduler action when unpaced, so the event loop stays responsive. */
 const UNPACED_CHUNK = 1000;
+/** Highest paced `rate`, in ticks per second: more than any exchange sends, and about what one process can carry. */
+export const MAX_SIM_RATE = 100_000;
+/**
+ * Most ticks one scheduler action emits, whatever the rate or however far
+ * behind it is (two periods' worth at the highest rate), so that signals,
+ * `--duration` and the other stages' timers always get their turn.
+ */
+export const MAX_SIM_BATCH = Math.ceil((2 * MAX_SIM_RATE * MIN_PERIOD_MS) / 1000);
 
 /** `2025-01-02T21:00:00+08:00`: date, time (seconds and up to 6 fraction digits optional) and a mandatory offset, so the instant never depends on the machine's time zone. */
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|([+-])(\d{2}):(\d{2}))$/;
@@ -41,9 +51,11 @@ function parseInstantMicros(text: string): number | undefined {
  * scheduler.
  *
  * Emits `rate` ticks per second across all instruments, in batches at most
- * every 10 ms and counted against elapsed scheduler time, so the long-run
- * rate is exact; `rate: 0` emits as fast as possible, 1000 ticks per
- * scheduler turn. Completes after `count` ticks (0: never). Each
+ * every 10 ms (and at least every second) and counted against elapsed
+ * scheduler time, so the long-run rate is exact; `rate: 0` emits as fast as
+ * possible, 1000 ticks per scheduler turn. No turn emits more than
+ * {@link MAX_SIM_BATCH} ticks, so even at {@link MAX_SIM_RATE}, or far
+ * behind after a stall, the event loop stays free for signals and timers. Completes after `count` ticks (0: never). Each
  * subscription replays the same ticks from the start. Market time
  * (`ts_event`) follows the simulated session calendar, not the scheduler.
  *
@@ -70,14 +82,27 @@ export const simSource = defineComponent({
       default: ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'],
       example: ['SHFE.rb2501', 'DCE.i2501'],
     }),
-    seed: field.integer({ description: 'Seed of the random walk; the same seed and config give the same ticks', default: 1, example: 42 }),
+    seed: field.integer({
+      description: 'Seed of the random walk, a 32-bit unsigned integer; the same seed and config give the same ticks',
+      default: 1,
+      example: 42,
+      min: 0,
+      max: 4_294_967_295,
+    }),
     rate: field.number({
       description: 'Ticks per second across all instruments, paced on the scheduler; 0 emits as fast as possible',
       default: 20,
       example: 1000,
       min: 0,
+      max: MAX_SIM_RATE,
     }),
-    count: field.integer({ description: 'Number of ticks after which the source completes; 0 never completes', default: 0, example: 10_000, min: 0 }),
+    count: field.integer({
+      description: 'Number of ticks after which the source completes; 0 never completes',
+      default: 0,
+      example: 10_000,
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+    }),
     start: field.string({
       description: "Market time of the first tick, an ISO-8601 instant with offset; moved to the next session open when outside every session",
       default: '2025-01-02T21:00:00+08:00',
@@ -88,9 +113,10 @@ export const simSource = defineComponent({
       default: 500,
       example: 250,
       min: 1,
+      max: 86_400_000,
     }),
     feed_id: field.string({ description: 'Feed id written into every tick', default: 'sim', example: 'sim-a' }),
-    latency_us: field.integer({ description: 'Simulated receive latency: ts_recv = ts_event + latency_us', default: 2000, example: 500, min: 0 }),
+    latency_us: field.integer({ description: 'Simulated receive latency: ts_recv = ts_event + latency_us', default: 2000, example: 500, min: 0, max: 60_000_000 }),
   },
   create(config, ctx) {
     const subject = `stage '${ctx.stage}' (sim)`;
@@ -135,9 +161,9 @@ export const simSource = defineComponent({
           if (emit(Math.min(UNPACED_CHUNK, limit - emitted))) this.schedule(undefined, 0);
         }, 0);
       }
-      const periodMs = Math.max(1000 / rate, MIN_PERIOD_MS);
-      // A stalled event loop is caught up, but at most two periods' worth a turn, so catching up cannot stall it again.
-      const maxBurst = Math.max(UNPACED_CHUNK, Math.ceil((2 * rate * periodMs) / 1000));
+      const periodMs = Math.min(Math.max(1000 / rate, MIN_PERIOD_MS), MAX_PERIOD_MS);
+      // A stalled event loop is caught up, but at most two periods' worth a turn (and never more than MAX_SIM_BATCH), so catching up cannot stall it again.
+      const maxBurst = Math.min(MAX_SIM_BATCH, Math.max(UNPACED_CHUNK, Math.ceil((2 * rate * periodMs) / 1000)));
       const startedAt = scheduler.now();
       return scheduler.schedule(function (this: SchedulerAction<undefined>) {
         // The epsilon keeps float error in rate × elapsed from delaying a tick by a whole period.

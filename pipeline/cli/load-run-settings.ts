@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { ComponentRegistry } from '../components/component-registry.js';
 import { parseFieldValue } from '../config/parse-field-value.js';
+import { capProblems, cutText, quoteValue } from '../config/quote-value.js';
+import { MAX_STAGES, depthProblem, readConfigFile, stageIdProblem } from '../config/read-config-file.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { PipelineDefinition, StageOverrides } from '../graph/pipeline.js';
 import type { ValidationPolicy } from '../runtime/run-pipeline.js';
@@ -18,17 +18,51 @@ const FILE_KEYS = ['validation', 'port', 'log_level', 'stages'];
 export const VALIDATION_POLICIES: readonly ValidationPolicy[] = ['strict', 'boundary'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function readConfigFile(path: string): Record<string, unknown> {
-  let raw: unknown;
-  try {
-    const text = readFileSync(path, 'utf8');
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(`config file ${path}`, [(error as Error).message], { cause: error });
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A flag's or setting's value in a message: text in quotes, anything else as JSON; cut short either way. */
+const shown = (value: unknown): string => (typeof value === 'string' ? `'${cutText(value)}'` : quoteValue(value));
+
+/**
+ * The run config file at `path`, read within the limits of `readConfigFile`,
+ * its shape checked: known keys, at most `MAX_STAGES` stages, each a mapping
+ * under a stage id, no value nested deeper than `MAX_VALUE_DEPTH`.
+ */
+function readRunConfigFile(path: string): { readonly file: Record<string, unknown>; readonly stages: Record<string, Record<string, unknown>> } {
+  const subject = `config file ${path}`;
+  const raw = readConfigFile(path, subject);
+  if (raw === null || raw === undefined) return { file: {}, stages: {} };
+  if (!isMapping(raw)) throw new ConfigError(subject, ['must be a mapping with validation, port, log_level, stages']);
+  const problems: string[] = [];
+  const check = (problem: string | undefined): void => void (problem !== undefined && problems.push(problem));
+  for (const [key, value] of Object.entries(raw)) {
+    if (!FILE_KEYS.includes(key)) problems.push(`unknown key '${cutText(key)}'; known keys: ${FILE_KEYS.join(', ')}`);
+    else if (key !== 'stages' || !isMapping(value)) check(depthProblem(value, `'${key}'`));
   }
-  if (raw === null || raw === undefined) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config file ${path}`, ['must be a mapping with validation, port, log_level, stages']);
-  return raw as Record<string, unknown>;
+  const stagesRaw = raw['stages'] ?? {};
+  const stages: [string, Record<string, unknown>][] = [];
+  if (!isMapping(stagesRaw)) {
+    problems.push(`'stages' must map stage ids to config, got ${quoteValue(stagesRaw)}`);
+  } else {
+    const ids = Object.keys(stagesRaw);
+    if (ids.length > MAX_STAGES) throw new ConfigError(subject, [`configures ${ids.length} stages; a config file may configure at most ${MAX_STAGES}`]);
+    for (const id of ids) {
+      const idProblem = stageIdProblem(id);
+      if (idProblem !== undefined) {
+        problems.push(`'stages': a stage id ${idProblem}`);
+        continue;
+      }
+      const config = stagesRaw[id] ?? {};
+      if (!isMapping(config)) {
+        problems.push(`stage '${id}': config must be a mapping of field names to values, got ${quoteValue(config)}`);
+        continue;
+      }
+      for (const [field, value] of Object.entries(config)) check(depthProblem(value, `stage '${id}': field '${cutText(field)}'`));
+      stages.push([id, { ...config }]);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(subject, capProblems(problems));
+  return { file: raw, stages: Object.fromEntries(stages) };
 }
 
 export interface RunFlags {
@@ -45,20 +79,14 @@ export interface RunFlags {
  * `--set market.rate=50` is a number and `--set market.instruments=A,B` a list.
  */
 export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition, registry: ComponentRegistry): RunSettings {
-  const file = flags.config === undefined ? {} : readConfigFile(flags.config);
-  const problems: string[] = [];
-  for (const key of Object.keys(file)) if (!FILE_KEYS.includes(key)) problems.push(`unknown key '${key}'; known keys: ${FILE_KEYS.join(', ')}`);
-  const stagesRaw = file['stages'] ?? {};
-  if (typeof stagesRaw !== 'object' || stagesRaw === null || Array.isArray(stagesRaw)) problems.push(`'stages' must map stage ids to config`);
-  if (problems.length > 0) throw new ConfigError(`config file ${flags.config}`, problems);
-
-  const overrides: Record<string, Record<string, unknown>> = {};
-  for (const [stage, config] of Object.entries(stagesRaw as Record<string, unknown>)) overrides[stage] = { ...(config as Record<string, unknown>) };
+  const { file, stages: overrides } = flags.config === undefined ? { file: {}, stages: {} } : readRunConfigFile(flags.config);
 
   const sets = (flags.set ?? []).map((assignment) => {
     const match = /^([a-z][a-z0-9-]*)\.([A-Za-z0-9_]+)=(.*)$/s.exec(assignment);
-    if (match === null) throw new UsageError(`--set '${assignment}' must look like STAGE.FIELD=VALUE, e.g. feed-a.rate=50`);
+    if (match === null) throw new UsageError(`--set '${cutText(assignment)}' must look like STAGE.FIELD=VALUE, e.g. feed-a.rate=50`);
     const [, stage = '', fieldName = '', text = ''] = match;
+    const idProblem = stageIdProblem(stage);
+    if (idProblem !== undefined) throw new UsageError(`--set '${cutText(assignment)}': the stage id ${idProblem}`);
     return { assignment, stage, fieldName, text };
   });
   if (sets.length > 0) {
@@ -67,18 +95,22 @@ export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition,
     for (const { stage: stageId, fieldName, text } of sets) {
       const stage = stages.find((s) => s.id === stageId);
       const spec = stage !== undefined && registry.has(stage.component) ? registry.get(stage.component).spec : {};
-      (overrides[stageId] ??= {})[fieldName] = parseFieldValue(spec[fieldName], text);
+      const value = parseFieldValue(Object.hasOwn(spec, fieldName) ? spec[fieldName] : undefined, text);
+      const tooDeep = depthProblem(value, `--set ${stageId}.${cutText(fieldName)}`);
+      if (tooDeep !== undefined) throw new UsageError(tooDeep);
+      // defineProperty, so that a field named `__proto__` is rejected as unknown rather than swallowed.
+      Object.defineProperty((overrides[stageId] ??= {}), fieldName, { value, enumerable: true, writable: true, configurable: true });
     }
   }
 
   const validation = flags.validation ?? file['validation'] ?? 'strict';
   if (!VALIDATION_POLICIES.includes(validation as ValidationPolicy)) {
-    throw new UsageError(`--validation must be one of ${VALIDATION_POLICIES.join(', ')}; got '${String(validation)}'`);
+    throw new UsageError(`--validation must be one of ${VALIDATION_POLICIES.join(', ')}; got ${shown(validation)}`);
   }
   const portText = flags.port ?? file['port'] ?? 9464;
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (0 picks a free port); got '${String(portText)}'`);
-  const logLevel = String(flags.logLevel ?? file['log_level'] ?? 'info');
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got '${logLevel}'`);
+  const port = typeof portText === 'number' || (typeof portText === 'string' && /^\d{1,5}$/.test(portText)) ? Number(portText) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (0 picks a free port); got ${shown(portText)}`);
+  const logLevel = flags.logLevel ?? file['log_level'] ?? 'info';
+  if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got ${shown(logLevel)}`);
   return { validation: validation as ValidationPolicy, port, logLevel, overrides };
 }

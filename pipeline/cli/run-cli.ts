@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { TickflowError, UsageError } from '../errors.js';
+import { cutText } from '../config/quote-value.js';
+import { ConfigError, GraphError, SchemaMismatchError, TickflowError, UsageError } from '../errors.js';
 import type { CliCommand, CliIo } from './cli-command.js';
 
 /** Subcommands load on demand, so that `tickflow graph` never loads what only `run` needs. */
@@ -47,8 +48,17 @@ function commandHelp(command: CliCommand): string {
 }
 
 /**
+ * Whether `error` says that what the user gave is wrong (a flag, a value, a
+ * config or definition file: its config, its graph, its schemas) rather than
+ * that the work failed: such errors exit 2.
+ */
+const isUsersMistake = (error: unknown): boolean =>
+  error instanceof UsageError || error instanceof ConfigError || error instanceof GraphError || error instanceof SchemaMismatchError;
+
+/**
  * Runs the `tickflow` command line and returns the exit code: 0 on success,
- * 1 when the work failed, 2 when the command line itself was wrong.
+ * 1 when the work failed, 2 when the command line itself was wrong: a bad
+ * flag or value, or a config or definition file that is invalid.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -58,7 +68,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const entry = COMMANDS[name];
   if (entry === undefined) {
-    io.err(`tickflow: unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    io.err(`tickflow: unknown command '${cutText(name)}'; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 2;
   }
   const command = await entry.load();
@@ -67,7 +77,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     try {
       parsed = parseArgs({ args: [...rest], options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
     } catch (error) {
-      const flag = /'([^']+)'/.exec((error as Error).message)?.[1] ?? '';
+      const flag = cutText(/'([^']+)'/.exec((error as Error).message)?.[1] ?? '');
       const valid = Object.keys(command.options).map((o) => `--${o}`).join(', ') || '(none)';
       const problem = (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `flag '${flag}' needs a value` : `unknown flag '${flag}'`;
       throw new UsageError(`${problem}; valid flags: ${valid}`);
@@ -84,7 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (error instanceof TickflowError) {
       io.err(`tickflow ${name}: ${error.message}\n`);
-      return 1;
+      return isUsersMistake(error) ? 2 : 1;
     }
     io.err(`tickflow ${name}: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

@@ -1,9 +1,10 @@
 import { ConfigError } from '../errors.js';
 import type { ConfigOf, ConfigSpec, FieldSpec } from './config-spec.js';
 import { parseFieldValue } from './parse-field-value.js';
+import { capProblems, cutText, quoteValue } from './quote-value.js';
 
 function checkValue(name: string, spec: FieldSpec<unknown>, value: unknown, problems: string[]): unknown {
-  const got = spec.secret === true ? 'got a value that is not shown (secret)' : `got ${JSON.stringify(value)}`;
+  const got = spec.secret === true ? 'got a value that is not shown (secret)' : `got ${quoteValue(value)}`;
   const fail = (problem: string): unknown => {
     problems.push(problem);
     return value;
@@ -36,14 +37,15 @@ function checkValue(name: string, spec: FieldSpec<unknown>, value: unknown, prob
 function collectConfig(path: string, spec: ConfigSpec, raw: unknown, env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
-    problems.push(`${path === '' ? 'config' : `'${path.slice(0, -1)}'`} must be a mapping of field names to values, got ${JSON.stringify(raw)}`);
+    problems.push(`${path === '' ? 'config' : `'${path.slice(0, -1)}'`} must be a mapping of field names to values, got ${quoteValue(raw)}`);
     return config;
   }
   const given = (raw ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (!(key in spec)) {
+    // Own keys only: `toString` or `__proto__` are not fields just because every object inherits them.
+    if (!Object.hasOwn(spec, key)) {
       const known = Object.keys(spec);
-      problems.push(`unknown field '${path}${key}'; known fields: ${known.length > 0 ? known.join(', ') : '(none)'}`);
+      problems.push(`unknown field '${path}${cutText(key)}'; known fields: ${known.length > 0 ? known.join(', ') : '(none)'}`);
     }
   }
   for (const [name, fieldSpec] of Object.entries(spec)) {
@@ -51,7 +53,7 @@ function collectConfig(path: string, spec: ConfigSpec, raw: unknown, env: NodeJS
     if (value === undefined && fieldSpec.env !== undefined && env[fieldSpec.env] !== undefined) value = parseFieldValue(fieldSpec, env[fieldSpec.env] as string);
     if (value === undefined) value = fieldSpec.default;
     if (value === undefined) {
-      problems.push(`missing required field '${path}${name}' (${fieldSpec.description}; e.g. ${JSON.stringify(fieldSpec.example)})`);
+      problems.push(`missing required field '${path}${name}' (${fieldSpec.description}; e.g. ${quoteValue(fieldSpec.example)})`);
       continue;
     }
     config[name] = checkValue(`${path}${name}`, fieldSpec, value, problems);
@@ -64,14 +66,16 @@ function collectConfig(path: string, spec: ConfigSpec, raw: unknown, env: NodeJS
  * checks every value, fills defaults (and secrets from their environment
  * variable) and reports every problem in one `ConfigError` naming `subject`.
  * Lists of records are checked item by item the same way, their problems
- * named with the item's index (`fronts[1].front_addr`).
+ * named with the item's index (`fronts[1].front_addr`). Numbers are checked
+ * against the field's `min` and `max`. A quoted value or key is cut short
+ * (`quoteValue`), and at most `MAX_LISTED_PROBLEMS` problems are listed.
  */
 export function validateConfig<S extends ConfigSpec>(subject: string, spec: S, raw: unknown, env: NodeJS.ProcessEnv = {}): ConfigOf<S> {
   if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
-    throw new ConfigError(subject, [`config must be a mapping of field names to values, got ${JSON.stringify(raw)}`]);
+    throw new ConfigError(subject, [`config must be a mapping of field names to values, got ${quoteValue(raw)}`]);
   }
   const problems: string[] = [];
   const config = collectConfig('', spec, raw, env, problems);
-  if (problems.length > 0) throw new ConfigError(subject, problems);
+  if (problems.length > 0) throw new ConfigError(subject, capProblems(problems));
   return config as ConfigOf<S>;
 }

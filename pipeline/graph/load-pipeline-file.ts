@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { ComponentRegistry } from '../components/component-registry.js';
+import { MAX_LISTED_PROBLEMS, capProblems, cutText, quoteValue } from '../config/quote-value.js';
+import { MAX_STAGE_ID_LENGTH, MAX_STAGES, depthProblem, readConfigFile, stageIdProblem } from '../config/read-config-file.js';
 import { ConfigError } from '../errors.js';
 import { SchemaCatalog } from '../schemas/schema-catalog.js';
 import { checkGraph } from './check-graph.js';
@@ -10,7 +10,8 @@ import type { PipelineGraph, StageInput } from './pipeline-graph.js';
 
 const TOP_KEYS = ['name', 'description', 'stages'];
 const STAGE_KEYS = ['id', 'use', 'config', 'from', 'feedback_from'];
-
+/** `market`, or `merge.status` for the side output `status` of stage `merge`. */
+const REF_PATTERN = /^[a-z][a-z0-9-]*(\.[A-Za-z0-9_-]+)?$/;
 
 interface StageEntry {
   readonly id: string;
@@ -30,18 +31,52 @@ function inputOf(ref: string, feedback: boolean, port: string | undefined): Stag
 
 function refList(value: unknown, where: string, problems: string[]): string[] {
   if (value === undefined) return [];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
-  problems.push(`${where} must be a stage id (or STAGE.SIDE_OUTPUT) or a list of them, got ${JSON.stringify(value)}`);
-  return [];
+  const refs = typeof value === 'string' ? [value] : Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+  if (refs === undefined) {
+    problems.push(`${where} must be a stage id (or STAGE.SIDE_OUTPUT) or a list of them, got ${quoteValue(value)}`);
+    return [];
+  }
+  const bad = refs.filter((r) => !REF_PATTERN.test(r) || r.length > 2 * MAX_STAGE_ID_LENGTH + 1);
+  if (bad.length > 0) {
+    problems.push(`${where} must name stages (lower-case id, or STAGE.SIDE_OUTPUT), got ${quoteValue(bad.length === 1 ? bad[0] : bad)}`);
+    return [];
+  }
+  return refs;
 }
 
 /** `from: a`, `from: [a, b.status]`, or per port: `from: { quotes: a, feeds: [b.status] }`. */
 function inputList(value: unknown, feedback: boolean, where: string, problems: string[]): StageInput[] {
   if (isMapping(value)) {
-    return Object.entries(value).flatMap(([port, refs]) => refList(refs, `${where}.${port}`, problems).map((r) => inputOf(r, feedback, port)));
+    return Object.entries(value).flatMap(([port, refs]) => refList(refs, `${where}.${cutText(port)}`, problems).map((r) => inputOf(r, feedback, port)));
   }
   return refList(value, where, problems).map((r) => inputOf(r, feedback, undefined));
+}
+
+/**
+ * The problems of values nested deeper than `MAX_VALUE_DEPTH`, each named by
+ * its stage and key or field, found before anything else walks the file.
+ */
+function depthProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const check = (value: unknown, where: string): void => {
+    const problem = depthProblem(value, where);
+    if (problem !== undefined) problems.push(problem);
+  };
+  for (const [key, value] of Object.entries(raw)) {
+    if (key !== 'stages' || !Array.isArray(value)) {
+      check(value, `'${cutText(key)}'`);
+      continue;
+    }
+    value.forEach((s: unknown, i: number) => {
+      if (!isMapping(s)) return check(s, `stages[${i}]`);
+      const label = stageIdProblem(s['id']) === undefined ? `stage '${s['id'] as string}'` : `stages[${i}]`;
+      for (const [stageKey, stageValue] of Object.entries(s)) {
+        if (stageKey !== 'config' || !isMapping(stageValue)) check(stageValue, `${label}: '${cutText(stageKey)}'`);
+        else for (const [field, fieldValue] of Object.entries(stageValue)) check(fieldValue, `${label}: field '${cutText(field)}'`);
+      }
+    });
+  }
+  return problems;
 }
 
 /**
@@ -57,43 +92,45 @@ function inputList(value: unknown, feedback: boolean, where: string, problems: s
  *
  * Every problem in the file is reported at once in a `ConfigError` that
  * names the file; building the result checks the graph like one built in code.
+ * The file is read within the limits of `readConfigFile` (1 MiB, YAML alias
+ * expansions), holds at most `MAX_STAGES` stages, and no value in it may be
+ * nested deeper than `MAX_VALUE_DEPTH`; quoted values are cut short.
  */
 export function loadPipelineFile(path: string, registry: ComponentRegistry): PipelineDefinition {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`pipeline file ${path}`, [`cannot be read: ${(error as Error).message}`], { cause: error });
+  const subject = `pipeline file ${path}`;
+  const raw = readConfigFile(path, subject);
+  if (!isMapping(raw)) throw new ConfigError(subject, ['must be a mapping with name, description and stages']);
+  const stageList = raw['stages'];
+  if (Array.isArray(stageList) && stageList.length > MAX_STAGES) {
+    throw new ConfigError(subject, [`has ${stageList.length} stages; a definition file may hold at most ${MAX_STAGES}`]);
   }
-  let raw: unknown;
-  try {
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(`pipeline file ${path}`, [`is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`], { cause: error });
-  }
+  const tooDeep = depthProblems(raw);
+  if (tooDeep.length > 0) throw new ConfigError(subject, capProblems(tooDeep));
+
   const problems: string[] = [];
-  if (!isMapping(raw)) throw new ConfigError(`pipeline file ${path}`, ['must be a mapping with name, description and stages']);
-  for (const key of Object.keys(raw)) if (!TOP_KEYS.includes(key)) problems.push(`unknown key '${key}'; known keys: ${TOP_KEYS.join(', ')}`);
+  for (const key of Object.keys(raw)) if (!TOP_KEYS.includes(key)) problems.push(`unknown key '${cutText(key)}'; known keys: ${TOP_KEYS.join(', ')}`);
   const name = raw['name'];
   if (typeof name !== 'string' || name === '') problems.push(`'name' must be a non-empty string`);
+  else if (name.length > MAX_STAGE_ID_LENGTH) problems.push(`'name' must be at most ${MAX_STAGE_ID_LENGTH} characters, got '${cutText(name, MAX_STAGE_ID_LENGTH)}'`);
   const description = raw['description'] ?? '';
   if (typeof description !== 'string') problems.push(`'description' must be a string`);
   const entries: StageEntry[] = [];
-  if (!Array.isArray(raw['stages']) || raw['stages'].length === 0) {
+  if (!Array.isArray(stageList) || stageList.length === 0) {
     problems.push(`'stages' must be a non-empty list of stages`);
   } else {
-    raw['stages'].forEach((s: unknown, i: number) => {
+    stageList.forEach((s: unknown, i: number) => {
       const where = `stages[${i}]`;
       if (!isMapping(s)) {
         problems.push(`${where} must be a mapping with id, use, config, from`);
         return;
       }
-      const label = typeof s['id'] === 'string' ? `stage '${s['id']}'` : where;
-      for (const key of Object.keys(s)) if (!STAGE_KEYS.includes(key)) problems.push(`${label}: unknown key '${key}'; known keys: ${STAGE_KEYS.join(', ')}`);
-      if (typeof s['id'] !== 'string') problems.push(`${where}: 'id' must be a string`);
+      const idProblem = stageIdProblem(s['id']);
+      const label = idProblem === undefined ? `stage '${s['id'] as string}'` : where;
+      for (const key of Object.keys(s)) if (!STAGE_KEYS.includes(key)) problems.push(`${label}: unknown key '${cutText(key)}'; known keys: ${STAGE_KEYS.join(', ')}`);
+      if (idProblem !== undefined) problems.push(`${where}: 'id' ${idProblem}`);
       if (typeof s['use'] !== 'string') problems.push(`${label}: 'use' must name a component`);
-      else if (!registry.has(s['use'])) problems.push(`${label}: unknown component '${s['use']}'; known components: ${registry.names().join(', ')}`);
-      if (s['config'] !== undefined && !isMapping(s['config'])) problems.push(`${label}: 'config' must be a mapping`);
+      else if (!registry.has(s['use'])) problems.push(`${label}: unknown component '${cutText(s['use'])}'; known components: ${registry.names().join(', ')}`);
+      if (s['config'] !== undefined && !isMapping(s['config'])) problems.push(`${label}: 'config' must be a mapping, got ${quoteValue(s['config'])}`);
       entries.push({
         id: String(s['id']),
         use: String(s['use']),
@@ -102,7 +139,7 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
       });
     });
   }
-  if (problems.length > 0) throw new ConfigError(`pipeline file ${path}`, problems);
+  if (problems.length > 0) throw new ConfigError(subject, capProblems(problems));
 
   return {
     name: name as string,
@@ -120,9 +157,9 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
         if (ported && e.from.some((i) => i.port === undefined)) {
           throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': '${e.use}' reads named ports (${Object.keys(definition.in as object).join(', ')}); give 'from' as a mapping of port to stages`]);
         }
-        const unknownPorts = e.from.filter((i) => i.port !== undefined && (!ported || !(i.port in (definition.in as object))));
+        const unknownPorts = e.from.filter((i) => i.port !== undefined && (!ported || !Object.hasOwn(definition.in as object, i.port)));
         if (unknownPorts.length > 0) {
-          throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': '${e.use}' has no port ${unknownPorts.map((i) => `'${i.port}'`).join(', ')}${ported ? `; ports: ${Object.keys(definition.in as object).join(', ')}` : ' (it reads one schema: give from as a list)'}`]);
+          throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': '${e.use}' has no port ${cutText(unknownPorts.map((i) => `'${i.port}'`).join(', '))}${ported ? `; ports: ${Object.keys(definition.in as object).join(', ')}` : ' (it reads one schema: give from as a list)'}`]);
         }
         if (definition.kind === 'source') {
           if (e.from.length > 0) throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': source '${e.use}' takes no 'from'`]);
@@ -133,7 +170,17 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
           g.sink(e.id, definition, e.config, inputs as never);
         }
       }
-      const graph: PipelineGraph = { name: name as string, description: description as string, stages: g.finish() };
+      let stages;
+      try {
+        stages = g.finish();
+      } catch (error) {
+        // Up to MAX_STAGES stages, each with its own list of problems: one message lists a readable number of them.
+        if (error instanceof ConfigError && error.problems.length > MAX_LISTED_PROBLEMS) {
+          throw new ConfigError(`pipeline '${name as string}'`, capProblems(error.problems), { cause: error, context: error.context });
+        }
+        throw error;
+      }
+      const graph: PipelineGraph = { name: name as string, description: description as string, stages };
       checkGraph(graph, options.schemas ?? SchemaCatalog.default());
       return graph;
     },

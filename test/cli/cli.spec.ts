@@ -48,7 +48,8 @@ describe('tickflow CLI', () => {
     expect(stdout).toMatch(/Pipelines:\n {2}demo /);
     expect(stdout).toMatch(/source\s+sim\s+-> Tick/);
     expect(stdout).toMatch(/sink\s+ndjson-file\s+any ->/);
-    expect(stdout).toMatch(/rate \(number, default 20\)/);
+    expect(stdout).toMatch(/rate \(number, default 20, min 0, max 100000\): Ticks per second/);
+    expect(stdout).toMatch(/fronts\[\]\.priority \(integer, default 0, min 0, max 1000\)/);
     expect(stdout).toMatch(/source\s+ctp\s+-> Tick/);
     expect(stdout).toMatch(/fronts\[\]\.front_addr \(string, required\): Front address/);
   });
@@ -87,9 +88,9 @@ describe('tickflow CLI', () => {
     expect(pipelineName.stderr).toContain("unknown pipeline 'demox'; named pipelines: demo");
   });
 
-  it('rejects a bad --set value naming the stage and the field', async () => {
+  it('rejects a bad --set value naming the stage and the field, and exits 2', async () => {
     const { code, stderr } = await runCli(['run', 'demo', '--set', 'feed-a.rate=fast', '--set', 'feed-a.colour=red']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain("stage 'feed-a' (sim): unknown field 'colour'");
     expect(stderr).toContain("stage 'feed-a' (sim): 'rate' must be a number, got \"fast\"");
   });
@@ -133,7 +134,7 @@ describe('tickflow CLI', () => {
       ].join('\n');
     writeFileSync(file, definition(', colour: red'));
     const bad = await runCli(['lint', file]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("stage 'ctp' (ctp): unknown field 'fronts[1].colour'");
     writeFileSync(file, definition(''));
     expect((await runCli(['lint', file])).code).toBe(0);
@@ -142,7 +143,7 @@ describe('tickflow CLI', () => {
     expect(run.stderr).toContain(`${join(dir, 'thostmduserapi_se.so')}: no such file; expected a CTP market-data library of SDK 6.6.9–6.7.7 or 6.7.11`);
   });
 
-  it('lint accepts a good definition file and reports every problem of a bad one', async () => {
+  it('lint accepts a good definition file and reports every problem of a bad one (exit 2)', async () => {
     const dir = tmp();
     const good = join(dir, 'good.yaml');
     writeFileSync(good, 'name: good\nstages:\n  - { id: market, use: sim, config: { seed: 3 } }\n  - { id: out, use: ndjson-file, from: market, config: { path: out.ndjson } }\n');
@@ -153,12 +154,12 @@ describe('tickflow CLI', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'name: bad\nstages:\n  - { id: market, use: sim, config: { seed: one } }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n');
     const failed = await runCli(['lint', bad]);
-    expect(failed.code).toBe(1);
+    expect(failed.code).toBe(2);
     expect(failed.stderr).toContain("stage 'market' (sim): 'seed' must be an integer, got \"one\"");
     const dangling = join(dir, 'dangling.yaml');
     writeFileSync(dangling, 'name: dangling\nstages:\n  - { id: market, use: sim }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n');
     const danglingResult = await runCli(['lint', dangling]);
-    expect(danglingResult.code).toBe(1);
+    expect(danglingResult.code).toBe(2);
     expect(danglingResult.stderr).toContain("dangling stage 'extra'");
   });
 
@@ -241,7 +242,7 @@ describe('tickflow CLI', () => {
     expect(readTicks(join(dir, 'from-config.ndjson'))).toHaveLength(4);
     writeFileSync(config, 'stages: {}\nspeed: 3\n');
     const bad = await runCli(['run', 'demo', '--config', config]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`config file ${config}: unknown key 'speed'; known keys: validation, port, log_level, stages`);
   });
 

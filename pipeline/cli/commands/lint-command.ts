@@ -3,7 +3,11 @@ import { TickflowError, UsageError } from '../../errors.js';
 import { loadPipelineFile } from '../../graph/load-pipeline-file.js';
 import type { CliCommand } from '../cli-command.js';
 
-/** `tickflow lint FILE...`: parses, validates every stage's config and checks the graph, without running. */
+/**
+ * `tickflow lint FILE...`: parses, validates every stage's config and checks
+ * the graph, without running. Exits 0 when every file is valid, 2 (like any
+ * other bad value) when one is not, after reporting each file.
+ */
 export const lintCommand: CliCommand = {
   name: 'lint',
   summary: 'Check pipeline definition files (config of every stage, graph shape, edge schemas) without running them.',
@@ -24,6 +28,6 @@ export const lintCommand: CliCommand = {
         io.err(`${path}: ${(error as Error).message}\n`);
       }
     }
-    return failed === 0 ? 0 : 1;
+    return failed === 0 ? 0 : 2;
   },
 };

@@ -3,10 +3,11 @@ import { namedPipelines } from '../../pipelines/named-pipelines.js';
 import type { ConfigSpec, FieldSpec } from '../../config/config-spec.js';
 import type { CliCommand } from '../cli-command.js';
 
-/** One line of `tickflow list` for a config field: its type (or choices), default and description. */
+/** One line of `tickflow list` for a config field: its type (or choices), default, bounds and description. */
 function describeField(label: string, f: FieldSpec<unknown>): string {
   const dflt = f.default === undefined ? 'required' : `default ${JSON.stringify(f.default)}`;
-  return `${label} (${f.type === 'choice' ? (f.choices ?? []).join('|') : f.type}, ${dflt}): ${f.description}`;
+  const bounds = [f.min === undefined ? '' : `, min ${f.min}`, f.max === undefined ? '' : `, max ${f.max}`].join('');
+  return `${label} (${f.type === 'choice' ? (f.choices ?? []).join('|') : f.type}, ${dflt}${bounds}): ${f.description}`;
 }
 
 /** `tickflow list`: the named pipelines, then every component with its schemas and config fields. */

@@ -1,5 +1,6 @@
 import { builtinComponents } from '../../components/builtin-components.js';
-import { UsageError } from '../../errors.js';
+import { cutText } from '../../config/quote-value.js';
+import { TickflowError, UsageError } from '../../errors.js';
 import { createLogger } from '../../runtime/create-logger.js';
 import { runPipeline, type PipelineRun, type RunResult } from '../../runtime/run-pipeline.js';
 import { startHttpServer } from '../../runtime/start-http-server.js';
@@ -7,6 +8,18 @@ import type { CliCommand } from '../cli-command.js';
 import { VALIDATION_POLICIES, loadRunSettings } from '../load-run-settings.js';
 import { resolvePipeline } from '../resolve-pipeline.js';
 import { CONTROL_TOKENS_ENV, CONTROL_TOKENS_FILE_ENV, loadControlAccess } from '../load-control-access.js';
+import { setLongTimeout } from '../set-long-timeout.js';
+
+/** A positive decimal number of seconds: `2`, `0.5`, `2592000`, `1e9`. */
+const SECONDS = /^(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** Milliseconds of a `--duration` text, any length (long ones wait on a chain of timers); a `UsageError` naming the flag otherwise. */
+function parseDuration(value: unknown): number {
+  const text = String(value);
+  const ms = SECONDS.test(text) ? Number(text) * 1000 : Number.NaN;
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--duration must be a positive number of seconds, e.g. 60 or 0.5; got '${cutText(text)}'`);
+  return ms;
+}
 
 /** `tickflow run NAME|FILE`: runs until the sources end, a signal arrives, or --duration passes. */
 export const runCommand: CliCommand = {
@@ -28,7 +41,7 @@ export const runCommand: CliCommand = {
     set: 'Set one stage config field, e.g. --set market.rate=100 (repeatable; wins over --config)',
     validation: `Edge validation: ${VALIDATION_POLICIES.join(' (every record on every edge), ')} (only where records cross a process); default strict`,
     port: 'Port of /health and /metrics on 127.0.0.1 (default 9464; 0 picks a free port)',
-    duration: 'Stop gracefully after this many seconds',
+    duration: 'Stop gracefully after this many seconds (any length: 2592000 is 30 days)',
     'log-level': 'fatal, error, warn, info, debug, trace or silent (default info)',
     'control-tokens-file': `File of control tokens, one PRINCIPAL:TOKEN a line, for POST /control/… (tickflow halt/resume); else ${CONTROL_TOKENS_FILE_ENV} or ${CONTROL_TOKENS_ENV}; none: the controls are off`,
     'control-open': 'Serve the controls with no credential to anyone who can reach the loopback port (logged as a warning); not with tokens',
@@ -36,11 +49,7 @@ export const runCommand: CliCommand = {
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError(`expected one pipeline, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
     const v = args.values;
-    let durationMs: number | undefined;
-    if (v['duration'] !== undefined) {
-      durationMs = Number(v['duration']) * 1000;
-      if (!Number.isFinite(durationMs) || durationMs <= 0) throw new UsageError(`--duration must be a positive number of seconds; got '${String(v['duration'])}'`);
-    }
+    const durationMs = v['duration'] === undefined ? undefined : parseDuration(v['duration']);
     const registry = builtinComponents();
     const definition = resolvePipeline(args.positionals[0], registry);
     const settings = loadRunSettings(
@@ -58,18 +67,28 @@ export const runCommand: CliCommand = {
     const logger = createLogger({ level: settings.logLevel });
     const controlAccess = loadControlAccess({ tokensFile: v['control-tokens-file'] as string | undefined, open: v['control-open'] as boolean | undefined }, io.env, (m) => logger.warn(m));
 
-    // The pipeline's port is taken before any stage starts, so a second run on it writes nothing.
-    let current: PipelineRun | undefined;
-    const http = await startHttpServer({
-      port: settings.port,
-      health: () => current?.health() ?? { pipeline: graph.name, state: 'running', stages: {} },
-      metrics: () => current?.metrics.render() ?? Promise.resolve(''),
-      controls: () => current?.controls ?? new Map(),
-      registry: () => current?.metrics.registry,
-      controlAccess,
-      logger,
-    });
-    const run = (current = runPipeline(graph, { logger, validation: settings.validation }));
+    // Up to here an error is about what the user gave (exit 2, see runCli); from here on it is a run that failed to start (exit 1).
+    let http;
+    let run: PipelineRun;
+    try {
+      // The pipeline's port is taken before any stage starts, so a second run on it writes nothing.
+      let current: PipelineRun | undefined;
+      http = await startHttpServer({
+        port: settings.port,
+        health: () => current?.health() ?? { pipeline: graph.name, state: 'running', stages: {} },
+        metrics: () => current?.metrics.render() ?? Promise.resolve(''),
+        controls: () => current?.controls ?? new Map(),
+        registry: () => current?.metrics.registry,
+        controlAccess,
+        logger,
+      });
+      run = current = runPipeline(graph, { logger, validation: settings.validation });
+    } catch (error) {
+      await http?.close();
+      if (!(error instanceof TickflowError)) throw error;
+      io.err(`tickflow run: ${error.message}\n`);
+      return 1;
+    }
 
     let stopping = false;
     let resolveStopped: (result: RunResult) => void = () => undefined;
@@ -88,11 +107,11 @@ export const runCommand: CliCommand = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const timer = durationMs === undefined ? undefined : setTimeout(() => stop(`--duration ${durationMs / 1000}s elapsed`), durationMs);
+    const timer = durationMs === undefined ? undefined : setLongTimeout(() => stop(`--duration ${durationMs / 1000}s elapsed`), durationMs);
 
     // stop() resolves once drained or timed out; done resolves when the sources end by themselves.
     const result = await Promise.race([run.done, stopped]);
-    clearTimeout(timer);
+    timer?.clear();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await http.close();
