@@ -13,6 +13,7 @@ import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
 import { namedPipelines } from '../../pipeline/pipelines/named-pipelines.js';
 import { valueNestingDepth } from '../../protocols/json/parse-bounded-json.js';
 import { runCli } from '../support/run-cli.js';
+import { fuzzSeed } from './fuzz-seed.js';
 
 /**
  * Random and hostile definition files and run config files (deep nesting,
@@ -27,17 +28,13 @@ import { runCli } from '../support/run-cli.js';
  * through the CLI each child is killed after a bound and must have exited
  * before it).
  *
- * Seeded: `TICKFLOW_FUZZ_SEED=N` replays a run, `random` explores;
- * fast-check prints the seed and the shrunk input of a failure. Bounded by
- * runs and by time per property, so the file stays well under 15 s (the
- * time limit only lowers the count of runs, never changes a verdict).
+ * Seeded (`fuzzSeed`: fixed by default, `TICKFLOW_FUZZ_SEED=N` replays a
+ * run, `random` explores); fast-check prints the seed and the shrunk input
+ * of a failure. Bounded by runs and by time per property, so the file
+ * stays well under 15 s (the time limit only lowers the count of runs,
+ * never changes a verdict).
  */
-const SEED = ((): number => {
-  const given = process.env['TICKFLOW_FUZZ_SEED'];
-  const seed = given === 'random' ? Math.floor(Math.random() * 2 ** 31) : given === undefined || given === '' ? 20_260_115 : Number(given);
-  if (!Number.isSafeInteger(seed)) throw new Error(`TICKFLOW_FUZZ_SEED must be an integer or 'random', got '${given}'`);
-  return seed;
-})();
+const SEED = fuzzSeed('definition files');
 /** Milliseconds each in-process property may run. */
 const BUDGET_MS = 2500;
 const RUNS = 400;
@@ -247,7 +244,7 @@ function runConfigOf(path: string, set: readonly string[]): void {
   (demo as NonNullable<typeof demo>).build({ overrides: settings.overrides, env: {} });
 }
 
-const params = { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: BUDGET_MS, markInterruptAsFailure: false } as const;
+const params = { seed: SEED, numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)] };
 
 describe('definition and config files, fuzzed', () => {
   it('a definition file is linted or refused with a typed, bounded error', () => {
