@@ -89,7 +89,7 @@ export const auditSink = defineComponent({
       max: 10_000,
       example: 5,
     }),
-    [MAX_BATCH]: field.integer({ description: 'Most records in one group commit (one Avro block); a full batch is committed without waiting.', default: 1000, min: 1, example: 5000 }),
+    [MAX_BATCH]: field.integer({ description: 'Most records in one group commit (one Avro block); a full batch is committed without waiting.', default: 1000, min: 1, max: 100_000, example: 5000 }),
     [ROTATE]: field.choice(['daily', 'size'] as const, {
       description:
         "When to start a new file: 'daily' at each new China futures trading day of ts_init (UTC+8; after 18:00 and weekends count to the next weekday, so a night session shares its trading day's file), and at max_file_bytes; 'size' only at max_file_bytes.",
@@ -100,6 +100,7 @@ export const auditSink = defineComponent({
       description: 'Largest file before rotation, in bytes, in both modes (it also bounds the recovery scan at start); a single larger block gets a file of its own.',
       default: 256 * 1024 * 1024,
       min: 1024,
+      max: 1_099_511_627_776,
       example: 1_073_741_824,
     }),
   },

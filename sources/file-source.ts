@@ -142,12 +142,14 @@ export const fileSource = defineComponent({
       default: 0,
       example: 1,
       min: 0,
+      max: 1_000_000,
     }),
     [MAX_GAP_MS]: field.integer({
-      description: 'Longest wait between two ticks when paced, in milliseconds of scheduler time after speed (e.g. over the night break); 0 for no cap',
+      description: 'Longest wait between two ticks when paced, in milliseconds of scheduler time after speed (e.g. over the night break); 0 for no cap but the longest timer (2^31 - 1 ms, about 24.8 days)',
       default: 5000,
       example: 1000,
       min: 0,
+      max: 86_400_000,
     }),
     [PROGRESS]: field.choice(['auto', 'on', 'off'] as const, {
       description: 'A one-line progress bar on stderr (records, percent of bytes read, rate): auto and on draw it only when stderr is a terminal, on warns when it is not',

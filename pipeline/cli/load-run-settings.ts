@@ -12,9 +12,11 @@ export interface RunSettings {
   readonly port: number;
   readonly logLevel: string;
   readonly overrides: StageOverrides;
+  /** `--control-tokens-file`, else the run config's `control_tokens_file`: control tokens for the control endpoints. */
+  readonly controlTokensFile: string | undefined;
 }
 
-const FILE_KEYS = ['validation', 'port', 'log_level', 'stages'];
+const FILE_KEYS = ['validation', 'port', 'log_level', 'control_tokens_file', 'stages'];
 export const VALIDATION_POLICIES: readonly ValidationPolicy[] = ['strict', 'boundary'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -71,6 +73,7 @@ export interface RunFlags {
   readonly validation?: string;
   readonly port?: string;
   readonly logLevel?: string;
+  readonly controlTokensFile?: string;
 }
 
 /**
@@ -112,5 +115,9 @@ export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition,
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (0 picks a free port); got ${shown(portText)}`);
   const logLevel = flags.logLevel ?? file['log_level'] ?? 'info';
   if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got ${shown(logLevel)}`);
-  return { validation: validation as ValidationPolicy, port, logLevel, overrides };
+  const controlTokensFile = flags.controlTokensFile ?? file['control_tokens_file'];
+  if (controlTokensFile !== undefined && (typeof controlTokensFile !== 'string' || controlTokensFile === '')) {
+    throw new UsageError(`control_tokens_file must be the path of a file of control tokens; got ${shown(controlTokensFile)}`);
+  }
+  return { validation: validation as ValidationPolicy, port, logLevel, overrides, controlTokensFile };
 }

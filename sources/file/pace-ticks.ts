@@ -1,9 +1,10 @@
 import { Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { MAX_TIMER_MS } from '../../pipeline/runtime/set-long-timeout.js';
 
 export interface PaceTicksOptions {
   /** Replay speed: 1 is the recorded pace, 10 ten times faster, 0.5 half as fast; 0 does not pace at all. */
   readonly speed: number;
-  /** Longest wait between two records, in milliseconds of scheduler time (after `speed`); 0 for no cap. */
+  /** Longest wait between two records, in milliseconds of scheduler time (after `speed`); 0 for no cap but the longest timer. */
   readonly maxGapMs: number;
   /** The clock the pace follows. */
   readonly scheduler: SchedulerLike;
@@ -48,7 +49,8 @@ const MAX_PER_ACTION = 1000;
 export function paceTicks<T extends { readonly ts_event: number }>(options: PaceTicksOptions): MonoTypeOperatorFunction<T> {
   const { speed, maxGapMs, scheduler } = options;
   if (!(speed > 0)) return (source) => source;
-  const cap = maxGapMs > 0 ? maxGapMs : Infinity;
+  // A timer longer than 2^31 - 1 ms fires at once: the longest wait there is.
+  const cap = maxGapMs > 0 ? maxGapMs : MAX_TIMER_MS;
 
   return (source) =>
     new Observable<T>((subscriber) => {

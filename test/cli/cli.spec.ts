@@ -243,7 +243,7 @@ describe('tickflow CLI', () => {
     writeFileSync(config, 'stages: {}\nspeed: 3\n');
     const bad = await runCli(['run', 'demo', '--config', config]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain(`config file ${config}: unknown key 'speed'; known keys: validation, port, log_level, stages`);
+    expect(bad.stderr).toContain(`config file ${config}: unknown key 'speed'; known keys: validation, port, log_level, control_tokens_file, stages`);
   });
 
   it('run demo serves /health and /metrics, and drains cleanly on SIGTERM', async () => {

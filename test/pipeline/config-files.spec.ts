@@ -190,7 +190,7 @@ describe('loadRunSettings with --config', () => {
     // JSON: YAML itself refuses implicit keys over 1024 characters.
     const error = thrown(() => loadRunSettings({ config: file(`{"${long}": 1, "stages": {"${long}": {}}}`, 'json') }, demo, registry)) as ConfigError;
     expect(error.problems).toEqual([
-      `unknown key '${'z'.repeat(MAX_QUOTED_CHARS)}… (100000 characters)'; known keys: validation, port, log_level, stages`,
+      `unknown key '${'z'.repeat(MAX_QUOTED_CHARS)}… (100000 characters)'; known keys: validation, port, log_level, control_tokens_file, stages`,
       `'stages': a stage id must be at most 64 characters, got '${'z'.repeat(64)}… (100000 characters)'`,
     ]);
     expect(thrown(() => settings(`validation: ${long}\n`)).message).toBe(`--validation must be one of strict, boundary; got '${'z'.repeat(MAX_QUOTED_CHARS)}… (100000 characters)'`);

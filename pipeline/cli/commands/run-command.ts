@@ -8,7 +8,7 @@ import type { CliCommand } from '../cli-command.js';
 import { VALIDATION_POLICIES, loadRunSettings } from '../load-run-settings.js';
 import { resolvePipeline } from '../resolve-pipeline.js';
 import { CONTROL_TOKENS_ENV, CONTROL_TOKENS_FILE_ENV, loadControlAccess } from '../load-control-access.js';
-import { setLongTimeout } from '../set-long-timeout.js';
+import { setLongTimeout } from '../../runtime/set-long-timeout.js';
 
 /** A positive decimal number of seconds: `2`, `0.5`, `2592000`, `1e9`. */
 const SECONDS = /^(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
@@ -37,7 +37,7 @@ export const runCommand: CliCommand = {
     'control-open': { type: 'boolean' },
   },
   optionHelp: {
-    config: 'Run config (YAML or JSON): validation, port, log_level, and stages: { STAGE: { FIELD: VALUE } }',
+    config: 'Run config (YAML or JSON): validation, port, log_level, control_tokens_file, and stages: { STAGE: { FIELD: VALUE } }',
     set: 'Set one stage config field, e.g. --set market.rate=100 (repeatable; wins over --config)',
     validation: `Edge validation: ${VALIDATION_POLICIES.join(' (every record on every edge), ')} (only where records cross a process); default strict`,
     port: 'Port of /health and /metrics on 127.0.0.1 (default 9464; 0 picks a free port)',
@@ -59,13 +59,14 @@ export const runCommand: CliCommand = {
         validation: v['validation'] as string | undefined,
         port: v['port'] as string | undefined,
         logLevel: v['log-level'] as string | undefined,
+        controlTokensFile: v['control-tokens-file'] as string | undefined,
       },
       definition,
       registry,
     );
     const graph = definition.build({ overrides: settings.overrides, env: io.env });
     const logger = createLogger({ level: settings.logLevel });
-    const controlAccess = loadControlAccess({ tokensFile: v['control-tokens-file'] as string | undefined, open: v['control-open'] as boolean | undefined }, io.env, (m) => logger.warn(m));
+    const controlAccess = loadControlAccess({ tokensFile: settings.controlTokensFile, open: v['control-open'] as boolean | undefined }, io.env, (m) => logger.warn(m));
 
     // Up to here an error is about what the user gave (exit 2, see runCli); from here on it is a run that failed to start (exit 1).
     let http;

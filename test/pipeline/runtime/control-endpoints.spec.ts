@@ -1,11 +1,15 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { NEVER, Subject, asyncScheduler, of, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { haltCommand } from '../../../pipeline/cli/commands/halt-command.js';
 import type { CliIo } from '../../../pipeline/cli/cli-command.js';
+import { loadControlAccess } from '../../../pipeline/cli/load-control-access.js';
 import { validateConfig } from '../../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../../pipeline/errors.js';
 import { ControlAccess, OPEN_PRINCIPAL } from '../../../pipeline/runtime/control-access.js';
@@ -199,5 +203,37 @@ describe('ControlAccess.tokens', () => {
     expect(error?.message).not.toContain('short');
     expect(() => ControlAccess.tokens(['', '# none'], 'file t')).toThrow('control tokens from file t: no control token in it');
     expect(ControlAccess.tokens([TOKEN], 'env').principals).toEqual(['control']);
+  });
+});
+
+describe('loadControlAccess', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickflow-control-'));
+  const file = (name: string, text: string, mode = 0o600): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode });
+    chmodSync(path, mode);
+    return path;
+  };
+
+  it('reads tokens from a file first, then TICKFLOW_CONTROL_TOKENS_FILE, then TICKFLOW_CONTROL_TOKENS; none: off', () => {
+    const warnings: string[] = [];
+    const warn = (m: string): void => void warnings.push(m);
+    const fromFile = loadControlAccess({ tokensFile: file('tokens', `# desk\ndesk:${TOKEN}\n`) }, { TICKFLOW_CONTROL_TOKENS: `env:${TOKEN}` }, warn);
+    expect(fromFile.principals).toEqual(['desk']);
+    expect(loadControlAccess({}, { TICKFLOW_CONTROL_TOKENS_FILE: file('tokens2', `ops:${TOKEN}`) }, warn).principals).toEqual(['ops']);
+    expect(loadControlAccess({}, { TICKFLOW_CONTROL_TOKENS: `a:${TOKEN},b:${TOKEN}x` }, warn).principals).toEqual(['a', 'b']);
+    expect(loadControlAccess({}, {}, warn).mode).toBe('off');
+    expect(loadControlAccess({ open: true }, {}, warn).mode).toBe('open');
+    expect(warnings).toEqual([]);
+  });
+
+  it('warns about a token file others can read, refuses a huge one or a device, and refuses --control-open beside tokens', () => {
+    const warnings: string[] = [];
+    loadControlAccess({ tokensFile: file('open-file', `desk:${TOKEN}`, 0o644) }, {}, (m) => void warnings.push(m));
+    expect(warnings[0]).toMatch(/can be read by others than its owner \(mode 644\); chmod 600 it/);
+    expect(() => loadControlAccess({ tokensFile: file('huge', 'x'.repeat(70_000)) }, {}, () => undefined)).toThrow(/is larger than 65536 bytes/);
+    expect(() => loadControlAccess({ tokensFile: '/dev/zero' }, {}, () => undefined)).toThrow(/is not a regular file/);
+    expect(() => loadControlAccess({ tokensFile: join(dir, 'missing') }, {}, () => undefined)).toThrow(/cannot be read: ENOENT/);
+    expect(() => loadControlAccess({ open: true }, { TICKFLOW_CONTROL_TOKENS: `a:${TOKEN}` }, () => undefined)).toThrow(ConfigError);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMER_MS, setLongTimeout } from '../../pipeline/cli/set-long-timeout.js';
+import { MAX_TIMER_MS, setLongTimeout } from '../../../pipeline/runtime/set-long-timeout.js';
 
 const DAY_MS = 86_400_000;
 
