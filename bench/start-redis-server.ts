@@ -1,8 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { aptInstall } from './apt-install.js';
 
 /** A `redis-server` child process on 127.0.0.1, for tests and benchmarks. */
 export interface RedisServer {
@@ -50,9 +51,7 @@ function findOnPath(name: string): string | undefined {
 function ensureRedisServer(): string {
   const found = findOnPath('redis-server');
   if (found !== undefined) return found;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update'], { stdio: 'inherit', timeout: 5 * 60_000, env });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { stdio: 'inherit', timeout: 15 * 60_000, env });
+  aptInstall('redis-server', 'for the tests and benchmarks that talk to a real Redis; none is on the PATH');
   const installed = findOnPath('redis-server');
   if (installed === undefined) throw new Error('apt-get install redis-server did not provide redis-server on the PATH');
   return installed;

@@ -1,8 +1,14 @@
-// Builds native/ (the CTP addon and the simulated front libraries) with
-// node-gyp against the Node headers installed beside this node binary, so no
-// header tarball is downloaded. `configure` runs only when the build files are
-// missing, older than binding.gyp or made for another list of source files;
-// `make` rebuilds only what changed.
+// Builds native/ with node-gyp against the Node headers installed beside
+// this node binary, so no header tarball is downloaded:
+//
+//   node scripts/build-native.mjs                  the addons and the simulated CTP library the demo uses
+//   node scripts/build-native.mjs --test-libraries also the library variants only the tests load
+//
+// Nothing runs when every output is newer than every source (a warm start
+// costs a few file stats). `configure` runs only when the build files are
+// missing, older than binding.gyp or made for another list of sources; make
+// rebuilds only what changed. The compiler's output is shown only when the
+// build fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,8 +17,23 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
+const releaseDir = join(nativeDir, 'build', 'Release');
 const nodeDir = resolve(dirname(process.execPath), '..');
 const headers = join(nodeDir, 'include', 'node', 'node_api.h');
+const SOURCE_DIRS = ['addon', 'fs', 'sim', 'include'];
+
+/** What `npm start` needs, and what only the tests load (other SDK versions of the simulated library). */
+const APP_TARGETS = { tickflow_ctp: 'tickflow_ctp.node', tickflow_fs: 'tickflow_fs.node', thostmduserapi_sim: 'thostmduserapi_sim.so' };
+const TEST_TARGETS = { thostmduserapi_sim_6_7_7: 'thostmduserapi_sim_6_7_7.so', thostmduserapi_sim_unknown_version: 'thostmduserapi_sim_unknown_version.so' };
+const withTests = process.argv.includes('--test-libraries');
+const targets = { ...APP_TARGETS, ...(withTests ? TEST_TARGETS : {}) };
+/** Written after a build of these targets succeeded: newer than every source means nothing to do. */
+const builtStamp = join(nativeDir, 'build', withTests ? 'built-with-tests.stamp' : 'built.stamp');
+
+const sourceFiles = [join(nativeDir, 'binding.gyp'), ...SOURCE_DIRS.flatMap((dir) => readdirSync(join(nativeDir, dir)).map((f) => join(nativeDir, dir, f)))];
+const newestSource = Math.max(...sourceFiles.map((f) => statSync(f).mtimeMs));
+const outputs = Object.values(targets).map((f) => join(releaseDir, f));
+if (existsSync(builtStamp) && statSync(builtStamp).mtimeMs >= newestSource && outputs.every((f) => existsSync(f))) process.exit(0);
 
 if (!existsSync(headers)) {
   process.stderr.write(
@@ -23,23 +44,32 @@ if (!existsSync(headers)) {
   process.exit(1);
 }
 
-const nodeGyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
-const gyp = (...args) => {
-  const result = spawnSync(process.execPath, [nodeGyp, ...args, `--nodedir=${nodeDir}`, `--directory=${nativeDir}`], { stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-};
+/** node-gyp: npm's own when npm runs this (an install script of the package), else the project's. */
+const nodeGyp = process.env.npm_config_node_gyp ?? createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+
+/** Runs a build step quietly; on failure prints what it said and exits with its status. */
+function step(what, command, args, cwd = root) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status === 0) return;
+  process.stderr.write(`build-native: ${what} failed (exit ${result.status ?? result.signal}):\n${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}\n`);
+  process.exit(result.status ?? 1);
+}
 
 // binding.gyp lists the sources when it is configured: a file added or removed since needs a new configure.
-const sources = ['addon', 'fs', 'sim'].flatMap((dir) => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`)).sort().join('\n');
+const ccSources = ['addon', 'fs', 'sim'].flatMap((dir) => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`)).sort().join('\n');
 const makefile = join(nativeDir, 'build', 'Makefile');
 const sourcesStamp = join(nativeDir, 'build', 'configured-sources.txt');
 const stale =
   !existsSync(makefile) ||
   statSync(makefile).mtimeMs < statSync(join(nativeDir, 'binding.gyp')).mtimeMs ||
   !existsSync(sourcesStamp) ||
-  readFileSync(sourcesStamp, 'utf8') !== sources;
+  readFileSync(sourcesStamp, 'utf8') !== ccSources;
+const started = performance.now();
 if (stale) {
-  gyp('configure');
-  writeFileSync(sourcesStamp, sources);
+  step('node-gyp configure', process.execPath, [nodeGyp, 'configure', `--nodedir=${nodeDir}`, `--directory=${nativeDir}`]);
+  writeFileSync(sourcesStamp, ccSources);
 }
-gyp('build', '--jobs=2');
+// make with the targets named builds those only; gyp's Makefile needs nothing else from node-gyp.
+step('make', 'make', ['-C', join(nativeDir, 'build'), 'BUILDTYPE=Release', '-j2', ...Object.keys(targets)]);
+writeFileSync(builtStamp, `${Object.keys(targets).join('\n')}\n`);
+process.stderr.write(`build-native: built ${Object.keys(targets).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
