@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_SIM_RATE } from '../../sources/sim-source.js';
-import { runCli, startCli } from '../support/run-cli.js';
+import { runCli, startCli, stopCli as stop } from '../support/run-cli.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -15,8 +15,6 @@ import { waitFor } from '../support/wait-for.js';
  */
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-limits-'));
-type Child = ReturnType<typeof startCli>;
-const exitOf = (child: Child): Promise<number | null> => new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('close', resolve)));
 const lines = (path: string): number => (statSync(path, { throwIfNoEntry: false }) === undefined ? 0 : readFileSync(path, 'utf8').split('\n').length - 1);
 
 /** A definition file: a sim source with `config`, written to an NDJSON file. */
@@ -26,14 +24,6 @@ function simToFile(dir: string, config: string, out = join(dir, 'ticks.ndjson'))
   return path;
 }
 
-/** Stops a child with SIGTERM and returns its exit code; SIGKILL (code null) after 15 s. */
-async function stop(child: Child): Promise<number | null> {
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  child.kill('SIGTERM');
-  const code = await exitOf(child);
-  clearTimeout(killer);
-  return code;
-}
 
 describe('tickflow CLI limits', () => {
   it('lint /dev/zero, run --config /dev/zero and an endless pipe stop reading at 1 MiB and exit 2', async () => {

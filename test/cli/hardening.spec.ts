@@ -4,24 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { runCli, startCli } from '../support/run-cli.js';
+import { exitOf, runCli, startCli, stopCli as stop } from '../support/run-cli.js';
 import { waitFor } from '../support/wait-for.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-hardening-'));
 const HTTP_URL = /health on (http:\/\/127\.0\.0\.1:\d+)\/health/;
 const WS_URL = /serving quotes on (ws:\/\/127\.0\.0\.1:\d+\/)/;
 
-type Child = ReturnType<typeof startCli>;
-const exitOf = (child: Child): Promise<number | null> => new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('close', resolve)));
 
-/** Stops a child with SIGTERM and returns its exit code; SIGKILL after 15 s. */
-async function stop(child: Child): Promise<number | null> {
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  child.kill('SIGTERM');
-  const code = await exitOf(child);
-  clearTimeout(killer);
-  return code;
-}
 
 /** `run demo` writing into `dir`: ticks, dead letters, audit; WebSocket on `wsPort` (0: a free one). */
 function demo(dir: string, audit: string, wsPort = 0, extra: readonly string[] = []): string[] {

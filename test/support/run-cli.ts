@@ -34,3 +34,20 @@ export function runCli(args: readonly string[], timeoutMs = 20_000, cwd = ROOT, 
     });
   });
 }
+
+/** A child started by {@link startCli}. */
+export type CliChild = ReturnType<typeof startCli>;
+
+/** The exit code of a child, once it has exited (null when a signal ended it). */
+export function exitOf(child: CliChild): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.on('close', resolve)));
+}
+
+/** Stops a child with SIGTERM and returns its exit code; SIGKILL (code null) after 15 s. */
+export async function stopCli(child: CliChild): Promise<number | null> {
+  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  child.kill('SIGTERM');
+  const code = await exitOf(child);
+  clearTimeout(killer);
+  return code;
+}
