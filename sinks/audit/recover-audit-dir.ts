@@ -25,7 +25,7 @@ export interface AuditRecovery {
 }
 
 function refuse(problem: AuditProblem, dir: string): never {
-  throw new AuditIntegrityError(`audit: refusing to start: ${describeAuditProblem(problem)}. That is not a crash (only the tail of the newest file can be torn); run 'tickflow audit verify ${dir}' and investigate`, {
+  throw new AuditIntegrityError(`audit: refusing to start: ${describeAuditProblem(problem)}. That is not a crash (only the tail of the newest file can be torn); run 'tickflow audit verify ${dir}' and investigate; to run meanwhile, move the directory aside as evidence (mv ${dir} ${dir}.damaged) or give the audit stage another 'dir'`, {
     context: { component: 'audit', path: problem.file },
   });
 }

@@ -235,6 +235,8 @@ describe('auditSink', () => {
     const error = await sink.done.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuditIntegrityError);
     expect((error as Error).message).toMatch(new RegExp(`refusing to start: altered record: seq 10 in ${files[0]}`));
+    // It says what to do, not only what is wrong.
+    expect((error as Error).message).toContain(`run 'tickflow audit verify ${dir}' and investigate; to run meanwhile, move the directory aside as evidence (mv ${dir} ${dir}.damaged) or give the audit stage another 'dir'`);
     expect(auditFiles(dir)).toEqual(files);
     expect(sink.acks).toEqual([]);
   });
