@@ -7,3 +7,9 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
 });
 process.exitCode = code;
+// The command is over; whatever still holds the event loop (a handle a component failed to close) must not keep the
+// process, and a failed run, alive. The timer does not itself keep the loop alive.
+setTimeout(() => {
+  process.stderr.write(`tickflow: exiting with ${code}; something still held the event loop 5 s after the command ended\n`);
+  process.exit(code);
+}, 5000).unref();
