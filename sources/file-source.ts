@@ -12,6 +12,7 @@ import { paceTicks } from './file/pace-ticks.js';
 import { planReplay, type ReplayFile } from './file/plan-replay.js';
 import { ProgressBar } from './file/progress-bar.js';
 import { readTicks } from './file/read-ticks.js';
+import { ReplayPosition } from './file/replay-position.js';
 import type { TickBatchReader } from './file/tick-batch-reader.js';
 
 /** Ticks the pacer may hold before reading pauses (it may overshoot by the few batches read ahead): about 7 MB of tick objects. */
@@ -152,7 +153,7 @@ export const fileSource = defineComponent({
       max: 86_400_000,
     }),
     [PROGRESS]: field.choice(['auto', 'on', 'off'] as const, {
-      description: 'A one-line progress bar on stderr (records, percent of bytes read, rate): auto and on draw it only when stderr is a terminal, on warns when it is not',
+      description: 'A one-line progress bar on stderr (percent replayed, records, rate, event time reached, ETA), redrawn five times a second: auto and on draw it only when stderr is a terminal, on warns when it is not',
       default: 'auto',
       example: 'off',
     }),
@@ -169,35 +170,36 @@ export const fileSource = defineComponent({
     return defer(() => {
       const reporter = new InvalidInputReporter(ctx.logger, ctx.metrics, (letter) => ctx.deadLetter(letter));
       const gate = new CreditGate(READ_AHEAD_TICKS);
-      const bar = ProgressBar.create(config[PROGRESS], process.stderr, { totalBytes, now: () => scheduler.now(), label: ctx.stage }, (reason) =>
+      const position = new ReplayPosition();
+      let emitted = 0;
+      let eventTimeUs: number | undefined;
+      const bar = ProgressBar.create(config[PROGRESS], process.stderr, { totalBytes, label: ctx.stage }, (reason) =>
         ctx.logger.warn({ progress: config[PROGRESS] }, `no progress bar: ${reason}`),
       );
-      let emitted = 0;
-      let bytes = 0;
       ctx.logger.info(
         { path: config[PATH], files: files.length, formats: [...new Set(files.map((f) => f.format))], bytes: totalBytes, speed: config[SPEED], max_gap_ms: config[MAX_GAP_MS] },
         'file replay started',
       );
+      // The bar redraws on its own wall-clock timer from these figures: records and event time as replayed (after pacing), bytes up to the latest record replayed.
+      bar?.start(() => ({ records: emitted, bytes: position.bytesAt(emitted), eventTimeUs }));
       return readTicks(files, {
         scheduler,
         open: (file) => openReader(file, codecs, reporter),
         gate,
         feedId,
-        onProgress: (read) => {
-          bytes = read;
-          bar?.update(emitted, bytes);
-        },
+        onProgress: (bytes, _emitted, read) => position.read(read, bytes),
         onFileEnd: (file, ticks) => ctx.logger.info({ file: file.path, format: file.format, ticks }, `replayed ${file.path}`),
       }).pipe(
         paceTicks({ speed: config[SPEED], maxGapMs: config[MAX_GAP_MS], scheduler }),
         tap({
-          next: () => {
+          next: (tick) => {
             emitted++;
+            if (eventTimeUs === undefined || tick.ts_event > eventTimeUs) eventTimeUs = tick.ts_event;
             gate.release();
           },
           complete: () => ctx.logger.info({ files: files.length, ticks: emitted, invalid: reporter.total }, 'file replay finished'),
         }),
-        finalize(() => bar?.finish(emitted, bytes)),
+        finalize(() => bar?.finish()),
       );
     });
   },

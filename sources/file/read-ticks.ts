@@ -18,8 +18,12 @@ export interface ReadTicksOptions {
   readonly sliceMs?: number;
   /** Written into every tick's `feed_id` when given. */
   readonly feedId?: string;
-  /** After every batch read and at the end of every file: bytes read so far across all files, and ticks emitted so far. */
-  readonly onProgress?: (bytes: number, ticks: number) => void;
+  /**
+   * After every batch read and at the end of every file: bytes read so far
+   * across all files, ticks emitted so far, and ticks read so far (emitted,
+   * or read ahead and still to be emitted, in the order they will be).
+   */
+  readonly onProgress?: (bytes: number, ticks: number, read: number) => void;
   /** After a file is read to its end, with the number of ticks read from it. */
   readonly onFileEnd?: (file: ReplayFile, ticks: number) => void;
 }
@@ -64,6 +68,7 @@ export function readTicks(files: readonly ReplayFile[], options: ReadTicksOption
     let reader: TickBatchReader | undefined;
     let bytesBefore = 0;
     let emitted = 0;
+    let read = 0;
     let fileTicks = 0;
     let closed = false;
     /** The batch being emitted, from `at` on. */
@@ -102,12 +107,13 @@ export function readTicks(files: readonly ReplayFile[], options: ReadTicksOption
           current.close();
           reader = undefined;
           index++;
-          options.onProgress?.(bytesBefore, emitted);
+          options.onProgress?.(bytesBefore, emitted, read);
           options.onFileEnd?.(file, fileTicks);
           continue;
         }
         fileTicks += ticks.length;
-        options.onProgress?.(bytesBefore + current.bytesRead, emitted);
+        read += ticks.length;
+        options.onProgress?.(bytesBefore + current.bytesRead, emitted, read);
         if (ticks.length > 0) return ticks;
       }
     };

@@ -121,17 +121,20 @@ describe('readTicks', () => {
     expect(reader.closed).toBe(true);
   });
 
-  it('reports progress after each batch and at the end of each file: bytes across files and ticks emitted so far', async () => {
-    const progress: [number, number][] = [];
+  it('reports progress after each batch and at the end of each file: bytes across files, ticks emitted and ticks read so far', async () => {
+    const progress: [number, number, number][] = [];
     await lastValueFrom(
       readTicks([file('a'), file('b')], {
         scheduler: asyncScheduler,
         open: (f) => new FakeReader(f.path, f.path === 'a' ? [2, 1] : [4]),
-        onProgress: (bytes, ticks) => progress.push([bytes, ticks]),
+        onProgress: (bytes, ticks, read) => progress.push([bytes, ticks, read]),
       }).pipe(toArray()),
     );
     expect(progress.map(([bytes]) => bytes)).toEqual([200, 300, 300, 700, 700]);
     expect(progress.map(([, ticks]) => ticks)).toEqual([...progress.map(([, ticks]) => ticks)].sort((a, b) => a - b));
+    // Read runs ahead of emitted: the count includes the batch just read, before any of it is emitted.
+    expect(progress.map(([, , read]) => read)).toEqual([2, 3, 3, 7, 7]);
+    for (const [, ticks, read] of progress) expect(ticks).toBeLessThanOrEqual(read);
   });
 
   it('errors with a StageError naming the file when a read fails, after the ticks before it', async () => {
