@@ -27,6 +27,12 @@ type InputsOf<In extends StageIn, I extends SchemaName> = In extends SchemaSlot
     ? { readonly [K in keyof In]?: OneOrMany<StreamOf<SchemaName, RecordOf<In[K]>>> }
     : never;
 
+/** How `g.apply` names the schema of a stage whose operator changes the record type. */
+export interface ApplyOptions<O extends SchemaName> {
+  /** The schema of the records the operator writes, e.g. `'Bar'`. */
+  readonly out: O;
+}
+
 /** A stream whose producer is connected later: the only way to close a cycle. */
 export interface FeedbackStream<S extends SchemaName> extends Stream<S> {
   connect(from: Stream<S>): void;
@@ -119,19 +125,36 @@ export class GraphBuilder {
     });
   }
 
-  /** Adds a stage made of any RxJS operator; its output schema is the input's unless `out` names another. */
-  apply<const S extends SchemaName, const O extends SchemaName = S>(
+  /**
+   * Adds a stage made of any RxJS operator. One that keeps the record type
+   * writes its input's schema; one that changes it names the schema it
+   * writes in `options.out`, so that every edge still carries a schema known
+   * when the graph is built (and checked against the stages it feeds).
+   *
+   * @example
+   * const rb = g.apply('rb-only', ticks, filter((t) => t.instrument_id.startsWith('SHFE.rb')));
+   * const prices = g.apply('prices', rb, map(toSignal), { out: 'Signal' });
+   */
+  apply<const S extends SchemaName>(id: string, input: Stream<S>, operator: OperatorFunction<RecordTypes[S], RecordTypes[S]>): Stream<S>;
+  apply<const S extends SchemaName, const O extends SchemaName>(
     id: string,
     input: Stream<S>,
     operator: OperatorFunction<RecordTypes[S], RecordTypes[O]>,
-    out?: O,
-  ): Stream<O> {
-    const outSchema = (out ?? input.schema) as O;
+    options: ApplyOptions<O>,
+  ): Stream<O>;
+  apply(id: string, input: Stream<SchemaName>, operator: OperatorFunction<unknown, unknown>, options?: ApplyOptions<SchemaName>): Stream<SchemaName> {
+    // Checked at run time too: JavaScript callers have no compiler to name the schema for them.
+    const outSchema: unknown = options === undefined ? input.schema : options.out;
+    if (typeof outSchema !== 'string' || outSchema === '') {
+      throw new GraphError(`stage '${id}': apply's options.out must name the schema the operator writes, e.g. { out: 'Bar' }; got ${JSON.stringify(outSchema) ?? String(outSchema)}`, {
+        context: { stage: id },
+      });
+    }
     this.add({
-      kind: 'operator', id, component: 'inline', in: { [DEFAULT_PORT]: input.schema }, out: outSchema, sideOutputs: {}, boundary: false, config: {},
-      inputs: [input.input()], create: () => this.runOf(input.schema, operator as OperatorFunction<unknown, unknown>),
+      kind: 'operator', id, component: 'inline', in: { [DEFAULT_PORT]: input.schema }, out: outSchema as SchemaName, sideOutputs: {}, boundary: false, config: {},
+      inputs: [input.input()], create: () => this.runOf(input.schema, operator),
     });
-    return this.stream(id, outSchema);
+    return this.stream(id, outSchema as SchemaName);
   }
 
   /** Declares a feedback edge (e.g. order events back to a strategy); connect its producer later. */

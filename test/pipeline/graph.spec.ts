@@ -1,15 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EMPTY, filter, type Observable } from 'rxjs';
+import { EMPTY, filter, map, type Observable } from 'rxjs';
 import type { OperatorDefinition, SinkDefinition } from '../../pipeline/components/component-definition.js';
-import type { Tick } from '../../schemas/generated.js';
+import type { Signal, Tick } from '../../schemas/generated.js';
 import { describe, expect, it } from 'vitest';
 import { ComponentRegistry } from '../../pipeline/components/component-registry.js';
 import { ConfigError, GraphError, SchemaMismatchError } from '../../pipeline/errors.js';
 import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
 import { pipeline } from '../../pipeline/graph/pipeline.js';
 import { renderGraph } from '../../pipeline/graph/render-graph.js';
+import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { avroSchemaFiles } from '../../schemas/generated.js';
 import { makeTick } from '../support/make-tick.js';
@@ -20,6 +21,7 @@ const tickSink = collectingSink('tick-sink', 'Tick', []);
 const barSink = collectingSink('bar-sink', 'Bar', []);
 const eventSink = collectingSink('event-sink', 'OrderEvent', []);
 const anySink = collectingSink('any-sink', 'any', []);
+const signalSink = (into: unknown[]) => collectingSink('signal-sink', 'Signal', into);
 const tickCopy = mappingOperator('tick-copy', 'Tick', 'Tick', (t) => ({ ...t }));
 const registry = () => new ComponentRegistry([ticks, tickSink, barSink, anySink, tickCopy]);
 
@@ -150,6 +152,62 @@ describe('graph checks', () => {
   });
 });
 
+describe('g.apply', () => {
+  /** A Tick -> Signal operator: the mid price of every tick. */
+  const toMid = () =>
+    map((t: Tick): Signal => ({
+      signal_id: `mid-${t.sequence}`, strategy_id: 'test', instrument_id: t.instrument_id, name: 'mid',
+      value: ((t.bid_price1 ?? 0) + (t.ask_price1 ?? 0)) / 2, ts_event: t.ts_event, ts_init: t.ts_recv, causation_id: null,
+    }));
+
+  it('types an operator that changes the schema by the schema it names, and refuses one that does not name it', () => {
+    pipeline('typed-apply', '', (g) => {
+      const t = g.source('market', ticks);
+      const mids = g.apply('mid', t, toMid(), { out: 'Signal' });
+      const same: typeof mids extends { readonly schema: 'Signal' } ? true : false = true;
+      expect(same).toBe(true);
+      // @ts-expect-error a Tick -> Signal operator must name the schema it writes
+      g.apply('unnamed', t, toMid());
+      // @ts-expect-error explicit type arguments do not replace the schema the stage is labelled with at run time
+      g.apply<'Tick', 'Signal'>('untold', t, toMid());
+      // @ts-expect-error the operator writes Signal, not Bar
+      g.apply('mislabelled', t, toMid(), { out: 'Bar' });
+      // @ts-expect-error the output of a Signal stage cannot feed a stage that reads Tick
+      g.sink('ticks-out', tickSink, {}, mids);
+      // @ts-expect-error the operator's input must be the input stream's record
+      g.apply('wrong-input', mids, filter((tick: Tick) => tick.volume > 0));
+    });
+  });
+
+  it('labels the stage and its edges with the named schema, and checks them when built', () => {
+    const graph = pipeline('apply-out', '', (g) => g.sink('signals', signalSink([]), {}, g.apply('mid', g.source('market', ticks), toMid(), { out: 'Signal' }))).build();
+    const mid = graph.stages.find((s) => s.id === 'mid');
+    expect(mid?.kind === 'operator' && [mid.in, mid.out]).toEqual([{ in: 'Tick' }, 'Signal']);
+    expect(JSON.parse(renderGraph(graph, 'json')).edges).toContainEqual({ from: 'mid', to: 'signals', schema: 'Signal', feedback: false });
+    const intoTicks = () => pipeline('apply-mismatch', '', (g) => g.sink('ticks-out', tickSink, {}, g.apply('mid', g.source('market', ticks), toMid(), { out: 'Signal' }) as never)).build();
+    expect(intoTicks).toThrow(SchemaMismatchError);
+    expect(intoTicks).toThrow(/edge mid -> ticks-out: stage 'mid' writes Signal, stage 'ticks-out' reads Tick/);
+  });
+
+  it('refuses, naming the stage, an out that is not a schema name (from JavaScript)', () => {
+    const build = () => pipeline('apply-bad-out', '', (g) => g.apply('mid', g.source('market', ticks), toMid(), { out: undefined } as never)).build();
+    expect(build).toThrow(GraphError);
+    expect(build).toThrow("stage 'mid': apply's options.out must name the schema the operator writes, e.g. { out: 'Bar' }; got undefined");
+  });
+
+  it('runs: the records it writes reach the next stage, checked against the named schema on strict edges', async () => {
+    const received: unknown[] = [];
+    const graph = pipeline('apply-run', '', (g) => {
+      const market = g.source('market', recordsSource('ticks', 'Tick', [makeTick({ sequence: 1 }), makeTick({ sequence: 2, bid_price1: 3500, ask_price1: 3502 })]));
+      g.sink('signals', signalSink(received), {}, g.apply('mid', market, toMid(), { out: 'Signal' }));
+    }).build();
+    const run = runPipeline(graph, { validation: 'strict' });
+    expect(await run.done).toEqual({ ok: true, failures: [] });
+    expect(received).toMatchObject([{ signal_id: 'mid-1', value: 3499.5 }, { signal_id: 'mid-2', value: 3501 }]);
+    expect(run.health().stages['mid']).toMatchObject({ records_in: 2, records_out: 2, dropped: 0 });
+  });
+});
+
 describe('ports and side outputs', () => {
   const quotesAndFeeds = {
     name: 'board', kind: 'sink', in: { ticks: 'Tick', feeds: 'FeedStatus' }, description: '', spec: {},
@@ -191,5 +249,74 @@ describe('ports and side outputs', () => {
     expect(() => loadPipelineFile(noSide, portRegistry()).build()).toThrow(/reads side output 'health' that stage 'merge' does not have; side outputs: status/);
     const badPort = writeFile('badport.yaml', 'name: badport\nstages:\n  - { id: market, use: ticks }\n  - { id: board, use: board, from: { quotes: market } }\n');
     expect(() => loadPipelineFile(badPort, portRegistry()).build()).toThrow(/'board' has no port 'quotes'; ports: ticks, feeds/);
+  });
+});
+
+describe('graph checks report every problem in one pass', () => {
+  const anyCopy: OperatorDefinition<'any', 'any', Record<string, never>> = {
+    name: 'any-copy', kind: 'operator', in: 'any', out: 'any', description: 'Test operator any -> any', spec: {}, create: () => (records: Observable<unknown>) => records,
+  };
+  const tickToBar = mappingOperator('tick-to-bar', 'Tick', 'Bar', () => ({}) as never);
+  const anyRegistry = () => new ComponentRegistry([ticks, tickSink, barSink, anySink, tickCopy, anyCopy, tickToBar]);
+
+  it('a schema mismatch is reported together with a dangling stage', () => {
+    const path = writeFile('both.yaml', [
+      'name: both',
+      'stages:',
+      '  - { id: market, use: ticks }',
+      '  - { id: extra, use: tick-copy, from: market }',
+      '  - { id: bars, use: tick-to-bar, from: market }',
+      '  - { id: out, use: tick-sink, from: bars }',
+    ].join('\n'));
+    const build = () => loadPipelineFile(path, anyRegistry()).build();
+    expect(build).toThrow(GraphError);
+    expect(build).toThrow(
+      "pipeline 'both': 2 problems:\n" +
+        "  - dangling stage 'extra': its output (Tick) goes to no stage; connect it to a sink or remove it\n" +
+        "  - edge bars -> out: stage 'bars' writes Bar, stage 'out' reads Tick: writer record tickflow.Bar is not reader record tickflow.Tick",
+    );
+  });
+
+  it('a graph built in code too: shape problems and mismatches in one GraphError; mismatches alone stay a SchemaMismatchError', () => {
+    const both = () => pipeline('both', '', (g) => {
+      g.source('market', ticks);
+      g.sink('out', tickSink, {}, g.operator('bars', tickToBar, {}, g.source('other', ticks)) as never);
+    }).build();
+    expect(both).toThrow(GraphError);
+    expect(both).toThrow(/dangling stage 'market'.*\n.*edge bars -> out: stage 'bars' writes Bar, stage 'out' reads Tick/);
+    const mismatchOnly = () => pipeline('mismatch', '', (g) => g.sink('out', tickSink, {}, g.operator('bars', tickToBar, {}, g.source('market', ticks)) as never)).build();
+    expect(mismatchOnly).toThrow(SchemaMismatchError);
+  });
+
+  it("names a 'from' that names no stage when it feeds a stage of any schema (a sink, a pass-through), not the schema it cannot tell", () => {
+    const intoSink = writeFile('sink.yaml', 'name: s\nstages:\n  - { id: market, use: ticks }\n  - { id: out, use: any-sink, from: nosuch }\n  - { id: out2, use: tick-sink, from: market }\n');
+    expect(() => loadPipelineFile(intoSink, anyRegistry()).build()).toThrow(new ConfigError("pipeline 's'", ["stage 'out' reads from unknown stage 'nosuch'; stages: market, out, out2"]).message);
+    // The pass-through's own output is then of no known schema either: the sink after it is not blamed.
+    const throughCopy = writeFile('copy.yaml', 'name: c\nstages:\n  - { id: market, use: ticks }\n  - { id: extra, use: any-copy, from: nosuch }\n  - { id: out, use: any-sink, from: [market, extra] }\n');
+    expect(() => loadPipelineFile(throughCopy, anyRegistry()).build()).toThrow(new ConfigError("pipeline 'c'", ["stage 'extra' reads from unknown stage 'nosuch'; stages: market, extra, out"]).message);
+  });
+
+  it('reports the unknown stage with the config problems and a genuine mixed-schema input of the same file', () => {
+    const path = writeFile('mixed.yaml', [
+      'name: m',
+      'stages:',
+      '  - { id: market, use: ticks }',
+      '  - { id: bars, use: tick-to-bar, from: nosuch }',
+      '  - { id: out, use: any-sink, from: [bars, market], config: { colour: red } }',
+    ].join('\n'));
+    const error = (() => {
+      try {
+        loadPipelineFile(path, anyRegistry()).build();
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('built');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.problems).toEqual([
+      "stage 'bars' reads from unknown stage 'nosuch'; stages: market, bars, out",
+      "stage 'out' (any-sink): unknown field 'colour'; known fields: (none)",
+      "stage 'out' (any-sink) takes any schema on 'in', but its inputs there do not carry one single schema",
+    ]);
   });
 });
