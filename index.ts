@@ -1,6 +1,6 @@
 // The library API of tickflow: compose pipelines in code, define components, run them.
 export { pipeline, type BuildOptions, type PipelineDefinition, type StageOverrides } from './pipeline/graph/pipeline.js';
-export { GraphBuilder, type FeedbackStream } from './pipeline/graph/graph-builder.js';
+export { GraphBuilder, type ApplyOptions, type FeedbackStream } from './pipeline/graph/graph-builder.js';
 export type { Stream } from './pipeline/graph/stream.js';
 export type { PipelineGraph, Stage, StageInput } from './pipeline/graph/pipeline-graph.js';
 export { loadPipelineFile } from './pipeline/graph/load-pipeline-file.js';
@@ -19,6 +19,15 @@ export { SchemaCatalog, type SchemaName, type RecordCodec } from './pipeline/sch
 export * from './pipeline/errors.js';
 export { namedPipelines } from './pipeline/pipelines/named-pipelines.js';
 export { passThrough } from './operators/pass-through.js';
+// Every built-in component definition (what builtinComponents() registers), for g.source / g.operator / g.sink in code.
+export { passThroughComponent } from './operators/pass-through-component.js';
+export { quoteDiffComponent } from './operators/quote-diff-component.js';
+export { dedupMergeComponent } from './operators/dedup-merge-component.js';
+export { barsComponent } from './operators/bars-component.js';
+export { strategyComponent } from './operators/strategy-component.js';
+export { riskComponent } from './operators/risk-component.js';
+export { orderRouterComponent } from './operators/order-router-component.js';
+export { paperVenueComponent } from './operators/paper-venue-component.js';
 export { simSource } from './sources/sim-source.js';
 export { ndjsonFileSink } from './sinks/ndjson-file-sink.js';
 export { websocketSink } from './sinks/websocket-sink.js';
@@ -42,6 +51,7 @@ export { runStrategies } from './operators/strategy.js';
 export { risk, type RiskOptions } from './operators/risk.js';
 export { orderRouter, type OrderRouterOptions } from './operators/order-router.js';
 export { paperVenue, type PaperVenueOptions } from './operators/paper-venue.js';
+export { applyMergePatch, type JsonValue } from './protocols/diff/apply-merge-patch.js';
 export { ORDER_TRANSITIONS, nextOrderStatus, type OrderStatus } from './domain/order-state-machine.js';
 export type * from './strategies/strategy.js';
 export { movingAverageCrossover } from './strategies/moving-average-crossover.js';
