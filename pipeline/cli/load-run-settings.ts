@@ -2,8 +2,10 @@ import type { ComponentRegistry } from '../components/component-registry.js';
 import { parseFieldValue } from '../config/parse-field-value.js';
 import { capProblems, cutText, quoteValue } from '../config/quote-value.js';
 import { MAX_STAGES, depthProblem, readConfigFile, stageIdProblem } from '../config/read-config-file.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { fieldProblems } from '../config/validate-config.js';
+import { ConfigError, TickflowError, UsageError } from '../errors.js';
 import type { PipelineDefinition, StageOverrides } from '../graph/pipeline.js';
+import type { Stage } from '../graph/pipeline-graph.js';
 import type { ValidationPolicy } from '../runtime/run-pipeline.js';
 
 /** How `tickflow run` runs a pipeline: from `--config FILE`, then `--set` and the other flags. */
@@ -67,6 +69,38 @@ function readRunConfigFile(path: string): { readonly file: Record<string, unknow
   return { file: raw, stages: Object.fromEntries(stages) };
 }
 
+/**
+ * The stages of `definition` and their components, with the optional stages
+ * that appear when `ids` are configured (a pipeline adds some only when
+ * asked to), or undefined when the pipeline does not build without further
+ * config (a required field left to `--set`). Builds with empty config for
+ * each id: at most two builds, and one more per id when one of them is
+ * unknown.
+ */
+function stagesOf(definition: PipelineDefinition, ids: readonly string[], env: NodeJS.ProcessEnv): ReadonlyMap<string, string> | undefined {
+  const attempt = (configured: readonly string[]): readonly Stage[] | undefined => {
+    try {
+      return definition.build({ overrides: Object.fromEntries(configured.map((id) => [id, {}])), env }).stages;
+    } catch (error) {
+      if (error instanceof TickflowError) return undefined;
+      throw error;
+    }
+  };
+  const components = new Map<string, string>();
+  const add = (stages: readonly Stage[]): void => stages.forEach((s) => components.set(s.id, s.component));
+  const all = attempt(ids);
+  if (all !== undefined) {
+    add(all);
+    return components;
+  }
+  // One of the ids names no stage (or the pipeline does not build at all): find the stages without it.
+  const base = attempt([]);
+  if (base === undefined) return undefined;
+  add(base);
+  for (const id of ids) if (!components.has(id)) add(attempt([id]) ?? []);
+  return components;
+}
+
 export interface RunFlags {
   readonly config?: string;
   readonly set?: readonly string[];
@@ -79,9 +113,11 @@ export interface RunFlags {
 /**
  * Merges the run config file and the command-line flags. A `--set
  * stage.field=value` is typed by that stage's config spec, so
- * `--set market.rate=50` is a number and `--set market.instruments=A,B` a list.
+ * `--set market.rate=50` is a number and `--set market.instruments=A,B` a list,
+ * and checked against it: an unknown stage, an unknown field or a bad value
+ * is a `UsageError` naming the `--set STAGE.FIELD`, every one at once.
  */
-export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition, registry: ComponentRegistry): RunSettings {
+export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition, registry: ComponentRegistry, env: NodeJS.ProcessEnv = {}): RunSettings {
   const { file, stages: overrides } = flags.config === undefined ? { file: {}, stages: {} } : readRunConfigFile(flags.config);
 
   const sets = (flags.set ?? []).map((assignment) => {
@@ -93,17 +129,38 @@ export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition,
     return { assignment, stage, fieldName, text };
   });
   if (sets.length > 0) {
-    // Built with an entry for every stage --set names, so that a pipeline's optional stages (added when configured) appear.
-    const stages = definition.build({ overrides: { ...Object.fromEntries(sets.map((s) => [s.stage, {}])), ...overrides } }).stages;
+    const stages = stagesOf(definition, [...new Set(sets.map((s) => s.stage))], env);
+    const problems: string[] = [];
     for (const { stage: stageId, fieldName, text } of sets) {
-      const stage = stages.find((s) => s.id === stageId);
-      const spec = stage !== undefined && registry.has(stage.component) ? registry.get(stage.component).spec : {};
-      const value = parseFieldValue(Object.hasOwn(spec, fieldName) ? spec[fieldName] : undefined, text);
-      const tooDeep = depthProblem(value, `--set ${stageId}.${cutText(fieldName)}`);
-      if (tooDeep !== undefined) throw new UsageError(tooDeep);
+      const label = `--set ${stageId}.${cutText(fieldName)}`;
+      const component = stages?.get(stageId);
+      const spec = component !== undefined && registry.has(component) ? registry.get(component).spec : {};
+      const fieldSpec = Object.hasOwn(spec, fieldName) ? spec[fieldName] : undefined;
+      const value = parseFieldValue(fieldSpec, text);
+      const tooDeep = depthProblem(value, label);
+      if (tooDeep !== undefined) {
+        problems.push(tooDeep);
+        continue;
+      }
+      // Without the list of stages (the pipeline does not build without its --set values), the build that follows judges them.
+      if (stages !== undefined) {
+        if (component === undefined) {
+          problems.push(`${label}: unknown stage '${stageId}'; stages of pipeline '${definition.name}': ${[...stages.keys()].join(', ')}`);
+          continue;
+        }
+        const subject = `stage '${stageId}' (${component})`;
+        if (fieldSpec === undefined) {
+          const known = Object.keys(spec);
+          problems.push(`${label}: ${subject}: unknown field '${cutText(fieldName)}'; known fields: ${known.length > 0 ? known.join(', ') : '(none)'}`);
+          continue;
+        }
+        problems.push(...fieldProblems(fieldName, fieldSpec, value).map((p) => `${label}: ${subject}: ${p}`));
+      }
       // defineProperty, so that a field named `__proto__` is rejected as unknown rather than swallowed.
       Object.defineProperty((overrides[stageId] ??= {}), fieldName, { value, enumerable: true, writable: true, configurable: true });
     }
+    if (problems.length === 1) throw new UsageError(problems[0] as string);
+    if (problems.length > 1) throw new UsageError(`${problems.length} problems with --set:\n${capProblems(problems).map((p) => `  - ${p}`).join('\n')}`);
   }
 
   const validation = flags.validation ?? file['validation'] ?? 'strict';

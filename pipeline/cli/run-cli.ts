@@ -55,6 +55,43 @@ function commandHelp(command: CliCommand): string {
 const isUsersMistake = (error: unknown): boolean =>
   error instanceof UsageError || error instanceof ConfigError || error instanceof GraphError || error instanceof SchemaMismatchError;
 
+/** A negative number, `-1`, `-0.5`, `-.5`, `-1e3`: a value, not a flag. */
+const NEGATIVE_NUMBER = /^-\.?\d/;
+
+type Options = NonNullable<CliCommand['options']>;
+
+/**
+ * `args` with every `--flag -1` (or `-f -1`) of an option that takes a value
+ * written `--flag=-1`: node's parseArgs reads a word starting with `-` as a
+ * flag, so `--duration -1` would say the flag needs a value where the value
+ * itself is what is wrong. Only negative numbers are joined (`--set -x`
+ * stays a missing value followed by a flag); nothing after `--` is touched.
+ */
+export function joinNegativeValues(args: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  // Bounded by args.length.
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = /^--[^=]+$/.test(arg)
+      ? arg.slice(2)
+      : /^-[^-]$/.test(arg)
+        ? Object.entries(options).find(([, o]) => o.short === arg[1])?.[0]
+        : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && Object.hasOwn(options, name) && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 /**
  * Runs the `tickflow` command line and returns the exit code: 0 on success,
  * 1 when the work failed, 2 when the command line itself was wrong: a bad
@@ -75,9 +112,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: [...rest], options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+      const options = { ...command.options, help: { type: 'boolean', short: 'h' } } satisfies Options;
+      parsed = parseArgs({ args: joinNegativeValues(rest, options), options, allowPositionals: true, strict: true });
     } catch (error) {
-      const flag = cutText(/'([^']+)'/.exec((error as Error).message)?.[1] ?? '');
+      // node names a flag that needs a value as '-d, --duration <value>': the long name is the flag.
+      const quoted = /'([^']+)'/.exec((error as Error).message)?.[1] ?? '';
+      const flag = cutText(/^(?:-[^-], )?(--[^\s]+) <value>$/.exec(quoted)?.[1] ?? quoted);
       const valid = Object.keys(command.options).map((o) => `--${o}`).join(', ') || '(none)';
       const problem = (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `flag '${flag}' needs a value` : `unknown flag '${flag}'`;
       throw new UsageError(`${problem}; valid flags: ${valid}`);

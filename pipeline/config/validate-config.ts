@@ -33,6 +33,17 @@ function checkValue(name: string, spec: FieldSpec<unknown>, value: unknown, prob
   }
 }
 
+/**
+ * The problems of one field's value against its spec, each naming the field
+ * `name` (none when the value fits): what `validateConfig` reports for that
+ * field, e.g. for one `--set STAGE.FIELD=VALUE`.
+ */
+export function fieldProblems(name: string, spec: FieldSpec<unknown>, value: unknown): string[] {
+  const problems: string[] = [];
+  checkValue(name, spec, value, problems);
+  return problems;
+}
+
 /** Checks one mapping against a spec, pushing every problem (field names prefixed with `path`, e.g. `fronts[1].`) onto `problems`. */
 function collectConfig(path: string, spec: ConfigSpec, raw: unknown, env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
   const config: Record<string, unknown> = {};

@@ -44,7 +44,8 @@ function findCycle(stages: readonly Stage[]): string[] | undefined {
  * nothing and other stages read something, no stage's output goes nowhere,
  * cycles only through feedback edges, and every edge's writer schema
  * resolves to its reader's schema. Throws `GraphError` listing every shape
- * problem, or `SchemaMismatchError` naming both stages, the edge and the field.
+ * problem and every schema mismatch with them, or, when the shape is right,
+ * `SchemaMismatchError` naming both stages, the edge and the field.
  */
 export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
   const problems: string[] = [];
@@ -78,12 +79,7 @@ export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
   if (cycle !== undefined) {
     problems.push(`cycle ${cycle.join(' -> ')} is not through a feedback edge; declare the edge that closes it as feedback`);
   }
-  if (problems.length > 0) {
-    throw new GraphError(`pipeline '${graph.name}': ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`}`, {
-      context: { pipeline: graph.name },
-    });
-  }
-
+  // Schemas are judged even when the shape is wrong, so that one pass reports every problem: an edge whose producer is missing has no writer to judge.
   const mismatches: string[] = [];
   for (const stage of graph.stages) {
     if (stage.kind === 'source') continue;
@@ -99,6 +95,12 @@ export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
         );
       }
     }
+  }
+  if (problems.length > 0) {
+    const all = [...problems, ...mismatches];
+    throw new GraphError(`pipeline '${graph.name}': ${all.length === 1 ? all[0] : `${all.length} problems:\n${all.map((p) => `  - ${p}`).join('\n')}`}`, {
+      context: { pipeline: graph.name },
+    });
   }
   if (mismatches.length > 0) {
     throw new SchemaMismatchError(`pipeline '${graph.name}': ${mismatches.join('\n')}`, { context: { pipeline: graph.name } });

@@ -6,7 +6,7 @@ import { SchemaCatalog } from '../schemas/schema-catalog.js';
 import { checkGraph } from './check-graph.js';
 import { GraphBuilder } from './graph-builder.js';
 import type { BuildOptions, PipelineDefinition } from './pipeline.js';
-import type { PipelineGraph, StageInput } from './pipeline-graph.js';
+import { DEAD_LETTERS, type PipelineGraph, type StageInput } from './pipeline-graph.js';
 
 const TOP_KEYS = ['name', 'description', 'stages'];
 const STAGE_KEYS = ['id', 'use', 'config', 'from', 'feedback_from'];
@@ -50,6 +50,36 @@ function inputList(value: unknown, feedback: boolean, where: string, problems: s
     return Object.entries(value).flatMap(([port, refs]) => refList(refs, `${where}.${cutText(port)}`, problems).map((r) => inputOf(r, feedback, port)));
   }
   return refList(value, where, problems).map((r) => inputOf(r, feedback, undefined));
+}
+
+/**
+ * The inputs that name no stage of the file, in the words `checkGraph`
+ * uses, and the stages whose `any` schema cannot resolve because of them:
+ * those that read such an input, and those that read from one of them that
+ * writes what it reads (`out: any`, as pass-through does; each round adds at
+ * least one stage, so at most one round per stage).
+ */
+function unknownInputs(entries: readonly StageEntry[], registry: ComponentRegistry): { unknown: string[]; misled: string[] } {
+  const ids = new Set(entries.map((e) => e.id));
+  const list = entries.map((e) => e.id).join(', ');
+  const unknown = [...new Set(entries.flatMap((e) => e.from.filter((i) => i.from !== DEAD_LETTERS && !ids.has(i.from)).map((i) => `stage '${e.id}' reads from unknown stage '${i.from}'; stages: ${list}`)))];
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const writesWhatItReads = (id: string): boolean => {
+    const use = byId.get(id)?.use;
+    const definition = use !== undefined && registry.has(use) ? registry.get(use) : undefined;
+    return definition?.kind === 'operator' && definition.out === 'any';
+  };
+  const misled = new Set(entries.filter((e) => e.from.some((i) => i.from !== DEAD_LETTERS && !ids.has(i.from))).map((e) => e.id));
+  for (let grew = misled.size > 0, rounds = 0; grew && rounds < entries.length; rounds++) {
+    grew = false;
+    for (const e of entries) {
+      if (!misled.has(e.id) && e.from.some((i) => misled.has(i.from) && writesWhatItReads(i.from))) {
+        misled.add(e.id);
+        grew = true;
+      }
+    }
+  }
+  return { unknown, misled: [...misled] };
 }
 
 /**
@@ -174,9 +204,13 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
       try {
         stages = g.finish();
       } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        const { unknown, misled } = unknownInputs(entries, registry);
+        // A stage that takes any schema cannot resolve it from a stage that does not exist: name the missing stage instead of the schema it cannot tell.
+        const problems = [...unknown, ...error.problems.filter((p) => !misled.some((id) => p.startsWith(`stage '${id}' (`) && p.includes(') takes any schema on ')))];
         // Up to MAX_STAGES stages, each with its own list of problems: one message lists a readable number of them.
-        if (error instanceof ConfigError && error.problems.length > MAX_LISTED_PROBLEMS) {
-          throw new ConfigError(`pipeline '${name as string}'`, capProblems(error.problems), { cause: error, context: error.context });
+        if (unknown.length > 0 || problems.length > MAX_LISTED_PROBLEMS) {
+          throw new ConfigError(`pipeline '${name as string}'`, capProblems(problems), { cause: error, context: error.context });
         }
         throw error;
       }

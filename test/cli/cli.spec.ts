@@ -91,8 +91,8 @@ describe('tickflow CLI', () => {
   it('rejects a bad --set value naming the stage and the field, and exits 2', async () => {
     const { code, stderr } = await runCli(['run', 'demo', '--set', 'feed-a.rate=fast', '--set', 'feed-a.colour=red']);
     expect(code).toBe(2);
-    expect(stderr).toContain("stage 'feed-a' (sim): unknown field 'colour'");
-    expect(stderr).toContain("stage 'feed-a' (sim): 'rate' must be a number, got \"fast\"");
+    expect(stderr).toContain("--set feed-a.colour: stage 'feed-a' (sim): unknown field 'colour'");
+    expect(stderr).toContain("--set feed-a.rate: stage 'feed-a' (sim): 'rate' must be a number, got \"fast\"");
   });
 
   it('graph and list never load the native addon (subcommands load lazily)', async () => {

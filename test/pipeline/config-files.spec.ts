@@ -201,7 +201,8 @@ describe('loadRunSettings with --config', () => {
   it('keeps __proto__ a key like any other: an unknown field, not a prototype', () => {
     const fromFile = loadRunSettings({ config: file('{"stages": {"feed-a": {"__proto__": {"rate": 1}}}}', 'json') }, demo, registry);
     expect(thrown(() => demo.build({ overrides: fromFile.overrides })).message).toContain("stage 'feed-a' (sim): unknown field '__proto__'");
-    const fromSet = loadRunSettings({ set: ['feed-b.__proto__=1'] }, demo, registry);
-    expect(thrown(() => demo.build({ overrides: fromSet.overrides })).message).toContain("stage 'feed-b' (sim): unknown field '__proto__'");
+    const fromSet = thrown(() => loadRunSettings({ set: ['feed-b.__proto__=1'] }, demo, registry));
+    expect(fromSet).toBeInstanceOf(UsageError);
+    expect(fromSet.message).toContain("--set feed-b.__proto__: stage 'feed-b' (sim): unknown field '__proto__'");
   });
 });

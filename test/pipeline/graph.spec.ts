@@ -252,3 +252,72 @@ describe('ports and side outputs', () => {
   });
 });
 
+
+describe('graph checks report every problem in one pass', () => {
+  const anyCopy: OperatorDefinition<'any', 'any', Record<string, never>> = {
+    name: 'any-copy', kind: 'operator', in: 'any', out: 'any', description: 'Test operator any -> any', spec: {}, create: () => (records: Observable<unknown>) => records,
+  };
+  const tickToBar = mappingOperator('tick-to-bar', 'Tick', 'Bar', () => ({}) as never);
+  const anyRegistry = () => new ComponentRegistry([ticks, tickSink, barSink, anySink, tickCopy, anyCopy, tickToBar]);
+
+  it('a schema mismatch is reported together with a dangling stage', () => {
+    const path = writeFile('both.yaml', [
+      'name: both',
+      'stages:',
+      '  - { id: market, use: ticks }',
+      '  - { id: extra, use: tick-copy, from: market }',
+      '  - { id: bars, use: tick-to-bar, from: market }',
+      '  - { id: out, use: tick-sink, from: bars }',
+    ].join('\n'));
+    const build = () => loadPipelineFile(path, anyRegistry()).build();
+    expect(build).toThrow(GraphError);
+    expect(build).toThrow(
+      "pipeline 'both': 2 problems:\n" +
+        "  - dangling stage 'extra': its output (Tick) goes to no stage; connect it to a sink or remove it\n" +
+        "  - edge bars -> out: stage 'bars' writes Bar, stage 'out' reads Tick: writer record tickflow.Bar is not reader record tickflow.Tick",
+    );
+  });
+
+  it('a graph built in code too: shape problems and mismatches in one GraphError; mismatches alone stay a SchemaMismatchError', () => {
+    const both = () => pipeline('both', '', (g) => {
+      g.source('market', ticks);
+      g.sink('out', tickSink, {}, g.operator('bars', tickToBar, {}, g.source('other', ticks)) as never);
+    }).build();
+    expect(both).toThrow(GraphError);
+    expect(both).toThrow(/dangling stage 'market'.*\n.*edge bars -> out: stage 'bars' writes Bar, stage 'out' reads Tick/);
+    const mismatchOnly = () => pipeline('mismatch', '', (g) => g.sink('out', tickSink, {}, g.operator('bars', tickToBar, {}, g.source('market', ticks)) as never)).build();
+    expect(mismatchOnly).toThrow(SchemaMismatchError);
+  });
+
+  it("names a 'from' that names no stage when it feeds a stage of any schema (a sink, a pass-through), not the schema it cannot tell", () => {
+    const intoSink = writeFile('sink.yaml', 'name: s\nstages:\n  - { id: market, use: ticks }\n  - { id: out, use: any-sink, from: nosuch }\n  - { id: out2, use: tick-sink, from: market }\n');
+    expect(() => loadPipelineFile(intoSink, anyRegistry()).build()).toThrow(new ConfigError("pipeline 's'", ["stage 'out' reads from unknown stage 'nosuch'; stages: market, out, out2"]).message);
+    // The pass-through's own output is then of no known schema either: the sink after it is not blamed.
+    const throughCopy = writeFile('copy.yaml', 'name: c\nstages:\n  - { id: market, use: ticks }\n  - { id: extra, use: any-copy, from: nosuch }\n  - { id: out, use: any-sink, from: [market, extra] }\n');
+    expect(() => loadPipelineFile(throughCopy, anyRegistry()).build()).toThrow(new ConfigError("pipeline 'c'", ["stage 'extra' reads from unknown stage 'nosuch'; stages: market, extra, out"]).message);
+  });
+
+  it('reports the unknown stage with the config problems and a genuine mixed-schema input of the same file', () => {
+    const path = writeFile('mixed.yaml', [
+      'name: m',
+      'stages:',
+      '  - { id: market, use: ticks }',
+      '  - { id: bars, use: tick-to-bar, from: nosuch }',
+      '  - { id: out, use: any-sink, from: [bars, market], config: { colour: red } }',
+    ].join('\n'));
+    const error = (() => {
+      try {
+        loadPipelineFile(path, anyRegistry()).build();
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('built');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.problems).toEqual([
+      "stage 'bars' reads from unknown stage 'nosuch'; stages: market, bars, out",
+      "stage 'out' (any-sink): unknown field 'colour'; known fields: (none)",
+      "stage 'out' (any-sink) takes any schema on 'in', but its inputs there do not carry one single schema",
+    ]);
+  });
+});

@@ -17,7 +17,7 @@ const SECONDS = /^(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 function parseDuration(value: unknown): number {
   const text = String(value);
   const ms = SECONDS.test(text) ? Number(text) * 1000 : Number.NaN;
-  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--duration must be a positive number of seconds, e.g. 60 or 0.5; got '${cutText(text)}'`);
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--duration must be a positive number of seconds; got '${cutText(text)}' (e.g. 60 or 0.5)`);
   return ms;
 }
 
@@ -63,6 +63,7 @@ export const runCommand: CliCommand = {
       },
       definition,
       registry,
+      io.env,
     );
     const graph = definition.build({ overrides: settings.overrides, env: io.env });
     const logger = createLogger({ level: settings.logLevel });
