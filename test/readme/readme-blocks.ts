@@ -11,7 +11,7 @@ export interface FencedBlock {
 }
 
 /** What the README test does with a block. */
-export type BlockMarker = { readonly mode: 'skip' | 'lint-only'; readonly reason: string };
+export type BlockMarker = { readonly mode: 'apart' | 'lint-only'; readonly reason: string };
 
 const FENCE = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)[^`]*$/;
 const MARKER = /^\s*<!--\s*readme-test:(.*?)-->\s*$/;
@@ -48,15 +48,15 @@ export function fencedBlocks(markdown: string): FencedBlock[] {
 }
 
 /**
- * Reads a block's marker: `skip — reason` or `lint-only — reason` (a dash or
+ * Reads a block's marker: `apart — reason` (tested apart from the block's text) or `lint-only — reason` (a dash or
  * colon before the reason). Anything else, or a marker without a reason, is
  * an error naming the line, so a typo cannot silently exempt a block.
  */
 export function parseMarker(block: FencedBlock): BlockMarker | undefined {
   if (block.marker === undefined) return undefined;
-  const match = /^(skip|lint-only)\s*(?:—|–|-|:)\s*(\S.*)$/.exec(block.marker);
+  const match = /^(apart|lint-only)\s*(?:—|–|-|:)\s*(\S.*)$/.exec(block.marker);
   if (match === null) {
-    throw new Error(`README.md:${block.line}: marker '${block.marker}' must be 'readme-test: skip — REASON' or 'readme-test: lint-only — REASON'`);
+    throw new Error(`README.md:${block.line}: marker '${block.marker}' must be 'readme-test: apart — REASON' or 'readme-test: lint-only — REASON'`);
   }
   return { mode: match[1] as BlockMarker['mode'], reason: match[2] ?? '' };
 }
