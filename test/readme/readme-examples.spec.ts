@@ -30,15 +30,18 @@
  * REASON -->`; any other block the test cannot classify fails it. The sh
  * blocks and the run config use the demo's default ports (7777, 9464) as a
  * reader would, so they run one after another, after checking the ports
- * are free; everything else uses free ports.
+ * are free; a lock file in the temporary directory serializes them across
+ * suites running at once on one machine (two clones under test, say).
+ * Everything else uses free ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { tryLockExclusive } from '../../native/file-lock.js';
 import { simulatedFront } from '../../native/simulated-front.js';
 import { CLI, ROOT, runCli, startCli, stopCli, type CliChild, type CliResult } from '../support/run-cli.js';
 import { waitFor } from '../support/wait-for.js';
@@ -50,6 +53,9 @@ type Plan =
 
 /** The demo's default ports, which the sh blocks and the run config use as they are. */
 const DEMO_PORTS = [7777, 9464];
+/** Held while a suite uses DEMO_PORTS; flock(2), so a suite that dies releases it. */
+const DEMO_PORTS_LOCK = join(tmpdir(), 'tickflow-readme-demo-ports.lock');
+const DEMO_PORTS_LOCK_WAIT_MS = 10 * 60_000;
 const RUN_SECONDS = '2';
 
 /** Classifies every block of the README; throws naming the line of one the test does not know how to run. */
@@ -133,6 +139,18 @@ async function expectPortsFree(ports: readonly number[]): Promise<void> {
     });
     if (problem !== undefined) throw new Error(`127.0.0.1:${port} is not free (${problem}): the README's sh blocks run the demo on its default ports; stop what holds it`);
   }
+}
+
+/** Opens DEMO_PORTS_LOCK and waits, bounded, until this suite holds it; returns the descriptor to close. */
+async function lockDemoPorts(): Promise<number> {
+  const fd = openSync(DEMO_PORTS_LOCK, 'a');
+  for (const deadline = performance.now() + DEMO_PORTS_LOCK_WAIT_MS; !tryLockExclusive(fd); await new Promise((r) => setTimeout(r, 200))) {
+    if (performance.now() > deadline) {
+      closeSync(fd);
+      throw new Error(`another test run held ${DEMO_PORTS_LOCK} (the demo's default ports) for ${DEMO_PORTS_LOCK_WAIT_MS / 60_000} min`);
+    }
+  }
+  return fd;
 }
 
 /** The per-stage counts of a run, from its last log line (`pipeline '…' finished`). */
@@ -320,6 +338,14 @@ describe('README.md code blocks', () => {
   });
 
   describe('run on the demo default ports, one after another', () => {
+    let lock: number | undefined;
+    beforeAll(async () => {
+      lock = await lockDemoPorts();
+    }, DEMO_PORTS_LOCK_WAIT_MS + 10_000);
+    afterAll(() => {
+      if (lock !== undefined) closeSync(lock);
+    });
+
     for (const p of ofKind('run-config')) {
       it(`${title(p)} configures a ${RUN_SECONDS} s run of the demo`, async () => {
         const file = fileNameOf(p.block, 'yaml');
