@@ -26,6 +26,10 @@ const MAX_QUOTED = 80;
 export const MAX_MESSAGE_DEPTH = 8;
 /** A client this many seconds' worth of its byte rate in debt is flooding: closed with 1008. */
 const FLOOD_SECONDS = 3;
+/** Longest peek_message worth parsing once a client is past its byte budget (`{"aid":"peek_message"}` with room for spacing). */
+const PEEK_MESSAGE_MAX_BYTES = 128;
+/** How long a client closed for flooding has to finish the closing handshake before its socket is dropped: it does not read, so it may never. */
+const FLOOD_CLOSE_GRACE_MS = 1000;
 
 export interface ClientConnectionOptions {
   /** Numbers the connection in logs. */
@@ -58,8 +62,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function textOf(data: RawData): string {
-  return (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+function bufferOf(data: RawData): Buffer {
+  return Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
 /**
@@ -157,6 +161,20 @@ export class ClientConnection {
     }
   }
 
+  /**
+   * Stops reading the client's socket until its byte budget is back: TCP
+   * then slows the sender down, and a client past its rate costs the server
+   * no more reading than its rate allows.
+   */
+  private holdReading(ms: number): void {
+    const socket = this.options.socket;
+    if (socket.isPaused) return;
+    socket.pause();
+    this.options.scheduler.schedule(() => {
+      if (!this.closed) socket.resume();
+    }, ms);
+  }
+
   private hasRoom(): boolean {
     return this.options.socket.bufferedAmount <= this.options.maxBufferedBytes;
   }
@@ -209,16 +227,25 @@ export class ClientConnection {
 
   private onMessage(data: RawData): void {
     if (this.closed) return;
-    const text = textOf(data);
+    const frame = bufferOf(data);
     // Every frame spends the byte budget, peek_message too: bytes that arrived were read either way.
-    const balance = this.bytes.spend(Buffer.byteLength(text));
+    const balance = this.bytes.spend(frame.length);
     if (balance < -FLOOD_SECONDS * this.options.maxBytesPerSecond) {
       this.options.logger.warn({ client: this.options.id, max_bytes_per_second: this.options.maxBytesPerSecond }, 'websocket client sends far more than its byte rate; disconnecting it');
       this.options.metrics.clientError(ConnectionErrorCode.FLOODING);
       this.closed = true;
       this.options.socket.close(1008, 'byte rate exceeded');
+      // Nothing more it sends is read: parsing a flood for a closed client is the flood's goal.
+      this.options.socket.pause();
+      this.options.scheduler.schedule(() => this.options.socket.terminate(), FLOOD_CLOSE_GRACE_MS);
       return;
     }
+    if (balance < 0) {
+      this.holdReading((-balance / this.options.maxBytesPerSecond) * 1000);
+      // Past the budget only a peek_message is still served, and a frame this long is none: refused unread.
+      if (frame.length > PEEK_MESSAGE_MAX_BYTES) return this.refuseByteRate(this.lastProtocol);
+    }
+    const text = frame.toString('utf8');
     const parsed = parseBoundedJson(text, { maxLength: text.length, maxDepth: MAX_MESSAGE_DEPTH });
     const message = parsed.ok ? parsed.value : undefined;
     const named: Protocol | undefined = isRecord(message) ? ('aid' in message ? 'aid' : 'action' in message ? 'action' : undefined) : undefined;
@@ -230,9 +257,7 @@ export class ClientConnection {
       this.flush();
       return;
     }
-    if (balance < 0) {
-      return this.refuse(protocol, { code: ClientErrorCode.RATE_LIMITED, message: `more than ${this.options.maxBytesPerSecond} bytes per second; message ignored` });
-    }
+    if (balance < 0) return this.refuseByteRate(protocol);
     if (!this.limiter.tryTake()) {
       return this.refuse(protocol, { code: ClientErrorCode.RATE_LIMITED, message: `more than ${this.options.maxMessagesPerSecond} messages per second; message ignored` });
     }
@@ -245,6 +270,10 @@ export class ClientConnection {
     }
     const error = protocol === 'aid' ? this.onDiffMessage(message) : this.onActionMessage(message);
     if (error !== undefined) this.refuse(protocol, error);
+  }
+
+  private refuseByteRate(protocol: Protocol): void {
+    this.refuse(protocol, { code: ClientErrorCode.RATE_LIMITED, message: `more than ${this.options.maxBytesPerSecond} bytes per second; message ignored` });
   }
 
   private onDiffMessage(message: Record<string, unknown>): ClientError | undefined {

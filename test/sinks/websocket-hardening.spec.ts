@@ -147,26 +147,24 @@ describe('websocket sink hardening', () => {
     const sink = await startSink();
     sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
     const client = await goodClient(sink);
-    const flooders = spawn(process.execPath, [fileURLToPath(new URL('fixtures/silent-flooders.mjs', import.meta.url)), sink.wsUrl, '200', '4'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The flood lasts until the checks below are done (stdin closes), so no verdict
+    // depends on how fast this machine is; a server the flood starves never answers.
+    const flooders = spawn(process.execPath, [fileURLToPath(new URL('fixtures/silent-flooders.mjs', import.meta.url)), sink.wsUrl, '200', '90'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let report = '';
     flooders.stdout.on('data', (d: Buffer) => (report += d.toString()));
     const exited = new Promise<void>((resolve) => flooders.on('exit', () => resolve()));
-    await waitFor(() => sink.logLines.filter((l) => l.includes('websocket client connected')).length >= 150, 'the flooders to connect', 10_000);
+    await waitFor(() => report.includes('flooding'), 'the flooders to connect and flood', 60_000);
 
     // While they flood: /health answers every time, and every tick reaches the normal client.
-    let price = 3600;
-    let healthChecks = 0;
-    const floodEnds = Date.now() + 2000;
-    while (Date.now() < floodEnds) {
-      const health = await fetch(`${sink.url}/health`, { signal: AbortSignal.timeout(5000) });
+    for (let check = 0; check < 5; check++) {
+      const health = await fetch(`${sink.url}/health`);
       expect(health.status).toBe(200);
-      healthChecks++;
-      await stillServes(sink, client, ++price);
+      await stillServes(sink, client, 3601 + check);
     }
+    flooders.stdin.end();
     await exited;
-    const counts = JSON.parse(report) as { opened: number; refused: number; sent: number };
+    const counts = JSON.parse(report.slice(report.indexOf('{'))) as { opened: number; refused: number; sent: number };
     expect(counts.opened).toBe(200);
     expect(counts.sent).toBeGreaterThan(200);
-    expect(healthChecks).toBeGreaterThan(0);
-  }, 30_000);
+  }, 120_000);
 });
