@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import { productTable } from '../domain/product-table.js';
 import { orderRouter } from '../operators/order-router.js';
-import { paperVenue } from '../operators/paper-venue.js';
+import { paperVenue } from '../operators/router/paper-venue.js';
 import type { OrderCommand, OrderEvent, SubmitOrder, Tick } from '../schemas/generated.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { formatCount } from './format-count.js';

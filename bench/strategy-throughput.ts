@@ -4,7 +4,7 @@ import type { Bar, OrderCommand, OrderEvent, Tick } from '../schemas/generated.j
 import { SimMarket } from '../sources/sim-market.js';
 import { meanReversion } from '../strategies/mean-reversion.js';
 import { movingAverageCrossover } from '../strategies/moving-average-crossover.js';
-import type { Strategy } from '../strategies/strategy.js';
+import type { Strategy } from '../strategies/strategy-api.js';
 import { formatCount } from './format-count.js';
 
 const TICKS = 300_000;

@@ -1,5 +1,5 @@
 import type { OrderEvent } from '../schemas/generated.js';
-import { InvalidStateTransitionError } from '../pipeline/errors.js';
+import { InvalidStateTransitionError } from '../errors/errors.js';
 
 /** Where an order stands. INITIALIZED: a SubmitOrder exists, nothing has happened to it yet. */
 export type OrderStatus =

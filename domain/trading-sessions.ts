@@ -1,4 +1,4 @@
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import { productTable, type ProductSpec } from './product-table.js';
 
 const MICROS_PER_MINUTE = 60_000_000;

@@ -1,4 +1,4 @@
-import type { NativeAddonError } from '../pipeline/errors.js';
+import type { NativeAddonError } from '../errors/errors.js';
 import type { CtpDepthMarketData } from './ctp-depth-market-data.js';
 
 /** The fields of CThostFtdcRspUserLoginField common to every SDK version. */

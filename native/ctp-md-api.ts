@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { NativeAddonError } from '../pipeline/errors.js';
+import { NativeAddonError } from '../errors/errors.js';
 import type { CtpCredentials, CtpSessionStats, RawCtpEvent, RawCtpRspError, RawMdSession } from './ctp-addon-binding.js';
 import type { CtpEvent } from './ctp-event.js';
 import { fromAddonError } from './from-addon-error.js';

@@ -1,4 +1,4 @@
-import { NativeAddonError, type ErrorContext } from '../pipeline/errors.js';
+import { NativeAddonError, type ErrorContext } from '../errors/errors.js';
 
 /**
  * An error the addon threw, as tickflow reports it: one with a `CTP_*` code

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { NativeAddonError } from '../pipeline/errors.js';
+import { NativeAddonError } from '../errors/errors.js';
 import { ctpSdkFacts } from './ctp-sdk-facts.js';
 import { fromAddonError } from './from-addon-error.js';
 import { loadCtpAddon } from './load-ctp-addon.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { NativeAddonError } from '../pipeline/errors.js';
+import { NativeAddonError } from '../errors/errors.js';
 import type { CtpAddonBinding } from './ctp-addon-binding.js';
 import { nativeBuildDir } from './native-build-dir.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeAddonError } from '../pipeline/errors.js';
+import { NativeAddonError } from '../errors/errors.js';
 
 /** Where a package carries the native parts built for one platform: `prebuilds/linux-x64/`. */
 export const PREBUILDS_DIR = join('prebuilds', `${process.platform}-${process.arch}`);

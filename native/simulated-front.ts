@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { NativeAddonError } from '../pipeline/errors.js';
+import { NativeAddonError } from '../errors/errors.js';
 import { fromAddonError } from './from-addon-error.js';
 import { loadCtpAddon } from './load-ctp-addon.js';
 import { nativeBuildDir } from './native-build-dir.js';

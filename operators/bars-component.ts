@@ -1,6 +1,6 @@
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import { bars } from './bars.js';
 
 const SECONDS_PER_DAY = 86_400;

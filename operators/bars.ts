@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { TradingSessions } from '../domain/trading-sessions.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import type { Bar, Tick } from '../schemas/generated.js';
 

@@ -1,7 +1,7 @@
 import { Counter } from 'prom-client';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { FeedStatus } from '../schemas/generated.js';
 import { dedupMerge } from './dedup-merge.js';
 

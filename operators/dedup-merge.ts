@@ -1,5 +1,5 @@
 import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type Observer, type SchedulerLike, type Subscription } from 'rxjs';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import { DiffQuoteFields, type QuoteField } from '../protocols/diff/diff-quote-fields.js';
 import type { FeedState, FeedStatus, Tick } from '../schemas/generated.js';

@@ -1,7 +1,7 @@
 import { Observable, asyncScheduler, type Observer, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { isTerminal, nextOrderStatus, orderTransitionOf, type OrderStatus } from '../domain/order-state-machine.js';
-import { ConfigError, InvalidStateTransitionError } from '../pipeline/errors.js';
+import { ConfigError, InvalidStateTransitionError } from '../errors/errors.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import type { CancelOrder, OrderCancelRejected, OrderCommand, OrderEvent, OrderPendingCancel, OrderSubmitted, SubmitOrder } from '../schemas/generated.js';
 import { VenueRoutes } from './router/venue-routes.js';

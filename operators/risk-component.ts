@@ -3,7 +3,7 @@ import { Subject, tap } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import type { ControlCaller } from '../pipeline/components/component-definition.js';
-import { ConfigError, StageError } from '../pipeline/errors.js';
+import { ConfigError, StageError } from '../errors/errors.js';
 import { TradingStateSymbols, type OrderDenied, type RiskControlChanged, type TradingState } from '../schemas/generated.js';
 import { risk } from './risk.js';
 import { parseRiskControl, type RiskControlName, type RiskControlRequest } from './risk/parse-risk-control.js';

@@ -1,10 +1,10 @@
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { Signal } from '../schemas/generated.js';
 import { meanReversion } from '../strategies/mean-reversion.js';
 import { movingAverageCrossover } from '../strategies/moving-average-crossover.js';
-import type { Strategy } from '../strategies/strategy.js';
+import type { Strategy } from '../strategies/strategy-api.js';
 import { runStrategies } from './strategy.js';
 
 const STRATEGY = 'strategy';

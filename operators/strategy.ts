@@ -1,8 +1,8 @@
 import { EMPTY, Observable, Subscription, asyncScheduler, type Observer, type SchedulerLike } from 'rxjs';
-import { ConfigError, StageError } from '../pipeline/errors.js';
+import { ConfigError, StageError } from '../errors/errors.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import type { Bar, OrderCommand, OrderEvent, Signal, Tick } from '../schemas/generated.js';
-import { createStrategyContext, type Strategy, type StrategyMethod, type StrategyOutput, type StrategyRuntime } from '../strategies/strategy.js';
+import { createStrategyContext, type Strategy, type StrategyMethod, type StrategyOutput, type StrategyRuntime } from '../strategies/strategy-api.js';
 
 export interface RunStrategiesOptions {
   /**

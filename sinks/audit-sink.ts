@@ -1,7 +1,7 @@
 import { Observable, Subscription } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { StageError, TickflowError } from '../pipeline/errors.js';
+import { StageError, TickflowError } from '../errors/errors.js';
 import type { SchemaCatalog, SchemaName } from '../pipeline/schemas/schema-catalog.js';
 import type { AuditRecord } from '../schemas/generated.js';
 import type { AuditEntry } from './audit/audit-chain.js';

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Observable } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { StageError } from '../pipeline/errors.js';
+import { StageError } from '../errors/errors.js';
 
 /** Bytes as base64, so that records with `bytes` or `fixed` fields stay readable JSON. */
 function jsonLine(record: unknown): string {

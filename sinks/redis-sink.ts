@@ -1,7 +1,7 @@
 import { Observable, Subscription } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import { RetryPolicy } from '../pipeline/runtime/retry-policy.js';
 import { RedisKeys } from './redis/redis-keys.js';
 import { RedisMetrics } from './redis/redis-metrics.js';

@@ -1,7 +1,7 @@
 import { Observable, Subscription } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { StageError } from '../pipeline/errors.js';
+import { StageError } from '../errors/errors.js';
 import { AuthTokens } from './websocket/auth-tokens.js';
 import { FeedBoard } from './websocket/feed-board.js';
 import { QuoteBook } from '../protocols/diff/quote-book.js';

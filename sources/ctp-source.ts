@@ -3,7 +3,7 @@ import { Observable } from 'rxjs';
 import { inspectCtpLibrary } from '../native/inspect-ctp-library.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { FeedStatus, Tick } from '../schemas/generated.js';
 import { CtpFrontPool } from './ctp/ctp-front-pool.js';
 import { CtpMetrics } from './ctp/ctp-metrics.js';

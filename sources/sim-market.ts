@@ -1,6 +1,6 @@
 import type { ProductSpec } from '../domain/product-table.js';
 import { TradingSessions } from '../domain/trading-sessions.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { Tick } from '../schemas/generated.js';
 
 /** Options of {@link SimMarket}. */

@@ -1,7 +1,7 @@
 import { Observable, type SchedulerAction } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { Tick } from '../schemas/generated.js';
 import { SimMarket, type SimMarketOptions } from './sim-market.js';
 

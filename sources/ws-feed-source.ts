@@ -4,7 +4,7 @@ import { checkInstrumentId, checkTickSanity, shownValue } from '../domain/tick-s
 import type { FeedState, FeedStatus, Tick } from '../schemas/generated.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError, TickflowError } from '../pipeline/errors.js';
+import { ConfigError, TickflowError } from '../errors/errors.js';
 import { RetryPolicy } from '../pipeline/runtime/retry-policy.js';
 import { quoteName, readQuotePatches } from '../protocols/diff/read-quote-patches.js';
 import { tickFromDiffQuote } from '../protocols/diff/tick-from-diff-quote.js';

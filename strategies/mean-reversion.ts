@@ -1,6 +1,6 @@
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { OrderCommand, Tick, TimeInForce } from '../schemas/generated.js';
-import { tickId, type Strategy, type StrategyResult } from './strategy.js';
+import { tickId, type Strategy, type StrategyResult } from './strategy-api.js';
 
 export interface MeanReversionParams {
   /** Strategy id. */

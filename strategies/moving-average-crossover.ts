@@ -1,6 +1,6 @@
-import { ConfigError } from '../pipeline/errors.js';
+import { ConfigError } from '../errors/errors.js';
 import type { Bar, OrderCommand, Signal } from '../schemas/generated.js';
-import { barId, type OrderRequest, type Strategy, type StrategyContext, type StrategyPosition, type StrategyResult } from './strategy.js';
+import { barId, type OrderRequest, type Strategy, type StrategyContext, type StrategyPosition, type StrategyResult } from './strategy-api.js';
 
 export interface MovingAverageCrossoverParams {
   /** Strategy id. */

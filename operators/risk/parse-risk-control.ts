@@ -1,5 +1,5 @@
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { TradingStateSymbols, type TradingState } from '../../schemas/generated.js';
 import { riskLimitSpec, type RiskLimits } from './risk-limits.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 
 /** How one rule recognises the commands it routes. */
 interface RouteRule {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import type { AnyComponentDefinition, ComponentKind } from './component-definition.js';
 
 /** The components a pipeline definition can name. Built explicitly: nothing registers itself on import. */

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { valueNestingDepth } from '../../protocols/json/parse-bounded-json.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { cutText, MAX_QUOTED_CHARS } from './quote-value.js';
 
 /**

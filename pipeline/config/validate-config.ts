@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import type { ConfigOf, ConfigSpec, FieldSpec } from './config-spec.js';
 import { parseFieldValue } from './parse-field-value.js';
 import { capProblems, cutText, quoteValue } from './quote-value.js';

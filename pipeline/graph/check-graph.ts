@@ -1,4 +1,4 @@
-import { GraphError, SchemaMismatchError } from '../errors.js';
+import { GraphError, SchemaMismatchError } from '../../errors/errors.js';
 import { checkSchemaResolution } from '../schemas/check-schema-resolution.js';
 import type { SchemaCatalog, SchemaName } from '../schemas/schema-catalog.js';
 import { DEAD_LETTERS, DEFAULT_PORT, type PipelineGraph, type Stage, type StageInput } from './pipeline-graph.js';

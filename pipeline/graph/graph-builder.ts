@@ -12,7 +12,7 @@ import type {
 } from '../components/component-definition.js';
 import type { ConfigInput, ConfigOf, ConfigSpec } from '../config/config-spec.js';
 import { validateConfig } from '../config/validate-config.js';
-import { ConfigError, GraphError } from '../errors.js';
+import { ConfigError, GraphError } from '../../errors/errors.js';
 import type { SchemaName } from '../schemas/schema-catalog.js';
 import { DEAD_LETTERS, DEFAULT_PORT, type Stage, type StageInput, type StageRun } from './pipeline-graph.js';
 import type { StageStream, Stream } from './stream.js';

@@ -1,7 +1,7 @@
 import type { ComponentRegistry } from '../components/component-registry.js';
 import { MAX_LISTED_PROBLEMS, capProblems, cutText, quoteValue } from '../config/quote-value.js';
 import { MAX_STAGE_ID_LENGTH, MAX_STAGES, depthProblem, readConfigFile, stageIdProblem } from '../config/read-config-file.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { SchemaCatalog } from '../schemas/schema-catalog.js';
 import { checkGraph } from './check-graph.js';
 import { GraphBuilder } from './graph-builder.js';

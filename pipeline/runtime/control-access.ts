@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors/errors.js';
 
 /** The principal of requests when the control endpoints are explicitly open (loopback only). */
 export const OPEN_PRINCIPAL = 'anonymous@loopback';

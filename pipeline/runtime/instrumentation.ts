@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors/errors.js';
 
 /** The names of every instrumentation event tickflow emits. */
 export const InstrumentationEvents = {

@@ -1,4 +1,4 @@
-import { TickflowError } from '../errors.js';
+import { TickflowError } from '../../errors/errors.js';
 
 export interface RetryOptions {
   /** Delay before the first retry. Default 200 ms. */

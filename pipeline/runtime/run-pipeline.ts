@@ -17,7 +17,7 @@ import {
 } from 'rxjs';
 import type { DeadLetter } from '../../schemas/generated.js';
 import type { ComponentContext, ControlHandler } from '../components/component-definition.js';
-import { StageError } from '../errors.js';
+import { StageError } from '../../errors/errors.js';
 import { DEAD_LETTERS, DEFAULT_PORT, type PipelineGraph, type Stage, type StageInput } from '../graph/pipeline-graph.js';
 import { SchemaCatalog, type RecordProblem } from '../schemas/schema-catalog.js';
 import { Instrumentation, InstrumentationEvents } from './instrumentation.js';

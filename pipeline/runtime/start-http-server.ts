@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { parseBoundedJson } from '../../protocols/json/parse-bounded-json.js';
 import type { ControlHandler } from '../components/component-definition.js';
-import { ConfigError, TickflowError } from '../errors.js';
+import { ConfigError, TickflowError } from '../../errors/errors.js';
 import { ControlAccess } from './control-access.js';
 import type { PipelineHealth } from './run-pipeline.js';
 

@@ -1,7 +1,7 @@
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { avroSchemaFiles, type RecordTypes } from '../../schemas/generated.js';
-import { SchemaMismatchError } from '../errors.js';
+import { SchemaMismatchError } from '../../errors/errors.js';
 
 /** The short name of a schema an edge can carry, e.g. `Tick` or `OrderEvent`. */
 export type SchemaName = keyof RecordTypes;

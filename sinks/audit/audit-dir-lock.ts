@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tryLockExclusive } from '../../native/file-lock.js';
-import { ResourceBusyError } from '../../pipeline/errors.js';
+import { ResourceBusyError } from '../../errors/errors.js';
 
 /** The lock file in an audit directory; its content is the holder's pid, for the refusal message only. */
 export const AUDIT_LOCK_FILE = '.lock';

@@ -1,7 +1,7 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { AuditIntegrityError, StageError } from '../../pipeline/errors.js';
+import { AuditIntegrityError, StageError } from '../../errors/errors.js';
 import { AuditChain } from './audit-chain.js';
 import type { AuditProblem } from './audit-problem.js';
 import { describeAuditProblem } from './describe-audit-problem.js';

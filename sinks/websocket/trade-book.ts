@@ -1,5 +1,5 @@
 import { isTerminal, nextOrderStatus, type OrderStatus } from '../../domain/order-state-machine.js';
-import { InvalidStateTransitionError } from '../../pipeline/errors.js';
+import { InvalidStateTransitionError } from '../../errors/errors.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
 import type { OrderDenied, OrderEvent, OrderFilled, PositionEffect } from '../../schemas/generated.js';
 

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { OrderEvent } from '../../schemas/generated.js';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
 import type { AuthTokens } from './auth-tokens.js';
 import { ClientConnection } from './client-connection.js';

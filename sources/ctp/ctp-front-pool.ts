@@ -1,7 +1,7 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CtpDepthMarketData } from '../../native/ctp-depth-market-data.js';
-import type { NativeAddonError } from '../../pipeline/errors.js';
+import type { NativeAddonError } from '../../errors/errors.js';
 import { InstrumentationEvents, type Instrumentation } from '../../pipeline/runtime/instrumentation.js';
 import type { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import type { FeedState, FeedStatus, Tick } from '../../schemas/generated.js';

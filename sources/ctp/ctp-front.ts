@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CtpDepthMarketData } from '../../native/ctp-depth-market-data.js';
 import type { CtpEvent } from '../../native/ctp-event.js';
 import { CtpMdApi } from '../../native/ctp-md-api.js';
-import type { NativeAddonError } from '../../pipeline/errors.js';
+import type { NativeAddonError } from '../../errors/errors.js';
 import { RetryPolicy } from '../../pipeline/runtime/retry-policy.js';
 import type { FrontView } from './front-view.js';
 

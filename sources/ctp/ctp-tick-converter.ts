@@ -1,7 +1,7 @@
 import { TradingSessions } from '../../domain/trading-sessions.js';
 import type { ProductSpec } from '../../domain/product-table.js';
 import type { CtpDepthMarketData } from '../../native/ctp-depth-market-data.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import type { Tick } from '../../schemas/generated.js';
 import type { CtpTickRejection } from './ctp-tick-rejection.js';
 

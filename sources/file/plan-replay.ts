@@ -1,7 +1,7 @@
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Type } from 'avsc';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { detectFileFormat, type FormatSetting, type ReplayFormat } from './detect-file-format.js';
 
 /** One file of a replay, with its format told. */

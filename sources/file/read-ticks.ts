@@ -1,5 +1,5 @@
 import { Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
-import { StageError } from '../../pipeline/errors.js';
+import { StageError } from '../../errors/errors.js';
 import type { Tick } from '../../schemas/generated.js';
 import type { CreditGate } from './credit-gate.js';
 import type { ReplayFile } from './plan-replay.js';

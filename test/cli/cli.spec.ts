@@ -98,7 +98,7 @@ describe('tickflow CLI', () => {
   it('graph and list never load the native addon (subcommands load lazily)', async () => {
     // In a child: run the commands in-process, then look for the addon among the loaded native modules.
     const script = [
-      `const { runCli } = await import(${JSON.stringify(join(ROOT, 'dist/pipeline/cli/run-cli.js'))});`,
+      `const { runCli } = await import(${JSON.stringify(join(ROOT, 'dist/cli/run-cli.js'))});`,
       `const { createRequire } = await import('node:module');`,
       `const io = { out: () => {}, err: (t) => process.stderr.write(t) };`,
       `for (const argv of [['graph', 'demo'], ['list']]) if (await runCli(argv, io) !== 0) process.exit(3);`,

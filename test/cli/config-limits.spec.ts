@@ -36,7 +36,7 @@ describe('tickflow CLI limits', () => {
 
     // A process substitution, <(yes): a pipe whose writer never stops.
     const piped = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn('bash', ['-c', `exec "${process.execPath}" dist/pipeline/cli/main.js lint <(yes)`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn('bash', ['-c', `exec "${process.execPath}" dist/cli/main.js lint <(yes)`], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);

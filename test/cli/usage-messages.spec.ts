@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { joinNegativeValues } from '../../pipeline/cli/run-cli.js';
+import { joinNegativeValues } from '../../cli/run-cli.js';
 import { runCli } from '../support/run-cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-usage-'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ORDER_TRANSITIONS, isTerminal, nextOrderStatus, orderTransitionOf, type OrderStatus, type OrderTransition } from '../../domain/order-state-machine.js';
-import { InvalidStateTransitionError } from '../../pipeline/errors.js';
+import { InvalidStateTransitionError } from '../../errors/errors.js';
 import type { OrderEvent } from '../../schemas/generated.js';
 
 /** Every state: the table's keys, which `satisfies Record<OrderStatus, …>` makes exhaustive. */

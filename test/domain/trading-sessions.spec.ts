@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach } from 'vitest';
 import { TradingSessions } from '../../domain/trading-sessions.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 
 /** Epoch microseconds of an ISO instant with offset. 2025-01-02 is a Thursday, 2025-01-03 a Friday, 2025-01-06 a Monday. */
 const at = (iso: string): number => Date.parse(iso) * 1000;

@@ -6,7 +6,7 @@ import { asyncScheduler, lastValueFrom, toArray, type Subscription } from 'rxjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkInstrumentId, checkTickSanity, TickSanityBounds } from '../../domain/tick-sanity.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
 import type { Tick } from '../../schemas/generated.js';

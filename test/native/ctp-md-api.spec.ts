@@ -5,7 +5,7 @@ import { CtpMdApi } from '../../native/ctp-md-api.js';
 import type { CtpEvent } from '../../native/ctp-event.js';
 import { loadCtpAddon } from '../../native/load-ctp-addon.js';
 import { simulatedFront } from '../../native/simulated-front.js';
-import { NativeAddonError } from '../../pipeline/errors.js';
+import { NativeAddonError } from '../../errors/errors.js';
 import { RecordedSession, SIM_LIBRARY, flowDir, frontAddress, sleep } from '../support/ctp-session.js';
 import { waitFor } from '../support/wait-for.js';
 

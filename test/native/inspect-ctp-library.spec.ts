@@ -8,7 +8,7 @@ import { loadCtpAddon } from '../../native/load-ctp-addon.js';
 import { nativeBuildDir } from '../../native/native-build-dir.js';
 import { parseCtpVersion } from '../../native/parse-ctp-version.js';
 import { simulatedFront } from '../../native/simulated-front.js';
-import { NativeAddonError } from '../../pipeline/errors.js';
+import { NativeAddonError } from '../../errors/errors.js';
 
 const EXPECTED = 'expected a CTP market-data library of SDK 6.6.9–6.7.7 or 6.7.11';
 const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';

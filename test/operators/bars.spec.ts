@@ -6,7 +6,7 @@ import { TradingSessions } from '../../domain/trading-sessions.js';
 import { bars, type BarsOptions } from '../../operators/bars.js';
 import { barsComponent } from '../../operators/bars-component.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import type { Bar, Tick } from '../../schemas/generated.js';
 import { SimMarket } from '../../sources/sim-market.js';

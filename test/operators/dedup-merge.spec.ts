@@ -4,7 +4,7 @@ import { Subject, from } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { dedupMerge, type DedupMergeOptions } from '../../operators/dedup-merge.js';
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';

@@ -6,10 +6,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { nextOrderStatus, type OrderStatus } from '../../domain/order-state-machine.js';
 import { orderRouter, type OrderRouterOptions } from '../../operators/order-router.js';
 import { orderRouterComponent } from '../../operators/order-router-component.js';
-import { paperVenue } from '../../operators/paper-venue.js';
+import { paperVenue } from '../../operators/router/paper-venue.js';
 import { VenueRoutes } from '../../operators/router/venue-routes.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import type {

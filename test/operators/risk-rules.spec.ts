@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TradingSessions } from '../../domain/trading-sessions.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { cancelRateRule } from '../../operators/risk/cancel-rate-rule.js';
 import { checkTradingState } from '../../operators/risk/check-trading-state.js';
 import { dailyLimitsRule } from '../../operators/risk/daily-limits-rule.js';

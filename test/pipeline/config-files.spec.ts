@@ -3,13 +3,13 @@ import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRunSettings } from '../../pipeline/cli/load-run-settings.js';
-import { builtinComponents } from '../../pipeline/components/builtin-components.js';
+import { loadRunSettings } from '../../cli/load-run-settings.js';
+import { builtinComponents } from '../../cli/builtin-components.js';
 import { MAX_QUOTED_CHARS } from '../../pipeline/config/quote-value.js';
 import { MAX_CONFIG_FILE_BYTES, MAX_STAGES, MAX_VALUE_DEPTH, YAML_MAX_ALIAS_COUNT, readConfigFile } from '../../pipeline/config/read-config-file.js';
-import { ConfigError, UsageError } from '../../pipeline/errors.js';
+import { ConfigError, UsageError } from '../../errors/errors.js';
 import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
-import { namedPipelines } from '../../pipeline/pipelines/named-pipelines.js';
+import { namedPipelines } from '../../cli/pipelines/named-pipelines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickflow-config-files-'));
 let files = 0;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TIMER_MS } from '../../pipeline/runtime/set-long-timeout.js';
-import { builtinComponents } from '../../pipeline/components/builtin-components.js';
+import { builtinComponents } from '../../cli/builtin-components.js';
 import type { ConfigSpec, FieldSpec } from '../../pipeline/config/config-spec.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 
 
 interface NumericField {

@@ -6,7 +6,7 @@ import type { OperatorDefinition, SinkDefinition } from '../../pipeline/componen
 import type { Signal, Tick } from '../../schemas/generated.js';
 import { describe, expect, it } from 'vitest';
 import { ComponentRegistry } from '../../pipeline/components/component-registry.js';
-import { ConfigError, GraphError, SchemaMismatchError } from '../../pipeline/errors.js';
+import { ConfigError, GraphError, SchemaMismatchError } from '../../errors/errors.js';
 import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
 import { pipeline } from '../../pipeline/graph/pipeline.js';
 import { renderGraph } from '../../pipeline/graph/render-graph.js';

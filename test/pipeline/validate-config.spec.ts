@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { field } from '../../pipeline/config/field.js';
 import { parseFieldValue } from '../../pipeline/config/parse-field-value.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 
 const spec = {
   path: field.string({ description: 'Output file', example: 'out.ndjson' }),

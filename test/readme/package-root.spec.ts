@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tickflow from '../../index.js';
-import { builtinComponents } from '../../pipeline/components/builtin-components.js';
+import { builtinComponents } from '../../cli/builtin-components.js';
 import { applyMergePatch } from '../../protocols/diff/apply-merge-patch.js';
 
 // What the README's examples import from 'tickflow': the components of g.source / g.operator / g.sink, and the DIFF client's merge.

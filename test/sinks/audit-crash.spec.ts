@@ -3,7 +3,7 @@ import { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { auditCommand } from '../../pipeline/cli/commands/audit-command.js';
+import { auditCommand } from '../../cli/commands/audit-command.js';
 import { AuditFileReader } from '../../sinks/audit/audit-file-reader.js';
 import { decodeAuditBlock } from '../../sinks/audit/decode-audit-block.js';
 import { auditFiles, readTrail, schemas, seededRandom, tmp } from '../support/audit-harness.js';

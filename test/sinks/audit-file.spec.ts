@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { AuditIntegrityError } from '../../pipeline/errors.js';
+import { AuditIntegrityError } from '../../errors/errors.js';
 import { AuditChain } from '../../sinks/audit/audit-chain.js';
 import { AuditFileReader, type BlockRead } from '../../sinks/audit/audit-file-reader.js';
 import { AuditFileWriter } from '../../sinks/audit/audit-file-writer.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { AuditIntegrityError, ConfigError } from '../../pipeline/errors.js';
+import { AuditIntegrityError, ConfigError } from '../../errors/errors.js';
 import { pipeline } from '../../pipeline/graph/pipeline.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import type { AuditRecord, FeedStatus, OrderEvent, OrderFilled, Signal, SubmitOrder } from '../../schemas/generated.js';

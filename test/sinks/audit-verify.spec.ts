@@ -1,8 +1,8 @@
 import { readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { auditCommand } from '../../pipeline/cli/commands/audit-command.js';
-import { UsageError } from '../../pipeline/errors.js';
+import { auditCommand } from '../../cli/commands/audit-command.js';
+import { UsageError } from '../../errors/errors.js';
 import type { AuditRecord } from '../../schemas/generated.js';
 import { verifyAuditTrail } from '../../sinks/audit/verify-audit-trail.js';
 import { forge, readTrail, rewriteAuditFile, schemas, T0_MS, tick, tmp, writeTrail } from '../support/audit-harness.js';

@@ -7,7 +7,7 @@ import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ComponentContext } from '../../pipeline/components/component-definition.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { quoteDiff } from '../../operators/quote-diff.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
 import type { QuoteDiff, Tick } from '../../schemas/generated.js';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { simulatedFront } from '../../native/simulated-front.js';
 import { dedupMerge } from '../../operators/dedup-merge.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError, NativeAddonError } from '../../pipeline/errors.js';
+import { ConfigError, NativeAddonError } from '../../errors/errors.js';
 import { InstrumentationEvents } from '../../pipeline/runtime/instrumentation.js';
 import type { FeedStatus, Tick } from '../../schemas/generated.js';
 import { ctpSource } from '../../sources/ctp-source.js';

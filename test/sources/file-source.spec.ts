@@ -8,7 +8,7 @@ import { ComponentRegistry } from '../../pipeline/components/component-registry.
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
-import { ConfigError, StageError } from '../../pipeline/errors.js';
+import { ConfigError, StageError } from '../../errors/errors.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import type { Tick } from '../../schemas/generated.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach } from 'vitest';
 import { TradingSessions } from '../../domain/trading-sessions.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import type { Tick } from '../../schemas/generated.js';
 import { SimMarket, type SimMarketOptions } from '../../sources/sim-market.js';

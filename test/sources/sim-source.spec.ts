@@ -5,7 +5,7 @@ import { take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { ComponentContext } from '../../pipeline/components/component-definition.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import type { Tick } from '../../schemas/generated.js';
 import { SimMarket } from '../../sources/sim-market.js';
 import { simSource } from '../../sources/sim-source.js';

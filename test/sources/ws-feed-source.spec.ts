@@ -2,7 +2,7 @@ import { asyncScheduler, from, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { pipeline } from '../../pipeline/graph/pipeline.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import { quoteDiff } from '../../operators/quote-diff.js';

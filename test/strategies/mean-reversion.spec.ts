@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import type { OrderAccepted, OrderCommand, OrderFilled, OrderSubmitted, SubmitOrder, Tick } from '../../schemas/generated.js';
 import { meanReversion, type MeanReversionParams } from '../../strategies/mean-reversion.js';
-import { createStrategyContext, tickId, type StrategyOutput } from '../../strategies/strategy.js';
+import { createStrategyContext, tickId, type StrategyOutput } from '../../strategies/strategy-api.js';
 import { makeTick } from '../support/make-tick.js';
 
 const NOW = 1_735_822_800_500_000;

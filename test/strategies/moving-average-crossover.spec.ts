@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import type { Bar, CancelOrder, OrderAccepted, OrderCanceled, OrderCommand, OrderFilled, OrderSubmitted, SubmitOrder } from '../../schemas/generated.js';
 import { movingAverageCrossover, type MovingAverageCrossoverParams } from '../../strategies/moving-average-crossover.js';
-import { barId, createStrategyContext, type StrategyOutput, type StrategyRuntime } from '../../strategies/strategy.js';
+import { barId, createStrategyContext, type StrategyOutput, type StrategyRuntime } from '../../strategies/strategy-api.js';
 
 const T0 = 1_735_822_800_000_000;
 const MINUTE = 60_000_000;

@@ -1,6 +1,6 @@
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../pipeline/errors.js';
+import { ConfigError } from '../../../errors/errors.js';
 import { Instrumentation, InstrumentationEvents, type InstrumentationEvent } from '../../../pipeline/runtime/instrumentation.js';
 
 describe('Instrumentation', () => {

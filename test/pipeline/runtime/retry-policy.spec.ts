@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, TickflowError } from '../../../pipeline/errors.js';
+import { ConfigError, TickflowError } from '../../../errors/errors.js';
 import { RetryPolicy } from '../../../pipeline/runtime/retry-policy.js';
 
 describe('RetryPolicy', () => {

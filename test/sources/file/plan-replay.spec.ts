@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../pipeline/errors.js';
+import { ConfigError } from '../../../errors/errors.js';
 import { SchemaCatalog } from '../../../pipeline/schemas/schema-catalog.js';
 import type { FormatSetting } from '../../../sources/file/detect-file-format.js';
 import { planReplay } from '../../../sources/file/plan-replay.js';

@@ -1,6 +1,6 @@
 import { asyncScheduler, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { StageError } from '../../../pipeline/errors.js';
+import { StageError } from '../../../errors/errors.js';
 import type { Tick } from '../../../schemas/generated.js';
 import { CreditGate } from '../../../sources/file/credit-gate.js';
 import type { ReplayFile } from '../../../sources/file/plan-replay.js';

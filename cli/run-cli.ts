@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { cutText } from '../config/quote-value.js';
-import { ConfigError, GraphError, SchemaMismatchError, TickflowError, UsageError } from '../errors.js';
+import { cutText } from '../pipeline/config/quote-value.js';
+import { ConfigError, GraphError, SchemaMismatchError, TickflowError, UsageError } from '../errors/errors.js';
 import type { CliCommand, CliIo } from './cli-command.js';
 
 /** Subcommands load on demand, so that `tickflow graph` never loads what only `run` needs. */

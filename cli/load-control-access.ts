@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
-import { ControlAccess } from '../runtime/control-access.js';
+import { ConfigError } from '../errors/errors.js';
+import { ControlAccess } from '../pipeline/runtime/control-access.js';
 
 /** The environment variable with control tokens, comma-separated `principal:token` entries. */
 export const CONTROL_TOKENS_ENV = 'TICKFLOW_CONTROL_TOKENS';

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import type { TradingState } from '../../../schemas/generated.js';
-import { ConfigError, UsageError } from '../../errors.js';
+import type { TradingState } from '../../schemas/generated.js';
+import { ConfigError, UsageError } from '../../errors/errors.js';
 import type { CliCommand, CliIo, ParsedArgs } from '../cli-command.js';
 import { readSecretFile } from '../load-control-access.js';
 

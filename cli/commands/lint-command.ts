@@ -1,6 +1,6 @@
-import { builtinComponents } from '../../components/builtin-components.js';
-import { TickflowError, UsageError } from '../../errors.js';
-import { loadPipelineFile } from '../../graph/load-pipeline-file.js';
+import { builtinComponents } from '../builtin-components.js';
+import { TickflowError, UsageError } from '../../errors/errors.js';
+import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
 import type { CliCommand } from '../cli-command.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { PipelineDefinition } from '../graph/pipeline.js';
+import type { PipelineDefinition } from '../../pipeline/graph/pipeline.js';
 import { demoPipeline } from './demo-pipeline.js';
 
 /** The pipelines `tickflow run NAME` knows by name. */

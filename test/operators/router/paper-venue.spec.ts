@@ -1,16 +1,16 @@
 import { Subject, map, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TradingSessions } from '../../domain/trading-sessions.js';
-import { paperVenue, type PaperVenueOptions } from '../../operators/paper-venue.js';
-import { paperVenueComponent } from '../../operators/paper-venue-component.js';
-import { validateConfig } from '../../pipeline/config/validate-config.js';
-import { ConfigError } from '../../pipeline/errors.js';
-import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
-import type { CancelOrder, OrderCommand, OrderEvent, SubmitOrder, Tick } from '../../schemas/generated.js';
-import { createTestScheduler } from '../support/marbles.js';
-import { makeTick } from '../support/make-tick.js';
-import { testContext } from '../support/test-context.js';
+import { TradingSessions } from '../../../domain/trading-sessions.js';
+import { paperVenue, type PaperVenueOptions } from '../../../operators/router/paper-venue.js';
+import { paperVenueComponent } from '../../../operators/router/paper-venue-component.js';
+import { validateConfig } from '../../../pipeline/config/validate-config.js';
+import { ConfigError } from '../../../errors/errors.js';
+import { SchemaCatalog } from '../../../pipeline/schemas/schema-catalog.js';
+import type { CancelOrder, OrderCommand, OrderEvent, SubmitOrder, Tick } from '../../../schemas/generated.js';
+import { createTestScheduler } from '../../support/marbles.js';
+import { makeTick } from '../../support/make-tick.js';
+import { testContext } from '../../support/test-context.js';
 
 /** 2025-01-02 21:00:00 +08:00, a Thursday night session: trading day 20250103. */
 const T0 = makeTick().ts_event;

@@ -1,14 +1,14 @@
-import { builtinComponents } from '../../components/builtin-components.js';
-import { cutText } from '../../config/quote-value.js';
-import { TickflowError, UsageError } from '../../errors.js';
-import { createLogger } from '../../runtime/create-logger.js';
-import { runPipeline, type PipelineRun, type RunResult } from '../../runtime/run-pipeline.js';
-import { startHttpServer } from '../../runtime/start-http-server.js';
+import { builtinComponents } from '../builtin-components.js';
+import { cutText } from '../../pipeline/config/quote-value.js';
+import { TickflowError, UsageError } from '../../errors/errors.js';
+import { createLogger } from '../../pipeline/runtime/create-logger.js';
+import { runPipeline, type PipelineRun, type RunResult } from '../../pipeline/runtime/run-pipeline.js';
+import { startHttpServer } from '../../pipeline/runtime/start-http-server.js';
 import type { CliCommand } from '../cli-command.js';
 import { VALIDATION_POLICIES, loadRunSettings } from '../load-run-settings.js';
 import { resolvePipeline } from '../resolve-pipeline.js';
 import { CONTROL_TOKENS_ENV, CONTROL_TOKENS_FILE_ENV, loadControlAccess } from '../load-control-access.js';
-import { setLongTimeout } from '../../runtime/set-long-timeout.js';
+import { setLongTimeout } from '../../pipeline/runtime/set-long-timeout.js';
 
 /** A positive decimal number of seconds: `2`, `0.5`, `2592000`, `1e9`. */
 const SECONDS = /^(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;

@@ -1,12 +1,12 @@
-import type { ComponentRegistry } from '../components/component-registry.js';
-import { parseFieldValue } from '../config/parse-field-value.js';
-import { capProblems, cutText, quoteValue } from '../config/quote-value.js';
-import { MAX_STAGES, depthProblem, readConfigFile, stageIdProblem } from '../config/read-config-file.js';
-import { fieldProblems } from '../config/validate-config.js';
-import { ConfigError, TickflowError, UsageError } from '../errors.js';
-import type { PipelineDefinition, StageOverrides } from '../graph/pipeline.js';
-import type { Stage } from '../graph/pipeline-graph.js';
-import type { ValidationPolicy } from '../runtime/run-pipeline.js';
+import type { ComponentRegistry } from '../pipeline/components/component-registry.js';
+import { parseFieldValue } from '../pipeline/config/parse-field-value.js';
+import { capProblems, cutText, quoteValue } from '../pipeline/config/quote-value.js';
+import { MAX_STAGES, depthProblem, readConfigFile, stageIdProblem } from '../pipeline/config/read-config-file.js';
+import { fieldProblems } from '../pipeline/config/validate-config.js';
+import { ConfigError, TickflowError, UsageError } from '../errors/errors.js';
+import type { PipelineDefinition, StageOverrides } from '../pipeline/graph/pipeline.js';
+import type { Stage } from '../pipeline/graph/pipeline-graph.js';
+import type { ValidationPolicy } from '../pipeline/runtime/run-pipeline.js';
 
 /** How `tickflow run` runs a pipeline: from `--config FILE`, then `--set` and the other flags. */
 export interface RunSettings {

@@ -1,6 +1,6 @@
-import { defineComponent } from '../pipeline/components/define-component.js';
-import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../pipeline/errors.js';
+import { defineComponent } from '../../pipeline/components/define-component.js';
+import { field } from '../../pipeline/config/field.js';
+import { ConfigError } from '../../errors/errors.js';
 import { paperVenue } from './paper-venue.js';
 
 /**

@@ -1,5 +1,5 @@
 import { nextOrderStatus, isTerminal, type OrderStatus } from '../domain/order-state-machine.js';
-import { InvalidStateTransitionError, StageError } from '../pipeline/errors.js';
+import { InvalidStateTransitionError, StageError } from '../errors/errors.js';
 import type { Bar, CancelOrder, OrderCommand, OrderEvent, OrderSide, OrderType, PositionEffect, Signal, SubmitOrder, Tick, TimeInForce } from '../schemas/generated.js';
 
 /** The methods of a strategy, as named when one of them fails. */

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import type { ComponentRegistry } from '../components/component-registry.js';
-import { UsageError } from '../errors.js';
-import { loadPipelineFile } from '../graph/load-pipeline-file.js';
-import type { PipelineDefinition } from '../graph/pipeline.js';
-import { namedPipelines } from '../pipelines/named-pipelines.js';
+import type { ComponentRegistry } from '../pipeline/components/component-registry.js';
+import { UsageError } from '../errors/errors.js';
+import { loadPipelineFile } from '../pipeline/graph/load-pipeline-file.js';
+import type { PipelineDefinition } from '../pipeline/graph/pipeline.js';
+import { namedPipelines } from './pipelines/named-pipelines.js';
 
 const looksLikeFile = (arg: string): boolean => /\.(ya?ml|json)$/.test(arg) || arg.includes('/');
 

@@ -1,6 +1,6 @@
-import { describeAuditProblem } from '../../../sinks/audit/describe-audit-problem.js';
-import { verifyAuditTrail } from '../../../sinks/audit/verify-audit-trail.js';
-import { UsageError } from '../../errors.js';
+import { describeAuditProblem } from '../../sinks/audit/describe-audit-problem.js';
+import { verifyAuditTrail } from '../../sinks/audit/verify-audit-trail.js';
+import { UsageError } from '../../errors/errors.js';
 import type { CliCommand } from '../cli-command.js';
 
 const SUBCOMMANDS = ['verify'] as const;

@@ -1,6 +1,6 @@
-import { builtinComponents } from '../../components/builtin-components.js';
-import { UsageError } from '../../errors.js';
-import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../../graph/render-graph.js';
+import { builtinComponents } from '../builtin-components.js';
+import { UsageError } from '../../errors/errors.js';
+import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../../pipeline/graph/render-graph.js';
 import type { CliCommand } from '../cli-command.js';
 import { resolvePipeline } from '../resolve-pipeline.js';
 

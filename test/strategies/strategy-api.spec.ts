@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidStateTransitionError, StageError } from '../../pipeline/errors.js';
+import { InvalidStateTransitionError, StageError } from '../../errors/errors.js';
 import type { CancelOrder, OrderEvent, OrderFilled, SubmitOrder } from '../../schemas/generated.js';
-import { barId, createStrategyContext, tickId, type OrderRequest, type StrategyContext, type StrategyOrder } from '../../strategies/strategy.js';
+import { barId, createStrategyContext, tickId, type OrderRequest, type StrategyContext, type StrategyOrder } from '../../strategies/strategy-api.js';
 import { makeTick } from '../support/make-tick.js';
 
 const NOW = 1_735_822_800_000_000;

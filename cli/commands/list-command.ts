@@ -1,6 +1,6 @@
-import { builtinComponents } from '../../components/builtin-components.js';
-import { namedPipelines } from '../../pipelines/named-pipelines.js';
-import type { ConfigSpec, FieldSpec } from '../../config/config-spec.js';
+import { builtinComponents } from '../builtin-components.js';
+import { namedPipelines } from '../pipelines/named-pipelines.js';
+import type { ConfigSpec, FieldSpec } from '../../pipeline/config/config-spec.js';
 import type { CliCommand } from '../cli-command.js';
 
 /** One line of `tickflow list` for a config field: its type (or choices), default, bounds and description. */

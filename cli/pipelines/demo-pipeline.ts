@@ -1,7 +1,7 @@
 import { barsComponent } from '../../operators/bars-component.js';
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
 import { orderRouterComponent } from '../../operators/order-router-component.js';
-import { paperVenueComponent } from '../../operators/paper-venue-component.js';
+import { paperVenueComponent } from '../../operators/router/paper-venue-component.js';
 import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
 import { riskComponent } from '../../operators/risk-component.js';
 import { strategyComponent } from '../../operators/strategy-component.js';
@@ -12,7 +12,7 @@ import { websocketSink } from '../../sinks/websocket-sink.js';
 import { simulatedFront } from '../../native/simulated-front.js';
 import { ctpSource } from '../../sources/ctp-source.js';
 import { simSource } from '../../sources/sim-source.js';
-import { pipeline } from '../graph/pipeline.js';
+import { pipeline } from '../../pipeline/graph/pipeline.js';
 
 /**
  * The embedded default, needing no server: two redundant feeds of one

@@ -1,7 +1,7 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
-import { TradingSessions } from '../domain/trading-sessions.js';
-import { ConfigError } from '../pipeline/errors.js';
-import type { CancelOrder, OrderCommand, OrderEvent, SubmitOrder, Tick } from '../schemas/generated.js';
+import { TradingSessions } from '../../domain/trading-sessions.js';
+import { ConfigError } from '../../errors/errors.js';
+import type { CancelOrder, OrderCommand, OrderEvent, SubmitOrder, Tick } from '../../schemas/generated.js';
 
 export interface PaperVenueOptions {
   /** The venue this stage plays: it keeps only commands whose `venue` is this. Also the prefix of its ids. Default `paper`. */
