@@ -115,6 +115,23 @@ function deadLetterConsumers(stages: readonly Stage[]): Set<string> {
   return found;
 }
 
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** An error whose message starts by naming the stage is logged as it is, not named again. */
+const namesStage = (error: unknown, stage: Stage): error is Error => error instanceof Error && error.message.startsWith(`stage '${stage.id}' `);
+
+/**
+ * A stage's creation or its resource failed. The message names the stage
+ * once: a cause that starts by naming it (components prefix their config
+ * errors so that they read well on their own) is quoted without that prefix.
+ */
+function couldNotStart(stage: Stage, cause: unknown): StageError {
+  const message = messageOf(cause);
+  const prefix = [`stage '${stage.id}' (${stage.component}): `, `stage '${stage.id}': `].find((p) => message.startsWith(p));
+  const reason = prefix === undefined ? message : message.slice(prefix.length);
+  return new StageError(`stage '${stage.id}' (${stage.component}) could not start: ${reason}`, { cause, context: { stage: stage.id } });
+}
+
 /** Rejected records are logged one by one at first, then every thousandth per edge, so a flood cannot drown the log. */
 const shouldLogRejection = (count: number): boolean => count <= 10 || count % 1000 === 0;
 
@@ -160,7 +177,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     states.set(stage.id, 'failed');
     stageMetrics(stage).errors++;
     failures.push({ stage: stage.id, error });
-    logger.error({ err: error, stage: stage.id, component: stage.component }, `stage '${stage.id}' failed: ${(error as Error)?.message ?? String(error)}`);
+    logger.error({ err: error, stage: stage.id, component: stage.component }, namesStage(error, stage) ? error.message : `stage '${stage.id}' failed: ${messageOf(error)}`);
     instrumentation.emit(InstrumentationEvents.STAGE_FAILED, { stage: stage.id, error: String(error) });
     state = 'failed';
     stop$.next();
@@ -296,7 +313,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         output = stage.create(ctx)(portsOf(stage, meter)).pipe(meter.output());
       }
     } catch (error) {
-      fail(stage, new StageError(`stage '${stage.id}' (${stage.component}) could not start: ${(error as Error).message}`, { cause: error, context: { stage: stage.id } }));
+      fail(stage, couldNotStart(stage, error));
       output = EMPTY;
     }
     output = guard(stage, output);
@@ -371,7 +388,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         const acquisition = acquisitions[i];
         if (result.status === 'rejected' && acquisition !== undefined) {
           const { stage } = acquisition;
-          fail(stage, new StageError(`stage '${stage.id}' (${stage.component}) could not start: ${(result.reason as Error)?.message ?? String(result.reason)}`, { cause: result.reason, context: { stage: stage.id } }));
+          fail(stage, couldNotStart(stage, result.reason));
         }
       });
       if (failures.length === 0 && state === 'running') return connectStages();

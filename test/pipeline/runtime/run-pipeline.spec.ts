@@ -241,7 +241,7 @@ describe('runPipeline with ports and side outputs', () => {
       expect(seen.subscribed).toBe(false);
       expect(log).toEqual(['first taken', 'first released']);
       const failed = lines.filter((l) => l['level'] === 50).map((l) => l['msg']);
-      expect(failed).toEqual(["stage 'second' failed: stage 'second' (second) could not start: second is taken"]);
+      expect(failed).toEqual(["stage 'second' (second) could not start: second is taken"]);
     });
   });
 });
