@@ -1,6 +1,5 @@
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../errors/errors.js';
 import { bars } from './bars.js';
 
 const SECONDS_PER_DAY = 86_400;
@@ -29,12 +28,13 @@ export const barsComponent = defineComponent({
       max: 86_400_000, // one day, well inside a timer's 2^31 - 1 ms
     }),
   },
+  validate: [
+    {
+      rule: "'period_s' must divide a day (86400 s)",
+      problems: (config) => (SECONDS_PER_DAY % config.period_s === 0 ? [] : [`'period_s' must divide a day (86400 s), e.g. 1, 60, 300, 3600; got ${config.period_s}`]),
+    },
+  ],
   create(config, ctx) {
-    if (SECONDS_PER_DAY % config.period_s !== 0) {
-      throw new ConfigError(`stage '${ctx.stage}' (bars)`, [`'period_s' must divide a day (86400 s), e.g. 1, 60, 300, 3600; got ${config.period_s}`], {
-        context: { stage: ctx.stage, component: 'bars', field: 'period_s' },
-      });
-    }
     return bars({ periodS: config.period_s, closeDelayMs: config.close_delay_ms, scheduler: ctx.scheduler, metrics: ctx.metrics });
   },
 });

@@ -1,7 +1,6 @@
 import { Counter } from 'prom-client';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../errors/errors.js';
 import type { FeedStatus } from '../schemas/generated.js';
 import { dedupMerge } from './dedup-merge.js';
 
@@ -34,12 +33,13 @@ export const dedupMergeComponent = defineComponent({
       example: ['ctp-a', 'ctp-b'],
     }),
   },
+  validate: [
+    {
+      rule: "'down_after_ms' must exceed 'stale_after_ms'",
+      problems: (config) => (config.down_after_ms > config.stale_after_ms ? [] : [`'down_after_ms' must exceed 'stale_after_ms' (${config.stale_after_ms}), got ${config.down_after_ms}`]),
+    },
+  ],
   create(config, ctx) {
-    if (config.down_after_ms <= config.stale_after_ms) {
-      throw new ConfigError(`stage '${ctx.stage}' (dedup-merge)`, [`'down_after_ms' must exceed 'stale_after_ms' (${config.stale_after_ms}), got ${config.down_after_ms}`], {
-        context: { stage: ctx.stage, component: 'dedup-merge', field: 'down_after_ms' },
-      });
-    }
     const statusOut = ctx.sideOutput<FeedStatus>('status');
     const name = 'tickflow_dedup_merge_feed_ticks_total';
     const counter =

@@ -3,6 +3,7 @@ import { field } from '../pipeline/config/field.js';
 import { ConfigError } from '../errors/errors.js';
 import type { OrderCommand } from '../schemas/generated.js';
 import { orderRouter } from './order-router.js';
+import { VenueRoutes } from './router/venue-routes.js';
 
 /**
  * The `order-router` component: approved commands in on `commands`, venue
@@ -10,6 +11,17 @@ import { orderRouter } from './order-router.js';
  * lifecycle out, and every routed command, its venue set, on the `routed`
  * side output for the venue stages.
  */
+/** What is wrong with the routing rules, each naming the field. */
+function routeProblems(routes: readonly string[]): string[] {
+  try {
+    VenueRoutes.parse(routes, 'default');
+    return [];
+  } catch (error: unknown) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.problems.map((p) => `'routes': ${p}`);
+  }
+}
+
 export const orderRouterComponent = defineComponent({
   name: 'order-router',
   kind: 'operator',
@@ -34,30 +46,20 @@ export const orderRouterComponent = defineComponent({
       example: 50_000,
     }),
   },
+  validate: [
+    { rule: "'default_venue' must not be empty", problems: (config) => (config.default_venue.trim() === '' ? ["'default_venue' must not be empty"] : []) },
+    { rule: "every 'routes' entry is PATTERN=VENUE (see VenueRoutes)", problems: (config) => routeProblems(config.routes) },
+  ],
   create(config, ctx) {
-    const context = { stage: ctx.stage, component: 'order-router' };
-    if (config.default_venue.trim() === '') {
-      throw new ConfigError(`stage '${ctx.stage}' (order-router)`, [`'default_venue' must not be empty`], { context: { ...context, field: 'default_venue' } });
-    }
-    const routed = ctx.sideOutput<OrderCommand>('routed');
-    try {
-      return orderRouter({
-        routes: config.routes,
-        defaultVenue: config.default_venue,
-        maxOrders: config.max_orders,
-        routed,
-        idPrefix: ctx.stage,
-        scheduler: ctx.scheduler,
-        metrics: ctx.metrics,
-        logger: ctx.logger,
-      });
-    } catch (error: unknown) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw new ConfigError(
-        `stage '${ctx.stage}' (order-router)`,
-        error.problems.map((p) => `'routes': ${p}`),
-        { cause: error, context: { ...context, field: 'routes' } },
-      );
-    }
+    return orderRouter({
+      routes: config.routes,
+      defaultVenue: config.default_venue,
+      maxOrders: config.max_orders,
+      routed: ctx.sideOutput<OrderCommand>('routed'),
+      idPrefix: ctx.stage,
+      scheduler: ctx.scheduler,
+      metrics: ctx.metrics,
+      logger: ctx.logger,
+    });
   },
 });

@@ -1,6 +1,5 @@
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../errors/errors.js';
 import type { Signal } from '../schemas/generated.js';
 import { meanReversion } from '../strategies/mean-reversion.js';
 import { movingAverageCrossover } from '../strategies/moving-average-crossover.js';
@@ -50,19 +49,20 @@ export const strategyComponent = defineComponent({
     [ENTRY_Z]: field.number({ description: "Enter when the z-score is beyond plus or minus this ('mean-reversion')", default: 2, min: 0, max: 100, example: 2.5 }),
     [EXIT_Z]: field.number({ description: "Leave once the z-score is back within plus or minus this, less than entry_z ('mean-reversion')", default: 0.5, min: 0, max: 100, example: 0.2 }),
   },
+  validate: [
+    { rule: `'${STRATEGY_ID}' must not be empty`, problems: (config) => (config[STRATEGY_ID] === '' ? [`'${STRATEGY_ID}' must not be empty`] : []) },
+    { rule: `'${INSTRUMENTS}' must name at least one instrument`, problems: (config) => (config[INSTRUMENTS].length === 0 ? [`'${INSTRUMENTS}' must name at least one instrument`] : []) },
+    {
+      rule: `'${SLOW_PERIOD}' must exceed '${FAST_PERIOD}' ('ma-cross')`,
+      problems: (config) =>
+        config[STRATEGY] === 'ma-cross' && config[SLOW_PERIOD] <= config[FAST_PERIOD] ? [`'${SLOW_PERIOD}' must exceed '${FAST_PERIOD}' (${config[FAST_PERIOD]}), got ${config[SLOW_PERIOD]}`] : [],
+    },
+    {
+      rule: `'${ENTRY_Z}' must exceed '${EXIT_Z}' ('mean-reversion')`,
+      problems: (config) => (config[STRATEGY] === 'mean-reversion' && config[ENTRY_Z] <= config[EXIT_Z] ? [`'${ENTRY_Z}' must exceed '${EXIT_Z}' (${config[EXIT_Z]}), got ${config[ENTRY_Z]}`] : []),
+    },
+  ],
   create(config, ctx) {
-    const subject = `stage '${ctx.stage}' (strategy)`;
-    const problems: string[] = [];
-    if (config[STRATEGY_ID] === '') problems.push(`'${STRATEGY_ID}' must not be empty`);
-    if (config[INSTRUMENTS].length === 0) problems.push(`'${INSTRUMENTS}' must name at least one instrument`);
-    if (config[STRATEGY] === 'ma-cross' && config[SLOW_PERIOD] <= config[FAST_PERIOD]) {
-      problems.push(`'${SLOW_PERIOD}' must exceed '${FAST_PERIOD}' (${config[FAST_PERIOD]}), got ${config[SLOW_PERIOD]}`);
-    }
-    if (config[STRATEGY] === 'mean-reversion' && config[ENTRY_Z] <= config[EXIT_Z]) {
-      problems.push(`'${ENTRY_Z}' must exceed '${EXIT_Z}' (${config[EXIT_Z]}), got ${config[ENTRY_Z]}`);
-    }
-    if (problems.length > 0) throw new ConfigError(subject, problems, { context: { stage: ctx.stage, component: 'strategy' } });
-
     const strategy: Strategy =
       config[STRATEGY] === 'ma-cross'
         ? movingAverageCrossover({

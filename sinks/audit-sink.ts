@@ -104,6 +104,7 @@ export const auditSink = defineComponent({
       example: 1_073_741_824,
     }),
   },
+  checkedAtStart: ["that 'dir' can be written, no other process holds its lock, and the trail in it verifies"],
   create: (config, ctx) => {
     // One writer per directory: the lock is taken before any stage of the pipeline starts.
     const locking = ctx.acquire(

@@ -30,6 +30,7 @@ export const ndjsonFileSink = defineComponent({
     append: field.boolean({ description: 'Append to an existing file instead of replacing it.', default: false, example: true }),
     batch_size: field.integer({ description: 'Most records written in one batch.', default: 1000, min: 1, max: 100_000, example: 1000 }),
   },
+  checkedAtStart: ["that 'path' can be written"],
   create: (config, ctx) => (records) =>
     new Observable<unknown>((subscriber) => {
       mkdirSync(dirname(config.path), { recursive: true });

@@ -1,7 +1,6 @@
 import { Observable, Subscription } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../errors/errors.js';
 import { RetryPolicy } from '../pipeline/runtime/retry-policy.js';
 import { RedisKeys } from './redis/redis-keys.js';
 import { RedisMetrics } from './redis/redis-metrics.js';
@@ -113,11 +112,12 @@ export const redisSink = defineComponent({
       example: 5000,
     }),
   },
+  validate: [
+    // The URL is secret: say what is wrong without echoing it.
+    { rule: "'url' starts with redis:// or rediss://", problems: (config) => (/^rediss?:\/\//.test(config.url) ? [] : [`'url' must start with redis:// or rediss:// (value not shown: secret)`]) },
+  ],
+  checkedAtStart: ["that the Redis server at 'url' answers"],
   create(config, ctx) {
-    if (!/^rediss?:\/\//.test(config.url)) {
-      // The URL is secret: say what is wrong without echoing it.
-      throw new ConfigError(`stage '${ctx.stage}' (redis)`, [`'url' must start with redis:// or rediss:// (value not shown: secret)`]);
-    }
     const keys = new RedisKeys(config.key_prefix);
     const metrics = new RedisMetrics(ctx.registry, ctx.stage);
     return (inputs) =>

@@ -87,6 +87,7 @@ export const websocketSink = defineComponent({
       example: 1_048_576,
     }),
   },
+  checkedAtStart: ["that 'port' is free on 'host'"],
   create: (config, ctx) => {
     const book = new QuoteBook();
     const feeds = new FeedBoard();

@@ -3,7 +3,6 @@ import { Observable } from 'rxjs';
 import { inspectCtpLibrary } from '../native/inspect-ctp-library.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
-import { ConfigError } from '../errors/errors.js';
 import type { FeedStatus, Tick } from '../schemas/generated.js';
 import { CtpFrontPool } from './ctp/ctp-front-pool.js';
 import { CtpMetrics } from './ctp/ctp-metrics.js';
@@ -11,6 +10,9 @@ import { distributionStrategies } from './ctp/distribution-strategy.js';
 
 /** `tcp://host:port`, optionally followed by parameters (the simulated front library reads its market settings there). */
 const FRONT_ADDRESS = /^(tcp|ssl|udp):\/\/[^:/?]+:\d{1,5}(\?.*)?$/;
+
+/** Each front's name; an unnamed one is `front-N`. */
+const frontNamesOf = (fronts: readonly { readonly name: string }[]): string[] => fronts.map((f, i) => (f.name === '' ? `front-${i + 1}` : f.name));
 
 /**
  * The `ctp` source: market data straight from SFIT's CTP market-data
@@ -84,23 +86,30 @@ export const ctpSource = defineComponent({
     count: field.integer({ description: 'Ticks after which the source completes, for bounded runs; 0 never completes', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, example: 1000 }),
     max_batch: field.integer({ description: 'Most callbacks delivered to JavaScript in one call (1: one call per callback)', default: 1024, min: 1, max: 1_048_576, example: 256 }),
   },
+  validate: [
+    { rule: "'fronts' names at least one front", problems: (config) => (config.fronts.length === 0 ? [`'fronts' must name at least one front`] : []) },
+    { rule: "'instruments' names at least one instrument", problems: (config) => (config.instruments.length === 0 ? [`'instruments' must name at least one instrument`] : []) },
+    {
+      rule: "every 'fronts[i].front_addr' looks like tcp://host:port (or ssl://, udp://)",
+      problems: (config) => config.fronts.flatMap((f, i) => (FRONT_ADDRESS.test(f.front_addr) ? [] : [`'fronts[${i}].front_addr' must look like tcp://host:port, got ${JSON.stringify(f.front_addr)}`])),
+    },
+    {
+      rule: "front names are unique (an empty name is front-N)",
+      problems: (config) => {
+        const names = frontNamesOf(config.fronts);
+        return names.flatMap((name, i) => (names.indexOf(name) === i ? [] : [`'fronts[${i}].name' ${JSON.stringify(name)} is used by another front`]));
+      },
+    },
+  ],
+  checkedAtStart: ["that 'library_path' is a CTP market-data library of a supported version (loaded at start)", 'that the fronts answer and accept the login'],
   create(config, ctx) {
-    const subject = `stage '${ctx.stage}' (ctp)`;
-    const problems: string[] = [];
-    if (config.fronts.length === 0) problems.push(`'fronts' must name at least one front`);
-    if (config.instruments.length === 0) problems.push(`'instruments' must name at least one instrument`);
-    const names = config.fronts.map((f, i) => (f.name === '' ? `front-${i + 1}` : f.name));
-    config.fronts.forEach((f, i) => {
-      if (!FRONT_ADDRESS.test(f.front_addr)) problems.push(`'fronts[${i}].front_addr' must look like tcp://host:port, got ${JSON.stringify(f.front_addr)}`);
-      if (names.indexOf(names[i] as string) !== i) problems.push(`'fronts[${i}].name' ${JSON.stringify(names[i])} is used by another front`);
-    });
-    if (problems.length > 0) throw new ConfigError(subject, problems);
     // A wrong path, a library that is not CTP or an unknown version fails here, before anything runs.
     const library = inspectCtpLibrary(config.library_path);
     ctx.logger.info({ library: library.path, version: library.version, sdk: library.sdk }, `ctp: ${library.path} is CTP ${library.version}`);
 
     const feedId = config.feed_id === '' ? ctx.stage : config.feed_id;
     const statusOut = ctx.sideOutput<FeedStatus>('status');
+    const names = frontNamesOf(config.fronts);
     const fronts = config.fronts.map((f, i) => ({
       name: names[i] as string,
       address: f.front_addr,

@@ -45,6 +45,39 @@ function parseInstantMicros(text: string): number | undefined {
   return sameFields ? epochMs * 1000 + Number((match[7] ?? '').padEnd(6, '0')) : undefined;
 }
 
+interface MarketConfig {
+  readonly instruments: readonly string[];
+  readonly seed: number;
+  readonly start: string;
+  readonly tick_interval_ms: number;
+  readonly feed_id: string;
+  readonly latency_us: number;
+}
+
+/** The market's options; `start` must already have passed the definition's rule. */
+function marketOptionsOf(config: MarketConfig): SimMarketOptions {
+  return {
+    instruments: config.instruments,
+    seed: config.seed,
+    start: parseInstantMicros(config.start) ?? 0,
+    tickIntervalMs: config.tick_interval_ms,
+    feedId: config.feed_id,
+    latencyUs: config.latency_us,
+  };
+}
+
+/** What the market would refuse (unknown instruments): building one checks its options. */
+function marketProblems(config: MarketConfig): readonly string[] {
+  try {
+    new SimMarket(marketOptionsOf(config));
+    return [];
+  } catch (error: unknown) {
+    if (!(error instanceof ConfigError)) throw error;
+    // An unknown instrument's error names it in its subject.
+    return error.context.instrument === undefined ? error.problems : [`'instruments': ${error.message}`];
+  }
+}
+
 /**
  * The embedded default market data source: a seeded, deterministic simulated
  * China futures market (see {@link SimMarket}), paced on the pipeline's
@@ -118,24 +151,16 @@ export const simSource = defineComponent({
     feed_id: field.string({ description: 'Feed id written into every tick', default: 'sim', example: 'sim-a' }),
     latency_us: field.integer({ description: 'Simulated receive latency: ts_recv = ts_event + latency_us', default: 2000, example: 500, min: 0, max: 60_000_000 }),
   },
+  validate: [
+    {
+      rule: "'start' is an ISO-8601 instant with an offset",
+      problems: (config) =>
+        parseInstantMicros(config.start) === undefined ? [`'start' must be an ISO-8601 instant with an offset, e.g. 2025-01-02T21:00:00+08:00, got ${JSON.stringify(config.start)}`] : [],
+    },
+    { rule: "'instruments' are distinct products the simulated market knows, each with its microsecond in 'tick_interval_ms'", problems: (config) => marketProblems(config) },
+  ],
   create(config, ctx) {
-    const subject = `stage '${ctx.stage}' (sim)`;
-    const start = parseInstantMicros(config.start);
-    if (start === undefined) {
-      throw new ConfigError(subject, [`'start' must be an ISO-8601 instant with an offset, e.g. 2025-01-02T21:00:00+08:00, got ${JSON.stringify(config.start)}`], {
-        context: { stage: ctx.stage, component: 'sim', field: 'start' },
-      });
-    }
-    const options: SimMarketOptions = {
-      instruments: config.instruments,
-      seed: config.seed,
-      start,
-      tickIntervalMs: config.tick_interval_ms,
-      feedId: config.feed_id,
-      latencyUs: config.latency_us,
-    };
-    // Constructing a market validates the instruments now, at build time, rather than at the first subscription.
-    new SimMarket(options);
+    const options = marketOptionsOf(config);
     const { rate, count } = config;
     const limit = count > 0 ? count : Infinity;
     const scheduler = ctx.scheduler;

@@ -96,10 +96,9 @@ export const wsFeedSource = defineComponent({
       example: 5000,
     }),
   },
+  validate: [{ rule: "'url' starts with ws:// or wss://", problems: (config) => (/^wss?:\/\//.test(config.url) ? [] : [`'url' must start with ws:// or wss://, got ${JSON.stringify(config.url)}`]) }],
+  checkedAtStart: ["that the feed at 'url' answers (the source retries until it does)"],
   create(config, ctx) {
-    if (!/^wss?:\/\//.test(config.url)) {
-      throw new ConfigError(`stage '${ctx.stage}' (ws-feed)`, [`'url' must start with ws:// or wss://, got ${JSON.stringify(config.url)}`]);
-    }
     const feedId = config.feed_id === '' ? ctx.stage : config.feed_id;
     const retry = new RetryPolicy({ initialMs: config.retry_initial_ms, maxMs: config.retry_max_ms });
     const statusOut = ctx.sideOutput<FeedStatus>('status');

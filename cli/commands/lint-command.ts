@@ -4,8 +4,10 @@ import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
 import type { CliCommand } from '../cli-command.js';
 
 /**
- * `tickflow lint FILE...`: parses, validates every stage's config and checks
- * the graph, without running. Exits 0 when every file is valid, 2 (like any
+ * `tickflow lint FILE...`: parses, validates every stage's config (its
+ * fields and its definition's rules, as `run` does) and checks the graph,
+ * without running; lists what only a run can check (libraries, servers,
+ * files) for each stage. Exits 0 when every file is valid, 2 (like any
  * other bad value) when one is not, after reporting each file.
  */
 export const lintCommand: CliCommand = {
@@ -22,6 +24,8 @@ export const lintCommand: CliCommand = {
       try {
         const graph = loadPipelineFile(path, registry).build({ env: io.env });
         io.out(`${path}: ok (pipeline '${graph.name}', ${graph.stages.length} stages)\n`);
+        const unchecked = graph.stages.flatMap((stage) => (registry.has(stage.component) ? (registry.get(stage.component).checkedAtStart ?? []) : []).map((what) => `stage '${stage.id}' (${stage.component}): ${what}`));
+        if (unchecked.length > 0) io.out(`  not checked until it runs (needs the outside world):\n${unchecked.map((u) => `    - ${u}\n`).join('')}`);
       } catch (error) {
         if (!(error instanceof TickflowError)) throw error;
         failed++;

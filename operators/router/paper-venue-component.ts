@@ -1,6 +1,5 @@
 import { defineComponent } from '../../pipeline/components/define-component.js';
 import { field } from '../../pipeline/config/field.js';
-import { ConfigError } from '../../errors/errors.js';
 import { paperVenue } from './paper-venue.js';
 
 /**
@@ -30,12 +29,8 @@ export const paperVenueComponent = defineComponent({
       example: false,
     }),
   },
+  validate: [{ rule: "'venue' must not be empty", problems: (config) => (config.venue.trim() === '' ? ["'venue' must not be empty"] : []) }],
   create(config, ctx) {
-    try {
-      return paperVenue({ venue: config.venue, latencyMs: config.latency_ms, partialFills: config.partial_fills, scheduler: ctx.scheduler });
-    } catch (error: unknown) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw new ConfigError(`stage '${ctx.stage}' (paper-venue)`, error.problems, { cause: error, context: { stage: ctx.stage, component: 'paper-venue' } });
-    }
+    return paperVenue({ venue: config.venue, latencyMs: config.latency_ms, partialFills: config.partial_fills, scheduler: ctx.scheduler });
   },
 });

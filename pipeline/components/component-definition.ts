@@ -3,6 +3,7 @@ import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import type { RecordTypes } from '../../schemas/generated.js';
 import type { ConfigOf, ConfigSpec } from '../config/config-spec.js';
+import type { ConfigRule } from '../config/config-rule.js';
 import type { SchemaCatalog, SchemaName } from '../schemas/schema-catalog.js';
 import type { Instrumentation } from '../runtime/instrumentation.js';
 import type { PipelineHealth } from '../runtime/run-pipeline.js';
@@ -104,6 +105,10 @@ interface DefinitionBase<S extends ConfigSpec> {
   readonly spec: S;
   /** True when records cross a process boundary here (files, network); `boundary` validation checks these edges. */
   readonly boundary?: boolean;
+  /** Checks between fields and of forms the spec cannot express; applied wherever a config is validated, before `create`. */
+  readonly validate?: readonly ConfigRule<ConfigOf<S>>[];
+  /** What only a start can check, because it needs the outside world (loading a library, reaching a server, reading files); `lint` says so. */
+  readonly checkedAtStart?: readonly string[];
 }
 
 export interface SourceDefinition<Out extends SchemaName, S extends ConfigSpec, Sides extends SideOutputs = SideOutputs> extends DefinitionBase<S> {

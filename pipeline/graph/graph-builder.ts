@@ -1,6 +1,7 @@
 import type { Observable, OperatorFunction } from 'rxjs';
 import type { RecordTypes } from '../../schemas/generated.js';
 import type {
+  AnyComponentDefinition,
   InputPorts,
   OperatorDefinition,
   RecordOf,
@@ -11,7 +12,7 @@ import type {
   StageIn,
 } from '../components/component-definition.js';
 import type { ConfigInput, ConfigOf, ConfigSpec } from '../config/config-spec.js';
-import { validateConfig } from '../config/validate-config.js';
+import { validateComponentConfig } from '../components/validate-component-config.js';
 import { ConfigError, GraphError } from '../../errors/errors.js';
 import type { SchemaName } from '../schemas/schema-catalog.js';
 import { DEAD_LETTERS, DEFAULT_PORT, type Stage, type StageInput, type StageRun } from './pipeline-graph.js';
@@ -84,7 +85,7 @@ export class GraphBuilder {
     definition: SourceDefinition<Out, S, Sides>,
     config: ConfigInput<S> = {},
   ): StageStream<Out, Sides> {
-    const validated = this.configure(id, definition.name, definition.spec, config);
+    const validated = this.configure(id, definition, config);
     this.add({
       kind: 'source', id, component: definition.name, out: definition.out, sideOutputs: definition.sideOutputs ?? {},
       boundary: definition.boundary ?? false, config: maskSecrets(definition.spec, validated), inputs: [],
@@ -99,7 +100,7 @@ export class GraphBuilder {
     config: ConfigInput<S>,
     inputs: InputsOf<In, I>,
   ): StageStream<Out extends SchemaName ? Out : I, Sides> {
-    const validated = this.configure(id, definition.name, definition.spec, config);
+    const validated = this.configure(id, definition, config);
     const wired = this.wire(id, definition.in, inputs);
     this.add({
       kind: 'operator', id, component: definition.name, in: wired.ports, out: definition.out, sideOutputs: definition.sideOutputs ?? {},
@@ -116,7 +117,7 @@ export class GraphBuilder {
     config: ConfigInput<S>,
     inputs: InputsOf<In, I>,
   ): void {
-    const validated = this.configure(id, definition.name, definition.spec, config);
+    const validated = this.configure(id, definition, config);
     const wired = this.wire(id, definition.in, inputs);
     this.add({
       kind: 'sink', id, component: definition.name, in: wired.ports, boundary: definition.boundary ?? false,
@@ -269,14 +270,16 @@ export class GraphBuilder {
     return (ports) => operator(ports[DEFAULT_PORT] as Observable<unknown>);
   }
 
-  private configure(id: string, component: string, spec: ConfigSpec, config: object): Record<string, unknown> {
+  /** The stage's config checked by its definition (fields, then rules); problems are collected to report every one at build. */
+  private configure(id: string, definition: AnyComponentDefinition, config: object): Record<string, unknown> {
     const override = this.overrides[id];
     if (override !== undefined) this.usedOverrides.add(id);
+    const subject = `stage '${id}' (${definition.name})`;
     try {
-      return validateConfig(`stage '${id}' (${component})`, spec, { ...config, ...override }, this.env) as Record<string, unknown>;
+      return validateComponentConfig(definition, { ...config, ...override }, this.env, subject) as Record<string, unknown>;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      this.problems.push(...error.problems.map((p) => `stage '${id}' (${component}): ${p}`));
+      this.problems.push(...error.problems.map((p) => `${subject}: ${p}`));
       return {};
     }
   }

@@ -149,7 +149,7 @@ describe('tickflow CLI', () => {
     writeFileSync(good, 'name: good\nstages:\n  - { id: market, use: sim, config: { seed: 3 } }\n  - { id: out, use: ndjson-file, from: market, config: { path: out.ndjson } }\n');
     const ok = await runCli(['lint', good]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toBe(`${good}: ok (pipeline 'good', 2 stages)\n`);
+    expect(ok.stdout).toBe(`${good}: ok (pipeline 'good', 2 stages)\n  not checked until it runs (needs the outside world):\n    - stage 'out' (ndjson-file): that 'path' can be written\n`);
 
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'name: bad\nstages:\n  - { id: market, use: sim, config: { seed: one } }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n');

@@ -13,6 +13,7 @@ import { SimMarket } from '../../sources/sim-market.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
 import { testContext } from '../support/test-context.js';
+import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 
 /** A Friday: its day session is trading day 20250103; its night session, and the part after midnight, trading day 20250106. */
 const FRIDAY = '2025-01-03';
@@ -526,9 +527,8 @@ describe('barsComponent', () => {
     expect(() => validateConfig('bars', barsComponent.spec, { period_s: 0, close_delay_ms: -1 })).toThrow(/2 problems/);
   });
 
-  it('rejects a period that does not divide a day, naming the stage and the field', () => {
-    const config = validateConfig('bars', barsComponent.spec, { period_s: 7 });
-    expect(() => barsComponent.create(config, testContext(scheduler, { stage: 'minute' }))).toThrow(/stage 'minute' \(bars\): 'period_s' must divide a day/);
+  it('rejects a period that does not divide a day by its definition, naming the stage and the field', () => {
+    expect(() => validateComponentConfig(barsComponent, { period_s: 7 }, {}, "stage 'minute' (bars)")).toThrow(/stage 'minute' \(bars\): 'period_s' must divide a day/);
   });
 
   it('builds bars on the context scheduler and counts drops in the stage metrics', () => {

@@ -13,6 +13,7 @@ import type { FeedState, FeedStatus, Tick } from '../../schemas/generated.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
 import { testContext } from '../support/test-context.js';
+import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 
 /** Feed health thresholds in frames (1 ms each), short enough to draw. */
 const STALE_MS = 4;
@@ -405,9 +406,8 @@ describe('dedupMergeComponent', () => {
     expect(() => validateConfig('merge', dedupMergeComponent.spec, { stale_ms: 1 })).toThrow(/unknown field 'stale_ms'/);
   });
 
-  it('rejects down_after_ms not above stale_after_ms, naming both fields', () => {
-    const config = validateConfig('merge', dedupMergeComponent.spec, { stale_after_ms: 5000, down_after_ms: 5000 });
-    expect(() => dedupMergeComponent.create(config, context([]))).toThrow(/'down_after_ms' must exceed 'stale_after_ms'/);
+  it('rejects down_after_ms not above stale_after_ms by its definition, naming both fields', () => {
+    expect(() => validateComponentConfig(dedupMergeComponent, { stale_after_ms: 5000, down_after_ms: 5000 })).toThrow(/'down_after_ms' must exceed 'stale_after_ms'/);
   });
 
   it('writes every change of a feed’s state to the status side output and logs it at info, on the context scheduler', () => {

@@ -28,6 +28,7 @@ import type {
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
 import { testContext } from '../support/test-context.js';
+import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 
 const T0 = makeTick().ts_event;
 /** Virtual time is in milliseconds, one per frame; the router stamps its events in microseconds. */
@@ -473,12 +474,10 @@ describe('orderRouterComponent', () => {
     expect(() => validateConfig('router', orderRouterComponent.spec, { venues: [] })).toThrow(/unknown field 'venues'/);
   });
 
-  it('names the stage and the field of a malformed rule', () => {
-    const ctx = testContext(scheduler, { stage: 'router' });
-    const config = validateConfig('router', orderRouterComponent.spec, { routes: ['SHFE.*'] });
-    expect(() => orderRouterComponent.create(config, ctx)).toThrow(/stage 'router' \(order-router\): 'routes': rule 1 'SHFE.\*' is not PATTERN=VENUE/);
-    const empty = validateConfig('router', orderRouterComponent.spec, { default_venue: ' ' });
-    expect(() => orderRouterComponent.create(empty, ctx)).toThrow(/'default_venue' must not be empty/);
+  it('names the stage and the field of a malformed rule, by its definition', () => {
+    const subject = "stage 'router' (order-router)";
+    expect(() => validateComponentConfig(orderRouterComponent, { routes: ['SHFE.*'] }, {}, subject)).toThrow(/stage 'router' \(order-router\): 'routes': rule 1 'SHFE.\*' is not PATTERN=VENUE/);
+    expect(() => validateComponentConfig(orderRouterComponent, { default_venue: ' ' }, {}, subject)).toThrow(/'default_venue' must not be empty/);
   });
 
   it('writes routed commands to the routed side output, ids from the stage, drops to the stage metrics and invalid transitions to its log', () => {

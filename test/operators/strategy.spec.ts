@@ -20,6 +20,7 @@ import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
 import { testContext } from '../support/test-context.js';
 import { collectingSink, recordsSource } from '../support/test-components.js';
+import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 
 const RB = 'SHFE.rb2501';
 const T0 = makeTick().ts_event;
@@ -506,13 +507,14 @@ describe('strategyComponent', () => {
     expect(strategyComponent.sideOutputs).toEqual({ signals: 'Signal' });
   });
 
-  it('rejects parameters that cannot work together, naming the stage and every field', () => {
-    const ctx = testContext(scheduler, { stage: 'strat' });
-    expect(() => strategyComponent.create(maConfig({ slow_period: 2, instruments: [] }), ctx)).toThrow(
+  it('rejects parameters that cannot work together by its definition, naming the stage and every field', () => {
+    const subject = "stage 'strat' (strategy)";
+    const ma = { strategy: 'ma-cross', strategy_id: 'rb-ma', instruments: [], fast_period: 2, slow_period: 2 };
+    expect(() => validateComponentConfig(strategyComponent, ma, {}, subject)).toThrow(
       "stage 'strat' (strategy): 2 problems:\n  - 'instruments' must name at least one instrument\n  - 'slow_period' must exceed 'fast_period' (2), got 2",
     );
-    const mr = validateConfig('strat', strategyComponent.spec, { strategy: 'mean-reversion', strategy_id: 's', instruments: [RB], entry_z: 0.5 });
-    expect(() => strategyComponent.create(mr, ctx)).toThrow("'entry_z' must exceed 'exit_z' (0.5), got 0.5");
+    const mr = { strategy: 'mean-reversion', strategy_id: 's', instruments: [RB], entry_z: 0.5 };
+    expect(() => validateComponentConfig(strategyComponent, mr, {}, subject)).toThrow("'entry_z' must exceed 'exit_z' (0.5), got 0.5");
   });
 
   it('runs the moving-average crossover on bars, its signals on the signals side output, its orders out, on the context scheduler', () => {

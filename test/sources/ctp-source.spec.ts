@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { simulatedFront } from '../../native/simulated-front.js';
 import { dedupMerge } from '../../operators/dedup-merge.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
+import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 import { ConfigError, NativeAddonError } from '../../errors/errors.js';
 import { InstrumentationEvents } from '../../pipeline/runtime/instrumentation.js';
 import type { FeedStatus, Tick } from '../../schemas/generated.js';
@@ -340,16 +341,14 @@ describe('ctpSource', () => {
     expect(build(simulatedFront.libraryPath('unknown-version'))).toThrow(/9\.1\.0.*expected/s);
   });
 
-  it('rejects bad front config with every problem named', () => {
-    const ctx = testContext(asyncScheduler, { stage: 'ctp' });
-    const config = validateConfig('ctp', ctpSource.spec, {
-      library_path: LIBRARY,
-      fronts: [{ name: 'a', front_addr: '127.0.0.1:41000' }, { name: 'a', front_addr: 'tcp://127.0.0.1:41001' }],
-      instruments: [],
-    });
+  it('rejects bad front config with every problem named, by its definition before create', () => {
     let error: unknown;
     try {
-      ctpSource.create(config, ctx);
+      validateComponentConfig(ctpSource, {
+        library_path: LIBRARY,
+        fronts: [{ name: 'a', front_addr: '127.0.0.1:41000' }, { name: 'a', front_addr: 'tcp://127.0.0.1:41001' }],
+        instruments: [],
+      });
     } catch (e) {
       error = e;
     }

@@ -4,7 +4,7 @@ import { testContext } from '../support/test-context.js';
 import { take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { ComponentContext } from '../../pipeline/components/component-definition.js';
-import { validateConfig } from '../../pipeline/config/validate-config.js';
+import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 import { ConfigError } from '../../errors/errors.js';
 import type { Tick } from '../../schemas/generated.js';
 import { SimMarket } from '../../sources/sim-market.js';
@@ -36,7 +36,7 @@ describe('simSource', () => {
   }
 
   function createSource(raw: Record<string, unknown>, logger?: Logger) {
-    return simSource.create(validateConfig(`stage 's' (sim)`, simSource.spec, raw), context(logger));
+    return simSource.create(validateComponentConfig(simSource, raw, {}, `stage 's' (sim)`), context(logger));
   }
 
   describe('paced', () => {

@@ -2,6 +2,7 @@ import { asyncScheduler, from, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
+import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 import { ConfigError } from '../../errors/errors.js';
 import { pipeline } from '../../pipeline/graph/pipeline.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
@@ -144,9 +145,8 @@ describe('wsFeedSource', () => {
     expect(feed.ctx.metrics.droppedByReason.get('incomplete')).toBe(1);
   });
 
-  it('rejects a url that is not ws:// or wss://', () => {
-    const validated = validateConfig('ws-feed', wsFeedSource.spec, { url: 'http://127.0.0.1:1/' });
-    expect(() => wsFeedSource.create(validated, testContext(asyncScheduler, { stage: 'f' }))).toThrow("'url' must start with ws:// or wss://, got \"http://127.0.0.1:1/\"");
+  it('rejects a url that is not ws:// or wss://, by its definition before create', () => {
+    expect(() => validateComponentConfig(wsFeedSource, { url: 'http://127.0.0.1:1/' })).toThrow("'url' must start with ws:// or wss://, got \"http://127.0.0.1:1/\"");
   });
 });
 

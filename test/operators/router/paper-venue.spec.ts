@@ -11,6 +11,7 @@ import type { CancelOrder, OrderCommand, OrderEvent, SubmitOrder, Tick } from '.
 import { createTestScheduler } from '../../support/marbles.js';
 import { makeTick } from '../../support/make-tick.js';
 import { testContext } from '../../support/test-context.js';
+import { validateComponentConfig } from '../../../pipeline/components/validate-component-config.js';
 
 /** 2025-01-02 21:00:00 +08:00, a Thursday night session: trading day 20250103. */
 const T0 = makeTick().ts_event;
@@ -480,8 +481,7 @@ describe('paperVenueComponent', () => {
     });
   });
 
-  it('names the stage when the venue is empty', () => {
-    const config = validateConfig('sim', paperVenueComponent.spec, { venue: '' });
-    expect(() => paperVenueComponent.create(config, testContext(scheduler, { stage: 'sim' }))).toThrow(/stage 'sim' \(paper-venue\): 'venue' must not be empty/);
+  it('names the stage when the venue is empty, by its definition', () => {
+    expect(() => validateComponentConfig(paperVenueComponent, { venue: '' }, {}, "stage 'paper' (paper-venue)")).toThrow(/stage 'paper' \(paper-venue\): 'venue' must not be empty/);
   });
 });
