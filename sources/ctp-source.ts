@@ -114,9 +114,9 @@ export const ctpSource = defineComponent({
       name: names[i] as string,
       address: f.front_addr,
       brokerId: f.broker_id,
-      userId: f.user_id === '' ? (process.env[f.user_env] ?? '') : f.user_id,
+      userId: f.user_id === '' ? (ctx.env[f.user_env] ?? '') : f.user_id,
       // Read when the stage is built, never at import time and never logged.
-      password: process.env[f.password_env] ?? '',
+      password: ctx.env[f.password_env] ?? '',
       maxSubscriptions: f.max_subscriptions,
       priority: f.priority,
       flowPath: f.flow_dir === '' ? join('out', 'ctp-flow', ctx.stage, names[i] as string) : f.flow_dir,

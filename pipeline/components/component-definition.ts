@@ -53,6 +53,8 @@ export interface ComponentContext {
   readonly logger: Logger;
   /** The only clock a component may read. */
   readonly scheduler: SchedulerLike;
+  /** The environment the pipeline was built in, the only one a component may read (credentials named by its config). */
+  readonly env: NodeJS.ProcessEnv;
   /** Counters of the stage, for drops and component-specific figures. */
   readonly metrics: StageMetrics;
   /**

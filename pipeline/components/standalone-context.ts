@@ -19,9 +19,10 @@ export interface StandaloneContext extends ComponentContext {
  * A component context for running one component outside a pipeline (tests,
  * benchmarks, embedding in another program): a silent logger unless one is
  * given, its own metrics and registry, side outputs as Subjects in `sides`,
- * dead letters in `deadLetters`, controls in `controls`.
+ * dead letters in `deadLetters`, controls in `controls`; an empty environment
+ * unless one is given.
  */
-export function standaloneContext(scheduler: SchedulerLike, options: { stage?: string; logger?: Logger } = {}): StandaloneContext {
+export function standaloneContext(scheduler: SchedulerLike, options: { stage?: string; logger?: Logger; env?: NodeJS.ProcessEnv } = {}): StandaloneContext {
   const stage = options.stage ?? 'standalone';
   const sides = new Map<string, Subject<unknown>>();
   const controls = new Map<string, ControlHandler>();
@@ -30,6 +31,7 @@ export function standaloneContext(scheduler: SchedulerLike, options: { stage?: s
     stage,
     logger: options.logger ?? pino({ level: 'silent' }),
     scheduler,
+    env: options.env ?? {},
     metrics: new StageMetrics(stage, 'standalone', [1e-3, 1]),
     registry: new Registry(),
     instrumentation: new Instrumentation(scheduler),

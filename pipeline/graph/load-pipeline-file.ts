@@ -214,7 +214,7 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
         }
         throw error;
       }
-      const graph: PipelineGraph = { name: name as string, description: description as string, stages };
+      const graph: PipelineGraph = { name: name as string, description: description as string, stages, env: options.env ?? {} };
       checkGraph(graph, options.schemas ?? SchemaCatalog.default());
       return graph;
     },

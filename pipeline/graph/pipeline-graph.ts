@@ -60,4 +60,6 @@ export interface PipelineGraph {
   readonly name: string;
   readonly description: string;
   readonly stages: readonly Stage[];
+  /** The environment the graph was built in (secrets included): what its stages read as `ctx.env`. Never rendered. */
+  readonly env: NodeJS.ProcessEnv;
 }

@@ -36,7 +36,7 @@ export function pipeline(name: string, description: string, compose: (g: GraphBu
     build(options: BuildOptions = {}): PipelineGraph {
       const builder = new GraphBuilder(name, options.overrides, options.env);
       compose(builder);
-      const graph: PipelineGraph = { name, description, stages: builder.finish() };
+      const graph: PipelineGraph = { name, description, stages: builder.finish(), env: options.env ?? {} };
       checkGraph(graph, options.schemas ?? SchemaCatalog.default());
       return graph;
     },

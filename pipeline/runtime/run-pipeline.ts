@@ -278,6 +278,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
       stage: stage.id,
       logger: logger.child({ stage: stage.id }),
       scheduler,
+      env: graph.env,
       metrics: m,
       registry: metrics.registry,
       instrumentation,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { Observable, asyncScheduler, filter, interval, map, merge, tap } from 'rxjs';
+import { Observable, asyncScheduler, filter, from, interval, map, merge, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { OperatorDefinition, SinkDefinition } from '../../../pipeline/components/component-definition.js';
 import { pipeline } from '../../../pipeline/graph/pipeline.js';
@@ -38,6 +38,14 @@ describe('runPipeline', () => {
     expect(text).toContain('tickflow_stage_records_in_total{pipeline="p",stage="copy",component="copy"} 3');
     expect(text).toContain('tickflow_stage_processing_seconds_count{pipeline="p",stage="copy",component="copy"} 3');
     expect(text).toContain('tickflow_process_cpu_seconds_total');
+  });
+
+  it("gives every stage the environment the graph was built in as ctx.env, never the process's", async () => {
+    const seen: (string | undefined)[] = [];
+    const readsEnv = { ...recordsSource('ticks', 'Tick', goodTicks), create: (_config: unknown, ctx: { env: NodeJS.ProcessEnv }) => (seen.push(ctx.env['FEED_USER'], ctx.env['PATH']), from(goodTicks)) };
+    const graph = pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', []), {}, g.source('market', readsEnv))).build({ env: { FEED_USER: 'u-1' } });
+    expect((await runPipeline(graph).done).ok).toBe(true);
+    expect(seen).toEqual(['u-1', undefined]);
   });
 
   it('strict: rejects an invalid record with a clear error, counts it, sends it to the dead letters, and keeps running', async () => {
