@@ -64,7 +64,7 @@ export const websocketSink = defineComponent({
     max_subscriptions: field.integer({ description: 'Most instruments one client may subscribe to, over both protocols.', default: 500, min: 1, max: 100_000, example: 500 }),
     max_messages_per_second: field.integer({ description: 'Most messages a client may send per second (peek_message aside); more are refused with RATE_LIMITED.', default: 100, min: 1, max: 100_000, example: 100 }),
     max_bytes_per_second: field.integer({
-      description: 'Most bytes a client may send per second, every frame counted (a burst of as many); past it messages are refused with RATE_LIMITED, and a client 3 s worth in debt is closed with 1008.',
+      description: 'Most bytes a client may send per second, every frame counted (a burst of as many); past it messages are refused with RATE_LIMITED and the socket is not read until the budget is back (TCP slows the sender); a client 3 s worth in debt is closed with 1008.',
       default: 262_144,
       min: 1024,
       max: 1_073_741_824,
