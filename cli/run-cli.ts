@@ -12,6 +12,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   halt: { summary: 'Flip the kill switch of a running pipeline: no new orders, working orders canceled', load: async () => (await import('./commands/halt-command.js')).haltCommand },
   resume: { summary: 'Let a halted pipeline trade again', load: async () => (await import('./commands/resume-command.js')).resumeCommand },
   audit: { summary: 'Verify an audit trail: hash chain, sequence, files', load: async () => (await import('./commands/audit-command.js')).auditCommand },
+  docs: { summary: 'Write the components’ pages (Markdown and JSON) from their definitions', load: async () => (await import('./commands/docs-command.js')).docsCommand },
 };
 
 function mainHelp(): string {

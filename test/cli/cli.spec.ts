@@ -33,11 +33,11 @@ describe('tickflow CLI', () => {
   it('--help lists the commands; no command or an unknown one exits 2', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['list', 'run', 'graph', 'lint', 'halt', 'resume', 'audit']) expect(help.stdout).toContain(`  ${c}`);
+    for (const c of ['list', 'run', 'graph', 'lint', 'halt', 'resume', 'audit', 'docs']) expect(help.stdout).toContain(`  ${c}`);
     expect((await runCli([])).code).toBe(2);
     const unknown = await runCli(['launch']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("tickflow: unknown command 'launch'; commands: list, run, graph, lint, halt, resume, audit\n");
+    expect(unknown.stderr).toBe("tickflow: unknown command 'launch'; commands: list, run, graph, lint, halt, resume, audit, docs\n");
     const runHelp = await runCli(['run', '--help']);
     expect(runHelp.stdout).toMatch(/--set VALUE, -s\s+Set one stage config field/);
   });
@@ -48,10 +48,10 @@ describe('tickflow CLI', () => {
     expect(stdout).toMatch(/Pipelines:\n {2}demo /);
     expect(stdout).toMatch(/source\s+sim\s+-> Tick/);
     expect(stdout).toMatch(/sink\s+ndjson-file\s+any ->/);
-    expect(stdout).toMatch(/rate \(number, default 20, min 0, max 100000\): Ticks per second/);
-    expect(stdout).toMatch(/fronts\[\]\.priority \(integer, default 0, min 0, max 1000\)/);
+    expect(stdout).toMatch(/rate \(number, default 20, min 0, max 100000, e\.g\. [^)]+\): Ticks per second/);
+    expect(stdout).toMatch(/fronts\[\]\.priority \(integer, default 0, min 0, max 1000, e\.g\. 1\)/);
     expect(stdout).toMatch(/source\s+ctp\s+-> Tick/);
-    expect(stdout).toMatch(/fronts\[\]\.front_addr \(string, required\): Front address/);
+    expect(stdout).toMatch(/fronts\[\]\.front_addr \(string, required, e\.g\. "tcp:[^)]+\): Front address/);
   });
 
   it('graph prints every edge with its schema, in each format', async () => {
