@@ -1,5 +1,5 @@
 // The tickflow_ctp addon: loads CTP market-data libraries with dlopen and runs
-// sessions on them. See md-session.h for the threading and delivery design.
+// sessions on them. See session-core.h for the threading and delivery design.
 #include <napi.h>
 
 #include "addon-data.h"

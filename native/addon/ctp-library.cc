@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "coded-error.h"
-#include "md-session.h"
+#include "open-sessions.h"
 
 namespace tickflow {
 namespace {

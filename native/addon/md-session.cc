@@ -3,15 +3,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <utility>
 
 #include "addon-data.h"
 #include "coded-error.h"
+#include "js-arguments.h"
 #include "monotonic-clock.h"
 #include "napi-status.h"
+#include "open-sessions.h"
 
 namespace tickflow {
 namespace {
@@ -24,243 +24,7 @@ constexpr double kMaxBatch = 1 << 20;
 constexpr double kBurstBudgetUs = 4000;
 constexpr double kBurstGapUs = 250;
 
-// Sessions whose API is not yet released, for the atexit handler: exit()
-// (process.exit) runs no environment cleanup hook. Deliberately leaked, so no
-// static destructor runs while a vendor thread may still be inside our Spi.
-std::mutex &OpenSessionsMutex() {
-  static auto *mutex = new std::mutex;
-  return *mutex;
-}
-std::vector<SessionCore *> &OpenSessions() {
-  static auto *sessions = new std::vector<SessionCore *>;
-  return *sessions;
-}
-
-void ReleaseOpenSessionsAtExit() {
-  std::lock_guard<std::mutex> lock(OpenSessionsMutex());
-  for (SessionCore *core : OpenSessions()) core->ReleaseApi();
-  OpenSessions().clear();
-}
-
-void AddOpenSession(SessionCore *core) {
-  std::lock_guard<std::mutex> lock(OpenSessionsMutex());
-  OpenSessions().push_back(core);
-}
-
-void RemoveOpenSession(SessionCore *core) {
-  std::lock_guard<std::mutex> lock(OpenSessionsMutex());
-  auto &sessions = OpenSessions();
-  sessions.erase(std::remove(sessions.begin(), sessions.end(), core), sessions.end());
-}
-
-std::string StringOption(Napi::Env env, Napi::Object options, const char *name) {
-  Napi::Value value = options.Get(name);
-  if (!value.IsString()) throw Napi::TypeError::New(env, std::string("MdSession: ") + name + " must be a string");
-  return value.As<Napi::String>().Utf8Value();
-}
-
-std::size_t CountOption(Napi::Env env, Napi::Object options, const char *name, double max) {
-  Napi::Value value = options.Get(name);
-  double count = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : NAN;
-  if (!(count >= 1 && count <= max && std::floor(count) == count)) {
-    throw Napi::RangeError::New(env, std::string("MdSession: ") + name + " must be an integer from 1 to " + std::to_string(static_cast<long long>(max)));
-  }
-  return static_cast<std::size_t>(count);
-}
-
-/** Copies `value` into a NUL-terminated char array, or throws a RangeError naming the field and its limit. */
-template <std::size_t N>
-void CopyField(Napi::Env env, char (&target)[N], Napi::Object source, const char *name, const char *vendorName) {
-  Napi::Value value = source.Get(name);
-  if (value.IsUndefined()) return;
-  if (!value.IsString()) throw Napi::TypeError::New(env, std::string(name) + " must be a string");
-  std::string text = value.As<Napi::String>().Utf8Value();
-  if (text.size() > N - 1 || text.find('\0') != std::string::npos) {
-    throw Napi::RangeError::New(env, std::string(name) + " is " + std::to_string(text.size()) + " bytes; " + vendorName +
-                                         " holds at most " + std::to_string(N - 1) + " bytes without NUL");
-  }
-  std::memcpy(target, text.data(), text.size());
-  target[text.size()] = '\0';
-}
-
-int RequestId(Napi::Env env, const Napi::CallbackInfo &info, std::size_t index) {
-  if (info.Length() <= index || !info[index].IsNumber()) throw Napi::TypeError::New(env, "requestId must be a number");
-  return info[index].As<Napi::Number>().Int32Value();
-}
-
 }  // namespace
-
-void ReleaseSessionsBeforeLibraryTeardown() {
-  // atexit handlers run newest first: registered after each dlopen, one runs before the static
-  // destructors of every library loaded so far. Running it more than once is harmless.
-  std::atexit(ReleaseOpenSessionsAtExit);
-}
-
-// ---------------------------------------------------------------------------
-// Vendor threads
-
-template <typename Fill>
-void SessionCore::Push(MdEventKind kind, Fill &&fill) {
-  if (closing_.load(std::memory_order_acquire)) return;
-  bool queued = false;
-  // Nothing may unwind into the vendor's thread: a queue block that cannot be allocated counts as a drop.
-  try {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (MdEvent *slot = queue_.Reserve(kind)) {
-      fill(*slot);
-      slot->kind = kind;
-      queued = true;
-    }
-  } catch (...) {
-    queued = false;
-  }
-  if (!queued) dropped_.fetch_add(1, std::memory_order_relaxed);
-  // Also after a drop: if the last request for a drain failed, this one retries it.
-  ScheduleDrain();
-}
-
-void SessionCore::ScheduleDrain() {
-  if (drainPending_.exchange(true)) return;
-  ScheduleDrainNow();
-}
-
-void SessionCore::ScheduleDrainNow() {
-  napi_status status = drain_.NonBlockingCall();
-  if (status != napi_ok) {
-    drainPending_.store(false);
-    // napi_closing: the function is being torn down (close, environment exit); nothing to deliver to.
-    if (status != napi_closing) callFailures_.fetch_add(1, std::memory_order_relaxed);
-  }
-}
-
-void MdSpi::OnFrontConnected() noexcept {
-  double recvUs = MonotonicMicros();
-  core_.Push(MdEventKind::kFrontConnected, [&](MdEvent &e) {
-    e.recvUs = recvUs;
-    e.value = 0;
-    e.isLast = e.hasInfo = e.hasBody = false;
-  });
-}
-
-void MdSpi::OnFrontDisconnected(int reason) noexcept {
-  double recvUs = MonotonicMicros();
-  core_.Push(MdEventKind::kFrontDisconnected, [&](MdEvent &e) {
-    e.recvUs = recvUs;
-    e.value = reason;
-    e.isLast = e.hasInfo = e.hasBody = false;
-  });
-}
-
-void MdSpi::OnHeartBeatWarning(int timeLapse) noexcept {
-  double recvUs = MonotonicMicros();
-  core_.Push(MdEventKind::kHeartbeatWarning, [&](MdEvent &e) {
-    e.recvUs = recvUs;
-    e.value = timeLapse;
-    e.isLast = e.hasInfo = e.hasBody = false;
-  });
-}
-
-void MdSpi::OnRspUserLogin(CThostFtdcRspUserLoginField *login, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
-  double recvUs = MonotonicMicros();
-  core_.Push(MdEventKind::kLogin, [&](MdEvent &e) {
-    e.recvUs = recvUs;
-    e.value = requestId;
-    e.isLast = isLast;
-    e.hasInfo = info != nullptr;
-    if (info != nullptr) std::memcpy(&e.payload.reply.info, info, sizeof *info);
-    e.hasBody = login != nullptr;
-    if (login != nullptr) {
-      // The library's own layout: 204 bytes up to 6.7.7, 296 in 6.7.11. Never read past it.
-      std::memset(&e.payload.reply.body.login, 0, sizeof e.payload.reply.body.login);
-      std::memcpy(&e.payload.reply.body.login, login, core_.loginResponseSize());
-    }
-  });
-}
-
-void MdSpi::OnRspUserLogout(CThostFtdcUserLogoutField *, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
-  Reply(MdEventKind::kLogout, nullptr, info, requestId, isLast);
-}
-
-void MdSpi::OnRspError(CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
-  Reply(MdEventKind::kError, nullptr, info, requestId, isLast);
-}
-
-void MdSpi::OnRspSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
-  Reply(MdEventKind::kSubscribed, instrument, info, requestId, isLast);
-}
-
-void MdSpi::OnRspUnSubMarketData(CThostFtdcSpecificInstrumentField *instrument, CThostFtdcRspInfoField *info, int requestId, bool isLast) noexcept {
-  Reply(MdEventKind::kUnsubscribed, instrument, info, requestId, isLast);
-}
-
-void MdSpi::Reply(MdEventKind kind, const CThostFtdcSpecificInstrumentField *instrument, const CThostFtdcRspInfoField *info, int requestId,
-                  bool isLast) {
-  double recvUs = MonotonicMicros();
-  core_.Push(kind, [&](MdEvent &e) {
-    e.recvUs = recvUs;
-    e.value = requestId;
-    e.isLast = isLast;
-    e.hasInfo = info != nullptr;
-    if (info != nullptr) std::memcpy(&e.payload.reply.info, info, sizeof *info);
-    e.hasBody = instrument != nullptr;
-    if (instrument != nullptr) std::memcpy(&e.payload.reply.body.instrument, instrument, sizeof *instrument);
-  });
-}
-
-void MdSpi::OnRtnDepthMarketData(CThostFtdcDepthMarketDataField *data) noexcept {
-  if (data == nullptr) return;  // nothing to deliver
-  double recvUs = MonotonicMicros();
-  core_.Push(MdEventKind::kDepth, [&](MdEvent &e) {
-    e.recvUs = recvUs;
-    e.value = 0;
-    e.isLast = e.hasInfo = e.hasBody = false;
-    std::memcpy(&e.payload.depth, data, sizeof *data);
-  });
-}
-
-// ---------------------------------------------------------------------------
-// The JavaScript thread
-
-std::size_t SessionCore::TakeBatch(std::vector<MdEventQueue::Span> &spans, MdEventQueue::Block *&consumed) {
-  // Cleared before taking: a push after this point asks for a new drain, so no event is stranded.
-  drainPending_.store(false);
-  std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.Take(maxBatch_, spans, consumed);
-}
-
-void SessionCore::Recycle(MdEventQueue::Block *consumed) {
-  if (consumed == nullptr) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  queue_.Recycle(consumed);
-}
-
-void SessionCore::ReleaseApi() {
-  std::lock_guard<std::mutex> lock(releaseMutex_);
-  closing_.store(true, std::memory_order_release);
-  if (api_ != nullptr) std::exchange(api_, nullptr)->Release();
-}
-
-void SessionCore::Shutdown() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_.Clear();
-  }
-  if (!drainFinalized_) {
-    // Nothing calls it any more (the API is released): abort, and any drain still queued is discarded.
-    drain_.Abort();
-    drainFinalized_ = true;
-  }
-}
-
-std::size_t SessionCore::queued() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.size();
-}
-
-std::size_t SessionCore::highWater() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.highWater();
-}
 
 void DrainOnJsThread(Napi::Env env, Napi::Function, std::shared_ptr<SessionCore> *holder, void *) {
   // A null env: the function is being finalized with this call still queued.
@@ -282,11 +46,12 @@ void MdSession::Drain(napi_env env) {
     core->lastDrainEndUs = now;
     return;
   }
-  MdEventQueue::Block *consumed = nullptr;
-  if (core->TakeBatch(batch_, consumed) > 0) core->ScheduleDrain();
-  // The spans are read (converted) outside the queue's lock; the blocks go back afterwards.
-  if (!batch_.empty()) Deliver(env, batch_);
-  core->Recycle(consumed);
+  {
+    TakenBlocks taken(*core);
+    if (core->TakeBatch(batch_, taken) > 0) core->ScheduleDrain();
+    // The spans are read (converted) outside the queue's lock; the blocks go back when `taken` leaves this scope.
+    if (!batch_.empty()) Deliver(env, batch_);
+  }
   core->lastDrainEndUs = MonotonicMicros();
 }
 
