@@ -1,5 +1,6 @@
-import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type Observer, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type MonoTypeOperatorFunction, type Observer, type SchedulerLike, type Subscription } from 'rxjs';
 import { ConfigError } from '../errors/errors.js';
+import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import { DiffQuoteFields, type QuoteField } from '../protocols/diff/diff-quote-fields.js';
 import type { FeedState, FeedStatus, Tick } from '../schemas/generated.js';
@@ -13,9 +14,9 @@ export interface DedupMergeOptions {
   readonly expectedFeeds?: readonly string[];
   /** Receives a record for every change of a feed's state. A `next` that throws fails the stream. */
   readonly status?: Pick<Observer<FeedStatus>, 'next'>;
-  /** Counts the ticks dropped, as `duplicate` or `stale`. */
+  /** Counts the ticks dropped, as `duplicate` or `stale`. A hook that throws fails the stream. */
   readonly metrics?: Pick<StageMetrics, 'dropped'>;
-  /** Called for each tick with what became of it (`lead`: passed first; `lag`: a copy another feed delivered first; `stale`; `duplicate`) and for each sequence `gap`; for per-feed metrics. */
+  /** Called for each tick with what became of it (`lead`: passed first; `lag`: a copy another feed delivered first; `stale`; `duplicate`) and for each sequence `gap`; for per-feed metrics. A `count` that throws fails the stream. */
   readonly count?: (feedId: string, outcome: 'lead' | 'lag' | 'stale' | 'duplicate' | 'gap') => void;
   /** The clock of feed health; tick order uses event time only. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
@@ -95,7 +96,8 @@ function feedStatusOf(feed: FeedAccount, nowMs: number, detail: string): FeedSta
  * its first tick, STALE after `staleAfterMs` without one, DOWN after
  * `downAfterMs`. Every change of state goes to `status` at the exact
  * scheduler time it happens; a single timer, armed for the earliest deadline,
- * runs only while subscribed.
+ * runs only while subscribed. A callback of the options that throws fails the
+ * stream with its error, after the ticks before it; nothing is processed after.
  *
  * ```
  * source:  -x-X-y-Y-z--------     x y z from feed a; X Y from feed b, the same events later
@@ -124,28 +126,18 @@ export function dedupMerge(options: DedupMergeOptions): MonoTypeOperatorFunction
   const expectedFeeds = options.expectedFeeds ?? [];
 
   return (source) =>
-    new Observable<Tick>((subscriber) => {
+    handWrittenStage<Tick>((stage) => {
       const feeds = new Map<string, FeedAccount>();
       const instruments = new Map<string, InstrumentState>();
       let healthCheck: Subscription | undefined;
       let healthCheckDueMs = Infinity;
 
-      /** Hands a record to `status`; a throwing observer fails the stream, as any throwing callback does. */
-      const report = (record: FeedStatus): void => {
-        if (status === undefined || subscriber.closed) return;
-        try {
-          status.next(record);
-        } catch (error: unknown) {
-          subscriber.error(error);
-        }
-      };
-
       /** Arms the timer for `dueMs` unless it is already armed as early. */
       const scheduleHealthCheck = (dueMs: number): void => {
-        if (dueMs >= healthCheckDueMs || subscriber.closed) return;
+        if (dueMs >= healthCheckDueMs) return;
         healthCheck?.unsubscribe();
         healthCheckDueMs = dueMs;
-        healthCheck = scheduler.schedule(checkHealth, Math.max(0, dueMs - scheduler.now()));
+        healthCheck = stage.schedule(scheduler, checkHealth, Math.max(0, dueMs - scheduler.now()));
       };
 
       // Ticks never touch the timer while their feed stays UP; the timer, when it fires, finds the next deadline itself.
@@ -153,7 +145,6 @@ export function dedupMerge(options: DedupMergeOptions): MonoTypeOperatorFunction
         healthCheck = undefined;
         healthCheckDueMs = Infinity;
         const nowMs = scheduler.now();
-        const changes: FeedStatus[] = [];
         let nextDueMs = Infinity;
         for (const feed of feeds.values()) {
           if (feed.state === 'DOWN') continue;
@@ -164,12 +155,11 @@ export function dedupMerge(options: DedupMergeOptions): MonoTypeOperatorFunction
           const state: FeedState = nowMs >= downAtMs ? 'DOWN' : nowMs >= staleAtMs ? 'STALE' : 'UP';
           if (state !== feed.state) {
             feed.state = state;
-            changes.push(feedStatusOf(feed, nowMs, `no tick for ${nowMs - feed.lastArrivalMs} ms`));
+            stage.emitTo(status, feedStatusOf(feed, nowMs, `no tick for ${nowMs - feed.lastArrivalMs} ms`));
           }
           if (state !== 'DOWN') nextDueMs = Math.min(nextDueMs, state === 'UP' ? staleAtMs : downAtMs);
         }
         if (nextDueMs !== Infinity) scheduleHealthCheck(nextDueMs);
-        for (const record of changes) report(record);
       };
 
       /** Decides whether `tick` is the first copy of a market event, counting it against its feed. */
@@ -211,41 +201,33 @@ export function dedupMerge(options: DedupMergeOptions): MonoTypeOperatorFunction
 
       const nowMs = scheduler.now();
       for (const feedId of expectedFeeds) feeds.set(feedId, newFeedAccount(feedId, nowMs));
-      for (const feed of feeds.values()) report(feedStatusOf(feed, nowMs, 'expected feed, no tick yet'));
-      if (subscriber.closed) return undefined;
+      for (const feed of feeds.values()) stage.emitTo(status, feedStatusOf(feed, nowMs, 'expected feed, no tick yet'));
+      // Reported before the source is followed: a status observer that throws here means no feed is subscribed to.
+      stage.flush();
 
-      const subscription = source.subscribe({
-        next(tick) {
-          const arrivalMs = scheduler.now();
-          let feed = feeds.get(tick.feed_id);
-          if (feed === undefined) {
-            feed = newFeedAccount(tick.feed_id, arrivalMs);
-            feeds.set(tick.feed_id, feed);
-          }
-          let upDetail: string | undefined;
-          if (feed.state !== 'UP') {
-            upDetail = feed.lastTickTs === null ? 'first tick' : `tick after ${arrivalMs - feed.lastArrivalMs} ms without one`;
-            feed.state = 'UP';
-            scheduleHealthCheck(arrivalMs + staleAfterMs);
-          }
-          feed.lastArrivalMs = arrivalMs;
-          feed.lastTickTs = tick.ts_event;
-          if (feed.lastSequence !== null && tick.sequence > feed.lastSequence + 1) {
-            feed.gapCount++;
-            count?.(feed.feedId, 'gap');
-          }
-          feed.lastSequence = tick.sequence;
-          // All state is updated before anything leaves, since a subscriber or the status observer may feed ticks back in.
-          // The tick goes first so that a tick fed back in from `status` cannot overtake it.
-          if (admit(tick, feed)) subscriber.next(tick);
-          if (upDetail !== undefined) report(feedStatusOf(feed, arrivalMs, upDetail));
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
+      stage.follow(source, (tick) => {
+        const arrivalMs = scheduler.now();
+        let feed = feeds.get(tick.feed_id);
+        if (feed === undefined) {
+          feed = newFeedAccount(tick.feed_id, arrivalMs);
+          feeds.set(tick.feed_id, feed);
+        }
+        let upDetail: string | undefined;
+        if (feed.state !== 'UP') {
+          upDetail = feed.lastTickTs === null ? 'first tick' : `tick after ${arrivalMs - feed.lastArrivalMs} ms without one`;
+          feed.state = 'UP';
+          scheduleHealthCheck(arrivalMs + staleAfterMs);
+        }
+        feed.lastArrivalMs = arrivalMs;
+        feed.lastTickTs = tick.ts_event;
+        if (feed.lastSequence !== null && tick.sequence > feed.lastSequence + 1) {
+          feed.gapCount++;
+          count?.(feed.feedId, 'gap');
+        }
+        feed.lastSequence = tick.sequence;
+        // The tick is queued before its feed's report, so a tick fed back in from `status` cannot overtake it.
+        if (admit(tick, feed)) stage.emit(tick);
+        if (upDetail !== undefined) stage.emitTo(status, feedStatusOf(feed, arrivalMs, upDetail));
       });
-      return () => {
-        subscription.unsubscribe();
-        healthCheck?.unsubscribe();
-      };
     });
 }

@@ -1,7 +1,8 @@
-import { Observable, asyncScheduler, type Observer, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, type Observer, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { isTerminal, nextOrderStatus, orderTransitionOf, type OrderStatus } from '../domain/order-state-machine.js';
 import { ConfigError, InvalidStateTransitionError } from '../errors/errors.js';
+import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import type { CancelOrder, OrderCancelRejected, OrderCommand, OrderEvent, OrderPendingCancel, OrderSubmitted, SubmitOrder } from '../schemas/generated.js';
 import { VenueRoutes } from './router/venue-routes.js';
@@ -43,8 +44,6 @@ const VENUE_REPORTS: ReadonlySet<OrderEvent['type']> = new Set(['OrderAccepted',
 
 const DEFAULT_MAX_ORDERS = 10_000;
 
-const isCommand = (item: OrderEvent | OrderCommand): item is OrderCommand => item.type === 'SubmitOrder' || item.type === 'CancelOrder';
-
 /**
  * Routes approved order commands to execution venues and keeps each order's
  * state by the order state machine, emitting the order's lifecycle.
@@ -66,7 +65,9 @@ const isCommand = (item: OrderEvent | OrderCommand): item is OrderCommand => ite
  * Closed orders are remembered up to `maxOrders`, oldest forgotten first.
  * State is updated before anything is emitted, and records leave in the
  * order their causes happened even when a venue answers synchronously from
- * inside `routed`.
+ * inside `routed`. An observer, hook or logger of the options that throws
+ * fails the stream with its error, after the records made before it; nothing
+ * is processed after.
  *
  * ```
  * commands: -s-----c---       s SubmitOrder, c CancelOrder of the same order
@@ -97,34 +98,16 @@ export function orderRouter(
   const scheduler = options.scheduler ?? asyncScheduler;
 
   return ({ commands, reports }) =>
-    new Observable<OrderEvent>((subscriber) => {
+    handWrittenStage<OrderEvent>((stage) => {
       /** Orders by strategy, then client order id: client order ids are the strategy's, two strategies may use the same one. */
       const orders = new Map<string, Map<string, RoutedOrder>>();
       /** Closed orders, oldest first (a Set keeps insertion order). */
       const closed = new Set<RoutedOrder>();
       const orderOf = (strategyId: string, clientOrderId: string): RoutedOrder | undefined => orders.get(strategyId)?.get(clientOrderId);
       let eventCount = 0;
-      /** Records waiting to leave, in the order they were made; drained by the outermost handler only. */
-      const outbox: (OrderEvent | OrderCommand)[] = [];
-      let draining = false;
 
       const nowMicros = (): number => Math.round(scheduler.now() * 1000);
       const nextEventId = (): string => `${idPrefix}-${++eventCount}`;
-
-      const flush = (): void => {
-        if (draining) return;
-        draining = true;
-        try {
-          for (let i = 0; i < outbox.length && !subscriber.closed; i++) {
-            const item = outbox[i] as OrderEvent | OrderCommand;
-            if (isCommand(item)) routed?.next(item);
-            else subscriber.next(item);
-          }
-        } finally {
-          outbox.length = 0;
-          draining = false;
-        }
-      };
 
       const forgetWhenClosed = (order: RoutedOrder): void => {
         if (!isTerminal(order.status) || closed.has(order)) return;
@@ -182,7 +165,8 @@ export function orderRouter(
         let ofStrategy = orders.get(command.strategy_id);
         if (ofStrategy === undefined) orders.set(command.strategy_id, (ofStrategy = new Map()));
         ofStrategy.set(command.client_order_id, { clientOrderId: command.client_order_id, strategyId: command.strategy_id, venue, status, filled: 0, venueOrderId: null, tradeIds: null });
-        outbox.push(event, { ...command, venue });
+        stage.emit(event);
+        stage.emitTo(routed, { ...command, venue });
       };
 
       const cancelRejected = (command: CancelOrder, venueOrderId: string | null, reason: string): OrderCancelRejected => {
@@ -205,12 +189,12 @@ export function orderRouter(
       const cancel = (command: CancelOrder): void => {
         const order = orderOf(command.strategy_id, command.client_order_id);
         if (order === undefined) {
-          outbox.push(cancelRejected(command, null, `order ${command.client_order_id} of strategy ${command.strategy_id} is unknown to the router`));
+          stage.emit(cancelRejected(command, null, `order ${command.client_order_id} of strategy ${command.strategy_id} is unknown to the router`));
           return;
         }
         if (isTerminal(order.status)) {
           // The table lets a closed order take a cancel reject and stay as it is, so consumers of the events can apply this too.
-          outbox.push(cancelRejected(command, order.venueOrderId, `order ${command.client_order_id} is already ${order.status}`));
+          stage.emit(cancelRejected(command, order.venueOrderId, `order ${command.client_order_id} is already ${order.status}`));
           return;
         }
         if (order.status === 'PENDING_CANCEL') {
@@ -236,7 +220,8 @@ export function orderRouter(
         eventCount++;
         order.status = status;
         // A cancel goes where its order went, whatever the rules say.
-        outbox.push(event, { ...command, venue: order.venue });
+        stage.emit(event);
+        stage.emitTo(routed, { ...command, venue: order.venue });
       };
 
       const applyReport = (report: OrderEvent): void => {
@@ -267,31 +252,10 @@ export function orderRouter(
           order.venueOrderId = report.venue_order_id;
         }
         forgetWhenClosed(order);
-        outbox.push(report);
+        stage.emit(report);
       };
 
-      /** Runs a handler, then lets out what it made; anything it throws fails the stream. */
-      const handle = <T>(apply: (record: T) => void) => (record: T): void => {
-        try {
-          apply(record);
-          flush();
-        } catch (error: unknown) {
-          subscriber.error(error);
-        }
-      };
-
-      let open = 2;
-      const observer = {
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          if (--open === 0) subscriber.complete();
-        },
-      };
-      const subscriptions: Subscription[] = [];
-      subscriptions.push(reports.subscribe({ next: handle(applyReport), ...observer }));
-      if (!subscriber.closed) subscriptions.push(commands.subscribe({ next: handle((c: OrderCommand) => (c.type === 'SubmitOrder' ? submit(c) : cancel(c))), ...observer }));
-      return () => {
-        for (const subscription of subscriptions) subscription.unsubscribe();
-      };
+      stage.follow(reports, applyReport);
+      stage.follow(commands, (command) => (command.type === 'SubmitOrder' ? submit(command) : cancel(command)));
     });
 }

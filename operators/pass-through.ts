@@ -1,10 +1,13 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 
 /**
  * Emits every record unchanged.
  *
  * The smallest stage there is: a graph placeholder, and the baseline the
  * benchmarks measure the cost of a stage (counting, timing, validation) against.
+ * A value a subscriber feeds back while one is delivered follows it, after it
+ * has reached every subscriber.
  *
  * ```
  * source:  --a--b--c--|
@@ -20,11 +23,7 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
  */
 export function passThrough<T>(): MonoTypeOperatorFunction<T> {
   return (source) =>
-    new Observable<T>((subscriber) =>
-      source.subscribe({
-        next: (value) => subscriber.next(value),
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+    handWrittenStage<T>((stage) => {
+      stage.follow(source, (value) => stage.emit(value));
+    });
 }

@@ -1,6 +1,7 @@
-import { Observable, Subscription, asyncScheduler, type Observer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type Observable, type Observer, type SchedulerLike } from 'rxjs';
 import { TradingSessions } from '../domain/trading-sessions.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
+import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import type { CancelOrder, OrderCommand, OrderDenied, OrderEvent, RiskControlChanged, Tick, TradingState } from '../schemas/generated.js';
 import { checkTradingState } from './risk/check-trading-state.js';
@@ -60,7 +61,9 @@ const CANCEL_RULES = riskRules.filter((rule) => rule.appliesTo.includes('CancelO
  * order without a pending cancel (`causation_id` the change's id). Rate
  * buckets and the duplicate window run on the scheduler; sessions and
  * trading days on market time (the instrument's latest tick's event time). Completes when commands, ticks and
- * events have all completed.
+ * events have all completed. An observer, hook or calendar of the options
+ * that throws fails the stream with its error, after the records risk made
+ * before it (a kill switch's cancels included); nothing is processed after.
  *
  * ```
  * commands: -a-b-c---d-     a, c, d submits; b breaks a limit
@@ -84,28 +87,18 @@ const CANCEL_RULES = riskRules.filter((rule) => rule.appliesTo.includes('CancelO
  */
 export function risk(options: RiskOptions = {}): (inputs: RiskInputs) => Observable<OrderCommand> {
   const initialLimits = validateConfig('risk options', riskLimitSpec, options.limits ?? {});
-  const stage = options.stage ?? 'risk';
+  const stageName = options.stage ?? 'risk';
   const initialState = options.initialState ?? 'ACTIVE';
   const scheduler = options.scheduler ?? asyncScheduler;
   const sessions = options.sessions ?? new TradingSessions();
   const { denials, control, metrics } = options;
 
   return (inputs) =>
-    new Observable<OrderCommand>((subscriber) => {
+    handWrittenStage<OrderCommand>((stage) => {
       const state = new RiskState(initialLimits, initialState, sessions);
       let deniedSeq = 0;
       let changeSeq = 0;
       let cancelSeq = 0;
-
-      /** Hands a record to a side observer; one that throws fails the stream. */
-      const report = <R>(observer: Pick<Observer<R>, 'next'> | undefined, record: R): void => {
-        if (observer === undefined || subscriber.closed) return;
-        try {
-          observer.next(record);
-        } catch (error: unknown) {
-          subscriber.error(error);
-        }
-      };
 
       const evaluate = (command: OrderCommand): RiskDenial | undefined => {
         const gate = checkTradingState(command, state);
@@ -127,14 +120,15 @@ export function risk(options: RiskOptions = {}): (inputs: RiskInputs) => Observa
           // Recorded before it leaves: a subscriber may answer with events or commands at once.
           if (command.type === 'SubmitOrder') state.recordSubmit(command);
           else state.recordCancel(command);
-          subscriber.next(command);
+          stage.emit(command);
           return;
         }
         metrics?.dropped('denied');
         const ts = Math.round(nowMs * 1000);
-        report(denials, {
+        // At once, not queued: a command the observer sends in answer is decided before the next one.
+        denials?.next({
           type: 'OrderDenied',
-          event_id: `${stage}-denied-${++deniedSeq}`,
+          event_id: `${stageName}-denied-${++deniedSeq}`,
           client_order_id: command.client_order_id,
           strategy_id: command.strategy_id,
           account_id: command.account_id,
@@ -149,7 +143,7 @@ export function risk(options: RiskOptions = {}): (inputs: RiskInputs) => Observa
 
       const apply = (request: RiskControlRequest): void => {
         const ts = Math.round(scheduler.now() * 1000);
-        const changeId = `${stage}-control-${++changeSeq}`;
+        const changeId = `${stageName}-control-${++changeSeq}`;
         const cancels: CancelOrder[] = [];
         if (request.control === 'limits') {
           state.limits = { ...state.limits, ...request.limits };
@@ -162,7 +156,7 @@ export function risk(options: RiskOptions = {}): (inputs: RiskInputs) => Observa
               const { submit } = order;
               cancels.push({
                 type: 'CancelOrder',
-                command_id: `${stage}-cancel-${++cancelSeq}`,
+                command_id: `${stageName}-cancel-${++cancelSeq}`,
                 client_order_id: submit.client_order_id,
                 strategy_id: submit.strategy_id,
                 account_id: submit.account_id,
@@ -174,43 +168,22 @@ export function risk(options: RiskOptions = {}): (inputs: RiskInputs) => Observa
             }
           }
         }
-        report(control, {
+        stage.emitTo(control, {
           change_id: changeId,
-          stage,
+          stage: stageName,
           trading_state: state.tradingState,
           limits_json: JSON.stringify(state.limits),
           reason: request.reason,
           principal: request.principal,
           ts_event: ts,
         } satisfies RiskControlChanged);
-        for (const cancel of cancels) {
-          if (subscriber.closed) return;
-          subscriber.next(cancel);
-        }
+        for (const cancel of cancels) stage.emit(cancel);
       };
 
-      /** A callback of ours that throws fails the stream instead of escaping to RxJS's unhandled-error hook. */
-      const guarded =
-        <T>(handle: (value: T) => void) =>
-        (value: T): void => {
-          try {
-            handle(value);
-          } catch (error: unknown) {
-            subscriber.error(error);
-          }
-        };
-      let open = 3;
-      const complete = (): void => {
-        if (--open === 0) subscriber.complete();
-      };
-      const fail = (error: unknown): void => subscriber.error(error);
-
-      const subscription = new Subscription();
       // Feedback and market data first, so that synchronous sources have set the state before the first command.
-      subscription.add(inputs.events.subscribe({ next: guarded((event: OrderEvent) => state.applyEvent(event)), error: fail, complete }));
-      if (!subscriber.closed) subscription.add(inputs.ticks.subscribe({ next: (tick) => state.applyTick(tick), error: fail, complete }));
-      if (!subscriber.closed && inputs.controls !== undefined) subscription.add(inputs.controls.subscribe({ next: guarded(apply), error: fail }));
-      if (!subscriber.closed) subscription.add(inputs.commands.subscribe({ next: guarded(decide), error: fail, complete }));
-      return subscription;
+      stage.follow(inputs.events, (event) => state.applyEvent(event));
+      stage.follow(inputs.ticks, (tick) => state.applyTick(tick));
+      if (inputs.controls !== undefined) stage.follow(inputs.controls, apply, { awaited: false });
+      stage.follow(inputs.commands, decide);
     });
 }

@@ -1,5 +1,6 @@
-import { EMPTY, Observable, Subscription, asyncScheduler, type Observer, type SchedulerLike } from 'rxjs';
+import { EMPTY, asyncScheduler, type Observable, type Observer, type SchedulerLike } from 'rxjs';
 import { ConfigError, StageError } from '../errors/errors.js';
+import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import type { Bar, OrderCommand, OrderEvent, Signal, Tick } from '../schemas/generated.js';
 import { createStrategyContext, type Strategy, type StrategyMethod, type StrategyOutput, type StrategyRuntime } from '../strategies/strategy-api.js';
@@ -16,7 +17,7 @@ export interface RunStrategiesOptions {
   readonly signals?: Pick<Observer<Signal>, 'next'>;
   /** Account stamped on the strategies' commands. Default `paper`. */
   readonly accountId?: string;
-  /** Counts failures as dropped: `strategy-error` (a call that threw, a record not sent) and `order-event` (an event that does not fit). */
+  /** Counts failures as dropped: `strategy-error` (a call that threw, a record not sent) and `order-event` (an event that does not fit). A hook that throws fails the stream. */
   readonly metrics?: Pick<StageMetrics, 'dropped'>;
   /** The strategies' clock (`ctx.now()`). Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
@@ -25,7 +26,7 @@ export interface RunStrategiesOptions {
 /** Strategies running in some subscription: a strategy object holds state, so it runs in one at a time. */
 const running = new WeakSet<Strategy>();
 
-/** What `handle` is given: a record of a port, or a step of the stage's life. */
+/** What `call` is given: a record of a port, or a step of the stage's life. */
 const INIT = 0;
 const TICK = 1;
 const BAR = 2;
@@ -46,8 +47,9 @@ interface Run {
  * strategies are given. An order event goes only to the strategy whose id is
  * its `strategy_id` (others' events are ignored): its orders and position in
  * `ctx` are updated from the event first, then `onOrderEvent` is called.
- * `init` is called on subscribe, after the events port is subscribed (so a
- * venue that answers at once is heard); `stop` once ticks and bars have both
+ * `init` is called on subscribe, then the events port is subscribed before
+ * anything init returned leaves (so a venue that answers at once is heard,
+ * and events already waiting come after init); `stop` once ticks and bars have both
  * completed, and the stream then completes. The events port is a feedback
  * edge and is not waited for: events after `stop` are not delivered. On an
  * error or an unsubscribe `stop` is not called. Signals go to `signals`
@@ -62,10 +64,12 @@ interface Run {
  * duplicate, out of order) is reported and counted (`order-event`), and the
  * strategy is not called with it. In every case the strategy keeps receiving
  * calls, as the other strategies do: one broken strategy does not stop the
- * stage, and one that recovers resumes trading. A record
- * that arrives while a call is still running (a synchronous venue answering
- * a command) waits until that record has been delivered to every strategy,
- * so no strategy is ever called from inside another call.
+ * stage, and one that recovers resumes trading. What the strategies return
+ * leaves once the record that caused it has reached every strategy, so a
+ * record sent back at once (a synchronous venue answering a command) is
+ * handled after that, and no strategy is ever called from inside another
+ * call. An `onError`, `signals` or metrics hook that throws fails the stream
+ * with its error, after what was sent before it; no strategy is called after.
  *
  * ```
  * ticks:   ---t-------t--|
@@ -105,25 +109,19 @@ export function runStrategies(
   const now = (): number => Math.round(scheduler.now() * 1000);
 
   return (inputs) =>
-    new Observable<OrderCommand>((subscriber) => {
+    handWrittenStage<OrderCommand>((stage) => {
       const taken = strategies.find((strategy) => running.has(strategy));
       if (taken !== undefined) {
-        subscriber.error(new StageError(`strategy '${taken.id}' is already running in another subscription; a strategy keeps state, so give each run its own strategy object`));
-        return undefined;
+        throw new StageError(`strategy '${taken.id}' is already running in another subscription; a strategy keeps state, so give each run its own strategy object`);
       }
       for (const strategy of strategies) running.add(strategy);
       const runs: Run[] = strategies.map((strategy) => ({ strategy, runtime: createStrategyContext({ strategyId: strategy.id, accountId, now }) }));
       const byId = new Map(runs.map((run) => [run.strategy.id, run]));
-      const inputSubscription = new Subscription();
 
-      /** Reports a failure of `run`; a throwing `onError` fails the stream. */
+      /** Counts and reports a failure of `run`. */
       const report = (run: Run, method: StrategyMethod, error: unknown, reason: string): void => {
         metrics?.dropped(reason);
-        try {
-          onError(error, run.strategy.id, method);
-        } catch (failure: unknown) {
-          subscriber.error(failure);
-        }
+        onError(error, run.strategy.id, method);
       };
 
       /** Notes the commands of one call in the strategy's context, then sends its signals and commands; a record that is not the strategy's is reported, not sent. */
@@ -158,17 +156,10 @@ export function runStrategies(
           }
         }
         for (const signal of signalsOut as readonly Signal[]) {
-          if (subscriber.closed) return;
-          if (unsent?.has(signal) === true) continue;
-          try {
-            signals?.next(signal);
-          } catch (error: unknown) {
-            subscriber.error(error);
-          }
+          if (unsent?.has(signal) !== true) stage.emitTo(signals, signal);
         }
         for (const command of commands as readonly OrderCommand[]) {
-          if (subscriber.closed) return;
-          if (unsent?.has(command) !== true) subscriber.next(command);
+          if (unsent?.has(command) !== true) stage.emit(command);
         }
       };
 
@@ -207,67 +198,37 @@ export function runStrategies(
         deliver(run, method, output);
       };
 
-      const handle = (kind: Kind, record: unknown): void => {
-        if (kind === EVENT) {
-          const event = record as OrderEvent;
-          const run = byId.get(event.strategy_id);
-          if (run === undefined) return;
-          try {
-            run.runtime.apply(event);
-          } catch (error: unknown) {
-            report(run, 'onOrderEvent', error, 'order-event');
-            return;
-          }
-          call(run, EVENT, event);
-          return;
-        }
-        if (kind === INIT && inputs.events !== undefined) {
-          // Before init: a venue that answers init's commands at once must be heard. Events arriving now wait for init.
-          inputSubscription.add(inputs.events.subscribe({ next: (event) => accept(EVENT, event), error: (error: unknown) => subscriber.error(error) }));
-        }
-        // Nothing more comes in once market data has ended: events that stop's commands cause are not delivered.
-        if (kind === FINISH) inputSubscription.unsubscribe();
-        for (const run of runs) {
-          if (subscriber.closed) return;
-          call(run, kind, record);
-        }
-        if (kind === FINISH) subscriber.complete();
-      };
-
-      // Records that arrive during a call wait here, as kind and record pairs, in arrival order.
-      const pending: unknown[] = [];
-      let inCall = false;
-      /** Handles a record, then whatever arrived meanwhile; no strategy is ever called from inside a call. */
-      const accept = (kind: Kind, record: unknown): void => {
-        if (inCall) {
-          pending.push(kind, record);
-          return;
-        }
-        inCall = true;
+      const onEvent = (event: OrderEvent): void => {
+        const run = byId.get(event.strategy_id);
+        if (run === undefined) return;
         try {
-          handle(kind, record);
-          for (let i = 0; i < pending.length && !subscriber.closed; i += 2) handle(pending[i] as Kind, pending[i + 1]);
-        } finally {
-          if (pending.length > 0) pending.length = 0;
-          inCall = false;
+          run.runtime.apply(event);
+        } catch (error: unknown) {
+          report(run, 'onOrderEvent', error, 'order-event');
+          return;
         }
+        call(run, EVENT, event);
       };
 
-      let marketOpen = 2;
-      const marketObserver = (kind: Kind): Partial<Observer<unknown>> => ({
-        next: (record) => accept(kind, record),
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          if (--marketOpen === 0) accept(FINISH, undefined);
-        },
-      });
+      const callEach = (kind: Kind, record: unknown): void => {
+        for (const run of runs) call(run, kind, record);
+      };
 
-      accept(INIT, undefined);
-      if (!subscriber.closed) inputSubscription.add((inputs.bars ?? EMPTY).subscribe(marketObserver(BAR)));
-      if (!subscriber.closed) inputSubscription.add((inputs.ticks ?? EMPTY).subscribe(marketObserver(TICK)));
-      return () => {
-        inputSubscription.unsubscribe();
-        for (const strategy of strategies) running.delete(strategy);
+      callEach(INIT, undefined);
+      // After init, before what it returned leaves: a venue that answers init's commands at once is heard, and events already waiting come after init.
+      const events = inputs.events === undefined ? undefined : stage.follow(inputs.events, onEvent, { awaited: false });
+      stage.follow(inputs.bars ?? EMPTY, (bar) => callEach(BAR, bar));
+      stage.follow(inputs.ticks ?? EMPTY, (tick) => callEach(TICK, tick));
+      return {
+        whenInputsComplete: () => {
+          // Nothing more comes in once market data has ended: events that stop's commands cause are not delivered.
+          events?.unsubscribe();
+          callEach(FINISH, undefined);
+          stage.complete();
+        },
+        teardown: () => {
+          for (const strategy of strategies) running.delete(strategy);
+        },
       };
     });
 }

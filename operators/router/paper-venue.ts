@@ -1,6 +1,7 @@
-import { Observable, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { TradingSessions } from '../../domain/trading-sessions.js';
 import { ConfigError } from '../../errors/errors.js';
+import { handWrittenStage } from '../../pipeline/runtime/hand-written-stage.js';
 import type { CancelOrder, OrderCommand, OrderEvent, SubmitOrder, Tick } from '../../schemas/generated.js';
 
 export interface PaperVenueOptions {
@@ -81,7 +82,9 @@ const MAX_CLOSED_ORDERS = 10_000;
  * cancel of a FAK/FOK remainder; the cancel for its answer). Ids are
  * counters, so a replay makes the same ones. State is updated before
  * anything is emitted, and reports leave in the order they happened even
- * when a consumer sends commands back synchronously.
+ * when a consumer sends commands back synchronously. A calendar that throws
+ * (other than for an unknown instrument) fails the stream with its error,
+ * after the reports made before it; nothing is processed after.
  *
  * ```
  * ticks:    -a----b------     a: ask 3501 x 12; b: ask 3499 x 1
@@ -113,7 +116,7 @@ export function paperVenue(
   const sessions = options.sessions ?? new TradingSessions();
 
   return ({ commands, ticks }) =>
-    new Observable<OrderEvent>((subscriber) => {
+    handWrittenStage<OrderEvent>((stage) => {
       const books = new Map<string, Book>();
       /** Orders by strategy, then client order id: client order ids are the strategy's, two strategies may use the same one. */
       const orders = new Map<string, Map<string, PaperOrder>>();
@@ -122,31 +125,16 @@ export function paperVenue(
       let eventCount = 0;
       let orderCount = 0;
       let tradeCount = 0;
-      /** Reports waiting to leave, in the order they happened; drained by the outermost handler only. */
-      const outbox: OrderEvent[] = [];
-      let draining = false;
       /** Commands on their way to the simulated exchange, oldest first from `head`. */
       const inflight: { readonly due: number; readonly command: OrderCommand }[] = [];
       let head = 0;
       let timer: Subscription | undefined;
-      let commandsDone = false;
-      let ticksDone = false;
+      let inputsDone = false;
 
       const nowMicros = (): number => Math.round(scheduler.now() * 1000);
 
-      const flush = (): void => {
-        if (draining) return;
-        draining = true;
-        try {
-          for (let i = 0; i < outbox.length && !subscriber.closed; i++) subscriber.next(outbox[i] as OrderEvent);
-        } finally {
-          outbox.length = 0;
-          draining = false;
-        }
-      };
-
       const maybeComplete = (): void => {
-        if (commandsDone && ticksDone && head === inflight.length) subscriber.complete();
+        if (inputsDone && head === inflight.length) stage.complete();
       };
 
       const lookup = (strategyId: string, clientOrderId: string): PaperOrder | undefined => orders.get(strategyId)?.get(clientOrderId);
@@ -175,7 +163,7 @@ export function paperVenue(
           remember(order);
           close(order, 'REJECTED');
         }
-        outbox.push({
+        stage.emit({
           type: 'OrderRejected',
           event_id: `${venue}-event-${++eventCount}`,
           client_order_id: command.client_order_id,
@@ -208,7 +196,7 @@ export function paperVenue(
         else book.bidLeft -= quantity;
         const leaves = command.quantity - order.filled;
         if (leaves === 0) close(order, 'FILLED');
-        outbox.push({
+        stage.emit({
           type: 'OrderFilled',
           event_id: `${venue}-event-${++eventCount}`,
           client_order_id: command.client_order_id,
@@ -232,7 +220,7 @@ export function paperVenue(
       const canceled = (order: PaperOrder, causationId: string): void => {
         close(order, 'CANCELED');
         const now = nowMicros();
-        outbox.push({
+        stage.emit({
           type: 'OrderCanceled',
           event_id: `${venue}-event-${++eventCount}`,
           client_order_id: order.command.client_order_id,
@@ -313,7 +301,7 @@ export function paperVenue(
         const order: PaperOrder = { command, venueOrderId, seq: orderCount, filled: 0, status: 'WORKING' };
         remember(order);
         const now = nowMicros();
-        outbox.push({
+        stage.emit({
           type: 'OrderAccepted',
           event_id: `${venue}-event-${++eventCount}`,
           client_order_id: command.client_order_id,
@@ -351,7 +339,7 @@ export function paperVenue(
           return;
         }
         const now = nowMicros();
-        outbox.push({
+        stage.emit({
           type: 'OrderCancelRejected',
           event_id: `${venue}-event-${++eventCount}`,
           client_order_id: command.client_order_id,
@@ -403,7 +391,7 @@ export function paperVenue(
           book.sells.length = 0;
           for (const order of expired) {
             close(order, 'EXPIRED');
-            outbox.push({
+            stage.emit({
               type: 'OrderExpired',
               event_id: `${venue}-event-${++eventCount}`,
               client_order_id: order.command.client_order_id,
@@ -424,33 +412,28 @@ export function paperVenue(
       };
 
       const arm = (delayMs: number): void => {
-        timer = scheduler.schedule(deliver, Math.max(0, delayMs));
+        timer = stage.schedule(scheduler, deliver, Math.max(0, delayMs));
       };
 
       /** Executes the commands whose latency has passed, then waits for the next one. */
       const deliver = (): void => {
         timer = undefined;
-        try {
-          const now = scheduler.now();
-          for (let next = inflight[head]; next !== undefined && next.due <= now; next = inflight[head]) {
-            head++;
-            execute(next.command);
-          }
-          if (head === inflight.length) {
-            inflight.length = 0;
-            head = 0;
-          } else {
-            if (head > 1024) {
-              inflight.splice(0, head);
-              head = 0;
-            }
-            arm((inflight[head] as { due: number }).due - now);
-          }
-          flush();
-          maybeComplete();
-        } catch (error: unknown) {
-          subscriber.error(error);
+        const now = scheduler.now();
+        for (let next = inflight[head]; next !== undefined && next.due <= now; next = inflight[head]) {
+          head++;
+          execute(next.command);
         }
+        if (head === inflight.length) {
+          inflight.length = 0;
+          head = 0;
+        } else {
+          if (head > 1024) {
+            inflight.splice(0, head);
+            head = 0;
+          }
+          arm((inflight[head] as { due: number }).due - now);
+        }
+        maybeComplete();
       };
 
       const receive = (command: OrderCommand): void => {
@@ -463,42 +446,13 @@ export function paperVenue(
         if (timer === undefined) arm(latencyMs);
       };
 
-      /** Runs a handler, then lets out what it made; anything it throws fails the stream. */
-      const handle = <T>(apply: (record: T) => void) => (record: T): void => {
-        try {
-          apply(record);
-          flush();
-        } catch (error: unknown) {
-          subscriber.error(error);
-        }
-      };
-
-      const subscriptions: Subscription[] = [];
-      subscriptions.push(
-        ticks.subscribe({
-          next: handle(onTick),
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => {
-            ticksDone = true;
-            maybeComplete();
-          },
-        }),
-      );
-      if (!subscriber.closed) {
-        subscriptions.push(
-          commands.subscribe({
-            next: handle(receive),
-            error: (error: unknown) => subscriber.error(error),
-            complete: () => {
-              commandsDone = true;
-              maybeComplete();
-            },
-          }),
-        );
-      }
-      return () => {
-        for (const subscription of subscriptions) subscription.unsubscribe();
-        timer?.unsubscribe();
+      stage.follow(ticks, onTick);
+      stage.follow(commands, receive);
+      return {
+        whenInputsComplete: () => {
+          inputsDone = true;
+          maybeComplete();
+        },
       };
     });
 }

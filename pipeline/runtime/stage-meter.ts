@@ -1,4 +1,5 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import { handWrittenStage } from './hand-written-stage.js';
 import type { StageMetrics } from './stage-metrics.js';
 
 /**
@@ -27,45 +28,37 @@ export class StageMeter {
   /** Counts and times each record as the stage receives it. */
   input<T>(): MonoTypeOperatorFunction<T> {
     return (source) =>
-      new Observable<T>((subscriber) =>
-        source.subscribe({
-          next: (record) => {
-            this.metrics.recordsIn++;
-            const start = performance.now();
-            const outer = this.inRecord;
-            this.downstreamMs = 0;
-            this.inRecord = true;
-            try {
-              subscriber.next(record);
-            } finally {
-              this.inRecord = outer;
-              this.metrics.observeLatency((performance.now() - start - this.downstreamMs) / 1000);
-            }
-          },
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => subscriber.complete(),
-        }),
-      );
+      handWrittenStage<T>((stage) => {
+        stage.follow(source, (record) => {
+          this.metrics.recordsIn++;
+          const start = performance.now();
+          // A record fed back from downstream is timed on its own; the record it came in during keeps its count.
+          const outerInRecord = this.inRecord;
+          const outerDownstreamMs = this.downstreamMs;
+          this.downstreamMs = 0;
+          this.inRecord = true;
+          stage.emit(record);
+          stage.flush();
+          const latencyMs = performance.now() - start - this.downstreamMs;
+          this.inRecord = outerInRecord;
+          this.downstreamMs = outerDownstreamMs;
+          this.metrics.observeLatency(latencyMs / 1000);
+        });
+      });
   }
 
   /** Counts each record the stage emits and keeps the time spent downstream out of its latency. */
   output<T>(): MonoTypeOperatorFunction<T> {
     return (source) =>
-      new Observable<T>((subscriber) =>
-        source.subscribe({
-          next: (value) => {
-            this.metrics.recordsOut++;
-            if (!this.inRecord) {
-              subscriber.next(value);
-              return;
-            }
-            const start = performance.now();
-            subscriber.next(value);
-            this.downstreamMs += performance.now() - start;
-          },
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => subscriber.complete(),
-        }),
-      );
+      handWrittenStage<T>((stage) => {
+        stage.follow(source, (value) => {
+          this.metrics.recordsOut++;
+          stage.emit(value);
+          if (!this.inRecord) return;
+          const start = performance.now();
+          stage.flush();
+          this.downstreamMs += performance.now() - start;
+        });
+      });
   }
 }

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { Subject, from } from 'rxjs';
+import { Subject, config, from } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../errors/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
@@ -74,11 +74,18 @@ describe('dedupMerge', () => {
   let metrics: StageMetrics;
   let status: Subject<FeedStatus>;
   let options: DedupMergeOptions;
+  /** Errors RxJS would have thrown as uncaught exceptions. */
+  let uncaught: unknown[];
   beforeEach(() => {
     scheduler = createTestScheduler();
     metrics = new StageMetrics('s', 'dedup-merge', [1]);
     status = new Subject<FeedStatus>();
     options = { staleAfterMs: STALE_MS, downAfterMs: DOWN_MS, scheduler, metrics, status };
+    uncaught = [];
+    config.onUnhandledError = (error) => uncaught.push(error);
+  });
+  afterEach(() => {
+    config.onUnhandledError = null;
   });
 
   it('emits nothing for never, and reports no feed', () => {
@@ -296,6 +303,72 @@ describe('dedupMerge', () => {
       expectObservable(e1.pipe(dedupMerge({ ...options, status: throwingStatus }))).toBe(expected, ticks, boom);
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
+  });
+
+  it('fails the stream when count throws: the ticks before it came out, the rest are not processed, nothing escapes', () => {
+    const boom = new Error('counter broke');
+    let counted = 0;
+    const count = (): void => {
+      if (++counted === 2) throw boom;
+    };
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -abc', ticks);
+      const e1subs = '   ^-!';
+      const expected = ' -a#';
+      expectObservable(e1.pipe(dedupMerge({ ...options, count }))).toBe(expected, ticks, boom);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(counted).toBe(2);
+    expect(uncaught).toEqual([]);
+  });
+
+  it('fails the stream when the metrics hook throws on a dropped copy', () => {
+    const boom = new Error('metrics broke');
+    const throwingMetrics = {
+      dropped: () => {
+        throw boom;
+      },
+    };
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -aAb', ticks);
+      const e1subs = '   ^-!';
+      const expected = ' -a#';
+      expectObservable(e1.pipe(dedupMerge({ ...options, metrics: throwingMetrics }))).toBe(expected, ticks, boom);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(uncaught).toEqual([]);
+  });
+
+  it('fails the stream when the status observer throws from the health timer, and stops following the feed', () => {
+    const boom = new Error('status sink broke');
+    const staleThrows = {
+      next: (record: FeedStatus) => {
+        if (record.state === 'STALE') throw boom;
+      },
+    };
+    scheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const e1 = hot('  -a-------', ticks);
+      const e1subs = '  ^----!';
+      const expected = '-a---#';
+      expectObservable(e1.pipe(dedupMerge({ ...options, status: staleThrows }))).toBe(expected, ticks, boom);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(uncaught).toEqual([]);
+  });
+
+  it('fails the stream when the status observer throws on an expected feed at subscribe, before following the feeds', () => {
+    const boom = new Error('status sink broke');
+    const throwing = {
+      next: () => {
+        throw boom;
+      },
+    };
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold<Tick>('-a');
+      expectObservable(e1.pipe(dedupMerge({ ...options, expectedFeeds: ['a'], status: throwing }))).toBe('#', undefined, boom);
+      expectSubscriptions(e1.subscriptions).toBe([]);
+    });
+    expect(uncaught).toEqual([]);
   });
 
   it('sees its own state when a subscriber or the status observer feeds ticks back in', () => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { Subject, tap, type Observable } from 'rxjs';
+import { Subject, config, tap, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nextOrderStatus, type OrderStatus } from '../../domain/order-state-machine.js';
 import { orderRouter, type OrderRouterOptions } from '../../operators/order-router.js';
 import { orderRouterComponent } from '../../operators/order-router-component.js';
@@ -145,12 +145,19 @@ describe('orderRouter', () => {
   let routedOut: Subject<OrderCommand>;
   let logLines: Record<string, unknown>[];
   let options: OrderRouterOptions;
+  /** Errors RxJS would have thrown as uncaught exceptions. */
+  let uncaught: unknown[];
   beforeEach(() => {
     scheduler = createTestScheduler();
     metrics = new StageMetrics('router', 'order-router', [1]);
     routedOut = new Subject<OrderCommand>();
     logLines = [];
     options = { scheduler, metrics, routed: routedOut, logger: capturingLogger(logLines) };
+    uncaught = [];
+    config.onUnhandledError = (error) => uncaught.push(error);
+  });
+  afterEach(() => {
+    config.onUnhandledError = null;
   });
 
   const run = (commands: Observable<OrderCommand>, reports: Observable<OrderEvent>, extra: Partial<OrderRouterOptions> = {}): Observable<OrderEvent> =>
@@ -413,6 +420,60 @@ describe('orderRouter', () => {
       expectObservable(run(e1, e2, { routed: throwing })).toBe(expected, { S: submitted('o1', 1, 1) }, boom);
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
+  });
+
+  it('fails the stream when the metrics hook or the logger throws on a dropped report', () => {
+    const boom = new Error('hook broke');
+    const throwing = (): never => {
+      throw boom;
+    };
+    scheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const e1 = hot('   -s----', { s: submit('o1') });
+      const e2 = hot('   ---x--', { x: accepted('o7') });
+      const e1subs = '   ^--!';
+      const expected = ' -S-#';
+      expectObservable(run(e1, e2, { metrics: { dropped: throwing } })).toBe(expected, { S: submitted('o1', 1, 1) }, boom);
+      expectObservable(run(e1, e2, { logger: { error: throwing, warn: throwing, debug: throwing } })).toBe(expected, { S: submitted('o1', 1, 1) }, boom);
+      expectSubscriptions(e1.subscriptions).toBe([e1subs, e1subs]);
+      expectSubscriptions(e2.subscriptions).toBe([e1subs, e1subs]);
+    });
+    expect(uncaught).toEqual([]);
+  });
+
+  it('still lets out what it made before a report fed back from inside routed fails the stream', () => {
+    const boom = new Error('metrics broke');
+    const commands = new Subject<OrderCommand>();
+    const reports = new Subject<OrderEvent>();
+    const sent: string[] = [];
+    const seen: string[] = [];
+    let failure: unknown;
+    // A synchronous venue that answers the first submit with a report of an order the router does not know.
+    const venue = {
+      next: (command: OrderCommand) => {
+        sent.push(command.client_order_id);
+        if (command.client_order_id === 'o1') reports.next(accepted('o7'));
+      },
+    };
+    const throwingMetrics = {
+      dropped: () => {
+        throw boom;
+      },
+    };
+    orderRouter({ ...options, routed: venue, metrics: throwingMetrics })({ commands, reports }).subscribe({
+      next: (event) => {
+        seen.push(`${event.type} ${event.client_order_id}`);
+        // The strategy submits its second order as soon as it hears of the first, before the first is routed.
+        if (event.client_order_id === 'o1') commands.next(submit('o2'));
+      },
+      error: (error: unknown) => (failure = error),
+    });
+    commands.next(submit('o1'));
+    // o2 was recorded as submitted before the failure: its event and its command are not lost.
+    expect(seen).toEqual(['OrderSubmitted o1', 'OrderSubmitted o2']);
+    expect(sent).toEqual(['o1', 'o2']);
+    expect(failure).toBe(boom);
+    expect(commands.observed || reports.observed).toBe(false);
+    expect(uncaught).toEqual([]);
   });
 
   it('sees its own state, and keeps causal order, when a venue answers from inside routed or a subscriber commands from inside next', () => {

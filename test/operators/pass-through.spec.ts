@@ -1,4 +1,4 @@
-import { Subject } from 'rxjs';
+import { Subject, share } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { passThrough } from '../../operators/pass-through.js';
@@ -62,5 +62,21 @@ describe('passThrough', () => {
     });
     source.next(1);
     expect(seen).toEqual([1, 2]);
+  });
+
+  it('keeps its order for every subscriber of a shared output when one of them feeds a value back', () => {
+    const source = new Subject<number>();
+    const shared = source.pipe(passThrough(), share());
+    const first: number[] = [];
+    const second: number[] = [];
+    shared.subscribe((x) => {
+      first.push(x);
+      if (x === 1) source.next(2);
+    });
+    shared.subscribe((x) => second.push(x));
+    source.next(1);
+    // 2 is handled once 1 has reached every subscriber, not from inside its delivery.
+    expect(first).toEqual([1, 2]);
+    expect(second).toEqual([1, 2]);
   });
 });

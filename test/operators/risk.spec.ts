@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { EMPTY, NEVER, Subject, of, type Observable } from 'rxjs';
+import { EMPTY, NEVER, Subject, config, of, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { haltCommand } from '../../cli/commands/halt-command.js';
@@ -8,6 +8,7 @@ import { resumeCommand } from '../../cli/commands/resume-command.js';
 import type { CliIo, ParsedArgs } from '../../cli/cli-command.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError, StageError, UsageError } from '../../errors/errors.js';
+import { TradingSessions } from '../../domain/trading-sessions.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { startHttpServer, type HttpEndpoint } from '../../pipeline/runtime/start-http-server.js';
 import { ControlAccess } from '../../pipeline/runtime/control-access.js';
@@ -127,12 +128,19 @@ describe('risk', () => {
   let control: Subject<RiskControlChanged>;
   let metrics: StageMetrics;
   let options: RiskOptions;
+  /** Errors RxJS would have thrown as uncaught exceptions. */
+  let uncaught: unknown[];
   beforeEach(() => {
     scheduler = createTestScheduler();
     denials = new Subject<OrderDenied>();
     control = new Subject<RiskControlChanged>();
     metrics = new StageMetrics('risk', 'risk', [1]);
     options = { stage: 'risk', scheduler, denials, control, metrics };
+    uncaught = [];
+    config.onUnhandledError = (error) => uncaught.push(error);
+  });
+  afterEach(() => {
+    config.onUnhandledError = null;
   });
 
   it('emits nothing for never', () => {
@@ -368,6 +376,68 @@ describe('risk', () => {
       };
       expectObservable(risk({ ...options, control: throwing })({ commands: e1, ticks: cold('t', ticks), events: NEVER, controls: h1 })).toBe(expected, c, boom);
     });
+  });
+
+  it('fails the stream when the metrics hook throws on a denial', () => {
+    const boom = new Error('metrics broke');
+    const throwingMetrics = {
+      dropped: () => {
+        throw boom;
+      },
+    };
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -abc', c);
+      const e1subs = '   ^-!';
+      const expected = ' -a#';
+      expectObservable(denials).toBe('---');
+      expectObservable(risk({ ...options, metrics: throwingMetrics })({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe(expected, c, boom);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(uncaught).toEqual([]);
+  });
+
+  it('fails the stream when the trading calendar throws in a rule', () => {
+    const broken = new Error('calendar broke');
+    class BrokenSessions extends TradingSessions {
+      override tradingDay(): string {
+        throw broken;
+      }
+    }
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -ab', c);
+      const e1subs = '   ^!';
+      expectObservable(risk({ ...options, sessions: new BrokenSessions() })({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe('-#', undefined, broken);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(uncaught).toEqual([]);
+  });
+
+  it('still sends every kill-switch cancel it recorded when a command fed back between them fails the stream', () => {
+    const boom = new Error('denial sink broke');
+    const commands = new Subject<OrderCommand>();
+    const controls = new Subject<RiskControlRequest>();
+    const seen: string[] = [];
+    let failure: unknown;
+    const throwing = {
+      next: () => {
+        throw boom;
+      },
+    };
+    risk({ ...options, denials: throwing })({ commands, ticks: of(tick), events: NEVER, controls }).subscribe({
+      next: (command) => {
+        seen.push(command.command_id);
+        // A strategy that answers the first cancel with a new order, which the halt denies.
+        if (command.command_id === 'risk-cancel-1') commands.next(submit('late'));
+      },
+      error: (error: unknown) => (failure = error),
+    });
+    commands.next(c.a);
+    commands.next(c.d);
+    controls.next(state('HALTED', 'drawdown'));
+    expect(seen).toEqual(['cmd-a', 'cmd-d', 'risk-cancel-1', 'risk-cancel-2']);
+    expect(failure).toBe(boom);
+    expect(commands.observed || controls.observed).toBe(false);
+    expect(uncaught).toEqual([]);
   });
 
   it('sees its own state when a subscriber answers at once with events and commands, and when the denials observer sends more', () => {

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { EMPTY, Observable, Subject, mergeMap, of, tap } from 'rxjs';
+import { EMPTY, Observable, Subject, config, mergeMap, of, tap } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OperatorDefinition } from '../../pipeline/components/component-definition.js';
 import { ComponentRegistry } from '../../pipeline/components/component-registry.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
@@ -120,12 +120,19 @@ describe('runStrategies', () => {
   let calls: string[];
   let failures: [string, StrategyMethod, unknown][];
   let options: RunStrategiesOptions;
+  /** Errors RxJS would have thrown as uncaught exceptions. */
+  let uncaught: unknown[];
   beforeEach(() => {
     scheduler = createTestScheduler();
     metrics = new StageMetrics('s', 'strategy', [1]);
     calls = [];
     failures = [];
     options = { scheduler, metrics, onError: (error, strategyId, method) => void failures.push([strategyId, method, error]) };
+    uncaught = [];
+    config.onUnhandledError = (error) => uncaught.push(error);
+  });
+  afterEach(() => {
+    config.onUnhandledError = null;
   });
 
   it('emits nothing for never, having called init only', () => {
@@ -463,6 +470,29 @@ describe('runStrategies', () => {
       };
       expectObservable(runStrategies([signalling], { ...options, signals })({ ticks: e1 })).toBe('-#', undefined, broken);
     });
+  });
+
+  it('fails the stream when the metrics hook throws while counting a failure, calling no strategy after it', () => {
+    const broken = new Error('metrics broke');
+    const throwingMetrics = {
+      dropped: () => {
+        throw broken;
+      },
+    };
+    const failing = probe('a', calls, {
+      onTick() {
+        throw new Error('bug');
+      },
+    });
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -ab|', ticks);
+      const e1subs = '   ^!';
+      const expected = ' -#';
+      expectObservable(runStrategies([failing, probe('b', calls)], { ...options, metrics: throwingMetrics })({ ticks: e1 })).toBe(expected, undefined, broken);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(calls).toEqual(['a init', 'b init']);
+    expect(uncaught).toEqual([]);
   });
 
   it('refuses strategies that share an id, and a strategy object that is already running', () => {

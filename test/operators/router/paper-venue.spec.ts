@@ -1,6 +1,7 @@
-import { Subject, map, type Observable } from 'rxjs';
+import { Subject, config, map, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ProductSpec } from '../../../domain/product-table.js';
 import { TradingSessions } from '../../../domain/trading-sessions.js';
 import { paperVenue, type PaperVenueOptions } from '../../../operators/router/paper-venue.js';
 import { paperVenueComponent } from '../../../operators/router/paper-venue-component.js';
@@ -82,9 +83,16 @@ const ids = (id: string, n: number) => ({ event_id: `paper-event-${n}`, client_o
 describe('paperVenue', () => {
   let scheduler: TestScheduler;
   let options: PaperVenueOptions;
+  /** Errors RxJS would have thrown as uncaught exceptions. */
+  let uncaught: unknown[];
   beforeEach(() => {
     scheduler = createTestScheduler();
     options = { scheduler };
+    uncaught = [];
+    config.onUnhandledError = (error) => uncaught.push(error);
+  });
+  afterEach(() => {
+    config.onUnhandledError = null;
   });
 
   const venue = (commands: Observable<OrderCommand>, ticks: Observable<Tick>, extra: Partial<PaperVenueOptions> = {}): Observable<OrderEvent> =>
@@ -415,6 +423,27 @@ describe('paperVenue', () => {
       const e1 = hot<OrderCommand>('---');
       expectObservable(venue(e1, e2, { sessions: new BrokenSessions() })).toBe('-#', undefined, broken);
     });
+  });
+
+  it('fails the stream when the calendar throws inside the latency timer, after the reports of the commands it executed before', () => {
+    const broken = new Error('calendar broke');
+    class BrokenForSoybeanMeal extends TradingSessions {
+      override productOf(instrumentId: string): ProductSpec {
+        if (instrumentId === 'DCE.m2501') throw broken;
+        return super.productOf(instrumentId);
+      }
+    }
+    scheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const e2 = hot('   a------', { a: quote() });
+      const e1 = hot('   -(st)--', { s: order('o1'), t: order('o2', { instrument_id: 'DCE.m2501' }) });
+      const e1subs = '   ^--!';
+      // Both arrive at 3: o1 is acknowledged and filled, then the calendar fails on o2.
+      const expected = ' ---(ab#)';
+      expectObservable(summarized(e1, e2, { latencyMs: 2, sessions: new BrokenForSoybeanMeal() })).toBe(expected, { a: 'accepted o1', b: 'filled o1 2@3500 cum 2 leaves 0' }, broken);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+      expectSubscriptions(e2.subscriptions).toBe(e1subs);
+    });
+    expect(uncaught).toEqual([]);
   });
 
   it('keeps reports in the order they happened when a consumer cancels from inside next', () => {

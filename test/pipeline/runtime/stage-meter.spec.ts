@@ -1,6 +1,6 @@
-import { map, of, pipe, tap, type OperatorFunction } from 'rxjs';
+import { config, map, of, pipe, tap, type OperatorFunction } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StageMeter } from '../../../pipeline/runtime/stage-meter.js';
 import { StageMetrics } from '../../../pipeline/runtime/stage-metrics.js';
 import { createTestScheduler } from '../../support/marbles.js';
@@ -17,9 +17,16 @@ function measureStage<I, O>(operator: OperatorFunction<I, O>, metrics: StageMetr
 describe('StageMeter', () => {
   let scheduler: TestScheduler;
   let metrics: StageMetrics;
+  /** Errors RxJS would have thrown as uncaught exceptions. */
+  let uncaught: unknown[];
   beforeEach(() => {
     scheduler = createTestScheduler();
     metrics = new StageMetrics('s', 'c', [1e-3, 1]);
+    uncaught = [];
+    config.onUnhandledError = (error) => uncaught.push(error);
+  });
+  afterEach(() => {
+    config.onUnhandledError = null;
   });
 
   it('leaves the stream as the operator makes it and counts records in and out', () => {
@@ -50,6 +57,40 @@ describe('StageMeter', () => {
       });
       expectObservable(cold('-a-b-|', values).pipe(measureStage(throwing, metrics))).toBe('-#', undefined, boom);
     });
+  });
+
+  it('turns a latency hook that throws into an error of the stream, after the record it timed', () => {
+    const boom = new Error('histogram broke');
+    class BrokenLatency extends StageMetrics {
+      override observeLatency(): void {
+        throw boom;
+      }
+    }
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a-b-|', values);
+      const e1subs = '   ^!';
+      const expected = ' -(a#)';
+      expectObservable(e1.pipe(measureStage(map((t) => t), new BrokenLatency('s', 'c', [1])))).toBe(expected, values, boom);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(uncaught).toEqual([]);
+  });
+
+  it('turns a counter that throws on a record out into an error of the stream', () => {
+    const boom = new Error('counter broke');
+    Object.defineProperty(metrics, 'recordsOut', {
+      get: () => 0,
+      set: () => {
+        throw boom;
+      },
+    });
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a-b-|', values);
+      const e1subs = '   ^!';
+      expectObservable(e1.pipe(measureStage(map((t) => t), metrics))).toBe('-#', undefined, boom);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(uncaught).toEqual([]);
   });
 
   it('excludes the time spent in later stages from the stage latency', () => {
