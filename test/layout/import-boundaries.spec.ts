@@ -22,8 +22,11 @@ interface Import {
 // Static imports and re-exports (`from '…'`), side-effect imports and dynamic `import('…')`.
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g;
 
+/** The file without its comments: an import in a TSDoc example is the example's, not the file's. */
+const codeOf = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+
 function importsOf(file: string): Import[] {
-  const text = readFileSync(join(root, file), 'utf8');
+  const text = codeOf(readFileSync(join(root, file), 'utf8'));
   return [...text.matchAll(IMPORT)].map((match) => {
     const specifier = match[1] as string;
     if (!specifier.startsWith('.')) return { file, specifier, layer: undefined };
