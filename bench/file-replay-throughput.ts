@@ -20,7 +20,7 @@ const TICKS = 200_000;
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
 
 /** A sink that acknowledges every record at once: the pipeline's cost without a sink's IO. */
-const discardSink = defineComponent({ name: 'discard', kind: 'sink', in: 'Tick', description: 'Acknowledges and forgets every tick.', spec: {}, create: () => (records) => records });
+const discardSink = defineComponent({ name: 'discard', kind: 'sink', in: 'Tick', description: 'Acknowledges and forgets every tick.', spec: {}, create: () => ({ write: () => undefined, close: async () => undefined }) });
 
 function ticks(): Tick[] {
   const market = new SimMarket({ instruments: ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'], seed: 1, start: SIM_START_US, tickIntervalMs: 500, feedId: 'rec', latencyUs: 2000 });

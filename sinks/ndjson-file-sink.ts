@@ -1,6 +1,6 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import { Observable } from 'rxjs';
+import { finished } from 'node:stream/promises';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { StageError } from '../errors/errors.js';
@@ -18,6 +18,9 @@ function jsonLine(record: unknown): string {
  * The `ndjson-file` sink: one JSON object per line, any schema. Lines are
  * written in batches; a record is acknowledged once its batch has reached
  * the operating system, and the sink completes after the file is closed.
+ * The file is opened (created, or emptied unless `append`) at the first
+ * record, or at the end when there was none, so a run that does not start
+ * leaves it as it was.
  */
 export const ndjsonFileSink = defineComponent({
   name: 'ndjson-file',
@@ -31,66 +34,62 @@ export const ndjsonFileSink = defineComponent({
     batch_size: field.integer({ description: 'Most records written in one batch.', default: 1000, min: 1, max: 100_000, example: 1000 }),
   },
   checkedAtStart: ["that 'path' can be written"],
-  create: (config, ctx) => (records) =>
-    new Observable<unknown>((subscriber) => {
-      mkdirSync(dirname(config.path), { recursive: true });
-      const file = createWriteStream(config.path, { flags: config.append ? 'a' : 'w' });
-      let pending: unknown[] = [];
-      let lines = '';
-      let flushScheduled = false;
-      let inputDone = false;
-      let inFlight = 0;
-      let failed = false;
+  create: (config, ctx) => {
+    const cannotWrite = (error: unknown): StageError =>
+      new StageError(`ndjson-file: cannot write ${config.path}: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage, path: config.path } });
+    let file: WriteStream | undefined;
+    /** The lines of the batch being collected, and how its writes learn that it reached the operating system. */
+    let lines = '';
+    let count = 0;
+    let batch: { written: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
-      const fail = (error: unknown): void => {
-        if (failed) return;
-        failed = true;
-        subscriber.error(new StageError(`ndjson-file: cannot write ${config.path}: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage, path: config.path } }));
-      };
-      const closeIfDone = (): void => {
-        if (inputDone && inFlight === 0 && pending.length === 0 && !failed) {
-          file.end(() => {
-            ctx.logger.info({ path: config.path }, 'ndjson-file closed');
-            subscriber.complete();
-          });
+    const opened = (): WriteStream => {
+      if (file !== undefined) return file;
+      try {
+        mkdirSync(dirname(config.path), { recursive: true });
+      } catch (error) {
+        throw cannotWrite(error);
+      }
+      file = createWriteStream(config.path, { flags: config.append ? 'a' : 'w' });
+      // Errors reach the batches through their write callbacks, and close through finished(); unlistened, one would crash the process.
+      file.on('error', () => undefined);
+      return file;
+    };
+    const flush = (): void => {
+      if (batch === undefined) return;
+      const { resolve, reject } = batch;
+      const text = lines;
+      batch = undefined;
+      lines = '';
+      count = 0;
+      opened().write(text, (error) => (error ? reject(cannotWrite(error)) : resolve()));
+    };
+    return {
+      write(_port, record) {
+        opened();
+        lines += jsonLine(record);
+        if (batch === undefined) {
+          let resolve!: () => void;
+          let reject!: (error: unknown) => void;
+          const written = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+          batch = { written, resolve, reject };
+          queueMicrotask(flush);
         }
-      };
-      const flush = (): void => {
-        flushScheduled = false;
-        if (pending.length === 0 || failed) return closeIfDone();
-        const batch = pending;
-        const text = lines;
-        pending = [];
-        lines = '';
-        inFlight++;
-        file.write(text, (error) => {
-          inFlight--;
-          if (error) return fail(error);
-          for (const record of batch) subscriber.next(record);
-          closeIfDone();
-        });
-      };
-      file.on('error', fail);
-
-      const subscription = records.subscribe({
-        next(record) {
-          pending.push(record);
-          lines += jsonLine(record);
-          if (pending.length >= config.batch_size) flush();
-          else if (!flushScheduled) {
-            flushScheduled = true;
-            queueMicrotask(flush);
-          }
-        },
-        error: fail,
-        complete() {
-          inputDone = true;
-          flush();
-        },
-      });
-      return () => {
-        subscription.unsubscribe();
-        if (!file.closed) file.end();
-      };
-    }),
+        const { written } = batch;
+        if (++count >= config.batch_size) flush();
+        return written;
+      },
+      async close() {
+        flush();
+        const closing = opened();
+        closing.end();
+        try {
+          await finished(closing);
+        } catch (error) {
+          throw cannotWrite(error);
+        }
+        ctx.logger.info({ path: config.path }, 'ndjson-file closed');
+      },
+    };
+  },
 });

@@ -8,6 +8,7 @@ import type { SchemaCatalog, SchemaName } from '../schemas/schema-catalog.js';
 import type { Instrumentation } from '../runtime/instrumentation.js';
 import type { PipelineHealth } from '../runtime/run-pipeline.js';
 import type { StageMetrics } from '../runtime/stage-metrics.js';
+import type { DEFAULT_PORT } from '../graph/pipeline-graph.js';
 
 export type ComponentKind = 'source' | 'operator' | 'sink';
 
@@ -128,14 +129,44 @@ export interface OperatorDefinition<In extends StageIn, Out extends SchemaSlot, 
   create(config: ConfigOf<S>, ctx: ComponentContext): StageFunction<In, RecordOf<Out>>;
 }
 
+/** The port names of a sink: the default port (`in`) for a sink that reads one schema. */
+export type SinkPort<In extends StageIn> = In extends SchemaSlot ? typeof DEFAULT_PORT : keyof In & string;
+
+/** The arguments of one write: a port and a record of that port's schema. */
+export type SinkWriteArguments<In extends StageIn> = In extends SchemaSlot
+  ? [port: typeof DEFAULT_PORT, record: RecordOf<In>]
+  : In extends InputPorts
+    ? { [K in keyof In & string]: [port: K, record: RecordOf<In[K]>] }[keyof In & string]
+    : never;
+
 /**
- * A sink consumes records and emits one value per record it has written
- * (acknowledged); its Observable completes once everything is flushed and closed.
+ * What a write says about its record:
+ * - nothing (`undefined`): handed over now; acknowledged at once, with no Promise (the hot path);
+ * - `false`: dropped on purpose, the drop counted by the sink; never acknowledged;
+ * - a promise: acknowledged when it resolves, as the value it resolves with (the audit sink:
+ *   the AuditRecord written) or, when that is `undefined`, the record; a rejection fails the stage.
  */
+export type SinkWriteResult = void | false | PromiseLike<unknown>;
+
+/**
+ * What a sink's `create` returns (modelled on a producer's send/disconnect):
+ * the runner subscribes the ports, calls `write` for each record, emits the
+ * acknowledgements, in the order of each port's writes, calls `close` once
+ * no write will follow (every port completed, a write failed, or the stage
+ * was unsubscribed), and completes when every write is acknowledged and
+ * `close` resolved. A throw or rejection of either fails the stage.
+ */
+export interface SinkWriter<In extends StageIn> {
+  write(...write: SinkWriteArguments<In>): SinkWriteResult;
+  /** Flushes what is held and releases what the sink holds (files, connections, servers); resolves when done. Writes it flushes still settle. */
+  close(): PromiseLike<void>;
+}
+
+/** A sink consumes records; see {@link SinkWriter} for how it writes, acknowledges and closes. */
 export interface SinkDefinition<In extends StageIn, S extends ConfigSpec> extends DefinitionBase<S> {
   readonly kind: 'sink';
   readonly in: In;
-  create(config: ConfigOf<S>, ctx: ComponentContext): StageFunction<In, unknown>;
+  create(config: ConfigOf<S>, ctx: ComponentContext): SinkWriter<In>;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the registry holds definitions of every schema and spec */

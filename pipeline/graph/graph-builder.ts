@@ -12,6 +12,7 @@ import type {
   StageIn,
 } from '../components/component-definition.js';
 import type { ConfigInput, ConfigOf, ConfigSpec } from '../config/config-spec.js';
+import { sinkStage } from '../runtime/sink-stage.js';
 import { validateComponentConfig } from '../components/validate-component-config.js';
 import { ConfigError, GraphError } from '../../errors/errors.js';
 import type { SchemaName } from '../schemas/schema-catalog.js';
@@ -122,7 +123,10 @@ export class GraphBuilder {
     this.add({
       kind: 'sink', id, component: definition.name, in: wired.ports, boundary: definition.boundary ?? false,
       config: maskSecrets(definition.spec, validated), inputs: wired.inputs,
-      create: (ctx) => this.runOf(definition.in, definition.create(validated as ConfigOf<S>, ctx)),
+      create: (ctx) =>
+        sinkStage(definition.create(validated as ConfigOf<S>, ctx), (error) =>
+          ctx.logger.error({ err: error }, `stage '${id}': could not close: ${error instanceof Error ? error.message : String(error)}`),
+        ),
     });
   }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EMPTY, filter, map, type Observable } from 'rxjs';
+import { filter, map, type Observable } from 'rxjs';
 import type { OperatorDefinition, SinkDefinition } from '../../pipeline/components/component-definition.js';
 import type { Signal, Tick } from '../../schemas/generated.js';
 import { describe, expect, it } from 'vitest';
@@ -211,7 +211,7 @@ describe('g.apply', () => {
 describe('ports and side outputs', () => {
   const quotesAndFeeds = {
     name: 'board', kind: 'sink', in: { ticks: 'Tick', feeds: 'FeedStatus' }, description: '', spec: {},
-    create: () => () => EMPTY,
+    create: () => ({ write: () => undefined, close: async () => undefined }),
   } as const satisfies SinkDefinition<{ ticks: 'Tick'; feeds: 'FeedStatus' }, Record<string, never>>;
   const withStatus = {
     name: 'with-status', kind: 'operator', in: 'Tick', out: 'Tick', sideOutputs: { status: 'FeedStatus' }, description: '', spec: {},

@@ -1,4 +1,4 @@
-import { Observable, from, map, tap } from 'rxjs';
+import { Observable, from, map } from 'rxjs';
 import type { OperatorDefinition, RecordOf, SchemaSlot, SinkDefinition, SourceDefinition, StageFunction } from '../../pipeline/components/component-definition.js';
 import type { SchemaName } from '../../pipeline/schemas/schema-catalog.js';
 import type { RecordTypes } from '../../schemas/generated.js';
@@ -14,7 +14,10 @@ export function recordsSource<S extends SchemaName>(name: string, out: S, record
 export function collectingSink<S extends SchemaSlot>(name: string, input: S, into: unknown[], options: { boundary?: boolean } = {}): SinkDefinition<S, NoConfig> {
   return {
     name, kind: 'sink', in: input, description: `Test sink of ${input}`, boundary: options.boundary ?? false, spec: {},
-    create: () => ((records: Observable<unknown>) => records.pipe(tap((r) => into.push(r)))) as StageFunction<S, unknown>,
+    create: () => ({
+      write: (_port, record) => void into.push(record),
+      close: async () => undefined,
+    }),
   };
 }
 

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { asyncScheduler, from, lastValueFrom, toArray } from 'rxjs';
+import { DEFAULT_PORT } from '../../../pipeline/graph/pipeline-graph.js';
+import { sinkStage } from '../../../pipeline/runtime/sink-stage.js';
 import { validateConfig } from '../../../pipeline/config/validate-config.js';
 import { SchemaCatalog } from '../../../pipeline/schemas/schema-catalog.js';
 import type { AuditRecord, Tick } from '../../../schemas/generated.js';
@@ -28,8 +30,8 @@ export function simTicks(n: number, seed = 3, feedId = 'rec'): Tick[] {
 
 /** Writes `ticks` with the ndjson-file sink itself, and waits until it has closed the file. */
 export async function writeNdjson(path: string, ticks: readonly Tick[]): Promise<void> {
-  const sink = ndjsonFileSink.create(validateConfig('ndjson-file', ndjsonFileSink.spec, { path }), testContext(asyncScheduler));
-  await lastValueFrom(sink(from(ticks)).pipe(toArray()));
+  const writer = ndjsonFileSink.create(validateConfig('ndjson-file', ndjsonFileSink.spec, { path }), testContext(asyncScheduler));
+  await lastValueFrom(sinkStage(writer, (error) => { throw error; })({ [DEFAULT_PORT]: from(ticks) }).pipe(toArray()));
 }
 
 /** Writes `records` of `type` with avsc's createFileEncoder and waits until every byte is in the file. */

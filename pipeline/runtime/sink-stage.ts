@@ -1,0 +1,156 @@
+import { Observable, Subscription } from 'rxjs';
+import type { InputPorts, SinkWriter, SinkWriteResult } from '../components/component-definition.js';
+import type { StageRun } from '../graph/pipeline-graph.js';
+
+/** One port's writes not yet acknowledged, oldest first from `head`. */
+interface AcknowledgementQueue {
+  entries: { settled: boolean; acknowledgement: unknown }[];
+  head: number;
+}
+
+/**
+ * Runs a sink's {@link SinkWriter} as a stage: subscribes every port, calls
+ * `write(port, record)` for each record and emits one acknowledgement per
+ * record written, in the order of that port's writes (a write that returns
+ * nothing is acknowledged at once, unless an earlier write of its port is
+ * still pending; a promise when it resolves, as its value or else the
+ * record; `false` never). Once every port completed it calls `close()`,
+ * and completes when `close()` resolved and every write was acknowledged.
+ *
+ * Failures: a write that throws or rejects stops the inputs (no later
+ * write), then `close()` releases what the sink holds and the stage errors
+ * with the write's error. An input's error stops the other inputs too, but
+ * what was written is still acknowledged before the stage errors with it. A
+ * `close()` that throws or rejects is the stage's error, unless an earlier
+ * failure is (closing after a failed write often fails for the same cause);
+ * after an unsubscribe, it goes to `reportUnheardError`. Unsubscribing (a
+ * stop that timed out) stops the inputs and calls `close()` when it was not
+ * called yet.
+ *
+ * ```
+ * in:    -a-b-c--|          a, c: written at once; b: its promise resolves 3 frames later
+ * close:         ---r       called at the input's end, resolves 3 frames later
+ * acks:  -a----(bc)--|      c waits for b; completes once closed
+ * ```
+ *
+ * @example
+ * const lines: string[] = [];
+ * const writer = { write: (_port: string, line: string) => void lines.push(line), close: async () => console.log(lines) };
+ * sinkStage(writer, console.error)({ in: of('a', 'b') }).subscribe({ complete: () => console.log('done') });
+ * // Logs: [ 'a', 'b' ], done
+ *
+ * @param writer The sink's writer, made by its `create`.
+ * @param reportUnheardError Where a failure of `close()` goes once the stage was unsubscribed.
+ * @returns The stage's run: port streams in, acknowledgements out.
+ */
+export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (error: unknown) => void): StageRun {
+  return (ports) =>
+    new Observable<unknown>((subscriber) => {
+      const inputs = new Subscription();
+      let openPorts = Object.keys(ports).length;
+      let unsettledWrites = 0;
+      let closeCalled = false;
+      let closed = false;
+      /** A write threw or rejected: the stage errors with it once closed, without waiting for other writes. */
+      let writeFailure: { error: unknown } | undefined;
+      /** An input errored: the stage errors with it once what was written is acknowledged and the sink closed. */
+      let inputFailure: { error: unknown } | undefined;
+
+      const settle = (): void => {
+        if (!closed) return;
+        if (writeFailure !== undefined) subscriber.error(writeFailure.error);
+        else if (unsettledWrites > 0) return;
+        else if (inputFailure !== undefined) subscriber.error(inputFailure.error);
+        else subscriber.complete();
+      };
+      const closeFailed = (error: unknown): void => {
+        if (subscriber.closed) return reportUnheardError(error);
+        subscriber.error((writeFailure ?? inputFailure ?? { error }).error);
+      };
+      const close = (): void => {
+        if (closeCalled) return;
+        closeCalled = true;
+        let closing: PromiseLike<void>;
+        try {
+          closing = writer.close();
+        } catch (error) {
+          return closeFailed(error);
+        }
+        closing.then(() => {
+          closed = true;
+          settle();
+        }, closeFailed);
+      };
+      const endInputs = (): void => {
+        inputs.unsubscribe();
+        close();
+      };
+      const writeFailed = (error: unknown): void => {
+        if (writeFailure !== undefined) return;
+        writeFailure = { error };
+        endInputs();
+        settle();
+      };
+      const drain = (queue: AcknowledgementQueue): void => {
+        const { entries } = queue;
+        while (queue.head < entries.length && entries[queue.head]?.settled === true) {
+          const entry = entries[queue.head++];
+          if (writeFailure === undefined) subscriber.next(entry?.acknowledgement);
+        }
+        if (queue.head === entries.length) {
+          queue.entries = [];
+          queue.head = 0;
+        }
+      };
+      const write = (port: string, queue: AcknowledgementQueue, record: unknown): void => {
+        if (writeFailure !== undefined) return;
+        let result: SinkWriteResult;
+        try {
+          result = writer.write(port, record);
+        } catch (error) {
+          return writeFailed(error);
+        }
+        if (result === false) return;
+        if (result === undefined) {
+          // The hot path: nothing pending on the port, so no queue entry.
+          if (queue.head === queue.entries.length) subscriber.next(record);
+          else queue.entries.push({ settled: true, acknowledgement: record });
+          return;
+        }
+        const entry = { settled: false, acknowledgement: record };
+        queue.entries.push(entry);
+        unsettledWrites++;
+        result.then((acknowledgement) => {
+          entry.settled = true;
+          if (acknowledgement !== undefined) entry.acknowledgement = acknowledgement;
+          unsettledWrites--;
+          drain(queue);
+          settle();
+        }, writeFailed);
+      };
+
+      for (const [port, records] of Object.entries(ports)) {
+        // A synchronous input may already have ended the others.
+        if (inputs.closed) break;
+        const queue: AcknowledgementQueue = { entries: [], head: 0 };
+        inputs.add(
+          records.subscribe({
+            next: (record) => write(port, queue, record),
+            error: (error: unknown) => {
+              if (writeFailure !== undefined || inputFailure !== undefined) return;
+              inputFailure = { error };
+              endInputs();
+            },
+            complete: () => {
+              if (--openPorts === 0) endInputs();
+            },
+          }),
+        );
+      }
+      if (openPorts === 0) close();
+      return () => {
+        inputs.unsubscribe();
+        close();
+      };
+    });
+}
