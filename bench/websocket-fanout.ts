@@ -10,6 +10,7 @@ import { EMPTY, Subject, asyncScheduler, type Subscription } from 'rxjs';
 import { quoteDiff } from '../operators/quote-diff.js';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
+import { sinkStage } from '../pipeline/runtime/sink-stage.js';
 import type { FeedStatus, Tick } from '../schemas/generated.js';
 import { websocketSink } from '../sinks/websocket-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
@@ -143,7 +144,7 @@ class FedSink {
     const config = validateConfig('websocket', websocketSink.spec, { host: '127.0.0.1', port: 0 });
     let subscription!: Subscription;
     this.done = new Promise<void>((resolve, reject) => {
-      subscription = websocketSink.create(config, benchContext(this.logLines))({ quotes: this.ticks.pipe(quoteDiff()), feeds: this.feeds, orders: EMPTY }).subscribe({ error: reject, complete: resolve });
+      subscription = sinkStage(websocketSink.create(config, benchContext(this.logLines)), reject)({ quotes: this.ticks.pipe(quoteDiff()), feeds: this.feeds, orders: EMPTY }).subscribe({ error: reject, complete: resolve });
     });
     this.done.catch(() => undefined);
     this.subscription = subscription;

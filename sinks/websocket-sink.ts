@@ -1,4 +1,3 @@
-import { Observable, Subscription } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { StageError } from '../errors/errors.js';
@@ -26,9 +25,9 @@ import { WebsocketServer } from './websocket/websocket-server.js';
  * event that is not a valid transition of its order is ignored: counted as
  * dropped (`invalid-transition`), logged, not acknowledged, not pushed.
  * Clients get changes merged, never queued, so a slow client costs at most
- * what the books hold. When all inputs complete, clients get what is
- * pending, are closed with 1001, the server stops, and the sink completes;
- * unsubscribing closes everything too.
+ * what the books hold. On close (all inputs completed, or the stage
+ * unsubscribed), clients get what is pending, are closed with 1001, and the
+ * server stops.
  *
  * ```
  * quotes: --d--d--d--|
@@ -39,8 +38,9 @@ import { WebsocketServer } from './websocket/websocket-server.js';
  *
  * @example
  * ```ts
- * const sink = websocketSink.create(validateConfig('ws', websocketSink.spec, { port: 0 }), ctx);
- * sink({ quotes: quoteDiffs$, feeds: feedStatus$, orders: orderEvents$ }).subscribe();
+ * const writer = websocketSink.create(validateConfig('ws', websocketSink.spec, { port: 0 }), ctx);
+ * writer.write('quotes', quoteDiff); // applied and pushed at once
+ * await writer.close();
  * // Logs: websocket sink serving quotes on ws://127.0.0.1:40123/ (live quote page http://127.0.0.1:40123/, …)
  * ```
  */
@@ -118,89 +118,47 @@ export const websocketSink = defineComponent({
         }),
       (server) => server.close(),
     );
-    return (inputs) =>
-      new Observable<unknown>((subscriber) => {
-        const subscription = new Subscription();
-        let server: WebsocketServer | undefined;
-        let tornDown = false;
-        let quotesDone = false;
-        let feedsDone = false;
-        let ordersDone = false;
-
-        const fail = (error: unknown): void => subscriber.error(error);
-        const finishIfDone = (): void => {
-          if (!quotesDone || !feedsDone || !ordersDone || server === undefined) return;
-          server.close().then(
-            () => subscriber.complete(),
-            (error: unknown) => fail(new StageError(`websocket: could not close the server: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage } })),
-          );
-        };
-
-        starting.then(
-          (started) => {
-            if (tornDown) return void started.close();
-            server = started;
-            finishIfDone();
-          },
-          fail,
-        );
-        subscription.add(
-          inputs.quotes.subscribe({
-            next(diff) {
-              const change = book.apply(diff);
-              if (change !== undefined) server?.quoteChanged(change);
-              subscriber.next(diff);
-            },
-            error: fail,
-            complete() {
-              quotesDone = true;
-              finishIfDone();
-            },
-          }),
-        );
-        subscription.add(
-          inputs.feeds.subscribe({
-            next(status) {
-              const change = feeds.apply(status);
-              if (change !== undefined) server?.feedChanged(change);
-              subscriber.next(status);
-            },
-            error: fail,
-            complete() {
-              feedsDone = true;
-              finishIfDone();
-            },
-          }),
-        );
-        subscription.add(
-          inputs.orders.subscribe({
-            next(event) {
-              const update = trade.apply(event);
-              if (update.ignored !== undefined) {
-                ctx.metrics.dropped('invalid-transition');
-                // Logged in full the first few times, then once per 1,000: a misbehaving venue must not flood the log.
-                const count = trade.invalidTransitions;
-                if (count <= 10 || count % 1000 === 0) {
-                  ctx.logger.warn({ event_id: event.event_id, type: event.type, account: event.account_id, invalid_transitions: count }, `order event ignored: ${update.ignored}`);
-                }
-                return;
+    let server: WebsocketServer | undefined;
+    // A failed take fails the run before it starts; close() still hears of it.
+    starting.then((started) => (server = started), () => undefined);
+    return {
+      write(port, record) {
+        switch (port) {
+          case 'quotes': {
+            const change = book.apply(record);
+            if (change !== undefined) server?.quoteChanged(change);
+            return;
+          }
+          case 'feeds': {
+            const change = feeds.apply(record);
+            if (change !== undefined) server?.feedChanged(change);
+            return;
+          }
+          case 'orders': {
+            const update = trade.apply(record);
+            if (update.ignored !== undefined) {
+              ctx.metrics.dropped('invalid-transition');
+              // Logged in full the first few times, then once per 1,000: a misbehaving venue must not flood the log.
+              const count = trade.invalidTransitions;
+              if (count <= 10 || count % 1000 === 0) {
+                ctx.logger.warn({ event_id: record.event_id, type: record.type, account: record.account_id, invalid_transitions: count }, `order event ignored: ${update.ignored}`);
               }
-              server?.tradeChanged(update.changes);
-              server?.orderEvent(event);
-              subscriber.next(event);
-            },
-            error: fail,
-            complete() {
-              ordersDone = true;
-              finishIfDone();
-            },
-          }),
-        );
-        return () => {
-          tornDown = true;
-          subscription.unsubscribe();
-          void server?.close();
-        };
-      });
+              return false;
+            }
+            server?.tradeChanged(update.changes);
+            server?.orderEvent(record);
+            return;
+          }
+        }
+      },
+      async close() {
+        const started = await starting;
+        try {
+          await started.close();
+        } catch (error) {
+          throw new StageError(`websocket: could not close the server: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage } });
+        }
+      },
+    };
   },
 });

@@ -448,6 +448,16 @@ describe('websocketSink', () => {
     await expect(TestClient.connect(sink.wsUrl)).rejects.toThrow();
   });
 
+  it('fails the stage when a record cannot be applied (the runner validates, so this is a bug upstream), writing nothing after it and stopping the server', async () => {
+    const sink = await startSink();
+    const client = await connect(sink);
+    await peek(client);
+    sink.quotes.next(null as unknown as QuoteDiff);
+    await expect(sink.done).rejects.toThrow(TypeError);
+    expect((await client.closed).code).toBe(1001);
+    await expect(TestClient.connect(sink.wsUrl)).rejects.toThrow();
+  });
+
   it('fails with a ConfigError naming the port when it is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -3,6 +3,7 @@ import { Subject, asyncScheduler, endWith, ignoreElements, merge, takeUntil, typ
 import { WebSocket } from 'ws';
 import type { ComponentContext } from '../../pipeline/components/component-definition.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
+import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
 import type {
   DenialReason, FeedStatus, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderDenied, OrderEvent, OrderFilled, OrderPendingCancel, OrderSide, OrderSubmitted, QuoteDiff,
@@ -143,17 +144,31 @@ export async function startSink(
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
   const base = testContext(asyncScheduler, { stage: 'ws', logger });
-  const ctx: ComponentContext = options.health === undefined ? base : { ...base, pipeline: { ...base.pipeline, health: options.health } };
+  const taken: Promise<unknown>[] = [];
+  const ctx: ComponentContext = {
+    ...base,
+    pipeline: { ...base.pipeline, health: options.health ?? base.pipeline.health },
+    acquire: (take, release) => {
+      const resource = base.acquire(take, release);
+      taken.push(resource);
+      return resource;
+    },
+  };
   const validated = validateConfig('websocket', websocketSink.spec, { port: 0, ...config }, options.env);
   const quotes = new Subject<QuoteDiff>();
   const feeds = new Subject<FeedStatus>();
   const orders = new Subject<OrderEvent>();
   const acks: unknown[] = [];
   let subscription!: Subscription;
+  const writer = websocketSink.create(validated, ctx);
+  // As the runner does: the port is taken before the stage starts.
+  await Promise.all(taken);
   const done = new Promise<void>((resolve, reject) => {
-    subscription = websocketSink
-      .create(validated, ctx)({ quotes, feeds, orders: options.ordersOutliveOthers === true ? orders : orders.pipe(takeUntil(merge(quotes, feeds).pipe(ignoreElements(), endWith(true)))) })
-      .subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
+    subscription = sinkStage(writer, (error) => logger.error({ err: error }, 'websocket: could not close'))({
+      quotes,
+      feeds,
+      orders: options.ordersOutliveOthers === true ? orders : orders.pipe(takeUntil(merge(quotes, feeds).pipe(ignoreElements(), endWith(true)))),
+    }).subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
   });
   let failure: unknown;
   done.catch((error: unknown) => (failure = error));
