@@ -34,18 +34,21 @@
  * suites running at once on one machine (two clones under test, say).
  * Everything else uses free ports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { tryLockExclusive } from '../../native/file-lock.js';
 import { simulatedFront } from '../../native/simulated-front.js';
+import { compileTypeScript } from '../support/compile-typescript.js';
+import { expectedLogs, type FencedBlock } from '../support/fenced-blocks.js';
+import { killGroup, runBounded } from '../support/run-bounded.js';
 import { CLI, ROOT, runCli, startCli, stopCli, type CliChild, type CliResult } from '../support/run-cli.js';
 import { waitFor } from '../support/wait-for.js';
-import { expectedLogs, fencedBlocks, parseMarker, type BlockMarker, type FencedBlock } from './readme-blocks.js';
+import { parseMarker, readmeBlocks, type BlockMarker } from './readme-blocks.js';
 
 type Plan =
   | { readonly kind: 'typescript' | 'javascript' | 'client' | 'definition' | 'run-config' | 'shell'; readonly block: FencedBlock; readonly marker?: BlockMarker }
@@ -89,36 +92,6 @@ function plan(blocks: readonly FencedBlock[]): Plan[] {
 function fileNameOf(block: FencedBlock, extension: string): string {
   const named = /^(?:#|\/\/)\s*([\w.-]+\.\w+)\b/.exec(block.code)?.[1];
   return named ?? `readme-${block.line}.${extension}`;
-}
-
-/** Runs a command to the end, killed (with its process group) after `timeoutMs`. */
-function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CliResult & { timedOut: boolean }> {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? readerEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child);
-    }, options.timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
-}
-
-/** SIGKILLs a child started `detached` and everything it started (its process group, by its id). */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // The group has exited already.
-  }
 }
 
 let shimDir = '';
@@ -172,7 +145,7 @@ const SHELL_EXPECTATIONS: readonly { command: RegExp; output: RegExp }[] = [
 ];
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const plans = plan(fencedBlocks(readme));
+const plans = plan(readmeBlocks(readme));
 const ofKind = (kind: Plan['kind']) => plans.filter((p) => p.kind === kind);
 const title = (p: Plan) => `README.md:${p.block.line} (${p.block.lang})${'marker' in p && p.marker !== undefined ? ` [${p.marker.mode}: ${p.marker.reason}]` : ''}`;
 
@@ -213,7 +186,7 @@ describe('README.md code blocks', () => {
   it('knows every block: each is run, or passed over as text, or marked with a reason', () => {
     // plan() threw while this file loaded if one was not; this names what the README holds, so a lost block shows.
     const counts = Object.fromEntries(['typescript', 'javascript', 'client', 'definition', 'run-config', 'shell', 'text'].map((k) => [k, ofKind(k as Plan['kind']).length]));
-    expect(plans.length).toBe(fencedBlocks(readme).length);
+    expect(plans.length).toBe(readmeBlocks(readme).length);
     for (const kind of ['typescript', 'client', 'definition', 'run-config', 'shell', 'text']) expect(counts[kind], kind).toBeGreaterThan(0);
     // Only the Quick start's npm commands are marked: npm start serves until Ctrl-C, npm test is the suite this runs in (tested apart below).
     expect(plans.filter((p) => 'marker' in p && p.marker !== undefined).map((p) => [p.kind, 'marker' in p && p.marker?.mode])).toEqual([['shell', 'apart']]);
@@ -227,15 +200,7 @@ describe('README.md code blocks', () => {
     const compile = () =>
       (compiled ??= (async () => {
         for (const p of code) writeFileSync(join(codeDir, fileOf(p)), p.block.code);
-        writeFileSync(
-          join(codeDir, 'tsconfig.json'),
-          JSON.stringify({
-            extends: relative(codeDir, join(ROOT, 'tsconfig.json')),
-            compilerOptions: { rootDir: '.', outDir: 'out', noEmit: false, declaration: false, sourceMap: false, incremental: false },
-            include: ['*.ts'],
-          }),
-        );
-        return run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(codeDir, 'tsconfig.json')], { cwd: codeDir, timeoutMs: 30_000 });
+        return compileTypeScript(codeDir, { timeoutMs: 30_000 });
       })());
 
     it('the TypeScript blocks type-check against the built package', async () => {
@@ -248,7 +213,7 @@ describe('README.md code blocks', () => {
       it(`${title(p)} ends by itself and prints its // Logs: lines`, async () => {
         expect((await compile()).code, 'the blocks compile').toBe(0);
         const file = p.kind === 'typescript' ? join(codeDir, 'out', fileOf(p).replace(/\.ts$/, '.js')) : join(codeDir, fileOf(p));
-        const result = await run(process.execPath, [file], { cwd: workdir, timeoutMs: 15_000 });
+        const result = await runBounded(process.execPath, [file], { cwd: workdir, env: readerEnv(), timeoutMs: 15_000 });
         expect(result.timedOut, 'killed after 15 s: the block does not end by itself').toBe(false);
         expect(result.stderr).toBe('');
         expect(result.code).toBe(0);
@@ -413,7 +378,7 @@ describe('README.md code blocks', () => {
           // What the block left running (tickflow run demo &) is stopped as Ctrl-C would, and must drain and exit 0.
           'for job in $(jobs -p); do kill -TERM "$job"; wait "$job"; done',
         ].join('\n');
-        const result = await run('bash', ['-c', script], { cwd: workdir, timeoutMs: 30_000 });
+        const result = await runBounded('bash', ['-c', script], { cwd: workdir, env: readerEnv(), timeoutMs: 30_000 });
         expect(result.timedOut, `killed after 30 s; stderr:\n${result.stderr.slice(-2000)}`).toBe(false);
         expect(result.code, `stderr:\n${result.stderr.slice(-2000)}`).toBe(0);
         for (const { command, output } of SHELL_EXPECTATIONS) if (command.test(p.block.code)) expect(result.stdout).toMatch(output);
