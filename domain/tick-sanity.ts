@@ -70,8 +70,12 @@ const isNonNegativeSafeInteger = (v: unknown): boolean => Number.isSafeInteger(v
  * checked: they are the receiver's, not the market's.
  *
  * @example
- * checkTickSanity({ ...tick, last_price: 1e308 });
- * // → "'last_price' 1e+308 is not a price (finite, magnitude below 1000000000000) or null"
+ * ```ts
+ * import { SimMarket } from '../sources/sim-market.js';
+ * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-02T21:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
+ * console.log(checkTickSanity(tick), checkTickSanity({ ...tick, last_price: 1e308 }));
+ * // Logs: undefined 'last_price' 1e+308 is not a price (finite, magnitude below 1000000000000) or null
+ * ```
  */
 export function checkTickSanity(tick: Tick): string | undefined {
   const idProblem = checkInstrumentId(tick.instrument_id);

@@ -62,20 +62,26 @@ function toCtpEvents(raw: RawCtpEvent[]): CtpEvent[] {
  *
  * @example
  * ```ts
+ * // The session's threads do not keep Node running: this timer does, until the first quote.
+ * const running = setInterval(() => {}, 60_000);
  * const api = CtpMdApi.open({
  *   libraryPath: simulatedFront.libraryPath(),
- *   flowPath: '/tmp/ctp-flow/md1',
+ *   flowPath: 'ctp-flow/md1',
  *   onEvents(events) {
  *     for (const event of events) {
  *       if (event.kind === 'front-connected') api.login({ brokerId: '', userId: '', password: '' });
  *       else if (event.kind === 'login' && !event.error) api.subscribe(['rb2501']);
- *       else if (event.kind === 'depth') console.log(event.data.InstrumentID, event.data.LastPrice);
+ *       else if (event.kind === 'depth') {
+ *         console.log(event.data.InstrumentID, event.data.LastPrice);
+ *         api.close();
+ *         clearInterval(running);
+ *       }
  *     }
  *   },
  * });
  * api.registerFront('tcp://127.0.0.1:41001?rate=2');
  * api.init();
- * // Logs: rb2501 3302 …
+ * // Logs: rb2501 3302
  * ```
  */
 export class CtpMdApi {

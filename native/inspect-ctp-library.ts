@@ -35,7 +35,8 @@ const FACTORY_4 = '_ZN15CThostFtdcMdApi15CreateFtdcMdApiEPKcbbb';
  *
  * @example
  * ```ts
- * const info = inspectCtpLibrary('/opt/ctp/thostmduserapi_se.so');
+ * // A broker's library, e.g. '/opt/ctp/thostmduserapi_se.so'; here the simulated one, which has SDK 6.7.11's interface.
+ * const info = inspectCtpLibrary(simulatedFront.libraryPath());
  * console.log(info.sdk, info.factoryArity, info.loginResponseSize);
  * // Logs: 6.7.11 4 296
  * ```

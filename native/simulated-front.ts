@@ -18,9 +18,29 @@ const LIBRARIES = {
  *
  * @example
  * ```ts
+ * import { CtpMdApi } from './ctp-md-api.js';
  * const libraryPath = simulatedFront.libraryPath();
- * simulatedFront.control(libraryPath, 'tcp://127.0.0.1:41001?rate=20', 'down');
- * // the session sees front-disconnected (0x1001) and cannot reconnect until 'up'
+ * const front = 'tcp://127.0.0.1:41001?rate=20';
+ * const running = setInterval(() => {}, 60_000); // the session's threads do not keep Node running
+ * const api = CtpMdApi.open({
+ *   libraryPath,
+ *   flowPath: 'ctp-flow/md1',
+ *   onEvents(events) {
+ *     for (const event of events) {
+ *       console.log(event.kind);
+ *       // A front is steered once a session has registered it.
+ *       if (event.kind === 'front-connected') simulatedFront.control(libraryPath, front, 'down');
+ *       else if (event.kind === 'front-disconnected') {
+ *         api.close();
+ *         clearInterval(running);
+ *       }
+ *     }
+ *   },
+ * });
+ * api.registerFront(front);
+ * api.init();
+ * // Logs: front-connected
+ * // Logs: front-disconnected   (0x1001; it cannot reconnect until 'up')
  * ```
  */
 export const simulatedFront = {

@@ -116,9 +116,15 @@ function openReader(file: ReplayFile, codecs: { tick: RecordCodec<Tick>; audit: 
  *
  * @example
  * ```ts
- * const ticks$ = fileSource.create(validateConfig('file', fileSource.spec, { path: 'out/demo-ticks.ndjson' }), ctx);
- * ticks$.subscribe((tick) => ctx.logger.info(`${tick.sequence} ${tick.instrument_id}`));
- * // Logs: 1 SHFE.rb2501, 2 SHFE.cu2501, … (the recorded ticks, in file order)
+ * import { writeFileSync } from 'node:fs';
+ * import { lastValueFrom, take, toArray } from 'rxjs';
+ * // A recording of two sim ticks, as an ndjson sink writes them (the demo writes out/demo-ticks.ndjson).
+ * const recorded = await lastValueFrom(simSource.create(validateComponentConfig(simSource, { rate: 0, count: 2 }), ctx).pipe(toArray()));
+ * writeFileSync('ticks.ndjson', recorded.map((tick) => JSON.stringify(tick)).join('\n') + '\n');
+ * const ticks$ = fileSource.create(validateComponentConfig(fileSource, { path: 'ticks.ndjson' }), ctx);
+ * ticks$.pipe(take(2)).subscribe((tick) => console.log(`${tick.sequence} ${tick.instrument_id}`));
+ * // Logs: 1 SHFE.rb2501   (the recorded ticks, in file order)
+ * // Logs: 2 SHFE.cu2501
  * ```
  */
 export const fileSource = defineComponent({

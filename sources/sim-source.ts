@@ -99,9 +99,10 @@ function marketProblems(config: MarketConfig): readonly string[] {
  *
  * @example
  * ```ts
- * const ticks$ = simSource.create(validateConfig('sim', simSource.spec, { rate: 0, count: 2 }), ctx);
- * ticks$.subscribe((tick) => ctx.logger.info(`${tick.sequence} ${tick.instrument_id}`));
- * // Logs: 1 SHFE.rb2501, 2 SHFE.cu2501
+ * const ticks$ = simSource.create(validateComponentConfig(simSource, { rate: 0, count: 2 }), ctx);
+ * ticks$.subscribe((tick) => console.log(`${tick.sequence} ${tick.instrument_id}`));
+ * // Logs: 1 SHFE.rb2501
+ * // Logs: 2 SHFE.cu2501
  * ```
  */
 export const simSource = defineComponent({

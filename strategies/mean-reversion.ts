@@ -44,10 +44,19 @@ interface InstrumentState {
  * positions as they are.
  *
  * @example
+ * ```ts
+ * import { SimMarket } from '../sources/sim-market.js';
+ * import { createStrategyContext } from './strategy-api.js';
  * const mr = meanReversion({ id: 'mr', instruments: ['SHFE.rb2501'], window: 5, entryZ: 1.5, exitZ: 0.5, quantity: 1 });
  * const { context } = createStrategyContext({ strategyId: 'mr', accountId: 'paper', now: () => 0 });
- * for (const p of [100, 100, 100, 100, 90]) console.log(mr.onTick?.({ ...tick, last_price: p, ask_price1: p + 1 }, context)?.commands?.[0]?.price ?? '-');
+ * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
+ * const prices = [100, 100, 100, 100, 90].map((p) => {
+ *   const command = mr.onTick?.({ ...tick, last_price: p, ask_price1: p + 1 }, context)?.commands?.[0];
+ *   return command?.type === 'SubmitOrder' ? command.price : '-';
+ * });
+ * console.log(prices.join(' '));
  * // Logs: - - - - 91      (z = -2 at 90: buy at the best ask)
+ * ```
  *
  * @param params Instruments, window, thresholds, quantity and time in force.
  * @returns A strategy to run with `runStrategies`.

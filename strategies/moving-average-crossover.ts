@@ -68,10 +68,15 @@ function stepToward(target: number, position: StrategyPosition): Pick<OrderReque
  * positions as they are.
  *
  * @example
+ * ```ts
+ * import { createStrategyContext } from './strategy-api.js';
  * const ma = movingAverageCrossover({ id: 'ma', instruments: ['SHFE.rb2501'], fastPeriod: 2, slowPeriod: 4, quantity: 1 });
  * const { context } = createStrategyContext({ strategyId: 'ma', accountId: 'paper', now: () => 0 });
- * for (const close of [10, 10, 10, 10, 9, 8, 12]) console.log(ma.onBar?.({ ...bar, close }, context)?.commands?.[0]?.type ?? '-');
+ * const bar: Bar = { instrument_id: 'SHFE.rb2501', period_s: 60, trading_day: '20250103', ts_open: 0, ts_close: 60_000_000, open: 10, high: 10, low: 10, close: 10, volume: 1, turnover: 0, open_interest: 0, tick_count: 1 };
+ * const actions = [10, 10, 10, 10, 9, 8, 12].map((close) => ma.onBar?.({ ...bar, close }, context)?.commands?.[0]?.type ?? '-');
+ * console.log(actions.join(' '));
  * // Logs: - - - - - - SubmitOrder      (falling after warm-up, then the golden cross at 12)
+ * ```
  *
  * @param params Instruments, periods, quantity, and whether to go short.
  * @returns A strategy to run with `runStrategies`.

@@ -210,11 +210,13 @@ const NO_ORDERS: readonly StrategyOrder[] = Object.freeze([]);
  * one to call a strategy's methods directly.
  *
  * @example
+ * ```ts
  * const { context, track } = createStrategyContext({ strategyId: 'ma', accountId: 'paper', now: () => 0 });
  * const order = context.submitOrder({ instrument_id: 'SHFE.rb2501', side: 'BUY', quantity: 1, price: 3500, position_effect: 'OPEN', causation_id: null });
  * track(order);
  * console.log(order.client_order_id, context.workingOrders().length);
  * // Logs: ma-2 1
+ * ```
  */
 export function createStrategyContext(options: StrategyContextOptions): StrategyRuntime {
   const { strategyId, accountId, now } = options;

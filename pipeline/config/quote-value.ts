@@ -25,8 +25,12 @@ export function cutText(text: string, max = MAX_QUOTED_CHARS): string {
  * so it is safe on any value: deep, wide, cyclic or with shared parts.
  *
  * @example
- * quoteValue('x'.repeat(1000), 10); // → '"xxxxxxxxx…'
- * quoteValue([1, [2, { a: true }]]); // → '[1,[2,{"a":true}]]'
+ * ```ts
+ * console.log(quoteValue('x'.repeat(1000), 10));
+ * // Logs: "xxxxxxxxx…
+ * console.log(quoteValue([1, [2, { a: true }]]));
+ * // Logs: [1,[2,{"a":true}]]
+ * ```
  */
 export function quoteValue(value: unknown, max = MAX_QUOTED_CHARS): string {
   const out = { text: '', max };

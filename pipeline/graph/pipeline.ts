@@ -25,9 +25,13 @@ export interface PipelineDefinition {
  * `build()` runs it and checks the resulting graph.
  *
  * @example
+ * ```ts
  * export const ticksToFile = pipeline('ticks-to-file', 'Sim ticks to NDJSON', (g) => {
  *   g.sink('out', ndjsonFileSink, { path: 'out/ticks.ndjson' }, g.source('market', simSource, { seed: 1 }));
  * });
+ * console.log(ticksToFile.build().stages.map((s) => s.id).join(' '));
+ * // Logs: market out
+ * ```
  */
 export function pipeline(name: string, description: string, compose: (g: GraphBuilder) => void): PipelineDefinition {
   return {

@@ -12,8 +12,10 @@ export interface LongTimeout {
  * each, so `--duration 2592000` (30 days) means 30 days, not 1 ms.
  *
  * @example
- * const t = setLongTimeout(() => stop('30 days elapsed'), 30 * 86_400_000);
- * t.clear(); // stopped for another reason first
+ * ```ts
+ * const t = setLongTimeout(() => console.log('30 days elapsed'), 30 * 86_400_000);
+ * t.clear(); // stopped for another reason first: the callback never runs
+ * ```
  */
 export function setLongTimeout(callback: () => void, ms: number): LongTimeout {
   let timer: NodeJS.Timeout | undefined;

@@ -17,8 +17,12 @@ import type { RecordCodec, RecordProblem } from '../schemas/schema-catalog.js';
  * ```
  *
  * @example
- * ticks$.pipe(validateRecords(catalog.codec('Tick'), (r, p) => console.warn(p.reason))).subscribe();
+ * ```ts
+ * import { of } from 'rxjs';
+ * const ticks$ = of<unknown>({ instrument_id: 'SHFE.rb2501' }); // a tick without its other fields
+ * ticks$.pipe(validateRecords(SchemaCatalog.default().codec('Tick'), (_record, problem) => console.log(problem.reason))).subscribe();
  * // Logs: field 'trading_day' expected string, got missing   (for each invalid tick)
+ * ```
  *
  * @param codec The schema's codec, from `SchemaCatalog.codec`.
  * @param reject Called with each invalid record and its problem.

@@ -24,8 +24,10 @@ function setOwn(into: JsonObject, key: string, value: JsonValue): void {
  * cyclic patch (only possible in memory, never from JSON) is a TypeError.
  *
  * @example
- * applyMergePatch({ a: 1, b: { c: 2 } }, { a: null, b: { d: 3 } });
- * // → { b: { c: 2, d: 3 } }
+ * ```ts
+ * console.log(applyMergePatch({ a: 1, b: { c: 2 } }, { a: null, b: { d: 3 } }));
+ * // Logs: { b: { c: 2, d: 3 } }
+ * ```
  */
 export function applyMergePatch(target: JsonValue | undefined, patch: JsonValue): JsonValue {
   if (!isObject(patch)) return patch;

@@ -85,9 +85,13 @@ function valueProblem(key: string, value: unknown): string | undefined {
  * rejections keep parts of it as their payload.
  *
  * @example
- * readQuotePatches([{ quotes: { 'SHFE.rb2501': { last_price: 3500, volume: [1] } } }]);
- * // → updates: [{ instrumentId: 'SHFE.rb2501', fields: { last_price: 3500 }, refused: { volume: "'volume' holds a nested array; …" } }],
- * //   rejections: [{ instrumentId: 'SHFE.rb2501', reason: "quote of SHFE.rb2501: 'volume' holds a nested array; …", payload: { … } }]
+ * ```ts
+ * const { updates, rejections } = readQuotePatches([{ quotes: { 'SHFE.rb2501': { last_price: 3500, volume: [1] } } }]);
+ * console.log(updates[0]?.instrumentId, updates[0]?.fields, Object.keys(updates[0]?.refused ?? {}));
+ * // Logs: SHFE.rb2501 { last_price: 3500 } [ 'volume' ]
+ * console.log(rejections[0]?.reason);
+ * // Logs: quote of SHFE.rb2501: 'volume' holds a nested array; …
+ * ```
  */
 export function readQuotePatches(data: unknown): QuotePatches {
   const updates: QuoteUpdate[] = [];

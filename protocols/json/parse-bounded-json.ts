@@ -49,8 +49,10 @@ export function jsonNestingDepth(text: string, limit = Number.POSITIVE_INFINITY)
  * would otherwise overflow the stack of the first recursive walk).
  *
  * @example
- * parseBoundedJson('[[[1]]]', { maxLength: 1024, maxDepth: 2 });
- * // → { ok: false, reason: 'nested deeper than 2 levels' }
+ * ```ts
+ * console.log(parseBoundedJson('[[[1]]]', { maxLength: 1024, maxDepth: 2 }));
+ * // Logs: { ok: false, reason: 'nested deeper than 2 levels' }
+ * ```
  */
 export function parseBoundedJson(text: string, bounds: JsonBounds): BoundedJsonResult {
   if (text.length > bounds.maxLength) return { ok: false, reason: `longer than ${bounds.maxLength} characters (${text.length})` };

@@ -127,9 +127,29 @@ const millisText = (millis: number): string => String(millis).padStart(3, '0');
  * @example
  * ```ts
  * const converter = new CtpTickConverter({ feedId: 'ctp-a' });
- * // cu2501, TradingDay 20250106 (a Monday), UpdateTime 00:30:00, UpdateMillisec 5, ExchangeID empty
- * const tick = converter.convert(data, scheduler.now() * 1000);
- * if (!('reason' in tick)) console.log(tick.instrument_id, tick.action_day, new Date(tick.ts_event / 1000).toISOString());
+ * // A depth record from a front (here the simulated one), with the fields below changed.
+ * const running = setInterval(() => {}, 60_000); // the session's threads do not keep Node running
+ * const api = CtpMdApi.open({
+ *   libraryPath: simulatedFront.libraryPath(),
+ *   flowPath: 'ctp-flow/md1',
+ *   onEvents(events) {
+ *     for (const event of events) {
+ *       if (event.kind === 'front-connected') api.login({ brokerId: '', userId: '', password: '' });
+ *       else if (event.kind === 'login' && !event.error) api.subscribe(['cu2501']);
+ *       else if (event.kind === 'depth') {
+ *         api.close();
+ *         clearInterval(running);
+ *         // cu2501, TradingDay 20250106 (a Monday), UpdateTime 00:30:00, UpdateMillisec 5, ExchangeID empty
+ *         const data = { ...event.data, TradingDay: '20250106', UpdateTime: '00:30:00', UpdateMillisec: 5, ExchangeID: '' };
+ *         const tick = converter.convert(data, ctx.scheduler.now() * 1000);
+ *         if (!('reason' in tick)) console.log(tick.instrument_id, tick.action_day, new Date(tick.ts_event / 1000).toISOString());
+ *         return;
+ *       }
+ *     }
+ *   },
+ * });
+ * api.registerFront('tcp://127.0.0.1:41001?rate=20&instruments=SHFE.cu2501');
+ * api.init();
  * // Logs: SHFE.cu2501 20250104 2025-01-03T16:30:00.005Z
  * ```
  */

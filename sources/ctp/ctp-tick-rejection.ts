@@ -11,9 +11,30 @@
  *
  * @example
  * ```ts
- * const result = converter.convert(data, tsRecv);
- * if ('reason' in result) console.log(result.reason, result.detail);
- * // Logs: malformed SHFE.rb2501: UpdateMillisec 1200 is not 0–999
+ * import { CtpTickConverter } from './ctp-tick-converter.js';
+ * const converter = new CtpTickConverter({ feedId: 'ctp-a' });
+ * // A depth record from a front (here the simulated one), with the fields below changed.
+ * const running = setInterval(() => {}, 60_000); // the session's threads do not keep Node running
+ * const api = CtpMdApi.open({
+ *   libraryPath: simulatedFront.libraryPath(),
+ *   flowPath: 'ctp-flow/md1',
+ *   onEvents(events) {
+ *     for (const event of events) {
+ *       if (event.kind === 'front-connected') api.login({ brokerId: '', userId: '', password: '' });
+ *       else if (event.kind === 'login' && !event.error) api.subscribe(['cu2501']);
+ *       else if (event.kind === 'depth') {
+ *         api.close();
+ *         clearInterval(running);
+ *         const result = converter.convert({ ...event.data, UpdateMillisec: 1200 }, ctx.scheduler.now() * 1000);
+ *         if ('reason' in result) console.log(result.reason, result.detail);
+ *         return;
+ *       }
+ *     }
+ *   },
+ * });
+ * api.registerFront('tcp://127.0.0.1:41001?rate=20&instruments=SHFE.cu2501');
+ * api.init();
+ * // Logs: malformed SHFE.cu2501: UpdateMillisec 1200 is not 0–999
  * ```
  */
 export interface CtpTickRejection {

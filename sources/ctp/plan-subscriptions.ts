@@ -176,6 +176,7 @@ function pickFront(strategy: DistributionStrategy, tier: Tier, instrumentHash: n
  *
  * @example
  * ```ts
+ * import type { FrontView } from './front-view.js';
  * const front = (id: string): FrontView => ({ id, priority: 0, healthy: true, maxSubscriptions: 500, tickAgeMs: null, recentErrors: 0 });
  * const plan = planSubscriptions({
  *   strategy: 'round_robin',

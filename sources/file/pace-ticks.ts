@@ -38,9 +38,14 @@ const MAX_PER_ACTION = 1000;
  *
  * @example
  * ```ts
+ * import { asyncScheduler, of } from 'rxjs';
+ * const at = Date.parse('2025-01-03T09:00:00+08:00') * 1000;
+ * // Recorded one second apart: paced at 10x speed, 100 ms apart.
+ * const ticks$ = of({ instrument_id: 'SHFE.rb2501', ts_event: at }, { instrument_id: 'DCE.m2501', ts_event: at + 1_000_000 });
  * ticks$.pipe(paceTicks({ speed: 10, maxGapMs: 5000, scheduler: asyncScheduler }))
- *   .subscribe((tick) => logger.info(tick.instrument_id));
- * // Logs: each instrument id a tenth of its recorded gap after the one before
+ *   .subscribe((tick) => console.log(tick.instrument_id));
+ * // Logs: SHFE.rb2501
+ * // Logs: DCE.m2501   (a tenth of its recorded gap after the one before)
  * ```
  *
  * @param options Speed, gap cap and scheduler.
