@@ -3,6 +3,7 @@ import { Subject, asyncScheduler } from 'rxjs';
 import { quoteDiff } from '../operators/quote-diff.js';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
+import { sinkStage } from '../pipeline/runtime/sink-stage.js';
 import type { QuoteDiff, Tick } from '../schemas/generated.js';
 import { redisSink } from '../sinks/redis-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
@@ -56,8 +57,7 @@ function startSink(server: RedisServer, config: Record<string, unknown>): SinkRu
   const ticks = new Subject<Tick>();
   const run = { quotes, ticks, ctx, acked: 0, onAck: undefined } as Omit<SinkRun, 'done'> & { done?: Promise<void> };
   run.done = new Promise<void>((resolve, reject) => {
-    redisSink
-      .create(validateConfig('redis', redisSink.spec, { url: server.url, ...config }), ctx)({ quotes, ticks })
+    sinkStage(redisSink.create(validateConfig('redis', redisSink.spec, { url: server.url, ...config }), ctx), reject)({ quotes, ticks })
       .subscribe({
         next: (record) => {
           run.acked++;

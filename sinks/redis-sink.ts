@@ -1,4 +1,3 @@
-import { Observable, Subscription } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { RetryPolicy } from '../pipeline/runtime/retry-policy.js';
@@ -45,8 +44,8 @@ import { RedisWriter } from './redis/redis-writer.js';
  * at most `close_timeout_ms` (plus up to 1 s for the batch then in flight);
  * then it drops the rest and logs how many records it dropped and exactly
  * how many quote hashes it left stale (and, apart, how many it cannot
- * confirm), quits the connection and completes. Unsubscribing disconnects at
- * once.
+ * confirm), quits the connection and completes. Unsubscribing closes the
+ * same way.
  *
  * ```
  * quotes: --d----d-----|
@@ -56,8 +55,9 @@ import { RedisWriter } from './redis/redis-writer.js';
  *
  * @example
  * ```ts
- * const sink = redisSink.create(validateConfig('redis', redisSink.spec, { url: 'redis://127.0.0.1:6379' }), ctx);
- * sink({ quotes: quoteDiffs$, ticks: ticks$ }).subscribe();
+ * const writer = redisSink.create(validateConfig('redis', redisSink.spec, { url: 'redis://127.0.0.1:6379' }), ctx);
+ * await writer.write('ticks', tick); // once Redis answered the XADD
+ * await writer.close();
  * // Logs: redis sink writing to redis://127.0.0.1:6379
  * ```
  */
@@ -120,57 +120,29 @@ export const redisSink = defineComponent({
   create(config, ctx) {
     const keys = new RedisKeys(config.key_prefix);
     const metrics = new RedisMetrics(ctx.registry, ctx.stage);
-    return (inputs) =>
-      new Observable<unknown>((subscriber) => {
-        const writer = new RedisWriter({
-          url: config.url,
-          keys,
-          historyMaxLen: config.history_max_len,
-          publish: config.publish,
-          batchSize: config.batch_size,
-          flushIntervalMs: config.flush_interval_ms,
-          maxBuffered: config.max_buffered,
-          maxBufferedBytes: config.max_buffered_bytes,
-          closeTimeoutMs: config.close_timeout_ms,
-          retry: new RetryPolicy(),
-          connectionName: `tickflow:${ctx.stage}`,
-          scheduler: ctx.scheduler,
-          logger: ctx.logger,
-          stageMetrics: ctx.metrics,
-          metrics,
-          ack: (record) => subscriber.next(record),
-        });
-        const subscription = new Subscription();
-        let quotesDone = false;
-        let ticksDone = false;
-        const fail = (error: unknown): void => subscriber.error(error);
-        const finishIfDone = (): void => {
-          if (quotesDone && ticksDone) void writer.close().then(() => subscriber.complete());
-        };
-        subscription.add(
-          inputs.quotes.subscribe({
-            next: (diff) => writer.writeQuote(diff),
-            error: fail,
-            complete() {
-              quotesDone = true;
-              finishIfDone();
-            },
-          }),
-        );
-        subscription.add(
-          inputs.ticks.subscribe({
-            next: (tick) => writer.writeTick(tick),
-            error: fail,
-            complete() {
-              ticksDone = true;
-              finishIfDone();
-            },
-          }),
-        );
-        return () => {
-          subscription.unsubscribe();
-          writer.destroy();
-        };
-      });
+    // Connected at the first record, so a run that does not start leaves no connection behind.
+    let writer: RedisWriter | undefined;
+    const connected = (): RedisWriter =>
+      (writer ??= new RedisWriter({
+        url: config.url,
+        keys,
+        historyMaxLen: config.history_max_len,
+        publish: config.publish,
+        batchSize: config.batch_size,
+        flushIntervalMs: config.flush_interval_ms,
+        maxBuffered: config.max_buffered,
+        maxBufferedBytes: config.max_buffered_bytes,
+        closeTimeoutMs: config.close_timeout_ms,
+        retry: new RetryPolicy(),
+        connectionName: `tickflow:${ctx.stage}`,
+        scheduler: ctx.scheduler,
+        logger: ctx.logger,
+        stageMetrics: ctx.metrics,
+        metrics,
+      }));
+    return {
+      write: (port, record) => (port === 'quotes' ? connected().writeQuote(record) : connected().writeTick(record)),
+      close: async () => writer?.close(),
+    };
   },
 });

@@ -38,13 +38,13 @@ export interface RedisWriterOptions {
   readonly logger: Logger;
   readonly stageMetrics: StageMetrics;
   readonly metrics: RedisMetrics;
-  /** Called once per record, in order of writing: when its commands were answered, or when it was dropped. */
-  readonly ack: (record: QuoteDiff | Tick) => void;
 }
 
 interface QuoteEntry {
   readonly kind: 'quote';
   readonly record: QuoteDiff;
+  /** Resolves the promise its write returned: once its commands were answered, or once it was dropped. */
+  readonly acknowledge: () => void;
   readonly instrumentId: string;
   /** The fields that really changed, DIFF names; undefined when nothing did or a full rewrite writes it. */
   readonly patch: QuotePatch | undefined;
@@ -59,6 +59,7 @@ interface QuoteEntry {
 interface TickEntry {
   readonly kind: 'tick';
   readonly record: Tick;
+  readonly acknowledge: () => void;
   readonly weight: number;
   readonly bytes: number;
 }
@@ -177,8 +178,11 @@ export class RedisWriter {
     this.client = this.connect();
   }
 
-  /** Applies a quote change to the book and queues the hash write (and publish) of the fields that really changed. */
-  writeQuote(diff: QuoteDiff): void {
+  /**
+   * Applies a quote change to the book and queues the hash write (and publish) of the fields that really changed.
+   * Resolves once Redis answered its commands, or once it was dropped; writes resolve in their order.
+   */
+  writeQuote(diff: QuoteDiff): Promise<void> {
     const id = diff.instrument_id;
     this.see(id);
     const change = this.book.apply(diff);
@@ -190,13 +194,15 @@ export class RedisWriter {
       patch = change.patch;
     }
     const bytes = QUOTE_ENTRY_BYTES + QUOTE_FIELD_BYTES * (fieldCount(diff.changes) + (patch === undefined ? 0 : fieldCount(patch)));
-    this.enqueue({ kind: 'quote', record: diff, instrumentId: id, patch, generation: this.generationOf(id), weight: this.patchCommands(patch), bytes });
+    return new Promise((acknowledge) =>
+      this.enqueue({ kind: 'quote', record: diff, acknowledge, instrumentId: id, patch, generation: this.generationOf(id), weight: this.patchCommands(patch), bytes }),
+    );
   }
 
-  /** Queues the stream entry of a tick. */
-  writeTick(tick: Tick): void {
+  /** Queues the stream entry of a tick; resolves like {@link writeQuote}. */
+  writeTick(tick: Tick): Promise<void> {
     this.see(tick.instrument_id);
-    this.enqueue({ kind: 'tick', record: tick, weight: 1, bytes: TICK_ENTRY_BYTES });
+    return new Promise((acknowledge) => this.enqueue({ kind: 'tick', record: tick, acknowledge, weight: 1, bytes: TICK_ENTRY_BYTES }));
   }
 
   /**
@@ -219,16 +225,6 @@ export class RedisWriter {
     if (this.client.status === 'reconnecting' || this.client.status === 'end') this.reconnectNow();
     this.flush();
     return this.closed;
-  }
-
-  /** Drops the connection at once, writing nothing more and acknowledging nothing more (unsubscribe). */
-  destroy(): void {
-    this.state = 'closed';
-    this.inFlight = undefined;
-    this.flushTimer?.unsubscribe();
-    this.closeTimer?.unsubscribe();
-    this.client.disconnect();
-    this.resolveClosed?.();
   }
 
   /** A client whose events reach the writer only while it is the current one. */
@@ -324,7 +320,7 @@ export class RedisWriter {
         this.dirty.add(entry.instrumentId);
       }
       dropped++;
-      this.options.ack(entry.record);
+      entry.acknowledge();
     }
     if (dropped === 0) return;
     this.options.stageMetrics.dropped(reason, dropped);
@@ -470,7 +466,7 @@ export class RedisWriter {
 
   /** Acknowledges what was written, re-plans what the connection lost, drops what Redis refused; then sends the next batch. */
   private settle(batch: Batch, results: PipelineResults): void {
-    if (this.inFlight !== batch) return; // given up on or destroyed meanwhile
+    if (this.inFlight !== batch) return; // given up on meanwhile
     this.inFlight = undefined;
     let written = 0;
     let lost = false;
@@ -503,8 +499,8 @@ export class RedisWriter {
           else if (error !== undefined) {
             refused++;
             if (part.entry.kind === 'quote') this.refusedQuotes.add(part.entry.instrumentId);
-            this.options.ack(part.entry.record);
-          } else this.options.ack(part.entry.record);
+            part.entry.acknowledge();
+          } else part.entry.acknowledge();
           break;
       }
     }
@@ -586,7 +582,7 @@ export class RedisWriter {
     this.dirty.clear();
     this.unannounced.clear();
     if (unwritten.length > 0) this.options.stageMetrics.dropped('redis-unavailable', unwritten.length);
-    for (const entry of unwritten) this.options.ack(entry.record);
+    for (const entry of unwritten) entry.acknowledge();
     this.options.metrics.setBuffered(0, 0);
     const why = [unanswered.size > 0 ? 'a batch Redis did not answer' : '', unreachable ? 'Redis unreachable at the end: they hold what was last written unless Redis lost it' : '']
       .filter((w) => w !== '')
