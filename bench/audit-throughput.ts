@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMPTY, Subject, asyncScheduler } from 'rxjs';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
+import { sinkStage } from '../pipeline/runtime/sink-stage.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
 import type { Tick } from '../schemas/generated.js';
 import { auditSink } from '../sinks/audit-sink.js';
@@ -18,10 +19,10 @@ const context = (): ComponentContext => standaloneContext(asyncScheduler, { stag
 
 /** Runs the audit sink on a fresh directory; `feed` pushes ticks, `onAck` sees each acknowledgement; resolves when the sink completes. */
 function runSink(dir: string, groupCommitMs: number, feed: (ticks: Subject<Tick>) => void, onAck: () => void): Promise<void> {
-  const sink = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: groupCommitMs }), context());
+  const writer = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: groupCommitMs }), context());
   const ticks = new Subject<Tick>();
   return new Promise((resolve, reject) => {
-    sink({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({ next: onAck, error: reject, complete: resolve });
+    sinkStage(writer, reject)({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({ next: onAck, error: reject, complete: resolve });
     feed(ticks);
   });
 }

@@ -1,4 +1,4 @@
-import { Observable, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { StageError, TickflowError } from '../errors/errors.js';
@@ -16,8 +16,7 @@ const MAX_BATCH = 'max_batch';
 const ROTATE = 'rotate';
 const MAX_FILE_BYTES = 'max_file_bytes';
 
-const PORTS = ['ticks', 'commands', 'events', 'signals', 'feeds', 'controls'] as const;
-type Port = (typeof PORTS)[number];
+type Port = 'ticks' | 'commands' | 'events' | 'signals' | 'feeds' | 'controls';
 
 /** How a port's records become payloads: one schema, or the union branch named by the record's `type`. */
 function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (record: unknown) => { recordType: string; payload: Buffer } {
@@ -59,7 +58,8 @@ function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (
  * batch is committed, the file closed, and the sink completes. An input
  * error is raised after what was received is committed. An I/O error fails
  * the stage without retry: after a failed fsync only recovery can tell what
- * is on disk.
+ * is on disk. The trail is recovered at the first record, or at close when
+ * there was none, so a run that does not start leaves it as it was.
  *
  * ```
  * ticks:   --t--t-----------t---|
@@ -69,9 +69,11 @@ function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (
  *
  * @example
  * ```ts
- * const sink = auditSink.create(validateConfig('audit', auditSink.spec, { dir: 'out/audit' }), ctx);
- * sink({ ticks: ticks$, commands: EMPTY, events: orderEvents$, signals: EMPTY, feeds: EMPTY }).subscribe((r) => console.log(r.seq, r.record_type));
- * // Logs: 1 tickflow.Tick, 2 tickflow.OrderFilled, …
+ * const writer = auditSink.create(validateConfig('audit', auditSink.spec, { dir: 'out/audit' }), ctx);
+ * const record = await writer.write('ticks', tick); // its AuditRecord, once fdatasync'ed
+ * console.log(record.seq, record.record_type);
+ * await writer.close();
+ * // Logs: 1 tickflow.Tick
  * ```
  */
 export const auditSink = defineComponent({
@@ -111,163 +113,130 @@ export const auditSink = defineComponent({
       () => lockAuditDir(config.dir),
       (lock) => lock.release(),
     );
-    return (inputs) =>
-      new Observable<AuditRecord>((subscriber) => {
-        const encoders: Record<Port, (record: unknown) => { recordType: string; payload: Buffer }> = {
-          ticks: payloadEncoder(ctx.schemas, 'Tick'),
-          commands: payloadEncoder(ctx.schemas, 'union'),
-          events: payloadEncoder(ctx.schemas, 'union'),
-          signals: payloadEncoder(ctx.schemas, 'Signal'),
-          feeds: payloadEncoder(ctx.schemas, 'FeedStatus'),
-          controls: payloadEncoder(ctx.schemas, 'RiskControlChanged'),
-        };
-        const metrics = new AuditMetrics(ctx.registry, ctx.stage);
-        const context = { stage: ctx.stage, component: 'audit', path: config.dir };
-        const inputSubscription = new Subscription();
-        /** Received and not yet committed, in arrival order, from `head` on; the first `sealed` of those are due. */
-        let pending: AuditEntry[] = [];
-        let head = 0;
-        let sealed = 0;
-        const waiting = (): number => pending.length - head;
-        let timer: Subscription | undefined;
-        let trail: AuditTrailWriter | undefined;
-        let commit: Promise<void> | undefined;
-        let openInputs: number = PORTS.length;
-        let inputError: { error: unknown } | undefined;
-        /** Set once the sink fails, completes or is unsubscribed: nothing more is committed. */
-        let stopped = false;
+    const encoders: Record<Port, (record: unknown) => { recordType: string; payload: Buffer }> = {
+      ticks: payloadEncoder(ctx.schemas, 'Tick'),
+      commands: payloadEncoder(ctx.schemas, 'union'),
+      events: payloadEncoder(ctx.schemas, 'union'),
+      signals: payloadEncoder(ctx.schemas, 'Signal'),
+      feeds: payloadEncoder(ctx.schemas, 'FeedStatus'),
+      controls: payloadEncoder(ctx.schemas, 'RiskControlChanged'),
+    };
+    const metrics = new AuditMetrics(ctx.registry, ctx.stage);
+    const context = { stage: ctx.stage, component: 'audit', path: config.dir };
+    /** Received and not yet committed, in arrival order, from `head` on, with how each write learns its outcome; the first `sealed` of those are due. */
+    let pending: { entry: AuditEntry; committed: (record: AuditRecord) => void; failed: (error: unknown) => void }[] = [];
+    let head = 0;
+    let sealed = 0;
+    const waiting = (): number => pending.length - head;
+    let timer: Subscription | undefined;
+    let trail: AuditTrailWriter | undefined;
+    let opening: Promise<void> | undefined;
+    let commit: Promise<void> | undefined;
+    /** Set once opening or a commit failed: nothing more is committed, later writes fail with it. */
+    let failure: { error: unknown } | undefined;
+    /** Resolves, once `close` asked for it, when everything received is committed (or a failure ended the commits). */
+    let drained: (() => void) | undefined;
 
-        const opening = locking.then(() => AuditTrailWriter.open({ dir: config.dir, rotate: config.rotate, maxFileBytes: config.max_file_bytes, logger: ctx.logger }));
-        const closeTrail = async (): Promise<void> => {
-          try {
-            await opening.catch(() => undefined);
-            await commit;
-            await trail?.close();
-          } finally {
-            (await locking.catch(() => undefined))?.release();
-          }
-        };
-        const stop = (): void => {
-          stopped = true;
-          timer?.unsubscribe();
-          timer = undefined;
-          inputSubscription.unsubscribe();
-        };
-        const fail = (error: unknown): void => {
-          if (stopped) return;
-          stop();
-          void closeTrail().then(
-            () => subscriber.error(error),
-            () => subscriber.error(error),
-          );
-        };
-        const finish = (): void => {
-          stop();
-          closeTrail().then(
-            () => (inputError === undefined ? subscriber.complete() : subscriber.error(inputError.error)),
-            (error: unknown) => subscriber.error(new StageError(`audit: cannot close the audit file: ${(error as Error).message}`, { cause: error, context })),
-          );
-        };
-        const seal = (): void => {
-          sealed = waiting();
-          timer?.unsubscribe();
-          timer = undefined;
-        };
-        /** Starts the next group commit when one is due and none is in flight; finishes when everything is in. */
-        const pump = (): void => {
-          if (stopped || commit !== undefined || trail === undefined) return;
-          if (sealed === 0) {
-            if (openInputs === 0 && waiting() === 0) finish();
-            return;
-          }
-          const n = Math.min(sealed, config.max_batch);
-          const batch = pending.slice(head, head + n);
-          head += n;
-          sealed -= n;
-          // Dropping the committed prefix when drained, or now and then, keeps a backlog from costing a copy per commit.
-          if (head === pending.length || (head > 4096 && head * 2 > pending.length)) {
-            pending = pending.slice(head);
-            head = 0;
-          }
-          const started = performance.now();
-          commit = trail.append(batch).then(
-            (records) => {
-              commit = undefined;
-              metrics.committed((performance.now() - started) / 1000, records.at(-1)?.seq ?? 0, waiting());
-              // Acknowledged only now: the block is written and fdatasync'ed.
-              for (const record of records) {
-                if (stopped) break;
-                subscriber.next(record);
-              }
-              pump();
-            },
-            (error: unknown) => {
-              commit = undefined;
-              fail(new StageError(`audit: cannot write to ${config.dir}: ${(error as Error).message}`, { cause: error, context }));
-            },
-          );
-        };
-        const receive = (port: Port, record: unknown): void => {
-          if (stopped) return;
-          let entry: AuditEntry;
-          try {
-            const { recordType, payload } = encoders[port](record);
-            entry = { tsInit: Math.round(ctx.scheduler.now() * 1000), recordType, payload };
-          } catch (error) {
-            // The runner validates this boundary stage's inputs, so this is a programmer error; an audit trail does not skip records.
-            fail(new StageError(`audit: cannot encode a record of port '${port}': ${(error as Error).message}`, { cause: error, context }));
-            return;
-          }
-          pending.push(entry);
-          if (waiting() - sealed >= config.max_batch) {
-            seal();
-            pump();
-          } else if (timer === undefined) {
-            timer = ctx.scheduler.schedule(() => {
-              timer = undefined;
-              seal();
-              pump();
-            }, config.group_commit_ms);
-          }
-        };
-
-        opening.then(
+    const fail = (error: unknown): void => {
+      failure ??= { error };
+      for (const { failed } of pending.slice(head)) failed(failure.error);
+      pending = [];
+      head = 0;
+      sealed = 0;
+      drained?.();
+    };
+    // Recovered at the first record (or at close), so a run that does not start leaves the trail as it was.
+    const open = (): Promise<void> =>
+      (opening ??= locking
+        .then(() => AuditTrailWriter.open({ dir: config.dir, rotate: config.rotate, maxFileBytes: config.max_file_bytes, logger: ctx.logger }))
+        .then(
           (opened) => {
             trail = opened;
-            if (stopped) return;
             pump();
           },
           (error: unknown) => fail(error instanceof TickflowError ? error : new StageError(`audit: cannot open the audit trail in ${config.dir}: ${(error as Error).message}`, { cause: error, context })),
-        );
-        for (const port of PORTS) {
-          inputSubscription.add(
-            (inputs[port] as Observable<unknown>).subscribe({
-              next: (record) => receive(port, record),
-              error: (error: unknown) => {
-                if (stopped || inputError !== undefined) return;
-                // Commit what was received, then raise the error.
-                inputError = { error };
-                openInputs = 0;
-                inputSubscription.unsubscribe();
-                seal();
-                pump();
-              },
-              complete: () => {
-                if (stopped || inputError !== undefined) return;
-                if (--openInputs === 0) {
-                  seal();
-                  pump();
-                }
-              },
-            }),
-          );
+        ));
+    const seal = (): void => {
+      sealed = waiting();
+      timer?.unsubscribe();
+      timer = undefined;
+    };
+    /** Starts the next group commit when one is due and none is in flight. */
+    const pump = (): void => {
+      if (failure !== undefined || commit !== undefined || trail === undefined) return;
+      if (sealed === 0) {
+        if (waiting() === 0) drained?.();
+        return;
+      }
+      const n = Math.min(sealed, config.max_batch);
+      const batch = pending.slice(head, head + n);
+      head += n;
+      sealed -= n;
+      // Dropping the committed prefix when drained, or now and then, keeps a backlog from costing a copy per commit.
+      if (head === pending.length || (head > 4096 && head * 2 > pending.length)) {
+        pending = pending.slice(head);
+        head = 0;
+      }
+      const started = performance.now();
+      commit = trail.append(batch.map((p) => p.entry)).then(
+        (records) => {
+          commit = undefined;
+          metrics.committed((performance.now() - started) / 1000, records.at(-1)?.seq ?? 0, waiting());
+          // Acknowledged only now: the block is written and fdatasync'ed.
+          records.forEach((record, i) => batch[i]?.committed(record));
+          pump();
+        },
+        (error: unknown) => {
+          commit = undefined;
+          const cannotWrite = new StageError(`audit: cannot write to ${config.dir}: ${(error as Error).message}`, { cause: error, context });
+          for (const { failed } of batch) failed(cannotWrite);
+          fail(cannotWrite);
+        },
+      );
+    };
+
+    return {
+      write(port, record) {
+        if (failure !== undefined) throw failure.error;
+        let entry: AuditEntry;
+        try {
+          const { recordType, payload } = encoders[port](record);
+          entry = { tsInit: Math.round(ctx.scheduler.now() * 1000), recordType, payload };
+        } catch (error) {
+          // The runner validates this boundary stage's inputs, so this is a programmer error; an audit trail does not skip records.
+          throw new StageError(`audit: cannot encode a record of port '${port}': ${(error as Error).message}`, { cause: error, context });
         }
-        return () => {
-          if (stopped) return;
-          if (waiting() > 0) ctx.logger.warn({ records: waiting() }, `audit: unsubscribed with ${waiting()} records not yet written; they are dropped`);
-          stop();
-          closeTrail().catch((error: unknown) => ctx.logger.error({ err: error }, 'audit: cannot close the audit file'));
-        };
-      });
+        const committed = new Promise<AuditRecord>((resolve, reject) => pending.push({ entry, committed: resolve, failed: reject }));
+        void open();
+        if (waiting() - sealed >= config.max_batch) {
+          seal();
+          pump();
+        } else if (timer === undefined) {
+          timer = ctx.scheduler.schedule(() => {
+            timer = undefined;
+            seal();
+            pump();
+          }, config.group_commit_ms);
+        }
+        return committed;
+      },
+      async close() {
+        try {
+          const everythingCommitted = new Promise<void>((resolve) => (drained = resolve));
+          seal();
+          await open();
+          pump();
+          if (failure === undefined) await everythingCommitted;
+          try {
+            await trail?.close();
+          } catch (error) {
+            throw new StageError(`audit: cannot close the audit file: ${(error as Error).message}`, { cause: error, context });
+          }
+        } finally {
+          (await locking.catch(() => undefined))?.release();
+        }
+        if (failure !== undefined) throw failure.error;
+      },
+    };
   },
 });

@@ -9,6 +9,7 @@ import { pipeline } from '../../pipeline/graph/pipeline.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import type { AuditRecord, FeedStatus, OrderEvent, OrderFilled, Signal, SubmitOrder } from '../../schemas/generated.js';
 import { AuditFileReader } from '../../sinks/audit/audit-file-reader.js';
+import { lockAuditDir } from '../../sinks/audit/audit-dir-lock.js';
 import { verifyAuditTrail } from '../../sinks/audit/verify-audit-trail.js';
 import { auditSink } from '../../sinks/audit-sink.js';
 import { auditFiles, clockScheduler, decodeFile, manualScheduler, memoryLogger, readTrail, schemas, startAudit, T0_MS, tick, tmp, writeTrail } from '../support/audit-harness.js';
@@ -260,19 +261,40 @@ describe('auditSink', () => {
     expect((await verifyAuditTrail(dir)).lastSeq).toBe(2);
   });
 
-  it('closes its file when unsubscribed, dropping what was not written; a restart continues after what was', async () => {
+  it('closes its file when unsubscribed, committing what it received; a restart continues after it', async () => {
     const dir = tmp();
+    const sink = startAudit({ dir, group_commit_ms: 1000 });
+    sink.ticks.next(tick(1));
+    sink.ticks.next(tick(2));
+    sink.subscription.unsubscribe();
+    await waitFor('the lock to be released', () => {
+      try {
+        lockAuditDir(dir).release();
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+    expect((await verifyAuditTrail(dir)).lastSeq).toBe(2);
+    const again = startAudit({ dir });
+    again.ticks.next(tick(3));
+    await again.end();
+    expect(again.acks.map((r) => r.seq)).toEqual([3]);
+    expect((await verifyAuditTrail(dir)).problem).toBeUndefined();
+  });
+
+  it('fails the stage, naming the directory, when a block cannot be made durable, and acknowledges nothing of it', async () => {
+    const dir = tmp();
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
     const sink = startAudit({ dir, group_commit_ms: 1 });
     sink.ticks.next(tick(1));
     await waitFor('the first ack', () => (sink.acks.length === 1 ? true : undefined));
+    vi.spyOn(proto, 'datasync').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
     sink.ticks.next(tick(2));
-    sink.subscription.unsubscribe();
-    await new Promise((r) => setTimeout(r, 20));
-    const again = startAudit({ dir });
-    again.ticks.next(tick(2));
-    await again.end();
-    expect(again.acks.map((r) => r.seq)).toEqual([2]);
-    expect((await verifyAuditTrail(dir)).problem).toBeUndefined();
+    await expect(sink.done).rejects.toThrow(`audit: cannot write to ${dir}: EIO: i/o error, fdatasync`);
+    expect(sink.acks.map((r) => r.seq)).toEqual([1]);
   });
 
   it('fails the stage when a record cannot be encoded (the runner validates, so this is a bug upstream)', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { pino, type Logger } from 'pino';
 import { Subject, Subscription, asyncScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import type { AuditRecord, RiskControlChanged, FeedStatus, OrderCommand, OrderEvent, Signal, Tick } from '../../schemas/generated.js';
@@ -77,12 +78,12 @@ export function startAudit(
   options: { scheduler?: SchedulerLike; logger?: Logger; onAck?: (record: AuditRecord) => void } = {},
 ): RunningAudit {
   const ctx = testContext(options.scheduler ?? asyncScheduler, { stage: 'audit', logger: options.logger ?? pino({ level: 'silent' }) });
-  const sink = auditSink.create(validateConfig('audit', auditSink.spec, config), ctx);
+  const writer = auditSink.create(validateConfig('audit', auditSink.spec, config), ctx);
   const ports = { ticks: new Subject<Tick>(), commands: new Subject<OrderCommand>(), events: new Subject<OrderEvent>(), signals: new Subject<Signal>(), feeds: new Subject<FeedStatus>(), controls: new Subject<RiskControlChanged>() };
   const acks: AuditRecord[] = [];
   let subscription!: Subscription;
   const done = new Promise<void>((resolve, reject) => {
-    subscription = sink(ports).subscribe({
+    subscription = sinkStage(writer, (error) => ctx.logger.error({ err: error }, 'audit: could not close'))(ports).subscribe({
       next: (record) => {
         options.onAck?.(record as AuditRecord);
         acks.push(record as AuditRecord);

@@ -6,6 +6,7 @@
 // (Through the stream, not writeSync(1): stdout is a non-blocking pipe, and a full pipe fails writeSync with EAGAIN.)
 import { pino } from 'pino';
 import { EMPTY, Observable, asyncScheduler } from 'rxjs';
+import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import type { Tick } from '../../schemas/generated.js';
 import { recoverAuditDir } from '../../sinks/audit/recover-audit-dir.js';
@@ -32,8 +33,8 @@ const ticks = new Observable<Tick>((subscriber) => {
 });
 
 const ctx = testContext(asyncScheduler, { stage: 'audit', logger });
-const sink = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: 2, max_batch: 200, rotate: 'size', max_file_bytes: 128 * 1024 }), ctx);
-sink({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({
+const writer = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: 2, max_batch: 200, rotate: 'size', max_file_bytes: 128 * 1024 }), ctx);
+sinkStage(writer, (error) => logger.error({ err: error }, 'audit: could not close'))({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({
   next: (record) => void process.stdout.write(`${(record as { seq: number }).seq}\n`),
   error: (error: unknown) => {
     process.stderr.write(`audit-writer-child: ${(error as Error).stack ?? String(error)}\n`);
