@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { passThroughComponent } from '../operators/pass-through-component.js';
+import { passThroughOperator } from '../operators/pass-through-operator.js';
 import { pipeline } from '../pipeline/graph/pipeline.js';
 import { runPipeline, type ValidationPolicy } from '../pipeline/runtime/run-pipeline.js';
 import { SchemaCatalog } from '../pipeline/schemas/schema-catalog.js';
@@ -15,7 +15,7 @@ const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
 async function throughput(validation: ValidationPolicy, dir: string): Promise<number> {
   const graph = pipeline('bench', '', (g) => {
     const ticks = g.source('market', simSource, { rate: 0, count: TICKS });
-    g.sink('out', ndjsonFileSink, { path: join(dir, `${validation}.ndjson`) }, g.operator('pass', passThroughComponent, {}, ticks));
+    g.sink('out', ndjsonFileSink, { path: join(dir, `${validation}.ndjson`) }, g.operator('pass', passThroughOperator, {}, ticks));
   }).build();
   const started = performance.now();
   const run = runPipeline(graph, { validation });

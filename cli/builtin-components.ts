@@ -1,11 +1,11 @@
-import { barsComponent } from '../operators/bars-component.js';
-import { dedupMergeComponent } from '../operators/dedup-merge-component.js';
-import { passThroughComponent } from '../operators/pass-through-component.js';
-import { orderRouterComponent } from '../operators/order-router-component.js';
-import { paperVenueComponent } from '../operators/router/paper-venue-component.js';
-import { quoteDiffComponent } from '../operators/quote-diff-component.js';
-import { riskComponent } from '../operators/risk-component.js';
-import { strategyComponent } from '../operators/strategy-component.js';
+import { barsOperator } from '../operators/bars-operator.js';
+import { dedupMergeOperator } from '../operators/dedup-merge-operator.js';
+import { passThroughOperator } from '../operators/pass-through-operator.js';
+import { orderRouterOperator } from '../operators/order-router-operator.js';
+import { paperVenueOperator } from '../operators/router/paper-venue-operator.js';
+import { quoteDiffOperator } from '../operators/quote-diff-operator.js';
+import { riskOperator } from '../operators/risk-operator.js';
+import { strategyOperator } from '../operators/strategy-operator.js';
 import { auditSink } from '../sinks/audit-sink.js';
 import { ndjsonFileSink } from '../sinks/ndjson-file-sink.js';
 import { redisSink } from '../sinks/redis-sink.js';
@@ -18,5 +18,5 @@ import { ComponentRegistry } from '../pipeline/components/component-registry.js'
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, ctpSource, wsFeedSource, fileSource, passThroughComponent, quoteDiffComponent, dedupMergeComponent, barsComponent, strategyComponent, riskComponent, orderRouterComponent, paperVenueComponent, ndjsonFileSink, websocketSink, redisSink, auditSink]);
+  return new ComponentRegistry([simSource, ctpSource, wsFeedSource, fileSource, passThroughOperator, quoteDiffOperator, dedupMergeOperator, barsOperator, strategyOperator, riskOperator, orderRouterOperator, paperVenueOperator, ndjsonFileSink, websocketSink, redisSink, auditSink]);
 }

@@ -5,7 +5,7 @@ import { bars } from './bars.js';
 const SECONDS_PER_DAY = 86_400;
 
 /** The `bars` component: ticks in, session-aware OHLC bars per instrument out. */
-export const barsComponent = defineComponent({
+export const barsOperator = defineComponent({
   name: 'bars',
   kind: 'operator',
   description:

@@ -5,7 +5,7 @@ import type { FeedStatus } from '../schemas/generated.js';
 import { dedupMerge } from './dedup-merge.js';
 
 /** The `dedup-merge` component: the merged ticks of redundant feeds in, each market event once out, and each feed's state changes on the `status` side output. */
-export const dedupMergeComponent = defineComponent({
+export const dedupMergeOperator = defineComponent({
   name: 'dedup-merge',
   kind: 'operator',
   description: 'Merges redundant feeds of one market: the first copy of each market event passes, later copies and older ticks are dropped; feed states (UP, STALE, DOWN) as a side output.',

@@ -22,7 +22,7 @@ function routeProblems(routes: readonly string[]): string[] {
   }
 }
 
-export const orderRouterComponent = defineComponent({
+export const orderRouterOperator = defineComponent({
   name: 'order-router',
   kind: 'operator',
   description:

@@ -24,7 +24,7 @@ const STATE_VALUE: Readonly<Record<TradingState, number>> = { ACTIVE: 0, REDUCIN
  * to the definition, never past it: a rule the definition switches on stays
  * on, and every limit has a hard maximum in its field spec.
  */
-export const riskComponent = defineComponent({
+export const riskOperator = defineComponent({
   name: 'risk',
   kind: 'operator',
   description:

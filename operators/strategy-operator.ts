@@ -24,7 +24,7 @@ const EXIT_Z = 'exit_z';
  * side output. A strategy that throws is logged at error with its id and
  * counted as dropped (`strategy-error`); the stage keeps running.
  */
-export const strategyComponent = defineComponent({
+export const strategyOperator = defineComponent({
   name: 'strategy',
   kind: 'operator',
   description: 'Runs a built-in trading strategy (moving-average crossover on bars, mean reversion on ticks) on market data and its own order events; order commands out, signals as a side output.',

@@ -1,10 +1,10 @@
-import { barsComponent } from '../../operators/bars-component.js';
-import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
-import { orderRouterComponent } from '../../operators/order-router-component.js';
-import { paperVenueComponent } from '../../operators/router/paper-venue-component.js';
-import { quoteDiffComponent } from '../../operators/quote-diff-component.js';
-import { riskComponent } from '../../operators/risk-component.js';
-import { strategyComponent } from '../../operators/strategy-component.js';
+import { barsOperator } from '../../operators/bars-operator.js';
+import { dedupMergeOperator } from '../../operators/dedup-merge-operator.js';
+import { orderRouterOperator } from '../../operators/order-router-operator.js';
+import { paperVenueOperator } from '../../operators/router/paper-venue-operator.js';
+import { quoteDiffOperator } from '../../operators/quote-diff-operator.js';
+import { riskOperator } from '../../operators/risk-operator.js';
+import { strategyOperator } from '../../operators/strategy-operator.js';
 import { auditSink } from '../../sinks/audit-sink.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { redisSink } from '../../sinks/redis-sink.js';
@@ -51,9 +51,9 @@ export const demoPipeline = pipeline(
       strategy: 'hash',
       feed_id: 'ctp',
     });
-    const merged = g.operator('merge', dedupMergeComponent, { feeds: ['sim-a', 'sim-b', 'ctp'] }, [feedA, feedB, ctp]);
-    const quotes = g.operator('quotes', quoteDiffComponent, {}, merged);
-    const bars = g.operator('bars', barsComponent, { period_s: 5 }, merged);
+    const merged = g.operator('merge', dedupMergeOperator, { feeds: ['sim-a', 'sim-b', 'ctp'] }, [feedA, feedB, ctp]);
+    const quotes = g.operator('quotes', quoteDiffOperator, {}, merged);
+    const bars = g.operator('bars', barsOperator, { period_s: 5 }, merged);
 
     // Order events come back from the router (downstream of the strategies and risk), denials from risk.
     const orderEvents = g.feedback('OrderEvent');
@@ -61,19 +61,19 @@ export const demoPipeline = pipeline(
     const venueReports = g.feedback('OrderEvent');
     const maCross = g.operator(
       'ma-cross',
-      strategyComponent,
+      strategyOperator,
       { strategy: 'ma-cross', strategy_id: 'ma-cross-1', instruments: ['SHFE.rb2501', 'SHFE.cu2501'], fast_period: 5, slow_period: 20 },
       { bars, events: [orderEvents, denials] },
     );
     const meanReversion = g.operator(
       'mean-reversion',
-      strategyComponent,
+      strategyOperator,
       { strategy: 'mean-reversion', strategy_id: 'mean-reversion-1', instruments: ['DCE.m2501', 'INE.sc2501'], window: 50, entry_z: 2, exit_z: 0.5 },
       { ticks: merged, events: [orderEvents, denials] },
     );
-    const approved = g.operator('risk', riskComponent, {}, { commands: [maCross, meanReversion], ticks: merged, events: orderEvents });
-    const routed = g.operator('router', orderRouterComponent, {}, { commands: approved, reports: venueReports });
-    const fills = g.operator('paper', paperVenueComponent, { latency_ms: 20 }, { commands: routed.side('routed'), ticks: merged });
+    const approved = g.operator('risk', riskOperator, {}, { commands: [maCross, meanReversion], ticks: merged, events: orderEvents });
+    const routed = g.operator('router', orderRouterOperator, {}, { commands: approved, reports: venueReports });
+    const fills = g.operator('paper', paperVenueOperator, { latency_ms: 20 }, { commands: routed.side('routed'), ticks: merged });
     venueReports.connect(fills);
     orderEvents.connect(routed);
     denials.connect(approved.side('denials'));

@@ -7,7 +7,7 @@ import { paperVenue } from './paper-venue.js';
  * `commands` (it keeps those routed to its `venue`), live ticks in on
  * `ticks`, execution reports out (feed them back to the router's `reports`).
  */
-export const paperVenueComponent = defineComponent({
+export const paperVenueOperator = defineComponent({
   name: 'paper-venue',
   kind: 'operator',
   description:

@@ -8,7 +8,7 @@ import { jsonNestingDepth } from '../../protocols/json/parse-bounded-json.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ControlAccess } from '../../pipeline/runtime/control-access.js';
 import { startHttpServer } from '../../pipeline/runtime/start-http-server.js';
-import { riskComponent } from '../../operators/risk-component.js';
+import { riskOperator } from '../../operators/risk-operator.js';
 import type { OrderCommand, RiskControlChanged } from '../../schemas/generated.js';
 import { makeTick } from '../support/make-tick.js';
 import { testContext } from '../support/test-context.js';
@@ -152,7 +152,7 @@ describe('fuzz: websocket sink and control endpoints', () => {
   it('answers any control request with a 2xx or 4xx, applies only authenticated valid ones, and keeps serving', async () => {
     const token = 'fuzz-control-token-0123456789';
     const ctx = testContext(asyncScheduler, { stage: 'risk' });
-    const stage = riskComponent.create(validateConfig('risk', riskComponent.spec, {}), ctx);
+    const stage = riskOperator.create(validateConfig('risk', riskOperator.spec, {}), ctx);
     const audited: RiskControlChanged[] = [];
     ctx.sides.get('control')?.subscribe((r) => audited.push(r as RiskControlChanged));
     const running: Subscription = stage({ commands: new Subject<OrderCommand>(), ticks: of(makeTick()), events: NEVER }).subscribe();

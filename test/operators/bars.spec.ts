@@ -4,7 +4,7 @@ import type { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TradingSessions } from '../../domain/trading-sessions.js';
 import { bars, type BarsOptions } from '../../operators/bars.js';
-import { barsComponent } from '../../operators/bars-component.js';
+import { barsOperator } from '../../operators/bars-operator.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../errors/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
@@ -515,35 +515,35 @@ describe('bars', () => {
   });
 });
 
-describe('barsComponent', () => {
+describe('barsOperator', () => {
   let scheduler: TestScheduler;
   beforeEach(() => {
     scheduler = createTestScheduler();
   });
 
   it('fills documented defaults and rejects unknown fields and out-of-range values', () => {
-    expect(validateConfig('bars', barsComponent.spec, {})).toEqual({ period_s: 60, close_delay_ms: 1000 });
-    expect(() => validateConfig('bars', barsComponent.spec, { period: 60 })).toThrow(/unknown field 'period'/);
-    expect(() => validateConfig('bars', barsComponent.spec, { period_s: 0, close_delay_ms: -1 })).toThrow(/2 problems/);
+    expect(validateConfig('bars', barsOperator.spec, {})).toEqual({ period_s: 60, close_delay_ms: 1000 });
+    expect(() => validateConfig('bars', barsOperator.spec, { period: 60 })).toThrow(/unknown field 'period'/);
+    expect(() => validateConfig('bars', barsOperator.spec, { period_s: 0, close_delay_ms: -1 })).toThrow(/2 problems/);
   });
 
   it('rejects a period that does not divide a day by its definition, naming the stage and the field', () => {
-    expect(() => validateComponentConfig(barsComponent, { period_s: 7 }, {}, "stage 'minute' (bars)")).toThrow(/stage 'minute' \(bars\): 'period_s' must divide a day/);
+    expect(() => validateComponentConfig(barsOperator, { period_s: 7 }, {}, "stage 'minute' (bars)")).toThrow(/stage 'minute' \(bars\): 'period_s' must divide a day/);
   });
 
   it('builds bars on the context scheduler and counts drops in the stage metrics', () => {
     const ctx = testContext(scheduler, { stage: 'minute' });
-    const config = validateConfig('bars', barsComponent.spec, { period_s: 300, close_delay_ms: 3 });
+    const config = validateConfig('bars', barsOperator.spec, { period_s: 300, close_delay_ms: 3 });
     const ticks = { a: tick('09:04:59.990', 3500, 100), x: tick('08:00:00', 3500, 100) };
     scheduler.run(({ hot, expectObservable }) => {
       const e1 = hot('  -ax-----------', ticks);
       const expected = '--------------A';
-      expectObservable(e1.pipe(barsComponent.create(config, ctx))).toBe(expected, {
+      expectObservable(e1.pipe(barsOperator.create(config, ctx))).toBe(expected, {
         A: bar({ periodS: 300, from: '09:00', to: '09:05', ohlc: [3500, 3500, 3500, 3500], volume: 0, ticks: 1, lastVolume: 100 }),
       });
     });
     expect(Object.fromEntries(ctx.metrics.droppedByReason)).toEqual({ 'outside-session': 1 });
-    expect(barsComponent.in).toBe('Tick');
-    expect(barsComponent.out).toBe('Bar');
+    expect(barsOperator.in).toBe('Tick');
+    expect(barsOperator.out).toBe('Bar');
   });
 });

@@ -7,7 +7,7 @@ import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../errors/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { dedupMerge, type DedupMergeOptions } from '../../operators/dedup-merge.js';
-import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
+import { dedupMergeOperator } from '../../operators/dedup-merge-operator.js';
 import { DiffQuoteFields, type QuoteField } from '../../protocols/diff/diff-quote-fields.js';
 import type { FeedState, FeedStatus, Tick } from '../../schemas/generated.js';
 import { createTestScheduler } from '../support/marbles.js';
@@ -463,7 +463,7 @@ describe('dedupMerge', () => {
   });
 });
 
-describe('dedupMergeComponent', () => {
+describe('dedupMergeOperator', () => {
   let scheduler: TestScheduler;
   beforeEach(() => {
     scheduler = createTestScheduler();
@@ -475,20 +475,20 @@ describe('dedupMergeComponent', () => {
   }
 
   it('fills documented defaults and rejects unknown fields', () => {
-    expect(validateConfig('merge', dedupMergeComponent.spec, {})).toEqual({ stale_after_ms: 2000, down_after_ms: 10_000, feeds: [] });
-    expect(() => validateConfig('merge', dedupMergeComponent.spec, { stale_ms: 1 })).toThrow(/unknown field 'stale_ms'/);
+    expect(validateConfig('merge', dedupMergeOperator.spec, {})).toEqual({ stale_after_ms: 2000, down_after_ms: 10_000, feeds: [] });
+    expect(() => validateConfig('merge', dedupMergeOperator.spec, { stale_ms: 1 })).toThrow(/unknown field 'stale_ms'/);
   });
 
   it('rejects down_after_ms not above stale_after_ms by its definition, naming both fields', () => {
-    expect(() => validateComponentConfig(dedupMergeComponent, { stale_after_ms: 5000, down_after_ms: 5000 })).toThrow(/'down_after_ms' must exceed 'stale_after_ms'/);
+    expect(() => validateComponentConfig(dedupMergeOperator, { stale_after_ms: 5000, down_after_ms: 5000 })).toThrow(/'down_after_ms' must exceed 'stale_after_ms'/);
   });
 
   it('writes every change of a feed’s state to the status side output and logs it at info, on the context scheduler', () => {
     const logLines: string[] = [];
     scheduler.run(({ cold, expectObservable }) => {
-      const config = validateConfig('merge', dedupMergeComponent.spec, { stale_after_ms: 4, down_after_ms: 8, feeds: ['b'] });
+      const config = validateConfig('merge', dedupMergeOperator.spec, { stale_after_ms: 4, down_after_ms: 8, feeds: ['b'] });
       const ctx = context(logLines);
-      const merge = dedupMergeComponent.create(config, ctx);
+      const merge = dedupMergeOperator.create(config, ctx);
       const e1 = cold('  -a-|', ticks);
       const expected = ' -a-|';
       const reported = ' pu';
@@ -498,7 +498,7 @@ describe('dedupMergeComponent', () => {
       });
       expectObservable(e1.pipe(merge)).toBe(expected, ticks);
     });
-    expect(dedupMergeComponent.sideOutputs).toEqual({ status: 'FeedStatus' });
+    expect(dedupMergeOperator.sideOutputs).toEqual({ status: 'FeedStatus' });
     const logged = logLines.map((line) => JSON.parse(line) as { level: number; msg: string; feedStatus: FeedStatus });
     expect(logged.map(({ level, msg }) => ({ level, msg }))).toEqual([
       { level: 30, msg: 'feed b DOWN: expected feed, no tick yet' },
@@ -509,12 +509,12 @@ describe('dedupMergeComponent', () => {
 
   it('counts every feed’s ticks by outcome in Prometheus', async () => {
     const ctx = context([]);
-    const config = validateConfig('merge', dedupMergeComponent.spec, { feeds: ['a', 'b'] });
+    const config = validateConfig('merge', dedupMergeOperator.spec, { feeds: ['a', 'b'] });
     scheduler.run(({ cold, expectObservable }) => {
       const tick = makeTick({ feed_id: 'a', sequence: 1 });
       const copy = { ...tick, feed_id: 'b', sequence: 1 };
       const older = makeTick({ feed_id: 'b', sequence: 3, ts_event: tick.ts_event - 1 });
-      expectObservable(cold('abc|', { a: tick, b: copy, c: older }).pipe(dedupMergeComponent.create(config, ctx))).toBe('a--|', { a: tick });
+      expectObservable(cold('abc|', { a: tick, b: copy, c: older }).pipe(dedupMergeOperator.create(config, ctx))).toBe('a--|', { a: tick });
     });
     const text = await ctx.registry.metrics();
     expect(text).toContain('tickflow_dedup_merge_feed_ticks_total{stage="merge",feed="a",outcome="lead"} 1');

@@ -5,7 +5,7 @@ import type { TestScheduler } from 'rxjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nextOrderStatus, type OrderStatus } from '../../domain/order-state-machine.js';
 import { orderRouter, type OrderRouterOptions } from '../../operators/order-router.js';
-import { orderRouterComponent } from '../../operators/order-router-component.js';
+import { orderRouterOperator } from '../../operators/order-router-operator.js';
 import { paperVenue } from '../../operators/router/paper-venue.js';
 import { VenueRoutes } from '../../operators/router/venue-routes.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
@@ -524,29 +524,29 @@ describe('orderRouter', () => {
   });
 });
 
-describe('orderRouterComponent', () => {
+describe('orderRouterOperator', () => {
   let scheduler: TestScheduler;
   beforeEach(() => {
     scheduler = createTestScheduler();
   });
 
   it('fills documented defaults and rejects unknown fields', () => {
-    expect(validateConfig('router', orderRouterComponent.spec, {})).toEqual({ routes: [], default_venue: 'paper', max_orders: 10_000 });
-    expect(() => validateConfig('router', orderRouterComponent.spec, { venues: [] })).toThrow(/unknown field 'venues'/);
+    expect(validateConfig('router', orderRouterOperator.spec, {})).toEqual({ routes: [], default_venue: 'paper', max_orders: 10_000 });
+    expect(() => validateConfig('router', orderRouterOperator.spec, { venues: [] })).toThrow(/unknown field 'venues'/);
   });
 
   it('names the stage and the field of a malformed rule, by its definition', () => {
     const subject = "stage 'router' (order-router)";
-    expect(() => validateComponentConfig(orderRouterComponent, { routes: ['SHFE.*'] }, {}, subject)).toThrow(/stage 'router' \(order-router\): 'routes': rule 1 'SHFE.\*' is not PATTERN=VENUE/);
-    expect(() => validateComponentConfig(orderRouterComponent, { default_venue: ' ' }, {}, subject)).toThrow(/'default_venue' must not be empty/);
+    expect(() => validateComponentConfig(orderRouterOperator, { routes: ['SHFE.*'] }, {}, subject)).toThrow(/stage 'router' \(order-router\): 'routes': rule 1 'SHFE.\*' is not PATTERN=VENUE/);
+    expect(() => validateComponentConfig(orderRouterOperator, { default_venue: ' ' }, {}, subject)).toThrow(/'default_venue' must not be empty/);
   });
 
   it('writes routed commands to the routed side output, ids from the stage, drops to the stage metrics and invalid transitions to its log', () => {
     const lines: Record<string, unknown>[] = [];
     const ctx = testContext(scheduler, { stage: 'rt', logger: capturingLogger(lines) });
     scheduler.run(({ hot, expectObservable }) => {
-      const config = validateConfig('router', orderRouterComponent.spec, { routes: ['SHFE.*=sim'] });
-      const router = orderRouterComponent.create(config, ctx);
+      const config = validateConfig('router', orderRouterOperator.spec, { routes: ['SHFE.*=sim'] });
+      const router = orderRouterOperator.create(config, ctx);
       const e1 = hot('   -s---', { s: submit('o1') });
       const e2 = hot('   --xx-', { x: canceled('o1', 0) });
       const expected = ' -Sx--';

@@ -14,7 +14,7 @@ import { startHttpServer, type HttpEndpoint } from '../../pipeline/runtime/start
 import { ControlAccess } from '../../pipeline/runtime/control-access.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { risk, type RiskOptions } from '../../operators/risk.js';
-import { riskComponent } from '../../operators/risk-component.js';
+import { riskOperator } from '../../operators/risk-operator.js';
 import type { RiskControlRequest } from '../../operators/risk/parse-risk-control.js';
 import type { ControlHandler } from '../../pipeline/components/component-definition.js';
 import { riskLimitSpec, type RiskLimits } from '../../operators/risk/risk-limits.js';
@@ -615,29 +615,29 @@ describe('risk', () => {
   });
 });
 
-describe('riskComponent', () => {
+describe('riskOperator', () => {
   let scheduler: TestScheduler;
   beforeEach(() => {
     scheduler = createTestScheduler();
   });
 
   it('documents every limit and switch with a default and an example, and fills the defaults', () => {
-    for (const [name, spec] of Object.entries(riskComponent.spec)) {
+    for (const [name, spec] of Object.entries(riskOperator.spec)) {
       expect(spec.description.length, name).toBeGreaterThan(10);
       expect(spec.default, name).toBeDefined();
       expect(spec.example, name).toBeDefined();
     }
-    expect(validateConfig('risk', riskComponent.spec, {})).toEqual({ ...DEFAULT_LIMITS, initial_state: 'ACTIVE' });
+    expect(validateConfig('risk', riskOperator.spec, {})).toEqual({ ...DEFAULT_LIMITS, initial_state: 'ACTIVE' });
     expect(DEFAULT_LIMITS.submit_rate_per_s).toBe(300);
-    expect(() => validateConfig('risk', riskComponent.spec, { initial_state: 'PAUSED', max_lots: 1 })).toThrow(/unknown field 'max_lots'[\s\S]*'initial_state' must be one of ACTIVE, REDUCING, HALTED/);
-    expect(riskComponent.in).toEqual({ commands: 'OrderCommand', ticks: 'Tick', events: 'OrderEvent' });
-    expect(riskComponent.sideOutputs).toEqual({ denials: 'OrderEvent', control: 'RiskControlChanged' });
+    expect(() => validateConfig('risk', riskOperator.spec, { initial_state: 'PAUSED', max_lots: 1 })).toThrow(/unknown field 'max_lots'[\s\S]*'initial_state' must be one of ACTIVE, REDUCING, HALTED/);
+    expect(riskOperator.in).toEqual({ commands: 'OrderCommand', ticks: 'Tick', events: 'OrderEvent' });
+    expect(riskOperator.sideOutputs).toEqual({ denials: 'OrderEvent', control: 'RiskControlChanged' });
   });
 
   function started(config: Record<string, unknown> = {}, logLines: string[] = []) {
     const logger = pino({ level: 'debug', base: undefined, timestamp: false }, { write: (line: string) => logLines.push(line) });
     const ctx = testContext(scheduler, { stage: 'risk', logger });
-    const stage = riskComponent.create(validateConfig('risk', riskComponent.spec, config), ctx);
+    const stage = riskOperator.create(validateConfig('risk', riskOperator.spec, config), ctx);
     const commands = new Subject<OrderCommand>();
     const out: OrderCommand[] = [];
     const sides = { denials: [] as unknown[], control: [] as unknown[] };
@@ -693,7 +693,7 @@ describe('riskComponent', () => {
 
   it('refuses a control while the stage is not running', () => {
     const ctx = testContext(scheduler, { stage: 'risk' });
-    riskComponent.create(validateConfig('risk', riskComponent.spec, {}), ctx);
+    riskOperator.create(validateConfig('risk', riskOperator.spec, {}), ctx);
     expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow(StageError);
     expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow("control risk/state: stage 'risk' (risk) is not running, so the change was not applied");
   });
@@ -732,7 +732,7 @@ describe('haltCommand and resumeCommand', () => {
   it('halts a running risk stage over HTTP, which cancels its working orders, and resumes it', async () => {
     const scheduler = createTestScheduler();
     const ctx = testContext(scheduler, { stage: 'risk' });
-    const stage = riskComponent.create(validateConfig('risk', riskComponent.spec, {}), ctx);
+    const stage = riskOperator.create(validateConfig('risk', riskOperator.spec, {}), ctx);
     const commands = new Subject<OrderCommand>();
     const out: OrderCommand[] = [];
     const audited: RiskControlChanged[] = [];

@@ -13,7 +13,7 @@ import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { runStrategies, type RunStrategiesOptions } from '../../operators/strategy.js';
-import { strategyComponent } from '../../operators/strategy-component.js';
+import { strategyOperator } from '../../operators/strategy-operator.js';
 import type { Bar, CancelOrder, OrderCommand, OrderEvent, Signal, SubmitOrder, Tick } from '../../schemas/generated.js';
 import { barId, tickId, type Strategy, type StrategyMethod } from '../../strategies/strategy-api.js';
 import { createTestScheduler } from '../support/marbles.js';
@@ -508,22 +508,22 @@ describe('runStrategies', () => {
   });
 });
 
-describe('strategyComponent', () => {
+describe('strategyOperator', () => {
   let scheduler: TestScheduler;
   beforeEach(() => {
     scheduler = createTestScheduler();
   });
 
   const maConfig = (overrides: Record<string, unknown> = {}) =>
-    validateConfig('strat', strategyComponent.spec, { strategy: 'ma-cross', strategy_id: 'rb-ma', instruments: [RB], fast_period: 2, slow_period: 3, ...overrides });
+    validateConfig('strat', strategyOperator.spec, { strategy: 'ma-cross', strategy_id: 'rb-ma', instruments: [RB], fast_period: 2, slow_period: 3, ...overrides });
 
   it('fills documented defaults, requires what has none, and rejects unknown fields', () => {
-    expect(validateConfig('strat', strategyComponent.spec, { strategy: 'mean-reversion', strategy_id: 's', instruments: [RB] })).toEqual({
+    expect(validateConfig('strat', strategyOperator.spec, { strategy: 'mean-reversion', strategy_id: 's', instruments: [RB] })).toEqual({
       strategy: 'mean-reversion', strategy_id: 's', account_id: 'paper', instruments: [RB], quantity: 1, fast_period: 5, slow_period: 20, window: 50, entry_z: 2, exit_z: 0.5,
     });
-    expect(() => validateConfig('strat', strategyComponent.spec, { strategy: 'breakout', period: 3 })).toThrow(ConfigError);
+    expect(() => validateConfig('strat', strategyOperator.spec, { strategy: 'breakout', period: 3 })).toThrow(ConfigError);
     try {
-      validateConfig('strat', strategyComponent.spec, { strategy: 'breakout', period: 3 });
+      validateConfig('strat', strategyOperator.spec, { strategy: 'breakout', period: 3 });
     } catch (error) {
       expect((error as ConfigError).problems).toEqual([
         expect.stringMatching(/^unknown field 'period'/),
@@ -532,19 +532,19 @@ describe('strategyComponent', () => {
         expect.stringMatching(/^missing required field 'instruments'/),
       ]);
     }
-    expect(strategyComponent.in).toEqual({ ticks: 'Tick', bars: 'Bar', events: 'OrderEvent' });
-    expect(strategyComponent.out).toBe('OrderCommand');
-    expect(strategyComponent.sideOutputs).toEqual({ signals: 'Signal' });
+    expect(strategyOperator.in).toEqual({ ticks: 'Tick', bars: 'Bar', events: 'OrderEvent' });
+    expect(strategyOperator.out).toBe('OrderCommand');
+    expect(strategyOperator.sideOutputs).toEqual({ signals: 'Signal' });
   });
 
   it('rejects parameters that cannot work together by its definition, naming the stage and every field', () => {
     const subject = "stage 'strat' (strategy)";
     const ma = { strategy: 'ma-cross', strategy_id: 'rb-ma', instruments: [], fast_period: 2, slow_period: 2 };
-    expect(() => validateComponentConfig(strategyComponent, ma, {}, subject)).toThrow(
+    expect(() => validateComponentConfig(strategyOperator, ma, {}, subject)).toThrow(
       "stage 'strat' (strategy): 2 problems:\n  - 'instruments' must name at least one instrument\n  - 'slow_period' must exceed 'fast_period' (2), got 2",
     );
     const mr = { strategy: 'mean-reversion', strategy_id: 's', instruments: [RB], entry_z: 0.5 };
-    expect(() => validateComponentConfig(strategyComponent, mr, {}, subject)).toThrow("'entry_z' must exceed 'exit_z' (0.5), got 0.5");
+    expect(() => validateComponentConfig(strategyOperator, mr, {}, subject)).toThrow("'entry_z' must exceed 'exit_z' (0.5), got 0.5");
   });
 
   it('runs the moving-average crossover on bars, its signals on the signals side output, its orders out, on the context scheduler', () => {
@@ -554,7 +554,7 @@ describe('strategyComponent', () => {
     });
     scheduler.run(({ cold, expectObservable }) => {
       const ctx = testContext(scheduler, { stage: 'strat' });
-      const stage = strategyComponent.create(maConfig({ account_id: 'ctp-main' }), ctx);
+      const stage = strategyOperator.create(maConfig({ account_id: 'ctp-main' }), ctx);
       const e2 = cold('  pqrst|', closes);
       const expected = ' ----o(c|)';
       expectObservable(ctx.sideOutput<Signal>('signals') as Subject<Signal>).toBe('--abc', {
@@ -579,7 +579,7 @@ describe('strategyComponent', () => {
     const ctx = testContext(scheduler, { stage: 'strat', logger });
     const stray = venueAnswers(buyOn('rb-ma', 90, 0, ticks.a as Tick), 0)[2] as OrderEvent;
     scheduler.run(({ cold, expectObservable }) => {
-      const stage = strategyComponent.create(maConfig(), ctx);
+      const stage = strategyOperator.create(maConfig(), ctx);
       const e3 = cold('  -f--', { f: stray });
       const e2 = cold('  ---p|', { p: makeBar(10, 0) });
       expectObservable(stage({ ticks: EMPTY, bars: e2, events: e3 })).toBe('----|');
@@ -601,7 +601,7 @@ describe('strategyComponent', () => {
     const commands: OrderCommand[] = [];
     const signals: Signal[] = [];
     const registry = new ComponentRegistry([
-      recordsSource('recorded-ticks', 'Tick', marketTicks), strategyComponent, fakeVenue, collectingSink('orders', 'OrderCommand', commands), collectingSink('signals', 'Signal', signals),
+      recordsSource('recorded-ticks', 'Tick', marketTicks), strategyOperator, fakeVenue, collectingSink('orders', 'OrderCommand', commands), collectingSink('signals', 'Signal', signals),
     ]);
     const dir = mkdtempSync(join(tmpdir(), 'tickflow-strategy-'));
     const file = join(dir, 'mr-loop.yaml');

@@ -9,18 +9,18 @@ describe('the package root', () => {
     const exported = new Map(Object.entries(tickflow).map(([name, value]) => [value as unknown, name]));
     const missing = builtinComponents().all().filter((definition) => !exported.has(definition)).map((d) => `${d.kind} ${d.name}`);
     expect(missing).toEqual([]);
-    expect(exported.get(builtinComponents().get('bars'))).toBe('barsComponent');
+    expect(exported.get(builtinComponents().get('bars'))).toBe('barsOperator');
   });
 
   it('types the exported operator components for g.operator', () => {
     tickflow.pipeline('exports', '', (g) => {
       const ticks = g.source('market', tickflow.simSource, { count: 1 });
-      const bars = g.operator('bars', tickflow.barsComponent, { period_s: 60 }, ticks);
-      const quotes = g.operator('quotes', tickflow.quoteDiffComponent, {}, ticks);
+      const bars = g.operator('bars', tickflow.barsOperator, { period_s: 60 }, ticks);
+      const quotes = g.operator('quotes', tickflow.quoteDiffOperator, {}, ticks);
       // @ts-expect-error bars reads Tick, not Bar
-      g.operator('bars-of-bars', tickflow.barsComponent, { period_s: 60 }, bars);
+      g.operator('bars-of-bars', tickflow.barsOperator, { period_s: 60 }, bars);
       // @ts-expect-error period_s is a number
-      g.operator('bad-period', tickflow.barsComponent, { period_s: 'one' }, ticks);
+      g.operator('bad-period', tickflow.barsOperator, { period_s: 'one' }, ticks);
       g.sink('out', tickflow.ndjsonFileSink, { path: 'out/x.ndjson' }, [bars, quotes]);
     });
   });

@@ -1,6 +1,6 @@
 import { asyncScheduler, from, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dedupMergeComponent } from '../../operators/dedup-merge-component.js';
+import { dedupMergeOperator } from '../../operators/dedup-merge-operator.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 import { ConfigError } from '../../errors/errors.js';
@@ -276,7 +276,7 @@ describe('wsFeedSource against a hostile upstream', () => {
     const graph = pipeline('redundant', '', (g) => {
       const a = g.source('hostile', wsFeedSource, { url: hostile.url, instruments, retry_initial_ms: 20, retry_max_ms: 100 });
       const b = g.source('healthy', wsFeedSource, { url: healthy.wsUrl, instruments, retry_initial_ms: 20, retry_max_ms: 100 });
-      const out = g.operator('merge', dedupMergeComponent, { feeds: ['hostile', 'healthy'] }, [a, b]);
+      const out = g.operator('merge', dedupMergeOperator, { feeds: ['hostile', 'healthy'] }, [a, b]);
       g.sink('out', collectingSink('collect', 'Tick', merged), {}, out);
       g.sink('dead', collectingSink('dead', 'DeadLetter', deadLetters), {}, g.deadLetters());
     }).build();

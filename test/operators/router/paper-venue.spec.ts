@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProductSpec } from '../../../domain/product-table.js';
 import { TradingSessions } from '../../../domain/trading-sessions.js';
 import { paperVenue, type PaperVenueOptions } from '../../../operators/router/paper-venue.js';
-import { paperVenueComponent } from '../../../operators/router/paper-venue-component.js';
+import { paperVenueOperator } from '../../../operators/router/paper-venue-operator.js';
 import { validateConfig } from '../../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../../errors/errors.js';
 import { SchemaCatalog } from '../../../pipeline/schemas/schema-catalog.js';
@@ -487,23 +487,23 @@ describe('paperVenue', () => {
   });
 });
 
-describe('paperVenueComponent', () => {
+describe('paperVenueOperator', () => {
   let scheduler: TestScheduler;
   beforeEach(() => {
     scheduler = createTestScheduler();
   });
 
   it('fills documented defaults and rejects unknown fields and negative latency', () => {
-    expect(validateConfig('venue', paperVenueComponent.spec, {})).toEqual({ venue: 'paper', latency_ms: 0, partial_fills: true });
-    expect(() => validateConfig('venue', paperVenueComponent.spec, { latency: 1 })).toThrow(/unknown field 'latency'/);
-    expect(() => validateConfig('venue', paperVenueComponent.spec, { latency_ms: -1 })).toThrow(ConfigError);
+    expect(validateConfig('venue', paperVenueOperator.spec, {})).toEqual({ venue: 'paper', latency_ms: 0, partial_fills: true });
+    expect(() => validateConfig('venue', paperVenueOperator.spec, { latency: 1 })).toThrow(/unknown field 'latency'/);
+    expect(() => validateConfig('venue', paperVenueOperator.spec, { latency_ms: -1 })).toThrow(ConfigError);
   });
 
   it('runs on the context scheduler with its configured venue and latency', () => {
     scheduler.run(({ hot, expectObservable }) => {
       const ctx = testContext(scheduler, { stage: 'sim' });
-      const config = validateConfig('sim', paperVenueComponent.spec, { venue: 'sim', latency_ms: 2, partial_fills: false });
-      const stage = paperVenueComponent.create(config, ctx);
+      const config = validateConfig('sim', paperVenueOperator.spec, { venue: 'sim', latency_ms: 2, partial_fills: false });
+      const stage = paperVenueOperator.create(config, ctx);
       const e2 = hot('   a----', { a: quote() });
       const e1 = hot('   -st--', { s: order('o1', { venue: 'sim', quantity: 40 }), t: order('o2') });
       expectObservable(stage({ commands: e1, ticks: e2 }).pipe(map(summary))).toBe('---(ab)', { a: 'accepted o1', b: 'filled o1 40@3500 cum 40 leaves 0' });
@@ -511,6 +511,6 @@ describe('paperVenueComponent', () => {
   });
 
   it('names the stage when the venue is empty, by its definition', () => {
-    expect(() => validateComponentConfig(paperVenueComponent, { venue: '' }, {}, "stage 'paper' (paper-venue)")).toThrow(/stage 'paper' \(paper-venue\): 'venue' must not be empty/);
+    expect(() => validateComponentConfig(paperVenueOperator, { venue: '' }, {}, "stage 'paper' (paper-venue)")).toThrow(/stage 'paper' \(paper-venue\): 'venue' must not be empty/);
   });
 });

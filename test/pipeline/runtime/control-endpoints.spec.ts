@@ -14,7 +14,7 @@ import { validateConfig } from '../../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../../errors/errors.js';
 import { ControlAccess, OPEN_PRINCIPAL } from '../../../pipeline/runtime/control-access.js';
 import { MAX_CONTROL_BODY_BYTES, startHttpServer, type HttpEndpoint } from '../../../pipeline/runtime/start-http-server.js';
-import { riskComponent } from '../../../operators/risk-component.js';
+import { riskOperator } from '../../../operators/risk-operator.js';
 import type { OrderCommand, RiskControlChanged } from '../../../schemas/generated.js';
 import { makeTick } from '../../support/make-tick.js';
 import { testContext } from '../../support/test-context.js';
@@ -49,7 +49,7 @@ afterEach(async () => {
 /** A running risk stage (max_order_volume 100 in its definition) behind the pipeline's HTTP server with `access`. */
 async function riskBehind(access: ControlAccess, port = 0) {
   const ctx = testContext(asyncScheduler, { stage: 'risk' });
-  const stage = riskComponent.create(validateConfig('risk', riskComponent.spec, { max_order_volume: 100 }), ctx);
+  const stage = riskOperator.create(validateConfig('risk', riskOperator.spec, { max_order_volume: 100 }), ctx);
   const audited: RiskControlChanged[] = [];
   ctx.sides.get('control')?.subscribe((r) => audited.push(r as RiskControlChanged));
   subscriptions.push(stage({ commands: new Subject<OrderCommand>(), ticks: of(makeTick()), events: NEVER }).subscribe());
