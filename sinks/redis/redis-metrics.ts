@@ -21,7 +21,7 @@ export class RedisMetrics {
     this.buffered = reuseMetric(
       registry,
       'tickflow_redis_buffered',
-      () => new Gauge({ name: 'tickflow_redis_buffered', help: 'Commands the redis sink holds for the next batch or until Redis is reachable again.', labelNames: ['stage'], registers: [registry] }),
+      () => new Gauge({ name: 'tickflow_redis_buffered', help: 'Commands the redis sink holds: for the next batch, sent and not answered yet, or until Redis is reachable again.', labelNames: ['stage'], registers: [registry] }),
     );
     this.bufferedBytes = reuseMetric(
       registry,

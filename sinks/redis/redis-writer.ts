@@ -297,7 +297,7 @@ export class RedisWriter {
     if (this.overBound()) this.dropOldest();
     if (this.client.status !== 'ready') {
       // No batch will update the gauge while Redis is away; the backlog must show meanwhile.
-      this.options.metrics.setBuffered(this.pending.weight, this.pending.bytes);
+      this.reportBuffered();
       return;
     }
     if (this.inFlight !== undefined || this.flushTimer !== undefined) return;
@@ -369,6 +369,18 @@ export class RedisWriter {
   }
 
   /** Sends the next batch: the instruments set, full rewrites of dirty quotes, then records in order. */
+  /** Sets the backlog gauges: what waits for the next batch and what was sent but is not answered yet (Redis may be away). */
+  private reportBuffered(): void {
+    let weight = this.pending.weight;
+    let bytes = this.pending.bytes;
+    for (const part of this.inFlight?.parts ?? []) {
+      if (part.kind !== 'entry') continue;
+      weight += part.entry.weight;
+      bytes += part.entry.bytes;
+    }
+    this.options.metrics.setBuffered(weight, bytes);
+  }
+
   private flush(): void {
     this.flushTimer?.unsubscribe();
     this.flushTimer = undefined;
@@ -403,7 +415,7 @@ export class RedisWriter {
     }
     const batch: Batch = { parts, answered: Promise.resolve() };
     this.inFlight = batch;
-    this.options.metrics.setBuffered(this.pending.weight, this.pending.bytes);
+    this.reportBuffered();
     batch.answered = pipeline.exec().then(
       (results) => this.settle(batch, results ?? []),
       () => this.settle(batch, []),
@@ -508,7 +520,7 @@ export class RedisWriter {
     this.pending.unshiftAll(retry);
     if (this.overBound()) this.dropOldest();
     this.options.metrics.commandsWritten(written);
-    this.options.metrics.setBuffered(this.pending.weight, this.pending.bytes);
+    this.reportBuffered();
     if (!lost && this.droppedInEpisode !== undefined && this.pending.length === 0) {
       this.options.logger.info({ url: this.url, dropped: this.droppedInEpisode }, `redis: caught up; ${this.droppedInEpisode} records were dropped meanwhile`);
       this.droppedInEpisode = undefined;
