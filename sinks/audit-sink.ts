@@ -69,10 +69,12 @@ function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (
  *
  * @example
  * ```ts
- * const writer = auditSink.create(validateConfig('audit', auditSink.spec, { dir: 'out/audit' }), ctx);
- * const record = await writer.write('ticks', tick); // its AuditRecord, once fdatasync'ed
+ * import { firstValueFrom } from 'rxjs';
+ * const tick = await firstValueFrom(simSource.create(validateComponentConfig(simSource, { rate: 0, count: 1 }), ctx));
+ * const writer = auditSink.create(validateComponentConfig(auditSink, { dir: 'out/audit' }), ctx);
+ * const record = (await writer.write('ticks', tick)) as AuditRecord; // its AuditRecord, once fdatasync'ed
  * console.log(record.seq, record.record_type);
- * await writer.close();
+ * await writer.close(); // commits what is held, closes the file, releases out/audit/.lock
  * // Logs: 1 tickflow.Tick
  * ```
  */

@@ -54,11 +54,15 @@ import { RedisWriter } from './redis/redis-writer.js';
  * ```
  *
  * @example
+ * <!-- tsdoc-test: exempt — needs a Redis server at redis://127.0.0.1:6379 -->
  * ```ts
- * const writer = redisSink.create(validateConfig('redis', redisSink.spec, { url: 'redis://127.0.0.1:6379' }), ctx);
- * await writer.write('ticks', tick); // once Redis answered the XADD
- * await writer.close();
- * // Logs: redis sink writing to redis://127.0.0.1:6379
+ * import { firstValueFrom } from 'rxjs';
+ * const tick = await firstValueFrom(simSource.create(validateComponentConfig(simSource, { rate: 0, count: 1 }), ctx));
+ * const writer = redisSink.create(validateComponentConfig(redisSink, { url: 'redis://127.0.0.1:6379' }), ctx); // connects at the first record
+ * await writer.write('ticks', tick); // resolves once Redis answered the XADD (or the record was dropped)
+ * await writer.close(); // writes what is held, then disconnects
+ * console.log('written');
+ * // Logs: written
  * ```
  */
 export const redisSink = defineComponent({

@@ -38,10 +38,11 @@ import { WebsocketServer } from './websocket/websocket-server.js';
  *
  * @example
  * ```ts
- * const writer = websocketSink.create(validateConfig('ws', websocketSink.spec, { port: 0 }), ctx);
- * writer.write('quotes', quoteDiff); // applied and pushed at once
- * await writer.close();
- * // Logs: websocket sink serving quotes on ws://127.0.0.1:40123/ (live quote page http://127.0.0.1:40123/, …)
+ * const writer = websocketSink.create(validateComponentConfig(websocketSink, { port: 0 }), ctx); // listens on a free port
+ * const diff: QuoteDiff = { instrument_id: 'SHFE.rb2501', ts_event: 1_735_822_800_000_000, sequence: 1, changes: { last_price: 3550 } };
+ * console.log(writer.write('quotes', diff)); // applied to the quote book and pushed to subscribers at once
+ * await writer.close(); // stops the server
+ * // Logs: undefined   (handed over now: acknowledged at once, no promise)
  * ```
  */
 export const websocketSink = defineComponent({

@@ -33,11 +33,16 @@ function isAuditSchema(schemaJson: string): boolean {
  *
  * @example
  * ```ts
+ * import { AuditTrailWriter } from './audit-trail-writer.js';
+ * // A small trail to read: three records of 2025-01-03.
+ * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger: ctx.logger });
+ * await trail.append([1, 2, 3].map((n) => ({ tsInit: 1_735_822_800_000_000 + n, recordType: 'tickflow.Tick', payload: Buffer.from([n]) })));
+ * await trail.close();
  * const reader = await AuditFileReader.open('out/audit/audit-000001-20250103.avro');
  * const header = await reader.header();
  * if (header.kind === 'ok') for await (const block of reader.blocks(header.header.end, header.header.sync)) console.log(block.kind, block.offset);
  * await reader.close();
- * // Logs: block 1391 …
+ * // Logs: block 1068   (one block of three records, right after the header)
  * ```
  */
 export class AuditFileReader {

@@ -41,9 +41,17 @@ async function writeFully(handle: FileHandle, buffer: Buffer, position: number):
  *
  * @example
  * ```ts
- * const file = await AuditFileWriter.create('out/audit/audit-000001-20250103.avro', sync);
- * await file.appendBlock(records.length, chain.encode(records).bytes);
+ * import { randomBytes } from 'node:crypto';
+ * import { mkdirSync } from 'node:fs';
+ * import { AuditChain, type AuditEntry } from './audit-chain.js';
+ * import { avroContainer } from './avro-container.js';
+ * mkdirSync('out/audit', { recursive: true });
+ * const entries: AuditEntry[] = [1, 2].map((n) => ({ tsInit: 1_735_822_800_000_000 + n, recordType: 'tickflow.Tick', payload: Buffer.from([n]) }));
+ * const file = await AuditFileWriter.create('out/audit/audit-000001-20250103.avro', randomBytes(avroContainer.SYNC_SIZE));
+ * await file.appendBlock(entries.length, new AuditChain().encode(entries).bytes); // header and block in one write, then fdatasync
+ * console.log(file.name, file.records);
  * await file.close();
+ * // Logs: audit-000001-20250103.avro 2
  * ```
  */
 export class AuditFileWriter {

@@ -36,7 +36,8 @@ function syncMarker(name: string, prevHash: Buffer): Buffer {
  *
  * @example
  * ```ts
- * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger });
+ * const payload = Buffer.from([2]); // in the audit sink, the record's Avro encoding
+ * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger: ctx.logger });
  * const written = await trail.append([{ tsInit: 1_735_822_800_000_000, recordType: 'tickflow.Tick', payload }]);
  * console.log(written[0]?.seq);
  * await trail.close();

@@ -140,6 +140,8 @@ function encodeBlockPrefix(count: number, size: number): Buffer {
  *
  * @example
  * ```ts
+ * import { randomBytes } from 'node:crypto';
+ * const sync = randomBytes(avroContainer.SYNC_SIZE);
  * const header = avroContainer.encodeHeader(new Map([['avro.codec', Buffer.from('null')]]), sync);
  * console.log(avroContainer.decodeHeader(header).kind);
  * // Logs: ok

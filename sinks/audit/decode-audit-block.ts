@@ -28,9 +28,24 @@ let auditType: Type | undefined;
  *
  * @example
  * ```ts
- * const decoded = decodeAuditBlock(block.data, block.count, path, block.offset);
- * if (decoded.ok) console.log(decoded.records.map((r) => r.seq));
- * // Logs: [ 41, 42, 43 ]
+ * import { AuditTrailWriter } from './audit-trail-writer.js';
+ * import { AuditFileReader } from './audit-file-reader.js';
+ * // A small trail to read: three records of 2025-01-03.
+ * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger: ctx.logger });
+ * await trail.append([1, 2, 3].map((n) => ({ tsInit: 1_735_822_800_000_000 + n, recordType: 'tickflow.Tick', payload: Buffer.from([n]) })));
+ * await trail.close();
+ * const path = 'out/audit/audit-000001-20250103.avro';
+ * const reader = await AuditFileReader.open(path);
+ * const header = await reader.header();
+ * if (header.kind === 'ok') {
+ *   for await (const block of reader.blocks(header.header.end, header.header.sync)) {
+ *     if (block.kind !== 'block') break;
+ *     const decoded = decodeAuditBlock(block.data, block.count, path, block.offset);
+ *     if (decoded.ok) console.log(decoded.records.map((r) => r.seq), decoded.records.every((r) => r.hashOk));
+ *   }
+ * }
+ * await reader.close();
+ * // Logs: [ 1, 2, 3 ] true
  * ```
  */
 export function decodeAuditBlock(data: Buffer, count: number, file: string, blockOffset: number): DecodedBlock {

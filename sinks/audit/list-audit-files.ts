@@ -17,6 +17,11 @@ export interface AuditFileEntry {
  *
  * @example
  * ```ts
+ * import { AuditTrailWriter } from './audit-trail-writer.js';
+ * // A small trail to read: two records of trading day 2025-01-03, one of 2025-01-06, so two files.
+ * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger: ctx.logger });
+ * for (const tsInit of [1_735_822_800_000_000, 1_735_822_800_000_001, 1_736_128_800_000_000]) await trail.append([{ tsInit, recordType: 'tickflow.Tick', payload: Buffer.from([1]) }]);
+ * await trail.close();
  * console.log((await listAuditFiles('out/audit')).map((f) => f.name));
  * // Logs: [ 'audit-000001-20250103.avro', 'audit-000002-20250106.avro' ]
  * ```

@@ -33,9 +33,14 @@ async function intactBlock(reader: AuditFileReader, offset: number, sync: Buffer
  *
  * @example
  * ```ts
+ * import { AuditTrailWriter } from './audit-trail-writer.js';
+ * // A small trail to read: three records of 2025-01-03.
+ * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger: ctx.logger });
+ * await trail.append([1, 2, 3].map((n) => ({ tsInit: 1_735_822_800_000_000 + n, recordType: 'tickflow.Tick', payload: Buffer.from([n]) })));
+ * await trail.close();
  * const ends = await readAuditFileEnds('out/audit/audit-000001-20250103.avro');
  * console.log(ends.first?.seq, ends.last?.seq);
- * // Logs: 1 52311
+ * // Logs: 1 3
  * ```
  */
 export async function readAuditFileEnds(path: string, from?: AuditChainPoint): Promise<AuditFileEnds> {

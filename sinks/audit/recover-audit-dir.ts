@@ -111,9 +111,14 @@ async function cutTornTail(file: AuditFileEntry, scan: AuditFileScan, logger: Lo
  *
  * @example
  * ```ts
- * const end = await recoverAuditDir('out/audit', logger);
- * console.log(end.seq, end.current?.path);
- * // Logs: 52311 out/audit/audit-000003-20250106.avro
+ * import { AuditTrailWriter } from './audit-trail-writer.js';
+ * // A small trail to read: two records of trading day 2025-01-03, one of 2025-01-06, so two files.
+ * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger: ctx.logger });
+ * for (const tsInit of [1_735_822_800_000_000, 1_735_822_800_000_001, 1_736_128_800_000_000]) await trail.append([{ tsInit, recordType: 'tickflow.Tick', payload: Buffer.from([1]) }]);
+ * await trail.close();
+ * const end = await recoverAuditDir('out/audit', ctx.logger);
+ * console.log(end.seq, end.current?.path, end.repairs.length);
+ * // Logs: 3 out/audit/audit-000002-20250106.avro 0
  * ```
  */
 export async function recoverAuditDir(dir: string, logger: Logger): Promise<AuditRecovery> {

@@ -143,9 +143,17 @@ async function classify(r: AuditRecordRef, expected: number, prevHash: Buffer, p
  *
  * @example
  * ```ts
- * const scan = await scanAuditFile('out/audit/audit-000002-20250103.avro', { seq: 1000, hash: lastHashOfFile1 });
+ * import { AuditTrailWriter } from './audit-trail-writer.js';
+ * import { describeAuditProblem } from './describe-audit-problem.js';
+ * // A small trail to read: two records of trading day 2025-01-03, one of 2025-01-06, so two files.
+ * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger: ctx.logger });
+ * for (const tsInit of [1_735_822_800_000_000, 1_735_822_800_000_001, 1_736_128_800_000_000]) await trail.append([{ tsInit, recordType: 'tickflow.Tick', payload: Buffer.from([1]) }]);
+ * await trail.close();
+ * const first = await scanAuditFile('out/audit/audit-000001-20250103.avro');
+ * // The second file's chain continues from the first file's last record.
+ * const scan = await scanAuditFile('out/audit/audit-000002-20250106.avro', first.lastIntact);
  * console.log(scan.problem === undefined ? `ok, ${scan.records} records` : describeAuditProblem(scan.problem));
- * // Logs: ok, 1000 records
+ * // Logs: ok, 1 records
  * ```
  */
 export async function scanAuditFile(path: string, from?: AuditChainPoint): Promise<AuditFileScan> {

@@ -7,7 +7,12 @@ import { open } from 'node:fs/promises';
  *
  * @example
  * ```ts
- * await syncDirectory('out/audit');
+ * import { mkdirSync, writeFileSync } from 'node:fs';
+ * mkdirSync('out/audit', { recursive: true });
+ * writeFileSync('out/audit/notes.txt', 'new entry\n');
+ * await syncDirectory('out/audit'); // the new directory entry is now durable
+ * console.log('synced');
+ * // Logs: synced
  * ```
  */
 export async function syncDirectory(dir: string): Promise<void> {

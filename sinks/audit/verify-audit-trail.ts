@@ -33,9 +33,20 @@ export interface AuditVerification {
  *
  * @example
  * ```ts
+ * import { AuditTrailWriter } from './audit-trail-writer.js';
+ * import { rmSync } from 'node:fs';
+ * import { describeAuditProblem } from './describe-audit-problem.js';
+ * // A small trail to read: two records of trading day 2025-01-03, one of 2025-01-06, so two files.
+ * const trail = await AuditTrailWriter.open({ dir: 'out/audit', rotate: 'daily', maxFileBytes: 256 << 20, logger: ctx.logger });
+ * for (const tsInit of [1_735_822_800_000_000, 1_735_822_800_000_001, 1_736_128_800_000_000]) await trail.append([{ tsInit, recordType: 'tickflow.Tick', payload: Buffer.from([1]) }]);
+ * await trail.close();
  * const result = await verifyAuditTrail('out/audit');
  * console.log(result.problem === undefined ? `ok, ${result.records} records` : describeAuditProblem(result.problem));
- * // Logs: missing record: seq 57 in audit-000002-20250103.avro (block at byte 1880): seq 58 follows seq 56
+ * rmSync('out/audit/audit-000001-20250103.avro'); // the trail now starts at seq 3
+ * const broken = await verifyAuditTrail('out/audit');
+ * console.log(broken.problem === undefined ? 'ok' : describeAuditProblem(broken.problem));
+ * // Logs: ok, 3 records
+ * // Logs: missing record: seq 1 in audit-000002-20250106.avro (block at byte 1068): seq 3 follows the start of the trail (2 records missing: seq 1 to 2)
  * ```
  */
 export async function verifyAuditTrail(path: string): Promise<AuditVerification> {

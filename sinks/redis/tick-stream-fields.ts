@@ -48,6 +48,8 @@ const appendFields = new Function(
  *
  * @example
  * ```ts
+ * import { firstValueFrom } from 'rxjs';
+ * const tick = await firstValueFrom(simSource.create(validateComponentConfig(simSource, { rate: 0, count: 1 }), ctx));
  * const args = tickStreamFields('tickflow:ticks:SHFE.rb2501', '100000', tick);
  * console.log(args.slice(0, 7).join(' '));
  * // Logs: tickflow:ticks:SHFE.rb2501 MAXLEN ~ 100000 * instrument_id SHFE.rb2501

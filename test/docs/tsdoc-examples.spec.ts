@@ -47,7 +47,9 @@ import { firstUnprintedLog, tsdocExamples, type TsdocExample } from '../support/
 const RUN_TIMEOUT_MS = 10_000;
 
 /** Examples marked exempt, by file and symbol, with the reason of their marker. */
-const EXEMPT: Record<string, string> = {};
+const EXEMPT: Record<string, string> = {
+  'sinks/redis-sink.ts redisSink': 'needs a Redis server at redis://127.0.0.1:6379',
+};
 
 /**
  * Examples of files others are changing now (operators/, sinks/, and pipeline files in flight) that fail, by file and
@@ -69,21 +71,6 @@ const KNOWN_FAILURES: Record<string, string> = {
   'pipeline/runtime/hand-written-stage.ts handWrittenStage': 'no ```ts fence',
   'pipeline/runtime/sink-stage.ts sinkStage': 'no ```ts fence',
   'pipeline/runtime/stage-meter.ts StageMeter': 'no ```ts fence',
-  'sinks/audit-sink.ts auditSink': 'free names validateConfig, ticks$, orderEvents$, EMPTY',
-  'sinks/audit/audit-file-reader.ts AuditFileReader': 'reads out/audit/audit-000001-20250103.avro, which nothing wrote (ENOENT)',
-  'sinks/audit/audit-file-writer.ts AuditFileWriter': 'free names sync, records, chain',
-  'sinks/audit/audit-trail-writer.ts AuditTrailWriter': 'free names logger, payload',
-  'sinks/audit/avro-container.ts avroContainer': 'free name sync',
-  'sinks/audit/decode-audit-block.ts decodeAuditBlock': 'free names block, path',
-  'sinks/audit/list-audit-files.ts listAuditFiles': 'lists out/audit, which nothing wrote (ENOENT)',
-  'sinks/audit/read-audit-file-ends.ts readAuditFileEnds': 'reads out/audit/audit-000001-20250103.avro, which nothing wrote (ENOENT)',
-  'sinks/audit/recover-audit-dir.ts recoverAuditDir': 'free name logger',
-  'sinks/audit/scan-audit-file.ts scanAuditFile': 'free names lastHashOfFile1, describeAuditProblem (no import)',
-  'sinks/audit/sync-directory.ts syncDirectory': 'syncs out/audit, which does not exist (ENOENT)',
-  'sinks/audit/verify-audit-trail.ts verifyAuditTrail': 'free name describeAuditProblem (no import)',
-  'sinks/redis-sink.ts redisSink': 'free names validateConfig, quoteDiffs$, ticks$; needs a Redis server',
-  'sinks/redis/tick-stream-fields.ts tickStreamFields': 'free name tick',
-  'sinks/websocket-sink.ts websocketSink': 'free names validateConfig, quoteDiffs$, …; serves until stopped',
 };
 
 const examples = tsdocExamples(ROOT);
