@@ -159,12 +159,18 @@ function byCloseThenInstrument(a: Bar, b: Bar): number {
  * ```
  *
  * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { SimMarket } from '../sources/sim-market.js';
+ * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
  * const at = (time: string, last_price: number, volume: number): Tick =>
  *   ({ ...tick, ts_event: Date.parse(`2025-01-03T${time}+08:00`) * 1000, last_price, volume }); // any rb tick
  * of(at('09:00:10', 3500, 100), at('09:00:40', 3502, 104), at('09:01:05', 3501, 110))
  *   .pipe(bars({ periodS: 60 }))
  *   .subscribe((bar) => console.log(bar.open, bar.high, bar.low, bar.close, bar.volume));
- * // Logs: 3500 3502 3500 3502 4, 3501 3501 3501 3501 6
+ * // Logs: 3500 3502 3500 3502 4
+ * // Logs: 3501 3501 3501 3501 6
+ * ```
  *
  * @param options The period, the close delay, the calendar, metrics and the scheduler.
  * @returns An operator from ticks to the bars of their instruments, each bar emitted once.

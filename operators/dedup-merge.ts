@@ -107,10 +107,19 @@ function feedStatusOf(feed: FeedAccount, nowMs: number, detail: string): FeedSta
  * ```
  *
  * @example
+ * ```ts
+ * import { merge, of } from 'rxjs';
+ * import { SimMarket } from '../sources/sim-market.js';
+ * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
+ * const feedA$ = of({ ...tick, feed_id: 'a' });
+ * const feedB$ = of({ ...tick, feed_id: 'b', ts_recv: tick.ts_recv + 1000 }); // the same market event, 1 ms later
  * merge(feedA$, feedB$)
  *   .pipe(dedupMerge({ staleAfterMs: 2000, downAfterMs: 10_000, status: { next: (s) => console.log(s.feed_id, s.state) } }))
- *   .subscribe();
- * // Logs: a UP, b UP          (and, once feed a falls silent for 2 s: a STALE)
+ *   .subscribe((t) => console.log('tick from', t.feed_id));
+ * // Logs: tick from a      (once: feed b's copy does not pass)
+ * // Logs: a UP
+ * // Logs: b UP
+ * ```
  *
  * @param options Health thresholds, the status observer, metrics and the scheduler.
  * @returns An operator that emits each market event once, in the order of first arrival.

@@ -78,10 +78,20 @@ const DEFAULT_MAX_ORDERS = 10_000;
  * ```
  *
  * @example
+ * ```ts
+ * import { of, Subject } from 'rxjs';
+ * import { SimMarket } from '../sources/sim-market.js';
+ * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
+ * const submit: SubmitOrder = {
+ *   type: 'SubmitOrder', command_id: 'c-1', client_order_id: 'o-1', strategy_id: 'ma', account_id: 'paper', instrument_id: 'SHFE.rb2501',
+ *   side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: tick.ask_price1, venue: null, ts_init: tick.ts_event, causation_id: null,
+ * };
  * const reports = new Subject<OrderEvent>();
- * orderRouter({ routes: ['SHFE.*=paper'], routed: { next: (c) => console.log(c.type, c.venue) } })({ commands: of(submitRebar), reports })
+ * orderRouter({ routes: ['SHFE.*=paper'], routed: { next: (c) => console.log(c.type, c.venue) } })({ commands: of(submit), reports })
  *   .subscribe((e) => console.log(e.type));
- * // Logs: OrderSubmitted, then SubmitOrder paper
+ * // Logs: OrderSubmitted
+ * // Logs: SubmitOrder paper
+ * ```
  *
  * @param options Routing rules, the `routed` observer, memory bound, ids, clock, metrics and logger.
  * @returns A function of the `commands` and `reports` streams giving the order events; it completes when both have.

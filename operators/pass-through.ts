@@ -16,8 +16,13 @@ import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
  * ```
  *
  * @example
+ * ```ts
+ * import { of } from 'rxjs';
  * of(1, 2, 3).pipe(passThrough()).subscribe((x) => console.log(x));
- * // Logs: 1, 2, 3
+ * // Logs: 1
+ * // Logs: 2
+ * // Logs: 3
+ * ```
  *
  * @returns An operator that mirrors its source.
  */

@@ -35,11 +35,17 @@ const changedFields = new Function(
  * ```
  *
  * @example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { SimMarket } from '../sources/sim-market.js';
+ * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
  * const a: Tick = { ...tick, last_price: 3500, sequence: 1 }; // any tick
  * of(a, { ...a, last_price: 3501, sequence: 2 }, { ...a, last_price: 3501, sequence: 3 })
  *   .pipe(quoteDiff())
  *   .subscribe(({ sequence, changes }) => console.log(sequence, Object.keys(changes).length));
- * // Logs: 1 38, 2 1
+ * // Logs: 1 38      (the first tick of an instrument: every field)
+ * // Logs: 2 1       (only last_price changed; tick 3 changes nothing, so no diff)
+ * ```
  *
  * @returns An operator from ticks to the changes they make to their instrument's quote.
  */

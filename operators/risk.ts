@@ -76,10 +76,21 @@ const CANCEL_RULES = riskRules.filter((rule) => rule.appliesTo.includes('CancelO
  * ```
  *
  * @example
+ * ```ts
+ * import { EMPTY, of, Subject } from 'rxjs';
+ * import { SimMarket } from '../sources/sim-market.js';
+ * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
+ * const submit: SubmitOrder = {
+ *   type: 'SubmitOrder', command_id: 'c-1', client_order_id: 'o-1', strategy_id: 'ma', account_id: 'paper', instrument_id: 'SHFE.rb2501',
+ *   side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: tick.ask_price1, venue: null, ts_init: tick.ts_event, causation_id: null,
+ * };
  * const denials = new Subject<OrderDenied>();
  * denials.subscribe((d) => console.log(d.reason_code, d.reason));
- * risk({ limits: { max_order_volume: 10 }, denials })({ commands: of(submit20Lots), ticks: of(tick), events: EMPTY }).subscribe();
+ * risk({ limits: { max_order_volume: 10 }, denials })({ commands: of({ ...submit, quantity: 20 }), ticks: of(tick), events: EMPTY })
+ *   .subscribe({ next: (c) => console.log('passed', c.type), complete: () => console.log('done') });
  * // Logs: MAX_ORDER_VOLUME_EXCEEDED max-order-volume: quantity 20 lots exceeds max_order_volume 10
+ * // Logs: done      (nothing passed)
+ * ```
  *
  * @param options Limits, initial state, the denial and control observers, metrics, the scheduler and the session calendar.
  * @returns A function of the input streams to the stream of commands that pass, with the kill switch's cancels.

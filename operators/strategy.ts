@@ -80,11 +80,21 @@ interface Run {
  * ```
  *
  * @example
- * // bars$: 22 one-minute bars of SHFE.rb2501 whose 5- and 20-bar averages cross upward at the last one.
+ * ```ts
+ * import { of } from 'rxjs';
+ * // bars$: 22 one-minute bars of SHFE.rb2501, falling from 120 to 100, then 160: the 5- and 20-bar averages cross upward at the last one.
+ * const bar: Bar = { instrument_id: 'SHFE.rb2501', period_s: 60, trading_day: '20250103', ts_open: 0, ts_close: 60_000_000, open: 0, high: 0, low: 0, close: 0, volume: 1, turnover: 0, open_interest: 0, tick_count: 1 };
+ * const closes = [...Array.from({ length: 21 }, (_, i) => 120 - i), 160];
+ * const bars$ = of(...closes.map((close, i) => ({ ...bar, ts_open: i * 60_000_000, ts_close: (i + 1) * 60_000_000, open: close, high: close, low: close, close })));
  * const ma = movingAverageCrossover({ id: 'ma', instruments: ['SHFE.rb2501'], fastPeriod: 5, slowPeriod: 20, quantity: 1 });
- * runStrategies([ma], { onError: (e, id) => console.error(id, e), signals: { next: (s) => console.log(s.name, s.value.toFixed(1)) } })({ bars: bars$, events: fills$ })
+ * runStrategies([ma], { onError: (e, id) => console.error(id, e), signals: { next: (s) => console.log(s.name, s.value.toFixed(1)) } })({ bars: bars$ })
  *   .subscribe((command) => console.log(command.type, command.client_order_id));
- * // Logs: ma_cross -2.0, ma_cross -0.4, ma_cross 0.5, SubmitOrder ma-5
+ * // Logs: ma_cross -7.5
+ * // Logs: ma_cross -7.5
+ * // Logs: ma_cross 1.7
+ * // Logs: SubmitOrder ma-5     (the golden cross)
+ * // Logs: CancelOrder ma-5     (at the end of the bars, stop cancels the working order)
+ * ```
  *
  * @param strategies The strategies of the stage, each with its own id.
  * @param options Where failures and signals go, the account, metrics and the scheduler.

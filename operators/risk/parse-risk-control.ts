@@ -28,8 +28,11 @@ export const MAX_REASON_CHARS = 200;
  * are problems; so is a `limits` body with no limit in it.
  *
  * @example
- * parseRiskControl('control risk/state', 'state', { trading_state: 'HALTED', reason: 'drawdown' }, 'ops');
- * // → { control: 'state', tradingState: 'HALTED', reason: 'drawdown', principal: 'ops' }
+ * ```ts
+ * const request = parseRiskControl('control risk/state', 'state', { trading_state: 'HALTED', reason: 'drawdown' }, 'ops');
+ * console.log(JSON.stringify(request));
+ * // Logs: {"control":"state","tradingState":"HALTED","reason":"drawdown","principal":"ops"}
+ * ```
  *
  * @throws {ConfigError} Naming `subject` and listing every problem.
  */

@@ -81,10 +81,20 @@ function exposure(net: number, workingBuy: number, workingSell: number): number 
  * and sessions use market time: the instrument's latest tick's event time.
  *
  * @example
+ * ```ts
+ * import { TradingSessions } from '../../domain/trading-sessions.js';
+ * import { validateConfig } from '../../pipeline/config/validate-config.js';
+ * import { riskLimitSpec } from './risk-limits.js';
+ * const limits = validateConfig('risk limits', riskLimitSpec, {}); // every limit at its default
+ * const submit: SubmitOrder = {
+ *   type: 'SubmitOrder', command_id: 'c-1', client_order_id: 'o-1', strategy_id: 'ma', account_id: 'acc-1', instrument_id: 'SHFE.rb2501',
+ *   side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 2, price: 3500, venue: null, ts_init: 0, causation_id: null,
+ * };
  * const state = new RiskState(limits, 'ACTIVE', new TradingSessions());
  * state.recordSubmit(submit);
  * console.log(state.book('acc-1', 'SHFE.rb2501').workingBuy);
  * // Logs: 2
+ * ```
  */
 export class RiskState {
   /** Scheduler time (ms) of the decision being made. */

@@ -94,9 +94,19 @@ const MAX_CLOSED_ORDERS = 10_000;
  * ```
  *
  * @example
- * paperVenue({ latencyMs: 5 })({ commands: routed$, ticks: market$ })
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { SimMarket } from '../../sources/sim-market.js';
+ * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
+ * const submit: SubmitOrder = {
+ *   type: 'SubmitOrder', command_id: 'c-1', client_order_id: 'o-1', strategy_id: 'ma', account_id: 'paper', instrument_id: 'SHFE.rb2501',
+ *   side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: tick.ask_price1, venue: 'paper', ts_init: tick.ts_event, causation_id: null,
+ * };
+ * paperVenue({ latencyMs: 5 })({ commands: of(submit), ticks: of(tick) })
  *   .subscribe((r) => console.log(r.type, r.client_order_id));
- * // Logs: OrderAccepted o-1, OrderFilled o-1 (5 ms after the submit, when the quote crosses)
+ * // Logs: OrderAccepted o-1
+ * // Logs: OrderFilled o-1      (5 ms after the submit: the buy at the best ask crosses the quote)
+ * ```
  *
  * @param options Venue name, latency, partial fills, scheduler and calendar.
  * @returns A function of the `commands` and `ticks` streams giving the venue's reports; it completes when both have and no command is in flight.

@@ -59,9 +59,16 @@ const list = <T>(value: OneOrMany<T> | undefined): T[] => (value === undefined ?
  * handle on its output; handles are passed to the stages that read them.
  *
  * @example
- * const ticks = g.source('market', simSource, { seed: 7 });
- * const rb = g.apply('rb-only', ticks, filter((t) => t.instrument_id.startsWith('SHFE.rb')));
- * g.sink('out', ndjsonFileSink, { path: 'out/rb.ndjson' }, rb);
+ * ```ts
+ * import { filter } from 'rxjs';
+ * const rbToFile = pipeline('rb-to-file', 'Sim rebar ticks to NDJSON', (g) => {
+ *   const ticks = g.source('market', simSource, { seed: 7 });
+ *   const rb = g.apply('rb-only', ticks, filter((t) => t.instrument_id.startsWith('SHFE.rb')));
+ *   g.sink('out', ndjsonFileSink, { path: 'out/rb.ndjson' }, rb);
+ * });
+ * console.log(rbToFile.build().stages.map((s) => s.id).join(' '));
+ * // Logs: market rb-only out
+ * ```
  */
 export class GraphBuilder {
   private readonly stages: PendingStage[] = [];
@@ -137,8 +144,20 @@ export class GraphBuilder {
    * when the graph is built (and checked against the stages it feeds).
    *
    * @example
-   * const rb = g.apply('rb-only', ticks, filter((t) => t.instrument_id.startsWith('SHFE.rb')));
-   * const prices = g.apply('prices', rb, map(toSignal), { out: 'Signal' });
+   * ```ts
+   * import { filter, map } from 'rxjs';
+   * const toSignal = (t: Tick): Signal => ({
+   *   signal_id: `px-${t.sequence}`, strategy_id: 'px', instrument_id: t.instrument_id, name: 'last_price', value: t.last_price ?? 0, ts_event: t.ts_event, ts_init: t.ts_recv, causation_id: null,
+   * });
+   * const graph = pipeline('rb-prices', 'Sim rebar prices as signals', (g) => {
+   *   const ticks = g.source('market', simSource, { seed: 7 });
+   *   const rb = g.apply('rb-only', ticks, filter((t) => t.instrument_id.startsWith('SHFE.rb')));
+   *   const prices = g.apply('prices', rb, map(toSignal), { out: 'Signal' });
+   *   g.sink('out', ndjsonFileSink, { path: 'out/prices.ndjson' }, prices);
+   * }).build();
+   * console.log(graph.stages.map((s) => (s.kind === 'sink' ? s.id : `${s.id}:${s.out}`)).join(' '));
+   * // Logs: market:Tick rb-only:Tick prices:Signal out
+   * ```
    */
   apply<const S extends SchemaName>(id: string, input: Stream<S>, operator: OperatorFunction<RecordTypes[S], RecordTypes[S]>): Stream<S>;
   apply<const S extends SchemaName, const O extends SchemaName>(

@@ -66,11 +66,15 @@ const rethrow = (error: unknown): never => {
  * ```
  *
  * @example
+ * ```ts
+ * import { of, type Observable } from 'rxjs';
  * const doubled = (source: Observable<number>) => handWrittenStage<number>((stage) => {
  *   stage.follow(source, (x) => stage.emit(x * 2));
  * });
  * doubled(of(1, 2)).subscribe((x) => console.log(x));
- * // Logs: 2, 4
+ * // Logs: 2
+ * // Logs: 4
+ * ```
  *
  * @param start Runs at subscribe, as a callback of the stage: follows the inputs and keeps the stage's state.
  * @returns The stage's output.

@@ -34,10 +34,14 @@ interface AcknowledgementQueue {
  * ```
  *
  * @example
+ * ```ts
+ * import { of } from 'rxjs';
  * const lines: string[] = [];
  * const writer = { write: (_port: string, line: string) => void lines.push(line), close: async () => console.log(lines) };
  * sinkStage(writer, console.error)({ in: of('a', 'b') }).subscribe({ complete: () => console.log('done') });
- * // Logs: [ 'a', 'b' ], done
+ * // Logs: [ 'a', 'b' ]
+ * // Logs: done
+ * ```
  *
  * @param writer The sink's writer, made by its `create`.
  * @param reportUnheardError Where a failure of `close()` goes once the stage was unsubscribed.

@@ -15,9 +15,17 @@ import type { StageMetrics } from './stage-metrics.js';
  * ```
  *
  * @example
+ * ```ts
+ * import { map, of } from 'rxjs';
+ * import { StageMetrics } from './stage-metrics.js';
+ * const metrics = new StageMetrics('double', 'inline', [0.001, 0.01, 0.1]);
  * const meter = new StageMeter(metrics);
  * of(1, 2).pipe(meter.input(), map((x) => x * 2), meter.output()).subscribe((x) => console.log(x));
- * // Logs: 2, 4   (and metrics.recordsIn === 2)
+ * console.log(metrics.recordsIn, metrics.recordsOut, metrics.latencyCount);
+ * // Logs: 2
+ * // Logs: 4
+ * // Logs: 2 2 2
+ * ```
  */
 export class StageMeter {
   private inRecord = false;

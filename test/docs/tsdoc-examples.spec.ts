@@ -56,21 +56,6 @@ const EXEMPT: Record<string, string> = {
  * symbol, with why; to fix once those land.
  */
 const KNOWN_FAILURES: Record<string, string> = {
-  'operators/bars.ts bars': 'no ```ts fence',
-  'operators/dedup-merge.ts dedupMerge': 'no ```ts fence',
-  'operators/order-router.ts orderRouter': 'no ```ts fence',
-  'operators/pass-through.ts passThrough': 'no ```ts fence',
-  'operators/quote-diff.ts quoteDiff': 'no ```ts fence',
-  'operators/risk.ts risk': 'no ```ts fence',
-  'operators/risk/parse-risk-control.ts parseRiskControl': 'no ```ts fence',
-  'operators/risk/risk-state.ts RiskState': 'no ```ts fence',
-  'operators/router/paper-venue.ts paperVenue': 'no ```ts fence',
-  'operators/strategy.ts runStrategies': 'no ```ts fence',
-  'pipeline/graph/graph-builder.ts GraphBuilder': 'no ```ts fence',
-  'pipeline/graph/graph-builder.ts apply': 'no ```ts fence',
-  'pipeline/runtime/hand-written-stage.ts handWrittenStage': 'no ```ts fence',
-  'pipeline/runtime/sink-stage.ts sinkStage': 'no ```ts fence',
-  'pipeline/runtime/stage-meter.ts StageMeter': 'no ```ts fence',
 };
 
 const examples = tsdocExamples(ROOT);
