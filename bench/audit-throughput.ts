@@ -15,7 +15,7 @@ const LATENCY_RATE = 10_000; // records/s offered
 const LATENCY_SECONDS = 2;
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
 
-const context = (): ComponentContext => standaloneContext(asyncScheduler, { stage: 'audit' });
+const context = (): ComponentContext => standaloneContext(asyncScheduler, { stage: 'audit', component: auditSink });
 
 /** Runs the audit sink on a fresh directory; `feed` pushes ticks, `onAck` sees each acknowledgement; resolves when the sink completes. */
 function runSink(dir: string, groupCommitMs: number, feed: (ticks: Subject<Tick>) => void, onAck: () => void): Promise<void> {

@@ -42,7 +42,7 @@ async function writeContainer(path: string, type: avro.Type, records: readonly u
   await done;
 }
 
-const context = (): ComponentContext => standaloneContext(asyncScheduler, { stage: 'replay' });
+const context = (): ComponentContext => standaloneContext(asyncScheduler, { stage: 'replay', component: fileSource });
 
 /** Records/s of the source alone: subscribe, count, complete. */
 async function sourceRate(path: string): Promise<number> {

@@ -1,7 +1,6 @@
-import { standaloneContext } from '../pipeline/components/standalone-context.js';
+import { standaloneContext, type StandaloneContext } from '../pipeline/components/standalone-context.js';
 import { Subject, asyncScheduler } from 'rxjs';
 import { quoteDiff } from '../operators/quote-diff.js';
-import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
 import { sinkStage } from '../pipeline/runtime/sink-stage.js';
 import type { QuoteDiff, Tick } from '../schemas/generated.js';
@@ -40,12 +39,12 @@ function marketItems(n: number): Item[] {
   return items;
 }
 
-const benchContext = (): ComponentContext => standaloneContext(asyncScheduler, { stage: 'redis' });
+const benchContext = (): StandaloneContext => standaloneContext(asyncScheduler, { stage: 'redis', component: redisSink });
 
 interface SinkRun {
   readonly quotes: Subject<QuoteDiff>;
   readonly ticks: Subject<Tick>;
-  readonly ctx: ComponentContext;
+  readonly ctx: StandaloneContext;
   acked: number;
   readonly done: Promise<void>;
   onAck: ((record: unknown) => void) | undefined;

@@ -71,7 +71,7 @@ function openFileLimit(): number | undefined {
 
 /** A component context as the runner builds it, for running the sink without a graph. */
 function benchContext(logLines: string[]): ComponentContext {
-  return standaloneContext(asyncScheduler, { stage: 'ws', logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) });
+  return standaloneContext(asyncScheduler, { stage: 'ws', component: websocketSink, logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) });
 }
 
 /** The client process and its IPC, one request at a time, each bounded in time. */

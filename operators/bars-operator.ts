@@ -34,6 +34,10 @@ export const barsOperator = defineComponent({
       problems: (config) => (SECONDS_PER_DAY % config.period_s === 0 ? [] : [`'period_s' must divide a day (86400 s), e.g. 1, 60, 300, 3600; got ${config.period_s}`]),
     },
   ],
+  drops: {
+    'outside-session': 'A tick outside the trading sessions of its exchange (no bar holds it)',
+    late: 'A tick of a bar that was already closed (event time before the open bar)',
+  },
   create(config, ctx) {
     return bars({ periodS: config.period_s, closeDelayMs: config.close_delay_ms, scheduler: ctx.scheduler, metrics: ctx.metrics });
   },

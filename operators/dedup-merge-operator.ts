@@ -1,4 +1,5 @@
-import { Counter } from 'prom-client';
+import { metric } from '../pipeline/runtime/metric-declaration.js';
+import type { CounterSeries } from '../pipeline/runtime/stage-metrics.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import type { FeedStatus } from '../schemas/generated.js';
@@ -39,18 +40,22 @@ export const dedupMergeOperator = defineComponent({
       problems: (config) => (config.down_after_ms > config.stale_after_ms ? [] : [`'down_after_ms' must exceed 'stale_after_ms' (${config.stale_after_ms}), got ${config.down_after_ms}`]),
     },
   ],
+  metrics: {
+    feed_ticks_total: metric.counter('Ticks per feed by outcome (lead: passed first, lag: a later copy, stale, duplicate) and sequence gaps.', { labels: ['feed', 'outcome'] }),
+  },
+  drops: {
+    stale: 'A tick older than the latest one of its instrument (by event time)',
+    duplicate: 'A copy of a market event already delivered (by another feed, or by the same feed again)',
+  },
   create(config, ctx) {
     const statusOut = ctx.sideOutput<FeedStatus>('status');
-    const name = 'tickflow_dedup_merge_feed_ticks_total';
-    const counter =
-      (ctx.registry.getSingleMetric(name) as Counter<'stage' | 'feed' | 'outcome'> | undefined) ??
-      new Counter({ name, help: 'Ticks per feed by outcome (lead: passed first, lag: a later copy, stale, duplicate) and sequence gaps.', labelNames: ['stage', 'feed', 'outcome'], registers: [ctx.registry] });
-    const children = new Map<string, Counter.Internal>();
+    const feedTicks = ctx.metrics.counter('feed_ticks_total');
+    const children = new Map<string, CounterSeries>();
     return dedupMerge({
       count: (feed, outcome) => {
         const key = `${feed}\u0000${outcome}`;
         let child = children.get(key);
-        if (child === undefined) children.set(key, (child = counter.labels(ctx.stage, feed, outcome)));
+        if (child === undefined) children.set(key, (child = feedTicks.labels({ feed, outcome })));
         child.inc();
       },
       staleAfterMs: config.stale_after_ms,

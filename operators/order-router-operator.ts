@@ -50,6 +50,13 @@ export const orderRouterOperator = defineComponent({
     { rule: "'default_venue' must not be empty", problems: (config) => (config.default_venue.trim() === '' ? ["'default_venue' must not be empty"] : []) },
     { rule: "every 'routes' entry is PATTERN=VENUE (see VenueRoutes)", problems: (config) => routeProblems(config.routes) },
   ],
+  drops: {
+    'invalid-transition': 'An order event the order state machine does not allow from the order\'s state',
+    'cancel-pending': 'A cancel of an order whose cancel is already pending',
+    'unexpected-report': 'A venue report that does not fit the order (e.g. a fill of a rejected order)',
+    'unknown-order': 'A venue report or cancel of an order the router never sent',
+    'duplicate-fill': 'A fill the venue already reported (same trade id)',
+  },
   create(config, ctx) {
     return orderRouter({
       routes: config.routes,

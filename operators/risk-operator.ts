@@ -1,4 +1,4 @@
-import { Counter, Gauge } from 'prom-client';
+import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { Subject, tap } from 'rxjs';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
@@ -40,21 +40,20 @@ export const riskOperator = defineComponent({
       example: 'REDUCING',
     }),
   },
+  metrics: {
+    denials_total: metric.counter('Commands pre-trade risk denied, by reason code.', { labels: ['reason'] }),
+    trading_state: metric.gauge('Trading state of a risk stage: 0 ACTIVE, 1 REDUCING, 2 HALTED.'),
+  },
+  drops: { denied: 'A command a risk rule or the trading state denied (an OrderDenied on the denials output says why)' },
   create(config, ctx) {
     const { initial_state: initialState, ...limits } = config;
     const denialsOut = ctx.sideOutput<OrderDenied>('denials');
     const controlOut = ctx.sideOutput<RiskControlChanged>('control');
     const requests = new Subject<RiskControlRequest>();
 
-    const denialsName = 'tickflow_risk_denials_total';
-    const denialCounter =
-      (ctx.registry.getSingleMetric(denialsName) as Counter<'stage' | 'reason'> | undefined) ??
-      new Counter({ name: denialsName, help: 'Commands pre-trade risk denied, by reason code.', labelNames: ['stage', 'reason'], registers: [ctx.registry] });
-    const stateName = 'tickflow_risk_trading_state';
-    const stateGauge =
-      (ctx.registry.getSingleMetric(stateName) as Gauge<'stage'> | undefined) ??
-      new Gauge({ name: stateName, help: 'Trading state of a risk stage: 0 ACTIVE, 1 REDUCING, 2 HALTED.', labelNames: ['stage'], registers: [ctx.registry] });
-    stateGauge.set({ stage: ctx.stage }, STATE_VALUE[initialState]);
+    const denialCounter = ctx.metrics.counter('denials_total');
+    const stateGauge = ctx.metrics.gauge('trading_state');
+    stateGauge.set(STATE_VALUE[initialState]);
 
     let tradingState: TradingState = initialState;
     let lastChange: RiskControlChanged | undefined;
@@ -68,7 +67,7 @@ export const riskOperator = defineComponent({
       metrics: ctx.metrics,
       denials: {
         next(denial) {
-          denialCounter.inc({ stage: ctx.stage, reason: denial.reason_code });
+          denialCounter.labels({ reason: denial.reason_code }).inc();
           ctx.logger.debug({ denial }, `denied ${denial.client_order_id}: ${denial.reason}`);
           denialsOut.next(denial);
         },
@@ -79,7 +78,7 @@ export const riskOperator = defineComponent({
           tradingState = change.trading_state;
           lastChange = change;
           cancelsOfLastChange = 0;
-          stateGauge.set({ stage: ctx.stage }, STATE_VALUE[change.trading_state]);
+          stateGauge.set(STATE_VALUE[change.trading_state]);
           const level = change.trading_state === 'HALTED' ? 'warn' : 'info';
           ctx.logger[level]({ riskControl: change }, `trading state ${previous} -> ${change.trading_state} (${change.change_id}) by ${change.principal}: ${change.reason}`);
           controlOut.next(change);

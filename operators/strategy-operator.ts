@@ -62,6 +62,10 @@ export const strategyOperator = defineComponent({
       problems: (config) => (config[STRATEGY] === 'mean-reversion' && config[ENTRY_Z] <= config[EXIT_Z] ? [`'${ENTRY_Z}' must exceed '${EXIT_Z}' (${config[EXIT_Z]}), got ${config[ENTRY_Z]}`] : []),
     },
   ],
+  drops: {
+    'strategy-error': 'What a strategy call produced when it threw or returned something not its own (nothing of that call is sent)',
+    'order-event': 'An order event whose onOrderEvent threw',
+  },
   create(config, ctx) {
     const strategy: Strategy =
       config[STRATEGY] === 'ma-cross'

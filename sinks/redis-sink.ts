@@ -1,8 +1,8 @@
+import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { RetryPolicy } from '../pipeline/runtime/retry-policy.js';
 import { RedisKeys } from './redis/redis-keys.js';
-import { RedisMetrics } from './redis/redis-metrics.js';
 import { RedisWriter } from './redis/redis-writer.js';
 
 /**
@@ -56,9 +56,9 @@ import { RedisWriter } from './redis/redis-writer.js';
  * @example
  * <!-- tsdoc-test: exempt — needs a Redis server at redis://127.0.0.1:6379 -->
  * ```ts
- * import { firstValueFrom } from 'rxjs';
+ * import { asyncScheduler, firstValueFrom } from 'rxjs';
  * const tick = await firstValueFrom(simSource.create(validateComponentConfig(simSource, { rate: 0, count: 1 }), ctx));
- * const writer = redisSink.create(validateComponentConfig(redisSink, { url: 'redis://127.0.0.1:6379' }), ctx); // connects at the first record
+ * const writer = redisSink.create(validateComponentConfig(redisSink, { url: 'redis://127.0.0.1:6379' }), standaloneContext(asyncScheduler, { component: redisSink })); // connects at the first record
  * await writer.write('ticks', tick); // resolves once Redis answered the XADD (or the record was dropped)
  * await writer.close(); // writes what is held, then disconnects
  * console.log('written');
@@ -121,9 +121,25 @@ export const redisSink = defineComponent({
     { rule: "'url' starts with redis:// or rediss://", problems: (config) => (/^rediss?:\/\//.test(config.url) ? [] : [`'url' must start with redis:// or rediss:// (value not shown: secret)`]) },
   ],
   checkedAtStart: ["that the Redis server at 'url' answers"],
+  metrics: {
+    commands_total: metric.counter('Commands the redis sink wrote (replied to by Redis).'),
+    buffered: metric.gauge('Commands the redis sink holds: for the next batch, sent and not answered yet, or until Redis is reachable again.'),
+    buffered_bytes: metric.gauge('Estimated bytes of memory the records the redis sink holds take (bounded by max_buffered_bytes).'),
+    reconnects_total: metric.counter('Times the redis sink connected again after losing Redis.'),
+  },
+  drops: {
+    'redis-backlog': 'The oldest buffered records, when Redis is reachable but slower than the input and a buffer bound is reached',
+    'redis-unavailable': 'The oldest buffered records, when Redis is unreachable and a buffer bound is reached, or what is unwritten at close',
+    'redis-error': 'A command Redis answered with an error',
+  },
   create(config, ctx) {
     const keys = new RedisKeys(config.key_prefix);
-    const metrics = new RedisMetrics(ctx.registry, ctx.stage);
+    const metrics = {
+      commands: ctx.metrics.counter('commands_total'),
+      buffered: ctx.metrics.gauge('buffered'),
+      bufferedBytes: ctx.metrics.gauge('buffered_bytes'),
+      reconnects: ctx.metrics.counter('reconnects_total'),
+    };
     // Connected at the first record, so a run that does not start leaves no connection behind.
     let writer: RedisWriter | undefined;
     const connected = (): RedisWriter =>

@@ -5,7 +5,7 @@ import { AuthTokens } from './websocket/auth-tokens.js';
 import { FeedBoard } from './websocket/feed-board.js';
 import { QuoteBook } from '../protocols/diff/quote-book.js';
 import { TradeBook } from './websocket/trade-book.js';
-import { WebsocketMetrics } from './websocket/websocket-metrics.js';
+import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { WebsocketServer } from './websocket/websocket-server.js';
 
 /**
@@ -38,7 +38,8 @@ import { WebsocketServer } from './websocket/websocket-server.js';
  *
  * @example
  * ```ts
- * const writer = websocketSink.create(validateComponentConfig(websocketSink, { port: 0 }), ctx); // listens on a free port
+ * import { asyncScheduler } from 'rxjs';
+ * const writer = websocketSink.create(validateComponentConfig(websocketSink, { port: 0 }), standaloneContext(asyncScheduler, { component: websocketSink })); // listens on a free port
  * const diff: QuoteDiff = { instrument_id: 'SHFE.rb2501', ts_event: 1_735_822_800_000_000, sequence: 1, changes: { last_price: 3550 } };
  * console.log(writer.write('quotes', diff)); // applied to the quote book and pushed to subscribers at once
  * await writer.close(); // stops the server
@@ -89,6 +90,12 @@ export const websocketSink = defineComponent({
     }),
   },
   checkedAtStart: ["that 'port' is free on 'host'"],
+  metrics: {
+    clients: metric.gauge('WebSocket clients connected.'),
+    messages_sent_total: metric.counter('Messages sent to WebSocket clients.'),
+    client_errors_total: metric.counter('Client messages or connections refused, by error code.', { labels: ['code'] }),
+  },
+  drops: { 'invalid-transition': 'An order event the order state machine does not allow from the order\'s state (the trade book keeps the order as it was)' },
   create: (config, ctx) => {
     const book = new QuoteBook();
     const feeds = new FeedBoard();
@@ -113,7 +120,7 @@ export const websocketSink = defineComponent({
           trade,
           scheduler: ctx.scheduler,
           logger: ctx.logger,
-          metrics: new WebsocketMetrics(ctx.registry, ctx.stage),
+          metrics: { clients: ctx.metrics.gauge('clients'), messagesSent: ctx.metrics.counter('messages_sent_total'), clientErrors: ctx.metrics.counter('client_errors_total') },
           health: () => ctx.pipeline.health(),
           pipelineMetrics: () => ctx.pipeline.metrics(),
         }),

@@ -1,3 +1,4 @@
+import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
 import { inspectCtpLibrary } from '../native/inspect-ctp-library.js';
@@ -5,7 +6,7 @@ import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import type { FeedStatus, Tick } from '../schemas/generated.js';
 import { CtpFrontPool } from './ctp/ctp-front-pool.js';
-import { CtpMetrics } from './ctp/ctp-metrics.js';
+import { CtpEvents } from './ctp/ctp-events.js';
 import { distributionStrategies } from './ctp/distribution-strategy.js';
 
 /** `tcp://host:port`, optionally followed by parameters (the simulated front library reads its market settings there). */
@@ -102,6 +103,26 @@ export const ctpSource = defineComponent({
     },
   ],
   checkedAtStart: ["that 'library_path' is a CTP market-data library of a supported version (loaded at start)", 'that the fronts answer and accept the login'],
+  metrics: {
+    front_up: metric.gauge('Whether a CTP front is logged in and delivering (1) or not (0).', { labels: ['front'] }),
+    front_instruments: metric.gauge('Instruments whose ticks the ctp source takes from this front.', { labels: ['front'] }),
+    instrument_moves_total: metric.counter('Times an instrument began taking its ticks from another front.'),
+    queue_dropped_total: metric.counter("Ticks a front's addon queue dropped because JavaScript fell behind.", { labels: ['front'] }),
+  },
+  drops: {
+    overlap: "A tick of an instrument from a front that is not the instrument's current one",
+    'queue-overflow': "Ticks the addon's bounded queue dropped because JavaScript fell behind",
+    unrequested: 'A tick of an instrument the source did not subscribe',
+    'outside-session': 'A tick outside the trading sessions of its exchange',
+    'unknown-instrument': 'A tick of a product the product table does not know (no exchange or sessions for it)',
+    malformed: 'A tick with a field that cannot be read (empty InstrumentID, a bad UpdateTime or UpdateMillisec, no date it can fall on)',
+    duplicate: "A tick not newer than the instrument's latest accepted one (what a front repeats when it takes an instrument over)",
+  },
+  events: {
+    [CtpEvents.FRONT_READY]: 'A CTP front logged in (again), or its data came back after staleness',
+    [CtpEvents.FRONT_UNAVAILABLE]: 'A CTP front disconnected, is logging in, or went stale',
+    [CtpEvents.INSTRUMENT_MOVED]: 'An instrument now takes its ticks from another front (its first tick there)',
+  },
   create(config, ctx) {
     // A wrong path, a library that is not CTP or an unknown version fails here, before anything runs.
     const library = inspectCtpLibrary(config.library_path);
@@ -128,7 +149,6 @@ export const ctpSource = defineComponent({
     }));
 
     const limit = config.count > 0 ? config.count : Infinity;
-    const metrics = new CtpMetrics(ctx.registry, ctx.stage, names);
 
     return new Observable<Tick>((subscriber) => {
       let emitted = 0;
@@ -137,7 +157,6 @@ export const ctpSource = defineComponent({
         ctx.scheduler,
         ctx.logger,
         ctx.metrics,
-        metrics,
         ctx.instrumentation,
         {
           tick: (tick) => {

@@ -166,6 +166,7 @@ export const fileSource = defineComponent({
     [FEED_ID]: field.string({ description: 'Feed id written into every tick; empty keeps the recorded one', default: '', example: 'replay' }),
   },
   checkedAtStart: ["that 'path' names readable recorded files (read when the stage is built)"],
+  drops: { invalid: 'A line or record of the file that is not a valid record of its schema (dead-lettered with its position)' },
   create(config, ctx) {
     const codecs = { tick: ctx.schemas.codec('Tick'), audit: ctx.schemas.codec('AuditRecord') };
     const { files, skipped } = planReplay({ path: config[PATH], format: config[FORMAT], readers: { tick: codecs.tick.type, audit: codecs.audit.type }, subject: `stage '${ctx.stage}' (file)` });

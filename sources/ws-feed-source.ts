@@ -98,6 +98,11 @@ export const wsFeedSource = defineComponent({
   },
   validate: [{ rule: "'url' starts with ws:// or wss://", problems: (config) => (/^wss?:\/\//.test(config.url) ? [] : [`'url' must start with ws:// or wss://, got ${JSON.stringify(config.url)}`]) }],
   checkedAtStart: ["that the feed at 'url' answers (the source retries until it does)"],
+  drops: {
+    malformed: 'An upstream message that is not valid JSON or not a DIFF message',
+    incomplete: 'A quote that lacks a field a Tick needs',
+    'instrument-limit': 'A quote of an instrument beyond max_instruments',
+  },
   create(config, ctx) {
     const feedId = config.feed_id === '' ? ctx.stage : config.feed_id;
     const retry = new RetryPolicy({ initialMs: config.retry_initial_ms, maxMs: config.retry_max_ms });

@@ -18,7 +18,7 @@ function describeField(label: string, f: FieldFacts): string {
   return `${label} (${facts.join(', ')}): ${f.description}`;
 }
 
-/** The lines of one component: what it reads and writes, then its side outputs, fields, rules and what only a run checks. */
+/** The lines of one component: what it reads and writes, then its side outputs, fields, rules, what only a run checks, its metrics, drop reasons and events. */
 function describeComponent(c: ComponentFacts): string[] {
   const reads = c.in === null ? '' : typeof c.in === 'string' ? c.in : Object.entries(c.in).map(([port, schema]) => `${port}:${schema}`).join(',');
   const schemas = c.kind === 'source' ? `-> ${c.out}` : c.kind === 'sink' ? `${reads} ->` : `${reads} -> ${c.out}`;
@@ -30,13 +30,16 @@ function describeComponent(c: ComponentFacts): string[] {
   }
   for (const rule of c.rules) lines.push(`      rule: ${rule}`);
   for (const what of c.checkedAtStart) lines.push(`      checked at start: ${what}`);
+  for (const m of c.metrics) lines.push(`      metric ${m.name} (${[m.type, ...m.labels.map((l) => `by ${l}`)].join(', ')}): ${m.help}`);
+  for (const d of c.drops) lines.push(`      drops ${d.reason}: ${d.meaning}`);
+  for (const e of c.events) lines.push(`      event ${e.type}: ${e.meaning}`);
   return lines;
 }
 
 /** `tickflow list`: the named pipelines, then every component as its definition states it (the facts `tickflow docs` writes). */
 export const listCommand: CliCommand = {
   name: 'list',
-  summary: 'List the named pipelines and the components: schemas, side outputs, config fields, rules and what only a run checks.',
+  summary: 'List the named pipelines and the components: schemas, side outputs, config fields, rules, what only a run checks, metrics, drop reasons and events.',
   usage: '',
   options: {},
   optionHelp: {},

@@ -1,5 +1,7 @@
 import type { AnyComponentDefinition, ComponentKind, SchemaSlot } from '../../pipeline/components/component-definition.js';
 import type { ConfigSpec, FieldSpec, FieldType } from '../../pipeline/config/config-spec.js';
+import type { MetricType } from '../../pipeline/runtime/metric-declaration.js';
+import { metricName } from '../../pipeline/runtime/metric-name.js';
 
 /** What `tickflow list` and the generated docs say of one config field; `default` is null when the field is required or secret. */
 export interface FieldFacts {
@@ -32,6 +34,19 @@ export interface ComponentFacts {
   readonly fields: readonly FieldFacts[];
   readonly rules: readonly string[];
   readonly checkedAtStart: readonly string[];
+  /** The component's own Prometheus metrics, by full name; each is labelled with `stage` besides the labels listed. */
+  readonly metrics: readonly MetricFacts[];
+  /** Why the component drops records (counted in `tickflow_stage_records_dropped_total` by `reason`). */
+  readonly drops: readonly { readonly reason: string; readonly meaning: string }[];
+  /** The instrumentation events the component emits. */
+  readonly events: readonly { readonly type: string; readonly meaning: string }[];
+}
+
+export interface MetricFacts {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly labels: readonly string[];
+  readonly help: string;
 }
 
 function fieldFacts(name: string, spec: FieldSpec<unknown>): FieldFacts {
@@ -74,5 +89,8 @@ export function componentFacts(definition: AnyComponentDefinition): ComponentFac
     fields: fieldsOf(definition.spec as ConfigSpec),
     rules: (definition.validate ?? []).map((r) => r.rule),
     checkedAtStart: [...(definition.checkedAtStart ?? [])],
+    metrics: Object.entries(definition.metrics ?? {}).map(([name, m]) => ({ name: metricName(definition.name, name), type: m.type, labels: [...(m.labels ?? [])], help: m.help })),
+    drops: Object.entries(definition.drops ?? {}).map(([reason, meaning]) => ({ reason, meaning })),
+    events: Object.entries(definition.events ?? {}).map(([type, meaning]) => ({ type, meaning })),
   };
 }

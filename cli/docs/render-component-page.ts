@@ -34,7 +34,7 @@ function fieldRows(fields: readonly FieldFacts[], prefix = ''): string[] {
 /**
  * The Markdown page of one component, `docs/components/<name>.md`: what it
  * reads and writes, its config fields, the rules a config must satisfy, what
- * only a run can check, and a minimal stage. A pure function of the facts,
+ * only a run can check, its metrics, drop reasons and events, and a minimal stage. A pure function of the facts,
  * so the committed page can be compared with a fresh rendering.
  */
 export function renderComponentPage(facts: ComponentFacts): string {
@@ -70,6 +70,26 @@ export function renderComponentPage(facts: ComponentFacts): string {
   lines.push('## Checked only at start', '');
   if (facts.checkedAtStart.length === 0) lines.push('Nothing beyond what `tickflow lint` checks.', '');
   else lines.push('These need the outside world, so `tickflow lint` cannot check them; a run finds them out when it starts:', '', ...facts.checkedAtStart.map((c) => `- ${c}`), '');
+  lines.push('## Metrics', '');
+  if (facts.metrics.length === 0) lines.push('Only the per-stage ones every stage has (`tickflow_stage_…`: records in, out, dropped by reason, errors, processing time).', '');
+  else {
+    lines.push(
+      'Besides the per-stage ones every stage has (`tickflow_stage_…`), each labelled with `stage`:',
+      '',
+      '| metric | type | labels | help |',
+      '| --- | --- | --- | --- |',
+      ...facts.metrics.map((m) => `| \`${m.name}\` | ${m.type} | ${m.labels.map((l) => `\`${l}\``).join(', ')} | ${cell(m.help)} |`),
+      '',
+    );
+  }
+  lines.push('## Drop reasons', '');
+  lines.push(
+    ...(facts.drops.length === 0
+      ? ['None of its own; `invalid`, a record an input edge rejected, is counted for every stage.']
+      : ['Counted in `tickflow_stage_records_dropped_total` by `reason`, besides `invalid` (a record an input edge rejected):', '', ...facts.drops.map((d) => `- \`${d.reason}\`: ${d.meaning}`)]),
+    '',
+  );
+  if (facts.events.length > 0) lines.push('## Instrumentation events', '', ...facts.events.map((e) => `- \`${e.type}\`: ${e.meaning}`), '');
   lines.push(
     '## Example',
     '',

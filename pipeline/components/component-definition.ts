@@ -1,4 +1,3 @@
-import type { Registry } from 'prom-client';
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import type { RecordTypes } from '../../schemas/generated.js';
@@ -8,6 +7,7 @@ import type { SchemaCatalog, SchemaName } from '../schemas/schema-catalog.js';
 import type { Instrumentation } from '../runtime/instrumentation.js';
 import type { PipelineHealth } from '../runtime/run-pipeline.js';
 import type { StageMetrics } from '../runtime/stage-metrics.js';
+import type { MetricDeclarations } from '../runtime/metric-declaration.js';
 import type { DEFAULT_PORT } from '../graph/pipeline-graph.js';
 
 export type ComponentKind = 'source' | 'operator' | 'sink';
@@ -56,14 +56,14 @@ export interface ComponentContext {
   readonly scheduler: SchedulerLike;
   /** The environment the pipeline was built in, the only one a component may read (credentials named by its config). */
   readonly env: NodeJS.ProcessEnv;
-  /** Counters of the stage, for drops and component-specific figures. */
-  readonly metrics: StageMetrics;
   /**
-   * The pipeline's Prometheus registry, for a component's own metrics. Name
-   * them `tickflow_<component>_…`, label them with the stage, and reuse a
-   * metric another stage of the same component registered (`getSingleMetric`).
+   * The stage's figures: records dropped, by one of the reasons the
+   * definition's `drops` declares, and the component's own metrics its
+   * `metrics` declares (`ctx.metrics.counter('commands_total')`), named
+   * `tickflow_<component>_…` and labelled with the stage.
    */
-  readonly registry: Registry;
+  readonly metrics: StageMetrics;
+  /** Events about the running pipeline; a component emits only those its definition's `events` declares. */
   readonly instrumentation: Instrumentation;
   readonly schemas: SchemaCatalog;
   /** The writer of one of the component's declared side outputs (records go nowhere when no stage reads it). */
@@ -112,7 +112,16 @@ interface DefinitionBase<S extends ConfigSpec> {
   readonly validate?: readonly ConfigRule<ConfigOf<S>>[];
   /** What only a start can check, because it needs the outside world (loading a library, reaching a server, reading files); `lint` says so. */
   readonly checkedAtStart?: readonly string[];
+  /** The component's own Prometheus metrics (`metric.counter(help)` …), by name without the `tickflow_<component>_` prefix. */
+  readonly metrics?: MetricDeclarations;
+  /** The reasons the component drops records for, each with what it means; `invalid` (a record an input edge rejected) is counted for every stage. */
+  readonly drops?: Readonly<Record<string, string>>;
+  /** The instrumentation events the component emits, each with what it means (`source.ctp.moved`). */
+  readonly events?: Readonly<Record<string, string>>;
 }
+
+/** What a definition declares about its figures: its own metrics, drop reasons and instrumentation events. */
+export type ComponentDeclarations = Pick<DefinitionBase<ConfigSpec>, 'metrics' | 'drops' | 'events'>;
 
 export interface SourceDefinition<Out extends SchemaName, S extends ConfigSpec, Sides extends SideOutputs = SideOutputs> extends DefinitionBase<S> {
   readonly kind: 'source';

@@ -6,10 +6,11 @@ import { StageMetrics } from '../runtime/stage-metrics.js';
 import { deadLetterOf } from '../runtime/dead-letter-of.js';
 import { SchemaCatalog } from '../schemas/schema-catalog.js';
 import type { DeadLetter } from '../../schemas/generated.js';
-import type { ComponentContext, ControlHandler } from './component-definition.js';
+import type { AnyComponentDefinition, ComponentContext, ControlHandler } from './component-definition.js';
 
-/** A component context plus what a standalone run reads back: side outputs as Subjects, dead letters and registered controls. */
+/** A component context plus what a standalone run reads back: side outputs as Subjects, dead letters, registered controls and the component's metrics. */
 export interface StandaloneContext extends ComponentContext {
+  readonly registry: Registry;
   readonly sides: Map<string, Subject<unknown>>;
   readonly deadLetters: DeadLetter[];
   readonly controls: Map<string, ControlHandler>;
@@ -20,10 +21,18 @@ export interface StandaloneContext extends ComponentContext {
  * benchmarks, embedding in another program): a silent logger unless one is
  * given, its own metrics and registry, side outputs as Subjects in `sides`,
  * dead letters in `deadLetters`, controls in `controls`; an empty environment
- * unless one is given.
+ * unless one is given. Given the `component` it creates, its metrics and
+ * events are those the definition declares, as in a pipeline (its own
+ * metrics in `registry`); without it, drops are not checked and it has no
+ * metrics of its own.
  */
-export function standaloneContext(scheduler: SchedulerLike, options: { stage?: string; logger?: Logger; env?: NodeJS.ProcessEnv } = {}): StandaloneContext {
+export function standaloneContext(
+  scheduler: SchedulerLike,
+  options: { stage?: string; logger?: Logger; env?: NodeJS.ProcessEnv; component?: AnyComponentDefinition } = {},
+): StandaloneContext {
   const stage = options.stage ?? 'standalone';
+  const { component } = options;
+  const registry = new Registry();
   const sides = new Map<string, Subject<unknown>>();
   const controls = new Map<string, ControlHandler>();
   const deadLetters: DeadLetter[] = [];
@@ -32,9 +41,9 @@ export function standaloneContext(scheduler: SchedulerLike, options: { stage?: s
     logger: options.logger ?? pino({ level: 'silent' }),
     scheduler,
     env: options.env ?? {},
-    metrics: new StageMetrics(stage, 'standalone', [1e-3, 1]),
-    registry: new Registry(),
-    instrumentation: new Instrumentation(scheduler),
+    metrics: new StageMetrics(stage, component?.name ?? 'standalone', [1e-3, 1], component && { registry, metrics: component.metrics, drops: component.drops }),
+    registry,
+    instrumentation: new Instrumentation(scheduler, component?.events),
     schemas: SchemaCatalog.default(),
     sideOutput: <R>(name: string) => {
       let side = sides.get(name);

@@ -96,7 +96,7 @@ export class GraphBuilder {
     const validated = this.configure(id, definition, config);
     this.add({
       kind: 'source', id, component: definition.name, out: definition.out, sideOutputs: definition.sideOutputs ?? {},
-      boundary: definition.boundary ?? false, config: maskSecrets(definition.spec, validated), inputs: [],
+      boundary: definition.boundary ?? false, declarations: definition, config: maskSecrets(definition.spec, validated), inputs: [],
       create: (ctx) => definition.create(validated as ConfigOf<S>, ctx),
     });
     return this.stream(id, definition.out, definition.sideOutputs);
@@ -112,7 +112,7 @@ export class GraphBuilder {
     const wired = this.wire(id, definition.in, inputs);
     this.add({
       kind: 'operator', id, component: definition.name, in: wired.ports, out: definition.out, sideOutputs: definition.sideOutputs ?? {},
-      boundary: definition.boundary ?? false, config: maskSecrets(definition.spec, validated), inputs: wired.inputs,
+      boundary: definition.boundary ?? false, declarations: definition, config: maskSecrets(definition.spec, validated), inputs: wired.inputs,
       create: (ctx) => this.runOf(definition.in, definition.create(validated as ConfigOf<S>, ctx)),
     });
     const out = definition.out === 'any' ? wired.firstSchema : definition.out;
@@ -128,7 +128,7 @@ export class GraphBuilder {
     const validated = this.configure(id, definition, config);
     const wired = this.wire(id, definition.in, inputs);
     this.add({
-      kind: 'sink', id, component: definition.name, in: wired.ports, boundary: definition.boundary ?? false,
+      kind: 'sink', id, component: definition.name, in: wired.ports, boundary: definition.boundary ?? false, declarations: definition,
       config: maskSecrets(definition.spec, validated), inputs: wired.inputs,
       create: (ctx) =>
         sinkStage(definition.create(validated as ConfigOf<S>, ctx), (error) =>

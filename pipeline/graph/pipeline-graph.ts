@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ComponentContext } from '../components/component-definition.js';
+import type { ComponentContext, ComponentDeclarations } from '../components/component-definition.js';
 import type { SchemaName } from '../schemas/schema-catalog.js';
 
 /** The id of the built-in stream of records that failed edge validation (schema `DeadLetter`). */
@@ -29,6 +29,8 @@ interface StageBase {
   /** Validated config, for display (secrets already masked). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly inputs: readonly StageInput[];
+  /** What the component's definition declares about its figures; none for an inline operator. */
+  readonly declarations?: ComponentDeclarations;
 }
 
 export interface SourceStage extends StageBase {

@@ -128,7 +128,8 @@ export function handWrittenStage<T>(start: (stage: HandWrittenStage<T>) => HandW
       } finally {
         depth--;
       }
-      if (depth === 0) deliver();
+      // Most records leave nothing queued (dropped, or only state changed): no delivery to set up then.
+      if (depth === 0 && (queue.length > 0 || failure !== undefined)) deliver();
     };
 
     const enqueue = (target: unknown, value: unknown): void => {

@@ -1,5 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { StageMetrics } from './stage-metrics.js';
+import type { ComponentDeclarations } from '../components/component-definition.js';
 
 /** Upper bounds of the processing-latency buckets, in seconds: 1 µs to 100 ms. */
 const LATENCY_BUCKETS = [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1];
@@ -19,9 +20,13 @@ export class PipelineMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'tickflow_' });
   }
 
-  stage(stage: string, component: string): StageMetrics {
+  /** The metrics of `stage`, checked against what its component declares (nothing is checked for an inline operator, which declares nothing). */
+  stage(stage: string, component: string, declarations?: ComponentDeclarations): StageMetrics {
     let metrics = this.stages.get(stage);
-    if (metrics === undefined) this.stages.set(stage, (metrics = new StageMetrics(stage, component, LATENCY_BUCKETS)));
+    if (metrics === undefined) {
+      const declared = declarations === undefined ? undefined : { registry: this.registry, metrics: declarations.metrics, drops: declarations.drops };
+      this.stages.set(stage, (metrics = new StageMetrics(stage, component, LATENCY_BUCKETS, declared)));
+    }
     return metrics;
   }
 

@@ -22,6 +22,7 @@ import { DEAD_LETTERS, DEFAULT_PORT, type PipelineGraph, type Stage, type StageI
 import { SchemaCatalog, type RecordProblem } from '../schemas/schema-catalog.js';
 import { Instrumentation, InstrumentationEvents } from './instrumentation.js';
 import { StageMeter } from './stage-meter.js';
+import { StageMetrics } from './stage-metrics.js';
 import { PipelineMetrics } from './pipeline-metrics.js';
 import { validateRecords } from './validate-records.js';
 import { deadLetterOf, payloadJson } from './dead-letter-of.js';
@@ -151,7 +152,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const policy = options.validation ?? 'strict';
   const schemas = options.schemas ?? SchemaCatalog.default();
   const metrics = new PipelineMetrics(graph.name);
-  const instrumentation = new Instrumentation(scheduler);
+  const instrumentation = new Instrumentation(scheduler, Object.assign({}, ...graph.stages.map((s) => s.declarations?.events)));
   const byId = new Map(graph.stages.map((s) => [s.id, s]));
   const order = topologicalOrder(graph.stages);
   const deadLetterSinks = deadLetterConsumers(graph.stages);
@@ -169,7 +170,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const rejections = new Map<string, number>();
   let state: PipelineState = 'running';
 
-  const stageMetrics = (stage: Stage) => metrics.stage(stage.id, stage.component);
+  const stageMetrics = (stage: Stage) => metrics.stage(stage.id, stage.component, stage.declarations);
   /** Exclusive resources the stages take before any stage starts, with how to give each back if the run does not start. */
   const acquisitions: { stage: Stage; taken: Promise<unknown>; release: (resource: never) => Promise<void> | void }[] = [];
 
@@ -187,7 +188,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     const edge = `${input.from}${input.side === undefined ? '' : `.${input.side}`} -> ${stage.id}${input.port === undefined ? '' : `.${input.port}`}`;
     const count = (rejections.get(edge) ?? 0) + 1;
     rejections.set(edge, count);
-    stageMetrics(stage).dropped('invalid');
+    stageMetrics(stage).dropped(StageMetrics.EDGE_REJECTED);
     if (shouldLogRejection(count)) {
       logger.warn({ stage: stage.id, edge, schema, field: problem.path, rejected: count }, `record rejected on edge ${edge} (${schema}): ${problem.reason}`);
     }
@@ -280,7 +281,6 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
       scheduler,
       env: graph.env,
       metrics: m,
-      registry: metrics.registry,
       instrumentation,
       schemas,
       sideOutput: <R>(name: string) => {

@@ -1,8 +1,50 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { StageError } from '../../errors/errors.js';
+import type { MetricDeclarations, MetricType } from './metric-declaration.js';
+import { metricName } from './metric-name.js';
+
+/** Label values of one series, besides the `stage` label the stage binds. */
+export type MetricLabels = Readonly<Record<string, string>>;
+export interface CounterSeries {
+  inc(value?: number): void;
+}
+export interface GaugeSeries {
+  set(value: number): void;
+  inc(value?: number): void;
+  dec(value?: number): void;
+}
+export interface HistogramSeries {
+  observe(value: number): void;
+}
+/**
+ * A component's own metric bound to its stage: used directly, the series of
+ * the stage (a metric declared without labels); `labels({ front })`, the
+ * series of those label values.
+ */
+export type StageMetric<Series> = Series & { labels(labels: MetricLabels): Series };
+
+/** What a stage's definition declares about its figures, and the registry its own metrics go to. */
+export interface StageDeclarations {
+  readonly registry: Registry;
+  readonly metrics?: MetricDeclarations;
+  /** Drop reasons with what each means. */
+  readonly drops?: Readonly<Record<string, string>>;
+}
+
 /**
  * The counters of one stage. Plain numbers on the hot path; the Prometheus
  * registry reads them when scraped, so counting costs an increment.
+ *
+ * Built from its definition's declarations (in a pipeline, or a standalone
+ * context given the component), it refuses what the definition does not
+ * declare: a drop reason (besides `invalid`, records its input edges
+ * rejected) or a metric. Its own metrics are named
+ * `tickflow_<component>_<name>` and labelled with the stage.
  */
 export class StageMetrics {
+  /** The drop reason the runner counts for every stage: a record one of its input edges rejected. */
+  static readonly EDGE_REJECTED = 'invalid';
+
   recordsIn = 0;
   recordsOut = 0;
   errors = 0;
@@ -11,17 +53,23 @@ export class StageMetrics {
   readonly latencyBuckets: number[];
   latencyCount = 0;
   latencySum = 0;
+  private readonly allowedDrops: ReadonlySet<string> | undefined;
 
   constructor(
     readonly stage: string,
     readonly component: string,
     readonly bucketBounds: readonly number[],
+    private readonly declarations?: StageDeclarations,
   ) {
     this.latencyBuckets = new Array<number>(bucketBounds.length).fill(0);
+    this.allowedDrops = declarations === undefined ? undefined : new Set([StageMetrics.EDGE_REJECTED, ...Object.keys(declarations.drops ?? {})]);
   }
 
   /** Counts records the stage dropped, by a short reason such as `invalid` or `stale`. */
   dropped(reason: string, count = 1): void {
+    if (this.allowedDrops !== undefined && !this.allowedDrops.has(reason)) {
+      throw this.undeclared(`drop reason '${reason}'`, [...this.allowedDrops]);
+    }
     this.droppedByReason.set(reason, (this.droppedByReason.get(reason) ?? 0) + count);
   }
 
@@ -41,5 +89,54 @@ export class StageMetrics {
         return;
       }
     }
+  }
+
+  /** The declared counter `name` of this stage. */
+  counter(name: string): StageMetric<CounterSeries> {
+    return this.bind(name, 'counter', (series) => series.inc(0));
+  }
+
+  /** The declared gauge `name` of this stage. */
+  gauge(name: string): StageMetric<GaugeSeries> {
+    return this.bind(name, 'gauge', (series) => series.set(0));
+  }
+
+  /** The declared histogram `name` of this stage. */
+  histogram(name: string): StageMetric<HistogramSeries> {
+    return this.bind(name, 'histogram', () => undefined);
+  }
+
+  private bind<Series extends object>(name: string, type: MetricType, zero: (series: Series) => void): StageMetric<Series> {
+    const declaration = this.declarations?.metrics?.[name];
+    if (this.declarations === undefined || declaration?.type !== type) {
+      const declared = Object.entries(this.declarations?.metrics ?? {}).map(([n, d]) => `${n} (${d.type})`);
+      throw this.undeclared(`${type} '${name}'`, declared);
+    }
+    const { registry } = this.declarations;
+    const fullName = metricName(this.component, name);
+    const labelNames = ['stage', ...(declaration.labels ?? [])];
+    const options = { name: fullName, help: declaration.help, labelNames, registers: [registry] };
+    // Several stages of one component share the metric, told apart by their stage label.
+    const shared =
+      registry.getSingleMetric(fullName) ??
+      (type === 'counter' ? new Counter(options) : type === 'gauge' ? new Gauge(options) : new Histogram({ ...options, buckets: [...(declaration.buckets ?? [])] }));
+    const labelled = shared as unknown as { labels(labels: MetricLabels): Series };
+    const stage = this.stage;
+    const labels = (values: MetricLabels): Series => labelled.labels({ stage, ...values });
+    if ((declaration.labels ?? []).length > 0) {
+      const refuse = (): never => {
+        throw new StageError(`stage '${stage}' (${this.component}): metric '${name}' is labelled by ${declaration.labels?.join(', ')}; write it with labels({ … })`, { context: { stage } });
+      };
+      return { ...(Object.fromEntries(Object.keys(labels({})).map((method) => [method, refuse])) as Series), labels };
+    }
+    const own = labels({});
+    zero(own);
+    return { ...own, labels };
+  }
+
+  private undeclared(what: string, declared: readonly string[]): StageError {
+    return new StageError(`stage '${this.stage}' (${this.component}): uses ${what}, which its definition does not declare; declared: ${declared.join(', ') || 'none'}`, {
+      context: { stage: this.stage },
+    });
   }
 }

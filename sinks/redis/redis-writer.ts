@@ -3,13 +3,12 @@ import type { Logger } from 'pino';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
 import type { RetryPolicy } from '../../pipeline/runtime/retry-policy.js';
-import type { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
+import type { CounterSeries, GaugeSeries, StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import type { QuoteDiff, Tick } from '../../schemas/generated.js';
 import { QuoteBook, type QuotePatch } from '../../protocols/diff/quote-book.js';
 import { PendingWrites } from './pending-writes.js';
 import { redactedUrl } from './redacted-url.js';
 import type { RedisKeys } from './redis-keys.js';
-import type { RedisMetrics } from './redis-metrics.js';
 import { tickStreamFields } from './tick-stream-fields.js';
 
 /** What the writer needs; the sink builds it from its config and context. */
@@ -37,7 +36,8 @@ export interface RedisWriterOptions {
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
   readonly stageMetrics: StageMetrics;
-  readonly metrics: RedisMetrics;
+  /** The sink's own metrics (declared by its definition), updated once per batch, not per record, to keep the hot path cheap. */
+  readonly metrics: { readonly commands: CounterSeries; readonly buffered: GaugeSeries; readonly bufferedBytes: GaugeSeries; readonly reconnects: CounterSeries };
 }
 
 interface QuoteEntry {
@@ -340,7 +340,7 @@ export class RedisWriter {
     const downForMs = this.downSince === undefined ? 0 : Math.round(this.options.scheduler.now() - this.downSince);
     this.downSince = undefined;
     if (this.everReady) {
-      this.options.metrics.reconnected();
+      this.options.metrics.reconnects.inc();
       // The server may have restarted empty, or lost writes whose replies we never saw: rewrite every hash and the set.
       for (const id of this.book.instruments()) this.dirty.add(id);
       for (const id of this.known) this.unannounced.add(id);
@@ -378,7 +378,8 @@ export class RedisWriter {
       weight += part.entry.weight;
       bytes += part.entry.bytes;
     }
-    this.options.metrics.setBuffered(weight, bytes);
+    this.options.metrics.buffered.set(weight);
+    this.options.metrics.bufferedBytes.set(bytes);
   }
 
   private flush(): void {
@@ -519,7 +520,7 @@ export class RedisWriter {
     if (refused > 0) this.options.stageMetrics.dropped('redis-error', refused);
     this.pending.unshiftAll(retry);
     if (this.overBound()) this.dropOldest();
-    this.options.metrics.commandsWritten(written);
+    if (written > 0) this.options.metrics.commands.inc(written);
     this.reportBuffered();
     if (!lost && this.droppedInEpisode !== undefined && this.pending.length === 0) {
       this.options.logger.info({ url: this.url, dropped: this.droppedInEpisode }, `redis: caught up; ${this.droppedInEpisode} records were dropped meanwhile`);
@@ -595,7 +596,8 @@ export class RedisWriter {
     this.unannounced.clear();
     if (unwritten.length > 0) this.options.stageMetrics.dropped('redis-unavailable', unwritten.length);
     for (const entry of unwritten) entry.acknowledge();
-    this.options.metrics.setBuffered(0, 0);
+    this.options.metrics.buffered.set(0);
+    this.options.metrics.bufferedBytes.set(0);
     const why = [unanswered.size > 0 ? 'a batch Redis did not answer' : '', unreachable ? 'Redis unreachable at the end: they hold what was last written unless Redis lost it' : '']
       .filter((w) => w !== '')
       .join('; ');

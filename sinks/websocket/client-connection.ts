@@ -9,7 +9,7 @@ import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { TradeBook, TradeEntityChange } from './trade-book.js';
-import type { WebsocketMetrics } from './websocket-metrics.js';
+import type { WebsocketSinkMetrics } from './websocket-sink-metrics.js';
 
 /** Which protocol a message speaks, and so which envelope its error reply takes. */
 type Protocol = 'aid' | 'action';
@@ -40,7 +40,7 @@ export interface ClientConnectionOptions {
   readonly trade: TradeBook;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
-  readonly metrics: WebsocketMetrics;
+  readonly metrics: WebsocketSinkMetrics;
   /** Instruments subscribed on this connection, over both protocols. */
   readonly maxSubscriptions: number;
   readonly maxMessagesPerSecond: number;
@@ -198,10 +198,10 @@ export class ClientConnection {
         if ((this.diff.isPeekHeld && this.diff.hasPending) || this.action.hasPending) this.scheduleFlush();
       }
     });
-    this.options.metrics.messageSent();
+    this.options.metrics.messagesSent.inc();
     if (socket.bufferedAmount > HARD_BUFFER_FACTOR * this.options.maxBufferedBytes) {
       this.options.logger.warn({ client: this.options.id, buffered_bytes: socket.bufferedAmount }, 'websocket client does not read; disconnecting it');
-      this.options.metrics.clientError(ConnectionErrorCode.SLOW_CONSUMER);
+      this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.SLOW_CONSUMER }).inc();
       this.closed = true;
       socket.terminate();
     }
@@ -218,7 +218,7 @@ export class ClientConnection {
   }
 
   private refuse(protocol: Protocol, error: ClientError): void {
-    this.options.metrics.clientError(error.code);
+    this.options.metrics.clientErrors.labels({ code: error.code }).inc();
     this.options.logger.debug({ client: this.options.id, code: error.code }, `websocket client message refused: ${error.message}`);
     // A flood of refused messages must not fill the socket of a client that does not read with refusals.
     if (!this.hasRoom()) return;
@@ -232,7 +232,7 @@ export class ClientConnection {
     const balance = this.bytes.spend(frame.length);
     if (balance < -FLOOD_SECONDS * this.options.maxBytesPerSecond) {
       this.options.logger.warn({ client: this.options.id, max_bytes_per_second: this.options.maxBytesPerSecond }, 'websocket client sends far more than its byte rate; disconnecting it');
-      this.options.metrics.clientError(ConnectionErrorCode.FLOODING);
+      this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.FLOODING }).inc();
       this.closed = true;
       this.options.socket.close(1008, 'byte rate exceeded');
       // Nothing more it sends is read: parsing a flood for a closed client is the flood's goal.

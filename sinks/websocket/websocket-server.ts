@@ -13,7 +13,7 @@ import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
 import { quotePage } from './quote-page.js';
 import type { TradeBook, TradeEntityChange } from './trade-book.js';
-import type { WebsocketMetrics } from './websocket-metrics.js';
+import type { WebsocketSinkMetrics } from './websocket-sink-metrics.js';
 
 export interface WebsocketServerOptions {
   readonly host: string;
@@ -36,7 +36,7 @@ export interface WebsocketServerOptions {
   readonly trade: TradeBook;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
-  readonly metrics: WebsocketMetrics;
+  readonly metrics: WebsocketSinkMetrics;
   /** The pipeline's health for `GET /health`. */
   readonly health: () => PipelineHealth;
   /** The pipeline's metrics in Prometheus text for `GET /metrics`. */
@@ -87,7 +87,7 @@ export class WebsocketServer {
       try {
         this.onUpgrade(request, socket, head);
       } catch (error) {
-        options.metrics.clientError(ConnectionErrorCode.BAD_UPGRADE);
+        options.metrics.clientErrors.labels({ code: ConnectionErrorCode.BAD_UPGRADE }).inc();
         options.logger.warn({ remote: socket.remoteAddress, err: error }, `websocket upgrade refused: ${(error as Error).message}`);
         refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'the upgrade request could not be read' }));
       }
@@ -198,7 +198,7 @@ export class WebsocketServer {
     if (request.method !== 'GET') return sendJson(response, 405, { error: `method ${String(request.method).slice(0, 20)} not allowed` }, { allow: 'GET' });
     // The page and the metrics show what clients need a token to see; /health stays open for probes.
     if ((path === '/' || path === '/metrics') && !this.options.authTokens.allows(request)) {
-      this.options.metrics.clientError(ConnectionErrorCode.UNAUTHORIZED);
+      this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.UNAUTHORIZED }).inc();
       return sendJson(response, 401, { error: 'a token is required: open the page as /?token=TOKEN, or send "Authorization: Bearer TOKEN"' }, { 'www-authenticate': 'Bearer' });
     }
     switch (path) {
@@ -237,7 +237,7 @@ export class WebsocketServer {
     socket.on('error', () => socket.destroy());
     if (this.closing !== undefined) return refuseUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: 'server shutting down' }));
     if (!this.options.authTokens.allows(request)) {
-      this.options.metrics.clientError(ConnectionErrorCode.UNAUTHORIZED);
+      this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.UNAUTHORIZED }).inc();
       // Never the token itself: only who knocked.
       this.options.logger.warn({ remote: socket.remoteAddress }, 'websocket client refused: missing or wrong token');
       return refuseUpgrade(
@@ -252,7 +252,7 @@ export class WebsocketServer {
     const fromAddress = this.perAddress.get(address) ?? 0;
     const total = this.clients.size + this.handshakes;
     if (total >= this.options.maxConnections || fromAddress >= this.options.maxConnectionsPerAddress) {
-      this.options.metrics.clientError(ConnectionErrorCode.TOO_MANY_CONNECTIONS);
+      this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.TOO_MANY_CONNECTIONS }).inc();
       const limit = total >= this.options.maxConnections ? `the server holds ${total} connections, its limit (max_connections)` : `${address} holds ${fromAddress} connections, the limit per address (max_connections_per_address)`;
       this.options.logger.warn({ remote: address, connections: total, from_address: fromAddress }, `websocket client refused: ${limit}`);
       return refuseUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: `too many connections: ${limit}` }), 'retry-after: 5\r\n');
@@ -303,17 +303,17 @@ export class WebsocketServer {
       maxBufferedBytes: this.options.maxBufferedBytes,
     });
     this.clients.set(socket, client);
-    metrics.clientConnected();
+    metrics.clients.inc();
     logger.debug({ client: id, remote: request.socket.remoteAddress }, 'websocket client connected');
     socket.on('error', (error: Error & { code?: string }) => {
       // ws closes the connection itself (1009 for a frame over maxPayload); the error is the client's, not the server's.
-      metrics.clientError(error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ConnectionErrorCode.FRAME_TOO_LARGE : ConnectionErrorCode.PROTOCOL_ERROR);
+      metrics.clientErrors.labels({ code: error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ConnectionErrorCode.FRAME_TOO_LARGE : ConnectionErrorCode.PROTOCOL_ERROR }).inc();
       logger.debug({ client: id, code: error.code }, `websocket client error: ${error.message}`);
     });
     socket.on('close', (code: number) => {
       this.clients.delete(socket);
       this.releaseAddress(address);
-      metrics.clientDisconnected();
+      metrics.clients.dec();
       logger.debug({ client: id, code }, 'websocket client disconnected');
       if (this.clients.size === 0) this.onAllClientsClosed?.();
     });

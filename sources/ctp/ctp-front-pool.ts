@@ -2,11 +2,11 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CtpDepthMarketData } from '../../native/ctp-depth-market-data.js';
 import type { NativeAddonError } from '../../errors/errors.js';
-import { InstrumentationEvents, type Instrumentation } from '../../pipeline/runtime/instrumentation.js';
-import type { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
+import type { Instrumentation } from '../../pipeline/runtime/instrumentation.js';
+import type { CounterSeries, GaugeSeries, StageMetric, StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import type { FeedState, FeedStatus, Tick } from '../../schemas/generated.js';
 import { CtpFront, type CtpFrontListener, type CtpFrontOptions, type CtpFrontState } from './ctp-front.js';
-import type { CtpMetrics } from './ctp-metrics.js';
+import { CtpEvents } from './ctp-events.js';
 import { CtpTickConverter } from './ctp-tick-converter.js';
 import type { DistributionStrategy } from './distribution-strategy.js';
 import { planSubscriptions } from './plan-subscriptions.js';
@@ -68,13 +68,16 @@ export class CtpFrontPool implements CtpFrontListener {
   private readonly warnings = new Map<string, number>();
   private unassigned = '';
   private timer: Subscription | undefined;
+  private readonly frontUp: StageMetric<GaugeSeries>;
+  private readonly frontInstruments: StageMetric<GaugeSeries>;
+  private readonly moves: StageMetric<CounterSeries>;
+  private readonly queueDropped: StageMetric<CounterSeries>;
 
   constructor(
     private readonly options: CtpFrontPoolOptions,
     private readonly scheduler: SchedulerLike,
     private readonly logger: Logger,
     private readonly metrics: StageMetrics,
-    private readonly ctpMetrics: CtpMetrics,
     private readonly instrumentation: Instrumentation,
     private readonly out: CtpFrontPoolOutput,
   ) {
@@ -82,6 +85,15 @@ export class CtpFrontPool implements CtpFrontListener {
     this.ctpIds = options.instruments.map(ctpIdOf);
     this.known = new Set(this.ctpIds);
     this.converter = new CtpTickConverter({ feedId: options.feedId });
+    this.frontUp = metrics.gauge('front_up');
+    this.frontInstruments = metrics.gauge('front_instruments');
+    this.moves = metrics.counter('instrument_moves_total');
+    this.queueDropped = metrics.counter('queue_dropped_total');
+    for (const { name: front } of this.fronts) {
+      this.frontUp.labels({ front }).set(0);
+      this.frontInstruments.labels({ front }).set(0);
+      this.queueDropped.labels({ front }).inc(0);
+    }
   }
 
   /** Opens every front; the staleness check runs on the scheduler. */
@@ -107,7 +119,7 @@ export class CtpFrontPool implements CtpFrontListener {
 
   onState(front: CtpFront, previous: CtpFrontState, detail: string): void {
     this.report(front, front.state, detail);
-    const type = front.state === 'ready' ? InstrumentationEvents.CTP_FRONT_READY : InstrumentationEvents.CTP_FRONT_UNAVAILABLE;
+    const type = front.state === 'ready' ? CtpEvents.FRONT_READY : CtpEvents.FRONT_UNAVAILABLE;
     this.instrumentation.emit(type, { feed: this.options.feedId, front: front.name, state: front.state, previous, detail });
     if (front.state === 'ready') {
       // A front's first login is a placement from scratch (the others may have taken everything while it connected).
@@ -141,8 +153,10 @@ export class CtpFrontPool implements CtpFrontListener {
       // The new front delivers: it owns the instrument from this tick on, and the old one can let go.
       this.owner.set(id, front);
       if (owner !== undefined) owner.unsubscribe([id]);
-      this.ctpMetrics.moved(owner?.name, front.name);
-      this.instrumentation.emit(InstrumentationEvents.CTP_INSTRUMENT_MOVED, { feed: this.options.feedId, instrument: id, from: owner?.name ?? null, to: front.name });
+      if (owner !== undefined) this.frontInstruments.labels({ front: owner.name }).dec();
+      this.frontInstruments.labels({ front: front.name }).inc();
+      this.moves.inc();
+      this.instrumentation.emit(CtpEvents.INSTRUMENT_MOVED, { feed: this.options.feedId, instrument: id, from: owner?.name ?? null, to: front.name });
     }
     const tick = this.converter.convert(data, Math.round(this.scheduler.now() * 1000));
     if ('reason' in tick) {
@@ -160,7 +174,7 @@ export class CtpFrontPool implements CtpFrontListener {
 
   onOverflow(front: CtpFront, dropped: number): void {
     this.metrics.dropped('queue-overflow', dropped);
-    this.ctpMetrics.queueOverflow(front.name, dropped);
+    this.queueDropped.labels({ front: front.name }).inc(dropped);
     front.dropCount += dropped;
     this.warn(`overflow:${front.name}`, { front: front.name, dropped }, `ctp front ${front.name}: the addon's queue was full; ${dropped} ticks dropped (JavaScript fell behind the callback thread)`);
   }
@@ -203,7 +217,7 @@ export class CtpFrontPool implements CtpFrontListener {
     const feedState = FEED_STATE[state];
     if (this.reported.get(front) === feedState && !problem) return;
     this.reported.set(front, feedState);
-    this.ctpMetrics.frontState(front.name, feedState);
+    this.frontUp.labels({ front: front.name }).set(feedState === 'UP' ? 1 : 0);
     const feedId = `${this.options.feedId}/${front.name}`;
     this.logger[problem ? 'warn' : 'info']({ feed: feedId, state: feedState, front: front.options.address }, `ctp front ${front.name} ${feedState}: ${detail}`);
     this.out.status({

@@ -65,7 +65,7 @@ describe('fuzz: a hostile DIFF upstream into a ws-feed', () => {
   const GOOD = 'INE.sc2501';
   let upstream: DiffUpstream;
   let subscription: Subscription;
-  const ctx = testContext(asyncScheduler, { stage: 'fuzz-feed' });
+  const ctx = testContext(asyncScheduler, wsFeedSource, { stage: 'fuzz-feed' });
   const emitted: Tick[] = [];
   const errors: unknown[] = [];
   let waiting: { price: number; resolve: (tick: Tick) => void } | undefined;
@@ -194,7 +194,7 @@ describe('fuzz: hostile recordings into the file source', () => {
   let fileNumber = 0;
 
   function createSource(path: string) {
-    const ctx = testContext(asyncScheduler, { stage: 'fuzz' });
+    const ctx = testContext(asyncScheduler, fileSource, { stage: 'fuzz' });
     const ticks$ = fileSource.create(validateConfig(`stage 'fuzz' (file)`, fileSource.spec, { path, progress: 'off' }), ctx);
     return { ticks$, ctx };
   }

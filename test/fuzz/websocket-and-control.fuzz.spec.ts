@@ -151,7 +151,7 @@ describe('fuzz: websocket sink and control endpoints', () => {
 
   it('answers any control request with a 2xx or 4xx, applies only authenticated valid ones, and keeps serving', async () => {
     const token = 'fuzz-control-token-0123456789';
-    const ctx = testContext(asyncScheduler, { stage: 'risk' });
+    const ctx = testContext(asyncScheduler, riskOperator, { stage: 'risk' });
     const stage = riskOperator.create(validateConfig('risk', riskOperator.spec, {}), ctx);
     const audited: RiskControlChanged[] = [];
     ctx.sides.get('control')?.subscribe((r) => audited.push(r as RiskControlChanged));

@@ -532,7 +532,7 @@ describe('barsOperator', () => {
   });
 
   it('builds bars on the context scheduler and counts drops in the stage metrics', () => {
-    const ctx = testContext(scheduler, { stage: 'minute' });
+    const ctx = testContext(scheduler, barsOperator, { stage: 'minute' });
     const config = validateConfig('bars', barsOperator.spec, { period_s: 300, close_delay_ms: 3 });
     const ticks = { a: tick('09:04:59.990', 3500, 100), x: tick('08:00:00', 3500, 100) };
     scheduler.run(({ hot, expectObservable }) => {

@@ -471,7 +471,7 @@ describe('dedupMergeOperator', () => {
 
   function context(logLines: string[]): ReturnType<typeof testContext> {
     const logger = pino({ level: 'info', base: undefined, timestamp: false }, { write: (line: string) => logLines.push(line) });
-    return testContext(scheduler, { stage: 'merge', logger });
+    return testContext(scheduler, dedupMergeOperator, { stage: 'merge', logger });
   }
 
   it('fills documented defaults and rejects unknown fields', () => {

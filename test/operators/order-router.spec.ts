@@ -543,7 +543,7 @@ describe('orderRouterOperator', () => {
 
   it('writes routed commands to the routed side output, ids from the stage, drops to the stage metrics and invalid transitions to its log', () => {
     const lines: Record<string, unknown>[] = [];
-    const ctx = testContext(scheduler, { stage: 'rt', logger: capturingLogger(lines) });
+    const ctx = testContext(scheduler, orderRouterOperator, { stage: 'rt', logger: capturingLogger(lines) });
     scheduler.run(({ hot, expectObservable }) => {
       const config = validateConfig('router', orderRouterOperator.spec, { routes: ['SHFE.*=sim'] });
       const router = orderRouterOperator.create(config, ctx);

@@ -636,7 +636,7 @@ describe('riskOperator', () => {
 
   function started(config: Record<string, unknown> = {}, logLines: string[] = []) {
     const logger = pino({ level: 'debug', base: undefined, timestamp: false }, { write: (line: string) => logLines.push(line) });
-    const ctx = testContext(scheduler, { stage: 'risk', logger });
+    const ctx = testContext(scheduler, riskOperator, { stage: 'risk', logger });
     const stage = riskOperator.create(validateConfig('risk', riskOperator.spec, config), ctx);
     const commands = new Subject<OrderCommand>();
     const out: OrderCommand[] = [];
@@ -692,7 +692,7 @@ describe('riskOperator', () => {
   });
 
   it('refuses a control while the stage is not running', () => {
-    const ctx = testContext(scheduler, { stage: 'risk' });
+    const ctx = testContext(scheduler, riskOperator, { stage: 'risk' });
     riskOperator.create(validateConfig('risk', riskOperator.spec, {}), ctx);
     expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow(StageError);
     expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow("control risk/state: stage 'risk' (risk) is not running, so the change was not applied");
@@ -731,7 +731,7 @@ describe('haltCommand and resumeCommand', () => {
 
   it('halts a running risk stage over HTTP, which cancels its working orders, and resumes it', async () => {
     const scheduler = createTestScheduler();
-    const ctx = testContext(scheduler, { stage: 'risk' });
+    const ctx = testContext(scheduler, riskOperator, { stage: 'risk' });
     const stage = riskOperator.create(validateConfig('risk', riskOperator.spec, {}), ctx);
     const commands = new Subject<OrderCommand>();
     const out: OrderCommand[] = [];

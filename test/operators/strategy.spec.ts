@@ -553,7 +553,7 @@ describe('strategyOperator', () => {
       signal_id: `rb-ma-${n}`, strategy_id: 'rb-ma', instrument_id: RB, name: 'ma_cross', value, ts_event: bar.ts_close, ts_init: frame * 1000, causation_id: barId(bar),
     });
     scheduler.run(({ cold, expectObservable }) => {
-      const ctx = testContext(scheduler, { stage: 'strat' });
+      const ctx = testContext(scheduler, strategyOperator, { stage: 'strat' });
       const stage = strategyOperator.create(maConfig({ account_id: 'ctp-main' }), ctx);
       const e2 = cold('  pqrst|', closes);
       const expected = ' ----o(c|)';
@@ -576,7 +576,7 @@ describe('strategyOperator', () => {
   it('logs a failure at error with the strategy id and counts it, and keeps running', () => {
     const logLines: string[] = [];
     const logger = pino({ level: 'info', base: undefined, timestamp: false }, { write: (line: string) => logLines.push(line) });
-    const ctx = testContext(scheduler, { stage: 'strat', logger });
+    const ctx = testContext(scheduler, strategyOperator, { stage: 'strat', logger });
     const stray = venueAnswers(buyOn('rb-ma', 90, 0, ticks.a as Tick), 0)[2] as OrderEvent;
     scheduler.run(({ cold, expectObservable }) => {
       const stage = strategyOperator.create(maConfig(), ctx);

@@ -12,7 +12,7 @@ import { testContext } from '../support/test-context.js';
 
 /** Runs the sink on `records` with `config`, as the runner does; resolves with its acknowledgements. */
 function write(config: Record<string, unknown>, records: Observable<unknown>): Promise<unknown[]> {
-  const writer = ndjsonFileSink.create(validateConfig('ndjson-file', ndjsonFileSink.spec, config), testContext(asyncScheduler, { stage: 'out' }));
+  const writer = ndjsonFileSink.create(validateConfig('ndjson-file', ndjsonFileSink.spec, config), testContext(asyncScheduler, ndjsonFileSink, { stage: 'out' }));
   return lastValueFrom(sinkStage(writer, (error) => { throw error; })({ [DEFAULT_PORT]: records }).pipe(toArray()));
 }
 

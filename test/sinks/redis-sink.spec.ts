@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ComponentContext } from '../../pipeline/components/component-definition.js';
+import type { StandaloneContext } from '../../pipeline/components/standalone-context.js';
 import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../errors/errors.js';
@@ -40,7 +40,7 @@ interface RunningSink {
   readonly quotes: Subject<QuoteDiff>;
   readonly ticks: Subject<Tick>;
   readonly acks: unknown[];
-  readonly ctx: ComponentContext;
+  readonly ctx: StandaloneContext;
   readonly logLines: string[];
   /** Settles when the sink completes (rejects when it errors). */
   readonly done: Promise<void>;
@@ -53,7 +53,7 @@ interface RunningSink {
 function startSink(config: Record<string, unknown>): RunningSink {
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
-  const ctx = testContext(asyncScheduler, { stage: 'redis', logger });
+  const ctx = testContext(asyncScheduler, redisSink, { stage: 'redis', logger });
   const validated = validateConfig('redis', redisSink.spec, config);
   const quotes = new Subject<QuoteDiff>();
   const ticks = new Subject<Tick>();
@@ -94,7 +94,7 @@ function logged(sink: RunningSink, pattern: RegExp): { level: number; msg: strin
   return sink.logLines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => pattern.test(l.msg));
 }
 
-async function metricValue(ctx: ComponentContext, name: string): Promise<number> {
+async function metricValue(ctx: StandaloneContext, name: string): Promise<number> {
   const metric = await ctx.registry.getSingleMetric(name)?.get();
   return metric?.values.find((v) => v.labels['stage'] === ctx.stage)?.value ?? 0;
 }
@@ -214,7 +214,7 @@ const { testContext } = await import('./test/support/test-context.ts');
 const { sinkStage } = await import('./pipeline/runtime/sink-stage.ts');
 const { quoteDiff } = await import('./operators/quote-diff.ts');
 const { SimMarket } = await import('./sources/sim-market.ts');
-const ctx = testContext(asyncScheduler, { stage: 'heap', logger: pino({ level: 'silent' }) });
+const ctx = testContext(asyncScheduler, redisSink, { stage: 'heap', logger: pino({ level: 'silent' }) });
 const config = validateConfig('redis', redisSink.spec, { url: 'redis://127.0.0.1:1', max_buffered: 10000000, max_buffered_bytes: 2147483648 });
 const quotes = new Subject();
 const ticks = new Subject();

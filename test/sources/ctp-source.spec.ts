@@ -8,7 +8,7 @@ import { dedupMerge } from '../../operators/dedup-merge.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 import { ConfigError, NativeAddonError } from '../../errors/errors.js';
-import { InstrumentationEvents } from '../../pipeline/runtime/instrumentation.js';
+import { CtpEvents } from '../../sources/ctp/ctp-events.js';
 import type { FeedStatus, Tick } from '../../schemas/generated.js';
 import { ctpSource } from '../../sources/ctp-source.js';
 import { planSubscriptions } from '../../sources/ctp/plan-subscriptions.js';
@@ -50,13 +50,13 @@ interface RunningSource {
 const running: RunningSource[] = [];
 
 function startSource(config: Record<string, unknown>, stage = 'ctp', subscribe = true): RunningSource {
-  const ctx = testContext(asyncScheduler, { stage });
+  const ctx = testContext(asyncScheduler, ctpSource, { stage });
   const statuses: FeedStatus[] = [];
   ctx.sideOutput<FeedStatus>('status');
   ctx.sides.get('status')?.subscribe((s) => statuses.push(s as FeedStatus));
   const owners = new Map<string, string>();
   const moves: RunningSource['moves'] = [];
-  ctx.instrumentation.on(InstrumentationEvents.CTP_INSTRUMENT_MOVED, (e) => {
+  ctx.instrumentation.on(CtpEvents.INSTRUMENT_MOVED, (e) => {
     const { instrument, from, to } = e.payload as { instrument: string; from: string | null; to: string };
     owners.set(instrument, to);
     moves.push({ instrument, from, to, at: e.timestamp });
@@ -334,7 +334,7 @@ describe('ctpSource', () => {
   });
 
   it('rejects a wrong library path, a library that is not CTP, and an unknown version, naming the path', () => {
-    const ctx = testContext(asyncScheduler, { stage: 'ctp' });
+    const ctx = testContext(asyncScheduler, ctpSource, { stage: 'ctp' });
     const build = (library_path: string) => () => ctpSource.create(validateConfig('ctp', ctpSource.spec, { library_path, fronts: [{ front_addr: 'tcp://127.0.0.1:1' }], instruments: ['SHFE.rb2501'] }), ctx);
     expect(build('/nonexistent/thostmduserapi_se.so')).toThrow(NativeAddonError);
     expect(build('/nonexistent/thostmduserapi_se.so')).toThrow(/\/nonexistent\/thostmduserapi_se\.so/);

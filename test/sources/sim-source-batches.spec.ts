@@ -18,7 +18,7 @@ describe('simSource', () => {
     const config = { ...validateConfig(`stage 's' (sim)`, simSource.spec, { count }), rate };
     const perTurn = new Map<number, number>();
     scheduler.run(() => {
-      simSource.create(config, testContext(scheduler, { logger: pino({ level: 'silent' }) })).subscribe(() => {
+      simSource.create(config, testContext(scheduler, simSource, { logger: pino({ level: 'silent' }) })).subscribe(() => {
         const now = scheduler.now();
         perTurn.set(now, (perTurn.get(now) ?? 0) + 1);
       });
@@ -50,7 +50,7 @@ describe('simSource', () => {
     const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
     try {
       const config = { ...validateConfig(`stage 's' (sim)`, simSource.spec, {}), rate: 1e-7 };
-      const subscription = simSource.create(config, testContext(asyncScheduler, { logger: pino({ level: 'silent' }) })).subscribe();
+      const subscription = simSource.create(config, testContext(asyncScheduler, simSource, { logger: pino({ level: 'silent' }) })).subscribe();
       subscription.unsubscribe();
       const delays = setIntervalSpy.mock.calls.map(([, delay]) => delay ?? 0);
       expect(delays.length).toBeGreaterThan(0);

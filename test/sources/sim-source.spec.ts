@@ -32,7 +32,7 @@ describe('simSource', () => {
   });
 
   function context(logger: Logger = pino({ level: 'silent' })): ComponentContext {
-    return testContext(scheduler, { logger });
+    return testContext(scheduler, simSource, { logger });
   }
 
   function createSource(raw: Record<string, unknown>, logger?: Logger) {

@@ -42,7 +42,7 @@ interface RunningFeed {
 const feeds: RunningFeed[] = [];
 
 function startFeed(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): RunningFeed {
-  const ctx = testContext(asyncScheduler, { stage: 'upstream-a' });
+  const ctx = testContext(asyncScheduler, wsFeedSource, { stage: 'upstream-a' });
   const statuses: FeedStatus[] = [];
   ctx.sideOutput<FeedStatus>('status');
   ctx.sides.get('status')?.subscribe((s) => statuses.push(s as FeedStatus));

@@ -77,7 +77,7 @@ export function startAudit(
   config: Record<string, unknown>,
   options: { scheduler?: SchedulerLike; logger?: Logger; onAck?: (record: AuditRecord) => void } = {},
 ): RunningAudit {
-  const ctx = testContext(options.scheduler ?? asyncScheduler, { stage: 'audit', logger: options.logger ?? pino({ level: 'silent' }) });
+  const ctx = testContext(options.scheduler ?? asyncScheduler, auditSink, { stage: 'audit', logger: options.logger ?? pino({ level: 'silent' }) });
   const writer = auditSink.create(validateConfig('audit', auditSink.spec, config), ctx);
   const ports = { ticks: new Subject<Tick>(), commands: new Subject<OrderCommand>(), events: new Subject<OrderEvent>(), signals: new Subject<Signal>(), feeds: new Subject<FeedStatus>(), controls: new Subject<RiskControlChanged>() };
   const acks: AuditRecord[] = [];

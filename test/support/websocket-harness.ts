@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Subject, asyncScheduler, endWith, ignoreElements, merge, takeUntil, type Subscription } from 'rxjs';
 import { WebSocket } from 'ws';
-import type { ComponentContext } from '../../pipeline/components/component-definition.js';
+import type { StandaloneContext } from '../../pipeline/components/standalone-context.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
@@ -123,7 +123,7 @@ export interface RunningSink {
   readonly url: string;
   readonly wsUrl: string;
   readonly port: number;
-  readonly ctx: ComponentContext;
+  readonly ctx: StandaloneContext;
   readonly logLines: string[];
   /** Settles when the sink completes (or rejects when it errors). */
   readonly done: Promise<void>;
@@ -143,9 +143,9 @@ export async function startSink(
 ): Promise<RunningSink> {
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
-  const base = testContext(asyncScheduler, { stage: 'ws', logger });
+  const base = testContext(asyncScheduler, websocketSink, { stage: 'ws', logger });
   const taken: Promise<unknown>[] = [];
-  const ctx: ComponentContext = {
+  const ctx: StandaloneContext = {
     ...base,
     pipeline: { ...base.pipeline, health: options.health ?? base.pipeline.health },
     acquire: (take, release) => {

@@ -501,7 +501,7 @@ describe('paperVenueOperator', () => {
 
   it('runs on the context scheduler with its configured venue and latency', () => {
     scheduler.run(({ hot, expectObservable }) => {
-      const ctx = testContext(scheduler, { stage: 'sim' });
+      const ctx = testContext(scheduler, paperVenueOperator, { stage: 'sim' });
       const config = validateConfig('sim', paperVenueOperator.spec, { venue: 'sim', latency_ms: 2, partial_fills: false });
       const stage = paperVenueOperator.create(config, ctx);
       const e2 = hot('   a----', { a: quote() });

@@ -48,7 +48,7 @@ afterEach(async () => {
 
 /** A running risk stage (max_order_volume 100 in its definition) behind the pipeline's HTTP server with `access`. */
 async function riskBehind(access: ControlAccess, port = 0) {
-  const ctx = testContext(asyncScheduler, { stage: 'risk' });
+  const ctx = testContext(asyncScheduler, riskOperator, { stage: 'risk' });
   const stage = riskOperator.create(validateConfig('risk', riskOperator.spec, { max_order_volume: 100 }), ctx);
   const audited: RiskControlChanged[] = [];
   ctx.sides.get('control')?.subscribe((r) => audited.push(r as RiskControlChanged));

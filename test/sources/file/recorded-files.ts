@@ -30,7 +30,7 @@ export function simTicks(n: number, seed = 3, feedId = 'rec'): Tick[] {
 
 /** Writes `ticks` with the ndjson-file sink itself, and waits until it has closed the file. */
 export async function writeNdjson(path: string, ticks: readonly Tick[]): Promise<void> {
-  const writer = ndjsonFileSink.create(validateConfig('ndjson-file', ndjsonFileSink.spec, { path }), testContext(asyncScheduler));
+  const writer = ndjsonFileSink.create(validateConfig('ndjson-file', ndjsonFileSink.spec, { path }), testContext(asyncScheduler, ndjsonFileSink));
   await lastValueFrom(sinkStage(writer, (error) => { throw error; })({ [DEFAULT_PORT]: from(ticks) }).pipe(toArray()));
 }
 
