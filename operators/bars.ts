@@ -1,6 +1,7 @@
-import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { TradingSessions } from '../domain/trading-sessions.js';
 import { ConfigError } from '../errors/errors.js';
+import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import type { Bar, Tick } from '../schemas/generated.js';
 
@@ -190,7 +191,7 @@ export function bars(options: BarsOptions): OperatorFunction<Tick, Bar> {
   const scheduler = options.scheduler ?? asyncScheduler;
 
   return (source) =>
-    new Observable<Bar>((subscriber) => {
+    handWrittenStage<Bar>((stage) => {
       const instruments = new Map<string, InstrumentState>();
       let openBars = 0;
       let timer: Subscription | undefined;
@@ -204,10 +205,10 @@ export function bars(options: BarsOptions): OperatorFunction<Tick, Bar> {
 
       /** Arms the timer for `dueMs` unless it is already armed as early. */
       const armTimer = (dueMs: number): void => {
-        if (dueMs >= timerDueMs || subscriber.closed) return;
+        if (dueMs >= timerDueMs) return;
         timer?.unsubscribe();
         timerDueMs = dueMs;
-        timer = scheduler.schedule(closeDueBars, Math.max(0, dueMs - scheduler.now()));
+        timer = stage.schedule(scheduler, closeDueBars, Math.max(0, dueMs - scheduler.now()));
       };
 
       /** Takes the open bar of `state` out of the state and returns its record. */
@@ -228,10 +229,7 @@ export function bars(options: BarsOptions): OperatorFunction<Tick, Bar> {
       };
 
       const emitAll = (records: readonly Bar[]): void => {
-        for (const record of records) {
-          if (subscriber.closed) return;
-          subscriber.next(record);
-        }
+        for (const record of records) stage.emit(record);
       };
 
       // The timer closes what is due and finds the next deadline itself; ticks only ever move it earlier.
@@ -363,33 +361,18 @@ export function bars(options: BarsOptions): OperatorFunction<Tick, Bar> {
         return closed;
       };
 
-      const subscription = source.subscribe({
-        next(tick) {
-          let closed: Bar | undefined;
-          try {
-            closed = apply(tick);
-          } catch (error: unknown) {
-            // An unknown instrument (the calendar's ConfigError) or a throwing metrics callback fails the stream.
-            cancelTimer();
-            subscriber.error(error);
-            return;
-          }
-          // All state is updated before the bar leaves: a subscriber may feed ticks back in.
-          if (closed !== undefined) subscriber.next(closed);
-        },
-        error: (error: unknown) => {
-          cancelTimer();
-          subscriber.error(error);
-        },
-        complete: () => {
+      // All state is updated before the bar leaves: a subscriber may feed ticks back in. An unknown
+      // instrument (the calendar's ConfigError) or a throwing metrics callback fails the stage.
+      stage.follow(source, (tick) => {
+        const closed = apply(tick);
+        if (closed !== undefined) stage.emit(closed);
+      });
+      return {
+        whenInputsComplete: () => {
           cancelTimer();
           emitAll(takeAllBars());
-          subscriber.complete();
+          stage.complete();
         },
-      });
-      return () => {
-        subscription.unsubscribe();
-        cancelTimer();
       };
     });
 }

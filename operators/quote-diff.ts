@@ -1,4 +1,5 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import { DiffQuoteFields, type QuoteField } from '../protocols/diff/diff-quote-fields.js';
 import type { QuoteDiff, Tick } from '../schemas/generated.js';
 
@@ -51,20 +52,14 @@ const changedFields = new Function(
  */
 export function quoteDiff(): OperatorFunction<Tick, QuoteDiff> {
   return (source) =>
-    new Observable<QuoteDiff>((subscriber) => {
+    handWrittenStage<QuoteDiff>((stage) => {
       // Ticks are immutable, so the previous tick itself serves as the instrument's snapshot: nothing is copied.
       const previousByInstrument = new Map<string, Tick>();
-      const subscription = source.subscribe({
-        next(tick) {
-          const changes = changedFields(previousByInstrument.get(tick.instrument_id), tick);
-          if (changes === undefined) return;
-          // Before emitting: a subscriber that feeds a tick back in must see this one as the instrument's latest.
-          previousByInstrument.set(tick.instrument_id, tick);
-          subscriber.next({ instrument_id: tick.instrument_id, ts_event: tick.ts_event, sequence: tick.sequence, changes });
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
+      stage.follow(source, (tick) => {
+        const changes = changedFields(previousByInstrument.get(tick.instrument_id), tick);
+        if (changes === undefined) return;
+        previousByInstrument.set(tick.instrument_id, tick);
+        stage.emit({ instrument_id: tick.instrument_id, ts_event: tick.ts_event, sequence: tick.sequence, changes });
       });
-      return () => subscription.unsubscribe();
     });
 }

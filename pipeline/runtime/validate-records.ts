@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { filter, type OperatorFunction } from 'rxjs';
 import type { RecordCodec, RecordProblem } from '../schemas/schema-catalog.js';
 
 /**
@@ -29,23 +29,11 @@ import type { RecordCodec, RecordProblem } from '../schemas/schema-catalog.js';
  * @returns An operator that emits the valid records, typed, in order.
  */
 export function validateRecords<T>(codec: RecordCodec<T>, reject: (record: unknown, problem: RecordProblem) => void): OperatorFunction<unknown, T> {
-  return (source) =>
-    new Observable<T>((subscriber) =>
-      source.subscribe({
-        next(record) {
-          const problem = codec.check(record);
-          if (problem === undefined) {
-            subscriber.next(record as T);
-            return;
-          }
-          try {
-            reject(record, problem);
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  // A throwing `reject` errors the stream: filter reports a throwing predicate as the stream's error.
+  return filter((record): record is T => {
+    const problem = codec.check(record);
+    if (problem === undefined) return true;
+    reject(record, problem);
+    return false;
+  });
 }
