@@ -1,5 +1,4 @@
-import type { OperatorFunction } from 'rxjs';
-import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
+import { defer, filter, map, type OperatorFunction } from 'rxjs';
 import { DiffQuoteFields, type QuoteField } from '../protocols/diff/diff-quote-fields.js';
 import type { QuoteDiff, Tick } from '../schemas/generated.js';
 
@@ -52,14 +51,18 @@ const changedFields = new Function(
  */
 export function quoteDiff(): OperatorFunction<Tick, QuoteDiff> {
   return (source) =>
-    handWrittenStage<QuoteDiff>((stage) => {
+    defer(() => {
       // Ticks are immutable, so the previous tick itself serves as the instrument's snapshot: nothing is copied.
       const previousByInstrument = new Map<string, Tick>();
-      stage.follow(source, (tick) => {
-        const changes = changedFields(previousByInstrument.get(tick.instrument_id), tick);
-        if (changes === undefined) return;
-        previousByInstrument.set(tick.instrument_id, tick);
-        stage.emit({ instrument_id: tick.instrument_id, ts_event: tick.ts_event, sequence: tick.sequence, changes });
-      });
+      return source.pipe(
+        map((tick): QuoteDiff | undefined => {
+          const changes = changedFields(previousByInstrument.get(tick.instrument_id), tick);
+          if (changes === undefined) return undefined;
+          // Before it leaves: a subscriber that feeds a tick back in sees this one as the instrument's latest.
+          previousByInstrument.set(tick.instrument_id, tick);
+          return { instrument_id: tick.instrument_id, ts_event: tick.ts_event, sequence: tick.sequence, changes };
+        }),
+        filter((diff) => diff !== undefined),
+      );
     });
 }
