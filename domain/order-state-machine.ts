@@ -103,10 +103,14 @@ export const ORDER_TRANSITIONS = {
   },
 } as const satisfies Record<OrderStatus, Partial<Record<OrderTransition, OrderStatus>>>;
 
-const TERMINAL: ReadonlySet<OrderStatus> = new Set(['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED']);
+/**
+ * Terminal states: the order will not trade again (a FILLED, REJECTED, CANCELED or EXPIRED order may still see a late cancel reject,
+ * which leaves it as it is). The one definition: the live page gets it from the WebSocket sink too.
+ */
+export const TERMINAL_ORDER_STATES: ReadonlySet<OrderStatus> = new Set(['DENIED', 'REJECTED', 'FILLED', 'CANCELED', 'EXPIRED']);
 
-/** Terminal states: the order will not trade again (a FILLED, REJECTED, CANCELED or EXPIRED order may still see a late cancel reject, which leaves it as it is). */
-export const isTerminal = (status: OrderStatus): boolean => TERMINAL.has(status);
+/** Whether `status` is one of the {@link TERMINAL_ORDER_STATES}. */
+export const isTerminal = (status: OrderStatus): boolean => TERMINAL_ORDER_STATES.has(status);
 
 /** The transition an order event makes, given how much of the order had filled before it. */
 export function orderTransitionOf(event: OrderEvent, filledBefore: number): OrderTransition {

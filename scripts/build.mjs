@@ -2,8 +2,10 @@
 // TypeScript into dist/ — tsc only when a source is newer than its last
 // build, so a warm `npm start` spends well under a second here. tsc itself
 // is incremental (dist/.tsbuildinfo) when something did change.
+// Files the code reads beside itself at run time (the live page) are
+// copied into dist/ on every build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +32,29 @@ function newestIn(dir) {
   }
   return newest;
 }
+
+/** Files the compiled code reads beside itself, copied into dist/ as they are (tsc compiles only .ts). */
+const ASSET_DIRS = ['sinks/websocket/live-page'];
+
+/**
+ * Makes `to` hold exactly the files of `from`. A changed file is written beside its place and renamed over it, and an unchanged one
+ * is left alone, so a server starting while another build runs never reads a missing or half-written file.
+ */
+function syncAssets(from, to) {
+  mkdirSync(to, { recursive: true });
+  const wanted = new Set(readdirSync(from));
+  for (const name of wanted) {
+    const source = readFileSync(join(from, name));
+    const target = join(to, name);
+    if (existsSync(target) && readFileSync(target).equals(source)) continue;
+    const partial = `${target}.${process.pid}.partial`;
+    writeFileSync(partial, source);
+    renameSync(partial, target);
+  }
+  for (const name of readdirSync(to)) if (!wanted.has(name) && !name.endsWith('.partial')) rmSync(join(to, name), { force: true });
+}
+
+for (const dir of ASSET_DIRS) syncAssets(join(root, dir), join(root, 'dist', dir));
 
 /** Written after tsc succeeded (tsc leaves its .tsbuildinfo untouched when nothing changed). */
 const stamp = join(root, 'dist', '.built.stamp');

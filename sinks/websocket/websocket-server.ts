@@ -11,7 +11,7 @@ import { ClientConnection } from './client-connection.js';
 import { ConnectionErrorCode } from './client-error.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
-import { quotePage } from './quote-page.js';
+import { QuotePage } from './quote-page.js';
 import type { TradeBook, TradeEntityChange } from './trade-book.js';
 import type { WebsocketSinkMetrics } from './websocket-sink-metrics.js';
 
@@ -45,7 +45,7 @@ export interface WebsocketServerOptions {
   readonly closeGraceMs?: number;
 }
 
-const ROUTES = '/, /health, /metrics and WebSocket upgrades';
+const ROUTES = '/ (the live page, with its /live-page.js, /live-page.css and /constants.js), /health, /metrics and WebSocket upgrades';
 /** A request must send its headers (an upgrade its handshake) within this time, so idle half-open connections do not pile up. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -78,6 +78,7 @@ export class WebsocketServer {
   private constructor(
     private readonly options: WebsocketServerOptions,
     private readonly server: Server,
+    private readonly page: QuotePage,
     /** `http://host:port`. */
     readonly url: string,
     readonly port: number,
@@ -96,6 +97,7 @@ export class WebsocketServer {
 
   /** Starts listening; rejects with a ConfigError when the port is taken. */
   static async start(options: WebsocketServerOptions): Promise<WebsocketServer> {
+    const page = await QuotePage.load();
     let instance: WebsocketServer | undefined;
     const server = createServer((request, response) => {
       // Nothing a client sends may throw out of a listener.
@@ -120,7 +122,7 @@ export class WebsocketServer {
     });
     const port = (server.address() as AddressInfo).port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    instance = new WebsocketServer(options, server, `http://${host}:${port}`, port);
+    instance = new WebsocketServer(options, server, page, `http://${host}:${port}`, port);
     const url = instance.url;
     options.logger.info(
       { url, auth: options.authTokens.isOpen ? 'none' : 'bearer token' },
@@ -201,18 +203,13 @@ export class WebsocketServer {
       this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.UNAUTHORIZED }).inc();
       return sendJson(response, 401, { error: 'a token is required: open the page as /?token=TOKEN, or send "Authorization: Bearer TOKEN"' }, { 'www-authenticate': 'Bearer' });
     }
+    // The page's script, style and constants are open: they hold no data, only the code the package ships; the data comes over the WebSocket.
+    const asset = this.page.asset(path);
+    if (asset !== undefined) {
+      response.writeHead(200, asset.headers).end(asset.body);
+      return;
+    }
     switch (path) {
-      case '/':
-        response
-          .writeHead(200, {
-            'content-type': 'text/html; charset=utf-8',
-            'cache-control': 'no-store',
-            // The page is self-contained: inline script and style, its own WebSocket, nothing else.
-            'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
-            'x-content-type-options': 'nosniff',
-          })
-          .end(quotePage);
-        return;
       case '/health': {
         const health = this.options.health();
         const status = health.state === 'failed' ? 503 : 200;

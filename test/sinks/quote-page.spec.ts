@@ -1,13 +1,38 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TERMINAL_ORDER_STATES } from '../../domain/order-state-machine.js';
 import { ensureChromium } from '../support/ensure-chromium.js';
 import {
   ACCOUNT, feedStatus, firstQuote, laterQuote, orderAccepted, orderCanceled, orderDenied, orderFilled, orderPendingCancel, orderSubmitted, startSink, stopAllSinks, waitFor,
   type RunningSink,
 } from '../support/websocket-harness.js';
+
+const PAGE_DIR = new URL('../../sinks/websocket/live-page/', import.meta.url);
+const pageFile = (name: string): string => readFileSync(new URL(name, PAGE_DIR), 'utf8');
+
+interface RawResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** GETs `path` exactly as written (fetch would resolve `..` and percent-escapes before sending). */
+function getRaw(port: number, path: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, path, timeout: 10_000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${path}: no answer in 10 s`)));
+    request.on('error', reject);
+  });
+}
 
 const INSTRUMENTS = ['SHFE.rb2505', 'DCE.m2505', 'SHFE.cu2505', 'CZCE.SR505', 'CFFEX.IF2503'] as const;
 const PRICES = [3500, 2800, 76_540, 5900, 3950.2];
@@ -46,27 +71,108 @@ async function openPage(url: string): Promise<{ page: Page; errors: string[] }> 
 
 const cell = (instrument: string, field: string): string => `td[data-instrument="${instrument}"][data-field="${field}"]`;
 
-beforeAll(async () => {
-  executablePath = ensureChromium();
-  const { chromium } = await import('playwright-core');
-  userDataDir = mkdtempSync(join(tmpdir(), 'tickflow-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    timeout: 60_000,
-    viewport: { width: 1280, height: 640 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}, 20 * 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
-});
-
 afterEach(stopAllSinks);
 
-describe('quote page', () => {
+describe('quote page over HTTP', () => {
+  it('serves the page, its script and its style from live-page/ with their content types', async () => {
+    const sink = await startSink();
+    for (const [path, file, type] of [
+      ['/', 'index.html', 'text/html; charset=utf-8'],
+      ['/?token=ignored', 'index.html', 'text/html; charset=utf-8'],
+      ['/live-page.js', 'live-page.js', 'text/javascript; charset=utf-8'],
+      ['/live-page.css', 'live-page.css', 'text/css; charset=utf-8'],
+    ] as const) {
+      const response = await getRaw(sink.port, path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers['content-type'], path).toBe(type);
+      expect(response.headers['x-content-type-options'], path).toBe('nosniff');
+      expect(response.body, path).toBe(pageFile(file));
+    }
+  });
+
+  it('lets the page run only its own script and style, nothing inline', async () => {
+    const sink = await startSink();
+    const policy = String((await getRaw(sink.port, '/')).headers['content-security-policy']);
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("style-src 'self'");
+    expect(policy).not.toContain('unsafe-inline');
+    // Everything the page names is served (the icon is a data: URL).
+    const html = pageFile('index.html');
+    const named = [...html.matchAll(/\b(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string).filter((url) => !url.startsWith('data:'));
+    expect(named.sort()).toEqual(['/live-page.css', '/live-page.js']);
+    expect(pageFile('live-page.js')).toContain("from '/constants.js'");
+  });
+
+  it('serves the terminal order states as a module made from domain/', async () => {
+    const sink = await startSink();
+    const response = await getRaw(sink.port, '/constants.js');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    const module = (await import(`data:text/javascript,${encodeURIComponent(response.body)}`)) as { TERMINAL_ORDER_STATES: readonly string[] };
+    expect([...module.TERMINAL_ORDER_STATES].sort()).toEqual([...TERMINAL_ORDER_STATES].sort());
+    expect(module.TERMINAL_ORDER_STATES).toContain('FILLED');
+    expect(module.TERMINAL_ORDER_STATES).not.toContain('ACCEPTED');
+  });
+
+  it('serves nothing else of the folder or beside it', async () => {
+    const sink = await startSink();
+    for (const path of [
+      '/index.html',
+      '/live-page/index.html',
+      '/live-page/live-page.js',
+      '/live-page.js/',
+      '/../quote-page.ts',
+      '/%2e%2e/quote-page.ts',
+      '/live-page.js/../../websocket-server.ts',
+      '/..%2fwebsocket-server.ts',
+      '//etc/passwd',
+      '/constructor',
+    ]) {
+      const response = await getRaw(sink.port, path);
+      expect(response.status, path).toBe(404);
+      expect(response.headers['content-type'], path).toBe('application/json');
+    }
+  });
+
+  it('needs a token for the page when the server has tokens, not for its script, style and constants', async () => {
+    const sink = await startSink({ auth_tokens: ['page-token'] });
+    expect((await getRaw(sink.port, '/')).status).toBe(401);
+    expect((await getRaw(sink.port, '/?token=page-token')).status).toBe(200);
+    for (const path of ['/live-page.js', '/live-page.css', '/constants.js']) expect((await getRaw(sink.port, path)).status, path).toBe(200);
+  });
+
+  it('ships the page in dist/ beside the compiled server (npm run build)', async () => {
+    const built = (await import(new URL('../../dist/sinks/websocket/quote-page.js', import.meta.url).href)) as typeof import('../../sinks/websocket/quote-page.js');
+    const page = await built.QuotePage.load();
+    for (const [path, file] of [
+      ['/', 'index.html'],
+      ['/live-page.js', 'live-page.js'],
+      ['/live-page.css', 'live-page.css'],
+    ] as const) {
+      expect(page.asset(path)?.body.toString('utf8'), path).toBe(pageFile(file));
+    }
+  });
+});
+
+describe('quote page in a browser', () => {
+  beforeAll(async () => {
+    executablePath = ensureChromium();
+    const { chromium } = await import('playwright-core');
+    userDataDir = mkdtempSync(join(tmpdir(), 'tickflow-chromium-'));
+    browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      headless: true,
+      timeout: 60_000,
+      viewport: { width: 1280, height: 640 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
   it('shows every instrument, updates prices live, and shows feed status', async () => {
     const sink = await startSink();
     const stopMarket = startMarket(sink);

@@ -345,7 +345,7 @@ describe('websocketSink', () => {
     const page = await fetch(`${sink.url}/?token=x`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await page.text()).toMatch(/data-field/);
+    expect(await page.text()).toMatch(/<tbody id="quotes">/);
     expect((await fetch(`${sink.url}/nope`)).status).toBe(404);
     expect((await fetch(`${sink.url}/health`, { method: 'POST' })).status).toBe(405);
     const metrics = await fetch(`${sink.url}/metrics`);
