@@ -35,6 +35,8 @@ export interface HandWrittenStageHooks {
 /** Marks the end of the output in the delivery queue. */
 const COMPLETE = Symbol('complete');
 const NO_HOOKS: HandWrittenStageHooks = {};
+/** Queue slots kept for the next delivery; a longer queue (a burst) is let go. */
+const MAX_KEPT_QUEUE = 1024;
 
 const rethrow = (error: unknown): never => {
   throw error;
@@ -82,8 +84,10 @@ const rethrow = (error: unknown): never => {
 export function handWrittenStage<T>(start: (stage: HandWrittenStage<T>) => HandWrittenStageHooks | void): Observable<T> {
   return new Observable<T>((subscriber) => {
     const owned = new Subscription();
-    /** Target and value pairs waiting to leave: an observer, null for the output, or COMPLETE. */
-    const queue: unknown[] = [];
+    /** Target and value pairs waiting to leave (an observer, null for the output, or COMPLETE), in the first `queued` slots. */
+    let queue: unknown[] = [];
+    // A count rather than `queue.length = 0`, which frees the array's storage: one allocation per record otherwise.
+    let queued = 0;
     let depth = 0;
     let delivering = false;
     /** Set by the first throw; the output errors with it once the queue has left. */
@@ -97,20 +101,27 @@ export function handWrittenStage<T>(start: (stage: HandWrittenStage<T>) => HandW
     const deliver = (): void => {
       if (delivering) return;
       delivering = true;
+      let delivered = 0;
       try {
         // A value fed back meanwhile is handled at once and its emissions join the end of the queue.
-        for (let i = 0; i < queue.length && !subscriber.closed; i += 2) {
-          const target = queue[i];
-          if (target === null) subscriber.next(queue[i + 1] as T);
+        while (delivered < queued && !subscriber.closed) {
+          const target = queue[delivered];
+          const value = queue[delivered + 1];
+          // Cleared as it leaves, so the queue keeps no record alive (targets are the stage's long-lived observers).
+          queue[delivered + 1] = undefined;
+          delivered += 2;
+          if (target === null) subscriber.next(value as T);
           else if (target === COMPLETE) subscriber.complete();
-          else (target as SideObserver<unknown>).next(queue[i + 1]);
+          else (target as SideObserver<unknown>).next(value);
         }
       } catch (error: unknown) {
         // A side observer that throws: what is queued after it stays undelivered.
         failure ??= { error };
         ending = true;
       } finally {
-        queue.length = 0;
+        // What was left undelivered (closed, or failed) or a burst's long queue is let go with the array.
+        if (delivered < queued || queued > MAX_KEPT_QUEUE) queue = [];
+        queued = 0;
         delivering = false;
       }
       if (failure !== undefined) subscriber.error(failure.error);
@@ -129,12 +140,13 @@ export function handWrittenStage<T>(start: (stage: HandWrittenStage<T>) => HandW
         depth--;
       }
       // Most records leave nothing queued (dropped, or only state changed): no delivery to set up then.
-      if (depth === 0 && (queue.length > 0 || failure !== undefined)) deliver();
+      if (depth === 0 && (queued > 0 || failure !== undefined)) deliver();
     };
 
     const enqueue = (target: unknown, value: unknown): void => {
       if (ending) return;
-      queue.push(target, value);
+      queue[queued++] = target;
+      queue[queued++] = value;
       if (depth === 0) deliver();
     };
 
