@@ -183,16 +183,17 @@ export function handWrittenStage<T>(start: (stage: HandWrittenStage<T>) => HandW
       },
       schedule(scheduler, work, delayMs) {
         if (ending || subscriber.closed) return Subscription.EMPTY;
-        // The timer leaves `owned` when it fires, so a stage re-arming for hours holds only its pending ones.
-        const timer = new Subscription();
-        timer.add(
-          scheduler.schedule(() => {
-            timer.unsubscribe();
-            call(work, undefined);
-          }, delayMs),
-        );
-        owned.add(timer);
-        return timer;
+        // The action leaves `owned` when it fires, so a stage re-arming for hours holds only its pending ones;
+        // one the stage unsubscribes leaves it by itself. A scheduler may run it at once, before it is known here.
+        let action: Subscription | undefined;
+        let fired = false;
+        action = scheduler.schedule(() => {
+          fired = true;
+          if (action !== undefined) owned.remove(action);
+          call(work, undefined);
+        }, delayMs);
+        if (!fired) owned.add(action);
+        return action;
       },
     };
 
