@@ -155,8 +155,8 @@ function byCloseThenInstrument(a: Bar, b: Bar): number {
  * ```
  * source:  -a-b-c-------d--|    a b: 09:00:10 and 09:00:40; c: 09:01:59.996; d: 09:03:20
  *   bars({ periodS: 60, closeDelayMs: 2 })     (1 ms a frame)
- * result:  -----A-----C----(D|) A (09:00–09:01) closed by c; C (09:01–09:02) by the timer,
- *                               4 + 2 frames after c; D (09:03–09:04) at completion
+ * result:  -----A-----C----(D|)  A (09:00–09:01) closed by c; C (09:01–09:02) by the timer,
+ *                                4 + 2 frames after c; D (09:03–09:04) at completion
  * ```
  *
  * @example

@@ -124,26 +124,6 @@ describe('bars', () => {
     expect(scheduler.now()).toBe(3);
   });
 
-  it('closes a bar at the next period’s tick, by timer when none comes, and the last one on completion (the TSDoc diagram)', () => {
-    const ticks = {
-      a: tick('09:00:10', 3500, 100),
-      b: tick('09:00:40', 3502, 104),
-      c: tick('09:01:59.996', 3501, 110),
-      d: tick('09:03:20', 3499, 111),
-    };
-    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const e1 = cold('  -a-b-c-------d--|', ticks);
-      const e1subs = '   ^---------------!';
-      const expected = ' -----A-----C----(D|)';
-      expectObservable(e1.pipe(bars({ ...options, closeDelayMs: 2 }))).toBe(expected, {
-        A: bar({ from: '09:00', to: '09:01', ohlc: [3500, 3502, 3500, 3502], volume: 4, ticks: 2, lastVolume: 104 }),
-        C: bar({ from: '09:01', to: '09:02', ohlc: [3501, 3501, 3501, 3501], volume: 6, ticks: 1, lastVolume: 110 }),
-        D: bar({ from: '09:03', to: '09:04', ohlc: [3499, 3499, 3499, 3499], volume: 1, ticks: 1, lastVolume: 111 }),
-      });
-      expectSubscriptions(e1.subscriptions).toBe(e1subs);
-    });
-  });
-
   it('builds open, high, low, close, volume, turnover and open interest of many ticks, and closes a bar at a tick exactly on its end', () => {
     const ticks = {
       a: tick('09:00:00', 3500, 100),
