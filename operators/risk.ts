@@ -69,7 +69,7 @@ const CANCEL_RULES = riskRules.filter((rule) => rule.appliesTo.includes('CancelO
  * commands: -a-b-c---d-     a, c, d submits; b breaks a limit
  * events:   ---f-------     f: a filled
  * controls: -------h---     h: { trading_state: HALTED }, while c is working
- *   risk({ scheduler })
+ *   risk({ scheduler, denials, control })
  * result:   -a---c-x---     x: CancelOrder of c, caused by h
  * denials:  ---B-----D-     B: OrderDenied of b (MAX_ORDER_VOLUME_EXCEEDED); D: of d (TRADING_HALTED)
  * control:  -------H---     H: RiskControlChanged, trading_state HALTED

@@ -76,7 +76,7 @@ interface Run {
  * bars:    -------b--------|
  * events:  -----e-----------
  *   runStrategies([s], { onError })
- * result:  i--c-d-c---c----(x|)    i: init's commands; c: onTick's; d: onOrderEvent's; c at 7: onBar's; x: stop's
+ * result:  i--c-d-b---C----(x|)    i: init's commands; c, C: onTick's; d: onOrderEvent's; b: onBar's; x: stop's
  * ```
  *
  * @example
