@@ -30,7 +30,7 @@ interface AcknowledgementQueue {
  * ```
  * in:    -a-b-c--|          a, c: written at once; b: its promise resolves 3 frames later
  * close:         ---r       called at the input's end, resolves 3 frames later
- * acks:  -a----(bc)--|      c waits for b; completes once closed
+ * acks:  -a----(bc)-|       c waits for b; completes once closed
  * ```
  *
  * @example

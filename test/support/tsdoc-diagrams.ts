@@ -17,6 +17,12 @@ export interface DiagramLine {
   readonly note: string;
   /** 1-based line in the source file. */
   readonly line: number;
+  /**
+   * The column the marbles start at, counted from the start of the diagram's
+   * line: lines are aligned, so a line whose marbles start further right
+   * (`close:         ---r`) begins that many frames later than the others.
+   */
+  readonly column: number;
 }
 
 /** A diagram, or one of its sections (the parts a blank line separates). */
@@ -135,7 +141,8 @@ function parseDiagram(file: string, symbol: string, fenceLine: number, body: rea
     if (labelled !== null) {
       const label = labelled[1] ?? '';
       if (current.lines.some((l) => l.label === label)) throw new Error(`${file}:${line}: the diagram of '${symbol}' has two lines '${label}' in one section`);
-      current.lines.push({ label, ...splitNote(labelled[2] ?? ''), line });
+      const rest = labelled[2] ?? '';
+      current.lines.push({ label, ...splitNote(rest), line, column: text.length - rest.length });
       return;
     }
     const indent = /^\s*/.exec(text)?.[0].length ?? 0;
