@@ -93,8 +93,8 @@ function marketProblems(config: MarketConfig): readonly string[] {
  * (`ts_event`) follows the simulated session calendar, not the scheduler.
  *
  * ```
- * rate 2, count 3:   ----t----t----(t|)     one tick every 500 ms
- * rate 0, count 3:   (ttt|)                 all at once, no time passes
+ * rate 2, count 3:   500ms a 499ms b 499ms (c|)     one tick every 500 ms (a frame is 1 ms)
+ * rate 0, count 3:   (abc|)                         all at once, no time passes
  * ```
  *
  * @example

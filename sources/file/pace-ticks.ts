@@ -29,9 +29,9 @@ const MAX_PER_ACTION = 1000;
  * per scheduler action. `speed` 0 returns the source unchanged.
  *
  * ```
- * ts_event:         a@0  b@3ms  c@10003ms  d@10005ms
+ * ts_event:         a@0 b@3ms c@10003ms d@10005ms
  * source:           (abcd|)                       all four arrive at once
- * speed 1:          a 2ms b 9999ms c 1ms (d|)     a@0 b@3 c@10003 d@10005
+ * speed 1, cap 0:   a 2ms b 9999ms c 1ms (d|)     a@0 b@3 c@10003 d@10005
  * speed 1, cap 5:   a 2ms b 4ms c 1ms (d|)        a@0 b@3 c@8 d@10
  * speed 10, cap 0:  a@0 b@0.3 c@1000.3 d@1000.5   (ms of scheduler time)
  * ```
