@@ -361,6 +361,8 @@ export class RedisWriter {
     // 'error' and 'close' both report one loss; the first of them opens the outage, which the next 'ready' ends.
     if (this.client.status === 'ready') return;
     this.downSince = this.options.scheduler.now();
+    // Records that came while the connection still looked ready wait for a window that will not send them: show them now.
+    this.reportBuffered();
     this.options.logger.warn(
       { url: this.url, detail, maxBuffered: this.options.maxBuffered, maxBufferedBytes: this.options.maxBufferedBytes },
       `redis: ${this.everReady ? 'lost the connection to' : 'cannot connect to'} ${this.url} (${detail}); ` +

@@ -421,6 +421,24 @@ describe('redisSink', () => {
     await sink.finish();
   });
 
+  it('shows records that waited for their window when Redis went away in the backlog gauge', async () => {
+    // A long window: the records below wait for it while the connection is still ready, then Redis goes away.
+    const sink = startSink({ url: flaky.url, key_prefix: 'window:', flush_interval_ms: 60_000 });
+    const records = marketRecords(11);
+    const [first, rest] = [records.slice(0, 1), records.slice(1)];
+    // Connecting sends what came first at once.
+    feed(sink, first);
+    await waitFor('the first records written', () => (sink.acks.length === countOf(first) ? true : undefined));
+    feed(sink, rest);
+    expect(await metricValue(sink.ctx, 'tickflow_redis_buffered')).toBe(0);
+    await flaky.stop();
+    await waitFor('the sink to notice', () => (logged(sink, /lost the connection/).length > 0 ? true : undefined));
+    expect(await metricValue(sink.ctx, 'tickflow_redis_buffered')).toBeGreaterThanOrEqual(rest.length);
+    await flaky.restart();
+    await sink.finish();
+    expect(sink.acks).toHaveLength(countOf(records));
+  });
+
   it('survives a Redis restart mid-stream: buffers, reconnects, and the hash equals the latest quote again', async () => {
     const sink = startSink({ url: flaky.url, key_prefix: 'restart:' });
     const records = marketRecords(900);
