@@ -92,8 +92,9 @@ function openReader(file: ReplayFile, codecs: { tick: RecordCodec<Tick>; audit: 
  *
  * ```
  * file:               a(+3ms)b(+9s)c
- * speed 0:            (abc|)            as fast as read
- * speed 1:            a 2ms b 8999ms (c|)
+ * speed 0:            (abc|)               as fast as read
+ * speed 1:            a 2ms b 4999ms (c|)  the 9 s gap capped at max_gap_ms (default 5000)
+ * speed 1, max_gap 0: a 2ms b 8999ms (c|)  no cap but the longest timer
  * speed 1, max_gap 5: a 2ms b 4ms (c|)
  * ```
  *

@@ -49,8 +49,8 @@ const READ_AHEAD = 4;
  * closes the file.
  *
  * ```
- * files:  [a.ndjson: t1 t2 t3] [b.avro: t4]
- * output: -(t1 t2 t3 t4)|         emitted as batches are read; no time of its own
+ * files:  [a.ndjson: a b c] [b.avro: d]
+ * output: (abcd|)         in file order, as batches are read; no scheduler time of its own
  * ```
  *
  * A file that cannot be read errors the Observable with a `StageError`
