@@ -1,6 +1,7 @@
 import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
+import { CtpMdApi } from '../native/ctp-md-api.js';
 import { inspectCtpLibrary } from '../native/inspect-ctp-library.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
@@ -167,6 +168,7 @@ export const ctpSource = defineComponent({
           },
           status: (status) => statusOut.next(status),
         },
+        (options) => CtpMdApi.open(options),
       );
       try {
         pool.start(config.stale_after_ms);

@@ -6,6 +6,7 @@ import type { Instrumentation } from '../../pipeline/runtime/instrumentation.js'
 import type { CounterSeries, GaugeSeries, StageMetric, StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import type { FeedState, FeedStatus, Tick } from '../../schemas/generated.js';
 import { CtpFront, type CtpFrontListener, type CtpFrontOptions, type CtpFrontState } from './ctp-front.js';
+import type { OpenCtpFrontApi } from './ctp-front-api.js';
 import { CtpEvents } from './ctp-events.js';
 import { CtpTickConverter } from './ctp-tick-converter.js';
 import type { DistributionStrategy } from './distribution-strategy.js';
@@ -73,6 +74,10 @@ export class CtpFrontPool implements CtpFrontListener {
   private readonly moves: StageMetric<CounterSeries>;
   private readonly queueDropped: StageMetric<CounterSeries>;
 
+  /**
+   * @param openApi opens each front's API: `CtpMdApi.open` in the ctp source, a scripted one in tests
+   * @param random the jitter of the fronts' login backoff, in [0, 1)
+   */
   constructor(
     private readonly options: CtpFrontPoolOptions,
     private readonly scheduler: SchedulerLike,
@@ -80,8 +85,10 @@ export class CtpFrontPool implements CtpFrontListener {
     private readonly metrics: StageMetrics,
     private readonly instrumentation: Instrumentation,
     private readonly out: CtpFrontPoolOutput,
+    openApi: OpenCtpFrontApi,
+    random: () => number = Math.random,
   ) {
-    this.fronts = options.fronts.map((f) => new CtpFront(f, scheduler, logger, this));
+    this.fronts = options.fronts.map((f) => new CtpFront(f, scheduler, logger, this, openApi, random));
     this.ctpIds = options.instruments.map(ctpIdOf);
     this.known = new Set(this.ctpIds);
     this.converter = new CtpTickConverter({ feedId: options.feedId });

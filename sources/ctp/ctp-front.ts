@@ -2,9 +2,9 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CtpDepthMarketData } from '../../native/ctp-depth-market-data.js';
 import type { CtpEvent } from '../../native/ctp-event.js';
-import { CtpMdApi } from '../../native/ctp-md-api.js';
 import type { NativeAddonError } from '../../errors/errors.js';
 import { RetryPolicy } from '../../pipeline/runtime/retry-policy.js';
+import type { CtpFrontApi, OpenCtpFrontApi } from './ctp-front-api.js';
 import type { FrontView } from './front-view.js';
 
 /** Where a front's session stands. `stale`: logged in and holding subscriptions, but silent for longer than allowed. */
@@ -42,6 +42,8 @@ export interface CtpFrontListener {
 
 /** Errors older than this no longer count against a front's quality. */
 const ERROR_WINDOW_MS = 60_000;
+/** Backoff between logins of one connection: 500 ms, doubling, at most 30 s, each ± 20 %. */
+const LOGIN_RETRY = { initialMs: 500, maxMs: 30_000 } as const;
 
 /**
  * One CTP front of a ctp source: its own API instance (so fronts connect,
@@ -68,7 +70,7 @@ export class CtpFront {
   lastTickTs: number | null = null;
   /** Ticks of this front the source dropped (invalid, outside sessions, duplicates). */
   dropCount = 0;
-  private api: CtpMdApi | undefined;
+  private api: CtpFrontApi | undefined;
   private readonly errorTimes: number[] = [];
   private requestId = 0;
   private loginAttempt = 0;
@@ -78,14 +80,22 @@ export class CtpFront {
   private staleUntil = 0;
   /** A front whose data came back after staleness takes no instruments before this (scheduler time). */
   private warmUntil = 0;
-  private readonly retry = new RetryPolicy({ initialMs: 500, maxMs: 30_000 });
+  private readonly retry: RetryPolicy;
 
+  /**
+   * @param openApi opens this front's API (`CtpMdApi.open` in the ctp source)
+   * @param random the jitter of the login backoff, in [0, 1)
+   */
   constructor(
     readonly options: CtpFrontOptions,
     private readonly scheduler: SchedulerLike,
     private readonly logger: Logger,
     private readonly listener: CtpFrontListener,
-  ) {}
+    private readonly openApi: OpenCtpFrontApi,
+    random: () => number = Math.random,
+  ) {
+    this.retry = new RetryPolicy(LOGIN_RETRY, random);
+  }
 
   get name(): string {
     return this.options.name;
@@ -93,7 +103,7 @@ export class CtpFront {
 
   /** Opens the API and starts connecting; the library itself retries a refused connection. */
   start(): void {
-    this.api = CtpMdApi.open({
+    this.api = this.openApi({
       libraryPath: this.options.libraryPath,
       flowPath: this.options.flowPath,
       queueCapacity: this.options.queueCapacity,

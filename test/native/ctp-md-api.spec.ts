@@ -6,7 +6,7 @@ import type { CtpEvent } from '../../native/ctp-event.js';
 import { loadCtpAddon } from '../../native/load-ctp-addon.js';
 import { simulatedFront } from '../../native/simulated-front.js';
 import { NativeAddonError } from '../../errors/errors.js';
-import { RecordedSession, SIM_LIBRARY, flowDir, frontAddress, sleep } from '../support/ctp-session.js';
+import { RecordedSession, SIM_LIBRARY, flowDir, frontAddress } from '../support/ctp-session.js';
 import { waitFor } from '../support/wait-for.js';
 
 const ANYONE = { brokerId: '', userId: '', password: '' };
@@ -107,12 +107,17 @@ describe('CtpMdApi', () => {
   describe('reconnects', () => {
     it('front down: disconnected (0x1001), no reconnect until up, then connected again; ticks only after login and a new subscription', async () => {
       const s = session(frontAddress({ rate: 500 }), { autoSubscribe: ['rb2501'] });
-      await waitFor('ticks', () => (s.depth().length > 5 ? true : undefined));
+      // Only disconnected (0x2001), the witness's front takes it back after retry_ms: by its reconnect, s's library has
+      // had a retry_ms of its own to try (and be refused).
+      const witness = session(frontAddress({ rate: 500 }), { autoSubscribe: ['rb2501'] });
+      await waitFor('ticks on both', () => (s.depth().length > 5 && witness.depth().length > 5 ? true : undefined));
 
       simulatedFront.control(SIM_LIBRARY, s.address, 'down');
+      simulatedFront.control(SIM_LIBRARY, witness.address, 'disconnect');
       const down = await s.indexOf('front-disconnected', (e) => e.kind === 'front-disconnected');
       expect(s.events[down]).toMatchObject({ reason: 0x1001 });
-      await sleep(300); // retry_ms is 100: reconnects are being refused
+      const witnessDown = await witness.indexOf('the witness disconnected', (e) => e.kind === 'front-disconnected');
+      await witness.indexOf('the witness reconnected', (e) => e.kind === 'front-connected', witnessDown);
       expect(s.events.slice(down).some((e) => e.kind === 'front-connected')).toBe(false);
       expect(s.depth(undefined, down)).toEqual([]);
 
@@ -128,12 +133,17 @@ describe('CtpMdApi', () => {
       expect(resubscribed).toBeGreaterThan(relogin);
       expect(s.events.findIndex((e, i) => i > down && e.kind === 'depth')).toBeGreaterThan(resubscribed);
 
+      // s is on the same front: while it gets 20 more ticks, the front would have sent manual some, were it to.
+      const moreTicksOnS = async (what: string): Promise<void> => {
+        const from = s.events.length;
+        await waitFor(what, () => (s.depth(undefined, from).length >= 20 ? true : undefined));
+      };
       await manual.next('front-connected');
-      await sleep(300);
+      await moreTicksOnS('20 ticks on s after manual connected');
       expect(manual.depth()).toEqual([]);
       manual.api.login(ANYONE);
       await manual.next('login');
-      await sleep(150);
+      await moreTicksOnS('20 ticks on s after manual logged in');
       expect(manual.depth()).toEqual([]);
       manual.api.subscribe(['rb2501']);
       await waitFor('ticks on the manual session', () => (manual.depth('rb2501').length > 0 ? true : undefined));
@@ -235,6 +245,9 @@ describe('CtpMdApi', () => {
 
   describe('close', () => {
     it('no onEvents call after close() returns, closing at varied moments of a callback storm (50 times)', async () => {
+      // A session of its own: a new batch there means the JavaScript thread ran the addon's deliveries after the close.
+      const witness = session(frontAddress({ rate: 20_000 }), { maxBatch: 1, autoSubscribe: ['rb2501'] });
+      await waitFor('the witness ticking', () => (witness.depth().length > 0 ? true : undefined));
       let closedInsideOnEvents = 0;
       for (let i = 0; i < 50; i++) {
         const insideAfter = i % 3 === 0 ? 1 + (i % 7) * 50 : undefined; // some close from inside onEvents
@@ -249,13 +262,15 @@ describe('CtpMdApi', () => {
           },
         });
         if (insideAfter === undefined) {
-          await waitFor('the storm', () => (s.depth().length > 0 ? true : undefined));
-          await sleep(i % 10);
+          // Closed from outside after 1 to 901 events of the storm.
+          const ticks = 1 + (i % 10) * 100;
+          await s.until('the storm', () => s.events.length >= ticks);
           s.close();
         } else {
-          await waitFor('the close inside onEvents', () => (s.callsAfterClose === 0 && s.events.length >= insideAfter ? true : undefined));
+          await s.until('the close inside onEvents', () => s.events.length >= insideAfter);
         }
-        await sleep(2);
+        const batches = witness.batchSizes.length;
+        await witness.until('two witness batches after the close', () => witness.batchSizes.length >= batches + 2);
         expect(s.callsAfterClose).toBe(0);
         s.close(); // idempotent
       }

@@ -37,6 +37,8 @@ export class RecordedSession {
   /** onEvents calls that arrived after close() returned: must stay 0. */
   callsAfterClose = 0;
   #closed = false;
+  /** Conditions someone awaits (`until`), checked after every onEvents call. */
+  #waiters: { readonly condition: () => boolean; readonly done: () => void }[] = [];
 
   constructor(
     readonly address: string,
@@ -61,6 +63,7 @@ export class RecordedSession {
           if (event.kind === 'front-connected') this.api.login({ brokerId: '', userId: '', password: '' });
           if (event.kind === 'login' && event.error === null) this.api.subscribe(autoSubscribe);
         }
+        this.#waiters = this.#waiters.filter((w) => (w.condition() ? (w.done(), false) : true));
         onBatch?.(events, this);
       },
     });
@@ -73,13 +76,29 @@ export class RecordedSession {
     this.#closed = true;
   }
 
+  /**
+   * Resolves as soon as `condition` holds: checked now and after every onEvents call of this session (no polling
+   * interval, so loops of many short waits stay fast); rejects after `timeoutMs`.
+   */
+  until(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = { condition, done: () => (clearTimeout(timer), resolve()) };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
   /** Depth events (of `instrumentId` when given) from index `from` of `events`. */
   depth(instrumentId?: string, from = 0): Depth[] {
     return this.events.slice(from).filter((e): e is Depth => e.kind === 'depth' && (instrumentId === undefined || e.data.InstrumentID === instrumentId));
   }
 
-  /** The index in `events` of the first event at or after `from` matching `match`, waiting up to `timeoutMs`. */
-  async indexOf(what: string, match: (event: CtpEvent) => boolean, from = 0, timeoutMs = 5_000): Promise<number> {
+  /** The index in `events` of the first event at or after `from` matching `match`, waiting up to `timeoutMs` (default: waitFor's). */
+  async indexOf(what: string, match: (event: CtpEvent) => boolean, from = 0, timeoutMs?: number): Promise<number> {
     return waitFor(what, () => {
       const index = this.events.findIndex((e, i) => i >= from && match(e));
       return index < 0 ? undefined : index;
@@ -87,10 +106,8 @@ export class RecordedSession {
   }
 
   /** The first event of `kind` at or after `from`. */
-  async next<K extends CtpEvent['kind']>(kind: K, from = 0, timeoutMs = 5_000): Promise<Extract<CtpEvent, { kind: K }>> {
+  async next<K extends CtpEvent['kind']>(kind: K, from = 0, timeoutMs?: number): Promise<Extract<CtpEvent, { kind: K }>> {
     const index = await this.indexOf(kind, (e) => e.kind === kind, from, timeoutMs);
     return this.events[index] as Extract<CtpEvent, { kind: K }>;
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
