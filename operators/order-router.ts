@@ -1,5 +1,6 @@
 import { asyncScheduler, type Observable, type Observer, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
+import { OrderIndex } from '../domain/order-index.js';
 import { isTerminal, nextOrderStatus, orderTransitionOf, type OrderStatus } from '../domain/order-state-machine.js';
 import { ConfigError, InvalidStateTransitionError } from '../errors/errors.js';
 import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
@@ -30,6 +31,7 @@ export interface OrderRouterOptions {
 interface RoutedOrder {
   readonly clientOrderId: string;
   readonly strategyId: string;
+  readonly instrumentId: string;
   readonly venue: string;
   status: OrderStatus;
   /** Lots filled so far (the venue's `cum_quantity`). */
@@ -109,27 +111,12 @@ export function orderRouter(
 
   return ({ commands, reports }) =>
     handWrittenStage<OrderEvent>((stage) => {
-      /** Orders by strategy, then client order id: client order ids are the strategy's, two strategies may use the same one. */
-      const orders = new Map<string, Map<string, RoutedOrder>>();
-      /** Closed orders, oldest first (a Set keeps insertion order). */
-      const closed = new Set<RoutedOrder>();
-      const orderOf = (strategyId: string, clientOrderId: string): RoutedOrder | undefined => orders.get(strategyId)?.get(clientOrderId);
+      /** Client order ids are the strategy's: two strategies may use the same one. */
+      const orders = new OrderIndex<RoutedOrder>({ maxClosed: maxOrders, ownerOf: (o) => o.strategyId, clientOrderIdOf: (o) => o.clientOrderId, instrumentOf: (o) => o.instrumentId });
       let eventCount = 0;
 
       const nowMicros = (): number => Math.round(scheduler.now() * 1000);
       const nextEventId = (): string => `${idPrefix}-${++eventCount}`;
-
-      const forgetWhenClosed = (order: RoutedOrder): void => {
-        if (!isTerminal(order.status) || closed.has(order)) return;
-        closed.add(order);
-        if (closed.size > maxOrders) {
-          const oldest = closed.values().next().value as RoutedOrder;
-          closed.delete(oldest);
-          const ofStrategy = orders.get(oldest.strategyId);
-          ofStrategy?.delete(oldest.clientOrderId);
-          if (ofStrategy?.size === 0) orders.delete(oldest.strategyId);
-        }
-      };
 
       /** The order's next status after `event`, or undefined after logging and counting an invalid transition. */
       const transition = (status: OrderStatus, filled: number, event: OrderEvent): OrderStatus | undefined => {
@@ -147,7 +134,7 @@ export function orderRouter(
       };
 
       const submit = (command: SubmitOrder): void => {
-        const known = orderOf(command.strategy_id, command.client_order_id);
+        const known = orders.get(command.strategy_id, command.client_order_id);
         const now = nowMicros();
         const venue = command.venue ?? routes.venueOf(command);
         const event: OrderSubmitted = {
@@ -172,9 +159,16 @@ export function orderRouter(
         const status = transition(known?.status ?? 'INITIALIZED', known?.filled ?? 0, event);
         if (status === undefined) return;
         eventCount++;
-        let ofStrategy = orders.get(command.strategy_id);
-        if (ofStrategy === undefined) orders.set(command.strategy_id, (ofStrategy = new Map()));
-        ofStrategy.set(command.client_order_id, { clientOrderId: command.client_order_id, strategyId: command.strategy_id, venue, status, filled: 0, venueOrderId: null, tradeIds: null });
+        orders.add({
+          clientOrderId: command.client_order_id,
+          strategyId: command.strategy_id,
+          instrumentId: command.instrument_id,
+          venue,
+          status,
+          filled: 0,
+          venueOrderId: null,
+          tradeIds: null,
+        });
         stage.emit(event);
         stage.emitTo(routed, { ...command, venue });
       };
@@ -197,7 +191,7 @@ export function orderRouter(
       };
 
       const cancel = (command: CancelOrder): void => {
-        const order = orderOf(command.strategy_id, command.client_order_id);
+        const order = orders.get(command.strategy_id, command.client_order_id);
         if (order === undefined) {
           stage.emit(cancelRejected(command, null, `order ${command.client_order_id} of strategy ${command.strategy_id} is unknown to the router`));
           return;
@@ -240,7 +234,7 @@ export function orderRouter(
           logger?.warn({ order: report.client_order_id, strategy: report.strategy_id, event: report.type }, `${report.type} is not a venue report; ignored`);
           return;
         }
-        const order = orderOf(report.strategy_id, report.client_order_id);
+        const order = orders.get(report.strategy_id, report.client_order_id);
         if (order === undefined) {
           metrics?.dropped('unknown-order');
           logger?.warn({ order: report.client_order_id, strategy: report.strategy_id, event: report.type }, `${report.type} for order ${report.client_order_id}, unknown to the router (never routed, or closed and forgotten); ignored`);
@@ -261,7 +255,7 @@ export function orderRouter(
         } else if (report.type === 'OrderAccepted') {
           order.venueOrderId = report.venue_order_id;
         }
-        forgetWhenClosed(order);
+        if (isTerminal(status)) orders.close(order);
         stage.emit(report);
       };
 

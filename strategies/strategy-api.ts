@@ -1,3 +1,4 @@
+import { OrderIndex } from '../domain/order-index.js';
 import { nextOrderStatus, isTerminal, type OrderStatus } from '../domain/order-state-machine.js';
 import { InvalidStateTransitionError, StageError } from '../errors/errors.js';
 import type { Bar, CancelOrder, OrderCommand, OrderEvent, OrderSide, OrderType, PositionEffect, Signal, SubmitOrder, Tick, TimeInForce } from '../schemas/generated.js';
@@ -202,8 +203,6 @@ class TrackedPosition implements StrategyPosition {
   constructor(readonly instrument_id: string) {}
 }
 
-const NO_ORDERS: readonly StrategyOrder[] = Object.freeze([]);
-
 /**
  * The context of one strategy and the order and position tracking behind it.
  * The strategy operator makes one per strategy per subscription; tests make
@@ -221,8 +220,13 @@ const NO_ORDERS: readonly StrategyOrder[] = Object.freeze([]);
 export function createStrategyContext(options: StrategyContextOptions): StrategyRuntime {
   const { strategyId, accountId, now } = options;
   let lastId = 0;
-  const working = new Map<string, TrackedOrder>();
-  const finished = new Map<string, TrackedOrder>();
+  /** One strategy's orders: the owner key is always its own id. */
+  const orders = new OrderIndex<TrackedOrder>({
+    maxClosed: KEPT_FINISHED_ORDERS,
+    ownerOf: () => strategyId,
+    clientOrderIdOf: (o) => o.client_order_id,
+    instrumentOf: (o) => o.instrument_id,
+  });
   const positions = new Map<string, TrackedPosition>();
   /** Zero positions of instruments never traded, so that asking for one allocates once. */
   const flats = new Map<string, StrategyPosition>();
@@ -234,16 +238,11 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
     return position;
   };
 
-  const orderOf = (clientOrderId: string): TrackedOrder | undefined => working.get(clientOrderId) ?? finished.get(clientOrderId);
+  const orderOf = (clientOrderId: string): TrackedOrder | undefined => orders.get(strategyId, clientOrderId);
 
   const finish = (order: TrackedOrder): void => {
-    working.delete(order.client_order_id);
     order.answerAllCancels();
-    finished.set(order.client_order_id, order);
-    if (finished.size > KEPT_FINISHED_ORDERS) {
-      const oldest = finished.keys().next();
-      if (oldest.done !== true) finished.delete(oldest.value);
-    }
+    orders.close(order);
   };
 
   const fill = (order: TrackedOrder, lots: number): void => {
@@ -272,12 +271,7 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
     accountId,
     now,
     nextId,
-    workingOrders(instrumentId) {
-      // Most calls find none: nothing is allocated for them.
-      let orders: StrategyOrder[] | undefined;
-      for (const order of working.values()) if (instrumentId === undefined || order.instrument_id === instrumentId) (orders ??= []).push(order);
-      return orders ?? NO_ORDERS;
-    },
+    workingOrders: (instrumentId) => orders.workingOrders(instrumentId),
     order: orderOf,
     position: (instrumentId) => positions.get(instrumentId) ?? flatPosition(instrumentId),
     positions: () => [...positions.values()],
@@ -339,7 +333,8 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
     }
     if (command.type === 'CancelOrder') {
       // A cancel of an order this strategy does not know still goes out: risk or the router answers it (UNKNOWN_ORDER).
-      working.get(command.client_order_id)?.requestCancel(command.command_id);
+      const order = orderOf(command.client_order_id);
+      if (order !== undefined && !orders.isClosed(order)) order.requestCancel(command.command_id);
       return;
     }
     if (orderOf(command.client_order_id) !== undefined) {
@@ -348,7 +343,7 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
       });
     }
     const c = command;
-    working.set(c.client_order_id, new TrackedOrder(c.client_order_id, c.instrument_id, c.side, c.order_type, c.time_in_force, c.position_effect, c.quantity, c.price, c.command_id));
+    orders.add(new TrackedOrder(c.client_order_id, c.instrument_id, c.side, c.order_type, c.time_in_force, c.position_effect, c.quantity, c.price, c.command_id));
   };
 
   const apply = (event: OrderEvent): void => {
@@ -358,7 +353,7 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
       if (event.type !== 'OrderSubmitted') throw invalid(event, 'unknown order');
       const e = event;
       order = new TrackedOrder(e.client_order_id, e.instrument_id, e.side, e.order_type, e.time_in_force, e.position_effect, e.quantity, e.price, null);
-      working.set(order.client_order_id, order);
+      orders.add(order);
     }
     // A denied cancel leaves the order as it was; only a denied submit moves it (to DENIED).
     if (event.type === 'OrderDenied' && event.causation_id !== order.submitId) {
@@ -393,7 +388,7 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
       default:
         break;
     }
-    if (isTerminal(status) && working.has(order.client_order_id)) finish(order);
+    if (isTerminal(status) && !orders.isClosed(order)) finish(order);
   };
 
   return { context, track, apply };

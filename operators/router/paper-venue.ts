@@ -1,4 +1,5 @@
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { OrderIndex } from '../../domain/order-index.js';
 import { TradingSessions } from '../../domain/trading-sessions.js';
 import { ConfigError } from '../../errors/errors.js';
 import { handWrittenStage } from '../../pipeline/runtime/hand-written-stage.js';
@@ -128,10 +129,13 @@ export function paperVenue(
   return ({ commands, ticks }) =>
     handWrittenStage<OrderEvent>((stage) => {
       const books = new Map<string, Book>();
-      /** Orders by strategy, then client order id: client order ids are the strategy's, two strategies may use the same one. */
-      const orders = new Map<string, Map<string, PaperOrder>>();
-      /** Closed orders, oldest first (a Set keeps insertion order). */
-      const closed = new Set<PaperOrder>();
+      /** Client order ids are the strategy's: two strategies may use the same one. */
+      const orders = new OrderIndex<PaperOrder>({
+        maxClosed: MAX_CLOSED_ORDERS,
+        ownerOf: (o) => o.command.strategy_id,
+        clientOrderIdOf: (o) => o.command.client_order_id,
+        instrumentOf: (o) => o.command.instrument_id,
+      });
       let eventCount = 0;
       let orderCount = 0;
       let tradeCount = 0;
@@ -147,30 +151,16 @@ export function paperVenue(
         if (inputsDone && head === inflight.length) stage.complete();
       };
 
-      const lookup = (strategyId: string, clientOrderId: string): PaperOrder | undefined => orders.get(strategyId)?.get(clientOrderId);
-
-      const remember = (order: PaperOrder): void => {
-        let ofStrategy = orders.get(order.command.strategy_id);
-        if (ofStrategy === undefined) orders.set(order.command.strategy_id, (ofStrategy = new Map()));
-        ofStrategy.set(order.command.client_order_id, order);
-      };
-
       const close = (order: PaperOrder, status: ClosedStatus): void => {
         order.status = status;
-        closed.add(order);
-        if (closed.size <= MAX_CLOSED_ORDERS) return;
-        const oldest = closed.values().next().value as PaperOrder;
-        closed.delete(oldest);
-        const ofStrategy = orders.get(oldest.command.strategy_id);
-        ofStrategy?.delete(oldest.command.client_order_id);
-        if (ofStrategy?.size === 0) orders.delete(oldest.command.strategy_id);
+        orders.close(order);
       };
 
       const reject = (command: SubmitOrder, reason: string, record: boolean): void => {
         const now = nowMicros();
         if (record) {
           const order: PaperOrder = { command, venueOrderId: null, seq: 0, filled: 0, status: 'REJECTED' };
-          remember(order);
+          orders.add(order);
           close(order, 'REJECTED');
         }
         stage.emit({
@@ -297,7 +287,7 @@ export function paperVenue(
       };
 
       const submit = (command: SubmitOrder): void => {
-        if (lookup(command.strategy_id, command.client_order_id) !== undefined) {
+        if (orders.get(command.strategy_id, command.client_order_id) !== undefined) {
           // Not recorded: the order that owns the id keeps its state.
           reject(command, `client order id ${command.client_order_id} of strategy ${command.strategy_id} is already in use`, false);
           return;
@@ -309,7 +299,7 @@ export function paperVenue(
 
         const venueOrderId = `${venue}-order-${++orderCount}`;
         const order: PaperOrder = { command, venueOrderId, seq: orderCount, filled: 0, status: 'WORKING' };
-        remember(order);
+        orders.add(order);
         const now = nowMicros();
         stage.emit({
           type: 'OrderAccepted',
@@ -339,7 +329,7 @@ export function paperVenue(
       };
 
       const cancel = (command: CancelOrder): void => {
-        const order = lookup(command.strategy_id, command.client_order_id);
+        const order = orders.get(command.strategy_id, command.client_order_id);
         if (order?.status === 'WORKING') {
           const book = books.get(order.command.instrument_id);
           const queue = order.command.side === 'BUY' ? book?.buys : book?.sells;

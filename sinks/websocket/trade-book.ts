@@ -1,3 +1,4 @@
+import { OrderIndex } from '../../domain/order-index.js';
 import { isTerminal, nextOrderStatus, type OrderStatus } from '../../domain/order-state-machine.js';
 import { InvalidStateTransitionError } from '../../errors/errors.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
@@ -72,6 +73,8 @@ export const TRADE_KEYS: Readonly<Record<TradeSection, readonly string[]>> = {
 };
 
 interface OrderRecord {
+  readonly clientOrderId: string;
+  readonly instrumentId: string;
   status: OrderStatus;
   filled: number;
   /** Lots and Σ price × lots of the fills seen, for the average fill price. */
@@ -91,9 +94,8 @@ interface PositionRecord {
 }
 
 interface AccountState {
-  readonly orders: Map<string, OrderRecord>;
-  /** Ids of terminal orders, in the order they ended: the first is deleted first. */
-  readonly terminal: Set<string>;
+  /** The account's orders by client order id (the account is the owner key: clients see one order per id), terminal ones bounded. */
+  readonly orders: OrderIndex<OrderRecord>;
   readonly positions: Map<string, PositionRecord>;
   /** Denials by event id, oldest first. */
   readonly denials: Map<string, Record<string, TradeValue>>;
@@ -153,7 +155,7 @@ export class TradeBook {
 
   /** Applies one order event; returns the entities it changed, or why it was ignored. */
   apply(event: OrderEvent): TradeUpdate {
-    const existing = this.accounts.get(event.account_id)?.orders.get(event.client_order_id);
+    const existing = this.accounts.get(event.account_id)?.orders.get(event.account_id, event.client_order_id);
     if (event.type === 'OrderDenied' && existing !== undefined) {
       // A denied command about a known order (cancel, duplicate submit): listed, the order unchanged.
       return { changes: this.addDenial(this.account(event.account_id), event), ignored: undefined };
@@ -213,9 +215,9 @@ export class TradeBook {
       changes.unshift({ accountId: event.account_id, section: 'orders', key: event.client_order_id, patch, isNew: existing === undefined });
     }
     if (event.type === 'OrderDenied') changes.push(...this.addDenial(account, event));
-    if (isTerminal(next) && !account.terminal.has(event.client_order_id)) {
-      account.terminal.add(event.client_order_id);
-      changes.push(...this.evictTerminal(account, event.account_id));
+    if (isTerminal(next)) {
+      const evicted = account.orders.close(order);
+      if (evicted !== undefined) changes.push({ accountId: event.account_id, section: 'orders', key: evicted.clientOrderId, patch: null, isNew: false });
     }
     return { changes, ignored: undefined };
   }
@@ -223,7 +225,7 @@ export class TradeBook {
   /** Every entity of every account, accounts in the order they appeared. Do not change the views. */
   *entities(): IterableIterator<TradeEntity> {
     for (const [accountId, account] of this.accounts) {
-      for (const [key, order] of account.orders) yield { accountId, section: 'orders', key, view: order.view };
+      for (const order of account.orders.orders()) yield { accountId, section: 'orders', key: order.clientOrderId, view: order.view };
       for (const [key, position] of account.positions) yield { accountId, section: 'positions', key, view: position.view };
       for (const [key, view] of account.denials) yield { accountId, section: 'denials', key, view };
     }
@@ -235,7 +237,7 @@ export class TradeBook {
     if (account === undefined) return undefined;
     switch (section) {
       case 'orders':
-        return account.orders.get(key)?.view;
+        return account.orders.get(accountId, key)?.view;
       case 'positions':
         return account.positions.get(key)?.view;
       case 'denials':
@@ -258,7 +260,7 @@ export class TradeBook {
 
   /** The orders of an account that may still trade (not terminal), in the order they appeared. */
   workingOrders(accountId: string): readonly TradeView[] {
-    return [...(this.accounts.get(accountId)?.orders.values() ?? [])].filter((o) => !isTerminal(o.status)).map((o) => o.view);
+    return this.accounts.get(accountId)?.orders.workingOrders().map((o) => o.view) ?? [];
   }
 
   /** The whole state as the DIFF `trade` root carries it; copies, safe to keep. */
@@ -274,7 +276,8 @@ export class TradeBook {
   private account(accountId: string): AccountState {
     let account = this.accounts.get(accountId);
     if (account === undefined) {
-      account = { orders: new Map(), terminal: new Set(), positions: new Map(), denials: new Map() };
+      const orders = new OrderIndex<OrderRecord>({ maxClosed: this.maxTerminalOrders, ownerOf: () => accountId, clientOrderIdOf: (o) => o.clientOrderId, instrumentOf: (o) => o.instrumentId });
+      account = { orders, positions: new Map(), denials: new Map() };
       this.accounts.set(accountId, account);
     }
     return account;
@@ -295,8 +298,8 @@ export class TradeBook {
     }
     view['filled'] = 0;
     view['insert_datetime'] = datetime(event.ts_event);
-    const order: OrderRecord = { status: 'INITIALIZED', filled: 0, fillLots: 0, fillCost: 0, positionEffect, view };
-    account.orders.set(event.client_order_id, order);
+    const order: OrderRecord = { clientOrderId: event.client_order_id, instrumentId: event.instrument_id, status: 'INITIALIZED', filled: 0, fillLots: 0, fillCost: 0, positionEffect, view };
+    account.orders.add(order);
     return order;
   }
 
@@ -359,18 +362,6 @@ export class TradeBook {
       if (account.denials.size <= this.maxDenials) break;
       account.denials.delete(oldest);
       changes.push({ accountId: event.account_id, section: 'denials', key: oldest, patch: null, isNew: false });
-    }
-    return changes;
-  }
-
-  /** Deletes the terminal orders that ended longest ago beyond the bound. */
-  private evictTerminal(account: AccountState, accountId: string): TradeEntityChange[] {
-    const changes: TradeEntityChange[] = [];
-    for (const oldest of account.terminal) {
-      if (account.terminal.size <= this.maxTerminalOrders) break;
-      account.terminal.delete(oldest);
-      account.orders.delete(oldest);
-      changes.push({ accountId, section: 'orders', key: oldest, patch: null, isNew: false });
     }
     return changes;
   }
