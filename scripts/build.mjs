@@ -19,7 +19,20 @@ const run = (args) => {
 run([join(root, 'scripts', 'build-native.mjs'), ...process.argv.slice(2)]);
 
 /** What tsconfig.build.json compiles, and the configs that shape it. */
-const INPUT_DIRS = ['native', 'cli', 'errors', 'pipeline', 'operators', 'sources', 'sinks', 'domain', 'protocols', 'strategies', 'schemas', 'bench'];
+const INPUT_DIRS = [
+  'native',
+  'cli',
+  'errors',
+  'pipeline',
+  'operators',
+  'sources',
+  'sinks',
+  'domain',
+  'protocols',
+  'strategies',
+  'schemas',
+  'bench',
+];
 const INPUT_FILES = ['index.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 function newestIn(dir) {
@@ -58,7 +71,10 @@ for (const dir of ASSET_DIRS) syncAssets(join(root, dir), join(root, 'dist', dir
 
 /** Written after tsc succeeded (tsc leaves its .tsbuildinfo untouched when nothing changed). */
 const stamp = join(root, 'dist', '.built.stamp');
-const newestSource = Math.max(...INPUT_FILES.map((f) => statSync(join(root, f)).mtimeMs), ...INPUT_DIRS.map((d) => newestIn(join(root, d))));
+const newestSource = Math.max(
+  ...INPUT_FILES.map((f) => statSync(join(root, f)).mtimeMs),
+  ...INPUT_DIRS.map((d) => newestIn(join(root, d))),
+);
 if (existsSync(stamp) && existsSync(join(root, 'dist', 'cli', 'main.js')) && statSync(stamp).mtimeMs >= newestSource) process.exit(0);
 const started = new Date();
 run([createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')]);

@@ -29,7 +29,8 @@ const COMMON_HEADERS = {
 };
 
 /** The page loads its own script and style and opens its own WebSocket; nothing else, and nothing inline. */
-const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 function constantsModule(): string {
   const states = JSON.stringify([...TERMINAL_ORDER_STATES].sort());
@@ -54,12 +55,22 @@ export class QuotePage {
         body = await readFile(new URL(file, PAGE_DIR));
       } catch (error) {
         const path = fileURLToPath(new URL(file, PAGE_DIR));
-        throw new TickflowError(`websocket sink: the live page's ${path} cannot be read (npm run build copies it into dist/)`, { cause: error, context: { path } });
+        throw new TickflowError(`websocket sink: the live page's ${path} cannot be read (npm run build copies it into dist/)`, {
+          cause: error,
+          context: { path },
+        });
       }
-      const headers = { 'content-type': contentType, ...COMMON_HEADERS, ...(urlPath === '/' ? { 'content-security-policy': CONTENT_SECURITY_POLICY } : {}) };
+      const headers = {
+        'content-type': contentType,
+        ...COMMON_HEADERS,
+        ...(urlPath === '/' ? { 'content-security-policy': CONTENT_SECURITY_POLICY } : {}),
+      };
       assets.set(urlPath, { headers, body });
     }
-    assets.set(CONSTANTS_PATH, { headers: { 'content-type': 'text/javascript; charset=utf-8', ...COMMON_HEADERS }, body: Buffer.from(constantsModule()) });
+    assets.set(CONSTANTS_PATH, {
+      headers: { 'content-type': 'text/javascript; charset=utf-8', ...COMMON_HEADERS },
+      body: Buffer.from(constantsModule()),
+    });
     return new QuotePage(assets);
   }
 

@@ -7,7 +7,19 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TERMINAL_ORDER_STATES } from '../../domain/order-state-machine.js';
 import { ensureChromium } from '../support/ensure-chromium.js';
 import {
-  ACCOUNT, feedStatus, firstQuote, laterQuote, orderAccepted, orderCanceled, orderDenied, orderFilled, orderPendingCancel, orderSubmitted, startSink, stopAllSinks, waitFor,
+  ACCOUNT,
+  feedStatus,
+  firstQuote,
+  laterQuote,
+  orderAccepted,
+  orderCanceled,
+  orderDenied,
+  orderFilled,
+  orderPendingCancel,
+  orderSubmitted,
+  startSink,
+  stopAllSinks,
+  waitFor,
   type RunningSink,
 } from '../support/websocket-harness.js';
 
@@ -26,7 +38,9 @@ function getRaw(port: number, path: string): Promise<RawResponse> {
     const request = get({ host: '127.0.0.1', port, path, timeout: 10_000 }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       response.on('error', reject);
     });
     request.on('timeout', () => request.destroy(new Error(`GET ${path}: no answer in 10 s`)));
@@ -52,8 +66,18 @@ function startMarket(sink: RunningSink): () => void {
     const i = seq % INSTRUMENTS.length;
     const base = PRICES[i] as number;
     const step = base > 10_000 ? 10 : base % 1 !== 0 ? 0.2 : 1;
-    const last = Math.round((base + ((seq * 7) % 23 - 11) * step) * 10) / 10;
-    sink.quotes.next(laterQuote(INSTRUMENTS[i] as string, seq, { last_price: last, bid_price1: last - step, ask_price1: last, bid_volume1: 5 + (seq % 40), ask_volume1: 3 + (seq % 31), volume: 12_000 + seq * 3, open_interest: 1_002_000 + (seq % 17) }));
+    const last = Math.round((base + (((seq * 7) % 23) - 11) * step) * 10) / 10;
+    sink.quotes.next(
+      laterQuote(INSTRUMENTS[i] as string, seq, {
+        last_price: last,
+        bid_price1: last - step,
+        ask_price1: last,
+        bid_volume1: 5 + (seq % 40),
+        ask_volume1: 3 + (seq % 31),
+        volume: 12_000 + seq * 3,
+        open_interest: 1_002_000 + (seq % 17),
+      }),
+    );
   }, 40);
   return () => clearInterval(timer);
 }
@@ -108,7 +132,9 @@ describe('quote page over HTTP', () => {
     const response = await getRaw(sink.port, '/constants.js');
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    const module = (await import(`data:text/javascript,${encodeURIComponent(response.body)}`)) as { TERMINAL_ORDER_STATES: readonly string[] };
+    const module = (await import(`data:text/javascript,${encodeURIComponent(response.body)}`)) as {
+      TERMINAL_ORDER_STATES: readonly string[];
+    };
     expect([...module.TERMINAL_ORDER_STATES].sort()).toEqual([...TERMINAL_ORDER_STATES].sort());
     expect(module.TERMINAL_ORDER_STATES).toContain('FILLED');
     expect(module.TERMINAL_ORDER_STATES).not.toContain('ACCEPTED');
@@ -142,7 +168,9 @@ describe('quote page over HTTP', () => {
   });
 
   it('ships the page in dist/ beside the compiled server (npm run build)', async () => {
-    const built = (await import(new URL('../../dist/sinks/websocket/quote-page.js', import.meta.url).href)) as typeof import('../../sinks/websocket/quote-page.js');
+    const built = (await import(
+      new URL('../../dist/sinks/websocket/quote-page.js', import.meta.url).href
+    )) as typeof import('../../sinks/websocket/quote-page.js');
     const page = await built.QuotePage.load();
     for (const [path, file] of [
       ['/', 'index.html'],
@@ -164,7 +192,15 @@ describe('quote page in a browser', () => {
       headless: true,
       timeout: 60_000,
       viewport: { width: 1280, height: 640 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 20 * 60_000);
 
@@ -248,13 +284,22 @@ describe('quote page in a browser', () => {
       sink.orders.next(orderSubmitted('o-4', 'SHFE.cu2505', 'BUY', 1, 76_500, { position_effect: 'CLOSE' }));
       sink.orders.next(orderAccepted('o-4', 'SHFE.cu2505'));
       sink.orders.next(orderPendingCancel('o-4', 'SHFE.cu2505'));
-      sink.orders.next(orderDenied('o-5', 'SHFE.rb2505', 'MAX_POSITION_EXCEEDED', 'long position would be 12 lots; the limit is 10', { event_id: 'risk-1' }));
-      sink.orders.next(orderDenied('o-6', 'CZCE.SR505', 'OUTSIDE_TRADING_SESSION', 'CZCE.SR505 is not trading at 02:31:00', { event_id: 'risk-2' }));
+      sink.orders.next(
+        orderDenied('o-5', 'SHFE.rb2505', 'MAX_POSITION_EXCEEDED', 'long position would be 12 lots; the limit is 10', {
+          event_id: 'risk-1',
+        }),
+      );
+      sink.orders.next(
+        orderDenied('o-6', 'CZCE.SR505', 'OUTSIDE_TRADING_SESSION', 'CZCE.SR505 is not trading at 02:31:00', { event_id: 'risk-2' }),
+      );
       await expect.poll(() => denial('risk-2', 'reason_code').textContent(), { timeout: 10_000 }).toBe('OUTSIDE_TRADING_SESSION');
       expect(await denial('risk-1', 'instrument_id').textContent()).toBe('SHFE.rb2505');
       expect(await denial('risk-1', 'reason').textContent()).toBe('long position would be 12 lots; the limit is 10');
       expect(await denial('risk-1', 'datetime').textContent()).toMatch(/^21:00:00\.\d{3}$/);
-      expect(await page.locator('#denials tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-denial')))).toEqual(['risk-2', 'risk-1']);
+      expect(await page.locator('#denials tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-denial')))).toEqual([
+        'risk-2',
+        'risk-1',
+      ]);
       expect(await position('CFFEX.IF2503', 'net').textContent()).toBe('-1');
       expect(await position('CFFEX.IF2503', 'open_price_short').textContent()).toBe('3,950.2');
       expect(await order('o-4', 'status').textContent()).toBe('PENDING_CANCEL');

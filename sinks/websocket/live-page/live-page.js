@@ -147,7 +147,13 @@ function renderQuote(id) {
   const row = rows[id];
   if (!row) return;
   const q = data.quotes[id] || {};
-  row.decimals = Math.max(row.decimals, decimalsOf(q.last_price), decimalsOf(q.pre_settlement), decimalsOf(q.bid_price1), decimalsOf(q.ask_price1));
+  row.decimals = Math.max(
+    row.decimals,
+    decimalsOf(q.last_price),
+    decimalsOf(q.pre_settlement),
+    decimalsOf(q.bid_price1),
+    decimalsOf(q.ask_price1),
+  );
   const d = row.decimals;
   const last = q.last_price;
   const base = q.pre_settlement;
@@ -414,7 +420,8 @@ function onMessage(event) {
   }
   if (message.aid === 'rtn_data' && Array.isArray(message.data)) onRtnData(message.data);
   else if (message.action === 'instruments' && Array.isArray(message.instruments)) onInstruments(message.instruments);
-  else if ((message.aid === 'error' || message.action === 'error') && message.error) showMessage(message.error.code + ': ' + message.error.message);
+  else if ((message.aid === 'error' || message.action === 'error') && message.error)
+    showMessage(message.error.code + ': ' + message.error.message);
 }
 
 function connect() {
@@ -434,7 +441,9 @@ function connect() {
   socket.onmessage = onMessage;
   socket.onclose = (event) => {
     setStatus('disconnected');
-    showMessage('connection closed (' + event.code + (event.reason ? ': ' + event.reason : '') + '); reconnecting in ' + retryMs / 1000 + ' s');
+    showMessage(
+      'connection closed (' + event.code + (event.reason ? ': ' + event.reason : '') + '); reconnecting in ' + retryMs / 1000 + ' s',
+    );
     setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, 10000);
   };
