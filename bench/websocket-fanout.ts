@@ -153,10 +153,11 @@ class FedSink {
   /** Starts the sink and waits for it to log where it listens. */
   static async start(): Promise<{ sink: FedSink; url: string }> {
     const sink = new FedSink();
-    let failure: unknown;
-    sink.done.catch((error: unknown) => (failure = error));
+    // Boxed: the rethrow is of the error as it came, whatever it is.
+    let failure: { error: unknown } | undefined;
+    sink.done.catch((error: unknown) => (failure = { error }));
     for (let waited = 0; waited < 5000; waited += 10) {
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw failure.error;
       const url = sink.logLines.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url !== undefined)?.url;
       if (url !== undefined) return { sink, url: url.replace(/^http/, 'ws') + '/' };
       await sleep(10);

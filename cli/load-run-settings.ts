@@ -1,4 +1,5 @@
 import type { ComponentRegistry } from '../pipeline/components/component-registry.js';
+import type { ConfigSpec } from '../pipeline/config/config-spec.js';
 import { parseFieldValue } from '../pipeline/config/parse-field-value.js';
 import { capProblems, cutText, quoteValue } from '../pipeline/config/quote-value.js';
 import { MAX_STAGES, depthProblem, readConfigFile, stageIdProblem } from '../pipeline/config/read-config-file.js';
@@ -134,7 +135,8 @@ export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition,
     for (const { stage: stageId, fieldName, text } of sets) {
       const label = `--set ${stageId}.${cutText(fieldName)}`;
       const component = stages?.get(stageId);
-      const spec = component !== undefined && registry.has(component) ? registry.get(component).spec : {};
+      // The registry holds definitions of every spec (typed `any` there); each one's spec is a ConfigSpec.
+      const spec = component !== undefined && registry.has(component) ? (registry.get(component).spec as ConfigSpec) : {};
       const fieldSpec = Object.hasOwn(spec, fieldName) ? spec[fieldName] : undefined;
       const value = parseFieldValue(fieldSpec, text);
       const tooDeep = depthProblem(value, label);

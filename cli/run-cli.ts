@@ -127,7 +127,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.out(commandHelp(command));
       return 0;
     }
-    return await command.run(parsed as never, io);
+    return await command.run(parsed, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`tickflow ${name}: ${error.message}\nRun 'tickflow ${name} --help' for usage.\n`);

@@ -214,7 +214,7 @@ export const wsFeedSource = defineComponent({
       };
 
       const onMessage = (raw: WebSocket.RawData): void => {
-        const text = raw.toString();
+        const text = (Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw)).toString('utf8');
         const parsed = parseBoundedJson(text, { maxLength: config.max_message_bytes, maxDepth: MAX_MESSAGE_DEPTH });
         if (!parsed.ok) {
           drop('malformed', `upstream message ${parsed.reason}`, text);

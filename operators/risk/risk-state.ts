@@ -244,7 +244,7 @@ export class RiskState {
     const account = this.account(submit.account_id);
     const order: WorkingOrder = { submit, leaves: submit.quantity, venue: submit.venue, cancelPending: false, book };
     let ofStrategy = this.working.get(submit.strategy_id);
-    if (ofStrategy === undefined) this.working.set(submit.strategy_id, (ofStrategy = new Map()));
+    if (ofStrategy === undefined) this.working.set(submit.strategy_id, (ofStrategy = new Map<string, WorkingOrder>()));
     // A reused client order id replaces the order it named; its lots stop counting.
     const replaced = ofStrategy.get(submit.client_order_id);
     if (replaced !== undefined) this.setLeaves(replaced, 0);

@@ -45,10 +45,10 @@ export function standaloneContext(
     registry,
     instrumentation: new Instrumentation(scheduler, component?.events),
     schemas: SchemaCatalog.default(),
-    sideOutput: <R>(name: string) => {
+    sideOutput: (name: string) => {
       let side = sides.get(name);
       if (side === undefined) sides.set(name, (side = new Subject()));
-      return side as Subject<R>;
+      return side;
     },
     // Alone, nothing else must start first: take at once; the component releases what it took when it closes.
     acquire: async (take) => take(),

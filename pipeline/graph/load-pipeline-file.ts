@@ -31,7 +31,7 @@ function inputOf(ref: string, feedback: boolean, port: string | undefined): Stag
 
 function refList(value: unknown, where: string, problems: string[]): string[] {
   if (value === undefined) return [];
-  const refs = typeof value === 'string' ? [value] : Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+  const refs = typeof value === 'string' ? [value] : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
   if (refs === undefined) {
     problems.push(`${where} must be a stage id (or STAGE.SIDE_OUTPUT) or a list of them, got ${quoteValue(value)}`);
     return [];

@@ -187,6 +187,7 @@ export function handWrittenStage<T>(start: (stage: HandWrittenStage<T>) => HandW
         // one the stage unsubscribes leaves it by itself. A scheduler may run it at once, before it is known here.
         let action: Subscription | undefined;
         let fired = false;
+        // eslint-disable-next-line prefer-const -- a const would be read before its initialization when the work runs at once
         action = scheduler.schedule(() => {
           fired = true;
           if (action !== undefined) owned.remove(action);

@@ -152,7 +152,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const policy = options.validation ?? 'strict';
   const schemas = options.schemas ?? SchemaCatalog.default();
   const metrics = new PipelineMetrics(graph.name);
-  const instrumentation = new Instrumentation(scheduler, Object.assign({}, ...graph.stages.map((s) => s.declarations?.events)));
+  const instrumentation = new Instrumentation(scheduler, Object.fromEntries(graph.stages.flatMap((s) => Object.entries(s.declarations?.events ?? {}))));
   const byId = new Map(graph.stages.map((s) => [s.id, s]));
   const order = topologicalOrder(graph.stages);
   const deadLetterSinks = deadLetterConsumers(graph.stages);
@@ -283,22 +283,22 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
       metrics: m,
       instrumentation,
       schemas,
-      sideOutput: <R>(name: string) => {
+      sideOutput: (name: string) => {
         if (stage.kind === 'sink' || !(name in stage.sideOutputs)) {
           throw new StageError(`stage '${stage.id}' (${stage.component}) declares no side output '${name}'`, { context: { stage: stage.id } });
         }
-        return sideSubject(stage.id, name) as Subject<R>;
+        return sideSubject(stage.id, name);
       },
       deadLetter: (letter) => deadLetters.next(deadLetterOf(stage.id, letter, scheduler)),
       acquire: <T>(take: () => Promise<T> | T, release: (resource: T) => Promise<void> | void) => {
         const taken = Promise.resolve().then(take);
-        acquisitions.push({ stage, taken, release: release as (resource: never) => Promise<void> | void });
+        acquisitions.push({ stage, taken, release });
         return taken;
       },
       pipeline: { health: () => health(), metrics: () => metrics.render() },
       control: (name, handler) => {
         let stageControls = controls.get(stage.id);
-        if (stageControls === undefined) controls.set(stage.id, (stageControls = new Map()));
+        if (stageControls === undefined) controls.set(stage.id, (stageControls = new Map<string, ControlHandler>()));
         stageControls.set(name, handler);
       },
     };

@@ -30,6 +30,7 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'bigint') return `a ${typeof value}`;
   const text = typeof value === 'string' ? JSON.stringify(value.length > 40 ? value.slice(0, 41) : value) : String(value);
   return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }
@@ -49,7 +50,7 @@ function firstProblem(type: Type, value: unknown): RecordProblem | undefined {
       const path = pathParts.join('.');
       if (t.typeName === 'record' && typeof val === 'object' && val !== null) {
         const declared = new Set((t as avro.types.RecordType).fields.map((f) => f.name));
-        const undeclared = Object.keys(val).find((k) => !declared.has(k));
+        const undeclared = Object.keys(val as object).find((k) => !declared.has(k));
         if (undeclared !== undefined) {
           const where = path === '' ? undeclared : `${path}.${undeclared}`;
           problem = { path: where, reason: `field '${where}' is not in schema ${typeLabel(t)}` };

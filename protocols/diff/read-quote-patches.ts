@@ -51,15 +51,19 @@ export const quoteName = (instrumentId: string): string => (/^[\w.-]{1,40}$/.tes
 /** How a reason names a key: as is when it is a DIFF quote key, else quoted and cut. */
 const keyName = (key: string): string => (TEXT_KEYS.has(key) || NUMBER_KEYS.has(key) ? key : cut(key));
 
+/** A scalar as a reason shows it: a string cut short, a number or boolean as is, anything else by its kind. */
+const shown = (value: unknown): string =>
+  typeof value === 'string' ? cut(value) : typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value;
+
 /** Why `value` cannot be held under `key` of a quote, or undefined when it can. */
 function valueProblem(key: string, value: unknown): string | undefined {
   if (typeof value === 'object' && value !== null) return `'${keyName(key)}' holds a nested ${Array.isArray(value) ? 'array' : 'object'}; quote fields are numbers, strings, booleans or null`;
   if (value === null) return undefined;
   if (NUMBER_KEYS.has(key) && !(typeof value === 'number' && Number.isFinite(value))) {
-    return `'${key}' must be a finite number or null, got ${typeof value === 'string' ? cut(value) : String(value)}`;
+    return `'${key}' must be a finite number or null, got ${shown(value)}`;
   }
   if (TEXT_KEYS.has(key) && !(typeof value === 'string' && value.length <= MAX_TEXT)) {
-    return `'${key}' must be a string of at most ${MAX_TEXT} characters or null, got ${typeof value === 'string' ? `${value.length} characters` : String(value)}`;
+    return `'${key}' must be a string of at most ${MAX_TEXT} characters or null, got ${typeof value === 'string' ? `${value.length} characters` : shown(value)}`;
   }
   return undefined;
 }

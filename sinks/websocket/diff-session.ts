@@ -213,9 +213,9 @@ export class DiffSession {
   /** The pending entities of one section of one account, created empty when missing. */
   private pendingSection(accountId: string, section: TradeSection): Map<string, PendingEntity> {
     let sections = this.pendingTrade.get(accountId);
-    if (sections === undefined) this.pendingTrade.set(accountId, (sections = new Map()));
+    if (sections === undefined) this.pendingTrade.set(accountId, (sections = new Map<TradeSection, Map<string, PendingEntity>>()));
     let entities = sections.get(section);
-    if (entities === undefined) sections.set(section, (entities = new Map()));
+    if (entities === undefined) sections.set(section, (entities = new Map<string, PendingEntity>()));
     return entities;
   }
 

@@ -9,7 +9,7 @@ const LONG = avro.Type.forSchema('long');
 /** An Avro long at `at`: offset -1 when the buffer ends first; value -1 when the bytes are no long JavaScript can hold exactly. */
 function decodeLong(buffer: Buffer, at: number): { value: number; offset: number } {
   try {
-    return LONG.decode(buffer, at) as { value: number; offset: number };
+    return LONG.decode(buffer, at);
   } catch {
     return { value: -1, offset: at + 1 };
   }

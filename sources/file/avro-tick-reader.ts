@@ -78,7 +78,7 @@ export class AvroTickReader implements TickBatchReader {
     for (let i = 0; i < block.count; i++) {
       let decoded: { value: unknown; offset: number };
       try {
-        decoded = readerType.decode(block.data, at, this.resolver) as { value: unknown; offset: number };
+        decoded = readerType.decode(block.data, at, this.resolver);
       } catch (error) {
         decoded = { value: (error as Error).message, offset: -2 };
       }

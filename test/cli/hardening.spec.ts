@@ -104,7 +104,7 @@ describe('tickflow run, attacked from outside', () => {
       }
       const ws = new WebSocket(`${wsUrl}?token=client-token-0123456789`);
       const replies: string[] = [];
-      ws.on('message', (d) => replies.push(d.toString()));
+      ws.on('message', (d) => replies.push((d as Buffer).toString()));
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       const deep = '['.repeat(20_000) + ']'.repeat(20_000);
       for (const m of [deep, `{"aid":${deep}}`, `{"action":"subscribe","instruments":${deep}}`, `{"aid":"subscribe_quote","ins_list":${deep}}`]) ws.send(m);

@@ -79,7 +79,7 @@ describe('file replay progress on a terminal', () => {
           25_000,
         );
       } catch (error) {
-        throw new Error(`${(error as Error).message}; the terminal showed: ${JSON.stringify(child.output().stdout.slice(-1500))}`);
+        throw new Error(`${(error as Error).message}; the terminal showed: ${JSON.stringify(child.output().stdout.slice(-1500))}`, { cause: error });
       }
       const running = moving(frames);
       expect(nonDecreasing(running.map((f) => f.records))).toBe(true);

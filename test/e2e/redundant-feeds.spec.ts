@@ -62,7 +62,7 @@ function diffClient(url: string): { snapshot: () => Record<string, JsonValue>; c
     ws.send(JSON.stringify({ aid: 'peek_message' }));
   });
   ws.on('message', (raw) => {
-    const message = JSON.parse(raw.toString()) as { aid?: string; data?: JsonValue[] };
+    const message = JSON.parse((raw as Buffer).toString()) as { aid?: string; data?: JsonValue[] };
     if (message.aid !== 'rtn_data') return;
     for (const patch of message.data ?? []) snapshot = applyMergePatch(snapshot, patch);
     ws.send(JSON.stringify({ aid: 'peek_message' }));
@@ -110,7 +110,7 @@ describe('redundant upstream feeds, end to end', () => {
     // merger's progress, not by the clock, so a slow or loaded machine kills at the same points of the market.
     const mergedPath = join(dir, 'merged.ndjson');
     const mergedSoFar = (): Tick[] => {
-      let text = '';
+      let text: string;
       try {
         text = readFileSync(mergedPath, 'utf8');
       } catch {

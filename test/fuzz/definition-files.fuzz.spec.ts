@@ -290,7 +290,7 @@ describe('definition and config files, fuzzed', () => {
     ].map((text) => write({ text, ext: 'yaml' }));
     const [config, ...lints] = await Promise.all([runCli(['run', 'demo', '--config', samples[0] as string, '--port', '0'], 20_000), ...samples.map((path) => runCli(['lint', path], 20_000))]);
     // A mangled file may happen to be a good definition (exit 0); the alias bomb as a run config never is.
-    for (const [i, result] of [...lints, config as NonNullable<typeof config>].entries()) {
+    for (const [i, result] of [...lints, config].entries()) {
       expect(i < lints.length ? [0, 2] : [2], `${samples[i] ?? 'config'}: ${result.stderr.slice(0, 300)}`).toContain(result.code);
       expect(result.stderr).not.toMatch(/unexpected error|\n\s+at /);
       expect(result.stderr.length).toBeLessThanOrEqual(MAX_MESSAGE);

@@ -260,7 +260,7 @@ describe('fuzz: hostile recordings into the file source', () => {
   const SYNC = Buffer.alloc(16, 0x5a);
   /** An Avro container file of Tick, in memory. */
   function container(ticks: readonly Tick[], codec: 'null' | 'deflate', blockSize: number): Promise<Buffer> {
-    const encoder = new avro.streams.BlockEncoder(tickCodec.type, { codec, blockSize, syncMarker: SYNC, writeHeader: 'always' } as ConstructorParameters<typeof avro.streams.BlockEncoder>[1]);
+    const encoder = new avro.streams.BlockEncoder(tickCodec.type, { codec, blockSize, syncMarker: SYNC, writeHeader: 'always' });
     const chunks: Buffer[] = [];
     encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
     const ended = new Promise<Buffer>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { EMPTY, NEVER, Subject, config, of, type Observable } from 'rxjs';
+import { EMPTY, NEVER, Subject, config, of } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { haltCommand } from '../../cli/commands/halt-command.js';
@@ -643,7 +643,7 @@ describe('riskOperator', () => {
     const sides = { denials: [] as unknown[], control: [] as unknown[] };
     ctx.sides.get('denials')?.subscribe((d) => sides.denials.push(d));
     ctx.sides.get('control')?.subscribe((r) => sides.control.push(r));
-    const subscription = stage({ commands, ticks: of(tick), events: NEVER as Observable<OrderEvent> }).subscribe((command) => out.push(command));
+    const subscription = stage({ commands, ticks: of(tick), events: NEVER }).subscribe((command) => out.push(command));
     return { ctx, commands, out, sides, subscription };
   }
 

@@ -35,7 +35,7 @@ export async function startDiffUpstream(): Promise<DiffUpstream> {
   const received: string[] = [];
   server.on('connection', (socket) => {
     clients.add(socket);
-    socket.on('message', (raw) => received.push(raw.toString()));
+    socket.on('message', (raw) => received.push((raw as Buffer).toString()));
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => undefined);
   });

@@ -31,7 +31,7 @@ export function tick(i: number): Tick {
 
 /** A scheduler with real timers whose clock the test sets. */
 export function clockScheduler(now: () => number): SchedulerLike {
-  return { now, schedule: asyncScheduler.schedule.bind(asyncScheduler) as SchedulerLike['schedule'] };
+  return { now, schedule: asyncScheduler.schedule.bind(asyncScheduler) };
 }
 
 /** A scheduler whose timers fire only when the test says; it records each timer's delay. */

@@ -170,11 +170,12 @@ export async function startSink(
       orders: options.ordersOutliveOthers === true ? orders : orders.pipe(takeUntil(merge(quotes, feeds).pipe(ignoreElements(), endWith(true)))),
     }).subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
   });
-  let failure: unknown;
-  done.catch((error: unknown) => (failure = error));
+  // Boxed: the rethrow is of the error as it came, whatever it is.
+  let failure: { error: unknown } | undefined;
+  done.catch((error: unknown) => (failure = { error }));
   let url: string | undefined;
   await waitFor(() => {
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.error;
     return (url = logLines.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url !== undefined)?.url) !== undefined;
   }, 'the sink to log its url');
   const port = Number(new URL(url as string).port);

@@ -88,8 +88,8 @@ describe('AvroContainerReader', () => {
     const sync = bytes.subarray(bytes.length - 16);
     const endOfHeader = bytes.indexOf(sync) + 16;
     const long = avro.Type.forSchema('long');
-    const count = long.decode(bytes, endOfHeader) as { value: number; offset: number };
-    const size = long.decode(bytes, count.offset) as { value: number; offset: number };
+    const count = long.decode(bytes, endOfHeader);
+    const size = long.decode(bytes, count.offset);
     bytes[size.offset] = 0xff; // a deflate block of the reserved type
     writeFileSync(path, bytes);
     const all = await blocks(reader(path));
@@ -105,7 +105,7 @@ describe('AvroContainerReader', () => {
     const sync = bytes.subarray(bytes.length - 16);
     const endOfHeader = bytes.indexOf(sync) + 16;
     const long = avro.Type.forSchema('long');
-    const count = long.decode(bytes, endOfHeader) as { value: number; offset: number };
+    const count = long.decode(bytes, endOfHeader);
     // The first block's count becomes 2^50, the rest of the file unchanged.
     writeFileSync(path, Buffer.concat([bytes.subarray(0, endOfHeader), long.toBuffer(2 ** 50), bytes.subarray(count.offset)]));
     const all = await blocks(reader(path));
@@ -121,7 +121,7 @@ describe('AvroContainerReader', () => {
     const sync = bytes.subarray(bytes.length - 16);
     const endOfHeader = bytes.indexOf(sync) + 16;
     const long = avro.Type.forSchema('long');
-    const count = long.decode(bytes, endOfHeader) as { value: number; offset: number };
+    const count = long.decode(bytes, endOfHeader);
     writeFileSync(path, Buffer.concat([bytes.subarray(0, endOfHeader), long.toBuffer(10_000_000), bytes.subarray(count.offset)]));
     const all = await blocks(reader(path));
     expect(all.reduce((n, b) => n + b.count, 0)).toBe(200 - count.value);
