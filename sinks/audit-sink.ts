@@ -64,7 +64,7 @@ function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (
  * ```
  * ticks:   --t--t-----------t---|
  * events:  -----e---|
- * acks:    ----------(ttte)---------t-|   (each block after its fdatasync; completes once closed)
+ * acks:    ----------(tte)----------t-|   (each block after its fdatasync; completes once closed)
  * ```
  *
  * @example

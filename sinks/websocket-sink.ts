@@ -31,9 +31,9 @@ import { WebsocketServer } from './websocket/websocket-server.js';
  *
  * ```
  * quotes: --d--d--d--|
- * feeds:  -s------s-----|
- * orders: ---o---x--o---|      (x: not a valid transition)
- * acks:   -sdo-d--ds-o--|   (the records, once applied; completes after the server closed)
+ * feeds:  -s-------s----|
+ * orders: ---o---x--o---|   (x: not a valid transition)
+ * acks:   -sdo-d--dso---|   (the records, at once as applied; completes after the server closed)
  * ```
  *
  * @example
