@@ -22,7 +22,8 @@ import { readDiagram } from '../support/tsdoc-diagrams.js';
 function fulfilledBy(signal: Observable<unknown>): PromiseLike<void> {
   return {
     then(onFulfilled) {
-      signal.pipe(take(1)).subscribe(() => onFulfilled?.(undefined));
+      // What onFulfilled returns would settle the thenable `then` returns, which never settles: it is dropped on purpose.
+      signal.pipe(take(1)).subscribe(() => void onFulfilled?.(undefined));
       return fulfilledBy(NEVER) as never;
     },
   };
