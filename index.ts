@@ -47,7 +47,7 @@ export { CtpMdApi } from './native/ctp-md-api.js';
 export type { CtpEvent } from './native/ctp-event.js';
 export type { CtpDepthMarketData } from './native/ctp-depth-market-data.js';
 export { inspectCtpLibrary, type CtpLibraryInfo } from './native/inspect-ctp-library.js';
-export { simulatedFront } from './native/simulated-front.js';
+export { ctpSimulator } from './native/ctp-simulator.js';
 export { paceTicks } from './sources/file/pace-ticks.js';
 export { quoteDiff } from './operators/quote-diff.js';
 export { dedupMerge, type DedupMergeOptions } from './operators/dedup-merge.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CtpMdApi } from '../native/ctp-md-api.js';
-import { simulatedFront } from '../native/simulated-front.js';
+import { ctpSimulator } from '../native/ctp-simulator.js';
 import { formatCount } from './format-count.js';
 
 const INSTRUMENTS = 'SHFE.rb2501,DCE.m2501,SHFE.cu2501,CZCE.SR501';
@@ -27,7 +27,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /**
- * One session on the simulated library at `rate` ticks/s across four instruments: ticks/s delivered to JavaScript,
+ * One session on the CTP simulator at `rate` ticks/s across four instruments: ticks/s delivered to JavaScript,
  * drops/s, and the latency from the vendor thread's callback (recvUs) to the onEvents call (hrtime), after a warm-up.
  */
 async function runCase(flowRoot: string, rate: number, maxBatch: number): Promise<CaseResult> {
@@ -38,7 +38,7 @@ async function runCase(flowRoot: string, rate: number, maxBatch: number): Promis
   let measuring = false;
   const address = `tcp://127.0.0.1:${nextPort++}?seed=1&rate=${rate}&instruments=${INSTRUMENTS}&start=20250102T210000`;
   const api: CtpMdApi = CtpMdApi.open({
-    libraryPath: simulatedFront.libraryPath(),
+    libraryPath: ctpSimulator.libraryPath(),
     flowPath: join(flowRoot, `${rate}-${maxBatch}`),
     maxBatch,
     onEvents(events, droppedNow) {
@@ -75,13 +75,13 @@ async function runCase(flowRoot: string, rate: number, maxBatch: number): Promis
 }
 
 /**
- * The CTP addon on the simulated library: ticks/s carried from the library's callback thread into JavaScript, and
+ * The CTP addon on the CTP simulator: ticks/s carried from the library's callback thread into JavaScript, and
  * the callback-to-JavaScript latency, batched (maxBatch 1024) and unbatched (maxBatch 1), saturated and at 10k/s.
  */
 export async function ctpCallbacks(): Promise<string[]> {
   const flowRoot = mkdtempSync(join(tmpdir(), 'tickflow-bench-ctp-'));
   const lines = [
-    `simulated CTP library, one session, ${IDS.length} instruments, ${MEASURE_MS / 1000} s per case after ${WARMUP_MS} ms warm-up;`,
+    `the CTP simulator, one session, ${IDS.length} instruments, ${MEASURE_MS / 1000} s per case after ${WARMUP_MS} ms warm-up;`,
     'latency: vendor callback (recvUs) → onEvents call (hrtime), per tick; when the library outpaces JavaScript',
     'it is the wait in a full queue (queueCapacity 65,536), and the excess is dropped and counted:',
   ];

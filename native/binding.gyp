@@ -9,7 +9,7 @@
     'cflags!': ['-fno-exceptions'],
   },
   'variables': {
-    'sim_sources': ['<!@(ls -1 sim/*.cc)'],
+    'ctp_simulator_sources': ['<!@(ls -1 ctp-simulator/*.cc)'],
   },
   'targets': [
     {
@@ -28,37 +28,37 @@
       'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS'],
     },
     {
-      # The simulated front library as SDK 6.7.11 ships it: the 4-argument factory.
-      'target_name': 'thostmduserapi_sim',
+      # The CTP simulator as SDK 6.7.11 ships the library: the 4-argument factory.
+      'target_name': 'thostmduserapi_ctp_simulator',
       'type': 'shared_library',
       'product_prefix': '',
       'product_extension': 'so',
-      'sources': ['<@(sim_sources)'],
-      'defines': ['TICKFLOW_SIM_API_VERSION="v6.7.11_tickflow_sim"', 'TICKFLOW_SIM_FACTORY_ARITY=4'],
+      'sources': ['<@(ctp_simulator_sources)'],
+      'defines': ['TICKFLOW_CTP_SIMULATOR_API_VERSION="v6.7.11_tickflow_ctp_simulator"', 'TICKFLOW_CTP_SIMULATOR_FACTORY_ARITY=4'],
       'cflags': ['-fvisibility=hidden'],
       'ldflags': ['-Wl,--no-undefined'],
       'libraries': ['-lpthread'],
     },
     {
       # The same library as SDK 6.7.7 ships it: the 3-argument factory and the 204-byte login response.
-      'target_name': 'thostmduserapi_sim_6_7_7',
+      'target_name': 'thostmduserapi_ctp_simulator_6_7_7',
       'type': 'shared_library',
       'product_prefix': '',
       'product_extension': 'so',
-      'sources': ['<@(sim_sources)'],
-      'defines': ['TICKFLOW_SIM_API_VERSION="v6.7.7_tickflow_sim"', 'TICKFLOW_SIM_FACTORY_ARITY=3'],
+      'sources': ['<@(ctp_simulator_sources)'],
+      'defines': ['TICKFLOW_CTP_SIMULATOR_API_VERSION="v6.7.7_tickflow_ctp_simulator"', 'TICKFLOW_CTP_SIMULATOR_FACTORY_ARITY=3'],
       'cflags': ['-fvisibility=hidden'],
       'ldflags': ['-Wl,--no-undefined'],
       'libraries': ['-lpthread'],
     },
     {
       # A library reporting a version whose layout nothing measured: the addon must refuse it.
-      'target_name': 'thostmduserapi_sim_unknown_version',
+      'target_name': 'thostmduserapi_ctp_simulator_unknown_version',
       'type': 'shared_library',
       'product_prefix': '',
       'product_extension': 'so',
-      'sources': ['<@(sim_sources)'],
-      'defines': ['TICKFLOW_SIM_API_VERSION="v9.1.0_tickflow_sim"', 'TICKFLOW_SIM_FACTORY_ARITY=4'],
+      'sources': ['<@(ctp_simulator_sources)'],
+      'defines': ['TICKFLOW_CTP_SIMULATOR_API_VERSION="v9.1.0_tickflow_ctp_simulator"', 'TICKFLOW_CTP_SIMULATOR_FACTORY_ARITY=4'],
       'cflags': ['-fvisibility=hidden'],
       'ldflags': ['-Wl,--no-undefined'],
       'libraries': ['-lpthread'],

@@ -1,5 +1,5 @@
 // The raw JavaScript interface of native/addon (tickflow_ctp.node): types only.
-// Code outside native/ uses CtpMdApi, inspectCtpLibrary and simulatedFront instead.
+// Code outside native/ uses CtpMdApi, inspectCtpLibrary and ctpSimulator instead.
 import type { CtpEventOf } from './ctp-event.js';
 
 /** What `loadLibrary` reports about a CTP market-data library it loaded. */

@@ -9,7 +9,7 @@ import { loadCtpAddon } from './load-ctp-addon.js';
 
 /** Options of {@link CtpMdApi.open}. */
 export interface CtpMdApiOptions {
-  /** The CTP market-data library: the vendor's thostmduserapi_se.so or `simulatedFront.libraryPath()`. */
+  /** The CTP market-data library: the vendor's thostmduserapi_se.so or `ctpSimulator.libraryPath()`. */
   readonly libraryPath: string;
   /** The directory the library writes its flow files into; created if missing. One per session. */
   readonly flowPath: string;
@@ -65,7 +65,7 @@ function toCtpEvents(raw: RawCtpEvent[]): CtpEvent[] {
  * // The session's threads do not keep Node running: this timer does, until the first quote.
  * const running = setInterval(() => {}, 60_000);
  * const api = CtpMdApi.open({
- *   libraryPath: simulatedFront.libraryPath(),
+ *   libraryPath: ctpSimulator.libraryPath(),
  *   flowPath: 'ctp-flow/md1',
  *   onEvents(events) {
  *     for (const event of events) {

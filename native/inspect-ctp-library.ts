@@ -26,7 +26,7 @@ const FACTORY_4 = '_ZN15CThostFtdcMdApi15CreateFtdcMdApiEPKcbbb';
 
 /**
  * Loads a CTP market-data library (the vendor's `thostmduserapi_se.so` or
- * tickflow's simulated one) and checks that tickflow knows its binary
+ * the CTP simulator) and checks that tickflow knows its binary
  * interface, before any API object is created from it.
  *
  * Accepts SDK 6.6.9 through 6.7.7 and 6.7.11, whose layouts were measured,
@@ -35,8 +35,8 @@ const FACTORY_4 = '_ZN15CThostFtdcMdApi15CreateFtdcMdApiEPKcbbb';
  *
  * @example
  * ```ts
- * // A broker's library, e.g. '/opt/ctp/thostmduserapi_se.so'; here the simulated one, which has SDK 6.7.11's interface.
- * const info = inspectCtpLibrary(simulatedFront.libraryPath());
+ * // A broker's library, e.g. '/opt/ctp/thostmduserapi_se.so'; here the CTP simulator, which has SDK 6.7.11's interface.
+ * const info = inspectCtpLibrary(ctpSimulator.libraryPath());
  * console.log(info.sdk, info.factoryArity, info.loginResponseSize);
  * // Logs: 6.7.11 4 296
  * ```

@@ -7,7 +7,7 @@ import { NativeAddonError } from '../errors/errors.js';
 export const PREBUILDS_DIR = join('prebuilds', `${process.platform}-${process.arch}`);
 
 /**
- * The folder holding the addons and the simulated CTP libraries: the
+ * The folder holding the addons and the builds of the CTP simulator: the
  * package's own build (`native/build/Release`, made by `npm run build` or by
  * the install script), else the binaries the package ships for this
  * platform (`prebuilds/<platform>-<arch>/`, N-API, so any Node since 16

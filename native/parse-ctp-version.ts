@@ -2,8 +2,8 @@
  * The SDK version in a CTP library's GetApiVersion() string, as
  * `[major, minor, patch]`, or undefined when the string does not start with
  * one. Vendor strings look like `v6.7.11_20250617 10:41:40.4470` or
- * `v6.7.2_P1_20230724 …`; tickflow's simulated libraries report
- * `v6.7.11_tickflow_sim`.
+ * `v6.7.2_P1_20230724 …`; the CTP simulator reports
+ * `v6.7.11_tickflow_ctp_simulator`.
  *
  * @example
  * ```ts

@@ -1,7 +1,7 @@
 // Builds native/ with node-gyp against the Node headers installed beside
 // this node binary, so no header tarball is downloaded:
 //
-//   node scripts/build-native.mjs                  the addons and the simulated CTP library the demo uses
+//   node scripts/build-native.mjs                  the addons and the CTP simulator the demo uses
 //   node scripts/build-native.mjs --test-libraries also the library variants only the tests load
 //
 // Nothing runs when every output is newer than every source (a warm start
@@ -20,11 +20,14 @@ const nativeDir = join(root, 'native');
 const releaseDir = join(nativeDir, 'build', 'Release');
 const nodeDir = resolve(dirname(process.execPath), '..');
 const headers = join(nodeDir, 'include', 'node', 'node_api.h');
-const SOURCE_DIRS = ['addon', 'fs', 'sim', 'include'];
+const SOURCE_DIRS = ['addon', 'fs', 'ctp-simulator', 'include'];
 
-/** What `npm start` needs, and what only the tests load (other SDK versions of the simulated library). */
-const APP_TARGETS = { tickflow_ctp: 'tickflow_ctp.node', tickflow_fs: 'tickflow_fs.node', thostmduserapi_sim: 'thostmduserapi_sim.so' };
-const TEST_TARGETS = { thostmduserapi_sim_6_7_7: 'thostmduserapi_sim_6_7_7.so', thostmduserapi_sim_unknown_version: 'thostmduserapi_sim_unknown_version.so' };
+/** What `npm start` needs, and what only the tests load (the CTP simulator as other SDK versions build it). */
+const APP_TARGETS = { tickflow_ctp: 'tickflow_ctp.node', tickflow_fs: 'tickflow_fs.node', thostmduserapi_ctp_simulator: 'thostmduserapi_ctp_simulator.so' };
+const TEST_TARGETS = {
+  thostmduserapi_ctp_simulator_6_7_7: 'thostmduserapi_ctp_simulator_6_7_7.so',
+  thostmduserapi_ctp_simulator_unknown_version: 'thostmduserapi_ctp_simulator_unknown_version.so',
+};
 const withTests = process.argv.includes('--test-libraries');
 const targets = { ...APP_TARGETS, ...(withTests ? TEST_TARGETS : {}) };
 /** Written after a build of these targets succeeded: newer than every source means nothing to do. */
@@ -56,7 +59,7 @@ function step(what, command, args, cwd = root) {
 }
 
 // binding.gyp lists the sources when it is configured: a file added or removed since needs a new configure.
-const ccSources = ['addon', 'fs', 'sim'].flatMap((dir) => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`)).sort().join('\n');
+const ccSources = ['addon', 'fs', 'ctp-simulator'].flatMap((dir) => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`)).sort().join('\n');
 const makefile = join(nativeDir, 'build', 'Makefile');
 const sourcesStamp = join(nativeDir, 'build', 'configured-sources.txt');
 const stale =

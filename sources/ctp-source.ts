@@ -10,7 +10,7 @@ import { CtpFrontPool } from './ctp/ctp-front-pool.js';
 import { CtpEvents } from './ctp/ctp-events.js';
 import { distributionStrategies } from './ctp/distribution-strategy.js';
 
-/** `tcp://host:port`, optionally followed by parameters (the simulated front library reads its market settings there). */
+/** `tcp://host:port`, optionally followed by parameters (the CTP simulator reads its market's settings there). */
 const FRONT_ADDRESS = /^(tcp|ssl|udp):\/\/[^:/?]+:\d{1,5}(\?.*)?$/;
 
 /** Each front's name; an unnamed one is `front-N`. */
@@ -18,8 +18,8 @@ const frontNamesOf = (fronts: readonly { readonly name: string }[]): string[] =>
 
 /**
  * The `ctp` source: market data straight from SFIT's CTP market-data
- * library (the vendor's `thostmduserapi_se.so`, or tickflow's simulated
- * front library), loaded at run time through the native addon, from
+ * library (the vendor's `thostmduserapi_se.so`, or the CTP simulator),
+ * loaded at run time through the native addon, from
  * several fronts at once. Each front has its own API instance; each
  * instrument is subscribed on one front, chosen by `strategy`. When a front
  * disconnects or goes silent for `stale_after_ms`, its instruments move to
@@ -48,7 +48,7 @@ export const ctpSource = defineComponent({
   description: 'Ticks from CTP fronts through the native market-data library, spread over several fronts with failover; per-front status as a side output.',
   spec: {
     library_path: field.string({
-      description: 'Path of the CTP market-data library (thostmduserapi_se.so) or the simulated front library; loaded at run time',
+      description: 'Path of the CTP market-data library (thostmduserapi_se.so) or the CTP simulator; loaded at run time',
       example: '/opt/ctp/6.7.11/thostmduserapi_se.so',
       env: 'TICKFLOW_CTP_LIBRARY',
     }),

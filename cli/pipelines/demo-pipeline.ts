@@ -9,7 +9,7 @@ import { auditSink } from '../../sinks/audit-sink.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
-import { simulatedFront } from '../../native/simulated-front.js';
+import { ctpSimulator } from '../../native/ctp-simulator.js';
 import { ctpSource } from '../../sources/ctp-source.js';
 import { simSource } from '../../sources/sim-source.js';
 import { pipeline } from '../../pipeline/graph/pipeline.js';
@@ -17,7 +17,7 @@ import { pipeline } from '../../pipeline/graph/pipeline.js';
 /**
  * The embedded default, needing no server: two redundant feeds of one
  * simulated market, merged without duplicates, and a CTP source reading
- * three more instruments from two fronts of the simulated CTP library
+ * three more instruments from two fronts of the CTP simulator
  * through the native addon; merged into quotes and 5-second
  * bars; two strategies (a moving-average crossover on bars, a mean
  * reversion on ticks) trade through pre-trade risk and the order router
@@ -34,18 +34,18 @@ const CTP_INSTRUMENTS = ['SHFE.au2502', 'SHFE.ag2502', 'DCE.i2505'];
 
 export const demoPipeline = pipeline(
   'demo',
-  'A simulated futures market (two redundant feeds, dedup-merged, and CTP over two fronts of the simulated CTP library through the native addon) traded by two strategies through risk, order routing and a paper venue; live page on http://127.0.0.1:7777/, audit trail in out/audit/, ticks in out/demo-ticks.ndjson; Redis when TICKFLOW_REDIS_URL or redis.url is set.',
+  'A simulated futures market (two redundant feeds, dedup-merged, and CTP over two fronts of the CTP simulator through the native addon) traded by two strategies through risk, order routing and a paper venue; live page on http://127.0.0.1:7777/, audit trail in out/audit/, ticks in out/demo-ticks.ndjson; Redis when TICKFLOW_REDIS_URL or redis.url is set.',
   (g) => {
     const feedA = g.source('feed-a', simSource, { feed_id: 'sim-a' });
     const feedB = g.source('feed-b', simSource, { feed_id: 'sim-b', latency_us: 5000 });
-    // Two fronts of one simulated CTP market (same seed), instruments spread by hash; the library path can be
+    // Two fronts of one market of the CTP simulator (same seed), instruments spread by hash; the library path can be
     // pointed at the vendor's thostmduserapi_se.so (with real front addresses) by --set or TICKFLOW_CTP_LIBRARY.
     const ctpFront = (port: number): string => `tcp://127.0.0.1:${port}?seed=3&rate=6&start=20250102T210000&instruments=${CTP_INSTRUMENTS.join(',')}`;
     const ctp = g.source('ctp', ctpSource, {
-      library_path: g.env['TICKFLOW_CTP_LIBRARY'] ?? simulatedFront.libraryPath(),
+      library_path: g.env['TICKFLOW_CTP_LIBRARY'] ?? ctpSimulator.libraryPath(),
       fronts: [
-        { name: 'sim-front-1', front_addr: ctpFront(41_201) },
-        { name: 'sim-front-2', front_addr: ctpFront(41_202) },
+        { name: 'simulator-front-1', front_addr: ctpFront(41_201) },
+        { name: 'simulator-front-2', front_addr: ctpFront(41_202) },
       ],
       instruments: CTP_INSTRUMENTS,
       strategy: 'hash',

@@ -12,7 +12,7 @@
 namespace tickflow {
 namespace {
 
-constexpr const char *kSimulatorControlSymbol = "tickflow_sim_control";
+constexpr const char *kSimulatorControlSymbol = "tickflow_ctp_simulator_control";
 using SimulatorControlFn = int (*)(const char *address, const char *command);
 
 // Process-wide, like the dlopen handles themselves. Deliberately leaked: a
@@ -97,7 +97,7 @@ Napi::Value SimulatorControlJs(const Napi::CallbackInfo &info) {
   const CtpLibrary &library = LoadCtpLibrary(env, libraryPath);
   auto control = reinterpret_cast<SimulatorControlFn>(dlsym(library.handle, kSimulatorControlSymbol));
   if (control == nullptr) {
-    ThrowCoded(env, "CTP_NOT_A_SIMULATOR", libraryPath + " is not tickflow's simulated CTP library: it does not export " + kSimulatorControlSymbol);
+    ThrowCoded(env, "CTP_NOT_A_SIMULATOR", libraryPath + " is not the CTP simulator: it does not export " + kSimulatorControlSymbol);
   }
   return Napi::Number::New(env, control(address.c_str(), command.c_str()));
 }

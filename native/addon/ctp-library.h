@@ -1,5 +1,5 @@
-// Loading a CTP market-data library (the vendor's thostmduserapi_se.so or our
-// simulated one) with dlopen, and the JavaScript functions built on it.
+// Loading a CTP market-data library (the vendor's thostmduserapi_se.so or
+// the CTP simulator) with dlopen, and the JavaScript functions built on it.
 #pragma once
 
 #include <napi.h>
@@ -30,7 +30,7 @@ const CtpLibrary &LoadCtpLibrary(Napi::Env env, const std::string &path);
 /** `loadLibrary(path)` → `{ path, version, factoryArity }`. */
 Napi::Value LoadLibraryJs(const Napi::CallbackInfo &info);
 
-/** `simulatorControl(libraryPath, address, command)` → tickflow_sim_control's result. */
+/** `simulatorControl(libraryPath, address, command)` → tickflow_ctp_simulator_control's result. */
 Napi::Value SimulatorControlJs(const Napi::CallbackInfo &info);
 
 }  // namespace tickflow

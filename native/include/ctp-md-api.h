@@ -5,7 +5,7 @@
 // time by ctp-layout-assertions.h, generated from the same facts.
 //
 // Both the addon (which calls a vendor library through these declarations) and
-// the simulated front library (which implements them) include this file, so a
+// the CTP simulator (which implements them) include this file, so a
 // layout mistake here would be invisible to a test that only pairs the two:
 // the static assertions are what ties both to the vendor's binary interface.
 #pragma once
@@ -209,7 +209,7 @@ class CThostFtdcMdApi {
  public:
   // The factory and the version are static members: the library exports them
   // under these mangled names. The addon never calls them by name (it looks
-  // them up with dlsym); the simulated library defines one factory per build.
+  // them up with dlsym); the CTP simulator defines one factory per build.
   static CThostFtdcMdApi *CreateFtdcMdApi(const char *flowPath, bool isUsingUdp, bool isMulticast);                          // up to 6.7.7
   static CThostFtdcMdApi *CreateFtdcMdApi(const char *flowPath, bool isUsingUdp, bool isMulticast, bool isProductionMode);   // 6.7.11
   static const char *GetApiVersion();

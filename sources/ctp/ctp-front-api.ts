@@ -6,7 +6,7 @@ import type { CtpMdApiOptions } from '../../native/ctp-md-api.js';
  * events it gets back through the `onEvents` it opened the API with (the
  * vendor's callbacks as `CtpEvent`s, in order, on the JavaScript thread).
  *
- * `CtpMdApi` (the native addon over a vendor or simulator library) is the
+ * `CtpMdApi` (the native addon over the vendor's library or the CTP simulator) is the
  * one the ctp source uses. Because the front only sees this interface, its
  * failover logic can be driven by a scripted API on virtual time.
  */

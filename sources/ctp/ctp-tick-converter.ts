@@ -127,10 +127,10 @@ const millisText = (millis: number): string => String(millis).padStart(3, '0');
  * @example
  * ```ts
  * const converter = new CtpTickConverter({ feedId: 'ctp-a' });
- * // A depth record from a front (here the simulated one), with the fields below changed.
+ * // A depth record from a front (here the CTP simulator's), with the fields below changed.
  * const running = setInterval(() => {}, 60_000); // the session's threads do not keep Node running
  * const api = CtpMdApi.open({
- *   libraryPath: simulatedFront.libraryPath(),
+ *   libraryPath: ctpSimulator.libraryPath(),
  *   flowPath: 'ctp-flow/md1',
  *   onEvents(events) {
  *     for (const event of events) {

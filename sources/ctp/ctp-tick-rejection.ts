@@ -13,10 +13,10 @@
  * ```ts
  * import { CtpTickConverter } from './ctp-tick-converter.js';
  * const converter = new CtpTickConverter({ feedId: 'ctp-a' });
- * // A depth record from a front (here the simulated one), with the fields below changed.
+ * // A depth record from a front (here the CTP simulator's), with the fields below changed.
  * const running = setInterval(() => {}, 60_000); // the session's threads do not keep Node running
  * const api = CtpMdApi.open({
- *   libraryPath: simulatedFront.libraryPath(),
+ *   libraryPath: ctpSimulator.libraryPath(),
  *   flowPath: 'ctp-flow/md1',
  *   onEvents(events) {
  *     for (const event of events) {

@@ -4,9 +4,9 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { CtpMdApi } from '../../native/ctp-md-api.js';
 import type { CtpEvent } from '../../native/ctp-event.js';
 import { loadCtpAddon } from '../../native/load-ctp-addon.js';
-import { simulatedFront } from '../../native/simulated-front.js';
+import { ctpSimulator } from '../../native/ctp-simulator.js';
 import { NativeAddonError } from '../../errors/errors.js';
-import { RecordedSession, SIM_LIBRARY, flowDir, frontAddress } from '../support/ctp-session.js';
+import { RecordedSession, CTP_SIMULATOR_LIBRARY, flowDir, frontAddress } from '../support/ctp-session.js';
 import { waitFor } from '../support/wait-for.js';
 
 const ANYONE = { brokerId: '', userId: '', password: '' };
@@ -95,7 +95,7 @@ describe('CtpMdApi', () => {
     });
 
     it('logs in on a 6.7.7 library (the 204-byte login response, the 3-argument factory)', async () => {
-      const s = session(frontAddress({ rate: 200 }), { libraryPath: simulatedFront.libraryPath('6.7.7'), autoSubscribe: ['m2501'] });
+      const s = session(frontAddress({ rate: 200 }), { libraryPath: ctpSimulator.libraryPath('6.7.7'), autoSubscribe: ['m2501'] });
       expect(s.api.library).toMatchObject({ sdk: '6.7.7', factoryArity: 3, loginResponseSize: 204 });
       const login = await s.next('login');
       expect(login.error).toBeNull();
@@ -112,8 +112,8 @@ describe('CtpMdApi', () => {
       const witness = session(frontAddress({ rate: 500 }), { autoSubscribe: ['rb2501'] });
       await waitFor('ticks on both', () => (s.depth().length > 5 && witness.depth().length > 5 ? true : undefined));
 
-      simulatedFront.control(SIM_LIBRARY, s.address, 'down');
-      simulatedFront.control(SIM_LIBRARY, witness.address, 'disconnect');
+      ctpSimulator.control(CTP_SIMULATOR_LIBRARY, s.address, 'down');
+      ctpSimulator.control(CTP_SIMULATOR_LIBRARY, witness.address, 'disconnect');
       const down = await s.indexOf('front-disconnected', (e) => e.kind === 'front-disconnected');
       expect(s.events[down]).toMatchObject({ reason: 0x1001 });
       const witnessDown = await witness.indexOf('the witness disconnected', (e) => e.kind === 'front-disconnected');
@@ -124,7 +124,7 @@ describe('CtpMdApi', () => {
       // Now connect again by hand: nothing arrives until we log in and subscribe again.
       const manual = new RecordedSession(s.address, {});
       open.push(manual);
-      simulatedFront.control(SIM_LIBRARY, s.address, 'up');
+      ctpSimulator.control(CTP_SIMULATOR_LIBRARY, s.address, 'up');
       await s.indexOf('front-connected again', (e) => e.kind === 'front-connected', down);
       await s.indexOf('ticks again after login and subscribe', (e) => e.kind === 'depth', down);
       const relogin = s.events.findIndex((e, i) => i > down && e.kind === 'login');
@@ -152,7 +152,7 @@ describe('CtpMdApi', () => {
     it('heartbeat timeout (disconnect): 0x2001, and the library reconnects by itself after retry_ms', async () => {
       const s = session(frontAddress({ rate: 500 }), { autoSubscribe: ['rb2501'] });
       await waitFor('ticks', () => (s.depth().length > 5 ? true : undefined));
-      simulatedFront.control(SIM_LIBRARY, s.address, 'disconnect');
+      ctpSimulator.control(CTP_SIMULATOR_LIBRARY, s.address, 'disconnect');
       const down = await s.indexOf('front-disconnected', (e) => e.kind === 'front-disconnected');
       expect(s.events[down]).toMatchObject({ reason: 0x2001 });
       await s.indexOf('front-connected again', (e) => e.kind === 'front-connected', down);
@@ -297,7 +297,7 @@ describe('CtpMdApi', () => {
         try {
           call();
         } catch (error) {
-          expect((error as NativeAddonError).context).toEqual({ path: SIM_LIBRARY, code: 'CTP_CLOSED' });
+          expect((error as NativeAddonError).context).toEqual({ path: CTP_SIMULATOR_LIBRARY, code: 'CTP_CLOSED' });
         }
       }
     });
@@ -306,7 +306,7 @@ describe('CtpMdApi', () => {
       const addon = loadCtpAddon();
       const dir = flowDir();
       mkdirSync(dir);
-      const raw = new addon.MdSession({ libraryPath: SIM_LIBRARY, flowPath: `${dir}/`, queueCapacity: 8, maxBatch: 8, onEvents: () => {} });
+      const raw = new addon.MdSession({ libraryPath: CTP_SIMULATOR_LIBRARY, flowPath: `${dir}/`, queueCapacity: 8, maxBatch: 8, onEvents: () => {} });
       raw.close();
       expect(() => raw.subscribe(['rb2501'])).toThrow(expect.objectContaining({ code: 'CTP_CLOSED', message: 'the CTP market-data session is closed' }));
     });
@@ -348,7 +348,7 @@ describe('CtpMdApi', () => {
 
     it('fails on a wrong library before creating anything', () => {
       const dir = flowDir();
-      expect(() => CtpMdApi.open({ libraryPath: simulatedFront.libraryPath('unknown-version'), flowPath: dir, onEvents: () => {} })).toThrow(/expected a CTP market-data library/);
+      expect(() => CtpMdApi.open({ libraryPath: ctpSimulator.libraryPath('unknown-version'), flowPath: dir, onEvents: () => {} })).toThrow(/expected a CTP market-data library/);
       expect(existsSync(dir)).toBe(false);
     });
 
@@ -356,14 +356,14 @@ describe('CtpMdApi', () => {
       const file = join(flowDir() + '-file');
       writeFileSync(file, '');
       const addon = loadCtpAddon();
-      expect(() => new addon.MdSession({ libraryPath: SIM_LIBRARY, flowPath: file, queueCapacity: 8, maxBatch: 8, onEvents: () => {} })).toThrow(
+      expect(() => new addon.MdSession({ libraryPath: CTP_SIMULATOR_LIBRARY, flowPath: file, queueCapacity: 8, maxBatch: 8, onEvents: () => {} })).toThrow(
         expect.objectContaining({ code: 'CTP_CREATE_FAILED', message: expect.stringContaining(`the flow path ${file} is not an existing directory`) }),
       );
     });
 
     it('the raw binding checks its options', () => {
       const addon = loadCtpAddon();
-      const options = { libraryPath: SIM_LIBRARY, flowPath: '/tmp/', queueCapacity: 8, maxBatch: 8, onEvents: () => {} };
+      const options = { libraryPath: CTP_SIMULATOR_LIBRARY, flowPath: '/tmp/', queueCapacity: 8, maxBatch: 8, onEvents: () => {} };
       expect(() => new addon.MdSession({ ...options, queueCapacity: 0 })).toThrow(RangeError);
       expect(() => new addon.MdSession({ ...options, maxBatch: 1.5 })).toThrow(RangeError);
       expect(() => new addon.MdSession({ ...options, onEvents: 'no' as unknown as () => void })).toThrow(TypeError);
@@ -371,16 +371,16 @@ describe('CtpMdApi', () => {
     });
   });
 
-  describe('simulatedFront.control', () => {
+  describe('ctpSimulator.control', () => {
     it('throws a NativeAddonError naming the front and the command it refused', () => {
       const address = frontAddress();
       session(address);
-      expect(() => simulatedFront.control(SIM_LIBRARY, address, 'explode')).toThrow(NativeAddonError);
-      expect(() => simulatedFront.control(SIM_LIBRARY, address, 'explode')).toThrow(`the simulated front ${address} refused the command "explode" (result -2)`);
+      expect(() => ctpSimulator.control(CTP_SIMULATOR_LIBRARY, address, 'explode')).toThrow(NativeAddonError);
+      expect(() => ctpSimulator.control(CTP_SIMULATOR_LIBRARY, address, 'explode')).toThrow(`the CTP simulator's front ${address} refused the command "explode" (result -2)`);
     });
 
     it('refuses a library that is not a CTP library', () => {
-      expect(() => simulatedFront.control('/usr/lib/x86_64-linux-gnu/libc.so.6', 'tcp://127.0.0.1:1', 'down')).toThrow(
+      expect(() => ctpSimulator.control('/usr/lib/x86_64-linux-gnu/libc.so.6', 'tcp://127.0.0.1:1', 'down')).toThrow(
         expect.objectContaining({ name: 'NativeAddonError', context: expect.objectContaining({ code: 'CTP_NOT_A_CTP_LIBRARY' }) }),
       );
     });

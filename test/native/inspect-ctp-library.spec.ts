@@ -7,7 +7,7 @@ import { inspectCtpLibrary } from '../../native/inspect-ctp-library.js';
 import { loadCtpAddon } from '../../native/load-ctp-addon.js';
 import { nativeBuildDir } from '../../native/native-build-dir.js';
 import { parseCtpVersion } from '../../native/parse-ctp-version.js';
-import { simulatedFront } from '../../native/simulated-front.js';
+import { ctpSimulator } from '../../native/ctp-simulator.js';
 import { NativeAddonError } from '../../errors/errors.js';
 
 const EXPECTED = 'expected a CTP market-data library of SDK 6.6.9–6.7.7 or 6.7.11';
@@ -26,20 +26,20 @@ function failure(run: () => unknown): NativeAddonError {
 }
 
 describe('inspectCtpLibrary', () => {
-  it('accepts the simulated 6.7.11 library: the 4-argument factory and the 296-byte login response', () => {
-    const path = simulatedFront.libraryPath();
-    expect(inspectCtpLibrary(path)).toEqual({ path, version: 'v6.7.11_tickflow_sim', sdk: '6.7.11', factoryArity: 4, loginResponseSize: 296 });
+  it('accepts the CTP simulator built as 6.7.11: the 4-argument factory and the 296-byte login response', () => {
+    const path = ctpSimulator.libraryPath();
+    expect(inspectCtpLibrary(path)).toEqual({ path, version: 'v6.7.11_tickflow_ctp_simulator', sdk: '6.7.11', factoryArity: 4, loginResponseSize: 296 });
   });
 
-  it('accepts the simulated 6.7.7 library: the 3-argument factory and the 204-byte login response', () => {
-    const path = simulatedFront.libraryPath('6.7.7');
-    expect(inspectCtpLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_sim', sdk: '6.7.7', factoryArity: 3, loginResponseSize: 204 });
+  it('accepts the CTP simulator built as 6.7.7: the 3-argument factory and the 204-byte login response', () => {
+    const path = ctpSimulator.libraryPath('6.7.7');
+    expect(inspectCtpLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_ctp_simulator', sdk: '6.7.7', factoryArity: 3, loginResponseSize: 204 });
   });
 
   it('refuses a version whose layout was never measured, naming the path, the version and what was expected', () => {
-    const path = simulatedFront.libraryPath('unknown-version');
+    const path = ctpSimulator.libraryPath('unknown-version');
     const error = failure(() => inspectCtpLibrary(path));
-    expect(error.message).toBe(`${path} reports CTP API version "v9.1.0_tickflow_sim"; ${EXPECTED}`);
+    expect(error.message).toBe(`${path} reports CTP API version "v9.1.0_tickflow_ctp_simulator"; ${EXPECTED}`);
     expect(error.context).toEqual({ path, code: 'CTP_UNKNOWN_VERSION' });
   });
 
@@ -72,7 +72,7 @@ describe('inspectCtpLibrary', () => {
   });
 
   it('resolves a relative path against the working directory', () => {
-    const relative = join('native', 'build', 'Release', 'thostmduserapi_sim.so');
+    const relative = join('native', 'build', 'Release', 'thostmduserapi_ctp_simulator.so');
     expect(inspectCtpLibrary(relative).path).toBe(join(process.cwd(), relative));
   });
 });
@@ -80,10 +80,10 @@ describe('inspectCtpLibrary', () => {
 describe('loadLibrary (raw binding)', () => {
   it('reports the version and the factory arity, and returns the same answer for a cached path', () => {
     const addon = loadCtpAddon();
-    const path = simulatedFront.libraryPath('6.7.7');
-    expect(addon.loadLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_sim', factoryArity: 3 });
-    expect(addon.loadLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_sim', factoryArity: 3 });
-    expect(addon.loadLibrary(simulatedFront.libraryPath('unknown-version'))).toMatchObject({ version: 'v9.1.0_tickflow_sim', factoryArity: 4 });
+    const path = ctpSimulator.libraryPath('6.7.7');
+    expect(addon.loadLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_ctp_simulator', factoryArity: 3 });
+    expect(addon.loadLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_ctp_simulator', factoryArity: 3 });
+    expect(addon.loadLibrary(ctpSimulator.libraryPath('unknown-version'))).toMatchObject({ version: 'v9.1.0_tickflow_ctp_simulator', factoryArity: 4 });
   });
 
   it('throws Errors with a code: CTP_LIBRARY_NOT_FOUND with dlerror(), CTP_NOT_A_CTP_LIBRARY', () => {
@@ -101,7 +101,7 @@ describe('parseCtpVersion', () => {
     ['v6.7.11_20250617 10:41:40.4470', [6, 7, 11]],
     ['v6.7.2_P1_20230724 10:41:40.4470', [6, 7, 2]],
     ['v6.6.9_20220914 14:16:33.6370', [6, 6, 9]],
-    ['v6.7.11_tickflow_sim', [6, 7, 11]],
+    ['v6.7.11_tickflow_ctp_simulator', [6, 7, 11]],
     ['6.7.7', [6, 7, 7]],
   ])('reads %s', (text, expected) => {
     expect(parseCtpVersion(text)).toEqual(expected);

@@ -16,8 +16,8 @@
  *   must print updates, and is stopped as Ctrl-C would stop it.
  * - ```yaml blocks that define a pipeline are linted as they are, then run
  *   for 2 s with a run config that gives every server stage a free port,
- *   points `ws-feed` upstreams at the test's demo and `ctp` at the simulated
- *   CTP library (a vendor library and a broker's fronts are not here); every
+ *   points `ws-feed` upstreams at the test's demo and `ctp` at the CTP
+ *   simulator (a vendor library and a broker's fronts are not here); every
  *   sink must receive records. A run config block (`# run.yaml — tickflow
  *   run demo --config run.yaml`) runs the demo with it for 2 s.
  * - ```sh blocks run in bash as they are, stopped at the first failing
@@ -42,7 +42,7 @@ import { isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { tryLockExclusive } from '../../native/file-lock.js';
-import { simulatedFront } from '../../native/simulated-front.js';
+import { ctpSimulator } from '../../native/ctp-simulator.js';
 import { compileTypeScript } from '../support/compile-typescript.js';
 import { expectedLogs, type FencedBlock } from '../support/fenced-blocks.js';
 import { killGroup, runBounded } from '../support/run-bounded.js';
@@ -257,8 +257,8 @@ describe('README.md code blocks', () => {
           const instruments = (stage.config?.['instruments'] as string[]).join(',');
           const fronts = stage.config?.['fronts'] as { name: string; broker_id?: string; priority?: number }[];
           stages[stage.id] = {
-            library_path: simulatedFront.libraryPath(),
-            // In-process fronts of the simulated library, one market per stage; the front names and priorities are the README's.
+            library_path: ctpSimulator.libraryPath(),
+            // In-process fronts of the CTP simulator, one market per stage; the front names and priorities are the README's.
             fronts: fronts.map((f, n) => ({ ...f, front_addr: `tcp://127.0.0.1:${42_100 + 10 * i + n}?seed=5&rate=50&start=20250102T210000&instruments=${instruments}` })),
           };
         }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncScheduler, EMPTY, merge, type Observable, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { simulatedFront } from '../../native/simulated-front.js';
+import { ctpSimulator } from '../../native/ctp-simulator.js';
 import { dedupMerge } from '../../operators/dedup-merge.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
@@ -17,12 +17,12 @@ import { waitFor } from '../support/wait-for.js';
 /** Waits for `condition`, bounded by waitFor's default timeout (generous: the machine is shared). */
 const until = (what: string, condition: () => boolean): Promise<true> => waitFor(what, () => (condition() ? true : undefined));
 
-const LIBRARY = simulatedFront.libraryPath();
+const LIBRARY = ctpSimulator.libraryPath();
 const flowRoot = mkdtempSync(join(tmpdir(), 'tickflow-ctp-source-'));
-/** Every test gets fronts of its own: the simulated library keeps fronts for the life of the process. */
+/** Every test gets fronts of its own: the CTP simulator keeps fronts for the life of the process. */
 let nextPort = 43_100;
 
-/** A simulated front's address: `rate` ticks/s over `instruments`, market time from `start` (exchange local time). */
+/** The address of a front of the CTP simulator: `rate` ticks/s over `instruments`, market time from `start` (exchange local time). */
 function front(instruments: readonly string[], options: { rate?: number; seed?: number; start?: string; retryMs?: number; broker?: string } = {}): string {
   const params = new URLSearchParams({
     seed: String(options.seed ?? 7),
@@ -82,7 +82,7 @@ const bare = (instrument: string): string => instrument.slice(instrument.indexOf
 const BARE_SIX = SIX.map(bare);
 
 describe('ctpSource', () => {
-  it('logs in, subscribes and turns depth market data into ticks, through the real addon and the simulated library', async () => {
+  it('logs in, subscribes and turns depth market data into ticks, through the real addon and the CTP simulator', async () => {
     const source = startSource({ fronts: [{ front_addr: front(SIX) }], instruments: SIX });
     await until('a tick of every instrument', () => SIX.every((id) => source.ticks.some((t) => t.instrument_id === id)));
     expect(source.errors).toEqual([]);
@@ -155,7 +155,7 @@ describe('ctpSource', () => {
     const address = front(SIX);
     const source = startSource({ fronts: [{ front_addr: address }], instruments: SIX });
     await until('50 ticks', () => source.ticks.length > 50);
-    simulatedFront.control(LIBRARY, address, 'disconnect');
+    ctpSimulator.control(LIBRARY, address, 'disconnect');
     await until('the front reported DOWN', () => source.statuses.some((s) => s.state === 'DOWN' && s.ts_event > 0 && source.statuses.indexOf(s) > 0));
     const after = source.ticks.length;
     await until('a tick of every instrument after the reconnect', () => SIX.every((id) => source.ticks.slice(after).some((t) => t.instrument_id === id)));
@@ -167,7 +167,7 @@ describe('ctpSource', () => {
     const source = startSource({ fronts: [{ name: 'a', front_addr: a }, { name: 'b', front_addr: b }], instruments: SIX, strategy: 'round_robin' });
     // Once both fronts are logged in, round robin deals the instruments over both.
     await until('every instrument served, some by each front', () => source.owners.size === SIX.length && new Set(source.owners.values()).size === 2);
-    simulatedFront.control(LIBRARY, a, 'down');
+    ctpSimulator.control(LIBRARY, a, 'down');
     await until('every instrument on front b', () => BARE_SIX.every((id) => source.owners.get(id) === 'b'));
     const after = source.ticks.length;
     await until('a tick of every instrument after the move', () => SIX.every((id) => source.ticks.slice(after).some((t) => t.instrument_id === id)));
@@ -179,7 +179,7 @@ describe('ctpSource', () => {
     expect(metrics).toContain(`tickflow_ctp_instrument_moves_total{stage="ctp"} ${source.moves.length}`);
   });
 
-  it('two ctp sources over two simulated fronts, dedup-merged, give a gap-free stream when one front dies', async () => {
+  it('two ctp sources over two fronts of the CTP simulator, dedup-merged, give a gap-free stream when one front dies', async () => {
     const instruments = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'SHFE.au2502'];
     // 200 ticks/s over 4 instruments: each instrument ticks every 20 ms of market time, a whole number of milliseconds.
     const params = { rate: 200, seed: 11 };
@@ -193,7 +193,7 @@ describe('ctpSource', () => {
       .subscribe((t) => merged.push(t));
     try {
       await until('100 merged ticks', () => merged.length > 100);
-      simulatedFront.control(LIBRARY, a, 'down');
+      ctpSimulator.control(LIBRARY, a, 'down');
       const killedAt = merged.length;
       await until('200 merged ticks after the kill', () => merged.length > killedAt + 200);
       for (const id of instruments) {
@@ -212,7 +212,7 @@ describe('ctpSource', () => {
     const build = (library_path: string) => () => ctpSource.create(validateConfig('ctp', ctpSource.spec, { library_path, fronts: [{ front_addr: 'tcp://127.0.0.1:1' }], instruments: ['SHFE.rb2501'] }), ctx);
     expect(build('/nonexistent/thostmduserapi_se.so')).toThrow(NativeAddonError);
     expect(build('/nonexistent/thostmduserapi_se.so')).toThrow(/\/nonexistent\/thostmduserapi_se\.so/);
-    expect(build(simulatedFront.libraryPath('unknown-version'))).toThrow(/9\.1\.0.*expected/s);
+    expect(build(ctpSimulator.libraryPath('unknown-version'))).toThrow(/9\.1\.0.*expected/s);
   });
 
   it('rejects bad front config with every problem named, by its definition before create', () => {

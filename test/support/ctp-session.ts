@@ -1,4 +1,4 @@
-// Sessions on the simulated CTP library for the native tests: every test gets
+// Sessions on the CTP simulator for the native tests: every test gets
 // fronts of its own (the library keeps fronts for the life of the process),
 // its own flow directory, and a record of everything delivered.
 import { mkdtempSync } from 'node:fs';
@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CtpMdApi, type CtpMdApiOptions } from '../../native/ctp-md-api.js';
 import type { CtpEvent } from '../../native/ctp-event.js';
-import { simulatedFront } from '../../native/simulated-front.js';
+import { ctpSimulator } from '../../native/ctp-simulator.js';
 import { waitFor } from './wait-for.js';
 
-export const SIM_LIBRARY = simulatedFront.libraryPath();
+export const CTP_SIMULATOR_LIBRARY = ctpSimulator.libraryPath();
 const flowRoot = mkdtempSync(join(tmpdir(), 'tickflow-ctp-native-'));
 let nextFlow = 0;
 // Far from the ports other spec files use, though fronts are per process anyway.
@@ -50,7 +50,7 @@ export class RecordedSession {
   ) {
     const { autoSubscribe, onBatch, ...rest } = options;
     this.api = CtpMdApi.open({
-      libraryPath: SIM_LIBRARY,
+      libraryPath: CTP_SIMULATOR_LIBRARY,
       flowPath: flowDir(),
       ...rest,
       onEvents: (events, dropped) => {

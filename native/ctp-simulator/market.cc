@@ -1,4 +1,4 @@
-#include "sim-market.h"
+#include "market.h"
 
 #include <cerrno>
 #include <cfloat>
@@ -9,9 +9,9 @@
 #include <fstream>
 #include <iterator>
 
-#include "sim-time.h"
+#include "market-time.h"
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 
 namespace {
 
@@ -360,4 +360,4 @@ void Market::loginTradingDay(int64_t marketMicros, uint64_t nextTick, char out[9
   formatDate(tradingDayNumber(marketMicros), out);
 }
 
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator

@@ -1,6 +1,7 @@
-// The simulated CTP market-data library: the exported factory, version and
+// The CTP simulator: a CTP market-data library whose fronts run in-process
+// on simulated markets. This file: the exported factory, version and
 // control function, and the api object handed to callers. The api object is
-// a thin shell over a Core shared with the fronts (sim-front.h), so that
+// a thin shell over a Core shared with the fronts (front.h), so that
 // Release can delete it while a front still holds messages naming it.
 #include <sys/stat.h>
 
@@ -11,19 +12,19 @@
 
 #include "ctp-layout-assertions.h"  // the structs we fill have the vendor's layout
 #include "ctp-md-api.h"
-#include "sim-front.h"
-#include "sim-params.h"
+#include "front.h"
+#include "params.h"
 
-#ifndef TICKFLOW_SIM_API_VERSION
-#define TICKFLOW_SIM_API_VERSION "v6.7.11_tickflow_sim"
+#ifndef TICKFLOW_CTP_SIMULATOR_API_VERSION
+#define TICKFLOW_CTP_SIMULATOR_API_VERSION "v6.7.11_tickflow_ctp_simulator"
 #endif
-#ifndef TICKFLOW_SIM_FACTORY_ARITY
-#define TICKFLOW_SIM_FACTORY_ARITY 4
+#ifndef TICKFLOW_CTP_SIMULATOR_FACTORY_ARITY
+#define TICKFLOW_CTP_SIMULATOR_FACTORY_ARITY 4
 #endif
 
-#define TICKFLOW_SIM_EXPORT __attribute__((visibility("default")))
+#define TICKFLOW_CTP_SIMULATOR_EXPORT __attribute__((visibility("default")))
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 namespace {
 
 class SimApi final : public CThostFtdcMdApi {
@@ -196,8 +197,8 @@ CThostFtdcMdApi *createApi(const char *flowPath) {
     if (stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) return nullptr;
     if (directory.back() != '/') directory.push_back('/');
     // The vendor writes its flow files here; leave a trace of the same kind.
-    if (FILE *flow = std::fopen((directory + "tickflow-sim.con").c_str(), "wb")) {
-      std::fputs("tickflow-sim\n", flow);
+    if (FILE *flow = std::fopen((directory + "tickflow-ctp-simulator.con").c_str(), "wb")) {
+      std::fputs("tickflow-ctp-simulator\n", flow);
       std::fclose(flow);
     }
     return new SimApi();
@@ -207,30 +208,30 @@ CThostFtdcMdApi *createApi(const char *flowPath) {
 }
 
 }  // namespace
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator
 
-#if TICKFLOW_SIM_FACTORY_ARITY == 3
-TICKFLOW_SIM_EXPORT CThostFtdcMdApi *CThostFtdcMdApi::CreateFtdcMdApi(const char *flowPath, bool, bool) {
-  return tickflow_sim::createApi(flowPath);
+#if TICKFLOW_CTP_SIMULATOR_FACTORY_ARITY == 3
+TICKFLOW_CTP_SIMULATOR_EXPORT CThostFtdcMdApi *CThostFtdcMdApi::CreateFtdcMdApi(const char *flowPath, bool, bool) {
+  return tickflow_ctp_simulator::createApi(flowPath);
 }
 #else
-TICKFLOW_SIM_EXPORT CThostFtdcMdApi *CThostFtdcMdApi::CreateFtdcMdApi(const char *flowPath, bool, bool, bool) {
-  return tickflow_sim::createApi(flowPath);
+TICKFLOW_CTP_SIMULATOR_EXPORT CThostFtdcMdApi *CThostFtdcMdApi::CreateFtdcMdApi(const char *flowPath, bool, bool, bool) {
+  return tickflow_ctp_simulator::createApi(flowPath);
 }
 #endif
 
-TICKFLOW_SIM_EXPORT const char *CThostFtdcMdApi::GetApiVersion() { return TICKFLOW_SIM_API_VERSION; }
+TICKFLOW_CTP_SIMULATOR_EXPORT const char *CThostFtdcMdApi::GetApiVersion() { return TICKFLOW_CTP_SIMULATOR_API_VERSION; }
 
 /**
  * Test hook: acts on the front named by address's HOST:PORT (tcp:// and query
  * optional). 0 on success, -1 if no such front exists yet, -2 for an unknown
  * command. Commands: down, up, disconnect, stall, resume, rate=N.
  */
-extern "C" TICKFLOW_SIM_EXPORT int tickflow_sim_control(const char *frontAddress, const char *command) {
+extern "C" TICKFLOW_CTP_SIMULATOR_EXPORT int tickflow_ctp_simulator_control(const char *frontAddress, const char *command) {
   try {
     std::string hostPort;
-    if (!tickflow_sim::parseHostPort(frontAddress, hostPort)) return -1;
-    tickflow_sim::Front *front = tickflow_sim::findFront(hostPort);
+    if (!tickflow_ctp_simulator::parseHostPort(frontAddress, hostPort)) return -1;
+    tickflow_ctp_simulator::Front *front = tickflow_ctp_simulator::findFront(hostPort);
     if (front == nullptr) return -1;
     return front->control(command);
   } catch (...) {

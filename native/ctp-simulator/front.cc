@@ -1,11 +1,11 @@
-#include "sim-front.h"
+#include "front.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "sim-time.h"
+#include "market-time.h"
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 
 namespace {
 
@@ -61,7 +61,7 @@ constexpr int kErrorNoInstrument = 16;
 constexpr int kReasonReadFailed = 0x1001;
 constexpr int kReasonHeartbeatTimeout = 0x2001;
 
-#if defined(TICKFLOW_SIM_FACTORY_ARITY) && TICKFLOW_SIM_FACTORY_ARITY == 3
+#if defined(TICKFLOW_CTP_SIMULATOR_FACTORY_ARITY) && TICKFLOW_CTP_SIMULATOR_FACTORY_ARITY == 3
 // The older library hands out the 204-byte response; callers may only read that much.
 using RspUserLogin = CThostFtdcRspUserLoginField_6_7_7;
 #else
@@ -410,7 +410,7 @@ void Front::login(Session &session, const Message &message) {
     const int64_t now = marketMicrosAt(Clock::now());
     market_.loginTradingDay(now, nextTick_, response.TradingDay);
     formatTimeOfDay(now, response.LoginTime);
-    copyText(response.SystemName, "tickflow-sim");
+    copyText(response.SystemName, "tickflow-ctp-simulator");
     response.FrontID = 1;
     response.SessionID = nextSessionId_++;
     std::memcpy(response.SHFETime, response.LoginTime, sizeof response.LoginTime);
@@ -571,4 +571,4 @@ Front *findFront(const std::string &hostPort) {
   return found == r.fronts.end() ? nullptr : found->second;
 }
 
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator

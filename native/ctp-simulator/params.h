@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 
 struct InstrumentSpec {
   std::string exchange;  // SHFE, DCE, CZCE, CFFEX, INE, GFEX…: start prices and night rules
@@ -36,7 +36,7 @@ struct FrontAddress {
 bool parseFrontAddress(const char *text, FrontAddress &out);
 
 /**
- * HOST:PORT of an address given to tickflow_sim_control, with or without the
+ * HOST:PORT of an address given to tickflow_ctp_simulator_control, with or without the
  * tcp:// prefix, query ignored. False if there is no HOST:PORT.
  */
 bool parseHostPort(const char *text, std::string &hostPort);
@@ -44,4 +44,4 @@ bool parseHostPort(const char *text, std::string &hostPort);
 /** A tick rate: an integer in 1..kMaxRate. */
 bool parseRate(const std::string &text, uint64_t &rate);
 
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator

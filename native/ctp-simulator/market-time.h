@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 
 constexpr int64_t kMicrosPerSecond = 1000000;
 constexpr int64_t kSecondsPerDay = 86400;
@@ -47,4 +47,4 @@ void formatTimeOfDay(int64_t marketMicros, char out[9]);
 /** Parses YYYYMMDDTHHMMSS into market microseconds; false if malformed. */
 bool parseMarketTime(const char *text, int64_t &marketMicros);
 
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "ctp-md-api.h"
-#include "sim-params.h"
+#include "params.h"
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 
 /** xoshiro256** seeded through splitmix64: small, fast and identical everywhere. */
 class Random {
@@ -106,4 +106,4 @@ class Market {
   Second second_;
 };
 
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator

@@ -24,10 +24,10 @@
 #include <vector>
 
 #include "ctp-md-api.h"
-#include "sim-market.h"
-#include "sim-params.h"
+#include "market.h"
+#include "params.h"
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 
 using Clock = std::chrono::steady_clock;
 class Front;
@@ -65,7 +65,7 @@ struct InstrumentName {
   std::string id;
 };
 
-/** What an api or tickflow_sim_control asks of a front. */
+/** What an api or tickflow_ctp_simulator_control asks of a front. */
 struct Message {
   enum class Kind { Attempt, Login, Logout, Subscribe, Unsubscribe, Detach, Control };
   Kind kind = Kind::Control;
@@ -170,4 +170,4 @@ class Front {
 Front *obtainFront(const FrontAddress &address);
 Front *findFront(const std::string &hostPort);
 
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator

@@ -1,8 +1,8 @@
-#include "sim-time.h"
+#include "market-time.h"
 
 #include <cstring>
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 
 namespace {
 
@@ -113,4 +113,4 @@ bool parseMarketTime(const char *text, int64_t &marketMicros) {
   return true;
 }
 
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator

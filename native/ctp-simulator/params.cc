@@ -1,10 +1,10 @@
-#include "sim-params.h"
+#include "params.h"
 
 #include <cstring>
 
-#include "sim-time.h"
+#include "market-time.h"
 
-namespace tickflow_sim {
+namespace tickflow_ctp_simulator {
 
 namespace {
 
@@ -151,4 +151,4 @@ bool parseFrontAddress(const char *text, FrontAddress &out) {
   return true;
 }
 
-}  // namespace tickflow_sim
+}  // namespace tickflow_ctp_simulator
