@@ -117,7 +117,10 @@ describe('TSDoc marble diagrams: the stage helpers', () => {
     const rejected: [unknown, RecordProblem][] = [];
     scheduler.run(({ cold, expectObservable }) => {
       const source = cold<unknown>(diagram.marbles('source'), values);
-      expectObservable(source.pipe(validateRecords(tickCodec, (record, problem) => rejected.push([record, problem])))).toBe(diagram.marbles('result'), values);
+      expectObservable(source.pipe(validateRecords(tickCodec, (record, problem) => rejected.push([record, problem])))).toBe(
+        diagram.marbles('result'),
+        values,
+      );
     });
     expect(rejected).toEqual([[X, expect.objectContaining({ path: 'trading_day' })]]);
   });

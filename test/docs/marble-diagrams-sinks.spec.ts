@@ -15,7 +15,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
-import type { AuditRecord, OrderEvent, QuoteDiff, Tick } from '../../schemas/generated.js';
+import type { OrderEvent, QuoteDiff, Tick } from '../../schemas/generated.js';
 import { AuditFileReader } from '../../sinks/audit/audit-file-reader.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { auditFiles, manualScheduler, schemas, startAudit, tick, tmp } from '../support/audit-harness.js';
@@ -24,7 +24,15 @@ import { closeRedisServers, REDIS_INSTALL_TIMEOUT_MS, startRedisServer, type Red
 import { testContext } from '../support/test-context.js';
 import { readDiagram, type MarbleDiagram } from '../support/tsdoc-diagrams.js';
 import { waitFor } from '../support/wait-for.js';
-import { feedStatus, firstQuote, laterQuote, orderAccepted, orderSubmitted, startSink, stopAllSinks } from '../support/websocket-harness.js';
+import {
+  feedStatus,
+  firstQuote,
+  laterQuote,
+  orderAccepted,
+  orderSubmitted,
+  startSink,
+  stopAllSinks,
+} from '../support/websocket-harness.js';
 
 /** One event of a diagram line: a value (its letter) or the line's end (`letter` undefined), at its frame. */
 interface Step {
@@ -41,7 +49,11 @@ function timeline(diagram: MarbleDiagram, labels: readonly string[]): Step[] {
     createTestScheduler()
       .run(() => TestScheduler.parseMarbles(line.marbles, undefined, undefined, undefined, true))
       .filter(({ notification }) => notification.kind !== 'E')
-      .map(({ frame, notification }) => ({ frame: frame + line.column - left, label: line.label, letter: notification.kind === 'N' ? String(notification.value) : undefined })),
+      .map(({ frame, notification }) => ({
+        frame: frame + line.column - left,
+        label: line.label,
+        letter: notification.kind === 'N' ? String(notification.value) : undefined,
+      })),
   );
   // Array.prototype.sort is stable: same-frame events keep the order of the lines.
   return steps.sort((a, b) => a.frame - b.frame);
@@ -79,7 +91,8 @@ async function play(
   const frames = [...new Set([...steps, ...drawnAcks].map((s) => s.frame))].sort((a, b) => a - b);
   for (const frame of frames) {
     for (const step of steps.filter((s) => s.frame === frame)) {
-      const input = sink.inputs[step.label] as Subject<unknown>;
+      const input = sink.inputs[step.label] as Subject<unknown> | undefined;
+      if (input === undefined) throw new Error(`no input '${step.label}'`);
       if (step.letter === undefined) {
         // Every input before the last still open: the stage cannot have completed.
         expect(sink.played.completed()).toBe(false);
@@ -95,14 +108,19 @@ async function play(
     }
     for (const ack of drawnAcks.filter((s) => s.frame === frame)) {
       const oldest = unacknowledged.get(ack.letter as string)?.shift();
-      if (oldest === undefined) throw new Error(`${diagram.file}: the diagram acknowledges a '${ack.letter}' at frame ${frame} before any was written`);
+      if (oldest === undefined)
+        throw new Error(`${diagram.file}: the diagram acknowledges a '${ack.letter}' at frame ${frame} before any was written`);
       expected.push(ackOf(oldest.record, oldest.label));
     }
     if (expected.length > sink.acks.length) {
-      await waitFor(`the acknowledgements drawn up to frame ${frame}`, () => {
-        options.release?.();
-        return sink.acks.length >= expected.length ? true : undefined;
-      }, 5_000);
+      await waitFor(
+        `the acknowledgements drawn up to frame ${frame}`,
+        () => {
+          options.release?.();
+          return sink.acks.length >= expected.length ? true : undefined;
+        },
+        5_000,
+      );
     }
     if (options.early === true) {
       // The drawn ones so far, in order; later ones may have come already, but only of records written.
@@ -139,11 +157,21 @@ describe('TSDoc marble diagrams: sinks (real I/O, in the order drawn)', () => {
       x: [orderSubmitted('o-1', 'SHFE.rb2501', 'BUY', 1, 3500)],
     };
     const records = (label: string, letter: string, nth: number): unknown => {
-      if (label === 'quotes') return nth === 0 ? firstQuote('SHFE.rb2501', 3500) : laterQuote('SHFE.rb2501', nth + 1, { last_price: 3500 + nth });
+      if (label === 'quotes')
+        return nth === 0 ? firstQuote('SHFE.rb2501', 3500) : laterQuote('SHFE.rb2501', nth + 1, { last_price: 3500 + nth });
       if (label === 'feeds') return feedStatus('sim', nth === 0 ? 'UP' : 'STALE');
       return orders[letter]?.[nth];
     };
-    await play(diagram, { inputs: { quotes: sink.quotes, feeds: sink.feeds, orders: sink.orders } as never, acks: sink.acks, played: { completed: () => completed } }, records, (record) => record);
+    await play(
+      diagram,
+      {
+        inputs: { quotes: sink.quotes, feeds: sink.feeds, orders: sink.orders } as never,
+        acks: sink.acks,
+        played: { completed: () => completed },
+      },
+      records,
+      (record) => record,
+    );
     await within(sink.done, 'the sink to complete');
     // The server is gone: its port refuses connections.
     const refused = await new Promise<boolean>((resolve) => {
@@ -166,7 +194,10 @@ describe('TSDoc marble diagrams: sinks (real I/O, in the order drawn)', () => {
     let subscription: Subscription | undefined;
     const writer = redisSink.create(validateConfig('redis', redisSink.spec, { url: redis.url, key_prefix: 'diagram:' }), ctx);
     const done = new Promise<void>((resolve, reject) => {
-      subscription = sinkStage(writer, reject)(inputs).subscribe({
+      subscription = sinkStage(
+        writer,
+        reject,
+      )(inputs).subscribe({
         next: (ack) => void acks.push(ack),
         error: reject,
         complete: () => {
@@ -184,7 +215,9 @@ describe('TSDoc marble diagrams: sinks (real I/O, in the order drawn)', () => {
         : { ...tick(nth + 1), instrument_id: 'SHFE.rb2501' };
     // When a batch goes depends on the connection and the flush window on the real clock: an acknowledgement may come before
     // the frame it is drawn at, never out of order.
-    await play(diagram, { inputs: inputs as never, acks, played: { completed: () => completed } }, records, (record) => record, { early: true });
+    await play(diagram, { inputs: inputs as never, acks, played: { completed: () => completed } }, records, (record) => record, {
+      early: true,
+    });
     await within(done, 'the sink to complete');
     // What was acknowledged is in Redis, and the sink's connection is gone.
     const reader = new Redis(redis.url, { maxRetriesPerRequest: 1 });
@@ -214,25 +247,37 @@ describe('TSDoc marble diagrams: sinks (real I/O, in the order drawn)', () => {
         payload: label === 'ticks' ? schemas.codec('Tick').encode(record as Tick) : expect.any(Buffer),
       });
     // Nothing is committed until the test fires the group-commit timer, at the frames where the diagram draws acknowledgements.
-    await play(diagram, { inputs: { ticks: sink.ticks, events: sink.events } as never, acks: sink.acks, played: { completed: () => completed } }, records, ackOf, { release: () => scheduler.fire() });
+    await play(
+      diagram,
+      { inputs: { ticks: sink.ticks, events: sink.events } as never, acks: sink.acks, played: { completed: () => completed } },
+      records,
+      ackOf,
+      { release: () => scheduler.fire() },
+    );
     await within(sink.done, 'the sink to complete');
     // One block per drawn group, and the lock released: another writer opens the directory.
-    const groups = [...new Set(timeline(diagram, ['acks']).filter((s) => s.letter !== undefined).map((s) => s.frame))].map(
-      (frame) => timeline(diagram, ['acks']).filter((s) => s.frame === frame && s.letter !== undefined).length,
-    );
+    const groups = [
+      ...new Set(
+        timeline(diagram, ['acks'])
+          .filter((s) => s.letter !== undefined)
+          .map((s) => s.frame),
+      ),
+    ].map((frame) => timeline(diagram, ['acks']).filter((s) => s.frame === frame && s.letter !== undefined).length);
     expect(await blockCounts(join(dir, auditFiles(dir)[0] as string))).toEqual(groups);
     const next = startAudit({ dir }, {});
     cleanups.push(() => next.subscription.unsubscribe());
     next.ticks.next(tick(99));
     await within(next.end(), 'the second writer to complete');
-    expect((next.acks as AuditRecord[]).map((r) => r.seq)).toEqual([seq + 1]);
+    expect(next.acks.map((r) => r.seq)).toEqual([seq + 1]);
   });
 });
 
 /** `promise`, or an error naming `what` after 5 s. */
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`timed out after 5 s waiting for ${what}`)), 5_000)));
+  const timeout = new Promise<never>(
+    (_resolve, reject) => (timer = setTimeout(() => reject(new Error(`timed out after 5 s waiting for ${what}`)), 5_000)),
+  );
   try {
     return await Promise.race([promise, timeout]);
   } finally {
@@ -253,5 +298,3 @@ async function blockCounts(path: string): Promise<number[]> {
     await reader.close();
   }
 }
-
-

@@ -71,7 +71,9 @@ async function recordReading<T>(source$: Observable<T>, clock: VirtualTimeSchedu
   for (let turn = 0; !done; turn++) {
     if (turn >= 10_000 || performance.now() > deadline) {
       subscription.unsubscribe();
-      throw new Error(`the reading did not end within ${turn} turns of the event loop; recorded so far: ${JSON.stringify(recorded.map((r) => [r.frame, r.notification.kind]))}`);
+      throw new Error(
+        `the reading did not end within ${turn} turns of the event loop; recorded so far: ${JSON.stringify(recorded.map((r) => [r.frame, r.notification.kind]))}`,
+      );
     }
     await new Promise((resolve) => setImmediate(resolve));
     clock.flush();
@@ -94,7 +96,12 @@ describe('TSDoc marble diagrams: sources', () => {
   it('paceTicks: each record at its recorded gap divided by the speed, each gap capped', () => {
     const diagram = readDiagram('sources/file/pace-ticks.ts', 'paceTicks');
     const start = makeTick().ts_event;
-    const ticks = Object.fromEntries(timesOf(diagram.get('ts_event')).map(([letter, ms]) => [letter, makeTick({ ts_event: start + ms * 1000, sequence: letter.charCodeAt(0) })]));
+    const ticks = Object.fromEntries(
+      timesOf(diagram.get('ts_event')).map(([letter, ms]) => [
+        letter,
+        makeTick({ ts_event: start + ms * 1000, sequence: letter.charCodeAt(0) }),
+      ]),
+    );
     const paced = diagram.lines.filter((l) => l.label.startsWith('speed'));
     expect(paced.map((l) => l.label)).toEqual(['speed 1, cap 0', 'speed 1, cap 5', 'speed 10, cap 0']);
     for (const line of paced) {
@@ -137,7 +144,10 @@ describe('TSDoc marble diagrams: sources', () => {
 
   it('readTicks: the ticks of the files in file order, then completion, all in one frame: reading takes no scheduler time (real files)', async () => {
     const diagram = readDiagram('sources/file/read-ticks.ts', 'readTicks');
-    const files = [...diagram.marbles('files').matchAll(/\[([\w.]+): ([\w ]+)\]/g)].map((m) => ({ name: m[1] as string, letters: (m[2] as string).split(' ') }));
+    const files = [...diagram.marbles('files').matchAll(/\[([\w.]+): ([\w ]+)\]/g)].map((m) => ({
+      name: m[1] as string,
+      letters: (m[2] as string).split(' '),
+    }));
     expect(files.map((f) => f.name)).toEqual(['a.ndjson', 'b.avro']);
     const ticks: Record<string, Tick> = {};
     let sequence = 0;
@@ -148,7 +158,12 @@ describe('TSDoc marble diagrams: sources', () => {
     }
     const schemas = SchemaCatalog.default();
     const tickCodec = schemas.codec('Tick');
-    const { files: planned } = planReplay({ path: dir, format: 'auto', readers: { tick: tickCodec.type, audit: schemas.codec('AuditRecord').type }, subject: 'the diagram' });
+    const { files: planned } = planReplay({
+      path: dir,
+      format: 'auto',
+      readers: { tick: tickCodec.type, audit: schemas.codec('AuditRecord').type },
+      subject: 'the diagram',
+    });
     expect(planned.map((f) => f.format)).toEqual(['ndjson', 'avro']);
     const invalid: string[] = [];
     const clock = new VirtualTimeScheduler();
@@ -157,7 +172,11 @@ describe('TSDoc marble diagrams: sources', () => {
       open: (file) =>
         file.format === 'ndjson'
           ? new NdjsonTickReader(file.path, { codec: tickCodec, onInvalid: (_at, reason) => invalid.push(reason) })
-          : new AvroTickReader(file.path, { readerType: tickCodec.type, tickOf: (record) => record as Tick, onInvalid: (_at, reason) => invalid.push(reason) }),
+          : new AvroTickReader(file.path, {
+              readerType: tickCodec.type,
+              tickOf: (record) => record as Tick,
+              onInvalid: (_at, reason) => invalid.push(reason),
+            }),
     });
     expect(await recordReading(ticks$, clock)).toEqual(drawn(diagram.marbles('output'), ticks));
     expect(invalid).toEqual([]);
@@ -179,7 +198,12 @@ describe('TSDoc marble diagrams: sources', () => {
     for (const line of lines) {
       const { speed, max_gap: maxGapMs } = optionsOf(line.label);
       const clock = new VirtualTimeScheduler();
-      const config = validateComponentConfig(fileSource, { path, speed, progress: 'off', ...(maxGapMs === undefined ? {} : { max_gap_ms: maxGapMs }) });
+      const config = validateComponentConfig(fileSource, {
+        path,
+        speed,
+        progress: 'off',
+        ...(maxGapMs === undefined ? {} : { max_gap_ms: maxGapMs }),
+      });
       const recorded = await recordReading(fileSource.create(config, testContext(clock, fileSource)), clock);
       expect({ [line.label]: recorded }).toEqual({ [line.label]: drawn(line.marbles, ticks) });
     }

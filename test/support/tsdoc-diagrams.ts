@@ -66,7 +66,11 @@ function commentsOf(source: string): Comment[] {
   for (const match of source.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
     const first = source.slice(0, match.index).split('\n').length;
     const text = match[0].split('\n').map((l) => l.replace(/^\s*\/?\*+\/?\s?/, '').replace(/\s*\*\/$/, ''));
-    const following = source.slice(match.index + match[0].length).split('\n').find((l) => l.trim() !== '') ?? '';
+    const following =
+      source
+        .slice(match.index + match[0].length)
+        .split('\n')
+        .find((l) => l.trim() !== '') ?? '';
     comments.push({ text, first, symbol: DECLARATION.exec(following.trim())?.[1] });
   }
   return comments;
@@ -98,7 +102,14 @@ function diagramFence(text: readonly string[]): { body: string[]; at: number } |
   return undefined;
 }
 
-function section(file: string, symbol: string, line: number, lines: DiagramLine[], call: string, sections: MarbleDiagram[] | undefined): MarbleDiagram {
+function section(
+  file: string,
+  symbol: string,
+  line: number,
+  lines: DiagramLine[],
+  call: string,
+  sections: MarbleDiagram[] | undefined,
+): MarbleDiagram {
   const where = `${file}:${line} (the diagram of '${symbol}')`;
   const diagram: MarbleDiagram = {
     file,
@@ -114,7 +125,8 @@ function section(file: string, symbol: string, line: number, lines: DiagramLine[
         throw new Error(`${where} has ${sections.length} sections; take the line '${label}' from one of diagram.sections`);
       }
       const found = lines.find((l) => l.label === label);
-      if (found === undefined) throw new Error(`${where} has no line '${label}'; its lines are ${lines.map((l) => `'${l.label}'`).join(', ')}`);
+      if (found === undefined)
+        throw new Error(`${where} has no line '${label}'; its lines are ${lines.map((l) => `'${l.label}'`).join(', ')}`);
       return found;
     },
     marbles(label) {
@@ -140,7 +152,8 @@ function parseDiagram(file: string, symbol: string, fenceLine: number, body: rea
     const labelled = /^\S/.test(text) ? LABELLED.exec(text) : null;
     if (labelled !== null) {
       const label = labelled[1] ?? '';
-      if (current.lines.some((l) => l.label === label)) throw new Error(`${file}:${line}: the diagram of '${symbol}' has two lines '${label}' in one section`);
+      if (current.lines.some((l) => l.label === label))
+        throw new Error(`${file}:${line}: the diagram of '${symbol}' has two lines '${label}' in one section`);
       const rest = labelled[2] ?? '';
       current.lines.push({ label, ...splitNote(rest), line, column: text.length - rest.length });
       return;
@@ -181,7 +194,10 @@ export function readDiagram(file: string, symbol: string): MarbleDiagram {
     throw new Error(declared ? `${file}: the export '${symbol}' has no TSDoc comment right above it` : `${file} has no export '${symbol}'`);
   }
   const fence = diagramFence(comment.text);
-  if (fence === undefined) throw new Error(`${file}: the TSDoc comment of '${symbol}' has no marble diagram (an unlabelled \`\`\` fence with lines such as 'source:  --a--|')`);
+  if (fence === undefined)
+    throw new Error(
+      `${file}: the TSDoc comment of '${symbol}' has no marble diagram (an unlabelled \`\`\` fence with lines such as 'source:  --a--|')`,
+    );
   return parseDiagram(file, symbol, comment.first + fence.at, fence.body);
 }
 
