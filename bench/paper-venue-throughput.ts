@@ -2,12 +2,12 @@ import { Subject } from 'rxjs';
 import { productTable } from '../domain/product-table.js';
 import { orderRouter } from '../operators/order-router.js';
 import { paperVenue } from '../operators/router/paper-venue.js';
-import type { OrderCommand, OrderEvent, SubmitOrder, Tick } from '../schemas/generated.js';
+import { AccountId, ClientOrderId, InstrumentId, StrategyId, type OrderCommand, type OrderEvent, type SubmitOrder, type Tick } from '../schemas/generated.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { formatCount } from './format-count.js';
 
 const TICKS = 200_000;
-const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
+const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'].map(InstrumentId);
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
 
 function simTicks(n: number): Tick[] {
@@ -15,13 +15,16 @@ function simTicks(n: number): Tick[] {
   return Array.from({ length: n }, () => market.next());
 }
 
-function submit(n: number, instrumentId: string, changes: Partial<SubmitOrder>): SubmitOrder {
+const STRATEGY = StrategyId('bench');
+const ACCOUNT = AccountId('ACC1');
+
+function submit(n: number, instrumentId: InstrumentId, changes: Partial<SubmitOrder>): SubmitOrder {
   return {
     type: 'SubmitOrder',
     command_id: `bench-cmd-${n}`,
-    client_order_id: `bench-${n}`,
-    strategy_id: 'bench',
-    account_id: 'ACC1',
+    client_order_id: ClientOrderId(`bench-${n}`),
+    strategy_id: STRATEGY,
+    account_id: ACCOUNT,
     instrument_id: instrumentId,
     side: 'BUY',
     order_type: 'LIMIT',
@@ -52,7 +55,7 @@ function ticksWithRestingOrders(ticks: readonly Tick[], resting: number): number
   // One quote per instrument first, so the orders are accepted.
   for (const tick of ticks.slice(0, INSTRUMENTS.length)) market.next(tick);
   for (let i = 0; i < resting; i++) {
-    const instrumentId = INSTRUMENTS[i % INSTRUMENTS.length] as string;
+    const instrumentId = INSTRUMENTS[i % INSTRUMENTS.length] as InstrumentId;
     commands.next(submit(i, instrumentId, { price: farBelowMarket(instrumentId) }));
   }
   if (reports !== resting) throw new Error(`expected ${resting} acknowledgements, got ${reports}`);

@@ -1,16 +1,17 @@
 import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { risk } from '../operators/risk.js';
-import type { OrderCommand, OrderDenied, OrderEvent, SubmitOrder, Tick } from '../schemas/generated.js';
+import { AccountId, ClientOrderId, InstrumentId, StrategyId, type OrderCommand, type OrderDenied, type OrderEvent, type SubmitOrder, type Tick } from '../schemas/generated.js';
 import { formatCount } from './format-count.js';
 
 const DECISIONS = 200_000;
 /** Virtual time between commands: 500 commands a second across two accounts, under the default rate limits. */
 const STEP_MS = 2;
 const START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
-const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.hc2501', 'DCE.m2501', 'CZCE.SR501', 'SHFE.cu2501', 'DCE.i2501'] as const;
+const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.hc2501', 'DCE.m2501', 'CZCE.SR501', 'SHFE.cu2501', 'DCE.i2501'].map(InstrumentId);
 const PRICES = [3500, 3450, 2800, 5900, 74_000, 780] as const;
 const TICK_SIZES = [1, 1, 1, 1, 10, 0.5] as const;
-const ACCOUNTS = ['acc-1', 'acc-2'] as const;
+const ACCOUNTS = ['acc-1', 'acc-2'].map(AccountId);
+const STRATEGY = StrategyId('mm');
 const WORKING_PER_BOOK = 6;
 
 function tickOf(i: number, tsUs: number): Tick {
@@ -18,7 +19,7 @@ function tickOf(i: number, tsUs: number): Tick {
   const size = TICK_SIZES[i] as number;
   const level = (n: number) => ({ bid: price - n * size, ask: price + (n - 1) * size });
   return {
-    instrument_id: INSTRUMENTS[i] as string, trading_day: '20250103', action_day: '20250102', ts_event: tsUs,
+    instrument_id: INSTRUMENTS[i] as InstrumentId, trading_day: '20250103', action_day: '20250102', ts_event: tsUs,
     last_price: price, pre_settlement: price, pre_close: price, pre_open_interest: 1e6, open: price, high: price, low: price, close: null, settlement: null,
     upper_limit: price * 1.07, lower_limit: price * 0.93, average_price: price, volume: 1000, last_volume: 10, turnover: 1e8, open_interest: 1e6,
     bid_price1: level(1).bid, bid_volume1: 10, ask_price1: level(1).ask, ask_volume1: 10,
@@ -92,13 +93,13 @@ function round(): Round {
     for (const event of pendingEvents.splice(0)) events.next(event);
     const instrument = i % INSTRUMENTS.length;
     if (i % 50 < INSTRUMENTS.length) ticks.next(tickOf(instrument, tsUs));
-    const account = ACCOUNTS[(i >> 3) % ACCOUNTS.length] as string;
-    const instrumentId = INSTRUMENTS[instrument] as string;
+    const account = ACCOUNTS[(i >> 3) % ACCOUNTS.length] as AccountId;
+    const instrumentId = INSTRUMENTS[instrument] as InstrumentId;
     const book = working.get(`${account}/${instrumentId}`);
     let command: OrderCommand;
     if (book !== undefined && book.length >= WORKING_PER_BOOK) {
       const oldest = book.shift() as SubmitOrder;
-      command = { type: 'CancelOrder', command_id: `c${i}`, client_order_id: oldest.client_order_id, strategy_id: 'mm', account_id: account, instrument_id: instrumentId, venue: null, ts_init: tsUs, causation_id: null };
+      command = { type: 'CancelOrder', command_id: `c${i}`, client_order_id: oldest.client_order_id, strategy_id: STRATEGY, account_id: account, instrument_id: instrumentId, venue: null, ts_init: tsUs, causation_id: null };
     } else {
       const k = Math.floor(i / INSTRUMENTS.length);
       // Distinct side, price and lots over 180 steps of a book, so that a second's submits are no duplicates.
@@ -106,7 +107,7 @@ function round(): Round {
       const offset = (1 + (k % 30)) * (TICK_SIZES[instrument] as number);
       const price = (PRICES[instrument] as number) + (side === 'BUY' ? -offset : offset);
       command = {
-        type: 'SubmitOrder', command_id: `c${i}`, client_order_id: `o${i}`, strategy_id: 'mm', account_id: account, instrument_id: instrumentId,
+        type: 'SubmitOrder', command_id: `c${i}`, client_order_id: ClientOrderId(`o${i}`), strategy_id: STRATEGY, account_id: account, instrument_id: instrumentId,
         side, order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1 + (Math.floor(k / 30) % 3), price, venue: null, ts_init: tsUs, causation_id: null,
       };
     }

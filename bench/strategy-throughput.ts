@@ -1,6 +1,6 @@
 import { Subject } from 'rxjs';
 import { runStrategies } from '../operators/strategy.js';
-import type { Bar, OrderCommand, OrderEvent, Tick } from '../schemas/generated.js';
+import { StrategyId, type Bar, type OrderCommand, type OrderEvent, type Tick } from '../schemas/generated.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { meanReversion } from '../strategies/mean-reversion.js';
 import { movingAverageCrossover } from '../strategies/moving-average-crossover.js';
@@ -81,7 +81,7 @@ export async function strategyThroughput(): Promise<string[]> {
   const ticks = simTicks(TICKS);
   const bars = barsOf(ticks);
   const lines = [`${count(TICKS)} sim ticks (and ${count(bars.length)} bars, one per tick), six instruments, records in per second; a venue fills every order at once through the feedback edge:`];
-  const noop = (id: string): Strategy => ({ id, onTick: () => undefined });
+  const noop = (id: string): Strategy => ({ id: StrategyId(id), onTick: () => undefined });
   for (let round = 0; round < 2; round++) {
     // The first round warms the JIT; the second is reported.
     const one = run([noop('n0')], 'ticks', ticks);

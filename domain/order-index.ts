@@ -1,4 +1,5 @@
 import { ConfigError, InvalidStateTransitionError } from '../errors/errors.js';
+import type { ClientOrderId, InstrumentId, StrategyId } from '../schemas/generated.js';
 
 /** How an {@link OrderIndex} reads the keys of the orders it holds. */
 export interface OrderIndexOptions<Order, Owner extends string> {
@@ -9,8 +10,8 @@ export interface OrderIndexOptions<Order, Owner extends string> {
   readonly maxClosed: number;
   /** The first key: whose client order ids these are (the strategy; a per-account book uses its account). */
   readonly ownerOf: (order: Order) => Owner;
-  readonly clientOrderIdOf: (order: Order) => string;
-  readonly instrumentOf: (order: Order) => string;
+  readonly clientOrderIdOf: (order: Order) => ClientOrderId;
+  readonly instrumentOf: (order: Order) => InstrumentId;
 }
 
 const NO_ORDERS: readonly never[] = Object.freeze([]);
@@ -22,34 +23,38 @@ const NO_ORDERS: readonly never[] = Object.freeze([]);
  * can tell its own clients).
  *
  * Client order ids are their owner's: two strategies may use the same one,
- * and they are two orders. Closing is one way: a closed order stays closed
+ * and they are two orders. The keys are branded ids (StrategyId,
+ * ClientOrderId, InstrumentId), so one kind of id cannot be passed for
+ * another. Closing is one way: a closed order stays closed
  * until it is forgotten, and its key cannot be taken again while it is
  * remembered. The index holds the caller's own order objects and never
  * changes them; their state is the caller's.
  *
  * @example
  * ```ts
- * interface Order { readonly strategy: string; readonly id: string; readonly instrument: string }
+ * import { ClientOrderId, InstrumentId, StrategyId } from '../schemas/generated.js';
+ * interface Order { readonly strategy: StrategyId; readonly id: ClientOrderId; readonly instrument: InstrumentId }
  * const index = new OrderIndex<Order>({ maxClosed: 1, ownerOf: (o) => o.strategy, clientOrderIdOf: (o) => o.id, instrumentOf: (o) => o.instrument });
- * const first: Order = { strategy: 'ma', id: 'o-1', instrument: 'SHFE.rb2501' };
- * const second: Order = { strategy: 'ma', id: 'o-2', instrument: 'SHFE.rb2501' };
+ * const order = (id: string): Order => ({ strategy: StrategyId('ma'), id: ClientOrderId(id), instrument: InstrumentId('SHFE.rb2501') });
+ * const first = order('o-1');
+ * const second = order('o-2');
  * index.add(first);
  * index.add(second);
  * index.close(first);
- * console.log(index.close(second)?.id, index.get('ma', 'o-1'), index.size);
+ * console.log(index.close(second)?.id, index.get(StrategyId('ma'), ClientOrderId('o-1')), index.size);
  * // Logs: o-1 undefined 1
  * ```
  */
-export class OrderIndex<Order, Owner extends string = string> {
-  private readonly byOwner = new Map<Owner, Map<string, Order>>();
+export class OrderIndex<Order, Owner extends string = StrategyId> {
+  private readonly byOwner = new Map<Owner, Map<ClientOrderId, Order>>();
   /** Open orders, in the order they were added (a Set keeps insertion order). */
   private readonly working = new Set<Order>();
   /** Closed orders, the one closed longest ago first. */
   private readonly closed = new Set<Order>();
   private readonly maxClosed: number;
   private readonly ownerOf: (order: Order) => Owner;
-  private readonly clientOrderIdOf: (order: Order) => string;
-  private readonly instrumentOf: (order: Order) => string;
+  private readonly clientOrderIdOf: (order: Order) => ClientOrderId;
+  private readonly instrumentOf: (order: Order) => InstrumentId;
 
   /** @throws {ConfigError} When `maxClosed` is not an integer ≥ 0. */
   constructor(options: OrderIndexOptions<Order, Owner>) {
@@ -63,7 +68,7 @@ export class OrderIndex<Order, Owner extends string = string> {
   }
 
   /** The order of `owner` with `clientOrderId`, working or closed and still remembered. */
-  get(owner: Owner, clientOrderId: string): Order | undefined {
+  get(owner: Owner, clientOrderId: ClientOrderId): Order | undefined {
     return this.byOwner.get(owner)?.get(clientOrderId);
   }
 
@@ -76,7 +81,7 @@ export class OrderIndex<Order, Owner extends string = string> {
     const owner = this.ownerOf(order);
     const clientOrderId = this.clientOrderIdOf(order);
     let ofOwner = this.byOwner.get(owner);
-    if (ofOwner === undefined) this.byOwner.set(owner, (ofOwner = new Map()));
+    if (ofOwner === undefined) this.byOwner.set(owner, (ofOwner = new Map<ClientOrderId, Order>()));
     else if (ofOwner.has(clientOrderId)) throw new InvalidStateTransitionError(`order ${clientOrderId} of ${owner} is already indexed; an order id is used once`);
     ofOwner.set(clientOrderId, order);
     this.working.add(order);
@@ -112,7 +117,7 @@ export class OrderIndex<Order, Owner extends string = string> {
   }
 
   /** The working orders, oldest first; of one instrument when given. A shared empty array when there are none. */
-  workingOrders(instrumentId?: string): readonly Order[] {
+  workingOrders(instrumentId?: InstrumentId): readonly Order[] {
     // Most calls find none: nothing is allocated for them.
     let orders: Order[] | undefined;
     for (const order of this.working) if (instrumentId === undefined || this.instrumentOf(order) === instrumentId) (orders ??= []).push(order);

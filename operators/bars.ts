@@ -3,7 +3,7 @@ import { TradingSessions } from '../domain/trading-sessions.js';
 import { ConfigError } from '../errors/errors.js';
 import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
-import type { Bar, Tick } from '../schemas/generated.js';
+import type { Bar, InstrumentId, Tick } from '../schemas/generated.js';
 
 export interface BarsOptions {
   /** Bar length in seconds: a whole number that divides a day (86 400), e.g. 1, 60, 300, 900, 3600. */
@@ -53,7 +53,7 @@ interface OpenBar {
 
 /** Everything kept per instrument. */
 interface InstrumentState {
-  readonly instrumentId: string;
+  readonly instrumentId: InstrumentId;
   /** The session of the instrument's last in-session tick (epoch µs, end exclusive), so most ticks skip the calendar lookup. */
   sessionStart: number;
   sessionEnd: number;
@@ -68,7 +68,7 @@ interface InstrumentState {
   emittedUntil: number;
 }
 
-function newInstrumentState(instrumentId: string): InstrumentState {
+function newInstrumentState(instrumentId: InstrumentId): InstrumentState {
   return {
     instrumentId,
     sessionStart: 0,
@@ -83,7 +83,7 @@ function newInstrumentState(instrumentId: string): InstrumentState {
 }
 
 /** The record of a bar, every field present and in schema order (one hidden class). */
-function barRecord(instrumentId: string, periodS: number, bar: OpenBar): Bar {
+function barRecord(instrumentId: InstrumentId, periodS: number, bar: OpenBar): Bar {
   return {
     instrument_id: instrumentId,
     period_s: periodS,

@@ -5,7 +5,7 @@ import { isTerminal, nextOrderStatus, orderTransitionOf, type OrderStatus } from
 import { ConfigError, InvalidStateTransitionError } from '../errors/errors.js';
 import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
-import type { CancelOrder, OrderCancelRejected, OrderCommand, OrderEvent, OrderPendingCancel, OrderSubmitted, SubmitOrder } from '../schemas/generated.js';
+import type { CancelOrder, ClientOrderId, InstrumentId, OrderCancelRejected, OrderCommand, OrderEvent, OrderPendingCancel, OrderSubmitted, StrategyId, SubmitOrder } from '../schemas/generated.js';
 import { VenueRoutes } from './router/venue-routes.js';
 
 export interface OrderRouterOptions {
@@ -29,9 +29,9 @@ export interface OrderRouterOptions {
 
 /** What the router knows of one order. */
 interface RoutedOrder {
-  readonly clientOrderId: string;
-  readonly strategyId: string;
-  readonly instrumentId: string;
+  readonly clientOrderId: ClientOrderId;
+  readonly strategyId: StrategyId;
+  readonly instrumentId: InstrumentId;
   readonly venue: string;
   status: OrderStatus;
   /** Lots filled so far (the venue's `cum_quantity`). */

@@ -2,7 +2,7 @@ import { EMPTY, asyncScheduler, type Observable, type Observer, type SchedulerLi
 import { ConfigError, StageError } from '../errors/errors.js';
 import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
-import type { Bar, OrderCommand, OrderEvent, Signal, Tick } from '../schemas/generated.js';
+import { AccountId, type Bar, type OrderCommand, type OrderEvent, type Signal, type Tick } from '../schemas/generated.js';
 import { createStrategyContext, type Strategy, type StrategyMethod, type StrategyOutput, type StrategyRuntime } from '../strategies/strategy-api.js';
 
 export interface RunStrategiesOptions {
@@ -106,7 +106,7 @@ export function runStrategies(
   options: RunStrategiesOptions,
 ): (inputs: { readonly ticks?: Observable<Tick>; readonly bars?: Observable<Bar>; readonly events?: Observable<OrderEvent> }) => Observable<OrderCommand> {
   const { onError, signals, metrics } = options;
-  const accountId = options.accountId ?? 'paper';
+  const accountId = AccountId(options.accountId ?? 'paper');
   const scheduler = options.scheduler ?? asyncScheduler;
   const problems: string[] = [];
   const ids = new Set<string>();

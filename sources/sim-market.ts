@@ -1,7 +1,7 @@
 import type { ProductSpec } from '../domain/product-table.js';
 import { TradingSessions } from '../domain/trading-sessions.js';
 import { ConfigError } from '../errors/errors.js';
-import type { Tick } from '../schemas/generated.js';
+import { InstrumentId, type Tick } from '../schemas/generated.js';
 
 /** Options of {@link SimMarket}. */
 export interface SimMarketOptions {
@@ -70,7 +70,7 @@ class InstrumentState {
   private readonly priceScale: number;
 
   constructor(
-    readonly instrumentId: string,
+    readonly instrumentId: InstrumentId,
     readonly spec: ProductSpec,
     openInterest: number,
   ) {
@@ -190,7 +190,8 @@ export class SimMarket {
     this.states = options.instruments.map((id) => {
       const spec = this.sessions.productOf(id);
       const prefixed = id.includes('.') ? id : `${spec.exchange}.${id}`;
-      return new InstrumentState(prefixed, spec, this.random.int(50_000, 300_000));
+      // The configured names are where instrument ids enter.
+      return new InstrumentState(InstrumentId(prefixed), spec, this.random.int(50_000, 300_000));
     });
     this.intervalUs = options.tickIntervalMs * MICROS_PER_MS;
     this.slotUs = Math.min(MICROS_PER_MS, Math.floor(this.intervalUs / this.states.length));

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors/errors.js';
-import type { OrderCommand, Tick, TimeInForce } from '../schemas/generated.js';
+import { type OrderCommand, StrategyId, type Tick, type TimeInForce } from '../schemas/generated.js';
 import { tickId, type Strategy, type StrategyResult } from './strategy-api.js';
 
 export interface MeanReversionParams {
@@ -81,7 +81,7 @@ export function meanReversion(params: MeanReversionParams): Strategy {
   reset();
 
   return {
-    id,
+    id: StrategyId(id),
     init() {
       reset();
     },

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors/errors.js';
-import type { Bar, OrderCommand, Signal } from '../schemas/generated.js';
+import { type Bar, type OrderCommand, type Signal, StrategyId } from '../schemas/generated.js';
 import { barId, type OrderRequest, type Strategy, type StrategyContext, type StrategyPosition, type StrategyResult } from './strategy-api.js';
 
 export interface MovingAverageCrossoverParams {
@@ -115,7 +115,7 @@ export function movingAverageCrossover(params: MovingAverageCrossoverParams): St
   };
 
   return {
-    id,
+    id: StrategyId(id),
     init() {
       reset();
     },

@@ -1,7 +1,7 @@
 import { OrderIndex } from '../domain/order-index.js';
 import { nextOrderStatus, isTerminal, type OrderStatus } from '../domain/order-state-machine.js';
 import { InvalidStateTransitionError, StageError } from '../errors/errors.js';
-import type { Bar, CancelOrder, OrderCommand, OrderEvent, OrderSide, OrderType, PositionEffect, Signal, SubmitOrder, Tick, TimeInForce } from '../schemas/generated.js';
+import { ClientOrderId, type AccountId, type Bar, type CancelOrder, type InstrumentId, type OrderCommand, type OrderEvent, type OrderSide, type OrderType, type PositionEffect, type Signal, type StrategyId, type SubmitOrder, type Tick, type TimeInForce } from '../schemas/generated.js';
 
 /** The methods of a strategy, as named when one of them fails. */
 export type StrategyMethod = 'init' | 'onTick' | 'onBar' | 'onOrderEvent' | 'stop';
@@ -26,7 +26,7 @@ export type StrategyOutput = StrategyResult | undefined | void;
  */
 export interface Strategy {
   /** Unique among the strategies of a pipeline; stamped on every command and signal, and how order events find their way back. */
-  readonly id: string;
+  readonly id: StrategyId;
   /** Called once when the stage starts, before any market data. */
   init?(ctx: StrategyContext): StrategyOutput;
   onTick?(tick: Tick, ctx: StrategyContext): StrategyOutput;
@@ -39,8 +39,8 @@ export interface Strategy {
 
 /** One of the strategy's orders as its own order events have left it. */
 export interface StrategyOrder {
-  readonly client_order_id: string;
-  readonly instrument_id: string;
+  readonly client_order_id: ClientOrderId;
+  readonly instrument_id: InstrumentId;
   readonly side: OrderSide;
   readonly order_type: OrderType;
   readonly time_in_force: TimeInForce;
@@ -57,7 +57,7 @@ export interface StrategyOrder {
 
 /** The strategy's lots in one instrument, from its own fills since the stage started (China futures keep long and short apart). */
 export interface StrategyPosition {
-  readonly instrument_id: string;
+  readonly instrument_id: InstrumentId;
   readonly long: number;
   readonly short: number;
   /** `long - short`. */
@@ -66,7 +66,7 @@ export interface StrategyPosition {
 
 /** What a strategy asks for when it builds an order. */
 export interface OrderRequest {
-  readonly instrument_id: string;
+  readonly instrument_id: InstrumentId;
   readonly side: OrderSide;
   /** Lots, a positive integer. */
   readonly quantity: number;
@@ -83,7 +83,7 @@ export interface OrderRequest {
 
 /** What a strategy gives to build a signal. */
 export interface SignalRequest {
-  readonly instrument_id: string;
+  readonly instrument_id: InstrumentId;
   readonly name: string;
   readonly value: number;
   /** Event time of the data the value was derived from. */
@@ -96,18 +96,18 @@ export interface SignalRequest {
  * and builders of complete records. Nothing else of the pipeline is reachable.
  */
 export interface StrategyContext {
-  readonly strategyId: string;
-  readonly accountId: string;
+  readonly strategyId: StrategyId;
+  readonly accountId: AccountId;
   /** Scheduler time in microseconds: event time in replay, virtual time in tests. */
   now(): number;
   /** The next id of this strategy, `${strategyId}-${n}` from 1; ids are deterministic, so a replay makes the same ones. */
   nextId(): string;
   /** Orders not yet in a final state (including ones just sent and not yet acknowledged), oldest first; of one instrument when given. */
-  workingOrders(instrumentId?: string): readonly StrategyOrder[];
+  workingOrders(instrumentId?: InstrumentId): readonly StrategyOrder[];
   /** An order by client order id: working, or among the most recent finished ones. */
-  order(clientOrderId: string): StrategyOrder | undefined;
+  order(clientOrderId: ClientOrderId): StrategyOrder | undefined;
   /** The position in an instrument; zeros when the strategy has none. */
-  position(instrumentId: string): StrategyPosition;
+  position(instrumentId: InstrumentId): StrategyPosition;
   /** Every instrument the strategy has traded, whether or not it still holds lots. */
   positions(): readonly StrategyPosition[];
   /** A SubmitOrder with every field set and fresh ids; throws StageError for a quantity or price no order can have. */
@@ -138,8 +138,8 @@ export interface StrategyRuntime {
 }
 
 export interface StrategyContextOptions {
-  readonly strategyId: string;
-  readonly accountId: string;
+  readonly strategyId: StrategyId;
+  readonly accountId: AccountId;
   /** The clock, in microseconds. */
   readonly now: () => number;
 }
@@ -166,8 +166,8 @@ class TrackedOrder implements StrategyOrder {
   readonly cancelIds: string[] = [];
 
   constructor(
-    readonly client_order_id: string,
-    readonly instrument_id: string,
+    readonly client_order_id: ClientOrderId,
+    readonly instrument_id: InstrumentId,
     readonly side: OrderSide,
     readonly order_type: OrderType,
     readonly time_in_force: TimeInForce,
@@ -200,7 +200,7 @@ class TrackedPosition implements StrategyPosition {
   long = 0;
   short = 0;
   net = 0;
-  constructor(readonly instrument_id: string) {}
+  constructor(readonly instrument_id: InstrumentId) {}
 }
 
 /**
@@ -227,18 +227,18 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
     clientOrderIdOf: (o) => o.client_order_id,
     instrumentOf: (o) => o.instrument_id,
   });
-  const positions = new Map<string, TrackedPosition>();
+  const positions = new Map<InstrumentId, TrackedPosition>();
   /** Zero positions of instruments never traded, so that asking for one allocates once. */
-  const flats = new Map<string, StrategyPosition>();
+  const flats = new Map<InstrumentId, StrategyPosition>();
   const nextId = (): string => `${strategyId}-${++lastId}`;
 
-  const flatPosition = (instrumentId: string): StrategyPosition => {
+  const flatPosition = (instrumentId: InstrumentId): StrategyPosition => {
     let position = flats.get(instrumentId);
     if (position === undefined) flats.set(instrumentId, (position = Object.freeze({ instrument_id: instrumentId, long: 0, short: 0, net: 0 })));
     return position;
   };
 
-  const orderOf = (clientOrderId: string): TrackedOrder | undefined => orders.get(strategyId, clientOrderId);
+  const orderOf = (clientOrderId: ClientOrderId): TrackedOrder | undefined => orders.get(strategyId, clientOrderId);
 
   const finish = (order: TrackedOrder): void => {
     order.answerAllCancels();
@@ -287,7 +287,7 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
       return {
         type: 'SubmitOrder',
         command_id: commandId,
-        client_order_id: nextId(),
+        client_order_id: ClientOrderId(nextId()),
         strategy_id: strategyId,
         account_id: accountId,
         instrument_id: request.instrument_id,

@@ -1,4 +1,4 @@
-import type { Tick } from '../../schemas/generated.js';
+import { InstrumentId, type Tick } from '../../schemas/generated.js';
 import type { JsonValue } from './apply-merge-patch.js';
 import { DiffQuoteFields } from './diff-quote-fields.js';
 
@@ -58,7 +58,8 @@ export function tickFromDiffQuote(instrumentId: string, quote: Readonly<Record<s
   }
   const volumeAt = (key: string): number => num(quote[key]) ?? 0;
   return {
-    instrument_id: instrumentId,
+    // The quote's key in the DIFF message is where the id enters.
+    instrument_id: InstrumentId(instrumentId),
     trading_day: tradingDay,
     action_day: actionDay,
     ts_event: tsEvent,

@@ -2,7 +2,7 @@ import { OrderIndex } from '../../domain/order-index.js';
 import { isTerminal, nextOrderStatus, type OrderStatus } from '../../domain/order-state-machine.js';
 import { InvalidStateTransitionError } from '../../errors/errors.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
-import type { OrderDenied, OrderEvent, OrderFilled, PositionEffect } from '../../schemas/generated.js';
+import { AccountId, ClientOrderId, type InstrumentId, type OrderDenied, type OrderEvent, type OrderFilled, type PositionEffect } from '../../schemas/generated.js';
 
 /** A value the trade state holds. Unset values are absent, never null. */
 export type TradeValue = number | string;
@@ -73,8 +73,8 @@ export const TRADE_KEYS: Readonly<Record<TradeSection, readonly string[]>> = {
 };
 
 interface OrderRecord {
-  readonly clientOrderId: string;
-  readonly instrumentId: string;
+  readonly clientOrderId: ClientOrderId;
+  readonly instrumentId: InstrumentId;
   status: OrderStatus;
   filled: number;
   /** Lots and Σ price × lots of the fills seen, for the average fill price. */
@@ -95,7 +95,7 @@ interface PositionRecord {
 
 interface AccountState {
   /** The account's orders by client order id (the account is the owner key: clients see one order per id), terminal ones bounded. */
-  readonly orders: OrderIndex<OrderRecord>;
+  readonly orders: OrderIndex<OrderRecord, AccountId>;
   readonly positions: Map<string, PositionRecord>;
   /** Denials by event id, oldest first. */
   readonly denials: Map<string, Record<string, TradeValue>>;
@@ -237,7 +237,8 @@ export class TradeBook {
     if (account === undefined) return undefined;
     switch (section) {
       case 'orders':
-        return account.orders.get(accountId, key)?.view;
+        // The key comes from a client's path: branded here, where it enters.
+        return account.orders.get(AccountId(accountId), ClientOrderId(key))?.view;
       case 'positions':
         return account.positions.get(key)?.view;
       case 'denials':
@@ -273,10 +274,10 @@ export class TradeBook {
     return snapshot;
   }
 
-  private account(accountId: string): AccountState {
+  private account(accountId: AccountId): AccountState {
     let account = this.accounts.get(accountId);
     if (account === undefined) {
-      const orders = new OrderIndex<OrderRecord>({ maxClosed: this.maxTerminalOrders, ownerOf: () => accountId, clientOrderIdOf: (o) => o.clientOrderId, instrumentOf: (o) => o.instrumentId });
+      const orders = new OrderIndex<OrderRecord, AccountId>({ maxClosed: this.maxTerminalOrders, ownerOf: () => accountId, clientOrderIdOf: (o) => o.clientOrderId, instrumentOf: (o) => o.instrumentId });
       account = { orders, positions: new Map(), denials: new Map() };
       this.accounts.set(accountId, account);
     }

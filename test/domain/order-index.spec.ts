@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { OrderIndex } from '../../domain/order-index.js';
 import { ConfigError, InvalidStateTransitionError } from '../../errors/errors.js';
+import { ClientOrderId, InstrumentId, StrategyId } from '../../schemas/generated.js';
 
 interface TestOrder {
-  readonly strategy: string;
-  readonly id: string;
-  readonly instrument: string;
+  readonly strategy: StrategyId;
+  readonly id: ClientOrderId;
+  readonly instrument: InstrumentId;
 }
 
-const order = (strategy: string, id: string, instrument = 'SHFE.rb2501'): TestOrder => ({ strategy, id, instrument });
+const order = (strategy: string, id: string, instrument = 'SHFE.rb2501'): TestOrder => ({ strategy: StrategyId(strategy), id: ClientOrderId(id), instrument: InstrumentId(instrument) });
+/** The index's lookup with plain strings, branded here: the test's trust boundary. */
+const find = (index: OrderIndex<TestOrder>, strategy: string, id: string) => index.get(StrategyId(strategy), ClientOrderId(id));
 const indexOf = (maxClosed: number) => new OrderIndex<TestOrder>({ maxClosed, ownerOf: (o) => o.strategy, clientOrderIdOf: (o) => o.id, instrumentOf: (o) => o.instrument });
 const sizes = (index: OrderIndex<TestOrder>) => ({ size: index.size, working: index.workingCount, closed: index.closedCount });
 
@@ -16,12 +19,12 @@ describe('OrderIndex', () => {
   it('finds an order by owner and client order id, working and after it closed', () => {
     const index = indexOf(10);
     const a = order('ma', 'o-1');
-    expect(index.get('ma', 'o-1')).toBeUndefined();
+    expect(find(index, 'ma', 'o-1')).toBeUndefined();
     index.add(a);
-    expect(index.get('ma', 'o-1')).toBe(a);
+    expect(find(index, 'ma', 'o-1')).toBe(a);
     expect(index.isClosed(a)).toBe(false);
     expect(index.close(a)).toBeUndefined();
-    expect(index.get('ma', 'o-1')).toBe(a);
+    expect(find(index, 'ma', 'o-1')).toBe(a);
     expect(index.isClosed(a)).toBe(true);
     expect(sizes(index)).toEqual({ size: 1, working: 0, closed: 1 });
   });
@@ -32,11 +35,11 @@ describe('OrderIndex', () => {
     const ofMr = order('mr', 'o-1');
     index.add(ofMa);
     index.add(ofMr);
-    expect(index.get('ma', 'o-1')).toBe(ofMa);
-    expect(index.get('mr', 'o-1')).toBe(ofMr);
+    expect(find(index, 'ma', 'o-1')).toBe(ofMa);
+    expect(find(index, 'mr', 'o-1')).toBe(ofMr);
     index.close(ofMa);
     expect(index.workingOrders()).toEqual([ofMr]);
-    expect(index.get('mr', 'o-1')).toBe(ofMr);
+    expect(find(index, 'mr', 'o-1')).toBe(ofMr);
   });
 
   it('refuses a second order under a key it holds, working or closed, and leaves the first as it was', () => {
@@ -47,7 +50,7 @@ describe('OrderIndex', () => {
     index.close(first);
     // A closed order cannot come back as working under its id.
     expect(() => index.add(order('ma', 'o-1'))).toThrow(/order o-1 of ma is already indexed/);
-    expect(index.get('ma', 'o-1')).toBe(first);
+    expect(find(index, 'ma', 'o-1')).toBe(first);
     expect(index.isClosed(first)).toBe(true);
     expect(index.workingOrders()).toEqual([]);
     expect(sizes(index)).toEqual({ size: 1, working: 0, closed: 1 });
@@ -61,7 +64,7 @@ describe('OrderIndex', () => {
     index.add(b);
     index.close(a);
     expect(index.close(a)).toBeUndefined();
-    expect(index.get('ma', 'o-1')).toBe(a);
+    expect(find(index, 'ma', 'o-1')).toBe(a);
     expect(sizes(index)).toEqual({ size: 2, working: 1, closed: 1 });
   });
 
@@ -78,15 +81,15 @@ describe('OrderIndex', () => {
     expect(index.close(c)).toBeUndefined();
     expect(index.close(a)).toBeUndefined();
     expect(index.close(d)).toBe(c);
-    expect(index.get('ma', 'o-3')).toBeUndefined();
+    expect(find(index, 'ma', 'o-3')).toBeUndefined();
     expect(index.close(b)).toBe(a);
-    expect(index.get('ma', 'o-1')).toBeUndefined();
-    expect([index.get('ma', 'o-2'), index.get('ma', 'o-4')]).toEqual([b, d]);
+    expect(find(index, 'ma', 'o-1')).toBeUndefined();
+    expect([find(index, 'ma', 'o-2'), find(index, 'ma', 'o-4')]).toEqual([b, d]);
     expect(sizes(index)).toEqual({ size: 2, working: 0, closed: 2 });
     // A forgotten order's id is free again.
     const again = order('ma', 'o-1');
     index.add(again);
-    expect(index.get('ma', 'o-1')).toBe(again);
+    expect(find(index, 'ma', 'o-1')).toBe(again);
   });
 
   it('never forgets a working order, however many there are', () => {
@@ -96,7 +99,7 @@ describe('OrderIndex', () => {
     for (const o of orders.slice(0, 10)) index.close(o);
     expect(sizes(index)).toEqual({ size: 41, working: 40, closed: 1 });
     expect(index.workingOrders()).toEqual(orders.slice(10));
-    for (const o of orders.slice(10)) expect(index.get('ma', o.id)).toBe(o);
+    for (const o of orders.slice(10)) expect(index.get(StrategyId('ma'), o.id)).toBe(o);
   });
 
   it('with a bound of 0 forgets an order as it closes', () => {
@@ -104,7 +107,7 @@ describe('OrderIndex', () => {
     const a = order('ma', 'o-1');
     index.add(a);
     expect(index.close(a)).toBe(a);
-    expect(index.get('ma', 'o-1')).toBeUndefined();
+    expect(find(index, 'ma', 'o-1')).toBeUndefined();
     expect(sizes(index)).toEqual({ size: 0, working: 0, closed: 0 });
   });
 
@@ -117,12 +120,12 @@ describe('OrderIndex', () => {
     for (const o of [rb1, m, rb2, rb3]) index.add(o);
     index.close(rb2);
     expect(index.workingOrders()).toEqual([rb1, m, rb3]);
-    expect(index.workingOrders('SHFE.rb2501')).toEqual([rb1, rb3]);
-    expect(index.workingOrders('DCE.m2501')).toEqual([m]);
-    expect(index.workingOrders('CZCE.SR501')).toEqual([]);
+    expect(index.workingOrders(InstrumentId('SHFE.rb2501'))).toEqual([rb1, rb3]);
+    expect(index.workingOrders(InstrumentId('DCE.m2501'))).toEqual([m]);
+    expect(index.workingOrders(InstrumentId('CZCE.SR501'))).toEqual([]);
     // The empty answer is one shared frozen array: asking on every tick allocates nothing.
-    expect(index.workingOrders('CZCE.SR501')).toBe(index.workingOrders('INE.sc2501'));
-    expect(Object.isFrozen(index.workingOrders('CZCE.SR501'))).toBe(true);
+    expect(index.workingOrders(InstrumentId('CZCE.SR501'))).toBe(index.workingOrders(InstrumentId('INE.sc2501')));
+    expect(Object.isFrozen(index.workingOrders(InstrumentId('CZCE.SR501')))).toBe(true);
   });
 
   it('lists every order it holds, owner by owner, each owner in adding order, closed ones included', () => {
@@ -148,6 +151,21 @@ describe('OrderIndex', () => {
     const c = order('ma', 'o-2');
     index.add(c);
     expect([...index.orders()]).toEqual([b, c]);
+  });
+
+  it('takes only its own kind of id for each key (the type check fails otherwise)', () => {
+    const index = indexOf(10);
+    const a = order('ma', 'o-1');
+    index.add(a);
+    expect(index.get(a.strategy, a.id)).toBe(a);
+    // @ts-expect-error a strategy id is no client order id
+    expect(index.get(a.strategy, a.strategy)).toBeUndefined();
+    // @ts-expect-error a client order id is no strategy id
+    expect(index.get(a.id, a.id)).toBeUndefined();
+    // @ts-expect-error a plain string is no client order id: it is branded where it enters
+    expect(index.get(a.strategy, 'o-1')).toBe(a);
+    // @ts-expect-error a strategy id is no instrument id
+    expect(index.workingOrders(a.strategy)).toEqual([]);
   });
 
   it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses a bound of %s', (maxClosed) => {

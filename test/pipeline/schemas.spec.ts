@@ -1,12 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { avroSchemaFiles } from '../../schemas/generated.js';
+import { avroSchemaFiles, type OrderAccepted } from '../../schemas/generated.js';
 import { checkSchemaResolution } from '../../pipeline/schemas/check-schema-resolution.js';
 import { generateSchemaModule } from '../../pipeline/schemas/generate-schema-module.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { makeTick } from '../support/make-tick.js';
+import { fromPlainIds } from '../support/plain-ids.js';
 
 const schemasDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
 const record = (name: string, fields: unknown[], extra: object = {}) => ({ type: 'record', name, namespace: 'tickflow', fields, ...extra });
@@ -34,6 +37,59 @@ describe('schemas', () => {
     const tickJson = avroSchemaFiles.find((f) => f.name === 'Tick')?.schema as { fields: { name: string; type: unknown }[] };
     expect(tickJson.fields.find((f) => f.name === 'ts_event')?.type).toEqual({ type: 'long', logicalType: 'timestamp-micros' });
     expect(fields.get('last_price')?.typeName).toMatch(/^union/);
+  });
+});
+
+describe('id kinds ("tickflow.id")', () => {
+  /** The schema without its id marks: each marked string back to a plain "string". */
+  const unmarked = (schema: unknown): unknown =>
+    JSON.parse(JSON.stringify(schema), (_key, value: unknown) => (value !== null && typeof value === 'object' && 'tickflow.id' in value ? (value as Record<string, unknown>)['type'] : value));
+  /** A schemas folder holding one file, for the generator. */
+  const generateFrom = (schema: unknown): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickflow-schemas-'));
+    try {
+      writeFileSync(join(dir, 'Probe.avsc'), JSON.stringify(schema));
+      return generateSchemaModule(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('mark the ids that must not be swapped in every command and event', () => {
+    const marks = (name: string) =>
+      Object.fromEntries(
+        ((avroSchemaFiles.find((f) => f.name === name)?.schema as { fields: { name: string; type: unknown }[] }).fields)
+          .filter((f) => typeof f.type === 'object' && f.type !== null && 'tickflow.id' in f.type)
+          .map((f) => [f.name, (f.type as Record<string, unknown>)['tickflow.id']]),
+      );
+    const orderIds = { client_order_id: 'ClientOrderId', strategy_id: 'StrategyId', account_id: 'AccountId', instrument_id: 'InstrumentId' };
+    for (const name of ['SubmitOrder', 'CancelOrder', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled', 'OrderDenied', 'OrderCanceled']) expect(marks(name), name).toEqual(orderIds);
+    expect(marks('Tick')).toEqual({ instrument_id: 'InstrumentId' });
+    expect(marks('Signal')).toEqual({ strategy_id: 'StrategyId', instrument_id: 'InstrumentId' });
+  });
+
+  it('leave Avro as it was: every schema parses to the same fingerprint with and without them', () => {
+    const plain = new SchemaCatalog(avroSchemaFiles.map((f) => ({ name: f.name, schema: unmarked(f.schema) })));
+    const marked = SchemaCatalog.default();
+    expect(plain.names()).toEqual(marked.names());
+    for (const name of marked.names()) expect(marked.type(name).fingerprint().toString('hex'), name).toBe(plain.type(name).fingerprint().toString('hex'));
+    // The mark is not part of what avsc exports either (what a registry would be sent).
+    expect(JSON.stringify(marked.type('SubmitOrder').schema({ exportAttrs: true }))).not.toContain('tickflow.id');
+  });
+
+  it('become branded string types with a maker of the same name; unmarked strings stay string', () => {
+    const module = generateFrom({ type: 'record', name: 'Probe', namespace: 'tickflow', fields: [{ name: 'venue_id', type: { type: 'string', 'tickflow.id': 'VenueId' } }, { name: 'note', type: 'string' }] });
+    expect(module).toContain("export type VenueId = string & { readonly __brand: 'VenueId' };");
+    expect(module).toContain('export const VenueId = (value: string): VenueId => value as VenueId;');
+    expect(module).toContain('  readonly venue_id: VenueId;');
+    expect(module).toContain('  readonly note: string;');
+  });
+
+  it.each([
+    ['on a non-string', { type: 'long', 'tickflow.id': 'SeqId' }],
+    ['with a name that is not an id kind', { type: 'string', 'tickflow.id': 'venue' }],
+  ])('are refused %s', (_label, type) => {
+    expect(() => generateFrom({ type: 'record', name: 'Probe', namespace: 'tickflow', fields: [{ name: 'x', type }] })).toThrow(/'tickflow\.id' must mark a string with a name like 'InstrumentId'/);
   });
 });
 
@@ -68,7 +124,7 @@ describe('SchemaCatalog codecs', () => {
 
   it('encodes a union of records by its type field, and rejects an unknown type', () => {
     const codec = catalog.codec('OrderEvent');
-    const accepted = { type: 'OrderAccepted', event_id: 'e1', client_order_id: 'c1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v1', ts_event: 1, ts_init: 2, causation_id: 'cmd1' } as const;
+    const accepted = fromPlainIds<OrderAccepted>({ type: 'OrderAccepted', event_id: 'e1', client_order_id: 'c1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v1', ts_event: 1, ts_init: 2, causation_id: 'cmd1' });
     expect(codec.check(accepted)).toBeUndefined();
     expect({ ...(codec.decode(codec.encode(accepted)) as object) }).toEqual(accepted);
     expect(codec.check({ ...accepted, type: 'OrderLost' })?.path).toBe('type');

@@ -1,12 +1,13 @@
 import type { CancelOrder, SubmitOrder } from '../../schemas/generated.js';
 import { makeTick } from './make-tick.js';
+import { fromPlainIds, type PlainIds } from './plain-ids.js';
 
 /** One minute into makeTick's session: a time at which SHFE.rb2501 trades. */
 export const ORDER_TIME = makeTick().ts_event + 60_000_000;
 
-/** A valid limit buy of one lot of SHFE.rb2501 at 3500 by strategy `strat` of account `acc`, with the given fields changed. */
-export function makeSubmit(changes: Partial<SubmitOrder> = {}): SubmitOrder {
-  return {
+/** A valid limit buy of one lot of SHFE.rb2501 at 3500 by strategy `strat` of account `acc`, with the given fields changed (ids as plain strings). */
+export function makeSubmit(changes: Partial<PlainIds<SubmitOrder>> = {}): SubmitOrder {
+  return fromPlainIds<SubmitOrder>({
     type: 'SubmitOrder',
     command_id: 'cmd-1',
     client_order_id: 'o-1',
@@ -23,12 +24,12 @@ export function makeSubmit(changes: Partial<SubmitOrder> = {}): SubmitOrder {
     ts_init: ORDER_TIME,
     causation_id: null,
     ...changes,
-  };
+  });
 }
 
-/** A valid cancel of order `o-1` of makeSubmit's strategy and account, with the given fields changed. */
-export function makeCancel(changes: Partial<CancelOrder> = {}): CancelOrder {
-  return {
+/** A valid cancel of order `o-1` of makeSubmit's strategy and account, with the given fields changed (ids as plain strings). */
+export function makeCancel(changes: Partial<PlainIds<CancelOrder>> = {}): CancelOrder {
+  return fromPlainIds<CancelOrder>({
     type: 'CancelOrder',
     command_id: 'cmd-c1',
     client_order_id: 'o-1',
@@ -39,5 +40,5 @@ export function makeCancel(changes: Partial<CancelOrder> = {}): CancelOrder {
     ts_init: ORDER_TIME,
     causation_id: null,
     ...changes,
-  };
+  });
 }

@@ -1,9 +1,10 @@
 import type { Tick } from '../../schemas/generated.js';
+import { fromPlainIds, type PlainIds } from './plain-ids.js';
 
-/** A valid Tick of SHFE.rb2501 at 2025-01-02 21:00:00 +08:00, with the given fields changed. */
-export function makeTick(changes: Partial<Tick> = {}): Tick {
+/** A valid Tick of SHFE.rb2501 at 2025-01-02 21:00:00 +08:00, with the given fields changed (ids as plain strings). */
+export function makeTick(changes: Partial<PlainIds<Tick>> = {}): Tick {
   const ts = 1_735_822_800_000_000;
-  return {
+  return fromPlainIds<Tick>({
     instrument_id: 'SHFE.rb2501',
     trading_day: '20250103',
     action_day: '20250102',
@@ -33,5 +34,5 @@ export function makeTick(changes: Partial<Tick> = {}): Tick {
     ts_recv: ts + 2_000,
     sequence: 1,
     ...changes,
-  };
+  });
 }
