@@ -174,8 +174,10 @@ describe('g.apply', () => {
       g.apply('mislabelled', t, toMid(), { out: 'Bar' });
       // @ts-expect-error the output of a Signal stage cannot feed a stage that reads Tick
       g.sink('ticks-out', tickSink, {}, mids);
+      // Named first, so that the line the error is expected on stays one line whatever the formatter does.
+      const positiveVolume = filter((tick: Tick) => tick.volume > 0);
       // @ts-expect-error the operator's input must be the input stream's record
-      g.apply('wrong-input', mids, filter((tick: Tick) => tick.volume > 0));
+      g.apply('wrong-input', mids, positiveVolume);
     });
   });
 
