@@ -1,6 +1,10 @@
 // ESLint for the whole tree (`npm run lint`): typescript-eslint's rules with type information for the TypeScript (the project's
 // tsconfig.json, through the project service), plain rules for the scripts and for the live page's browser code, and the layer
 // boundaries of DESIGN.md as restricted imports.
+//
+// `npm run lint` keeps a cache (node_modules/.cache/tickflow/eslint) keyed on each file's own content, which makes a warm run take
+// about a second. A type-aware finding can depend on another file (a function that starts returning a Promise makes its callers'
+// unawaited calls floating): such a finding shows once the caller changes or the cache is gone, as in CI's fresh clone.
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import globals from 'globals';
