@@ -42,7 +42,7 @@ function toCtpEvents(raw: RawCtpEvent[]): CtpEvent[] {
       events[i] = { ...event, error };
     } else if ('error' in event) {
       // Same shape, the error decoded: login, logout, subscribed, unsubscribed.
-      events[i] = { ...event, error: toError(event.error, 'instrumentId' in event ? event.instrumentId : undefined) } as CtpEvent;
+      events[i] = { ...event, error: toError(event.error, 'instrumentId' in event ? event.instrumentId : undefined) };
     }
   }
   return events as CtpEvent[];

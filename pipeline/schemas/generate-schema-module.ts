@@ -14,8 +14,6 @@ interface SchemaFile {
   readonly defines: Set<string>;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 const shortName = (name: string): string => name.slice(name.lastIndexOf('.') + 1);
 
 function walkNames(schema: unknown, needs: Set<string>, defines: Set<string>): void {
@@ -231,7 +229,7 @@ export function generateSchemaModule(dir: string): string {
   out.push('}', '');
   out.push('/** The Avro schema files, in an order in which every named type is defined before use. */');
   out.push('export const avroSchemaFiles: readonly { readonly name: string; readonly schema: unknown }[] = [');
-  for (const f of files) out.push(`  { name: '${f.name}', schema: ${JSON.stringify(f.schema as Json)} },`);
+  for (const f of files) out.push(`  { name: '${f.name}', schema: ${JSON.stringify(f.schema)} },`);
   out.push('];', '');
   return out.join('\n');
 }
