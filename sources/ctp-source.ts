@@ -33,10 +33,11 @@ const frontNamesOf = (fronts: readonly { readonly name: string }[]): string[] =>
  * or DOWN.
  *
  * ```
- * front-1:  --a--b--X(down)...........(up, login)--------
- * front-2:  --c--d---------(subscribe a's)--a'--c--b'----
- * ticks:    --a--b--c--d-------------------a'--c--b'----
- * status:   front-1 DOWN ................ front-1 UP
+ * script:   -------------x-----------y-----------   x: front-1 dies; y: it accepts connections again
+ *   fronts front-1 (preferred) and front-2, one instrument ticking every 4 ms   (1 ms a frame)
+ * ticks:    --------1---1---2---2---2---2---1---1   by the front they came from: 2 from its first tick after x,
+ *                                                   1 again from its first after its login (migrate_back)
+ * status:   (dD)--(uU)---d---------------u-------   lower case front-1, upper case front-2: DOWN, UP
  * ```
  */
 export const ctpSource = defineComponent({

@@ -49,10 +49,11 @@ const ctpIdOf = (instrument: string): string => instrument.slice(instrument.inde
  * Ticks from any other front are dropped as overlap.
  *
  * ```
- * front a:  --a1--a2--X(down)
- * front b:                -b3--b4--     (b subscribed when a went down)
- * ticks:    --t1--t2------t3---t4--
- * status:   a UP, b UP ... a DOWN ...
+ * script:   -------------x------     x: front a dies (its instrument is subscribed on b at once)
+ *   fronts a (preferred) and b, one instrument ticking every 4 ms   (1 ms a frame)
+ * ticks:    --------a---a---b---     the instrument's ticks, by the front they came from: b from its first
+ * moves:    --------a-------b---     the instrument's owner: a, then b at b's first tick
+ * status:   (dD)--(uU)---d------     lower case front a, upper case b: DOWN (connecting), UP
  * ```
  */
 export class CtpFrontPool implements CtpFrontListener {

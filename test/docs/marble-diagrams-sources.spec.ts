@@ -15,11 +15,14 @@ import { paceTicks } from '../../sources/file/pace-ticks.js';
 import { planReplay } from '../../sources/file/plan-replay.js';
 import { readTicks } from '../../sources/file/read-ticks.js';
 import { simSource } from '../../sources/sim-source.js';
+import { CtpEvents } from '../../sources/ctp/ctp-events.js';
+import { runScriptedPool } from '../sources/ctp/run-scripted-pool.js';
+import type { ScriptedPoolConfig, ScriptedPoolRun } from '../sources/ctp/start-scripted-pool.js';
 import { tempDir, writeAvroTicks, writeNdjson } from '../sources/file/recorded-files.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
 import { testContext } from '../support/test-context.js';
-import { readDiagram, type DiagramLine } from '../support/tsdoc-diagrams.js';
+import { readDiagram, type DiagramLine, type MarbleDiagram } from '../support/tsdoc-diagrams.js';
 
 /** `a@0 b@3ms c@1000.3` → value letter and number, in order. */
 function timesOf(line: DiagramLine): [string, number][] {
@@ -81,9 +84,51 @@ async function recordReading<T>(source$: Observable<T>, clock: VirtualTimeSchedu
   return recorded;
 }
 
-/** The marbles as TestScheduler draws them in run mode (a frame is 1 ms, time progression allowed), to compare with what {@link recordReading} recorded. */
-const drawn = (marbles: string, values: Record<string, unknown>): Recorded =>
+/** The marbles as TestScheduler draws them in run mode (a frame is 1 ms, time progression allowed); without `values`, each value is its letter. */
+const drawn = (marbles: string, values?: Record<string, unknown>): Recorded =>
   createTestScheduler().run(() => TestScheduler.parseMarbles(marbles, values, undefined, undefined, true)) as Recorded;
+
+/** What a scripted CTP run put out, one letter per record at the virtual time it came, as {@link drawn} draws a line. */
+const recorded = (records: readonly [number, string][]): Recorded =>
+  records.map(([frame, letter]) => ({ frame, notification: { kind: 'N', value: letter, error: undefined } }));
+
+/**
+ * Runs the scripted fronts of `config` until `endAt`, doing at each letter of
+ * the diagram's `script` line what `actions` says for it.
+ */
+function runScript(
+  diagram: MarbleDiagram,
+  config: ScriptedPoolConfig,
+  endAt: number,
+  actions: Record<string, (run: ScriptedPoolRun) => void>,
+): ScriptedPoolRun {
+  const steps = drawn(diagram.marbles('script'));
+  return runScriptedPool(config, endAt, (run, at) => {
+    for (const { frame, notification } of steps) {
+      const action = actions[String(notification.value)];
+      if (action === undefined) throw new Error(`${diagram.file}: no action for '${String(notification.value)}' on the script line`);
+      at(frame, () => action(run));
+    }
+  });
+}
+
+/** The front each tick came from (its owner then, as the move events say), as `letterOf` spells the front. */
+function ticksByFront(run: ScriptedPoolRun, letterOf: (front: string) => string): [number, string][] {
+  const moves = run.events.filter((e) => e.type === CtpEvents.INSTRUMENT_MOVED);
+  return run.ticks.map((tick) => {
+    const at = tick.ts_recv / 1000;
+    const owner = moves.filter((m) => m.at <= at).at(-1)?.payload['to'];
+    return [at, letterOf(String(owner))];
+  });
+}
+
+/** Each FeedStatus as a letter: d, u, s for DOWN, UP, STALE, upper case for the second front. */
+function statusLetters(run: ScriptedPoolRun, second: string): [number, string][] {
+  return run.statuses.map((status) => {
+    const letter = { DOWN: 'd', UP: 'u', STALE: 's' }[status.state];
+    return [status.ts_event / 1000, status.feed_id === `ctp/${second}` ? letter.toUpperCase() : letter];
+  });
+}
 
 describe('TSDoc marble diagrams: sources', () => {
   let dir: string;
@@ -207,5 +252,66 @@ describe('TSDoc marble diagrams: sources', () => {
       const recorded = await recordReading(fileSource.create(config, testContext(clock, fileSource)), clock);
       expect({ [line.label]: recorded }).toEqual({ [line.label]: drawn(line.marbles, ticks) });
     }
+  });
+
+  // The ctp classes below run on scripted fronts (test/sources/ctp/): the vendor's library cannot run on virtual time.
+  const twoFronts = (first: string, second: string): ScriptedPoolConfig => ({
+    instruments: ['SHFE.rb2501'],
+    fronts: [
+      { name: first, priority: 0 },
+      { name: second, priority: 1 },
+    ],
+    tickEveryMs: 4,
+    firstTickAt: 8,
+    timing: { connectMs: 5, replyMs: 1, reconnectMs: 5 },
+  });
+
+  it('CtpFrontPool (scripted fronts): a dead front’s instrument is subscribed on the other at once and taken from its first tick', () => {
+    const diagram = readDiagram('sources/ctp/ctp-front-pool.ts', 'CtpFrontPool');
+    expect(diagram.call).toBe('fronts a (preferred) and b, one instrument ticking every 4 ms');
+    const ticks = diagram.marbles('ticks');
+    const run = runScript(diagram, twoFronts('a', 'b'), ticks.length, { x: (r) => r.api('a').down() });
+    expect(recorded(ticksByFront(run, (front) => front))).toEqual(drawn(ticks));
+    const moves = run.events
+      .filter((e) => e.type === CtpEvents.INSTRUMENT_MOVED)
+      .map((e): [number, string] => [e.at, String(e.payload['to'])]);
+    expect(recorded(moves)).toEqual(drawn(diagram.marbles('moves')));
+    expect(recorded(statusLetters(run, 'b'))).toEqual(drawn(diagram.marbles('status')));
+  });
+
+  it('ctpSource (its front pool, on scripted fronts): failover to the other front, and back once the preferred one logs in again', () => {
+    const diagram = readDiagram('sources/ctp-source.ts', 'ctpSource');
+    expect(diagram.call).toBe('fronts front-1 (preferred) and front-2, one instrument ticking every 4 ms');
+    const ticks = diagram.marbles('ticks');
+    const run = runScript(diagram, { ...twoFronts('front-1', 'front-2'), migrateBack: 'on_recovery' }, ticks.length, {
+      x: (r) => r.api('front-1').down(),
+      y: (r) => r.api('front-1').up(),
+    });
+    expect(recorded(ticksByFront(run, (front) => front.slice('front-'.length)))).toEqual(drawn(ticks));
+    expect(recorded(statusLetters(run, 'front-2'))).toEqual(drawn(diagram.marbles('status')));
+  });
+
+  it('CtpFront (a scripted front): logging in after each connect, stale after stale_after_ms of silence, connecting after a drop', () => {
+    const diagram = readDiagram('sources/ctp/ctp-front.ts', 'CtpFront');
+    expect(diagram.call).toBe('one front: connected 1 ms after a try, each answer 1 ms, a reconnect 3 ms; stale_after_ms 40');
+    const state = drawn(diagram.marbles('state'));
+    const run = runScript(
+      diagram,
+      {
+        instruments: ['SHFE.rb2501'],
+        fronts: [{ name: 'a' }],
+        tickEveryMs: 5,
+        firstTickAt: 5,
+        staleAfterMs: 40,
+        timing: { connectMs: 1, replyMs: 1, reconnectMs: 3 },
+      },
+      (state.at(-1)?.frame ?? 0) + 2,
+      { s: (r) => r.api('a').stall(), x: (r) => r.api('a').disconnect() },
+    );
+    const letters: Record<string, string> = { 'logging-in': 'i', ready: 'r', stale: 't', connecting: 'n' };
+    const changes = run.events
+      .filter((e) => e.type === CtpEvents.FRONT_READY || e.type === CtpEvents.FRONT_UNAVAILABLE)
+      .map((e): [number, string] => [e.at, letters[String(e.payload['state'])] ?? '?']);
+    expect(recorded(changes)).toEqual(state);
   });
 });
