@@ -41,9 +41,9 @@ type DropReason = 'malformed' | 'incomplete' | 'instrument-limit';
  * (connected, no data for `stale_after_ms`) or DOWN (disconnected).
  *
  * ```
- * upstream:  --q1--q2--X(reconnect)--q2'--q3--
- * ticks:     --t1--t2---------------t2'--t3--
- * status:    --UP-------DOWN--------UP--------
+ * upstream:  -a-b-x-B-c-     a, b, c: quotes; x: the connection drops; B: the new connection's snapshot, b again
+ * ticks:     -a-b---B-c-     one tick per quote that changed; B: b again, from the fresh snapshot
+ * status:    -u---d-u---     u: UP (data arriving); d: DOWN (disconnected, reconnecting with backoff)
  * ```
  *
  * A quote merged by a slow upstream (several ticks in one patch) yields one

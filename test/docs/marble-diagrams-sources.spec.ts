@@ -2,12 +2,12 @@
 // alone (the pacer, the sim source) run on the TestScheduler; those that read
 // files run for real with a virtual clock the test advances between reads.
 import { join } from 'node:path';
-import { tap, VirtualTimeScheduler, type Observable } from 'rxjs';
+import { asyncScheduler, tap, VirtualTimeScheduler, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
-import type { Tick } from '../../schemas/generated.js';
+import type { FeedStatus, Tick } from '../../schemas/generated.js';
 import { fileSource } from '../../sources/file-source.js';
 import { AvroTickReader } from '../../sources/file/avro-tick-reader.js';
 import { NdjsonTickReader } from '../../sources/file/ndjson-tick-reader.js';
@@ -15,10 +15,13 @@ import { paceTicks } from '../../sources/file/pace-ticks.js';
 import { planReplay } from '../../sources/file/plan-replay.js';
 import { readTicks } from '../../sources/file/read-ticks.js';
 import { simSource } from '../../sources/sim-source.js';
+import { wsFeedSource } from '../../sources/ws-feed-source.js';
 import { CtpEvents } from '../../sources/ctp/ctp-events.js';
 import { runScriptedPool } from '../sources/ctp/run-scripted-pool.js';
 import type { ScriptedPoolConfig, ScriptedPoolRun } from '../sources/ctp/start-scripted-pool.js';
 import { tempDir, writeAvroTicks, writeNdjson } from '../sources/file/recorded-files.js';
+import { firstQuote, laterQuote, startSink, stopAllSinks, type RunningSink } from '../support/websocket-harness.js';
+import { waitFor } from '../support/wait-for.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
 import { testContext } from '../support/test-context.js';
@@ -136,7 +139,10 @@ describe('TSDoc marble diagrams: sources', () => {
   beforeEach(() => {
     ({ dir, remove } = tempDir());
   });
-  afterEach(() => remove());
+  afterEach(async () => {
+    remove();
+    await stopAllSinks();
+  });
 
   it('paceTicks: each record at its recorded gap divided by the speed, each gap capped', () => {
     const diagram = readDiagram('sources/file/pace-ticks.ts', 'paceTicks');
@@ -313,5 +319,62 @@ describe('TSDoc marble diagrams: sources', () => {
       .filter((e) => e.type === CtpEvents.FRONT_READY || e.type === CtpEvents.FRONT_UNAVAILABLE)
       .map((e): [number, string] => [e.at, letters[String(e.payload['state'])] ?? '?']);
     expect(recorded(changes)).toEqual(state);
+  });
+
+  it('wsFeedSource (a real upstream, a tickflow websocket sink): a tick per changed quote, DOWN when the connection drops, the fresh snapshot after the reconnect; in the order drawn', async () => {
+    const diagram = readDiagram('sources/ws-feed-source.ts', 'wsFeedSource');
+    let upstream: RunningSink = await startSink();
+    const rb = firstQuote('SHFE.rb2501', 3500).instrument_id;
+    const quotes = {
+      a: firstQuote('SHFE.rb2501', 3500),
+      b: laterQuote('SHFE.rb2501', 2, { last_price: 3501 }),
+      c: laterQuote('SHFE.rb2501', 3, { last_price: 3502 }),
+    };
+    const ctx = testContext(asyncScheduler, wsFeedSource, { stage: 'diagram' });
+    ctx.sideOutput<FeedStatus>('status');
+    const statuses: string[] = [];
+    ctx.sides
+      .get('status')
+      ?.subscribe((s) => statuses.push((s as FeedStatus).state === 'UP' ? 'u' : (s as FeedStatus).state === 'DOWN' ? 'd' : 's'));
+    const prices: number[] = [];
+    const config = validateComponentConfig(wsFeedSource, {
+      url: upstream.wsUrl,
+      instruments: [rb],
+      retry_initial_ms: 20,
+      retry_max_ms: 100,
+      stale_after_ms: 60_000,
+    });
+    const subscription = wsFeedSource.create(config, ctx).subscribe((t) => prices.push(t.last_price ?? NaN));
+    try {
+      const price = { a: 3500, b: 3501, B: 3501, c: 3502 } as Record<string, number>;
+      const upstreamSteps = drawn(diagram.marbles('upstream'));
+      const ticksDrawn = drawn(diagram.marbles('ticks'));
+      const statusDrawn = drawn(diagram.marbles('status'));
+      for (const { frame, notification } of upstreamSteps) {
+        const letter = String(notification.value);
+        if (letter === 'x') {
+          // The connection drops: the upstream stops; a new one comes up on the same port for the reconnect.
+          upstream.quotes.complete();
+          upstream.feeds.complete();
+          await upstream.done;
+        } else if (letter === 'B') {
+          upstream = await startSink({ port: upstream.port });
+          upstream.quotes.next(firstQuote('SHFE.rb2501', 3501));
+        } else {
+          upstream.quotes.next(quotes[letter as 'a' | 'b' | 'c']);
+        }
+        // Each line so far: what is drawn up to this frame, waited for, and nothing more.
+        const ticksDue = ticksDrawn.filter((t) => t.frame <= frame).map((t) => price[String(t.notification.value)]);
+        const statusDue = statusDrawn.filter((t) => t.frame <= frame).map((t) => String(t.notification.value));
+        await waitFor(
+          `what is drawn up to frame ${frame}`,
+          () => (prices.length >= ticksDue.length && statuses.length >= statusDue.length ? true : undefined),
+          5_000,
+        );
+        expect({ frame, prices, statuses }).toEqual({ frame, prices: ticksDue, statuses: statusDue });
+      }
+    } finally {
+      subscription.unsubscribe();
+    }
   });
 });
