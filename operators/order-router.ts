@@ -76,7 +76,7 @@ const DEFAULT_MAX_ORDERS = 10_000;
  * reports:  ---a-p----x       a OrderAccepted, p partial OrderFilled, x OrderCanceled (from the venue)
  *   orderRouter({ routed })
  * result:   -S-a-p-P--x       S OrderSubmitted, P OrderPendingCancel
- * routed:   -s'----c'--       the commands with their venue set
+ * routed:   -v-----w---       v, w: s and c with their venue set
  * ```
  *
  * @example
