@@ -62,3 +62,5 @@ export type * from './strategies/strategy-api.js';
 export { movingAverageCrossover } from './strategies/moving-average-crossover.js';
 export { meanReversion } from './strategies/mean-reversion.js';
 export type * from './schemas/generated.js';
+/** The makers of the branded ids: the way to take a plain string as an id at a trust boundary. */
+export { AccountId, ClientOrderId, InstrumentId, StrategyId } from './schemas/generated.js';

@@ -81,7 +81,7 @@ const CANCEL_RULES = riskRules.filter((rule) => rule.appliesTo.includes('CancelO
  * import { SimMarket } from '../sources/sim-market.js';
  * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
  * const submit: SubmitOrder = {
- *   type: 'SubmitOrder', command_id: 'c-1', client_order_id: 'o-1', strategy_id: 'ma', account_id: 'paper', instrument_id: 'SHFE.rb2501',
+ *   type: 'SubmitOrder', command_id: 'c-1', client_order_id: ClientOrderId('o-1'), strategy_id: StrategyId('ma'), account_id: AccountId('paper'), instrument_id: tick.instrument_id,
  *   side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: tick.ask_price1, venue: null, ts_init: tick.ts_event, causation_id: null,
  * };
  * const denials = new Subject<OrderDenied>();

@@ -82,8 +82,9 @@ interface Run {
  * @example
  * ```ts
  * import { of } from 'rxjs';
+ * import { InstrumentId } from '../schemas/generated.js';
  * // bars$: 22 one-minute bars of SHFE.rb2501, falling from 120 to 100, then 160: the 5- and 20-bar averages cross upward at the last one.
- * const bar: Bar = { instrument_id: 'SHFE.rb2501', period_s: 60, trading_day: '20250103', ts_open: 0, ts_close: 60_000_000, open: 0, high: 0, low: 0, close: 0, volume: 1, turnover: 0, open_interest: 0, tick_count: 1 };
+ * const bar: Bar = { instrument_id: InstrumentId('SHFE.rb2501'), period_s: 60, trading_day: '20250103', ts_open: 0, ts_close: 60_000_000, open: 0, high: 0, low: 0, close: 0, volume: 1, turnover: 0, open_interest: 0, tick_count: 1 };
  * const closes = [...Array.from({ length: 21 }, (_, i) => 120 - i), 160];
  * const bars$ = of(...closes.map((close, i) => ({ ...bar, ts_open: i * 60_000_000, ts_close: (i + 1) * 60_000_000, open: close, high: close, low: close, close })));
  * const ma = movingAverageCrossover({ id: 'ma', instruments: ['SHFE.rb2501'], fastPeriod: 5, slowPeriod: 20, quantity: 1 });

@@ -40,7 +40,7 @@ import { WebsocketServer } from './websocket/websocket-server.js';
  * ```ts
  * import { asyncScheduler } from 'rxjs';
  * const writer = websocketSink.create(validateComponentConfig(websocketSink, { port: 0 }), standaloneContext(asyncScheduler, { component: websocketSink })); // listens on a free port
- * const diff: QuoteDiff = { instrument_id: 'SHFE.rb2501', ts_event: 1_735_822_800_000_000, sequence: 1, changes: { last_price: 3550 } };
+ * const diff: QuoteDiff = { instrument_id: InstrumentId('SHFE.rb2501'), ts_event: 1_735_822_800_000_000, sequence: 1, changes: { last_price: 3550 } };
  * console.log(writer.write('quotes', diff)); // applied to the quote book and pushed to subscribers at once
  * await writer.close(); // stops the server
  * // Logs: undefined   (handed over now: acknowledged at once, no promise)

@@ -45,10 +45,11 @@ interface InstrumentState {
  *
  * @example
  * ```ts
+ * import { AccountId } from '../schemas/generated.js';
  * import { SimMarket } from '../sources/sim-market.js';
  * import { createStrategyContext } from './strategy-api.js';
  * const mr = meanReversion({ id: 'mr', instruments: ['SHFE.rb2501'], window: 5, entryZ: 1.5, exitZ: 0.5, quantity: 1 });
- * const { context } = createStrategyContext({ strategyId: 'mr', accountId: 'paper', now: () => 0 });
+ * const { context } = createStrategyContext({ strategyId: mr.id, accountId: AccountId('paper'), now: () => 0 });
  * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-03T09:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
  * const prices = [100, 100, 100, 100, 90].map((p) => {
  *   const command = mr.onTick?.({ ...tick, last_price: p, ask_price1: p + 1 }, context)?.commands?.[0];

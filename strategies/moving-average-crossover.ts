@@ -69,10 +69,11 @@ function stepToward(target: number, position: StrategyPosition): Pick<OrderReque
  *
  * @example
  * ```ts
+ * import { AccountId, InstrumentId } from '../schemas/generated.js';
  * import { createStrategyContext } from './strategy-api.js';
  * const ma = movingAverageCrossover({ id: 'ma', instruments: ['SHFE.rb2501'], fastPeriod: 2, slowPeriod: 4, quantity: 1 });
- * const { context } = createStrategyContext({ strategyId: 'ma', accountId: 'paper', now: () => 0 });
- * const bar: Bar = { instrument_id: 'SHFE.rb2501', period_s: 60, trading_day: '20250103', ts_open: 0, ts_close: 60_000_000, open: 10, high: 10, low: 10, close: 10, volume: 1, turnover: 0, open_interest: 0, tick_count: 1 };
+ * const { context } = createStrategyContext({ strategyId: ma.id, accountId: AccountId('paper'), now: () => 0 });
+ * const bar: Bar = { instrument_id: InstrumentId('SHFE.rb2501'), period_s: 60, trading_day: '20250103', ts_open: 0, ts_close: 60_000_000, open: 10, high: 10, low: 10, close: 10, volume: 1, turnover: 0, open_interest: 0, tick_count: 1 };
  * const actions = [10, 10, 10, 10, 9, 8, 12].map((close) => ma.onBar?.({ ...bar, close }, context)?.commands?.[0]?.type ?? '-');
  * console.log(actions.join(' '));
  * // Logs: - - - - - - SubmitOrder      (falling after warm-up, then the golden cross at 12)

@@ -210,8 +210,9 @@ class TrackedPosition implements StrategyPosition {
  *
  * @example
  * ```ts
- * const { context, track } = createStrategyContext({ strategyId: 'ma', accountId: 'paper', now: () => 0 });
- * const order = context.submitOrder({ instrument_id: 'SHFE.rb2501', side: 'BUY', quantity: 1, price: 3500, position_effect: 'OPEN', causation_id: null });
+ * import { AccountId, InstrumentId, StrategyId } from '../schemas/generated.js';
+ * const { context, track } = createStrategyContext({ strategyId: StrategyId('ma'), accountId: AccountId('paper'), now: () => 0 });
+ * const order = context.submitOrder({ instrument_id: InstrumentId('SHFE.rb2501'), side: 'BUY', quantity: 1, price: 3500, position_effect: 'OPEN', causation_id: null });
  * track(order);
  * console.log(order.client_order_id, context.workingOrders().length);
  * // Logs: ma-2 1

@@ -87,7 +87,8 @@ function exposure(net: number, workingBuy: number, workingSell: number): number 
  * import { riskLimitSpec } from './risk-limits.js';
  * const limits = validateConfig('risk limits', riskLimitSpec, {}); // every limit at its default
  * const submit: SubmitOrder = {
- *   type: 'SubmitOrder', command_id: 'c-1', client_order_id: 'o-1', strategy_id: 'ma', account_id: 'acc-1', instrument_id: 'SHFE.rb2501',
+ *   type: 'SubmitOrder', command_id: 'c-1', client_order_id: ClientOrderId('o-1'), strategy_id: StrategyId('ma'), account_id: AccountId('acc-1'),
+ *   instrument_id: InstrumentId('SHFE.rb2501'),
  *   side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 2, price: 3500, venue: null, ts_init: 0, causation_id: null,
  * };
  * const state = new RiskState(limits, 'ACTIVE', new TradingSessions());

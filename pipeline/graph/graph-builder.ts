@@ -147,7 +147,7 @@ export class GraphBuilder {
    * ```ts
    * import { filter, map } from 'rxjs';
    * const toSignal = (t: Tick): Signal => ({
-   *   signal_id: `px-${t.sequence}`, strategy_id: 'px', instrument_id: t.instrument_id, name: 'last_price', value: t.last_price ?? 0, ts_event: t.ts_event, ts_init: t.ts_recv, causation_id: null,
+   *   signal_id: `px-${t.sequence}`, strategy_id: StrategyId('px'), instrument_id: t.instrument_id, name: 'last_price', value: t.last_price ?? 0, ts_event: t.ts_event, ts_init: t.ts_recv, causation_id: null,
    * });
    * const graph = pipeline('rb-prices', 'Sim rebar prices as signals', (g) => {
    *   const ticks = g.source('market', simSource, { seed: 7 });

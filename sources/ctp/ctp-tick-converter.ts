@@ -2,7 +2,7 @@ import { TradingSessions } from '../../domain/trading-sessions.js';
 import type { ProductSpec } from '../../domain/product-table.js';
 import type { CtpDepthMarketData } from '../../native/ctp-depth-market-data.js';
 import { ConfigError } from '../../errors/errors.js';
-import type { Tick } from '../../schemas/generated.js';
+import { InstrumentId, type Tick } from '../../schemas/generated.js';
 import type { CtpTickRejection } from './ctp-tick-rejection.js';
 
 /** What a `CtpTickConverter` needs: the feed it stamps ticks with, and the trading calendar. */
@@ -44,7 +44,7 @@ interface InstrumentState {
   /** ExchangeID as sent; a record with another one is resolved again. */
   readonly exchangeId: string;
   /** Exchange-prefixed, e.g. `SHFE.rb2501`. */
-  readonly instrumentId: string;
+  readonly instrumentId: InstrumentId;
   /** Set when the instrument cannot be converted at all; returned for each of its records. */
   readonly unknown: CtpTickRejection | null;
   /** The TradingDay `sessions` were computed for. */
@@ -270,7 +270,8 @@ export class CtpTickConverter {
       if (!(error instanceof ConfigError)) throw error;
     }
     const exchange = exchangeId !== '' ? exchangeId : product?.exchange;
-    const instrumentId = exchange === undefined ? code : `${exchange}.${code}`;
+    // Where an instrument id enters from the CTP record; made once per instrument.
+    const instrumentId = InstrumentId(exchange === undefined ? code : `${exchange}.${code}`);
     let unknown: CtpTickRejection | null = null;
     if (product === undefined) {
       unknown = {

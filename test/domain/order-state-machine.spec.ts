@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ORDER_TRANSITIONS, isTerminal, nextOrderStatus, orderTransitionOf, type OrderStatus, type OrderTransition } from '../../domain/order-state-machine.js';
 import { InvalidStateTransitionError } from '../../errors/errors.js';
-import type { OrderEvent } from '../../schemas/generated.js';
+import { AccountId, ClientOrderId, InstrumentId, StrategyId, type OrderEvent } from '../../schemas/generated.js';
 
 /** Every state: the table's keys, which `satisfies Record<OrderStatus, …>` makes exhaustive. */
 const STATES = Object.keys(ORDER_TRANSITIONS) as OrderStatus[];
@@ -22,7 +22,7 @@ const TRANSITION_SET: Record<OrderTransition, true> = {
 };
 const TRANSITIONS = Object.keys(TRANSITION_SET) as OrderTransition[];
 
-const ids = { event_id: 'e-1', client_order_id: 'o-42', strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501' } as const;
+const ids = { event_id: 'e-1', client_order_id: ClientOrderId('o-42'), strategy_id: StrategyId('ma'), account_id: AccountId('ACC1'), instrument_id: InstrumentId('SHFE.rb2501') } as const;
 const times = { ts_event: 1_000, ts_init: 1_000, causation_id: 'c-1' } as const;
 
 /** An event that makes `transition`, and the filled quantity before it that the transition needs. */

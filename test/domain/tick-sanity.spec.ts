@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkInstrumentId, checkTickSanity, TickSanityBounds } from '../../domain/tick-sanity.js';
 import type { Tick } from '../../schemas/generated.js';
 import { makeTick } from '../support/make-tick.js';
+import type { PlainIds } from '../support/plain-ids.js';
 
 describe('checkTickSanity', () => {
   it('passes a plausible tick, with null prices, a negative price and an option id', () => {
@@ -11,7 +12,7 @@ describe('checkTickSanity', () => {
     expect(checkTickSanity(makeTick({ instrument_id: 'CZCE.SR501', turnover: 0, volume: 0, open_interest: 0 }))).toBeUndefined();
   });
 
-  it.each<[string, Partial<Tick>, RegExp]>([
+  it.each<[string, Partial<PlainIds<Tick>>, RegExp]>([
     ['an empty instrument id', { instrument_id: '' }, /^'instrument_id' "" is not EXCHANGE\.symbol \(e\.g\. SHFE\.rb2501, at most 40 characters\)$/],
     ['an id without exchange', { instrument_id: 'rb2501' }, /'instrument_id' "rb2501"/],
     ['an over-long id, cut when quoted', { instrument_id: `SHFE.${'r'.repeat(100)}` }, /'instrument_id' "SHFE\.r{35}…"/],

@@ -9,7 +9,7 @@ import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../errors/errors.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
-import type { Tick } from '../../schemas/generated.js';
+import { InstrumentId, type Tick } from '../../schemas/generated.js';
 import { fileSource } from '../../sources/file-source.js';
 import { wsFeedSource } from '../../sources/ws-feed-source.js';
 import { deepArrayText, deepObjectText, goodQuote, startDiffUpstream, type DiffUpstream } from '../sources/diff-upstream.js';
@@ -50,7 +50,7 @@ const badInstrumentId = fc.oneof(fc.constantFrom('', '__proto__', 'rb2501', 'SHF
 
 /** A change that leaves a Tick valid for the schema but not a plausible market tick. */
 const implausibleChange: fc.Arbitrary<Partial<Tick>> = fc.oneof(
-  badInstrumentId.map((instrument_id) => ({ instrument_id })),
+  badInstrumentId.map((instrument_id) => ({ instrument_id: InstrumentId(instrument_id) })),
   fc.tuple(fc.constantFrom(...PRICE_FIELDS), hugePrice).map(([field, value]) => ({ [field]: value })),
   fc.integer({ min: -1e12, max: -1 }).map((volume) => ({ volume })),
   fc.integer({ min: -(2 ** 31), max: -1 }).map((bid_volume1) => ({ bid_volume1 })),

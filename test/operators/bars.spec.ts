@@ -8,7 +8,7 @@ import { barsOperator } from '../../operators/bars-operator.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../errors/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
-import type { Bar, Tick } from '../../schemas/generated.js';
+import { InstrumentId, type Bar, type Tick } from '../../schemas/generated.js';
 import { SimMarket } from '../../sources/sim-market.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
@@ -63,7 +63,7 @@ interface BarShape {
 function bar(shape: BarShape): Bar {
   const [open, high, low, close] = shape.ohlc;
   return {
-    instrument_id: shape.instrument ?? 'SHFE.rb2501',
+    instrument_id: InstrumentId(shape.instrument ?? 'SHFE.rb2501'),
     period_s: shape.periodS ?? 60,
     trading_day: shape.tradingDay ?? '20250103',
     ts_open: at(`${shape.from}:00`, shape.day),

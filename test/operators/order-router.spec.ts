@@ -12,21 +12,26 @@ import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../errors/errors.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
-import type {
-  CancelOrder,
-  OrderAccepted,
-  OrderCancelRejected,
-  OrderCanceled,
-  OrderCommand,
-  OrderEvent,
-  OrderFilled,
-  OrderPendingCancel,
-  OrderSubmitted,
-  SubmitOrder,
-  Tick,
+import {
+  AccountId,
+  ClientOrderId,
+  InstrumentId,
+  StrategyId,
+  type CancelOrder,
+  type OrderAccepted,
+  type OrderCancelRejected,
+  type OrderCanceled,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderFilled,
+  type OrderPendingCancel,
+  type OrderSubmitted,
+  type SubmitOrder,
+  type Tick,
 } from '../../schemas/generated.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
+import { fromPlainIds, type PlainIds } from '../support/plain-ids.js';
 import { testContext } from '../support/test-context.js';
 import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 
@@ -34,8 +39,8 @@ const T0 = makeTick().ts_event;
 /** Virtual time is in milliseconds, one per frame; the router stamps its events in microseconds. */
 const at = (frame: number): number => frame * 1000;
 
-function submit(id: string, changes: Partial<SubmitOrder> = {}): SubmitOrder {
-  return {
+function submit(id: string, changes: Partial<PlainIds<SubmitOrder>> = {}): SubmitOrder {
+  return fromPlainIds<SubmitOrder>({
     type: 'SubmitOrder',
     command_id: `cmd-${id}`,
     client_order_id: id,
@@ -52,15 +57,15 @@ function submit(id: string, changes: Partial<SubmitOrder> = {}): SubmitOrder {
     ts_init: T0,
     causation_id: 'signal-1',
     ...changes,
-  };
+  });
 }
 
-function cancel(id: string, changes: Partial<CancelOrder> = {}): CancelOrder {
-  return { type: 'CancelOrder', command_id: `cmd-cancel-${id}`, client_order_id: id, strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501', venue: null, ts_init: T0, causation_id: null, ...changes };
+function cancel(id: string, changes: Partial<PlainIds<CancelOrder>> = {}): CancelOrder {
+  return fromPlainIds<CancelOrder>({ type: 'CancelOrder', command_id: `cmd-cancel-${id}`, client_order_id: id, strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501', venue: null, ts_init: T0, causation_id: null, ...changes });
 }
 
 /** The fields every report about order `id` starts with. */
-const about = (id: string, eventId: string) => ({ event_id: eventId, client_order_id: id, strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501' });
+const about = (id: string, eventId: string) => ({ event_id: eventId, client_order_id: ClientOrderId(id), strategy_id: StrategyId('ma'), account_id: AccountId('ACC1'), instrument_id: InstrumentId('SHFE.rb2501') });
 const venueTimes = { ts_event: T0 + 1, ts_init: T0 + 2 };
 
 // What a venue reports.
@@ -96,7 +101,7 @@ const venueCancelRejected = (id: string): OrderCancelRejected => ({
 });
 
 // What the router makes: event n of the run, at `frame`.
-function submitted(id: string, frame: number, n: number, venue = 'paper', changes: Partial<SubmitOrder> = {}): OrderSubmitted {
+function submitted(id: string, frame: number, n: number, venue = 'paper', changes: Partial<PlainIds<SubmitOrder>> = {}): OrderSubmitted {
   const c = submit(id, changes);
   return {
     type: 'OrderSubmitted',

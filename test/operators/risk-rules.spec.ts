@@ -21,7 +21,7 @@ import { submitRateRule } from '../../operators/risk/submit-rate-rule.js';
 import { TokenBucket } from '../../operators/risk/token-bucket.js';
 import { tradingSessionRule } from '../../operators/risk/trading-session-rule.js';
 import { unknownOrderRule } from '../../operators/risk/unknown-order-rule.js';
-import { DenialReasonSymbols, type OrderEvent, type OrderFilled, type SubmitOrder, type TradingState } from '../../schemas/generated.js';
+import { AccountId, ClientOrderId, DenialReasonSymbols, InstrumentId, StrategyId, type OrderEvent, type OrderFilled, type SubmitOrder, type TradingState } from '../../schemas/generated.js';
 import { makeTick } from '../support/make-tick.js';
 import { makeCancel, makeSubmit, ORDER_TIME } from '../support/make-order.js';
 
@@ -486,7 +486,7 @@ describe('RiskState', () => {
     const state = stateWith();
     const order = submit({ venue: null });
     state.recordSubmit(order);
-    const ids = { event_id: 'e', client_order_id: 'o-1', strategy_id: 'strat', account_id: 'acc', instrument_id: 'SHFE.rb2501', ts_event: T, ts_init: T, causation_id: 'cmd-1' };
+    const ids = { event_id: 'e', client_order_id: ClientOrderId('o-1'), strategy_id: StrategyId('strat'), account_id: AccountId('acc'), instrument_id: InstrumentId('SHFE.rb2501'), ts_event: T, ts_init: T, causation_id: 'cmd-1' };
     state.applyEvent({ ...ids, type: 'OrderSubmitted', venue: 'paper', side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: 3500 });
     expect(state.workingOrder('strat', 'o-1')?.venue).toBe('paper');
     state.recordCancel(cancel());

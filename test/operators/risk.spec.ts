@@ -34,6 +34,7 @@ import type {
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
 import { makeCancel, makeSubmit, ORDER_TIME } from '../support/make-order.js';
+import type { PlainIds } from '../support/plain-ids.js';
 import { testContext } from '../support/test-context.js';
 
 /** 2025-01-02 21:01 +08:00: rb's night session. Sessions and trading days use ts_init; rates and ids use the scheduler. */
@@ -42,7 +43,7 @@ const tick = makeTick();
 const DEFAULT_LIMITS: RiskLimits = validateConfig('defaults', riskLimitSpec, {});
 const catalog = SchemaCatalog.default();
 
-function submit(id: string, changes: Partial<SubmitOrder> = {}): SubmitOrder {
+function submit(id: string, changes: Partial<PlainIds<SubmitOrder>> = {}): SubmitOrder {
   return makeSubmit({ command_id: `cmd-${id}`, client_order_id: `o-${id}`, causation_id: `sig-${id}`, ...changes });
 }
 
@@ -595,7 +596,7 @@ describe('risk', () => {
               const index = s.pick % working.length;
               const w = working[index] as { order: SubmitOrder; leaves: number };
               if (s.kind === 'cancel') {
-                events.next({ type: 'OrderCanceled', event_id: `cx${n++}`, client_order_id: w.order.client_order_id, strategy_id: 'strat', account_id: 'acc', instrument_id: w.order.instrument_id, venue_order_id: null, filled_quantity: w.order.quantity - w.leaves, ts_event: T, ts_init: T, causation_id: 'c' });
+                events.next({ type: 'OrderCanceled', event_id: `cx${n++}`, client_order_id: w.order.client_order_id, strategy_id: w.order.strategy_id, account_id: w.order.account_id, instrument_id: w.order.instrument_id, venue_order_id: null, filled_quantity: w.order.quantity - w.leaves, ts_event: T, ts_init: T, causation_id: 'c' });
                 working.splice(index, 1);
               } else {
                 const lots = 1 + (s.lots % w.leaves);

@@ -14,15 +14,16 @@ import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { runStrategies, type RunStrategiesOptions } from '../../operators/strategy.js';
 import { strategyOperator } from '../../operators/strategy-operator.js';
-import type { Bar, CancelOrder, OrderCommand, OrderEvent, Signal, SubmitOrder, Tick } from '../../schemas/generated.js';
+import { ClientOrderId, InstrumentId, StrategyId, type Bar, type CancelOrder, type OrderCommand, type OrderEvent, type Signal, type SubmitOrder, type Tick } from '../../schemas/generated.js';
 import { barId, tickId, type Strategy, type StrategyMethod } from '../../strategies/strategy-api.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
+import { fromPlainIds } from '../support/plain-ids.js';
 import { testContext } from '../support/test-context.js';
 import { collectingSink, recordsSource } from '../support/test-components.js';
 import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
 
-const RB = 'SHFE.rb2501';
+const RB = InstrumentId('SHFE.rb2501');
 const T0 = makeTick().ts_event;
 
 const ticks: Record<string, Tick> = {
@@ -42,11 +43,11 @@ const bars: Record<string, Bar> = { x: makeBar(3490, 0), y: makeBar(3480, 1) };
 
 /** What the probe strategy `id` submits for a tick (buy at the ask) as its `n`-th id, at virtual `frame`. */
 function buyOn(id: string, n: number, frame: number, tick: Tick): SubmitOrder {
-  return {
+  return fromPlainIds<SubmitOrder>({
     type: 'SubmitOrder', command_id: `${id}-${n}`, client_order_id: `${id}-${n + 1}`, strategy_id: id, account_id: 'paper', instrument_id: tick.instrument_id,
     side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: tick.ask_price1, venue: null, ts_init: frame * 1000,
     causation_id: tickId(tick),
-  };
+  });
 }
 
 /** What the probe strategy submits for a bar (sell at the close). */
@@ -55,10 +56,10 @@ function sellOn(id: string, n: number, frame: number, bar: Bar): SubmitOrder {
 }
 
 function cancelOf(order: SubmitOrder, n: number, frame: number): CancelOrder {
-  return {
+  return fromPlainIds<CancelOrder>({
     type: 'CancelOrder', command_id: `${order.strategy_id}-${n}`, client_order_id: order.client_order_id, strategy_id: order.strategy_id,
     account_id: 'paper', instrument_id: order.instrument_id, venue: null, ts_init: frame * 1000, causation_id: null,
-  };
+  });
 }
 
 /** A fake venue: what the router and venue answer to a command, at once. A submit is filled in full at its price. */
@@ -90,7 +91,7 @@ function acked(order: SubmitOrder): OrderEvent[] {
  */
 function probe(id: string, calls: string[], overrides: Partial<Strategy> = {}): Strategy {
   return {
-    id,
+    id: StrategyId(id),
     init() {
       calls.push(`${id} init`);
     },
@@ -198,7 +199,7 @@ describe('runStrategies', () => {
   it('delivers each strategy only its own order events, after its orders reflect them', () => {
     const [aSubmitted, aAccepted] = acked(buyOn('a', 1, 1, ticks.a as Tick)) as [OrderEvent, OrderEvent];
     const [bSubmitted] = acked(buyOn('b', 1, 1, ticks.a as Tick)) as [OrderEvent];
-    const foreign: OrderEvent = { ...bSubmitted, strategy_id: 'z', client_order_id: 'z-2' };
+    const foreign = fromPlainIds<OrderEvent>({ ...bSubmitted, strategy_id: 'z', client_order_id: 'z-2' });
     scheduler.run(({ hot, expectObservable }) => {
       const e1 = hot('  -a-----', ticks);
       const e3 = hot('  ---pqrs', { p: aSubmitted, q: bSubmitted, r: foreign, s: aAccepted });
@@ -275,7 +276,7 @@ describe('runStrategies', () => {
       onTick(tick, ctx) {
         const own = ctx.submitOrder({ instrument_id: RB, side: 'BUY', quantity: 1, price: tick.ask_price1, position_effect: 'OPEN', causation_id: tickId(tick) });
         const signal = ctx.signal({ instrument_id: RB, name: 'n', value: 1, ts_event: tick.ts_event, causation_id: null });
-        return { signals: [signal, { ...signal, strategy_id: 'b' }], commands: [{ ...own, strategy_id: 'b', client_order_id: 'b-9' }, own] };
+        return { signals: [signal, { ...signal, strategy_id: StrategyId('b') }], commands: [{ ...own, strategy_id: StrategyId('b'), client_order_id: ClientOrderId('b-9') }, own] };
       },
       stop: undefined,
     });
@@ -323,7 +324,7 @@ describe('runStrategies', () => {
   it('sends what init and stop return, each call’s signals before its commands', () => {
     const seen: string[] = [];
     const lifecycle: Strategy = {
-      id: 'a',
+      id: StrategyId('a'),
       init(ctx) {
         return {
           signals: [ctx.signal({ instrument_id: RB, name: 'ready', value: 1, ts_event: 0, causation_id: null })],
@@ -353,7 +354,7 @@ describe('runStrategies', () => {
 
   it('closes the loop: a venue that fills at once feeds events back, and the strategy sees its fill and position before its next tick', () => {
     const trader: Strategy = {
-      id: 't',
+      id: StrategyId('t'),
       onTick(tick, ctx) {
         const position = ctx.position(tick.instrument_id);
         calls.push(`tick ${tick.sequence} net=${position.net} working=${ctx.workingOrders().length}`);
@@ -550,7 +551,7 @@ describe('strategyOperator', () => {
   it('runs the moving-average crossover on bars, its signals on the signals side output, its orders out, on the context scheduler', () => {
     const closes = { p: makeBar(10, 0), q: makeBar(10, 1), r: makeBar(10, 2), s: makeBar(9, 3), t: makeBar(12, 4) };
     const signal = (n: number, bar: Bar, value: number, frame: number): Signal => ({
-      signal_id: `rb-ma-${n}`, strategy_id: 'rb-ma', instrument_id: RB, name: 'ma_cross', value, ts_event: bar.ts_close, ts_init: frame * 1000, causation_id: barId(bar),
+      signal_id: `rb-ma-${n}`, strategy_id: StrategyId('rb-ma'), instrument_id: RB, name: 'ma_cross', value, ts_event: bar.ts_close, ts_init: frame * 1000, causation_id: barId(bar),
     });
     scheduler.run(({ cold, expectObservable }) => {
       const ctx = testContext(scheduler, strategyOperator, { stage: 'strat' });
@@ -562,10 +563,10 @@ describe('strategyOperator', () => {
         b: signal(2, closes.s, 9.5 - 29 / 3, 3),
         c: signal(3, closes.t, 10.5 - 31 / 3, 4),
       });
-      const order: SubmitOrder = {
+      const order = fromPlainIds<SubmitOrder>({
         type: 'SubmitOrder', command_id: 'rb-ma-4', client_order_id: 'rb-ma-5', strategy_id: 'rb-ma', account_id: 'ctp-main', instrument_id: RB, side: 'BUY',
         order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: 12, venue: null, ts_init: 4000, causation_id: 'rb-ma-3',
-      };
+      });
       expectObservable(stage({ ticks: EMPTY, bars: e2, events: EMPTY })).toBe(expected, {
         o: order,
         c: { type: 'CancelOrder', command_id: 'rb-ma-6', client_order_id: 'rb-ma-5', strategy_id: 'rb-ma', account_id: 'ctp-main', instrument_id: RB, venue: null, ts_init: 5000, causation_id: null },

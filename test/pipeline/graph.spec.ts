@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filter, map, type Observable } from 'rxjs';
 import type { OperatorDefinition, SinkDefinition } from '../../pipeline/components/component-definition.js';
-import type { Signal, Tick } from '../../schemas/generated.js';
+import { StrategyId, type Signal, type Tick } from '../../schemas/generated.js';
 import { describe, expect, it } from 'vitest';
 import { ComponentRegistry } from '../../pipeline/components/component-registry.js';
 import { ConfigError, GraphError, SchemaMismatchError } from '../../errors/errors.js';
@@ -156,7 +156,7 @@ describe('g.apply', () => {
   /** A Tick -> Signal operator: the mid price of every tick. */
   const toMid = () =>
     map((t: Tick): Signal => ({
-      signal_id: `mid-${t.sequence}`, strategy_id: 'test', instrument_id: t.instrument_id, name: 'mid',
+      signal_id: `mid-${t.sequence}`, strategy_id: StrategyId('test'), instrument_id: t.instrument_id, name: 'mid',
       value: ((t.bid_price1 ?? 0) + (t.ask_price1 ?? 0)) / 2, ts_event: t.ts_event, ts_init: t.ts_recv, causation_id: null,
     }));
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merge-patch.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
-import type { QuoteDiff } from '../../schemas/generated.js';
+import { InstrumentId, type QuoteDiff } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
 import { QuoteBook } from '../../protocols/diff/quote-book.js';
@@ -40,7 +40,7 @@ describe('QuoteBook', () => {
 
   it('ignores keys that are not quote fields and takes datetime from the record when the changes lack ts_event', () => {
     const book = new QuoteBook();
-    const diff: QuoteDiff = { instrument_id: 'DCE.m2505', ts_event: T0 + 7, sequence: 1, changes: { last_price: 2800, feed_id: 'a', sequence: 9 } };
+    const diff: QuoteDiff = { instrument_id: InstrumentId('DCE.m2505'), ts_event: T0 + 7, sequence: 1, changes: { last_price: 2800, feed_id: 'a', sequence: 9 } };
     book.apply(diff);
     expect(book.quote('DCE.m2505')).toEqual({ instrument_id: 'DCE.m2505', last_price: 2800, datetime: '2025-01-02 21:00:00.000007' });
     // A change of time alone moves datetime.

@@ -8,6 +8,7 @@ import { AuditIntegrityError, ConfigError } from '../../errors/errors.js';
 import { pipeline } from '../../pipeline/graph/pipeline.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import type { AuditRecord, FeedStatus, OrderEvent, OrderFilled, Signal, SubmitOrder } from '../../schemas/generated.js';
+import { fromPlainIds } from '../support/plain-ids.js';
 import { AuditFileReader } from '../../sinks/audit/audit-file-reader.js';
 import { lockAuditDir } from '../../sinks/audit/audit-dir-lock.js';
 import { verifyAuditTrail } from '../../sinks/audit/verify-audit-trail.js';
@@ -16,15 +17,15 @@ import { auditFiles, clockScheduler, decodeFile, manualScheduler, memoryLogger, 
 import { recordsSource } from '../support/test-components.js';
 import { waitFor } from '../support/wait-for.js';
 
-const submit: SubmitOrder = {
+const submit = fromPlainIds<SubmitOrder>({
   type: 'SubmitOrder', command_id: 'c1', client_order_id: 'o1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501',
   side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 2, price: 3500, venue: null, ts_init: T0_MS * 1000, causation_id: null,
-};
-const filled: OrderFilled = {
+});
+const filled = fromPlainIds<OrderFilled>({
   type: 'OrderFilled', event_id: 'e2', client_order_id: 'o1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v1',
   trade_id: 't1', side: 'BUY', last_quantity: 2, last_price: 3500, cum_quantity: 2, leaves_quantity: 0, ts_event: T0_MS * 1000, ts_init: T0_MS * 1000, causation_id: 'c1',
-};
-const signal: Signal = { signal_id: 'g1', strategy_id: 's', instrument_id: 'SHFE.rb2501', name: 'ma_cross', value: 1.5, ts_event: T0_MS * 1000, ts_init: T0_MS * 1000, causation_id: null };
+});
+const signal = fromPlainIds<Signal>({ signal_id: 'g1', strategy_id: 's', instrument_id: 'SHFE.rb2501', name: 'ma_cross', value: 1.5, ts_event: T0_MS * 1000, ts_init: T0_MS * 1000, causation_id: null });
 const feedUp: FeedStatus = { feed_id: 'a', state: 'UP', ts_event: T0_MS * 1000, last_tick_ts: null, lead_count: 0, lag_count: 0, gap_count: 0, drop_count: 0, detail: 'first tick' };
 
 /** Block sizes of an audit file, by record count. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TradingSessions } from '../../domain/trading-sessions.js';
-import type { Tick } from '../../schemas/generated.js';
+import { InstrumentId, type Tick } from '../../schemas/generated.js';
 import { CtpTickConverter } from '../../sources/ctp/ctp-tick-converter.js';
 import type { CtpTickRejection } from '../../sources/ctp/ctp-tick-rejection.js';
 import { DBL_MAX, makeDepthMarketData } from '../support/make-depth-market-data.js';
@@ -35,7 +35,7 @@ describe('CtpTickConverter', () => {
       const tsEvent = at('2025-01-02T10:00:00.500+08:00');
       const tick = expectTick(converter.convert(makeDepthMarketData(), tsEvent + RECV_LATENCY));
       expect(tick).toEqual({
-        instrument_id: 'SHFE.rb2501',
+        instrument_id: InstrumentId('SHFE.rb2501'),
         trading_day: '20250102',
         action_day: '20250102',
         ts_event: tsEvent,

@@ -10,7 +10,7 @@ import { loadPipelineFile } from '../../pipeline/graph/load-pipeline-file.js';
 import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import { ConfigError, StageError } from '../../errors/errors.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
-import type { Tick } from '../../schemas/generated.js';
+import { InstrumentId, type Tick } from '../../schemas/generated.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { fileSource } from '../../sources/file-source.js';
 import { makeTick } from '../support/make-tick.js';
@@ -290,7 +290,7 @@ describe('fileSource', () => {
     it('rejects implausible ticks of an Avro file and of an audit trail, dead-lettered with their record number', async () => {
       const [a, b, c] = simTicks(3) as [Tick, Tick, Tick];
       const avroPath = join(dir, 'implausible.avro');
-      await writeAvroTicks(avroPath, [a, { ...b, instrument_id: '' }, { ...b, ask_price1: Number.NaN }, { ...b, bid_price2: -1e308 }, c]);
+      await writeAvroTicks(avroPath, [a, { ...b, instrument_id: InstrumentId('') }, { ...b, ask_price1: Number.NaN }, { ...b, bid_price2: -1e308 }, c]);
       const avroRun = createSource({ path: avroPath });
       expect(await replay(avroRun.ticks$)).toEqual([a, c]);
       expect(avroRun.ctx.metrics.droppedByReason.get('invalid')).toBe(3);

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors/errors.js';
-import type { OrderAccepted, OrderCommand, OrderFilled, OrderSubmitted, SubmitOrder, Tick } from '../../schemas/generated.js';
+import { AccountId, InstrumentId, type OrderAccepted, type OrderCommand, type OrderFilled, type OrderSubmitted, type SubmitOrder, type Tick } from '../../schemas/generated.js';
 import { meanReversion, type MeanReversionParams } from '../../strategies/mean-reversion.js';
 import { createStrategyContext, tickId, type StrategyOutput } from '../../strategies/strategy-api.js';
 import { makeTick } from '../support/make-tick.js';
+import type { PlainIds } from '../support/plain-ids.js';
 
 const NOW = 1_735_822_800_500_000;
-const RB = 'SHFE.rb2501';
+const RB = InstrumentId('SHFE.rb2501');
 const params: MeanReversionParams = { id: 'mr', instruments: [RB], window: 5, entryZ: 1.5, exitZ: 0.5, quantity: 2 };
 
 let sequence = 0;
 /** A tick of `instrument` trading at `price`, with the best bid one below and the best ask one above. */
-function tick(price: number | null, changes: Partial<Tick> = {}): Tick {
+function tick(price: number | null, changes: Partial<PlainIds<Tick>> = {}): Tick {
   sequence++;
   return makeTick({
     last_price: price, bid_price1: price === null ? null : price - 1, ask_price1: price === null ? null : price + 1,
@@ -34,7 +35,7 @@ function fillEvents(c: SubmitOrder): [OrderSubmitted, OrderAccepted, OrderFilled
 
 function harness(overrides: Partial<MeanReversionParams> = {}) {
   const strategy = meanReversion({ ...params, ...overrides });
-  const runtime = createStrategyContext({ strategyId: strategy.id, accountId: 'paper', now: () => NOW });
+  const runtime = createStrategyContext({ strategyId: strategy.id, accountId: AccountId('paper'), now: () => NOW });
   const take = (output: StrategyOutput): { z: number[]; commands: OrderCommand[] } => {
     const commands = [...(output?.commands ?? [])];
     for (const command of commands) runtime.track(command);

@@ -1,19 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors/errors.js';
-import type { Bar, CancelOrder, OrderAccepted, OrderCanceled, OrderCommand, OrderFilled, OrderSubmitted, SubmitOrder } from '../../schemas/generated.js';
+import { AccountId, InstrumentId, type Bar, type CancelOrder, type OrderAccepted, type OrderCanceled, type OrderCommand, type OrderFilled, type OrderSubmitted, type SubmitOrder } from '../../schemas/generated.js';
 import { movingAverageCrossover, type MovingAverageCrossoverParams } from '../../strategies/moving-average-crossover.js';
 import { barId, createStrategyContext, type StrategyOutput, type StrategyRuntime } from '../../strategies/strategy-api.js';
 
 const T0 = 1_735_822_800_000_000;
 const MINUTE = 60_000_000;
 const NOW = T0 + 123;
-const RB = 'SHFE.rb2501';
+const RB = InstrumentId('SHFE.rb2501');
 
 /** Bar `i` (one minute each from T0) of `instrument` closing at `close`. */
-function bar(i: number, close: number, instrument = RB): Bar {
+function bar(i: number, close: number, instrument: string = RB): Bar {
   return {
-    instrument_id: instrument, period_s: 60, trading_day: '20250103', ts_open: T0 + i * MINUTE, ts_close: T0 + (i + 1) * MINUTE,
+    instrument_id: InstrumentId(instrument), period_s: 60, trading_day: '20250103', ts_open: T0 + i * MINUTE, ts_close: T0 + (i + 1) * MINUTE,
     open: close, high: close, low: close, close, volume: 10, turnover: close * 100, open_interest: 1000, tick_count: 5,
   };
 }
@@ -45,7 +45,7 @@ const venue = {
 /** A strategy and its context, with the commands it returns noted as the operator notes them. */
 function harness(overrides: Partial<MovingAverageCrossoverParams> = {}) {
   const strategy = movingAverageCrossover({ ...params, ...overrides });
-  const runtime: StrategyRuntime = createStrategyContext({ strategyId: strategy.id, accountId: 'paper', now: () => NOW });
+  const runtime: StrategyRuntime = createStrategyContext({ strategyId: strategy.id, accountId: AccountId('paper'), now: () => NOW });
   const take = (output: StrategyOutput): { signals: number[]; commands: OrderCommand[] } => {
     const commands = [...(output?.commands ?? [])];
     for (const command of commands) runtime.track(command);

@@ -1,23 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidStateTransitionError, StageError } from '../../errors/errors.js';
-import type { CancelOrder, OrderEvent, OrderFilled, SubmitOrder } from '../../schemas/generated.js';
+import { AccountId, ClientOrderId, InstrumentId, StrategyId, type CancelOrder, type OrderEvent, type OrderFilled, type SubmitOrder } from '../../schemas/generated.js';
 import { barId, createStrategyContext, tickId, type OrderRequest, type StrategyContext, type StrategyOrder } from '../../strategies/strategy-api.js';
 import { makeTick } from '../support/make-tick.js';
 
 const NOW = 1_735_822_800_000_000;
-const RB = 'SHFE.rb2501';
+const RB = InstrumentId('SHFE.rb2501');
 const buyOpen: OrderRequest = { instrument_id: RB, side: 'BUY', quantity: 3, price: 3500, position_effect: 'OPEN', causation_id: 'sig-1' };
 
 function setup() {
   let now = NOW;
-  const runtime = createStrategyContext({ strategyId: 's1', accountId: 'acc', now: () => now });
+  const runtime = createStrategyContext({ strategyId: StrategyId('s1'), accountId: AccountId('acc'), now: () => now });
   return { ...runtime, ctx: runtime.context, advance: (us: number) => void (now += us) };
 }
 
 /** The order by id; fails the test when there is none. */
 function known(ctx: StrategyContext, clientOrderId: string): StrategyOrder {
-  const order = ctx.order(clientOrderId);
+  const order = ctx.order(ClientOrderId(clientOrderId));
   if (order === undefined) throw new Error(`no order ${clientOrderId}`);
   return order;
 }
@@ -70,6 +70,19 @@ describe('createStrategyContext', () => {
     expect(() => ctx.submitOrder({ ...buyOpen, price: null, order_type: 'LIMIT' })).toThrow(/LIMIT order needs a finite price/);
   });
 
+  it('finds orders by client order id only: the strategy id or an instrument id does not pass for one (the type check fails)', () => {
+    const { ctx, track } = setup();
+    const order = ctx.submitOrder(buyOpen);
+    track(order);
+    expect(ctx.order(order.client_order_id)).toEqual(expect.objectContaining({ status: 'INITIALIZED' }));
+    // @ts-expect-error a strategy id is no client order id
+    expect(ctx.order(ctx.strategyId)).toBeUndefined();
+    // @ts-expect-error an instrument id is no client order id
+    expect(ctx.order(order.instrument_id)).toBeUndefined();
+    // @ts-expect-error a client order id is no instrument id
+    expect(ctx.workingOrders(order.client_order_id)).toEqual([]);
+  });
+
   it('names the record behind a tick and a bar', () => {
     expect(tickId(makeTick({ feed_id: 'ctp-a', sequence: 17 }))).toBe('ctp-a:17');
     expect(
@@ -86,11 +99,11 @@ describe('createStrategyContext', () => {
     apply(e.submitted());
     apply(e.accepted());
     apply(e.filled(1, 1));
-    expect(ctx.order('s1-2')).toEqual(expect.objectContaining({ status: 'PARTIALLY_FILLED', filled_quantity: 1, venue_order_id: 'v1' }));
+    expect(ctx.order(ClientOrderId('s1-2'))).toEqual(expect.objectContaining({ status: 'PARTIALLY_FILLED', filled_quantity: 1, venue_order_id: 'v1' }));
     expect(ctx.position(RB)).toEqual(expect.objectContaining({ long: 1, short: 0, net: 1 }));
     apply(e.filled(2, 3));
     expect(ctx.workingOrders()).toEqual([]);
-    expect(ctx.order('s1-2')?.status).toBe('FILLED');
+    expect(ctx.order(ClientOrderId('s1-2'))?.status).toBe('FILLED');
     expect(ctx.position(RB)).toEqual(expect.objectContaining({ long: 3, net: 3 }));
 
     // Closing sells reduce the long leg; opening sells build a short one.
@@ -105,7 +118,7 @@ describe('createStrategyContext', () => {
     // Plain data: what a strategy logs as JSON is what it reads.
     expect(JSON.parse(JSON.stringify(ctx.position(RB)))).toEqual({ instrument_id: RB, long: 1, short: 4, net: -3 });
     expect(ctx.positions()).toHaveLength(1);
-    expect(ctx.position('DCE.m2501')).toEqual({ instrument_id: 'DCE.m2501', long: 0, short: 0, net: 0 });
+    expect(ctx.position(InstrumentId('DCE.m2501'))).toEqual({ instrument_id: 'DCE.m2501', long: 0, short: 0, net: 0 });
   });
 
   it('marks a cancel as requested until the venue answers, and keeps the order when the cancel is denied or rejected', () => {
@@ -119,21 +132,21 @@ describe('createStrategyContext', () => {
     const first = ctx.cancelOrder(working, 'sig-2');
     expect(first).toEqual({ type: 'CancelOrder', command_id: 's1-3', client_order_id: 's1-2', strategy_id: 's1', account_id: 'acc', instrument_id: RB, venue: null, ts_init: NOW, causation_id: 'sig-2' });
     track(first);
-    expect(ctx.order('s1-2')?.cancel_requested).toBe(true);
-    expect(JSON.parse(JSON.stringify(ctx.order('s1-2')))).toEqual(expect.objectContaining({ status: 'ACCEPTED', cancel_requested: true }));
+    expect(ctx.order(ClientOrderId('s1-2'))?.cancel_requested).toBe(true);
+    expect(JSON.parse(JSON.stringify(ctx.order(ClientOrderId('s1-2'))))).toEqual(expect.objectContaining({ status: 'ACCEPTED', cancel_requested: true }));
     // Risk denies the cancel: the order is as it was.
     apply(e.denied(first.command_id));
-    expect(ctx.order('s1-2')).toEqual(expect.objectContaining({ status: 'ACCEPTED', cancel_requested: false }));
+    expect(ctx.order(ClientOrderId('s1-2'))).toEqual(expect.objectContaining({ status: 'ACCEPTED', cancel_requested: false }));
     const second = ctx.cancelOrder(working, null);
     track(second);
     apply(e.pendingCancel(second));
     apply(e.cancelRejected(second));
-    expect(ctx.order('s1-2')).toEqual(expect.objectContaining({ status: 'ACCEPTED', cancel_requested: false }));
+    expect(ctx.order(ClientOrderId('s1-2'))).toEqual(expect.objectContaining({ status: 'ACCEPTED', cancel_requested: false }));
     const third = ctx.cancelOrder(working, null);
     track(third);
     apply(e.pendingCancel(third));
     apply(e.canceled(third, 0));
-    expect(ctx.order('s1-2')).toEqual(expect.objectContaining({ status: 'CANCELED', cancel_requested: false }));
+    expect(ctx.order(ClientOrderId('s1-2'))).toEqual(expect.objectContaining({ status: 'CANCELED', cancel_requested: false }));
     expect(ctx.workingOrders()).toEqual([]);
   });
 
@@ -165,7 +178,7 @@ describe('createStrategyContext', () => {
 
   it('rejects an event of an order it does not know, but adopts one an OrderSubmitted describes', () => {
     const { ctx, apply } = setup();
-    const foreign = { ...ctx.submitOrder(buyOpen), client_order_id: 'earlier-run-7' };
+    const foreign = { ...ctx.submitOrder(buyOpen), client_order_id: ClientOrderId('earlier-run-7') };
     const e = events(foreign);
     expect(() => apply(e.accepted())).toThrow(/order earlier-run-7: OrderAccepted .*: unknown order/);
     apply(e.submitted());
@@ -176,12 +189,12 @@ describe('createStrategyContext', () => {
   it('refuses to track a command of another strategy or a reused client order id', () => {
     const { ctx, track } = setup();
     const order = ctx.submitOrder(buyOpen);
-    expect(() => track({ ...order, strategy_id: 'other' })).toThrow(/strategy s1 returned a SubmitOrder of strategy 'other'/);
+    expect(() => track({ ...order, strategy_id: StrategyId('other') })).toThrow(/strategy s1 returned a SubmitOrder of strategy 'other'/);
     track(order);
     expect(() => track({ ...order, command_id: 'again' })).toThrow(/reused client order id s1-2/);
     expect(ctx.workingOrders()).toHaveLength(1);
     // A cancel of an order it does not know is tracked as nothing: risk or the router answers it.
-    expect(() => track({ ...ctx.cancelOrder(known(ctx, order.client_order_id), null), client_order_id: 'nope' })).not.toThrow();
+    expect(() => track({ ...ctx.cancelOrder(known(ctx, order.client_order_id), null), client_order_id: ClientOrderId('nope') })).not.toThrow();
   });
 
   it('forgets the oldest finished orders beyond a thousand, keeping working ones', () => {
@@ -194,8 +207,8 @@ describe('createStrategyContext', () => {
       apply(events(order).denied(order.command_id));
     }
     expect(ctx.order(first.client_order_id)?.status).toBe('INITIALIZED');
-    expect(ctx.order('s1-4')).toBeUndefined();
-    expect(ctx.order('s1-6')?.status).toBe('DENIED');
+    expect(ctx.order(ClientOrderId('s1-4'))).toBeUndefined();
+    expect(ctx.order(ClientOrderId('s1-6'))?.status).toBe('DENIED');
   });
 
   it('keeps the position equal to the fills, whatever the sequence of orders', () => {

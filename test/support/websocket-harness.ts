@@ -5,10 +5,12 @@ import type { StandaloneContext } from '../../pipeline/components/standalone-con
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
-import type {
-  DenialReason, FeedStatus, OrderAccepted, OrderCanceled, OrderCancelRejected, OrderDenied, OrderEvent, OrderFilled, OrderPendingCancel, OrderSide, OrderSubmitted, QuoteDiff,
+import {
+  InstrumentId,
+  type DenialReason, type FeedStatus, type OrderAccepted, type OrderCanceled, type OrderCancelRejected, type OrderDenied, type OrderEvent, type OrderFilled, type OrderPendingCancel, type OrderSide, type OrderSubmitted, type QuoteDiff,
 } from '../../schemas/generated.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
+import { fromPlainIds, type PlainIds } from './plain-ids.js';
 import { testContext } from './test-context.js';
 
 /** 2025-01-02 21:00:00 +08:00 in epoch microseconds. */
@@ -17,7 +19,7 @@ export const T0 = 1_735_822_800_000_000;
 /** A first QuoteDiff of an instrument: the fields a quote-diff stage sends for a new quote. */
 export function firstQuote(instrumentId: string, lastPrice: number, changes: Record<string, null | number | string> = {}): QuoteDiff {
   return {
-    instrument_id: instrumentId,
+    instrument_id: InstrumentId(instrumentId),
     ts_event: T0,
     sequence: 1,
     changes: {
@@ -34,7 +36,7 @@ export function firstQuote(instrumentId: string, lastPrice: number, changes: Rec
 
 /** A later QuoteDiff of an instrument. */
 export function laterQuote(instrumentId: string, sequence: number, changes: Record<string, null | number | string>): QuoteDiff {
-  return { instrument_id: instrumentId, ts_event: T0 + sequence * 500_000, sequence, changes: { ts_event: T0 + sequence * 500_000, ...changes } };
+  return { instrument_id: InstrumentId(instrumentId), ts_event: T0 + sequence * 500_000, sequence, changes: { ts_event: T0 + sequence * 500_000, ...changes } };
 }
 
 export function feedStatus(feedId: string, state: FeedStatus['state'], changes: Partial<FeedStatus> = {}): FeedStatus {
@@ -65,40 +67,40 @@ function eventTimes(clientOrderId: string) {
 }
 
 /** OrderSubmitted of a GFD limit order (a market order when `price` is null). */
-export function orderSubmitted(id: string, instrumentId: string, side: OrderSide, quantity: number, price: number | null, extra: Partial<OrderSubmitted> = {}): OrderSubmitted {
-  return {
+export function orderSubmitted(id: string, instrumentId: string, side: OrderSide, quantity: number, price: number | null, extra: Partial<PlainIds<OrderSubmitted>> = {}): OrderSubmitted {
+  return fromPlainIds<OrderSubmitted>({
     type: 'OrderSubmitted', ...eventBase('OrderSubmitted', id, instrumentId), venue: 'paper', side, order_type: price === null ? 'MARKET' : 'LIMIT',
     time_in_force: 'GFD', position_effect: 'OPEN', quantity, price, ...eventTimes(id), ...extra,
-  };
+  });
 }
 
-export function orderAccepted(id: string, instrumentId: string, extra: Partial<OrderAccepted> = {}): OrderAccepted {
-  return { type: 'OrderAccepted', ...eventBase('OrderAccepted', id, instrumentId), venue_order_id: `v-${id}`, ...eventTimes(id), ...extra };
+export function orderAccepted(id: string, instrumentId: string, extra: Partial<PlainIds<OrderAccepted>> = {}): OrderAccepted {
+  return fromPlainIds<OrderAccepted>({ type: 'OrderAccepted', ...eventBase('OrderAccepted', id, instrumentId), venue_order_id: `v-${id}`, ...eventTimes(id), ...extra });
 }
 
 /** OrderFilled of `lots` at `price`; `cum` and `leaves` are the order's lots filled and still working after it. */
-export function orderFilled(id: string, instrumentId: string, side: OrderSide, lots: number, price: number, cum: number, leaves: number, extra: Partial<OrderFilled> = {}): OrderFilled {
+export function orderFilled(id: string, instrumentId: string, side: OrderSide, lots: number, price: number, cum: number, leaves: number, extra: Partial<PlainIds<OrderFilled>> = {}): OrderFilled {
   const base = eventBase('OrderFilled', id, instrumentId);
-  return {
+  return fromPlainIds<OrderFilled>({
     type: 'OrderFilled', ...base, venue_order_id: `v-${id}`, trade_id: `t-${eventCount}`, side, last_quantity: lots, last_price: price,
     cum_quantity: cum, leaves_quantity: leaves, ...eventTimes(id), ...extra,
-  };
+  });
 }
 
-export function orderPendingCancel(id: string, instrumentId: string, extra: Partial<OrderPendingCancel> = {}): OrderPendingCancel {
-  return { type: 'OrderPendingCancel', ...eventBase('OrderPendingCancel', id, instrumentId), venue_order_id: `v-${id}`, ...eventTimes(id), ...extra };
+export function orderPendingCancel(id: string, instrumentId: string, extra: Partial<PlainIds<OrderPendingCancel>> = {}): OrderPendingCancel {
+  return fromPlainIds<OrderPendingCancel>({ type: 'OrderPendingCancel', ...eventBase('OrderPendingCancel', id, instrumentId), venue_order_id: `v-${id}`, ...eventTimes(id), ...extra });
 }
 
-export function orderCanceled(id: string, instrumentId: string, filled: number, extra: Partial<OrderCanceled> = {}): OrderCanceled {
-  return { type: 'OrderCanceled', ...eventBase('OrderCanceled', id, instrumentId), venue_order_id: `v-${id}`, filled_quantity: filled, ...eventTimes(id), ...extra };
+export function orderCanceled(id: string, instrumentId: string, filled: number, extra: Partial<PlainIds<OrderCanceled>> = {}): OrderCanceled {
+  return fromPlainIds<OrderCanceled>({ type: 'OrderCanceled', ...eventBase('OrderCanceled', id, instrumentId), venue_order_id: `v-${id}`, filled_quantity: filled, ...eventTimes(id), ...extra });
 }
 
-export function orderCancelRejected(id: string, instrumentId: string, reason: string, extra: Partial<OrderCancelRejected> = {}): OrderCancelRejected {
-  return { type: 'OrderCancelRejected', ...eventBase('OrderCancelRejected', id, instrumentId), venue_order_id: `v-${id}`, reason, ...eventTimes(id), ...extra };
+export function orderCancelRejected(id: string, instrumentId: string, reason: string, extra: Partial<PlainIds<OrderCancelRejected>> = {}): OrderCancelRejected {
+  return fromPlainIds<OrderCancelRejected>({ type: 'OrderCancelRejected', ...eventBase('OrderCancelRejected', id, instrumentId), venue_order_id: `v-${id}`, reason, ...eventTimes(id), ...extra });
 }
 
-export function orderDenied(id: string, instrumentId: string, reasonCode: DenialReason, reason: string, extra: Partial<OrderDenied> = {}): OrderDenied {
-  return { type: 'OrderDenied', ...eventBase('OrderDenied', id, instrumentId), reason_code: reasonCode, reason, ...eventTimes(id), ...extra };
+export function orderDenied(id: string, instrumentId: string, reasonCode: DenialReason, reason: string, extra: Partial<PlainIds<OrderDenied>> = {}): OrderDenied {
+  return fromPlainIds<OrderDenied>({ type: 'OrderDenied', ...eventBase('OrderDenied', id, instrumentId), reason_code: reasonCode, reason, ...eventTimes(id), ...extra });
 }
 
 /** Waits until `condition` holds, polling every 10 ms, for at most `timeoutMs`. */

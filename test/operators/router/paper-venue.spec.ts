@@ -11,6 +11,7 @@ import { SchemaCatalog } from '../../../pipeline/schemas/schema-catalog.js';
 import type { CancelOrder, OrderCommand, OrderEvent, SubmitOrder, Tick } from '../../../schemas/generated.js';
 import { createTestScheduler } from '../../support/marbles.js';
 import { makeTick } from '../../support/make-tick.js';
+import { fromPlainIds, type PlainIds } from '../../support/plain-ids.js';
 import { testContext } from '../../support/test-context.js';
 import { validateComponentConfig } from '../../../pipeline/components/validate-component-config.js';
 
@@ -20,11 +21,11 @@ const HOUR = 3_600_000_000;
 const at = (frame: number): number => frame * 1000;
 
 /** A quote of SHFE.rb2501 (bid 3499 x 10, ask 3500 x 12 unless changed). */
-const quote = (changes: Partial<Tick> = {}): Tick => makeTick(changes);
+const quote = (changes: Partial<PlainIds<Tick>> = {}): Tick => makeTick(changes);
 
 /** A SubmitOrder the router has routed to `paper`: buy 2 rb2501 GFD at 3500 unless changed. */
-function order(id: string, changes: Partial<SubmitOrder> = {}): SubmitOrder {
-  return {
+function order(id: string, changes: Partial<PlainIds<SubmitOrder>> = {}): SubmitOrder {
+  return fromPlainIds<SubmitOrder>({
     type: 'SubmitOrder',
     command_id: `cmd-${id}`,
     client_order_id: id,
@@ -41,11 +42,11 @@ function order(id: string, changes: Partial<SubmitOrder> = {}): SubmitOrder {
     ts_init: T0,
     causation_id: null,
     ...changes,
-  };
+  });
 }
 
-function cancel(id: string, changes: Partial<CancelOrder> = {}): CancelOrder {
-  return { type: 'CancelOrder', command_id: `cmd-cancel-${id}`, client_order_id: id, strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501', venue: 'paper', ts_init: T0, causation_id: null, ...changes };
+function cancel(id: string, changes: Partial<PlainIds<CancelOrder>> = {}): CancelOrder {
+  return fromPlainIds<CancelOrder>({ type: 'CancelOrder', command_id: `cmd-cancel-${id}`, client_order_id: id, strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501', venue: 'paper', ts_init: T0, causation_id: null, ...changes });
 }
 
 /** A report in one line: what happened to which order, with the figures that matter. */

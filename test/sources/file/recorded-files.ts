@@ -7,7 +7,7 @@ import { DEFAULT_PORT } from '../../../pipeline/graph/pipeline-graph.js';
 import { sinkStage } from '../../../pipeline/runtime/sink-stage.js';
 import { validateConfig } from '../../../pipeline/config/validate-config.js';
 import { SchemaCatalog } from '../../../pipeline/schemas/schema-catalog.js';
-import type { AuditRecord, Tick } from '../../../schemas/generated.js';
+import { InstrumentId, StrategyId, type AuditRecord, type Tick } from '../../../schemas/generated.js';
 import { ndjsonFileSink } from '../../../sinks/ndjson-file-sink.js';
 import { SimMarket } from '../../../sources/sim-market.js';
 import { testContext } from '../../support/test-context.js';
@@ -64,7 +64,7 @@ export function auditRecord(seq: number, recordType: string, payload: Buffer): A
 export async function writeAudit(path: string, ticks: readonly Tick[], options: { codec?: 'null' | 'deflate' } = {}): Promise<AuditRecord[]> {
   const tickCodec = catalog.codec('Tick');
   const signal = catalog.codec('Signal').encode({
-    signal_id: 's1', strategy_id: 'st', instrument_id: 'SHFE.rb2501', name: 'ma_cross', value: 1, ts_event: SIM_START, ts_init: SIM_START, causation_id: null,
+    signal_id: 's1', strategy_id: StrategyId('st'), instrument_id: InstrumentId('SHFE.rb2501'), name: 'ma_cross', value: 1, ts_event: SIM_START, ts_init: SIM_START, causation_id: null,
   });
   const records: AuditRecord[] = [];
   let seq = 0;
