@@ -11,13 +11,13 @@ export const paperVenueOperator = defineComponent({
   name: 'paper-venue',
   kind: 'operator',
   description:
-    'Simulated execution venue: matches the orders routed to it against live quotes (limit, market, GFD/FAK/FOK, partial fills by quoted volume, optional latency, GFD expiry at the trading-day change) and reports OrderEvents.',
+    'Paper execution venue: matches the orders routed to it against live quotes (limit, market, GFD/FAK/FOK, partial fills by quoted volume, optional latency, GFD expiry at the trading-day change) and reports OrderEvents.',
   in: { commands: 'OrderCommand', ticks: 'Tick' },
   out: 'OrderEvent',
   spec: {
     venue: field.string({ description: 'Venue name: only commands routed to it are executed; also the prefix of its order, trade and event ids', default: 'paper', example: 'paper' }),
     latency_ms: field.number({
-      description: 'Milliseconds (scheduler time) a command takes to reach the simulated exchange; acknowledgements and fills at arrival happen this much later',
+      description: 'Milliseconds (scheduler time) a command takes to reach the paper exchange; acknowledgements and fills at arrival happen this much later',
       default: 0,
       min: 0,
       max: 60_000,

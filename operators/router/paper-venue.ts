@@ -8,7 +8,7 @@ import type { CancelOrder, OrderCommand, OrderEvent, SubmitOrder, Tick } from '.
 export interface PaperVenueOptions {
   /** The venue this stage plays: it keeps only commands whose `venue` is this. Also the prefix of its ids. Default `paper`. */
   readonly venue?: string;
-  /** Time a command takes to reach the simulated exchange, in scheduler milliseconds: its acknowledgement and any fill at arrival happen this much later. Default 0 (at once). */
+  /** Time a command takes to reach the paper exchange, in scheduler milliseconds: its acknowledgement and any fill at arrival happen this much later. Default 0 (at once). */
   readonly latencyMs?: number;
   /** Whether a fill is limited to the volume quoted at the best opposite level (what earlier fills on the same tick left of it). Default true; false fills any quantity at the best price. */
   readonly partialFills?: boolean;
@@ -52,7 +52,8 @@ type ClosedStatus = 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
 const MAX_CLOSED_ORDERS = 10_000;
 
 /**
- * A simulated execution venue that matches orders against live quotes.
+ * A paper execution venue: it matches orders against live quotes, as an
+ * exchange would, without sending them anywhere.
  *
  * It keeps the commands routed to `venue` and, `latencyMs` after each
  * arrives (on the scheduler, in arrival order), executes it against the
@@ -140,7 +141,7 @@ export function paperVenue(
       let eventCount = 0;
       let orderCount = 0;
       let tradeCount = 0;
-      /** Commands on their way to the simulated exchange, oldest first from `head`. */
+      /** Commands on their way to the paper exchange, oldest first from `head`. */
       const inflight: { readonly due: number; readonly command: OrderCommand }[] = [];
       let head = 0;
       let timer: Subscription | undefined;

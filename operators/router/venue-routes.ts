@@ -22,7 +22,7 @@ const ACCOUNT_PREFIX = 'account:';
  *
  * @example
  * ```ts
- * const routes = VenueRoutes.parse(['account:ACC2=sim2', 'SHFE.*=kafka'], 'paper');
+ * const routes = VenueRoutes.parse(['account:ACC2=paper2', 'SHFE.*=kafka'], 'paper');
  * console.log(routes.venueOf({ account_id: 'ACC1', instrument_id: 'SHFE.rb2501' }), routes.venueOf({ account_id: 'ACC1', instrument_id: 'DCE.m2501' }));
  * // Logs: kafka paper
  * ```

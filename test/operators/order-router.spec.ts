@@ -334,7 +334,7 @@ describe('orderRouter', () => {
   });
 
   it('routes by the first matching rule: instrument, exchange prefix, account; else the default venue; a named venue is kept', () => {
-    const rules = ['SHFE.rb2505=sim-b', 'account:ACC9=kafka', 'SHFE.*=sim-a'];
+    const rules = ['SHFE.rb2505=paper-b', 'account:ACC9=kafka', 'SHFE.*=paper-a'];
     const commands = {
       a: submit('a', { instrument_id: 'SHFE.rb2505', account_id: 'ACC9' }),
       b: submit('b', { account_id: 'ACC9' }),
@@ -348,18 +348,18 @@ describe('orderRouter', () => {
       const e2 = cold<OrderEvent>('------|');
       const sent = '     abcdex-';
       expectObservable(routedOut).toBe(sent, {
-        a: routed(commands.a, 'sim-b'),
+        a: routed(commands.a, 'paper-b'),
         b: routed(commands.b, 'kafka'),
-        c: routed(commands.c, 'sim-a'),
+        c: routed(commands.c, 'paper-a'),
         d: routed(commands.d, 'default-venue'),
         e: routed(commands.e, 'ctp'),
         // A cancel goes where its order went, whatever its own account says.
         x: routed(commands.x, 'kafka'),
       });
       expectObservable(run(e1, e2, { routes: rules, defaultVenue: 'default-venue' }).pipe()).toBe('abcdeP|', {
-        a: submitted('a', 0, 1, 'sim-b', { instrument_id: 'SHFE.rb2505', account_id: 'ACC9' }),
+        a: submitted('a', 0, 1, 'paper-b', { instrument_id: 'SHFE.rb2505', account_id: 'ACC9' }),
         b: submitted('b', 1, 2, 'kafka', { account_id: 'ACC9' }),
-        c: submitted('c', 2, 3, 'sim-a'),
+        c: submitted('c', 2, 3, 'paper-a'),
         d: submitted('d', 3, 4, 'default-venue', { instrument_id: 'DCE.m2501' }),
         e: submitted('e', 4, 5, 'ctp', { instrument_id: 'DCE.m2501', venue: 'ctp' }),
         P: pendingCancel('b', 5, 6, null),
@@ -550,13 +550,13 @@ describe('orderRouterOperator', () => {
     const lines: Record<string, unknown>[] = [];
     const ctx = testContext(scheduler, orderRouterOperator, { stage: 'rt', logger: capturingLogger(lines) });
     scheduler.run(({ hot, expectObservable }) => {
-      const config = validateConfig('router', orderRouterOperator.spec, { routes: ['SHFE.*=sim'] });
+      const config = validateConfig('router', orderRouterOperator.spec, { routes: ['SHFE.*=paper2'] });
       const router = orderRouterOperator.create(config, ctx);
       const e1 = hot('   -s---', { s: submit('o1') });
       const e2 = hot('   --xx-', { x: canceled('o1', 0) });
       const expected = ' -Sx--';
-      expectObservable(ctx.sides.get('routed') as Subject<OrderCommand>).toBe('-r---', { r: routed(submit('o1'), 'sim') });
-      expectObservable(router({ commands: e1, reports: e2 })).toBe(expected, { S: { ...submitted('o1', 1, 1, 'sim'), event_id: 'rt-1' }, x: canceled('o1', 0) });
+      expectObservable(ctx.sides.get('routed') as Subject<OrderCommand>).toBe('-r---', { r: routed(submit('o1'), 'paper2') });
+      expectObservable(router({ commands: e1, reports: e2 })).toBe(expected, { S: { ...submitted('o1', 1, 1, 'paper2'), event_id: 'rt-1' }, x: canceled('o1', 0) });
     });
     expect(Object.fromEntries(ctx.metrics.droppedByReason)).toEqual({ 'invalid-transition': 1 });
     expect(lines.filter((l) => l['level'] === 50).map((l) => [l['order'], l['state'], l['event']])).toEqual([['o1', 'CANCELED', 'OrderCanceled']]);

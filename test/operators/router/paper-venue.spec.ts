@@ -379,8 +379,8 @@ describe('paperVenue', () => {
   it('keeps only the commands routed to its venue', () => {
     scheduler.run(({ hot, expectObservable }) => {
       const e2 = hot('   a----', { a: quote() });
-      const e1 = hot('   -stu-', { s: order('o1', { venue: 'kafka' }), t: order('o2', { venue: null }), u: order('o3', { venue: 'sim-b' }) });
-      expectObservable(summarized(e1, e2, { venue: 'sim-b' })).toBe('---(ab)', { a: 'accepted o3', b: 'filled o3 2@3500 cum 2 leaves 0' });
+      const e1 = hot('   -stu-', { s: order('o1', { venue: 'kafka' }), t: order('o2', { venue: null }), u: order('o3', { venue: 'paper-b' }) });
+      expectObservable(summarized(e1, e2, { venue: 'paper-b' })).toBe('---(ab)', { a: 'accepted o3', b: 'filled o3 2@3500 cum 2 leaves 0' });
     });
   });
 
@@ -502,11 +502,11 @@ describe('paperVenueOperator', () => {
 
   it('runs on the context scheduler with its configured venue and latency', () => {
     scheduler.run(({ hot, expectObservable }) => {
-      const ctx = testContext(scheduler, paperVenueOperator, { stage: 'sim' });
-      const config = validateConfig('sim', paperVenueOperator.spec, { venue: 'sim', latency_ms: 2, partial_fills: false });
+      const ctx = testContext(scheduler, paperVenueOperator, { stage: 'paper' });
+      const config = validateConfig('paper', paperVenueOperator.spec, { venue: 'paper2', latency_ms: 2, partial_fills: false });
       const stage = paperVenueOperator.create(config, ctx);
       const e2 = hot('   a----', { a: quote() });
-      const e1 = hot('   -st--', { s: order('o1', { venue: 'sim', quantity: 40 }), t: order('o2') });
+      const e1 = hot('   -st--', { s: order('o1', { venue: 'paper2', quantity: 40 }), t: order('o2') });
       expectObservable(stage({ commands: e1, ticks: e2 }).pipe(map(summary))).toBe('---(ab)', { a: 'accepted o1', b: 'filled o1 40@3500 cum 40 leaves 0' });
     });
   });
