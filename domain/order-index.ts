@@ -15,6 +15,8 @@ export interface OrderIndexOptions<Order, Owner extends string> {
 }
 
 const NO_ORDERS: readonly never[] = Object.freeze([]);
+/** Forgotten slots at the head of the closed queue before it is compacted. */
+const COMPACT_AFTER = 1024;
 
 /**
  * Orders by owner and client order id, working ones in the order they came,
@@ -49,8 +51,14 @@ export class OrderIndex<Order, Owner extends string = StrategyId> {
   private readonly byOwner = new Map<Owner, Map<ClientOrderId, Order>>();
   /** Open orders, in the order they were added (a Set keeps insertion order). */
   private readonly working = new Set<Order>();
-  /** Closed orders, the one closed longest ago first. */
-  private readonly closed = new Set<Order>();
+  /**
+   * Closed orders, the one closed longest ago at `closedHead`: a queue, not a
+   * Set, because a Set that loses its oldest entry keeps it as a hole that
+   * every later look at its first entry walks past (V8's ordered hash table),
+   * and so became slower with every eviction.
+   */
+  private readonly closed: (Order | undefined)[] = [];
+  private closedHead = 0;
   private readonly maxClosed: number;
   private readonly ownerOf: (order: Order) => Owner;
   private readonly clientOrderIdOf: (order: Order) => ClientOrderId;
@@ -89,7 +97,7 @@ export class OrderIndex<Order, Owner extends string = StrategyId> {
 
   /** Whether `order` is held and closed. */
   isClosed(order: Order): boolean {
-    return this.closed.has(order);
+    return !this.working.has(order) && this.holds(order);
   }
 
   /**
@@ -102,13 +110,19 @@ export class OrderIndex<Order, Owner extends string = StrategyId> {
    */
   close(order: Order): Order | undefined {
     if (!this.working.delete(order)) {
-      if (this.closed.has(order)) return undefined;
+      if (this.holds(order)) return undefined;
       throw new InvalidStateTransitionError(`order ${this.clientOrderIdOf(order)} of ${this.ownerOf(order)} is not in the index; it cannot be closed`);
     }
-    this.closed.add(order);
-    if (this.closed.size <= this.maxClosed) return undefined;
-    const oldest = this.closed.values().next().value as Order;
-    this.closed.delete(oldest);
+    const closed = this.closed;
+    closed.push(order);
+    if (closed.length - this.closedHead <= this.maxClosed) return undefined;
+    const oldest = closed[this.closedHead] as Order;
+    closed[this.closedHead++] = undefined;
+    // The forgotten slots go now and then, at a cost shared by the closes since.
+    if (this.closedHead >= COMPACT_AFTER && this.closedHead * 2 >= closed.length) {
+      closed.splice(0, this.closedHead);
+      this.closedHead = 0;
+    }
     const owner = this.ownerOf(oldest);
     const ofOwner = this.byOwner.get(owner);
     ofOwner?.delete(this.clientOrderIdOf(oldest));
@@ -135,7 +149,7 @@ export class OrderIndex<Order, Owner extends string = StrategyId> {
 
   /** Orders held, working and closed. */
   get size(): number {
-    return this.working.size + this.closed.size;
+    return this.working.size + this.closedCount;
   }
 
   get workingCount(): number {
@@ -143,6 +157,11 @@ export class OrderIndex<Order, Owner extends string = StrategyId> {
   }
 
   get closedCount(): number {
-    return this.closed.size;
+    return this.closed.length - this.closedHead;
+  }
+
+  /** Whether `order` itself is the one held under its keys. */
+  private holds(order: Order): boolean {
+    return this.get(this.ownerOf(order), this.clientOrderIdOf(order)) === order;
   }
 }

@@ -92,6 +92,22 @@ describe('OrderIndex', () => {
     expect(find(index, 'ma', 'o-1')).toBe(again);
   });
 
+  it('keeps forgetting in closing order through many thousand evictions', () => {
+    const index = indexOf(3);
+    const orders = Array.from({ length: 5000 }, (_, i) => order('ma', `o-${i}`));
+    const forgotten: (TestOrder | undefined)[] = [];
+    for (const o of orders) {
+      index.add(o);
+      forgotten.push(index.close(o));
+    }
+    expect(forgotten.slice(0, 3)).toEqual([undefined, undefined, undefined]);
+    expect(forgotten.slice(3)).toEqual(orders.slice(0, -3));
+    expect([...index.orders()]).toEqual(orders.slice(-3));
+    for (const o of orders.slice(-3)) expect(index.isClosed(o)).toBe(true);
+    expect(index.isClosed(orders[0] as TestOrder)).toBe(false);
+    expect(sizes(index)).toEqual({ size: 3, working: 0, closed: 3 });
+  });
+
   it('never forgets a working order, however many there are', () => {
     const index = indexOf(1);
     const orders = Array.from({ length: 50 }, (_, i) => order('ma', `o-${i}`));
