@@ -11,12 +11,26 @@ export { ComponentRegistry } from './pipeline/components/component-registry.js';
 export { builtinComponents } from './cli/builtin-components.js';
 export { field } from './pipeline/config/field.js';
 export { metric, type MetricDeclaration, type MetricDeclarations, type MetricType } from './pipeline/runtime/metric-declaration.js';
-export { StageMetrics, type StageMetric, type CounterSeries, type GaugeSeries, type HistogramSeries, type MetricLabels } from './pipeline/runtime/stage-metrics.js';
+export {
+  StageMetrics,
+  type StageMetric,
+  type CounterSeries,
+  type GaugeSeries,
+  type HistogramSeries,
+  type MetricLabels,
+} from './pipeline/runtime/stage-metrics.js';
 export { standaloneContext, type StandaloneContext } from './pipeline/components/standalone-context.js';
 export type { ConfigInput, ConfigOf, ConfigSpec, FieldSpec } from './pipeline/config/config-spec.js';
 export type { ConfigRule } from './pipeline/config/config-rule.js';
 export { validateComponentConfig } from './pipeline/components/validate-component-config.js';
-export { runPipeline, type PipelineRun, type RunOptions, type RunResult, type ValidationPolicy, type PipelineHealth } from './pipeline/runtime/run-pipeline.js';
+export {
+  runPipeline,
+  type PipelineRun,
+  type RunOptions,
+  type RunResult,
+  type ValidationPolicy,
+  type PipelineHealth,
+} from './pipeline/runtime/run-pipeline.js';
 export { startHttpServer } from './pipeline/runtime/start-http-server.js';
 export { createLogger } from './pipeline/runtime/create-logger.js';
 export { InstrumentationEvents, type Instrumentation, type InstrumentationEvent } from './pipeline/runtime/instrumentation.js';

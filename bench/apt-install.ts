@@ -18,7 +18,10 @@ export function aptInstall(pkg: string, why: string): void {
       execFileSync('apt-get', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout, env, maxBuffer: 64 * 1024 * 1024 });
     } catch (error) {
       const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-      throw new Error(`apt-get ${args.join(' ')} failed: ${(error as Error).message}\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`, { cause: error });
+      throw new Error(
+        `apt-get ${args.join(' ')} failed: ${(error as Error).message}\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`,
+        { cause: error },
+      );
     }
   }
 }

@@ -22,7 +22,14 @@ function runSink(dir: string, groupCommitMs: number, feed: (ticks: Subject<Tick>
   const writer = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: groupCommitMs }), context());
   const ticks = new Subject<Tick>();
   return new Promise((resolve, reject) => {
-    sinkStage(writer, reject)({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({ next: onAck, error: reject, complete: resolve });
+    sinkStage(
+      writer,
+      reject,
+    )({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({
+      next: onAck,
+      error: reject,
+      complete: resolve,
+    });
     feed(ticks);
   });
 }
@@ -79,13 +86,21 @@ async function latencies(dir: string, groupCommitMs: number, ticks: readonly Tic
   return samples.sort((a, b) => a - b);
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 
 /** The audit sink: records/s when offered as fast as possible, and ack latency (write + fdatasync + waiting) at 10,000 records/s, per group-commit window. */
 export async function auditThroughput(): Promise<string[]> {
   const root = mkdtempSync(join(tmpdir(), 'tickflow-bench-audit-'));
   try {
-    const market = new SimMarket({ instruments: ['SHFE.rb2501', 'DCE.m2501'], seed: 1, start: SIM_START_US, tickIntervalMs: 500, feedId: 'b', latencyUs: 0 });
+    const market = new SimMarket({
+      instruments: ['SHFE.rb2501', 'DCE.m2501'],
+      seed: 1,
+      start: SIM_START_US,
+      tickIntervalMs: 500,
+      feedId: 'b',
+      latencyUs: 0,
+    });
     const ticks = Array.from({ length: 10_000 }, () => market.next());
     const lines = [`audit sink (ticks, max_batch 1000, one write + fdatasync per block; files in ${tmpdir()}):`];
     await throughput(join(root, 'warm-up'), 2, ticks, 20_000);

@@ -33,7 +33,6 @@ function run(ticks: readonly Tick[], periodS: number): { perSecond: number; emit
   return { perSecond: ticks.length / seconds, emitted };
 }
 
-
 /** The bars operator on sim ticks (six instruments, day and night sessions), ticks in per second for periods of 1, 60 and 300 s. */
 export async function barsThroughput(): Promise<string[]> {
   const ticks = simTicks(TICKS);
@@ -42,7 +41,10 @@ export async function barsThroughput(): Promise<string[]> {
     // The first round warms the JIT; the second is reported.
     for (const periodS of PERIODS_S) {
       const result = run(ticks, periodS);
-      if (round === 1) lines.push(`  bars, period ${`${periodS} s`.padEnd(6)} ${formatCount(result.perSecond)} records/s (${result.emitted.toLocaleString('en-US')} bars out)`);
+      if (round === 1)
+        lines.push(
+          `  bars, period ${`${periodS} s`.padEnd(6)} ${formatCount(result.perSecond)} records/s (${result.emitted.toLocaleString('en-US')} bars out)`,
+        );
     }
   }
   return lines;

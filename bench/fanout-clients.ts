@@ -10,7 +10,14 @@ import { DiffQuoteFields } from '../protocols/diff/diff-quote-fields.js';
 /** What the benchmark asks of this process. */
 export type FanoutCommand =
   /** Opens clients until `count` are live (subscribed, snapshot received), `concurrency` connecting at a time, for at most `timeoutMs`. */
-  | { readonly type: 'grow'; readonly url: string; readonly count: number; readonly insList: string; readonly concurrency: number; readonly timeoutMs: number }
+  | {
+      readonly type: 'grow';
+      readonly url: string;
+      readonly count: number;
+      readonly insList: string;
+      readonly concurrency: number;
+      readonly timeoutMs: number;
+    }
   /** Resets the counters and starts counting (and timing, when `latency`). */
   | { readonly type: 'start'; readonly latency: boolean }
   /** Stops counting and reports. */
@@ -31,7 +38,13 @@ export interface LatencyReport {
 
 /** What this process answers. */
 export type FanoutReply =
-  | { readonly type: 'grown'; readonly live: number; readonly failed: number; readonly firstError: string | undefined; readonly seconds: number }
+  | {
+      readonly type: 'grown';
+      readonly live: number;
+      readonly failed: number;
+      readonly firstError: string | undefined;
+      readonly seconds: number;
+    }
   | { readonly type: 'started' }
   | {
       readonly type: 'stopped';
@@ -197,7 +210,16 @@ process.on('message', (command: FanoutCommand) => {
       timing = false;
       const seconds = (performance.now() - startedAt) / 1000;
       const cpu = process.cpuUsage(cpuAt);
-      reply({ type: 'stopped', seconds, updates, messages, live: live.size, closed, cpu: (cpu.user + cpu.system) / 1e6 / seconds, latency: latencyReport() });
+      reply({
+        type: 'stopped',
+        seconds,
+        updates,
+        messages,
+        live: live.size,
+        closed,
+        cpu: (cpu.user + cpu.system) / 1e6 / seconds,
+        latency: latencyReport(),
+      });
       return;
     }
     case 'clock':

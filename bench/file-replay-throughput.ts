@@ -20,16 +20,34 @@ const TICKS = 200_000;
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
 
 /** A sink that acknowledges every record at once: the pipeline's cost without a sink's IO. */
-const discardSink = defineComponent({ name: 'discard', kind: 'sink', in: 'Tick', description: 'Acknowledges and forgets every tick.', spec: {}, create: () => ({ write: () => undefined, close: async () => undefined }) });
+const discardSink = defineComponent({
+  name: 'discard',
+  kind: 'sink',
+  in: 'Tick',
+  description: 'Acknowledges and forgets every tick.',
+  spec: {},
+  create: () => ({ write: () => undefined, close: async () => undefined }),
+});
 
 function ticks(): Tick[] {
-  const market = new SimMarket({ instruments: ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'], seed: 1, start: SIM_START_US, tickIntervalMs: 500, feedId: 'rec', latencyUs: 2000 });
+  const market = new SimMarket({
+    instruments: ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'],
+    seed: 1,
+    start: SIM_START_US,
+    tickIntervalMs: 500,
+    feedId: 'rec',
+    latencyUs: 2000,
+  });
   return Array.from({ length: TICKS }, () => market.next());
 }
 
 async function writeNdjson(path: string, records: readonly Tick[]): Promise<void> {
   const lines = function* (): Generator<string> {
-    for (let i = 0; i < records.length; i += 1000) yield records.slice(i, i + 1000).map((t) => `${JSON.stringify(t)}\n`).join('');
+    for (let i = 0; i < records.length; i += 1000)
+      yield records
+        .slice(i, i + 1000)
+        .map((t) => `${JSON.stringify(t)}\n`)
+        .join('');
   };
   await pipeStreams(Readable.from(lines()), createWriteStream(path));
 }
@@ -47,7 +65,9 @@ const context = (): ComponentContext => standaloneContext(asyncScheduler, { stag
 /** Records/s of the source alone: subscribe, count, complete. */
 async function sourceRate(path: string): Promise<number> {
   const started = performance.now();
-  const n = await lastValueFrom(fileSource.create(validateConfig('file', fileSource.spec, { path, progress: 'off' }), context()).pipe(countRecords()));
+  const n = await lastValueFrom(
+    fileSource.create(validateConfig('file', fileSource.spec, { path, progress: 'off' }), context()).pipe(countRecords()),
+  );
   if (n !== TICKS) throw new Error(`replayed ${n} of ${TICKS} ticks from ${path}`);
   return n / ((performance.now() - started) / 1000);
 }
@@ -82,7 +102,14 @@ export async function fileReplayThroughput(): Promise<string[]> {
     await writeNdjson(files[0]![1], records);
     await writeContainer(files[1]![1], SchemaCatalog.default().type('Tick'), records, 'null');
     await writeContainer(files[2]![1], SchemaCatalog.default().type('Tick'), records, 'deflate');
-    const audit: AuditRecord[] = records.map((t, i) => ({ seq: i + 1, ts_init: t.ts_recv, record_type: 'tickflow.Tick', payload: tickCodec.encode(t), prev_hash: Buffer.alloc(32), hash: Buffer.alloc(32) }));
+    const audit: AuditRecord[] = records.map((t, i) => ({
+      seq: i + 1,
+      ts_init: t.ts_recv,
+      record_type: 'tickflow.Tick',
+      payload: tickCodec.encode(t),
+      prev_hash: Buffer.alloc(32),
+      hash: Buffer.alloc(32),
+    }));
     await writeContainer(files[3]![1], SchemaCatalog.default().type('AuditRecord'), audit, 'null');
 
     const lines = [`file source, speed 0, ${TICKS.toLocaleString('en-US')} ticks per file, one process:`];
@@ -91,7 +118,9 @@ export async function fileReplayThroughput(): Promise<string[]> {
       await sourceRate(path); // warm-up
       const alone = await sourceRate(path);
       const inPipeline = await pipelineRate(path);
-      lines.push(`  ${`${label} (${mb} MB)`.padEnd(48)} source alone ${rate(alone)}   → discard sink, boundary validation ${rate(inPipeline)}`);
+      lines.push(
+        `  ${`${label} (${mb} MB)`.padEnd(48)} source alone ${rate(alone)}   → discard sink, boundary validation ${rate(inPipeline)}`,
+      );
     }
     return lines;
   } finally {

@@ -2,7 +2,16 @@ import { Subject } from 'rxjs';
 import { productTable } from '../domain/product-table.js';
 import { orderRouter } from '../operators/order-router.js';
 import { paperVenue } from '../operators/router/paper-venue.js';
-import { AccountId, ClientOrderId, InstrumentId, StrategyId, type OrderCommand, type OrderEvent, type SubmitOrder, type Tick } from '../schemas/generated.js';
+import {
+  AccountId,
+  ClientOrderId,
+  InstrumentId,
+  StrategyId,
+  type OrderCommand,
+  type OrderEvent,
+  type SubmitOrder,
+  type Tick,
+} from '../schemas/generated.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { formatCount } from './format-count.js';
 
@@ -90,7 +99,6 @@ function roundTrips(ticks: readonly Tick[], every: number): { perSecond: number;
   return { perSecond: (ticks.length + sent) / seconds, commands: sent, events };
 }
 
-
 /** The paper venue's tick throughput with resting orders, and router ⇄ paper venue round trips: records per second. */
 export async function paperVenueThroughput(): Promise<string[]> {
   const ticks = simTicks(TICKS);
@@ -101,7 +109,9 @@ export async function paperVenueThroughput(): Promise<string[]> {
     const trips = roundTrips(ticks, 4);
     if (round === 1) {
       for (const [resting, perSecond] of restingFigures) {
-        lines.push(`  paper-venue, ${resting.toLocaleString('en-US').padStart(5)} resting orders (${(resting / INSTRUMENTS.length).toLocaleString('en-US')} per instrument)  ${formatCount(perSecond)} ticks/s`);
+        lines.push(
+          `  paper-venue, ${resting.toLocaleString('en-US').padStart(5)} resting orders (${(resting / INSTRUMENTS.length).toLocaleString('en-US')} per instrument)  ${formatCount(perSecond)} ticks/s`,
+        );
       }
       lines.push(
         `  order-router ⇄ paper-venue, a filling FAK order every 4 ticks   ${formatCount(trips.perSecond)} records/s (${trips.commands.toLocaleString('en-US')} orders, ${trips.events.toLocaleString('en-US')} events out)`,

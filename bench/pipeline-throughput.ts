@@ -28,7 +28,9 @@ async function throughput(validation: ValidationPolicy, dir: string): Promise<nu
 function perSecond(label: string, n: number, work: (i: number) => void): string {
   const started = performance.now();
   for (let i = 0; i < n; i++) work(i);
-  return `${label.padEnd(44)} ${Math.round(n / ((performance.now() - started) / 1000)).toLocaleString('en-US').padStart(12)} /s`;
+  return `${label.padEnd(44)} ${Math.round(n / ((performance.now() - started) / 1000))
+    .toLocaleString('en-US')
+    .padStart(12)} /s`;
 }
 
 /** sim → pass-through → ndjson-file, records/s, strict vs boundary validation; and the parts of a tick's cost. */
@@ -41,7 +43,14 @@ export async function pipelineThroughput(): Promise<string[]> {
       const rate = await throughput(policy, dir);
       lines.push(`  validation ${policy.padEnd(33)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} records/s`);
     }
-    const market = new SimMarket({ instruments: ['SHFE.rb2501', 'DCE.m2501'], seed: 1, start: SIM_START_US, tickIntervalMs: 500, feedId: 'b', latencyUs: 0 });
+    const market = new SimMarket({
+      instruments: ['SHFE.rb2501', 'DCE.m2501'],
+      seed: 1,
+      start: SIM_START_US,
+      tickIntervalMs: 500,
+      feedId: 'b',
+      latencyUs: 0,
+    });
     const ticks = Array.from({ length: 10_000 }, () => market.next());
     const codec = SchemaCatalog.default().codec('Tick');
     const encoded = ticks.map((t) => codec.encode(t));

@@ -27,7 +27,14 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 /** Sim ticks of six instruments, each followed by the QuoteDiff quote-diff makes of it: what a live pipeline feeds the sink. */
 function marketItems(n: number): Item[] {
-  const market = new SimMarket({ instruments: INSTRUMENTS, seed: 5, start: SIM_START_US, tickIntervalMs: 500, feedId: 'bench', latencyUs: 0 });
+  const market = new SimMarket({
+    instruments: INSTRUMENTS,
+    seed: 5,
+    start: SIM_START_US,
+    tickIntervalMs: 500,
+    feedId: 'bench',
+    latencyUs: 0,
+  });
   const input = new Subject<Tick>();
   const items: Item[] = [];
   input.pipe(quoteDiff()).subscribe((diff) => items.push({ kind: 'quote', record: diff }));
@@ -56,15 +63,17 @@ function startSink(server: RedisServer, config: Record<string, unknown>): SinkRu
   const ticks = new Subject<Tick>();
   const run = { quotes, ticks, ctx, acked: 0, onAck: undefined } as Omit<SinkRun, 'done'> & { done?: Promise<void> };
   run.done = new Promise<void>((resolve, reject) => {
-    sinkStage(redisSink.create(validateConfig('redis', redisSink.spec, { url: server.url, ...config }), ctx), reject)({ quotes, ticks })
-      .subscribe({
-        next: (record) => {
-          run.acked++;
-          run.onAck?.(record);
-        },
-        error: reject,
-        complete: resolve,
-      });
+    sinkStage(
+      redisSink.create(validateConfig('redis', redisSink.spec, { url: server.url, ...config }), ctx),
+      reject,
+    )({ quotes, ticks }).subscribe({
+      next: (record) => {
+        run.acked++;
+        run.onAck?.(record);
+      },
+      error: reject,
+      complete: resolve,
+    });
   });
   return run as SinkRun;
 }
@@ -72,7 +81,11 @@ function startSink(server: RedisServer, config: Record<string, unknown>): SinkRu
 const feedOne = (run: SinkRun, item: Item): void => (item.kind === 'tick' ? run.ticks.next(item.record) : run.quotes.next(item.record));
 
 /** Feeds every item as fast as the sink acknowledges them (at most WINDOW outstanding), then completes; records/s and commands/s. */
-async function throughput(server: RedisServer, items: readonly Item[], config: Record<string, unknown>): Promise<{ records: number; commands: number; dropped: number }> {
+async function throughput(
+  server: RedisServer,
+  items: readonly Item[],
+  config: Record<string, unknown>,
+): Promise<{ records: number; commands: number; dropped: number }> {
   const run = startSink(server, config);
   const deadline = performance.now() + RUN_BUDGET_MS;
   const started = performance.now();
@@ -147,10 +160,14 @@ export async function redisThroughput(): Promise<string[]> {
     ];
     for (const [label, config] of cases) {
       const result = await throughput(server, items, { key_prefix: `bench${lines.length}:`, ...config });
-      lines.push(`  ${label.padEnd(30)} ${formatCount(result.records)} records/s ${formatCount(result.commands)} commands/s${result.dropped > 0 ? `  (${result.dropped} dropped)` : ''}`);
+      lines.push(
+        `  ${label.padEnd(30)} ${formatCount(result.records)} records/s ${formatCount(result.commands)} commands/s${result.dropped > 0 ? `  (${result.dropped} dropped)` : ''}`,
+      );
     }
     const latency = await ackLatency(server, items);
-    lines.push(`  ack latency at ${LATENCY_RATE.toLocaleString('en-US')} records/s: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(2)} ms (flush_interval_ms 5)`);
+    lines.push(
+      `  ack latency at ${LATENCY_RATE.toLocaleString('en-US')} records/s: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(2)} ms (flush_interval_ms 5)`,
+    );
     return lines;
   } finally {
     await server.close();

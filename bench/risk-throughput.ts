@@ -1,6 +1,16 @@
 import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { risk } from '../operators/risk.js';
-import { AccountId, ClientOrderId, InstrumentId, StrategyId, type OrderCommand, type OrderDenied, type OrderEvent, type SubmitOrder, type Tick } from '../schemas/generated.js';
+import {
+  AccountId,
+  ClientOrderId,
+  InstrumentId,
+  StrategyId,
+  type OrderCommand,
+  type OrderDenied,
+  type OrderEvent,
+  type SubmitOrder,
+  type Tick,
+} from '../schemas/generated.js';
 import { formatCount } from './format-count.js';
 
 const DECISIONS = 200_000;
@@ -19,15 +29,49 @@ function tickOf(i: number, tsUs: number): Tick {
   const size = TICK_SIZES[i] as number;
   const level = (n: number) => ({ bid: price - n * size, ask: price + (n - 1) * size });
   return {
-    instrument_id: INSTRUMENTS[i] as InstrumentId, trading_day: '20250103', action_day: '20250102', ts_event: tsUs,
-    last_price: price, pre_settlement: price, pre_close: price, pre_open_interest: 1e6, open: price, high: price, low: price, close: null, settlement: null,
-    upper_limit: price * 1.07, lower_limit: price * 0.93, average_price: price, volume: 1000, last_volume: 10, turnover: 1e8, open_interest: 1e6,
-    bid_price1: level(1).bid, bid_volume1: 10, ask_price1: level(1).ask, ask_volume1: 10,
-    bid_price2: level(2).bid, bid_volume2: 10, ask_price2: level(2).ask, ask_volume2: 10,
-    bid_price3: level(3).bid, bid_volume3: 10, ask_price3: level(3).ask, ask_volume3: 10,
-    bid_price4: level(4).bid, bid_volume4: 10, ask_price4: level(4).ask, ask_volume4: 10,
-    bid_price5: level(5).bid, bid_volume5: 10, ask_price5: level(5).ask, ask_volume5: 10,
-    feed_id: 'bench', ts_recv: tsUs, sequence: 1,
+    instrument_id: INSTRUMENTS[i] as InstrumentId,
+    trading_day: '20250103',
+    action_day: '20250102',
+    ts_event: tsUs,
+    last_price: price,
+    pre_settlement: price,
+    pre_close: price,
+    pre_open_interest: 1e6,
+    open: price,
+    high: price,
+    low: price,
+    close: null,
+    settlement: null,
+    upper_limit: price * 1.07,
+    lower_limit: price * 0.93,
+    average_price: price,
+    volume: 1000,
+    last_volume: 10,
+    turnover: 1e8,
+    open_interest: 1e6,
+    bid_price1: level(1).bid,
+    bid_volume1: 10,
+    ask_price1: level(1).ask,
+    ask_volume1: 10,
+    bid_price2: level(2).bid,
+    bid_volume2: 10,
+    ask_price2: level(2).ask,
+    ask_volume2: 10,
+    bid_price3: level(3).bid,
+    bid_volume3: 10,
+    ask_price3: level(3).ask,
+    ask_volume3: 10,
+    bid_price4: level(4).bid,
+    bid_volume4: 10,
+    ask_price4: level(4).ask,
+    ask_volume4: 10,
+    bid_price5: level(5).bid,
+    bid_volume5: 10,
+    ask_price5: level(5).ask,
+    ask_volume5: 10,
+    feed_id: 'bench',
+    ts_recv: tsUs,
+    sequence: 1,
   };
 }
 
@@ -69,14 +113,35 @@ function round(): Round {
   const limits = { max_daily_orders: 1_000_000, max_daily_cancels: 1_000_000, max_daily_trades: 1_000_000 };
   // The subscriber only queues: what a venue answers is built between decisions, outside the timed part.
   const passedNow: OrderCommand[] = [];
-  const subscription = risk({ scheduler, limits, denials })({ commands, ticks, events }).subscribe((command) => void passedNow.push(command));
+  const subscription = risk({ scheduler, limits, denials })({ commands, ticks, events }).subscribe(
+    (command) => void passedNow.push(command),
+  );
   const route = (command: OrderCommand): void => {
     passed++;
-    const ids = { event_id: `e${++eventSeq}`, client_order_id: command.client_order_id, strategy_id: command.strategy_id, account_id: command.account_id, instrument_id: command.instrument_id, ts_event: command.ts_init, ts_init: command.ts_init, causation_id: command.command_id };
+    const ids = {
+      event_id: `e${++eventSeq}`,
+      client_order_id: command.client_order_id,
+      strategy_id: command.strategy_id,
+      account_id: command.account_id,
+      instrument_id: command.instrument_id,
+      ts_event: command.ts_init,
+      ts_init: command.ts_init,
+      causation_id: command.command_id,
+    };
     if (command.type === 'CancelOrder') {
       pendingEvents.push({ ...ids, type: 'OrderCanceled', venue_order_id: null, filled_quantity: 0 });
     } else if (eventSeq % 4 === 0) {
-      pendingEvents.push({ ...ids, type: 'OrderFilled', venue_order_id: `v${eventSeq}`, trade_id: `t${eventSeq}`, side: command.side, last_quantity: command.quantity, last_price: command.price ?? 0, cum_quantity: command.quantity, leaves_quantity: 0 });
+      pendingEvents.push({
+        ...ids,
+        type: 'OrderFilled',
+        venue_order_id: `v${eventSeq}`,
+        trade_id: `t${eventSeq}`,
+        side: command.side,
+        last_quantity: command.quantity,
+        last_price: command.price ?? 0,
+        cum_quantity: command.quantity,
+        leaves_quantity: 0,
+      });
     } else {
       const key = `${command.account_id}/${command.instrument_id}`;
       let book = working.get(key);
@@ -99,7 +164,17 @@ function round(): Round {
     let command: OrderCommand;
     if (book !== undefined && book.length >= WORKING_PER_BOOK) {
       const oldest = book.shift() as SubmitOrder;
-      command = { type: 'CancelOrder', command_id: `c${i}`, client_order_id: oldest.client_order_id, strategy_id: STRATEGY, account_id: account, instrument_id: instrumentId, venue: null, ts_init: tsUs, causation_id: null };
+      command = {
+        type: 'CancelOrder',
+        command_id: `c${i}`,
+        client_order_id: oldest.client_order_id,
+        strategy_id: STRATEGY,
+        account_id: account,
+        instrument_id: instrumentId,
+        venue: null,
+        ts_init: tsUs,
+        causation_id: null,
+      };
     } else {
       const k = Math.floor(i / INSTRUMENTS.length);
       // Distinct side, price and lots over 180 steps of a book, so that a second's submits are no duplicates.
@@ -107,8 +182,21 @@ function round(): Round {
       const offset = (1 + (k % 30)) * (TICK_SIZES[instrument] as number);
       const price = (PRICES[instrument] as number) + (side === 'BUY' ? -offset : offset);
       command = {
-        type: 'SubmitOrder', command_id: `c${i}`, client_order_id: ClientOrderId(`o${i}`), strategy_id: STRATEGY, account_id: account, instrument_id: instrumentId,
-        side, order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1 + (Math.floor(k / 30) % 3), price, venue: null, ts_init: tsUs, causation_id: null,
+        type: 'SubmitOrder',
+        command_id: `c${i}`,
+        client_order_id: ClientOrderId(`o${i}`),
+        strategy_id: STRATEGY,
+        account_id: account,
+        instrument_id: instrumentId,
+        side,
+        order_type: 'LIMIT',
+        time_in_force: 'GFD',
+        position_effect: 'OPEN',
+        quantity: 1 + (Math.floor(k / 30) % 3),
+        price,
+        venue: null,
+        ts_init: tsUs,
+        causation_id: null,
       };
     }
     const started = performance.now();
@@ -121,9 +209,16 @@ function round(): Round {
   subscription.unsubscribe();
   latenciesUs.sort();
   const at = (q: number): number => latenciesUs[Math.min(DECISIONS - 1, Math.floor(q * DECISIONS))] as number;
-  return { perSecond: DECISIONS / (timedMs / 1000), p50Us: at(0.5), p99Us: at(0.99), maxUs: latenciesUs[DECISIONS - 1] as number, passed, denied, reasons };
+  return {
+    perSecond: DECISIONS / (timedMs / 1000),
+    p50Us: at(0.5),
+    p99Us: at(0.99),
+    maxUs: latenciesUs[DECISIONS - 1] as number,
+    passed,
+    denied,
+    reasons,
+  };
 }
-
 
 /** Pre-trade risk decisions per second and decision latency, every rule on. */
 export async function riskThroughput(): Promise<string[]> {

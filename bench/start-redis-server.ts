@@ -136,7 +136,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     live.add(started);
     started.once('exit', () => live.delete(started));
     const keep = (data: Buffer): void => {
-      log.push(...data.toString('utf8').split('\n').filter((l) => l !== ''));
+      log.push(
+        ...data
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       if (log.length > LOG_LINES_KEPT) log.splice(0, log.length - LOG_LINES_KEPT);
     };
     started.stdout?.on('data', keep);

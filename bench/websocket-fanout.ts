@@ -61,7 +61,9 @@ async function settledRss(): Promise<number> {
 /** The soft limit on open files of this process, from /proc (Linux); undefined elsewhere. */
 function openFileLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.split(/\s{2,}/)[1];
     return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
   } catch {
@@ -71,7 +73,11 @@ function openFileLimit(): number | undefined {
 
 /** A component context as the runner builds it, for running the sink without a graph. */
 function benchContext(logLines: string[]): ComponentContext {
-  return standaloneContext(asyncScheduler, { stage: 'ws', component: websocketSink, logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) });
+  return standaloneContext(asyncScheduler, {
+    stage: 'ws',
+    component: websocketSink,
+    logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
+  });
 }
 
 /** The client process and its IPC, one request at a time, each bounded in time. */
@@ -100,7 +106,11 @@ class ClientProcess {
   }
 
   /** Sends `command` and resolves with the first reply of `type`. */
-  request<T extends FanoutReply['type']>(command: FanoutCommand, type: T, timeoutMs = REPLY_TIMEOUT_MS): Promise<Extract<FanoutReply, { type: T }>> {
+  request<T extends FanoutReply['type']>(
+    command: FanoutCommand,
+    type: T,
+    timeoutMs = REPLY_TIMEOUT_MS,
+  ): Promise<Extract<FanoutReply, { type: T }>> {
     if (this.exited) return Promise.reject(new Error('the client process has exited'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`no '${type}' from the client process within ${timeoutMs} ms`)), timeoutMs);
@@ -135,7 +145,14 @@ class ClientProcess {
 class FedSink {
   private readonly ticks = new Subject<Tick>();
   private readonly feeds = new Subject<FeedStatus>();
-  private readonly market = new SimMarket({ instruments: INSTRUMENTS, seed: 11, start: SIM_START_US, tickIntervalMs: 1, feedId: 'bench', latencyUs: 0 });
+  private readonly market = new SimMarket({
+    instruments: INSTRUMENTS,
+    seed: 11,
+    start: SIM_START_US,
+    tickIntervalMs: 1,
+    feedId: 'bench',
+    latencyUs: 0,
+  });
   private readonly logLines: string[] = [];
   private readonly subscription: Subscription;
   readonly done: Promise<void>;
@@ -144,7 +161,10 @@ class FedSink {
     const config = validateConfig('websocket', websocketSink.spec, { host: '127.0.0.1', port: 0 });
     let subscription!: Subscription;
     this.done = new Promise<void>((resolve, reject) => {
-      subscription = sinkStage(websocketSink.create(config, benchContext(this.logLines)), reject)({ quotes: this.ticks.pipe(quoteDiff()), feeds: this.feeds, orders: EMPTY }).subscribe({ error: reject, complete: resolve });
+      subscription = sinkStage(
+        websocketSink.create(config, benchContext(this.logLines)),
+        reject,
+      )({ quotes: this.ticks.pipe(quoteDiff()), feeds: this.feeds, orders: EMPTY }).subscribe({ error: reject, complete: resolve });
     });
     this.done.catch(() => undefined);
     this.subscription = subscription;
@@ -207,7 +227,13 @@ class FedSink {
   async stop(): Promise<void> {
     this.ticks.complete();
     this.feeds.complete();
-    const closed = await Promise.race([this.done.then(() => true, () => true), sleep(5000).then(() => false)]);
+    const closed = await Promise.race([
+      this.done.then(
+        () => true,
+        () => true,
+      ),
+      sleep(5000).then(() => false),
+    ]);
     if (!closed) this.subscription.unsubscribe();
   }
 }
@@ -322,8 +348,13 @@ export async function websocketFanout(): Promise<string[]> {
         timeoutMs + 5000,
       );
       if (grown.live < count) {
-        const hint = grown.firstError === 'EMFILE' || grown.firstError === 'ENFILE' ? ' — out of file descriptors: raise ulimit -n before npm run bench' : '';
-        fanout.push(`  reached ${grown.live.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} clients in ${grown.seconds.toFixed(1)} s (${grown.failed} failed, first error: ${grown.firstError ?? 'timed out'})${hint}`);
+        const hint =
+          grown.firstError === 'EMFILE' || grown.firstError === 'ENFILE'
+            ? ' — out of file descriptors: raise ulimit -n before npm run bench'
+            : '';
+        fanout.push(
+          `  reached ${grown.live.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} clients in ${grown.seconds.toFixed(1)} s (${grown.failed} failed, first error: ${grown.firstError ?? 'timed out'})${hint}`,
+        );
       }
       return grown.live;
     };
@@ -358,6 +389,7 @@ export async function websocketFanout(): Promise<string[]> {
     await sink?.stop();
   }
   lines.push(...fanout, '', ...latency);
-  if (sink !== undefined && sink.slowConsumers > 0) lines.push(`  ${sink.slowConsumers} clients disconnected by the sink as slow consumers`);
+  if (sink !== undefined && sink.slowConsumers > 0)
+    lines.push(`  ${sink.slowConsumers} clients disconnected by the sink as slow consumers`);
   return lines;
 }

@@ -18,5 +18,22 @@ import { ComponentRegistry } from '../pipeline/components/component-registry.js'
 
 /** A new registry holding every component tickflow ships. */
 export function builtinComponents(): ComponentRegistry {
-  return new ComponentRegistry([simSource, ctpSource, wsFeedSource, fileSource, passThroughOperator, quoteDiffOperator, dedupMergeOperator, barsOperator, strategyOperator, riskOperator, orderRouterOperator, paperVenueOperator, ndjsonFileSink, websocketSink, redisSink, auditSink]);
+  return new ComponentRegistry([
+    simSource,
+    ctpSource,
+    wsFeedSource,
+    fileSource,
+    passThroughOperator,
+    quoteDiffOperator,
+    dedupMergeOperator,
+    barsOperator,
+    strategyOperator,
+    riskOperator,
+    orderRouterOperator,
+    paperVenueOperator,
+    ndjsonFileSink,
+    websocketSink,
+    redisSink,
+    auditSink,
+  ]);
 }

@@ -21,12 +21,15 @@ export function readSecretFile(path: string, what: string, warn: (message: strin
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    throw new ConfigError(`${what} ${path}`, [`cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`], { cause: error });
+    throw new ConfigError(`${what} ${path}`, [`cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`], {
+      cause: error,
+    });
   }
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new ConfigError(`${what} ${path}`, ['is not a regular file']);
-    if ((stat.mode & 0o077) !== 0) warn(`${what} ${path} can be read by others than its owner (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`);
+    if ((stat.mode & 0o077) !== 0)
+      warn(`${what} ${path} can be read by others than its owner (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`);
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
     for (let n = 1; n > 0 && length <= maxBytes; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
@@ -55,11 +58,14 @@ export function loadControlAccess(flags: ControlAccessFlags, env: NodeJS.Process
   const inline = env[CONTROL_TOKENS_ENV];
   if (flags.open === true) {
     if (file !== undefined || inline !== undefined) {
-      throw new ConfigError('--control-open', [`cannot be combined with control tokens (${file !== undefined ? 'a token file' : CONTROL_TOKENS_ENV}); choose one`]);
+      throw new ConfigError('--control-open', [
+        `cannot be combined with control tokens (${file !== undefined ? 'a token file' : CONTROL_TOKENS_ENV}); choose one`,
+      ]);
     }
     return ControlAccess.open();
   }
-  if (file !== undefined && file !== '') return ControlAccess.tokens(readSecretFile(file, 'control token file', warn).split('\n'), `file ${file}`);
+  if (file !== undefined && file !== '')
+    return ControlAccess.tokens(readSecretFile(file, 'control token file', warn).split('\n'), `file ${file}`);
   if (inline !== undefined && inline !== '') return ControlAccess.tokens(inline.split(','), CONTROL_TOKENS_ENV);
   return ControlAccess.off();
 }

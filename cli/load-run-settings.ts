@@ -33,7 +33,10 @@ const shown = (value: unknown): string => (typeof value === 'string' ? `'${cutTe
  * its shape checked: known keys, at most `MAX_STAGES` stages, each a mapping
  * under a stage id, no value nested deeper than `MAX_VALUE_DEPTH`.
  */
-function readRunConfigFile(path: string): { readonly file: Record<string, unknown>; readonly stages: Record<string, Record<string, unknown>> } {
+function readRunConfigFile(path: string): {
+  readonly file: Record<string, unknown>;
+  readonly stages: Record<string, Record<string, unknown>>;
+} {
   const subject = `config file ${path}`;
   const raw = readConfigFile(path, subject);
   if (raw === null || raw === undefined) return { file: {}, stages: {} };
@@ -50,7 +53,8 @@ function readRunConfigFile(path: string): { readonly file: Record<string, unknow
     problems.push(`'stages' must map stage ids to config, got ${quoteValue(stagesRaw)}`);
   } else {
     const ids = Object.keys(stagesRaw);
-    if (ids.length > MAX_STAGES) throw new ConfigError(subject, [`configures ${ids.length} stages; a config file may configure at most ${MAX_STAGES}`]);
+    if (ids.length > MAX_STAGES)
+      throw new ConfigError(subject, [`configures ${ids.length} stages; a config file may configure at most ${MAX_STAGES}`]);
     for (const id of ids) {
       const idProblem = stageIdProblem(id);
       if (idProblem !== undefined) {
@@ -118,7 +122,12 @@ export interface RunFlags {
  * and checked against it: an unknown stage, an unknown field or a bad value
  * is a `UsageError` naming the `--set STAGE.FIELD`, every one at once.
  */
-export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition, registry: ComponentRegistry, env: NodeJS.ProcessEnv = {}): RunSettings {
+export function loadRunSettings(
+  flags: RunFlags,
+  definition: PipelineDefinition,
+  registry: ComponentRegistry,
+  env: NodeJS.ProcessEnv = {},
+): RunSettings {
   const { file, stages: overrides } = flags.config === undefined ? { file: {}, stages: {} } : readRunConfigFile(flags.config);
 
   const sets = (flags.set ?? []).map((assignment) => {
@@ -153,7 +162,9 @@ export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition,
         const subject = `stage '${stageId}' (${component})`;
         if (fieldSpec === undefined) {
           const known = Object.keys(spec);
-          problems.push(`${label}: ${subject}: unknown field '${cutText(fieldName)}'; known fields: ${known.length > 0 ? known.join(', ') : '(none)'}`);
+          problems.push(
+            `${label}: ${subject}: unknown field '${cutText(fieldName)}'; known fields: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+          );
           continue;
         }
         problems.push(...fieldProblems(fieldName, fieldSpec, value).map((p) => `${label}: ${subject}: ${p}`));
@@ -162,7 +173,12 @@ export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition,
       Object.defineProperty((overrides[stageId] ??= {}), fieldName, { value, enumerable: true, writable: true, configurable: true });
     }
     if (problems.length === 1) throw new UsageError(problems[0] as string);
-    if (problems.length > 1) throw new UsageError(`${problems.length} problems with --set:\n${capProblems(problems).map((p) => `  - ${p}`).join('\n')}`);
+    if (problems.length > 1)
+      throw new UsageError(
+        `${problems.length} problems with --set:\n${capProblems(problems)
+          .map((p) => `  - ${p}`)
+          .join('\n')}`,
+      );
   }
 
   const validation = flags.validation ?? file['validation'] ?? 'strict';
@@ -171,9 +187,11 @@ export function loadRunSettings(flags: RunFlags, definition: PipelineDefinition,
   }
   const portText = flags.port ?? file['port'] ?? 9464;
   const port = typeof portText === 'number' || (typeof portText === 'string' && /^\d{1,5}$/.test(portText)) ? Number(portText) : Number.NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (0 picks a free port); got ${shown(portText)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be an integer from 0 to 65535 (0 picks a free port); got ${shown(portText)}`);
   const logLevel = flags.logLevel ?? file['log_level'] ?? 'info';
-  if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got ${shown(logLevel)}`);
+  if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel))
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got ${shown(logLevel)}`);
   const controlTokensFile = flags.controlTokensFile ?? file['control_tokens_file'];
   if (controlTokensFile !== undefined && (typeof controlTokensFile !== 'string' || controlTokensFile === '')) {
     throw new UsageError(`control_tokens_file must be the path of a file of control tokens; got ${shown(controlTokensFile)}`);

@@ -5,14 +5,32 @@ import type { CliCommand, CliIo } from './cli-command.js';
 
 /** Subcommands load on demand, so that `tickflow graph` never loads what only `run` needs. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CliCommand> }>> = {
-  list: { summary: 'List the named pipelines and the components', load: async () => (await import('./commands/list-command.js')).listCommand },
+  list: {
+    summary: 'List the named pipelines and the components',
+    load: async () => (await import('./commands/list-command.js')).listCommand,
+  },
   run: { summary: 'Run a named pipeline or a definition file', load: async () => (await import('./commands/run-command.js')).runCommand },
-  graph: { summary: 'Print a pipeline graph with each edge’s schema', load: async () => (await import('./commands/graph-command.js')).graphCommand },
-  lint: { summary: 'Check a pipeline definition file without running it', load: async () => (await import('./commands/lint-command.js')).lintCommand },
-  halt: { summary: 'Flip the kill switch of a running pipeline: no new orders, working orders canceled', load: async () => (await import('./commands/halt-command.js')).haltCommand },
+  graph: {
+    summary: 'Print a pipeline graph with each edge’s schema',
+    load: async () => (await import('./commands/graph-command.js')).graphCommand,
+  },
+  lint: {
+    summary: 'Check a pipeline definition file without running it',
+    load: async () => (await import('./commands/lint-command.js')).lintCommand,
+  },
+  halt: {
+    summary: 'Flip the kill switch of a running pipeline: no new orders, working orders canceled',
+    load: async () => (await import('./commands/halt-command.js')).haltCommand,
+  },
   resume: { summary: 'Let a halted pipeline trade again', load: async () => (await import('./commands/resume-command.js')).resumeCommand },
-  audit: { summary: 'Verify an audit trail: hash chain, sequence, files', load: async () => (await import('./commands/audit-command.js')).auditCommand },
-  docs: { summary: 'Write the components’ pages (Markdown and JSON) from their definitions', load: async () => (await import('./commands/docs-command.js')).docsCommand },
+  audit: {
+    summary: 'Verify an audit trail: hash chain, sequence, files',
+    load: async () => (await import('./commands/audit-command.js')).auditCommand,
+  },
+  docs: {
+    summary: 'Write the components’ pages (Markdown and JSON) from their definitions',
+    load: async () => (await import('./commands/docs-command.js')).docsCommand,
+  },
 };
 
 function mainHelp(): string {
@@ -83,7 +101,13 @@ export function joinNegativeValues(args: readonly string[], options: Options): s
         ? Object.entries(options).find(([, o]) => o.short === arg[1])?.[0]
         : undefined;
     const next = args[i + 1];
-    if (name !== undefined && Object.hasOwn(options, name) && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+    if (
+      name !== undefined &&
+      Object.hasOwn(options, name) &&
+      options[name]?.type === 'string' &&
+      next !== undefined &&
+      NEGATIVE_NUMBER.test(next)
+    ) {
       out.push(`--${name}=${next}`);
       i++;
     } else {
@@ -119,8 +143,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // node names a flag that needs a value as '-d, --duration <value>': the long name is the flag.
       const quoted = /'([^']+)'/.exec((error as Error).message)?.[1] ?? '';
       const flag = cutText(/^(?:-[^-], )?(--[^\s]+) <value>$/.exec(quoted)?.[1] ?? quoted);
-      const valid = Object.keys(command.options).map((o) => `--${o}`).join(', ') || '(none)';
-      const problem = (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `flag '${flag}' needs a value` : `unknown flag '${flag}'`;
+      const valid =
+        Object.keys(command.options)
+          .map((o) => `--${o}`)
+          .join(', ') || '(none)';
+      const problem =
+        (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+          ? `flag '${flag}' needs a value`
+          : `unknown flag '${flag}'`;
       throw new UsageError(`${problem}; valid flags: ${valid}`);
     }
     if (parsed.values['help'] === true) {

@@ -90,7 +90,8 @@ export class OrderIndex<Order, Owner extends string = StrategyId> {
     const clientOrderId = this.clientOrderIdOf(order);
     let ofOwner = this.byOwner.get(owner);
     if (ofOwner === undefined) this.byOwner.set(owner, (ofOwner = new Map<ClientOrderId, Order>()));
-    else if (ofOwner.has(clientOrderId)) throw new InvalidStateTransitionError(`order ${clientOrderId} of ${owner} is already indexed; an order id is used once`);
+    else if (ofOwner.has(clientOrderId))
+      throw new InvalidStateTransitionError(`order ${clientOrderId} of ${owner} is already indexed; an order id is used once`);
     ofOwner.set(clientOrderId, order);
     this.working.add(order);
   }
@@ -111,7 +112,9 @@ export class OrderIndex<Order, Owner extends string = StrategyId> {
   close(order: Order): Order | undefined {
     if (!this.working.delete(order)) {
       if (this.holds(order)) return undefined;
-      throw new InvalidStateTransitionError(`order ${this.clientOrderIdOf(order)} of ${this.ownerOf(order)} is not in the index; it cannot be closed`);
+      throw new InvalidStateTransitionError(
+        `order ${this.clientOrderIdOf(order)} of ${this.ownerOf(order)} is not in the index; it cannot be closed`,
+      );
     }
     const closed = this.closed;
     closed.push(order);
@@ -134,7 +137,8 @@ export class OrderIndex<Order, Owner extends string = StrategyId> {
   workingOrders(instrumentId?: InstrumentId): readonly Order[] {
     // Most calls find none: nothing is allocated for them.
     let orders: Order[] | undefined;
-    for (const order of this.working) if (instrumentId === undefined || this.instrumentOf(order) === instrumentId) (orders ??= []).push(order);
+    for (const order of this.working)
+      if (instrumentId === undefined || this.instrumentOf(order) === instrumentId) (orders ??= []).push(order);
     return orders ?? NO_ORDERS;
   }
 

@@ -25,11 +25,39 @@ const DAY = /^\d{8}$/;
 const MAX_SHOWN = 40;
 
 const PRICE_FIELDS = [
-  'last_price', 'pre_settlement', 'pre_close', 'open', 'high', 'low', 'close', 'settlement', 'upper_limit', 'lower_limit', 'average_price',
-  'bid_price1', 'ask_price1', 'bid_price2', 'ask_price2', 'bid_price3', 'ask_price3', 'bid_price4', 'ask_price4', 'bid_price5', 'ask_price5',
+  'last_price',
+  'pre_settlement',
+  'pre_close',
+  'open',
+  'high',
+  'low',
+  'close',
+  'settlement',
+  'upper_limit',
+  'lower_limit',
+  'average_price',
+  'bid_price1',
+  'ask_price1',
+  'bid_price2',
+  'ask_price2',
+  'bid_price3',
+  'ask_price3',
+  'bid_price4',
+  'ask_price4',
+  'bid_price5',
+  'ask_price5',
 ] as const satisfies readonly (keyof Tick)[];
 const BOOK_VOLUME_FIELDS = [
-  'bid_volume1', 'ask_volume1', 'bid_volume2', 'ask_volume2', 'bid_volume3', 'ask_volume3', 'bid_volume4', 'ask_volume4', 'bid_volume5', 'ask_volume5',
+  'bid_volume1',
+  'ask_volume1',
+  'bid_volume2',
+  'ask_volume2',
+  'bid_volume3',
+  'ask_volume3',
+  'bid_volume4',
+  'ask_volume4',
+  'bid_volume5',
+  'ask_volume5',
 ] as const satisfies readonly (keyof Tick)[];
 const INTEREST_FIELDS = ['pre_open_interest', 'open_interest'] as const satisfies readonly (keyof Tick)[];
 
@@ -85,7 +113,8 @@ export function checkTickSanity(tick: Tick): string | undefined {
     if (typeof day !== 'string' || !DAY.test(day)) return `'${field}' ${shownValue(day)} is not a YYYYMMDD date`;
   }
   const ts = tick.ts_event;
-  if (!Number.isSafeInteger(ts) || ts <= 0 || ts >= TickSanityBounds.maxTsEvent) return `'ts_event' ${shownValue(ts)} is not a time (microseconds after 1970 and before 2200)`;
+  if (!Number.isSafeInteger(ts) || ts <= 0 || ts >= TickSanityBounds.maxTsEvent)
+    return `'ts_event' ${shownValue(ts)} is not a time (microseconds after 1970 and before 2200)`;
   for (const field of PRICE_FIELDS) {
     const price = tick[field];
     if (price === null) continue;
@@ -94,16 +123,20 @@ export function checkTickSanity(tick: Tick): string | undefined {
     }
   }
   if (!isNonNegativeSafeInteger(tick.volume)) return `'volume' ${shownValue(tick.volume)} is not a volume (a non-negative safe integer)`;
-  if (tick.last_volume !== null && !isNonNegativeSafeInteger(tick.last_volume)) return `'last_volume' ${shownValue(tick.last_volume)} is not a volume (a non-negative safe integer) or null`;
+  if (tick.last_volume !== null && !isNonNegativeSafeInteger(tick.last_volume))
+    return `'last_volume' ${shownValue(tick.last_volume)} is not a volume (a non-negative safe integer) or null`;
   for (const field of BOOK_VOLUME_FIELDS) {
     const lots = tick[field];
-    if (!(Number.isInteger(lots) && lots >= 0 && lots <= TickSanityBounds.maxBookVolume)) return `'${field}' ${shownValue(lots)} is not a volume (an integer from 0 to ${TickSanityBounds.maxBookVolume})`;
+    if (!(Number.isInteger(lots) && lots >= 0 && lots <= TickSanityBounds.maxBookVolume))
+      return `'${field}' ${shownValue(lots)} is not a volume (an integer from 0 to ${TickSanityBounds.maxBookVolume})`;
   }
   const turnover = tick.turnover;
-  if (!(typeof turnover === 'number' && turnover >= 0 && turnover < TickSanityBounds.maxTurnover)) return `'turnover' ${shownValue(turnover)} is not a turnover (finite, non-negative, below ${TickSanityBounds.maxTurnover})`;
+  if (!(typeof turnover === 'number' && turnover >= 0 && turnover < TickSanityBounds.maxTurnover))
+    return `'turnover' ${shownValue(turnover)} is not a turnover (finite, non-negative, below ${TickSanityBounds.maxTurnover})`;
   for (const field of INTEREST_FIELDS) {
     const interest = tick[field];
-    if (!(typeof interest === 'number' && interest >= 0 && interest <= Number.MAX_SAFE_INTEGER)) return `'${field}' ${shownValue(interest)} is not an open interest (finite, non-negative)`;
+    if (!(typeof interest === 'number' && interest >= 0 && interest <= Number.MAX_SAFE_INTEGER))
+      return `'${field}' ${shownValue(interest)} is not an open interest (finite, non-negative)`;
   }
   return undefined;
 }

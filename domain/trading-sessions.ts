@@ -80,7 +80,9 @@ function formatEpochDay(epochDay: number): string {
   const shifted = epochDay + 719_468; // days from 0000-03-01, so leap days fall at the end of a year
   const era = Math.floor(shifted / 146_097);
   const dayOfEra = shifted - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
   const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
   const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
   const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
@@ -216,7 +218,9 @@ export class TradingSessions {
     // The table's CFFEX products are all index futures (bond futures close at 15:15).
     const daySessions = spec.exchange === 'CFFEX' ? CFFEX_INDEX_DAY_SESSIONS : COMMODITY_DAY_SESSIONS;
     const sessions =
-      spec.nightSessionEnd === null ? daySessions : [...daySessions, { start: NIGHT_SESSION_START, end: NIGHT_SESSION_END[spec.nightSessionEnd] }];
+      spec.nightSessionEnd === null
+        ? daySessions
+        : [...daySessions, { start: NIGHT_SESSION_START, end: NIGHT_SESSION_END[spec.nightSessionEnd] }];
     const product: ResolvedProduct = { spec, sessions };
     this.resolved.set(instrumentId, product);
     return product;

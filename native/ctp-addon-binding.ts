@@ -80,7 +80,14 @@ export interface RawMdSession {
 /** Our declarations of the CTP structs and classes as the compiler laid them out. */
 export interface RawCtpLayout {
   readonly structs: Readonly<
-    Record<string, { readonly sizeof: number; readonly alignof: number; readonly fields: Readonly<Record<string, { readonly offset: number; readonly size: number }>> }>
+    Record<
+      string,
+      {
+        readonly sizeof: number;
+        readonly alignof: number;
+        readonly fields: Readonly<Record<string, { readonly offset: number; readonly size: number }>>;
+      }
+    >
   >;
   readonly vtables: { readonly CThostFtdcMdApi: readonly string[]; readonly CThostFtdcMdSpi: readonly string[] };
 }

@@ -33,7 +33,14 @@ export type CtpEventOf<E, Failure> =
   | { readonly kind: 'front-disconnected'; readonly reason: number; readonly recvUs: number }
   | { readonly kind: 'heartbeat-warning'; readonly timeLapse: number; readonly recvUs: number }
   /** `login`: the fields common to every SDK's login response, or null when the library sent none. */
-  | { readonly kind: 'login'; readonly requestId: number; readonly isLast: boolean; readonly error: E | null; readonly login: CtpLogin | null; readonly recvUs: number }
+  | {
+      readonly kind: 'login';
+      readonly requestId: number;
+      readonly isLast: boolean;
+      readonly error: E | null;
+      readonly login: CtpLogin | null;
+      readonly recvUs: number;
+    }
   | { readonly kind: 'logout'; readonly requestId: number; readonly isLast: boolean; readonly error: E | null; readonly recvUs: number }
   /** OnRspError: a request failed without a specific response. */
   | { readonly kind: 'error'; readonly requestId: number; readonly isLast: boolean; readonly error: Failure; readonly recvUs: number }

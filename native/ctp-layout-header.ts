@@ -1,6 +1,15 @@
 /** The measured facts of one SDK version in native/ctp-abi.json. */
 interface AbiVersion {
-  readonly structs: Readonly<Record<string, { readonly sizeof: number; readonly alignof: number; readonly fields: readonly { readonly name: string; readonly offset: number; readonly size: number }[] }>>;
+  readonly structs: Readonly<
+    Record<
+      string,
+      {
+        readonly sizeof: number;
+        readonly alignof: number;
+        readonly fields: readonly { readonly name: string; readonly offset: number; readonly size: number }[];
+      }
+    >
+  >;
 }
 
 /** The measured facts of every SDK version: the shape of native/ctp-abi.json. */
@@ -36,16 +45,22 @@ export function ctpLayoutHeader(facts: CtpAbiFacts): string {
     for (const [name, struct] of Object.entries(layout.structs)) {
       const sameAsNewest = JSON.stringify(struct) === JSON.stringify(newest.structs[name]);
       // The declaration of an older layout is named after the last version that has it.
-      const laterSame = versions.slice(index + 1).filter((v) => JSON.stringify(facts.versions[v]?.structs[name]) === JSON.stringify(struct));
+      const laterSame = versions
+        .slice(index + 1)
+        .filter((v) => JSON.stringify(facts.versions[v]?.structs[name]) === JSON.stringify(struct));
       const type = sameAsNewest ? name : name + versionSuffix(laterSame[laterSame.length - 1] ?? version);
       const key = `${type} ${JSON.stringify(struct)}`;
       if (checked.has(key)) continue;
       checked.add(key);
-      lines.push(`// ${name}, SDK ${versions.filter((v) => JSON.stringify(facts.versions[v]?.structs[name]) === JSON.stringify(struct)).join(', ')}`);
+      lines.push(
+        `// ${name}, SDK ${versions.filter((v) => JSON.stringify(facts.versions[v]?.structs[name]) === JSON.stringify(struct)).join(', ')}`,
+      );
       lines.push(`static_assert(sizeof(${type}) == ${struct.sizeof}, "sizeof(${type})");`);
       lines.push(`static_assert(alignof(${type}) == ${struct.alignof}, "alignof(${type})");`);
       for (const f of struct.fields) {
-        lines.push(`static_assert(offsetof(${type}, ${f.name}) == ${f.offset} && sizeof(${type}::${f.name}) == ${f.size}, "${type}::${f.name}");`);
+        lines.push(
+          `static_assert(offsetof(${type}, ${f.name}) == ${f.offset} && sizeof(${type}::${f.name}) == ${f.size}, "${type}::${f.name}");`,
+        );
       }
       lines.push('');
     }

@@ -28,7 +28,10 @@ const gb18030 = new TextDecoder('gb18030');
 function toError(raw: RawCtpRspError | null, instrument?: string): NativeAddonError | null {
   if (raw === null) return null;
   const text = gb18030.decode(raw.message);
-  return new NativeAddonError(`CTP error ${raw.errorId}: ${text}`, { errorId: raw.errorId, context: instrument === undefined ? {} : { instrument } });
+  return new NativeAddonError(`CTP error ${raw.errorId}: ${text}`, {
+    errorId: raw.errorId,
+    context: instrument === undefined ? {} : { instrument },
+  });
 }
 
 /** The addon's events as CtpEvents, in place: market data passes through untouched, vendor errors become NativeAddonErrors. */
@@ -38,7 +41,9 @@ function toCtpEvents(raw: RawCtpEvent[]): CtpEvent[] {
     const event = raw[i] as RawCtpEvent;
     if (event.kind === 'error') {
       // OnRspError reports a failure even when the vendor left its RspInfo empty.
-      const error = toError(event.error) ?? new NativeAddonError(`CTP error 0: OnRspError without an error for request ${event.requestId}`, { errorId: 0 });
+      const error =
+        toError(event.error) ??
+        new NativeAddonError(`CTP error 0: OnRspError without an error for request ${event.requestId}`, { errorId: 0 });
       events[i] = { ...event, error };
     } else if ('error' in event) {
       // Same shape, the error decoded: login, logout, subscribed, unsubscribed.

@@ -70,7 +70,9 @@ export const ctpSimulator = {
       throw fromAddonError(error, { path: libraryPath });
     }
     if (result !== 0) {
-      throw new NativeAddonError(`the CTP simulator's front ${address} refused the command "${command}" (result ${result})`, { context: { path: libraryPath } });
+      throw new NativeAddonError(`the CTP simulator's front ${address} refused the command "${command}" (result ${result})`, {
+        context: { path: libraryPath },
+      });
     }
   },
 };

@@ -13,7 +13,8 @@ let addon: FsAddon | undefined;
 function loadFsAddon(): FsAddon {
   if (addon !== undefined) return addon;
   const path = join(nativeBuildDir(), 'tickflow_fs.node');
-  if (!existsSync(path)) throw new NativeAddonError(`the file-lock addon is not built at ${path}; run \`npm run build\``, { context: { path } });
+  if (!existsSync(path))
+    throw new NativeAddonError(`the file-lock addon is not built at ${path}; run \`npm run build\``, { context: { path } });
   addon = createRequire(import.meta.url)(path) as FsAddon;
   return addon;
 }

@@ -66,7 +66,9 @@ export function inspectCtpLibrary(path: string): CtpLibraryInfo {
   const sdk = parseCtpVersion(raw.version);
   const facts = sdk && ctpSdkFacts(sdk);
   if (!sdk || !facts) {
-    throw new NativeAddonError(`${absolute} reports CTP API version "${raw.version}"; ${EXPECTED}`, { context: { path: absolute, code: 'CTP_UNKNOWN_VERSION' } });
+    throw new NativeAddonError(`${absolute} reports CTP API version "${raw.version}"; ${EXPECTED}`, {
+      context: { path: absolute, code: 'CTP_UNKNOWN_VERSION' },
+    });
   }
   const sdkText = sdk.join('.');
   if (raw.factoryArity !== facts.factoryArity) {

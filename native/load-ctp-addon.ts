@@ -22,7 +22,10 @@ export function loadCtpAddon(): CtpAddonBinding {
   try {
     addon = createRequire(import.meta.url)(path) as CtpAddonBinding;
   } catch (cause) {
-    throw new NativeAddonError(`the CTP addon at ${path} cannot be loaded (${(cause as Error).message}); rebuild it with \`npm run build\``, { cause, context: { path } });
+    throw new NativeAddonError(
+      `the CTP addon at ${path} cannot be loaded (${(cause as Error).message}); rebuild it with \`npm run build\``,
+      { cause, context: { path } },
+    );
   }
   return addon;
 }

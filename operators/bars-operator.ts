@@ -14,7 +14,8 @@ export const barsOperator = defineComponent({
   out: 'Bar',
   spec: {
     period_s: field.integer({
-      description: 'Bar length in seconds, dividing a day (86400); common values 1, 60, 300. Bars start at multiples of it from local midnight (UTC+8) and are cut at session breaks',
+      description:
+        'Bar length in seconds, dividing a day (86400); common values 1, 60, 300. Bars start at multiples of it from local midnight (UTC+8) and are cut at session breaks',
       default: 60,
       example: 300,
       min: 1,
@@ -31,7 +32,10 @@ export const barsOperator = defineComponent({
   validate: [
     {
       rule: "'period_s' must divide a day (86400 s)",
-      problems: (config) => (SECONDS_PER_DAY % config.period_s === 0 ? [] : [`'period_s' must divide a day (86400 s), e.g. 1, 60, 300, 3600; got ${config.period_s}`]),
+      problems: (config) =>
+        SECONDS_PER_DAY % config.period_s === 0
+          ? []
+          : [`'period_s' must divide a day (86400 s), e.g. 1, 60, 300, 3600; got ${config.period_s}`],
     },
   ],
   drops: {

@@ -184,7 +184,8 @@ export function bars(options: BarsOptions): OperatorFunction<Tick, Bar> {
   if (!Number.isInteger(periodS) || periodS < 1 || SECONDS_PER_DAY % periodS !== 0) {
     problems.push(`'periodS' must be a whole number of seconds dividing a day (86400), e.g. 1, 60, 300, 3600; got ${periodS}`);
   }
-  if (!(closeDelayMs >= 0) || !Number.isFinite(closeDelayMs)) problems.push(`'closeDelayMs' must be a finite number at least 0, got ${closeDelayMs}`);
+  if (!(closeDelayMs >= 0) || !Number.isFinite(closeDelayMs))
+    problems.push(`'closeDelayMs' must be a finite number at least 0, got ${closeDelayMs}`);
   if (problems.length > 0) throw new ConfigError('bars options', problems);
   const periodUs = periodS * MICROS_PER_SECOND;
   const sessions = options.sessions ?? new TradingSessions();

@@ -9,7 +9,8 @@ import { dedupMerge } from './dedup-merge.js';
 export const dedupMergeOperator = defineComponent({
   name: 'dedup-merge',
   kind: 'operator',
-  description: 'Merges redundant feeds of one market: the first copy of each market event passes, later copies and older ticks are dropped; feed states (UP, STALE, DOWN) as a side output.',
+  description:
+    'Merges redundant feeds of one market: the first copy of each market event passes, later copies and older ticks are dropped; feed states (UP, STALE, DOWN) as a side output.',
   in: 'Tick',
   out: 'Tick',
   sideOutputs: { status: 'FeedStatus' },
@@ -29,7 +30,8 @@ export const dedupMergeOperator = defineComponent({
       max: 86_400_000,
     }),
     feeds: field.stringList({
-      description: 'Feed ids expected from the start, reported DOWN until their first tick; feeds not listed are tracked from their first tick',
+      description:
+        'Feed ids expected from the start, reported DOWN until their first tick; feeds not listed are tracked from their first tick',
       default: [],
       example: ['ctp-a', 'ctp-b'],
     }),
@@ -37,11 +39,17 @@ export const dedupMergeOperator = defineComponent({
   validate: [
     {
       rule: "'down_after_ms' must exceed 'stale_after_ms'",
-      problems: (config) => (config.down_after_ms > config.stale_after_ms ? [] : [`'down_after_ms' must exceed 'stale_after_ms' (${config.stale_after_ms}), got ${config.down_after_ms}`]),
+      problems: (config) =>
+        config.down_after_ms > config.stale_after_ms
+          ? []
+          : [`'down_after_ms' must exceed 'stale_after_ms' (${config.stale_after_ms}), got ${config.down_after_ms}`],
     },
   ],
   metrics: {
-    feed_ticks_total: metric.counter('Ticks per feed by outcome (lead: passed first, lag: a later copy, stale, duplicate) and sequence gaps.', { labels: ['feed', 'outcome'] }),
+    feed_ticks_total: metric.counter(
+      'Ticks per feed by outcome (lead: passed first, lag: a later copy, stale, duplicate) and sequence gaps.',
+      { labels: ['feed', 'outcome'] },
+    ),
   },
   drops: {
     stale: 'A tick older than the latest one of its instrument (by event time)',

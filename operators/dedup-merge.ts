@@ -63,7 +63,17 @@ interface FeedAccount {
 
 function newFeedAccount(feedId: string, nowMs: number): FeedAccount {
   // DOWN until its first tick: a feed is UP only while it delivers.
-  return { feedId, state: 'DOWN', lastArrivalMs: nowMs, lastTickTs: null, lastSequence: null, leadCount: 0, lagCount: 0, gapCount: 0, dropCount: 0 };
+  return {
+    feedId,
+    state: 'DOWN',
+    lastArrivalMs: nowMs,
+    lastTickTs: null,
+    lastSequence: null,
+    leadCount: 0,
+    lagCount: 0,
+    gapCount: 0,
+    dropCount: 0,
+  };
 }
 
 function feedStatusOf(feed: FeedAccount, nowMs: number, detail: string): FeedStatus {

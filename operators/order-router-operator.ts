@@ -39,7 +39,8 @@ export const orderRouterOperator = defineComponent({
     }),
     default_venue: field.string({ description: 'Venue of a command no rule matches', default: 'paper', example: 'paper' }),
     max_orders: field.integer({
-      description: 'Closed orders (filled, canceled, rejected, expired) remembered for late reports and cancels; the oldest is forgotten first',
+      description:
+        'Closed orders (filled, canceled, rejected, expired) remembered for late reports and cancels; the oldest is forgotten first',
       default: 10_000,
       min: 1,
       max: 1_000_000,
@@ -47,11 +48,14 @@ export const orderRouterOperator = defineComponent({
     }),
   },
   validate: [
-    { rule: "'default_venue' must not be empty", problems: (config) => (config.default_venue.trim() === '' ? ["'default_venue' must not be empty"] : []) },
+    {
+      rule: "'default_venue' must not be empty",
+      problems: (config) => (config.default_venue.trim() === '' ? ["'default_venue' must not be empty"] : []),
+    },
     { rule: "every 'routes' entry is PATTERN=VENUE (see VenueRoutes)", problems: (config) => routeProblems(config.routes) },
   ],
   drops: {
-    'invalid-transition': 'An order event the order state machine does not allow from the order\'s state',
+    'invalid-transition': "An order event the order state machine does not allow from the order's state",
     'cancel-pending': 'A cancel of an order whose cancel is already pending',
     'unexpected-report': 'A venue report that does not fit the order (e.g. a fill of a rejected order)',
     'unknown-order': 'A venue report or cancel of an order the router never sent',

@@ -5,7 +5,18 @@ import { isTerminal, nextOrderStatus, orderTransitionOf, type OrderStatus } from
 import { ConfigError, InvalidStateTransitionError } from '../errors/errors.js';
 import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
-import type { CancelOrder, ClientOrderId, InstrumentId, OrderCancelRejected, OrderCommand, OrderEvent, OrderPendingCancel, OrderSubmitted, StrategyId, SubmitOrder } from '../schemas/generated.js';
+import type {
+  CancelOrder,
+  ClientOrderId,
+  InstrumentId,
+  OrderCancelRejected,
+  OrderCommand,
+  OrderEvent,
+  OrderPendingCancel,
+  OrderSubmitted,
+  StrategyId,
+  SubmitOrder,
+} from '../schemas/generated.js';
 import { VenueRoutes } from './router/venue-routes.js';
 
 export interface OrderRouterOptions {
@@ -42,7 +53,14 @@ interface RoutedOrder {
 }
 
 /** The events venues report; the router makes OrderSubmitted and OrderPendingCancel itself, risk makes OrderDenied. */
-const VENUE_REPORTS: ReadonlySet<OrderEvent['type']> = new Set(['OrderAccepted', 'OrderRejected', 'OrderFilled', 'OrderCanceled', 'OrderExpired', 'OrderCancelRejected']);
+const VENUE_REPORTS: ReadonlySet<OrderEvent['type']> = new Set([
+  'OrderAccepted',
+  'OrderRejected',
+  'OrderFilled',
+  'OrderCanceled',
+  'OrderExpired',
+  'OrderCancelRejected',
+]);
 
 const DEFAULT_MAX_ORDERS = 10_000;
 
@@ -105,7 +123,8 @@ export function orderRouter(
 ): (inputs: { readonly commands: Observable<OrderCommand>; readonly reports: Observable<OrderEvent> }) => Observable<OrderEvent> {
   const routes = VenueRoutes.parse(options.routes ?? [], options.defaultVenue ?? 'paper', 'orderRouter routes');
   const maxOrders = options.maxOrders ?? DEFAULT_MAX_ORDERS;
-  if (!Number.isInteger(maxOrders) || maxOrders < 1) throw new ConfigError('orderRouter options', [`'maxOrders' must be a positive integer, got ${maxOrders}`]);
+  if (!Number.isInteger(maxOrders) || maxOrders < 1)
+    throw new ConfigError('orderRouter options', [`'maxOrders' must be a positive integer, got ${maxOrders}`]);
   const { routed, metrics, logger } = options;
   const idPrefix = options.idPrefix ?? 'router';
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -113,7 +132,12 @@ export function orderRouter(
   return ({ commands, reports }) =>
     handWrittenStage<OrderEvent>((stage) => {
       /** Client order ids are the strategy's: two strategies may use the same one. */
-      const orders = new OrderIndex<RoutedOrder>({ maxClosed: maxOrders, ownerOf: (o) => o.strategyId, clientOrderIdOf: (o) => o.clientOrderId, instrumentOf: (o) => o.instrumentId });
+      const orders = new OrderIndex<RoutedOrder>({
+        maxClosed: maxOrders,
+        ownerOf: (o) => o.strategyId,
+        clientOrderIdOf: (o) => o.clientOrderId,
+        instrumentOf: (o) => o.instrumentId,
+      });
       let eventCount = 0;
 
       const nowMicros = (): number => Math.round(scheduler.now() * 1000);
@@ -127,7 +151,13 @@ export function orderRouter(
           if (!(error instanceof InvalidStateTransitionError)) throw error;
           metrics?.dropped('invalid-transition');
           logger?.error(
-            { err: error, order: event.client_order_id, strategy: event.strategy_id, state: status, event: orderTransitionOf(event, filled) },
+            {
+              err: error,
+              order: event.client_order_id,
+              strategy: event.strategy_id,
+              state: status,
+              event: orderTransitionOf(event, filled),
+            },
             `${error.message}; not applied`,
           );
           return undefined;
@@ -194,7 +224,9 @@ export function orderRouter(
       const cancel = (command: CancelOrder): void => {
         const order = orders.get(command.strategy_id, command.client_order_id);
         if (order === undefined) {
-          stage.emit(cancelRejected(command, null, `order ${command.client_order_id} of strategy ${command.strategy_id} is unknown to the router`));
+          stage.emit(
+            cancelRejected(command, null, `order ${command.client_order_id} of strategy ${command.strategy_id} is unknown to the router`),
+          );
           return;
         }
         if (isTerminal(order.status)) {
@@ -204,7 +236,10 @@ export function orderRouter(
         }
         if (order.status === 'PENDING_CANCEL') {
           metrics?.dropped('cancel-pending');
-          logger?.warn({ order: order.clientOrderId, strategy: order.strategyId, command: command.command_id }, `cancel of order ${order.clientOrderId} dropped: a cancel is already pending`);
+          logger?.warn(
+            { order: order.clientOrderId, strategy: order.strategyId, command: command.command_id },
+            `cancel of order ${order.clientOrderId} dropped: a cancel is already pending`,
+          );
           return;
         }
         const now = nowMicros();
@@ -232,18 +267,27 @@ export function orderRouter(
       const applyReport = (report: OrderEvent): void => {
         if (!VENUE_REPORTS.has(report.type)) {
           metrics?.dropped('unexpected-report');
-          logger?.warn({ order: report.client_order_id, strategy: report.strategy_id, event: report.type }, `${report.type} is not a venue report; ignored`);
+          logger?.warn(
+            { order: report.client_order_id, strategy: report.strategy_id, event: report.type },
+            `${report.type} is not a venue report; ignored`,
+          );
           return;
         }
         const order = orders.get(report.strategy_id, report.client_order_id);
         if (order === undefined) {
           metrics?.dropped('unknown-order');
-          logger?.warn({ order: report.client_order_id, strategy: report.strategy_id, event: report.type }, `${report.type} for order ${report.client_order_id}, unknown to the router (never routed, or closed and forgotten); ignored`);
+          logger?.warn(
+            { order: report.client_order_id, strategy: report.strategy_id, event: report.type },
+            `${report.type} for order ${report.client_order_id}, unknown to the router (never routed, or closed and forgotten); ignored`,
+          );
           return;
         }
         if (report.type === 'OrderFilled' && order.tradeIds?.has(report.trade_id) === true) {
           metrics?.dropped('duplicate-fill');
-          logger?.debug({ order: order.clientOrderId, strategy: order.strategyId, trade: report.trade_id }, `fill ${report.trade_id} of order ${order.clientOrderId} seen before; ignored`);
+          logger?.debug(
+            { order: order.clientOrderId, strategy: order.strategyId, trade: report.trade_id },
+            `fill ${report.trade_id} of order ${order.clientOrderId} seen before; ignored`,
+          );
           return;
         }
         const status = transition(order.status, order.filled, report);

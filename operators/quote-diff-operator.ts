@@ -5,7 +5,8 @@ import { quoteDiff } from './quote-diff.js';
 export const quoteDiffOperator = defineComponent({
   name: 'quote-diff',
   kind: 'operator',
-  description: 'Emits the quote fields each tick changed since the previous tick of its instrument; the first tick of an instrument carries every field.',
+  description:
+    'Emits the quote fields each tick changed since the previous tick of its instrument; the first tick of an instrument carries every field.',
   in: 'Tick',
   out: 'QuoteDiff',
   spec: {},

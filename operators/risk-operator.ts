@@ -35,7 +35,8 @@ export const riskOperator = defineComponent({
   spec: {
     ...riskLimitSpec,
     initial_state: field.choice(TradingStateSymbols, {
-      description: 'Trading state at start: ACTIVE (all rules apply), REDUCING (only orders that reduce a position) or HALTED (no new orders)',
+      description:
+        'Trading state at start: ACTIVE (all rules apply), REDUCING (only orders that reduce a position) or HALTED (no new orders)',
       default: 'ACTIVE',
       example: 'REDUCING',
     }),
@@ -80,7 +81,10 @@ export const riskOperator = defineComponent({
           cancelsOfLastChange = 0;
           stateGauge.set(STATE_VALUE[change.trading_state]);
           const level = change.trading_state === 'HALTED' ? 'warn' : 'info';
-          ctx.logger[level]({ riskControl: change }, `trading state ${previous} -> ${change.trading_state} (${change.change_id}) by ${change.principal}: ${change.reason}`);
+          ctx.logger[level](
+            { riskControl: change },
+            `trading state ${previous} -> ${change.trading_state} (${change.change_id}) by ${change.principal}: ${change.reason}`,
+          );
           controlOut.next(change);
         },
       },
@@ -98,7 +102,9 @@ export const riskOperator = defineComponent({
       requests.next(request);
       const change = lastChange;
       if (change === undefined || change === before) {
-        throw new StageError(`control ${ctx.stage}/${name}: stage '${ctx.stage}' (risk) is not running, so the change was not applied`, { context: { stage: ctx.stage } });
+        throw new StageError(`control ${ctx.stage}/${name}: stage '${ctx.stage}' (risk) is not running, so the change was not applied`, {
+          context: { stage: ctx.stage },
+        });
       }
       return {
         stage: ctx.stage,
@@ -118,7 +124,8 @@ export const riskOperator = defineComponent({
     return (inputs) =>
       operator({ ...inputs, controls: requests }).pipe(
         tap((command) => {
-          if (command.type === 'CancelOrder' && lastChange !== undefined && command.causation_id === lastChange.change_id) cancelsOfLastChange++;
+          if (command.type === 'CancelOrder' && lastChange !== undefined && command.causation_id === lastChange.change_id)
+            cancelsOfLastChange++;
         }),
       );
   },

@@ -27,39 +27,86 @@ const EXIT_Z = 'exit_z';
 export const strategyOperator = defineComponent({
   name: 'strategy',
   kind: 'operator',
-  description: 'Runs a built-in trading strategy (moving-average crossover on bars, mean reversion on ticks) on market data and its own order events; order commands out, signals as a side output.',
+  description:
+    'Runs a built-in trading strategy (moving-average crossover on bars, mean reversion on ticks) on market data and its own order events; order commands out, signals as a side output.',
   in: { ticks: 'Tick', bars: 'Bar', events: 'OrderEvent' },
   out: 'OrderCommand',
   sideOutputs: { signals: 'Signal' },
   spec: {
     [STRATEGY]: field.choice(['ma-cross', 'mean-reversion'] as const, {
-      description: "Which strategy: 'ma-cross' trades crosses of two moving averages of bar closes; 'mean-reversion' trades the z-score of tick prices",
+      description:
+        "Which strategy: 'ma-cross' trades crosses of two moving averages of bar closes; 'mean-reversion' trades the z-score of tick prices",
       example: 'ma-cross',
     }),
     [STRATEGY_ID]: field.string({
-      description: 'Id of the strategy, stamped on its commands and signals; order events return to the stage by it. Unique in the pipeline (and across restarts in a trading day: order ids are `<id>-<n>`)',
+      description:
+        'Id of the strategy, stamped on its commands and signals; order events return to the stage by it. Unique in the pipeline (and across restarts in a trading day: order ids are `<id>-<n>`)',
       example: 'rb-ma-20250103',
     }),
     [ACCOUNT_ID]: field.string({ description: 'Trading account of the orders', default: 'paper', example: 'ctp-main' }),
-    [INSTRUMENTS]: field.stringList({ description: 'Instruments the strategy trades; data of others is ignored', example: ['SHFE.rb2501'] }),
+    [INSTRUMENTS]: field.stringList({
+      description: 'Instruments the strategy trades; data of others is ignored',
+      example: ['SHFE.rb2501'],
+    }),
     [QUANTITY]: field.integer({ description: 'Lots per position', default: 1, min: 1, max: 10_000, example: 2 }),
-    [FAST_PERIOD]: field.integer({ description: "Bars in the fast moving average ('ma-cross')", default: 5, min: 1, max: 10_000, example: 10 }),
-    [SLOW_PERIOD]: field.integer({ description: "Bars in the slow moving average, more than fast_period ('ma-cross')", default: 20, min: 2, max: 10_000, example: 60 }),
-    [WINDOW]: field.integer({ description: "Ticks in the rolling window of the z-score ('mean-reversion')", default: 50, min: 2, max: 100_000, example: 120 }),
-    [ENTRY_Z]: field.number({ description: "Enter when the z-score is beyond plus or minus this ('mean-reversion')", default: 2, min: 0, max: 100, example: 2.5 }),
-    [EXIT_Z]: field.number({ description: "Leave once the z-score is back within plus or minus this, less than entry_z ('mean-reversion')", default: 0.5, min: 0, max: 100, example: 0.2 }),
+    [FAST_PERIOD]: field.integer({
+      description: "Bars in the fast moving average ('ma-cross')",
+      default: 5,
+      min: 1,
+      max: 10_000,
+      example: 10,
+    }),
+    [SLOW_PERIOD]: field.integer({
+      description: "Bars in the slow moving average, more than fast_period ('ma-cross')",
+      default: 20,
+      min: 2,
+      max: 10_000,
+      example: 60,
+    }),
+    [WINDOW]: field.integer({
+      description: "Ticks in the rolling window of the z-score ('mean-reversion')",
+      default: 50,
+      min: 2,
+      max: 100_000,
+      example: 120,
+    }),
+    [ENTRY_Z]: field.number({
+      description: "Enter when the z-score is beyond plus or minus this ('mean-reversion')",
+      default: 2,
+      min: 0,
+      max: 100,
+      example: 2.5,
+    }),
+    [EXIT_Z]: field.number({
+      description: "Leave once the z-score is back within plus or minus this, less than entry_z ('mean-reversion')",
+      default: 0.5,
+      min: 0,
+      max: 100,
+      example: 0.2,
+    }),
   },
   validate: [
-    { rule: `'${STRATEGY_ID}' must not be empty`, problems: (config) => (config[STRATEGY_ID] === '' ? [`'${STRATEGY_ID}' must not be empty`] : []) },
-    { rule: `'${INSTRUMENTS}' must name at least one instrument`, problems: (config) => (config[INSTRUMENTS].length === 0 ? [`'${INSTRUMENTS}' must name at least one instrument`] : []) },
+    {
+      rule: `'${STRATEGY_ID}' must not be empty`,
+      problems: (config) => (config[STRATEGY_ID] === '' ? [`'${STRATEGY_ID}' must not be empty`] : []),
+    },
+    {
+      rule: `'${INSTRUMENTS}' must name at least one instrument`,
+      problems: (config) => (config[INSTRUMENTS].length === 0 ? [`'${INSTRUMENTS}' must name at least one instrument`] : []),
+    },
     {
       rule: `'${SLOW_PERIOD}' must exceed '${FAST_PERIOD}' ('ma-cross')`,
       problems: (config) =>
-        config[STRATEGY] === 'ma-cross' && config[SLOW_PERIOD] <= config[FAST_PERIOD] ? [`'${SLOW_PERIOD}' must exceed '${FAST_PERIOD}' (${config[FAST_PERIOD]}), got ${config[SLOW_PERIOD]}`] : [],
+        config[STRATEGY] === 'ma-cross' && config[SLOW_PERIOD] <= config[FAST_PERIOD]
+          ? [`'${SLOW_PERIOD}' must exceed '${FAST_PERIOD}' (${config[FAST_PERIOD]}), got ${config[SLOW_PERIOD]}`]
+          : [],
     },
     {
       rule: `'${ENTRY_Z}' must exceed '${EXIT_Z}' ('mean-reversion')`,
-      problems: (config) => (config[STRATEGY] === 'mean-reversion' && config[ENTRY_Z] <= config[EXIT_Z] ? [`'${ENTRY_Z}' must exceed '${EXIT_Z}' (${config[EXIT_Z]}), got ${config[ENTRY_Z]}`] : []),
+      problems: (config) =>
+        config[STRATEGY] === 'mean-reversion' && config[ENTRY_Z] <= config[EXIT_Z]
+          ? [`'${ENTRY_Z}' must exceed '${EXIT_Z}' (${config[EXIT_Z]}), got ${config[ENTRY_Z]}`]
+          : [],
     },
   ],
   drops: {
@@ -90,7 +137,10 @@ export const strategyOperator = defineComponent({
       metrics: ctx.metrics,
       signals: ctx.sideOutput<Signal>('signals'),
       onError: (error, strategyId, method) => {
-        ctx.logger.error({ err: error, strategy: strategyId, method }, `strategy ${strategyId}: ${method} failed: ${error instanceof Error ? error.message : String(error)}`);
+        ctx.logger.error(
+          { err: error, strategy: strategyId, method },
+          `strategy ${strategyId}: ${method} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       },
     });
   },

@@ -3,7 +3,13 @@ import { ConfigError, StageError } from '../errors/errors.js';
 import { handWrittenStage } from '../pipeline/runtime/hand-written-stage.js';
 import type { StageMetrics } from '../pipeline/runtime/stage-metrics.js';
 import { AccountId, type Bar, type OrderCommand, type OrderEvent, type Signal, type Tick } from '../schemas/generated.js';
-import { createStrategyContext, type Strategy, type StrategyMethod, type StrategyOutput, type StrategyRuntime } from '../strategies/strategy-api.js';
+import {
+  createStrategyContext,
+  type Strategy,
+  type StrategyMethod,
+  type StrategyOutput,
+  type StrategyRuntime,
+} from '../strategies/strategy-api.js';
 
 export interface RunStrategiesOptions {
   /**
@@ -105,7 +111,11 @@ interface Run {
 export function runStrategies(
   strategies: readonly Strategy[],
   options: RunStrategiesOptions,
-): (inputs: { readonly ticks?: Observable<Tick>; readonly bars?: Observable<Bar>; readonly events?: Observable<OrderEvent> }) => Observable<OrderCommand> {
+): (inputs: {
+  readonly ticks?: Observable<Tick>;
+  readonly bars?: Observable<Bar>;
+  readonly events?: Observable<OrderEvent>;
+}) => Observable<OrderCommand> {
   const { onError, signals, metrics } = options;
   const accountId = AccountId(options.accountId ?? 'paper');
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -123,10 +133,15 @@ export function runStrategies(
     handWrittenStage<OrderCommand>((stage) => {
       const taken = strategies.find((strategy) => running.has(strategy));
       if (taken !== undefined) {
-        throw new StageError(`strategy '${taken.id}' is already running in another subscription; a strategy keeps state, so give each run its own strategy object`);
+        throw new StageError(
+          `strategy '${taken.id}' is already running in another subscription; a strategy keeps state, so give each run its own strategy object`,
+        );
       }
       for (const strategy of strategies) running.add(strategy);
-      const runs: Run[] = strategies.map((strategy) => ({ strategy, runtime: createStrategyContext({ strategyId: strategy.id, accountId, now }) }));
+      const runs: Run[] = strategies.map((strategy) => ({
+        strategy,
+        runtime: createStrategyContext({ strategyId: strategy.id, accountId, now }),
+      }));
       const byId = new Map(runs.map((run) => [run.strategy.id, run]));
 
       /** Counts and reports a failure of `run`. */
@@ -142,7 +157,12 @@ export function runStrategies(
         const signalsOut = output.signals ?? NONE;
         const commands = output.commands ?? NONE;
         if (!Array.isArray(signalsOut) || !Array.isArray(commands)) {
-          report(run, method, new StageError(`strategy ${strategy.id} returned signals or commands that are not arrays; nothing of this call was sent`), 'strategy-error');
+          report(
+            run,
+            method,
+            new StageError(`strategy ${strategy.id} returned signals or commands that are not arrays; nothing of this call was sent`),
+            'strategy-error',
+          );
           return;
         }
         let unsent: Set<unknown> | undefined;
@@ -155,7 +175,12 @@ export function runStrategies(
           }
           if (owner === strategy.id) continue;
           (unsent ??= new Set()).add(signal);
-          report(run, method, new StageError(`strategy ${strategy.id} returned a signal that is not its own (${String(owner)}); it was not sent`), 'strategy-error');
+          report(
+            run,
+            method,
+            new StageError(`strategy ${strategy.id} returned a signal that is not its own (${String(owner)}); it was not sent`),
+            'strategy-error',
+          );
         }
         // State first: a command that comes straight back as an event must find its order.
         for (const command of commands as readonly OrderCommand[]) {

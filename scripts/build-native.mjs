@@ -23,7 +23,11 @@ const headers = join(nodeDir, 'include', 'node', 'node_api.h');
 const SOURCE_DIRS = ['addon', 'fs', 'ctp-simulator', 'include'];
 
 /** What `npm start` needs, and what only the tests load (the CTP simulator as other SDK versions build it). */
-const APP_TARGETS = { tickflow_ctp: 'tickflow_ctp.node', tickflow_fs: 'tickflow_fs.node', thostmduserapi_ctp_simulator: 'thostmduserapi_ctp_simulator.so' };
+const APP_TARGETS = {
+  tickflow_ctp: 'tickflow_ctp.node',
+  tickflow_fs: 'tickflow_fs.node',
+  thostmduserapi_ctp_simulator: 'thostmduserapi_ctp_simulator.so',
+};
 const TEST_TARGETS = {
   thostmduserapi_ctp_simulator_6_7_7: 'thostmduserapi_ctp_simulator_6_7_7.so',
   thostmduserapi_ctp_simulator_unknown_version: 'thostmduserapi_ctp_simulator_unknown_version.so',
@@ -33,7 +37,10 @@ const targets = { ...APP_TARGETS, ...(withTests ? TEST_TARGETS : {}) };
 /** Written after a build of these targets succeeded: newer than every source means nothing to do. */
 const builtStamp = join(nativeDir, 'build', withTests ? 'built-with-tests.stamp' : 'built.stamp');
 
-const sourceFiles = [join(nativeDir, 'binding.gyp'), ...SOURCE_DIRS.flatMap((dir) => readdirSync(join(nativeDir, dir)).map((f) => join(nativeDir, dir, f)))];
+const sourceFiles = [
+  join(nativeDir, 'binding.gyp'),
+  ...SOURCE_DIRS.flatMap((dir) => readdirSync(join(nativeDir, dir)).map((f) => join(nativeDir, dir, f))),
+];
 const newestSource = Math.max(...sourceFiles.map((f) => statSync(f).mtimeMs));
 const outputs = Object.values(targets).map((f) => join(releaseDir, f));
 if (existsSync(builtStamp) && statSync(builtStamp).mtimeMs >= newestSource && outputs.every((f) => existsSync(f))) process.exit(0);
@@ -54,12 +61,21 @@ const nodeGyp = process.env.npm_config_node_gyp ?? createRequire(import.meta.url
 function step(what, command, args, cwd = root) {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.status === 0) return;
-  process.stderr.write(`build-native: ${what} failed (exit ${result.status ?? result.signal}):\n${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}\n`);
+  process.stderr.write(
+    `build-native: ${what} failed (exit ${result.status ?? result.signal}):\n${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}\n`,
+  );
   process.exit(result.status ?? 1);
 }
 
 // binding.gyp lists the sources when it is configured: a file added or removed since needs a new configure.
-const ccSources = ['addon', 'fs', 'ctp-simulator'].flatMap((dir) => readdirSync(join(nativeDir, dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`)).sort().join('\n');
+const ccSources = ['addon', 'fs', 'ctp-simulator']
+  .flatMap((dir) =>
+    readdirSync(join(nativeDir, dir))
+      .filter((f) => f.endsWith('.cc'))
+      .map((f) => `${dir}/${f}`),
+  )
+  .sort()
+  .join('\n');
 const makefile = join(nativeDir, 'build', 'Makefile');
 const sourcesStamp = join(nativeDir, 'build', 'configured-sources.txt');
 const stale =

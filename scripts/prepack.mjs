@@ -13,5 +13,6 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 const target = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 rmSync(join(root, 'prebuilds'), { recursive: true, force: true });
 mkdirSync(target, { recursive: true });
-for (const file of ['tickflow_ctp.node', 'tickflow_fs.node', 'thostmduserapi_ctp_simulator.so']) copyFileSync(join(root, 'native', 'build', 'Release', file), join(target, file));
+for (const file of ['tickflow_ctp.node', 'tickflow_fs.node', 'thostmduserapi_ctp_simulator.so'])
+  copyFileSync(join(root, 'native', 'build', 'Release', file), join(target, file));
 process.stderr.write(`prepack: native parts for ${process.platform}-${process.arch} in prebuilds/\n`);

@@ -19,7 +19,10 @@ const MAX_FILE_BYTES = 'max_file_bytes';
 type Port = 'ticks' | 'commands' | 'events' | 'signals' | 'feeds' | 'controls';
 
 /** How a port's records become payloads: one schema, or the union branch named by the record's `type`. */
-function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (record: unknown) => { recordType: string; payload: Buffer } {
+function payloadEncoder(
+  schemas: SchemaCatalog,
+  schema: SchemaName | 'union',
+): (record: unknown) => { recordType: string; payload: Buffer } {
   if (schema !== 'union') {
     const codec = schemas.codec(schema);
     const recordType = `tickflow.${schema}`;
@@ -81,19 +84,38 @@ function payloadEncoder(schemas: SchemaCatalog, schema: SchemaName | 'union'): (
 export const auditSink = defineComponent({
   name: 'audit',
   kind: 'sink',
-  description: 'Writes every record to an append-only, hash-chained, crash-safe audit trail of Avro container files (check it with tickflow audit verify).',
-  in: { ticks: 'Tick', commands: 'OrderCommand', events: 'OrderEvent', signals: 'Signal', feeds: 'FeedStatus', controls: 'RiskControlChanged' },
+  description:
+    'Writes every record to an append-only, hash-chained, crash-safe audit trail of Avro container files (check it with tickflow audit verify).',
+  in: {
+    ticks: 'Tick',
+    commands: 'OrderCommand',
+    events: 'OrderEvent',
+    signals: 'Signal',
+    feeds: 'FeedStatus',
+    controls: 'RiskControlChanged',
+  },
   boundary: true,
   spec: {
-    [DIR]: field.string({ description: 'Directory of the audit files; created when missing. One sink per directory.', default: 'out/audit', example: '/var/lib/tickflow/audit' }),
+    [DIR]: field.string({
+      description: 'Directory of the audit files; created when missing. One sink per directory.',
+      default: 'out/audit',
+      example: '/var/lib/tickflow/audit',
+    }),
     [GROUP_COMMIT_MS]: field.integer({
-      description: 'How long records wait on the scheduler to share one write and fdatasync; 0 commits what arrived in the same turn of the event loop.',
+      description:
+        'How long records wait on the scheduler to share one write and fdatasync; 0 commits what arrived in the same turn of the event loop.',
       default: 2,
       min: 0,
       max: 10_000,
       example: 5,
     }),
-    [MAX_BATCH]: field.integer({ description: 'Most records in one group commit (one Avro block); a full batch is committed without waiting.', default: 1000, min: 1, max: 100_000, example: 5000 }),
+    [MAX_BATCH]: field.integer({
+      description: 'Most records in one group commit (one Avro block); a full batch is committed without waiting.',
+      default: 1000,
+      min: 1,
+      max: 100_000,
+      example: 5000,
+    }),
     [ROTATE]: field.choice(['daily', 'size'] as const, {
       description:
         "When to start a new file: 'daily' at each new China futures trading day of ts_init (UTC+8; after 18:00 and weekends count to the next weekday, so a night session shares its trading day's file), and at max_file_bytes; 'size' only at max_file_bytes.",
@@ -101,7 +123,8 @@ export const auditSink = defineComponent({
       example: 'size',
     }),
     [MAX_FILE_BYTES]: field.integer({
-      description: 'Largest file before rotation, in bytes, in both modes (it also bounds the recovery scan at start); a single larger block gets a file of its own.',
+      description:
+        'Largest file before rotation, in bytes, in both modes (it also bounds the recovery scan at start); a single larger block gets a file of its own.',
       default: 256 * 1024 * 1024,
       min: 1024,
       max: 1_099_511_627_776,
@@ -110,7 +133,9 @@ export const auditSink = defineComponent({
   },
   checkedAtStart: ["that 'dir' can be written, no other process holds its lock, and the trail in it verifies"],
   metrics: {
-    commit_seconds: metric.histogram('Time of one audit group commit: the write of its block and fdatasync.', { buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5] }),
+    commit_seconds: metric.histogram('Time of one audit group commit: the write of its block and fdatasync.', {
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+    }),
     pending_records: metric.gauge('Records received by the audit sink and not yet on disk.'),
     last_seq: metric.gauge('seq of the last audit record on disk.'),
   },
@@ -157,13 +182,23 @@ export const auditSink = defineComponent({
     // Recovered at the first record (or at close), so a run that does not start leaves the trail as it was.
     const open = (): Promise<void> =>
       (opening ??= locking
-        .then(() => AuditTrailWriter.open({ dir: config.dir, rotate: config.rotate, maxFileBytes: config.max_file_bytes, logger: ctx.logger }))
+        .then(() =>
+          AuditTrailWriter.open({ dir: config.dir, rotate: config.rotate, maxFileBytes: config.max_file_bytes, logger: ctx.logger }),
+        )
         .then(
           (opened) => {
             trail = opened;
             pump();
           },
-          (error: unknown) => fail(error instanceof TickflowError ? error : new StageError(`audit: cannot open the audit trail in ${config.dir}: ${(error as Error).message}`, { cause: error, context })),
+          (error: unknown) =>
+            fail(
+              error instanceof TickflowError
+                ? error
+                : new StageError(`audit: cannot open the audit trail in ${config.dir}: ${(error as Error).message}`, {
+                    cause: error,
+                    context,
+                  }),
+            ),
         ));
     const seal = (): void => {
       sealed = waiting();
@@ -199,7 +234,10 @@ export const auditSink = defineComponent({
         },
         (error: unknown) => {
           commit = undefined;
-          const cannotWrite = new StageError(`audit: cannot write to ${config.dir}: ${(error as Error).message}`, { cause: error, context });
+          const cannotWrite = new StageError(`audit: cannot write to ${config.dir}: ${(error as Error).message}`, {
+            cause: error,
+            context,
+          });
           for (const { failed } of batch) failed(cannotWrite);
           fail(cannotWrite);
         },

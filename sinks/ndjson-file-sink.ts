@@ -8,7 +8,10 @@ import { StageError } from '../errors/errors.js';
 /** Bytes as base64, so that records with `bytes` or `fixed` fields stay readable JSON. */
 function jsonLine(record: unknown): string {
   return `${JSON.stringify(record, (_key, value: unknown) =>
-    value !== null && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)
+    value !== null &&
+    typeof value === 'object' &&
+    (value as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data)
       ? Buffer.from((value as { data: number[] }).data).toString('base64')
       : value,
   )}\n`;
@@ -29,14 +32,21 @@ export const ndjsonFileSink = defineComponent({
   in: 'any',
   boundary: true,
   spec: {
-    path: field.string({ description: 'File to write; its directory is created when missing.', default: 'out/records.ndjson', example: 'out/ticks.ndjson' }),
+    path: field.string({
+      description: 'File to write; its directory is created when missing.',
+      default: 'out/records.ndjson',
+      example: 'out/ticks.ndjson',
+    }),
     append: field.boolean({ description: 'Append to an existing file instead of replacing it.', default: false, example: true }),
     batch_size: field.integer({ description: 'Most records written in one batch.', default: 1000, min: 1, max: 100_000, example: 1000 }),
   },
   checkedAtStart: ["that 'path' can be written"],
   create: (config, ctx) => {
     const cannotWrite = (error: unknown): StageError =>
-      new StageError(`ndjson-file: cannot write ${config.path}: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage, path: config.path } });
+      new StageError(`ndjson-file: cannot write ${config.path}: ${(error as Error).message}`, {
+        cause: error,
+        context: { stage: ctx.stage, path: config.path },
+      });
     let file: WriteStream | undefined;
     /** The lines of the batch being collected, and how its writes learn that it reached the operating system. */
     let lines = '';

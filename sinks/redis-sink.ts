@@ -68,30 +68,54 @@ import { RedisWriter } from './redis/redis-writer.js';
 export const redisSink = defineComponent({
   name: 'redis',
   kind: 'sink',
-  description: 'Writes latest quotes (hashes, changed fields only), tick history (streams with approximate max length) and optional pub/sub to Redis; survives Redis restarts.',
+  description:
+    'Writes latest quotes (hashes, changed fields only), tick history (streams with approximate max length) and optional pub/sub to Redis; survives Redis restarts.',
   in: { quotes: 'QuoteDiff', ticks: 'Tick' },
   boundary: true,
   spec: {
     url: field.string({
-      description: 'Redis to write to: redis://[[user]:password@]host[:port][/db], or rediss:// for TLS. Secret, as it may carry a password.',
+      description:
+        'Redis to write to: redis://[[user]:password@]host[:port][/db], or rediss:// for TLS. Secret, as it may carry a password.',
       default: 'redis://127.0.0.1:6379',
       example: 'redis://:change-me@127.0.0.1:6379/0',
       secret: true,
       env: 'TICKFLOW_REDIS_URL',
     }),
-    key_prefix: field.string({ description: 'Prefix of every key and channel the sink writes.', default: 'tickflow:', example: 'prod:md:' }),
+    key_prefix: field.string({
+      description: 'Prefix of every key and channel the sink writes.',
+      default: 'tickflow:',
+      example: 'prod:md:',
+    }),
     history_max_len: field.integer({
-      description: "Approximate most entries kept in each instrument's tick stream (XADD MAXLEN ~ N: Redis trims whole nodes, so a stream may hold somewhat more).",
+      description:
+        "Approximate most entries kept in each instrument's tick stream (XADD MAXLEN ~ N: Redis trims whole nodes, so a stream may hold somewhat more).",
       default: 100_000,
       min: 1,
       max: 10_000_000,
       example: 10_000,
     }),
-    publish: field.boolean({ description: 'Also PUBLISH each quote change as JSON on channel {prefix}quotes:{instrument_id}.', default: false, example: true }),
-    batch_size: field.integer({ description: 'Most commands sent in one pipeline (one round trip).', default: 500, min: 1, max: 100_000, example: 500 }),
-    flush_interval_ms: field.integer({ description: 'How long a batch collects records before it is sent, when it is not full.', default: 5, min: 0, max: 60_000, example: 5 }),
+    publish: field.boolean({
+      description: 'Also PUBLISH each quote change as JSON on channel {prefix}quotes:{instrument_id}.',
+      default: false,
+      example: true,
+    }),
+    batch_size: field.integer({
+      description: 'Most commands sent in one pipeline (one round trip).',
+      default: 500,
+      min: 1,
+      max: 100_000,
+      example: 500,
+    }),
+    flush_interval_ms: field.integer({
+      description: 'How long a batch collects records before it is sent, when it is not full.',
+      default: 5,
+      min: 0,
+      max: 60_000,
+      example: 5,
+    }),
     max_buffered: field.integer({
-      description: 'Most commands held while Redis is unreachable or behind; beyond this the oldest records are dropped (counted) and quotes are later rewritten in full.',
+      description:
+        'Most commands held while Redis is unreachable or behind; beyond this the oldest records are dropped (counted) and quotes are later rewritten in full.',
       default: 100_000,
       min: 1,
       max: 10_000_000,
@@ -118,18 +142,25 @@ export const redisSink = defineComponent({
   },
   validate: [
     // The URL is secret: say what is wrong without echoing it.
-    { rule: "'url' starts with redis:// or rediss://", problems: (config) => (/^rediss?:\/\//.test(config.url) ? [] : [`'url' must start with redis:// or rediss:// (value not shown: secret)`]) },
+    {
+      rule: "'url' starts with redis:// or rediss://",
+      problems: (config) =>
+        /^rediss?:\/\//.test(config.url) ? [] : [`'url' must start with redis:// or rediss:// (value not shown: secret)`],
+    },
   ],
   checkedAtStart: ["that the Redis server at 'url' answers"],
   metrics: {
     commands_total: metric.counter('Commands the redis sink wrote (replied to by Redis).'),
-    buffered: metric.gauge('Commands the redis sink holds: for the next batch, sent and not answered yet, or until Redis is reachable again.'),
+    buffered: metric.gauge(
+      'Commands the redis sink holds: for the next batch, sent and not answered yet, or until Redis is reachable again.',
+    ),
     buffered_bytes: metric.gauge('Estimated bytes of memory the records the redis sink holds take (bounded by max_buffered_bytes).'),
     reconnects_total: metric.counter('Times the redis sink connected again after losing Redis.'),
   },
   drops: {
     'redis-backlog': 'The oldest buffered records, when Redis is reachable but slower than the input and a buffer bound is reached',
-    'redis-unavailable': 'The oldest buffered records, when Redis is unreachable and a buffer bound is reached, or what is unwritten at close',
+    'redis-unavailable':
+      'The oldest buffered records, when Redis is unreachable and a buffer bound is reached, or what is unwritten at close',
     'redis-error': 'A command Redis answered with an error',
   },
   create(config, ctx) {

@@ -49,24 +49,51 @@ import { WebsocketServer } from './websocket/websocket-server.js';
 export const websocketSink = defineComponent({
   name: 'websocket',
   kind: 'sink',
-  description: 'Serves live quotes and trading state (orders, positions, denials) over WebSocket (tqsdk DIFF protocol and an action protocol), with a live page, /health and /metrics.',
+  description:
+    'Serves live quotes and trading state (orders, positions, denials) over WebSocket (tqsdk DIFF protocol and an action protocol), with a live page, /health and /metrics.',
   in: { quotes: 'QuoteDiff', feeds: 'FeedStatus', orders: 'OrderEvent' },
   boundary: true,
   spec: {
     host: field.string({ description: 'Address to listen on; 0.0.0.0 serves other machines.', default: '127.0.0.1', example: '0.0.0.0' }),
-    port: field.integer({ description: 'Port for WebSocket clients, the quote page, /health and /metrics; 0 picks a free one (the log names it).', default: 7777, min: 0, max: 65535, example: 7777 }),
+    port: field.integer({
+      description: 'Port for WebSocket clients, the quote page, /health and /metrics; 0 picks a free one (the log names it).',
+      default: 7777,
+      min: 0,
+      max: 65535,
+      example: 7777,
+    }),
     auth_tokens: field.stringList({
-      description: 'Tokens that open a connection (Authorization: Bearer TOKEN, or ?token=TOKEN); none means no auth. Comma-separated in the environment variable.',
+      description:
+        'Tokens that open a connection (Authorization: Bearer TOKEN, or ?token=TOKEN); none means no auth. Comma-separated in the environment variable.',
       default: [],
       example: ['change-me'],
       secret: true,
       env: 'TICKFLOW_WS_TOKENS',
     }),
-    max_frame_bytes: field.integer({ description: 'Largest message a client may send; a larger one closes its connection with 1009.', default: 65_536, min: 64, max: 16_777_216, example: 65_536 }),
-    max_subscriptions: field.integer({ description: 'Most instruments one client may subscribe to, over both protocols.', default: 500, min: 1, max: 100_000, example: 500 }),
-    max_messages_per_second: field.integer({ description: 'Most messages a client may send per second (peek_message aside); more are refused with RATE_LIMITED.', default: 100, min: 1, max: 100_000, example: 100 }),
+    max_frame_bytes: field.integer({
+      description: 'Largest message a client may send; a larger one closes its connection with 1009.',
+      default: 65_536,
+      min: 64,
+      max: 16_777_216,
+      example: 65_536,
+    }),
+    max_subscriptions: field.integer({
+      description: 'Most instruments one client may subscribe to, over both protocols.',
+      default: 500,
+      min: 1,
+      max: 100_000,
+      example: 500,
+    }),
+    max_messages_per_second: field.integer({
+      description: 'Most messages a client may send per second (peek_message aside); more are refused with RATE_LIMITED.',
+      default: 100,
+      min: 1,
+      max: 100_000,
+      example: 100,
+    }),
     max_bytes_per_second: field.integer({
-      description: 'Most bytes a client may send per second, every frame counted (a burst of as many); past it messages are refused with RATE_LIMITED and the socket is not read until the budget is back (TCP slows the sender); a client 3 s worth in debt is closed with 1008.',
+      description:
+        'Most bytes a client may send per second, every frame counted (a burst of as many); past it messages are refused with RATE_LIMITED and the socket is not read until the budget is back (TCP slows the sender); a client 3 s worth in debt is closed with 1008.',
       default: 262_144,
       min: 1024,
       max: 1_073_741_824,
@@ -79,10 +106,23 @@ export const websocketSink = defineComponent({
       max: 67_108_864,
       example: 1_048_576,
     }),
-    max_connections: field.integer({ description: 'Most WebSocket clients at once; more are refused with HTTP 503 before the handshake.', default: 10_000, min: 1, max: 1_000_000, example: 10_000 }),
-    max_connections_per_address: field.integer({ description: 'Most WebSocket clients at once from one remote address.', default: 256, min: 1, max: 1_000_000, example: 64 }),
+    max_connections: field.integer({
+      description: 'Most WebSocket clients at once; more are refused with HTTP 503 before the handshake.',
+      default: 10_000,
+      min: 1,
+      max: 1_000_000,
+      example: 10_000,
+    }),
+    max_connections_per_address: field.integer({
+      description: 'Most WebSocket clients at once from one remote address.',
+      default: 256,
+      min: 1,
+      max: 1_000_000,
+      example: 64,
+    }),
     max_buffered_bytes: field.integer({
-      description: 'Bytes a client socket may buffer before pushes to it wait (changes keep merging meanwhile); four times this disconnects it.',
+      description:
+        'Bytes a client socket may buffer before pushes to it wait (changes keep merging meanwhile); four times this disconnects it.',
       default: 1_048_576,
       min: 1024,
       max: 1_073_741_824,
@@ -95,7 +135,10 @@ export const websocketSink = defineComponent({
     messages_sent_total: metric.counter('Messages sent to WebSocket clients.'),
     client_errors_total: metric.counter('Client messages or connections refused, by error code.', { labels: ['code'] }),
   },
-  drops: { 'invalid-transition': 'An order event the order state machine does not allow from the order\'s state (the trade book keeps the order as it was)' },
+  drops: {
+    'invalid-transition':
+      "An order event the order state machine does not allow from the order's state (the trade book keeps the order as it was)",
+  },
   create: (config, ctx) => {
     const book = new QuoteBook();
     const feeds = new FeedBoard();
@@ -120,7 +163,11 @@ export const websocketSink = defineComponent({
           trade,
           scheduler: ctx.scheduler,
           logger: ctx.logger,
-          metrics: { clients: ctx.metrics.gauge('clients'), messagesSent: ctx.metrics.counter('messages_sent_total'), clientErrors: ctx.metrics.counter('client_errors_total') },
+          metrics: {
+            clients: ctx.metrics.gauge('clients'),
+            messagesSent: ctx.metrics.counter('messages_sent_total'),
+            clientErrors: ctx.metrics.counter('client_errors_total'),
+          },
           health: () => ctx.pipeline.health(),
           pipelineMetrics: () => ctx.pipeline.metrics(),
         }),
@@ -128,7 +175,10 @@ export const websocketSink = defineComponent({
     );
     let server: WebsocketServer | undefined;
     // A failed take fails the run before it starts; close() still hears of it.
-    starting.then((started) => (server = started), () => undefined);
+    starting.then(
+      (started) => (server = started),
+      () => undefined,
+    );
     return {
       write(port, record) {
         switch (port) {
@@ -149,7 +199,10 @@ export const websocketSink = defineComponent({
               // Logged in full the first few times, then once per 1,000: a misbehaving venue must not flood the log.
               const count = trade.invalidTransitions;
               if (count <= 10 || count % 1000 === 0) {
-                ctx.logger.warn({ event_id: record.event_id, type: record.type, account: record.account_id, invalid_transitions: count }, `order event ignored: ${update.ignored}`);
+                ctx.logger.warn(
+                  { event_id: record.event_id, type: record.type, account: record.account_id, invalid_transitions: count },
+                  `order event ignored: ${update.ignored}`,
+                );
               }
               return false;
             }
@@ -164,7 +217,10 @@ export const websocketSink = defineComponent({
         try {
           await started.close();
         } catch (error) {
-          throw new StageError(`websocket: could not close the server: ${(error as Error).message}`, { cause: error, context: { stage: ctx.stage } });
+          throw new StageError(`websocket: could not close the server: ${(error as Error).message}`, {
+            cause: error,
+            context: { stage: ctx.stage },
+          });
         }
       },
     };

@@ -14,7 +14,8 @@ import { distributionStrategies } from './ctp/distribution-strategy.js';
 const FRONT_ADDRESS = /^(tcp|ssl|udp):\/\/[^:/?]+:\d{1,5}(\?.*)?$/;
 
 /** Each front's name; an unnamed one is `front-N`. */
-const frontNamesOf = (fronts: readonly { readonly name: string }[]): string[] => fronts.map((f, i) => (f.name === '' ? `front-${i + 1}` : f.name));
+const frontNamesOf = (fronts: readonly { readonly name: string }[]): string[] =>
+  fronts.map((f, i) => (f.name === '' ? `front-${i + 1}` : f.name));
 
 /**
  * The `ctp` source: market data straight from SFIT's CTP market-data
@@ -46,7 +47,8 @@ export const ctpSource = defineComponent({
   out: 'Tick',
   sideOutputs: { status: 'FeedStatus' },
   boundary: true,
-  description: 'Ticks from CTP fronts through the native market-data library, spread over several fronts with failover; per-front status as a side output.',
+  description:
+    'Ticks from CTP fronts through the native market-data library, spread over several fronts with failover; per-front status as a side output.',
   spec: {
     library_path: field.string({
       description: 'Path of the CTP market-data library (thostmduserapi_se.so) or the CTP simulator; loaded at run time',
@@ -55,25 +57,58 @@ export const ctpSource = defineComponent({
     }),
     fronts: field.records(
       {
-        name: field.string({ description: "Front name in logs and in the status feed id; empty: front-1, front-2, …", default: '', example: 'telecom-1' }),
+        name: field.string({
+          description: 'Front name in logs and in the status feed id; empty: front-1, front-2, …',
+          default: '',
+          example: 'telecom-1',
+        }),
         front_addr: field.string({ description: 'Front address, tcp://host:port', example: 'tcp://180.168.146.187:10211' }),
-        broker_id: field.string({ description: 'Broker id for login (many market-data fronts accept it empty)', default: '', example: '9999' }),
-        user_id: field.string({ description: 'User id for login (often empty for market data); empty reads the variable named by user_env', default: '', example: '000001' }),
-        user_env: field.string({ description: 'Name of the environment variable holding the user id when user_id is empty', default: 'TICKFLOW_CTP_USER', example: 'CTP_USER_TELECOM' }),
+        broker_id: field.string({
+          description: 'Broker id for login (many market-data fronts accept it empty)',
+          default: '',
+          example: '9999',
+        }),
+        user_id: field.string({
+          description: 'User id for login (often empty for market data); empty reads the variable named by user_env',
+          default: '',
+          example: '000001',
+        }),
+        user_env: field.string({
+          description: 'Name of the environment variable holding the user id when user_id is empty',
+          default: 'TICKFLOW_CTP_USER',
+          example: 'CTP_USER_TELECOM',
+        }),
         password_env: field.string({
           description: "Name of the environment variable holding this front's password; unset means an empty password",
           default: 'TICKFLOW_CTP_PASSWORD',
           example: 'CTP_PASSWORD_TELECOM',
         }),
-        max_subscriptions: field.integer({ description: 'Most instruments subscribed on this front', default: 1000, min: 1, max: 100_000, example: 500 }),
-        priority: field.integer({ description: 'Lower is preferred: a front is used only for what better fronts cannot take', default: 0, min: 0, max: 1000, example: 1 }),
-        flow_dir: field.string({ description: "Directory for the library's flow files, unique per front; empty: out/ctp-flow/<stage>/<name>", default: '', example: '/var/lib/tickflow/flow/telecom-1' }),
+        max_subscriptions: field.integer({
+          description: 'Most instruments subscribed on this front',
+          default: 1000,
+          min: 1,
+          max: 100_000,
+          example: 500,
+        }),
+        priority: field.integer({
+          description: 'Lower is preferred: a front is used only for what better fronts cannot take',
+          default: 0,
+          min: 0,
+          max: 1000,
+          example: 1,
+        }),
+        flow_dir: field.string({
+          description: "Directory for the library's flow files, unique per front; empty: out/ctp-flow/<stage>/<name>",
+          default: '',
+          example: '/var/lib/tickflow/flow/telecom-1',
+        }),
       },
       { description: 'The fronts to connect to, all at once', example: [{ front_addr: 'tcp://180.168.146.187:10211', broker_id: '9999' }] },
     ),
     instruments: field.stringList({ description: 'Instruments to subscribe, exchange-prefixed', example: ['SHFE.rb2501', 'DCE.m2501'] }),
     strategy: field.choice(distributionStrategies, {
-      description: 'How instruments are spread over fronts: in turn, to the least loaded, by quality (tick age, errors, load), or by a stable hash',
+      description:
+        'How instruments are spread over fronts: in turn, to the least loaded, by quality (tick age, errors, load), or by a stable hash',
       default: 'least_subscriptions',
       example: 'hash',
     }),
@@ -82,29 +117,75 @@ export const ctpSource = defineComponent({
       default: 'on_recovery',
       example: 'never',
     }),
-    stale_after_ms: field.integer({ description: 'A front holding subscriptions and silent this long is STALE; its instruments move', default: 3000, min: 10, max: 86_400_000, example: 1000 }),
-    stale_hold_ms: field.integer({ description: 'A front that went stale gets no instruments for this long unless its data comes back', default: 30_000, min: 0, max: 86_400_000, example: 10_000 }),
+    stale_after_ms: field.integer({
+      description: 'A front holding subscriptions and silent this long is STALE; its instruments move',
+      default: 3000,
+      min: 10,
+      max: 86_400_000,
+      example: 1000,
+    }),
+    stale_hold_ms: field.integer({
+      description: 'A front that went stale gets no instruments for this long unless its data comes back',
+      default: 30_000,
+      min: 0,
+      max: 86_400_000,
+      example: 10_000,
+    }),
     feed_id: field.string({ description: 'Feed id written into every tick; empty uses the stage id', default: '', example: 'ctp-a' }),
-    queue_capacity: field.integer({ description: 'Ticks the addon holds for JavaScript per front; beyond it ticks are dropped and counted', default: 65_536, min: 16, max: 1_048_576, example: 16_384 }),
-    count: field.integer({ description: 'Ticks after which the source completes, for bounded runs; 0 never completes', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, example: 1000 }),
-    max_batch: field.integer({ description: 'Most callbacks delivered to JavaScript in one call (1: one call per callback)', default: 1024, min: 1, max: 1_048_576, example: 256 }),
+    queue_capacity: field.integer({
+      description: 'Ticks the addon holds for JavaScript per front; beyond it ticks are dropped and counted',
+      default: 65_536,
+      min: 16,
+      max: 1_048_576,
+      example: 16_384,
+    }),
+    count: field.integer({
+      description: 'Ticks after which the source completes, for bounded runs; 0 never completes',
+      default: 0,
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+      example: 1000,
+    }),
+    max_batch: field.integer({
+      description: 'Most callbacks delivered to JavaScript in one call (1: one call per callback)',
+      default: 1024,
+      min: 1,
+      max: 1_048_576,
+      example: 256,
+    }),
   },
   validate: [
-    { rule: "'fronts' names at least one front", problems: (config) => (config.fronts.length === 0 ? [`'fronts' must name at least one front`] : []) },
-    { rule: "'instruments' names at least one instrument", problems: (config) => (config.instruments.length === 0 ? [`'instruments' must name at least one instrument`] : []) },
     {
-      rule: "every 'fronts[i].front_addr' looks like tcp://host:port (or ssl://, udp://)",
-      problems: (config) => config.fronts.flatMap((f, i) => (FRONT_ADDRESS.test(f.front_addr) ? [] : [`'fronts[${i}].front_addr' must look like tcp://host:port, got ${JSON.stringify(f.front_addr)}`])),
+      rule: "'fronts' names at least one front",
+      problems: (config) => (config.fronts.length === 0 ? [`'fronts' must name at least one front`] : []),
     },
     {
-      rule: "front names are unique (an empty name is front-N)",
+      rule: "'instruments' names at least one instrument",
+      problems: (config) => (config.instruments.length === 0 ? [`'instruments' must name at least one instrument`] : []),
+    },
+    {
+      rule: "every 'fronts[i].front_addr' looks like tcp://host:port (or ssl://, udp://)",
+      problems: (config) =>
+        config.fronts.flatMap((f, i) =>
+          FRONT_ADDRESS.test(f.front_addr)
+            ? []
+            : [`'fronts[${i}].front_addr' must look like tcp://host:port, got ${JSON.stringify(f.front_addr)}`],
+        ),
+    },
+    {
+      rule: 'front names are unique (an empty name is front-N)',
       problems: (config) => {
         const names = frontNamesOf(config.fronts);
-        return names.flatMap((name, i) => (names.indexOf(name) === i ? [] : [`'fronts[${i}].name' ${JSON.stringify(name)} is used by another front`]));
+        return names.flatMap((name, i) =>
+          names.indexOf(name) === i ? [] : [`'fronts[${i}].name' ${JSON.stringify(name)} is used by another front`],
+        );
       },
     },
   ],
-  checkedAtStart: ["that 'library_path' is a CTP market-data library of a supported version (loaded at start)", 'that the fronts answer and accept the login'],
+  checkedAtStart: [
+    "that 'library_path' is a CTP market-data library of a supported version (loaded at start)",
+    'that the fronts answer and accept the login',
+  ],
   metrics: {
     front_up: metric.gauge('Whether a CTP front is logged in and delivering (1) or not (0).', { labels: ['front'] }),
     front_instruments: metric.gauge('Instruments whose ticks the ctp source takes from this front.', { labels: ['front'] }),
@@ -128,7 +209,10 @@ export const ctpSource = defineComponent({
   create(config, ctx) {
     // A wrong path, a library that is not CTP or an unknown version fails here, before anything runs.
     const library = inspectCtpLibrary(config.library_path);
-    ctx.logger.info({ library: library.path, version: library.version, sdk: library.sdk }, `ctp: ${library.path} is CTP ${library.version}`);
+    ctx.logger.info(
+      { library: library.path, version: library.version, sdk: library.sdk },
+      `ctp: ${library.path} is CTP ${library.version}`,
+    );
 
     const feedId = config.feed_id === '' ? ctx.stage : config.feed_id;
     const statusOut = ctx.sideOutput<FeedStatus>('status');

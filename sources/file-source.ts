@@ -35,11 +35,20 @@ function implausible(tick: Tick): string | undefined {
 }
 
 /** The reader of one file in its format, reporting what it skips to `reporter`. */
-function openReader(file: ReplayFile, codecs: { tick: RecordCodec<Tick>; audit: RecordCodec<AuditRecord> }, reporter: InvalidInputReporter): TickBatchReader {
-  const onInvalid = (position: InputPosition, reason: string, count = 1, payload: unknown = null): void => reporter.report(file.path, position, reason, count, payload);
+function openReader(
+  file: ReplayFile,
+  codecs: { tick: RecordCodec<Tick>; audit: RecordCodec<AuditRecord> },
+  reporter: InvalidInputReporter,
+): TickBatchReader {
+  const onInvalid = (position: InputPosition, reason: string, count = 1, payload: unknown = null): void =>
+    reporter.report(file.path, position, reason, count, payload);
   switch (file.format) {
     case 'ndjson':
-      return new NdjsonTickReader(file.path, { codec: codecs.tick, check: implausible, onInvalid: (position, reason, line) => onInvalid(position, reason, 1, line ?? null) });
+      return new NdjsonTickReader(file.path, {
+        codec: codecs.tick,
+        check: implausible,
+        onInvalid: (position, reason, line) => onInvalid(position, reason, 1, line ?? null),
+      });
     case 'avro':
       return new AvroTickReader(file.path, {
         readerType: codecs.tick.type,
@@ -133,7 +142,8 @@ export const fileSource = defineComponent({
   kind: 'source',
   out: 'Tick',
   boundary: true,
-  description: 'Replays recorded ticks from NDJSON, Avro container or audit trail files, as fast as possible or at a multiple of the recorded pace.',
+  description:
+    'Replays recorded ticks from NDJSON, Avro container or audit trail files, as fast as possible or at a multiple of the recorded pace.',
   spec: {
     [PATH]: field.string({
       description: 'A recorded file, or a directory whose files are replayed in name order (hidden files and subdirectories passed over)',
@@ -153,24 +163,35 @@ export const fileSource = defineComponent({
       max: 1_000_000,
     }),
     [MAX_GAP_MS]: field.integer({
-      description: 'Longest wait between two ticks when paced, in milliseconds of scheduler time after speed (e.g. over the night break); 0 for no cap but the longest timer (2^31 - 1 ms, about 24.8 days)',
+      description:
+        'Longest wait between two ticks when paced, in milliseconds of scheduler time after speed (e.g. over the night break); 0 for no cap but the longest timer (2^31 - 1 ms, about 24.8 days)',
       default: 5000,
       example: 1000,
       min: 0,
       max: 86_400_000,
     }),
     [PROGRESS]: field.choice(['auto', 'on', 'off'] as const, {
-      description: 'A one-line progress bar on stderr (percent replayed, records, rate, event time reached, ETA), redrawn five times a second: auto and on draw it only when stderr is a terminal, on warns when it is not',
+      description:
+        'A one-line progress bar on stderr (percent replayed, records, rate, event time reached, ETA), redrawn five times a second: auto and on draw it only when stderr is a terminal, on warns when it is not',
       default: 'auto',
       example: 'off',
     }),
-    [FEED_ID]: field.string({ description: 'Feed id written into every tick; empty keeps the recorded one', default: '', example: 'replay' }),
+    [FEED_ID]: field.string({
+      description: 'Feed id written into every tick; empty keeps the recorded one',
+      default: '',
+      example: 'replay',
+    }),
   },
   checkedAtStart: ["that 'path' names readable recorded files (read when the stage is built)"],
   drops: { invalid: 'A line or record of the file that is not a valid record of its schema (dead-lettered with its position)' },
   create(config, ctx) {
     const codecs = { tick: ctx.schemas.codec('Tick'), audit: ctx.schemas.codec('AuditRecord') };
-    const { files, skipped } = planReplay({ path: config[PATH], format: config[FORMAT], readers: { tick: codecs.tick.type, audit: codecs.audit.type }, subject: `stage '${ctx.stage}' (file)` });
+    const { files, skipped } = planReplay({
+      path: config[PATH],
+      format: config[FORMAT],
+      readers: { tick: codecs.tick.type, audit: codecs.audit.type },
+      subject: `stage '${ctx.stage}' (file)`,
+    });
     for (const problem of skipped) ctx.logger.warn({ path: config[PATH] }, `passing over ${problem}`);
     const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
     const scheduler = ctx.scheduler;
@@ -186,7 +207,14 @@ export const fileSource = defineComponent({
         ctx.logger.warn({ progress: config[PROGRESS] }, `no progress bar: ${reason}`),
       );
       ctx.logger.info(
-        { path: config[PATH], files: files.length, formats: [...new Set(files.map((f) => f.format))], bytes: totalBytes, speed: config[SPEED], max_gap_ms: config[MAX_GAP_MS] },
+        {
+          path: config[PATH],
+          files: files.length,
+          formats: [...new Set(files.map((f) => f.format))],
+          bytes: totalBytes,
+          speed: config[SPEED],
+          max_gap_ms: config[MAX_GAP_MS],
+        },
         'file replay started',
       );
       // The bar redraws on its own wall-clock timer from these figures: records and event time as replayed (after pacing), bytes up to the latest record replayed.

@@ -182,7 +182,8 @@ export class SimMarket {
       // Each instrument needs its own microsecond within a round.
       problems.push(`'tickIntervalMs' of ${options.tickIntervalMs} is too short for ${options.instruments.length} instruments`);
     }
-    if (!Number.isInteger(options.latencyUs) || options.latencyUs < 0) problems.push(`'latencyUs' must be a non-negative integer, got ${options.latencyUs}`);
+    if (!Number.isInteger(options.latencyUs) || options.latencyUs < 0)
+      problems.push(`'latencyUs' must be a non-negative integer, got ${options.latencyUs}`);
     if (!Number.isFinite(options.seed)) problems.push(`'seed' must be a finite number, got ${options.seed}`);
     if (problems.length > 0) throw new ConfigError('sim market', problems);
 

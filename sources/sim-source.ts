@@ -138,7 +138,8 @@ export const simSource = defineComponent({
       max: Number.MAX_SAFE_INTEGER,
     }),
     start: field.string({
-      description: "Market time of the first tick, an ISO-8601 instant with offset; moved to the next session open when outside every session",
+      description:
+        'Market time of the first tick, an ISO-8601 instant with offset; moved to the next session open when outside every session',
       default: '2025-01-02T21:00:00+08:00',
       example: '2025-01-06T09:00:00+08:00',
     }),
@@ -150,15 +151,26 @@ export const simSource = defineComponent({
       max: 86_400_000,
     }),
     feed_id: field.string({ description: 'Feed id written into every tick', default: 'sim', example: 'sim-a' }),
-    latency_us: field.integer({ description: 'Simulated receive latency: ts_recv = ts_event + latency_us', default: 2000, example: 500, min: 0, max: 60_000_000 }),
+    latency_us: field.integer({
+      description: 'Simulated receive latency: ts_recv = ts_event + latency_us',
+      default: 2000,
+      example: 500,
+      min: 0,
+      max: 60_000_000,
+    }),
   },
   validate: [
     {
       rule: "'start' is an ISO-8601 instant with an offset",
       problems: (config) =>
-        parseInstantMicros(config.start) === undefined ? [`'start' must be an ISO-8601 instant with an offset, e.g. 2025-01-02T21:00:00+08:00, got ${JSON.stringify(config.start)}`] : [],
+        parseInstantMicros(config.start) === undefined
+          ? [`'start' must be an ISO-8601 instant with an offset, e.g. 2025-01-02T21:00:00+08:00, got ${JSON.stringify(config.start)}`]
+          : [],
     },
-    { rule: "'instruments' are distinct products the simulated market knows, each with its microsecond in 'tick_interval_ms'", problems: (config) => marketProblems(config) },
+    {
+      rule: "'instruments' are distinct products the simulated market knows, each with its microsecond in 'tick_interval_ms'",
+      problems: (config) => marketProblems(config),
+    },
   ],
   create(config, ctx) {
     const options = marketOptionsOf(config);

@@ -75,28 +75,58 @@ export const wsFeedSource = defineComponent({
   description: 'Ticks from an upstream DIFF-protocol WebSocket server, reconnecting with backoff; feed status as a side output.',
   spec: {
     url: field.string({ description: 'WebSocket URL of the upstream DIFF server', example: 'ws://127.0.0.1:7777/' }),
-    instruments: field.stringList({ description: 'Instruments to subscribe; empty subscribes every instrument the upstream lists', default: [], example: ['SHFE.rb2501'] }),
+    instruments: field.stringList({
+      description: 'Instruments to subscribe; empty subscribes every instrument the upstream lists',
+      default: [],
+      example: ['SHFE.rb2501'],
+    }),
     feed_id: field.string({ description: 'Feed id written into every tick; empty uses the stage id', default: '', example: 'upstream-a' }),
-    token: field.string({ description: 'Bearer token for the upstream, if it asks for one', default: '', example: 's3cret', secret: true, env: 'TICKFLOW_WS_FEED_TOKEN' }),
-    stale_after_ms: field.integer({ description: 'Connected without data this long: the feed is STALE', default: 3000, min: 1, max: 3_600_000, example: 1000 }),
-    retry_initial_ms: field.integer({ description: 'First reconnect delay; it doubles up to retry_max_ms, with ±20% jitter', default: 200, min: 1, max: 600_000, example: 100 }),
+    token: field.string({
+      description: 'Bearer token for the upstream, if it asks for one',
+      default: '',
+      example: 's3cret',
+      secret: true,
+      env: 'TICKFLOW_WS_FEED_TOKEN',
+    }),
+    stale_after_ms: field.integer({
+      description: 'Connected without data this long: the feed is STALE',
+      default: 3000,
+      min: 1,
+      max: 3_600_000,
+      example: 1000,
+    }),
+    retry_initial_ms: field.integer({
+      description: 'First reconnect delay; it doubles up to retry_max_ms, with ±20% jitter',
+      default: 200,
+      min: 1,
+      max: 600_000,
+      example: 100,
+    }),
     retry_max_ms: field.integer({ description: 'Longest reconnect delay', default: 5000, min: 1, max: 3_600_000, example: 10000 }),
     max_message_bytes: field.integer({
-      description: 'Longest upstream message in bytes (at most 256 MiB); a longer one is refused, counted as malformed, and the connection opened again for a fresh snapshot',
+      description:
+        'Longest upstream message in bytes (at most 256 MiB); a longer one is refused, counted as malformed, and the connection opened again for a fresh snapshot',
       default: 16 * MIB,
       min: 1024,
       max: 256 * MIB,
       example: 4 * MIB,
     }),
     max_instruments: field.integer({
-      description: 'Most instruments whose quotes the feed holds (at most 200,000); quotes of further instruments are dropped, counted as instrument-limit',
+      description:
+        'Most instruments whose quotes the feed holds (at most 200,000); quotes of further instruments are dropped, counted as instrument-limit',
       default: 20_000,
       min: 1,
       max: 200_000,
       example: 5000,
     }),
   },
-  validate: [{ rule: "'url' starts with ws:// or wss://", problems: (config) => (/^wss?:\/\//.test(config.url) ? [] : [`'url' must start with ws:// or wss://, got ${JSON.stringify(config.url)}`]) }],
+  validate: [
+    {
+      rule: "'url' starts with ws:// or wss://",
+      problems: (config) =>
+        /^wss?:\/\//.test(config.url) ? [] : [`'url' must start with ws:// or wss://, got ${JSON.stringify(config.url)}`],
+    },
+  ],
   checkedAtStart: ["that the feed at 'url' answers (the source retries until it does)"],
   drops: {
     malformed: 'An upstream message that is not valid JSON or not a DIFF message',
@@ -128,8 +158,15 @@ export const wsFeedSource = defineComponent({
         state = next;
         ctx.logger.info({ feed: feedId, state: next, url: config.url }, `feed ${feedId} ${next}: ${detail}`);
         statusOut.next({
-          feed_id: feedId, state: next, ts_event: micros(), last_tick_ts: lastTickTs,
-          lead_count: 0, lag_count: 0, gap_count: 0, drop_count: drops, detail,
+          feed_id: feedId,
+          state: next,
+          ts_event: micros(),
+          last_tick_ts: lastTickTs,
+          lead_count: 0,
+          lag_count: 0,
+          gap_count: 0,
+          drop_count: drops,
+          detail,
         });
       };
 
@@ -192,7 +229,13 @@ export const wsFeedSource = defineComponent({
           const quote = quotes.quote(id);
           if (quote === undefined) continue; // unsubscribed: deleted from the snapshot
           if (quote.refusedField !== undefined) {
-            if (!droppedNow.has(id)) drop('malformed', `quote of ${id}: '${quote.refusedField}' holds a value refused earlier; no tick until the upstream sets it again`, quote.fields, id);
+            if (!droppedNow.has(id))
+              drop(
+                'malformed',
+                `quote of ${id}: '${quote.refusedField}' holds a value refused earlier; no tick until the upstream sets it again`,
+                quote.fields,
+                id,
+              );
             continue;
           }
           const tick = tickFromDiffQuote(id, quote.fields, { feedId, tsRecv: micros(), sequence: sequence + 1 });
@@ -234,7 +277,11 @@ export const wsFeedSource = defineComponent({
         else if (message['aid'] === 'error' || message['action'] === 'error') {
           const error = message['error'];
           const detail = isObject(error) ? `${shownValue(error['code'])}: ${shownValue(error['message'])}` : shownValue(error);
-          if (shouldLog(++upstreamErrors)) ctx.logger.warn({ feed: feedId, error: detail, errors: upstreamErrors }, `ws-feed ${feedId}: upstream reported an error: ${detail}`);
+          if (shouldLog(++upstreamErrors))
+            ctx.logger.warn(
+              { feed: feedId, error: detail, errors: upstreamErrors },
+              `ws-feed ${feedId}: upstream reported an error: ${detail}`,
+            );
         }
       };
 
@@ -292,22 +339,40 @@ export const wsFeedSource = defineComponent({
         });
         ws.on('error', (error: Error & { code?: string }) => {
           if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-            drop('malformed', `upstream message longer than max_message_bytes (${config.max_message_bytes}); the connection is closed and opened again`, null);
+            drop(
+              'malformed',
+              `upstream message longer than max_message_bytes (${config.max_message_bytes}); the connection is closed and opened again`,
+              null,
+            );
           }
-          failure ??= new TickflowError(`upstream ${config.url}: ${error.message}`, { retriable: true, cause: error, context: { feed: feedId } });
+          failure ??= new TickflowError(`upstream ${config.url}: ${error.message}`, {
+            retriable: true,
+            cause: error,
+            context: { feed: feedId },
+          });
         });
         ws.on('close', (code) => {
           if (socket === ws) socket = undefined;
-          reconnect(failure ?? new TickflowError(`upstream ${config.url} closed the connection (code ${code})`, { retriable: true, context: { feed: feedId } }));
+          reconnect(
+            failure ??
+              new TickflowError(`upstream ${config.url} closed the connection (code ${code})`, {
+                retriable: true,
+                context: { feed: feedId },
+              }),
+          );
         });
       }
 
       // Staleness is judged on the scheduler, so it runs on virtual time in tests.
       timers.push(
-        scheduler.schedule(function (this: { schedule(state?: undefined, delay?: number): void }) {
-          if (state === 'UP' && scheduler.now() - lastDataAt > config.stale_after_ms) report('STALE', `no data for ${config.stale_after_ms} ms`);
-          this.schedule(undefined, Math.max(1, Math.floor(config.stale_after_ms / 2)));
-        }, Math.max(1, Math.floor(config.stale_after_ms / 2))),
+        scheduler.schedule(
+          function (this: { schedule(state?: undefined, delay?: number): void }) {
+            if (state === 'UP' && scheduler.now() - lastDataAt > config.stale_after_ms)
+              report('STALE', `no data for ${config.stale_after_ms} ms`);
+            this.schedule(undefined, Math.max(1, Math.floor(config.stale_after_ms / 2)));
+          },
+          Math.max(1, Math.floor(config.stale_after_ms / 2)),
+        ),
       );
       connect();
 

@@ -108,7 +108,13 @@ export function meanReversion(params: MeanReversionParams): Strategy {
       // A flat window has no z-score; rounding can leave a residue far below any tick size.
       if (!(deviation > Math.abs(mean) * 1e-12)) return undefined;
       const z = (price - mean) / deviation;
-      const signal = ctx.signal({ instrument_id: tick.instrument_id, name: 'zscore', value: z, ts_event: tick.ts_event, causation_id: tickId(tick) });
+      const signal = ctx.signal({
+        instrument_id: tick.instrument_id,
+        name: 'zscore',
+        value: z,
+        ts_event: tick.ts_event,
+        causation_id: tickId(tick),
+      });
       if (ctx.workingOrders(tick.instrument_id).length > 0) return { signals: [signal] };
 
       const position = ctx.position(tick.instrument_id);
@@ -117,7 +123,14 @@ export function meanReversion(params: MeanReversionParams): Strategy {
         const bestOpposite = side === 'BUY' ? tick.ask_price1 : tick.bid_price1;
         if (bestOpposite === null) return undefined;
         return ctx.submitOrder({
-          instrument_id: tick.instrument_id, side, quantity: lots, price: bestOpposite, position_effect: effect, order_type: 'LIMIT', time_in_force: timeInForce, causation_id: signal.signal_id,
+          instrument_id: tick.instrument_id,
+          side,
+          quantity: lots,
+          price: bestOpposite,
+          position_effect: effect,
+          order_type: 'LIMIT',
+          time_in_force: timeInForce,
+          causation_id: signal.signal_id,
         });
       };
       if (position.long > 0 && z >= -exitZ) command = order('SELL', 'CLOSE', position.long);
@@ -129,7 +142,12 @@ export function meanReversion(params: MeanReversionParams): Strategy {
       return { signals: [signal], commands: command === undefined ? [] : [command] };
     },
     stop(ctx) {
-      return { commands: ctx.workingOrders().filter((o) => !o.cancel_requested).map((o) => ctx.cancelOrder(o, null)) };
+      return {
+        commands: ctx
+          .workingOrders()
+          .filter((o) => !o.cancel_requested)
+          .map((o) => ctx.cancelOrder(o, null)),
+      };
     },
   };
 }

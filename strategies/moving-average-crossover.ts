@@ -1,6 +1,13 @@
 import { ConfigError } from '../errors/errors.js';
 import { type Bar, type OrderCommand, type Signal, StrategyId } from '../schemas/generated.js';
-import { barId, type OrderRequest, type Strategy, type StrategyContext, type StrategyPosition, type StrategyResult } from './strategy-api.js';
+import {
+  barId,
+  type OrderRequest,
+  type Strategy,
+  type StrategyContext,
+  type StrategyPosition,
+  type StrategyResult,
+} from './strategy-api.js';
 
 export interface MovingAverageCrossoverParams {
   /** Strategy id. */
@@ -90,13 +97,19 @@ export function movingAverageCrossover(params: MovingAverageCrossoverParams): St
   if (id === '') problems.push("'id' must not be empty");
   if (instruments.length === 0) problems.push("'instruments' must name at least one instrument");
   if (!Number.isInteger(fastPeriod) || fastPeriod < 1) problems.push(`'fastPeriod' must be a positive integer, got ${fastPeriod}`);
-  if (!Number.isInteger(slowPeriod) || !(slowPeriod > fastPeriod)) problems.push(`'slowPeriod' must be an integer above 'fastPeriod' (${fastPeriod}), got ${slowPeriod}`);
+  if (!Number.isInteger(slowPeriod) || !(slowPeriod > fastPeriod))
+    problems.push(`'slowPeriod' must be an integer above 'fastPeriod' (${fastPeriod}), got ${slowPeriod}`);
   if (!Number.isInteger(quantity) || quantity < 1) problems.push(`'quantity' must be a positive integer, got ${quantity}`);
   if (problems.length > 0) throw new ConfigError(`movingAverageCrossover '${id}'`, problems);
 
   let states = new Map<string, InstrumentState>();
   const reset = (): void => {
-    states = new Map(instruments.map((instrument) => [instrument, { closes: new Float64Array(slowPeriod), next: 0, count: 0, lastSign: 0, target: null, orderBarClose: -Infinity }]));
+    states = new Map(
+      instruments.map((instrument) => [
+        instrument,
+        { closes: new Float64Array(slowPeriod), next: 0, count: 0, lastSign: 0, target: null, orderBarClose: -Infinity },
+      ]),
+    );
   };
   reset();
 
@@ -112,7 +125,14 @@ export function movingAverageCrossover(params: MovingAverageCrossoverParams): St
     const step = stepToward(state.target, ctx.position(bar.instrument_id));
     if (step === undefined) return undefined;
     state.orderBarClose = bar.ts_close;
-    return ctx.submitOrder({ ...step, instrument_id: bar.instrument_id, price: bar.close, order_type: 'LIMIT', time_in_force: 'GFD', causation_id: signal.signal_id });
+    return ctx.submitOrder({
+      ...step,
+      instrument_id: bar.instrument_id,
+      price: bar.close,
+      order_type: 'LIMIT',
+      time_in_force: 'GFD',
+      causation_id: signal.signal_id,
+    });
   };
 
   return {
@@ -135,12 +155,23 @@ export function movingAverageCrossover(params: MovingAverageCrossoverParams): St
         if (state.lastSign !== 0 && sign !== state.lastSign) state.target = sign > 0 ? quantity : allowShort ? -quantity : 0;
         state.lastSign = sign;
       }
-      const signal = ctx.signal({ instrument_id: bar.instrument_id, name: 'ma_cross', value: diff, ts_event: bar.ts_close, causation_id: barId(bar) });
+      const signal = ctx.signal({
+        instrument_id: bar.instrument_id,
+        name: 'ma_cross',
+        value: diff,
+        ts_event: bar.ts_close,
+        causation_id: barId(bar),
+      });
       const command = steer(bar, state, signal, ctx);
       return { signals: [signal], commands: command === undefined ? [] : [command] };
     },
     stop(ctx) {
-      return { commands: ctx.workingOrders().filter((order) => !order.cancel_requested).map((order) => ctx.cancelOrder(order, null)) };
+      return {
+        commands: ctx
+          .workingOrders()
+          .filter((order) => !order.cancel_requested)
+          .map((order) => ctx.cancelOrder(order, null)),
+      };
     },
   };
 }

@@ -1,7 +1,23 @@
 import { OrderIndex } from '../domain/order-index.js';
 import { nextOrderStatus, isTerminal, type OrderStatus } from '../domain/order-state-machine.js';
 import { InvalidStateTransitionError, StageError } from '../errors/errors.js';
-import { ClientOrderId, type AccountId, type Bar, type CancelOrder, type InstrumentId, type OrderCommand, type OrderEvent, type OrderSide, type OrderType, type PositionEffect, type Signal, type StrategyId, type SubmitOrder, type Tick, type TimeInForce } from '../schemas/generated.js';
+import {
+  ClientOrderId,
+  type AccountId,
+  type Bar,
+  type CancelOrder,
+  type InstrumentId,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderSide,
+  type OrderType,
+  type PositionEffect,
+  type Signal,
+  type StrategyId,
+  type SubmitOrder,
+  type Tick,
+  type TimeInForce,
+} from '../schemas/generated.js';
 
 /** The methods of a strategy, as named when one of them fails. */
 export type StrategyMethod = 'init' | 'onTick' | 'onBar' | 'onOrderEvent' | 'stop';
@@ -235,7 +251,8 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
 
   const flatPosition = (instrumentId: InstrumentId): StrategyPosition => {
     let position = flats.get(instrumentId);
-    if (position === undefined) flats.set(instrumentId, (position = Object.freeze({ instrument_id: instrumentId, long: 0, short: 0, net: 0 })));
+    if (position === undefined)
+      flats.set(instrumentId, (position = Object.freeze({ instrument_id: instrumentId, long: 0, short: 0, net: 0 })));
     return position;
   };
 
@@ -278,11 +295,15 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
     positions: () => [...positions.values()],
     submitOrder(request) {
       if (!Number.isInteger(request.quantity) || request.quantity <= 0) {
-        throw new StageError(`strategy ${strategyId}: order quantity must be a positive integer, got ${request.quantity}`, { context: { instrument: request.instrument_id } });
+        throw new StageError(`strategy ${strategyId}: order quantity must be a positive integer, got ${request.quantity}`, {
+          context: { instrument: request.instrument_id },
+        });
       }
       const orderType = request.order_type ?? (request.price === null ? 'MARKET' : 'LIMIT');
       if (orderType === 'LIMIT' && (request.price === null || !Number.isFinite(request.price))) {
-        throw new StageError(`strategy ${strategyId}: a LIMIT order needs a finite price, got ${request.price}`, { context: { instrument: request.instrument_id } });
+        throw new StageError(`strategy ${strategyId}: a LIMIT order needs a finite price, got ${request.price}`, {
+          context: { instrument: request.instrument_id },
+        });
       }
       const commandId = nextId();
       return {
@@ -328,9 +349,12 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
 
   const track = (command: OrderCommand): void => {
     if (command.strategy_id !== strategyId) {
-      throw new StageError(`strategy ${strategyId} returned a ${command.type} of strategy '${command.strategy_id}' (${command.command_id}); it was not sent`, {
-        context: { instrument: command.instrument_id },
-      });
+      throw new StageError(
+        `strategy ${strategyId} returned a ${command.type} of strategy '${command.strategy_id}' (${command.command_id}); it was not sent`,
+        {
+          context: { instrument: command.instrument_id },
+        },
+      );
     }
     if (command.type === 'CancelOrder') {
       // A cancel of an order this strategy does not know still goes out: risk or the router answers it (UNKNOWN_ORDER).
@@ -339,12 +363,27 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
       return;
     }
     if (orderOf(command.client_order_id) !== undefined) {
-      throw new StageError(`strategy ${strategyId} reused client order id ${command.client_order_id} (${command.command_id}); it was not sent`, {
-        context: { instrument: command.instrument_id },
-      });
+      throw new StageError(
+        `strategy ${strategyId} reused client order id ${command.client_order_id} (${command.command_id}); it was not sent`,
+        {
+          context: { instrument: command.instrument_id },
+        },
+      );
     }
     const c = command;
-    orders.add(new TrackedOrder(c.client_order_id, c.instrument_id, c.side, c.order_type, c.time_in_force, c.position_effect, c.quantity, c.price, c.command_id));
+    orders.add(
+      new TrackedOrder(
+        c.client_order_id,
+        c.instrument_id,
+        c.side,
+        c.order_type,
+        c.time_in_force,
+        c.position_effect,
+        c.quantity,
+        c.price,
+        c.command_id,
+      ),
+    );
   };
 
   const apply = (event: OrderEvent): void => {
@@ -353,7 +392,17 @@ export function createStrategyContext(options: StrategyContextOptions): Strategy
       // An OrderSubmitted carries the whole order, so one this run did not send (a restart) can still be followed.
       if (event.type !== 'OrderSubmitted') throw invalid(event, 'unknown order');
       const e = event;
-      order = new TrackedOrder(e.client_order_id, e.instrument_id, e.side, e.order_type, e.time_in_force, e.position_effect, e.quantity, e.price, null);
+      order = new TrackedOrder(
+        e.client_order_id,
+        e.instrument_id,
+        e.side,
+        e.order_type,
+        e.time_in_force,
+        e.position_effect,
+        e.quantity,
+        e.price,
+        null,
+      );
       orders.add(order);
     }
     // A denied cancel leaves the order as it was; only a denied submit moves it (to DENIED).

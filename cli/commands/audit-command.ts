@@ -35,12 +35,17 @@ export const auditCommand: CliCommand = {
       io.err(`${path}: ${describeAuditProblem(result.problem)}\n`);
       const { firstSeq, lastSeq } = result;
       const upTo = lastSeq === undefined || result.problem.seq === undefined ? lastSeq : Math.min(lastSeq, result.problem.seq - 1);
-      const before = firstSeq === undefined || upTo === undefined || upTo < firstSeq ? 'no record before it is intact' : `the records before it are intact (seq ${firstSeq} to ${upTo})`;
+      const before =
+        firstSeq === undefined || upTo === undefined || upTo < firstSeq
+          ? 'no record before it is intact'
+          : `the records before it are intact (seq ${firstSeq} to ${upTo})`;
       io.err(`${path}: ${before}\n`);
       return 1;
     }
     const seqs = result.firstSeq === undefined ? 'no records' : `seq ${result.firstSeq} to ${result.lastSeq}`;
-    io.out(`${path}: ok: ${result.files} file(s), ${result.records} records, ${seqs}, last hash ${result.lastHash?.toString('hex') ?? '-'}\n`);
+    io.out(
+      `${path}: ok: ${result.files} file(s), ${result.records} records, ${seqs}, last hash ${result.lastHash?.toString('hex') ?? '-'}\n`,
+    );
     return 0;
   },
 };

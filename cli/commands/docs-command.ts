@@ -38,7 +38,8 @@ export const docsCommand: CliCommand = {
   options: {},
   optionHelp: {},
   async run(args, io) {
-    if (args.positionals.length > 1) throw new UsageError(`expected at most one DIR, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
+    if (args.positionals.length > 1)
+      throw new UsageError(`expected at most one DIR, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
     const dir = args.positionals[0] ?? DEFAULT_DOCS_DIR;
     const files = componentDocFiles(builtinComponents());
     onDisk('create', dir, () => mkdirSync(dir, { recursive: true }));
@@ -58,8 +59,13 @@ export const docsCommand: CliCommand = {
       onDisk('remove', path, () => rmSync(path));
       removed.push(entry.name);
     }
-    const changes = [...written.map((n) => `  wrote ${join(dir, n)}\n`), ...removed.map((n) => `  removed ${join(dir, n)} (no component makes it)\n`)];
-    io.out(`${dir}: ${files.size} files, ${written.length} written, ${files.size - written.length} already up to date, ${removed.length} removed\n${changes.join('')}`);
+    const changes = [
+      ...written.map((n) => `  wrote ${join(dir, n)}\n`),
+      ...removed.map((n) => `  removed ${join(dir, n)} (no component makes it)\n`),
+    ];
+    io.out(
+      `${dir}: ${files.size} files, ${written.length} written, ${files.size - written.length} already up to date, ${removed.length} removed\n${changes.join('')}`,
+    );
     return 0;
   },
 };

@@ -13,8 +13,10 @@ export const graphCommand: CliCommand = {
   optionHelp: { format: `Output format: ${GRAPH_FORMATS.join(', ')} (default mermaid)` },
   async run(args, io) {
     const format = String(args.values['format']);
-    if (!GRAPH_FORMATS.includes(format as GraphFormat)) throw new UsageError(`--format must be one of ${GRAPH_FORMATS.join(', ')}; got '${format}'`);
-    if (args.positionals.length > 1) throw new UsageError(`expected one pipeline, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
+    if (!GRAPH_FORMATS.includes(format as GraphFormat))
+      throw new UsageError(`--format must be one of ${GRAPH_FORMATS.join(', ')}; got '${format}'`);
+    if (args.positionals.length > 1)
+      throw new UsageError(`expected one pipeline, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
     const graph = resolvePipeline(args.positionals[0], builtinComponents()).build({ env: io.env });
     io.out(renderGraph(graph, format as GraphFormat));
     return 0;

@@ -53,16 +53,24 @@ interface Answer {
  */
 function post(url: URL, body: string, headers: Record<string, string>): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, timeout: TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        timeout: TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${TIMEOUT_MS / 1000} s`), { name: 'TimeoutError' })));
     req.on('error', reject);
     req.end(body);
@@ -99,7 +107,10 @@ function describeRequestError(error: unknown): string {
  * stage refused; a bad flag is a `UsageError` (exit 2).
  */
 export async function postTradingState(command: string, tradingState: TradingState, args: ParsedArgs, io: CliIo): Promise<number> {
-  if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'; ${command} takes only flags: --url, --stage, --reason, --token-file`);
+  if (args.positionals.length > 0)
+    throw new UsageError(
+      `unexpected argument '${args.positionals[0]}'; ${command} takes only flags: --url, --stage, --reason, --token-file`,
+    );
   const urlText = String(args.values['url'] ?? DEFAULT_URL);
   let base: URL;
   try {
@@ -107,20 +118,28 @@ export async function postTradingState(command: string, tradingState: TradingSta
   } catch {
     throw new UsageError(`--url must be the http:// address of the pipeline, e.g. ${DEFAULT_URL}; got '${urlText}'`);
   }
-  if (base.protocol !== 'http:') throw new UsageError(`--url must be the http:// address of the pipeline's HTTP port, e.g. ${DEFAULT_URL}; got '${urlText}'`);
+  if (base.protocol !== 'http:')
+    throw new UsageError(`--url must be the http:// address of the pipeline's HTTP port, e.g. ${DEFAULT_URL}; got '${urlText}'`);
   const stage = String(args.values['stage'] ?? DEFAULT_STAGE);
   if (!/^[^/\s]+$/.test(stage)) throw new UsageError(`--stage must be a stage id (no '/' or spaces); got '${stage}'`);
   const given = args.values['reason'];
-  if (given !== undefined && (typeof given !== 'string' || given.trim() === '')) throw new UsageError(`--reason needs a text, e.g. --reason 'drawdown limit'`);
+  if (given !== undefined && (typeof given !== 'string' || given.trim() === ''))
+    throw new UsageError(`--reason needs a text, e.g. --reason 'drawdown limit'`);
   const reason = given === undefined ? `tickflow ${command}` : given;
   const token = controlToken(args, io);
 
   const endpoint = new URL(`${base.pathname.replace(/\/+$/, '')}/control/${encodeURIComponent(stage)}/state`, base.origin);
   let response: Answer;
   try {
-    response = await post(endpoint, JSON.stringify({ trading_state: tradingState, reason }), token === undefined ? {} : { authorization: `Bearer ${token}` });
+    response = await post(
+      endpoint,
+      JSON.stringify({ trading_state: tradingState, reason }),
+      token === undefined ? {} : { authorization: `Bearer ${token}` },
+    );
   } catch (error) {
-    io.err(`cannot reach the pipeline at ${base.origin}: ${describeRequestError(error)}; is it running (tickflow run …), and is --url its HTTP port (run --port, default 9464)?\n`);
+    io.err(
+      `cannot reach the pipeline at ${base.origin}: ${describeRequestError(error)}; is it running (tickflow run …), and is --url its HTTP port (run --port, default 9464)?\n`,
+    );
     return 1;
   }
   let answer: unknown;
@@ -132,7 +151,9 @@ export async function postTradingState(command: string, tradingState: TradingSta
   if (response.status < 200 || response.status >= 300) {
     const message = (answer as { error?: unknown } | undefined)?.error;
     const hint = response.status === 401 && token === undefined ? `; set ${CONTROL_TOKEN_ENV} or pass --token-file` : '';
-    io.err(`${endpoint.href}: HTTP ${response.status}: ${typeof message === 'string' ? message : response.text.trim().slice(0, 200)}${hint}\n`);
+    io.err(
+      `${endpoint.href}: HTTP ${response.status}: ${typeof message === 'string' ? message : response.text.trim().slice(0, 200)}${hint}\n`,
+    );
     return 1;
   }
   if (typeof answer !== 'object' || answer === null) {
@@ -140,8 +161,13 @@ export async function postTradingState(command: string, tradingState: TradingSta
     return 1;
   }
   const a = answer as StateAnswer;
-  const cancels = a.cancels_sent === undefined || a.cancels_sent === 0 ? '' : `; ${a.cancels_sent} working order${a.cancels_sent === 1 ? '' : 's'} canceled`;
-  io.out(`${a.stage ?? stage}: ${a.previous_trading_state ?? '?'} -> ${a.trading_state ?? '?'} (${a.change_id ?? 'no change id'}) by ${a.principal ?? '?'}${cancels}; reason: ${a.reason ?? reason}\n`);
+  const cancels =
+    a.cancels_sent === undefined || a.cancels_sent === 0
+      ? ''
+      : `; ${a.cancels_sent} working order${a.cancels_sent === 1 ? '' : 's'} canceled`;
+  io.out(
+    `${a.stage ?? stage}: ${a.previous_trading_state ?? '?'} -> ${a.trading_state ?? '?'} (${a.change_id ?? 'no change id'}) by ${a.principal ?? '?'}${cancels}; reason: ${a.reason ?? reason}\n`,
+  );
   return 0;
 }
 

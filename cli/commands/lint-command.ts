@@ -17,15 +17,21 @@ export const lintCommand: CliCommand = {
   options: {},
   optionHelp: {},
   async run(args, io) {
-    if (args.positionals.length === 0) throw new UsageError('missing FILE: give one or more pipeline definition files (.yaml, .yml or .json)');
+    if (args.positionals.length === 0)
+      throw new UsageError('missing FILE: give one or more pipeline definition files (.yaml, .yml or .json)');
     const registry = builtinComponents();
     let failed = 0;
     for (const path of args.positionals) {
       try {
         const graph = loadPipelineFile(path, registry).build({ env: io.env });
         io.out(`${path}: ok (pipeline '${graph.name}', ${graph.stages.length} stages)\n`);
-        const unchecked = graph.stages.flatMap((stage) => (registry.has(stage.component) ? (registry.get(stage.component).checkedAtStart ?? []) : []).map((what) => `stage '${stage.id}' (${stage.component}): ${what}`));
-        if (unchecked.length > 0) io.out(`  not checked until it runs (needs the outside world):\n${unchecked.map((u) => `    - ${u}\n`).join('')}`);
+        const unchecked = graph.stages.flatMap((stage) =>
+          (registry.has(stage.component) ? (registry.get(stage.component).checkedAtStart ?? []) : []).map(
+            (what) => `stage '${stage.id}' (${stage.component}): ${what}`,
+          ),
+        );
+        if (unchecked.length > 0)
+          io.out(`  not checked until it runs (needs the outside world):\n${unchecked.map((u) => `    - ${u}\n`).join('')}`);
       } catch (error) {
         if (!(error instanceof TickflowError)) throw error;
         failed++;

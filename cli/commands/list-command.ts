@@ -20,7 +20,14 @@ function describeField(label: string, f: FieldFacts): string {
 
 /** The lines of one component: what it reads and writes, then its side outputs, fields, rules, what only a run checks, its metrics, drop reasons and events. */
 function describeComponent(c: ComponentFacts): string[] {
-  const reads = c.in === null ? '' : typeof c.in === 'string' ? c.in : Object.entries(c.in).map(([port, schema]) => `${port}:${schema}`).join(',');
+  const reads =
+    c.in === null
+      ? ''
+      : typeof c.in === 'string'
+        ? c.in
+        : Object.entries(c.in)
+            .map(([port, schema]) => `${port}:${schema}`)
+            .join(',');
   const schemas = c.kind === 'source' ? `-> ${c.out}` : c.kind === 'sink' ? `${reads} ->` : `${reads} -> ${c.out}`;
   const lines = [`  ${c.kind.padEnd(8)} ${c.name.padEnd(16)} ${schemas.padEnd(16)} ${c.description}`];
   for (const [side, schema] of Object.entries(c.sideOutputs)) lines.push(`      side output ${side}: ${schema} (read as STAGE.${side})`);
@@ -39,7 +46,8 @@ function describeComponent(c: ComponentFacts): string[] {
 /** `tickflow list`: the named pipelines, then every component as its definition states it (the facts `tickflow docs` writes). */
 export const listCommand: CliCommand = {
   name: 'list',
-  summary: 'List the named pipelines and the components: schemas, side outputs, config fields, rules, what only a run checks, metrics, drop reasons and events.',
+  summary:
+    'List the named pipelines and the components: schemas, side outputs, config fields, rules, what only a run checks, metrics, drop reasons and events.',
   usage: '',
   options: {},
   optionHelp: {},

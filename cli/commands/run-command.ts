@@ -17,7 +17,8 @@ const SECONDS = /^(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 function parseDuration(value: unknown): number {
   const text = String(value);
   const ms = SECONDS.test(text) ? Number(text) * 1000 : Number.NaN;
-  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--duration must be a positive number of seconds; got '${cutText(text)}' (e.g. 60 or 0.5)`);
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new UsageError(`--duration must be a positive number of seconds; got '${cutText(text)}' (e.g. 60 or 0.5)`);
   return ms;
 }
 
@@ -44,10 +45,12 @@ export const runCommand: CliCommand = {
     duration: 'Stop gracefully after this many seconds (any length: 2592000 is 30 days)',
     'log-level': 'fatal, error, warn, info, debug, trace or silent (default info)',
     'control-tokens-file': `File of control tokens, one PRINCIPAL:TOKEN a line, for POST /control/… (tickflow halt/resume); else ${CONTROL_TOKENS_FILE_ENV} or ${CONTROL_TOKENS_ENV}; none: the controls are off`,
-    'control-open': 'Serve the controls with no credential to anyone who can reach the loopback port (logged as a warning); not with tokens',
+    'control-open':
+      'Serve the controls with no credential to anyone who can reach the loopback port (logged as a warning); not with tokens',
   },
   async run(args, io) {
-    if (args.positionals.length > 1) throw new UsageError(`expected one pipeline, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
+    if (args.positionals.length > 1)
+      throw new UsageError(`expected one pipeline, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
     const v = args.values;
     const durationMs = v['duration'] === undefined ? undefined : parseDuration(v['duration']);
     const registry = builtinComponents();
@@ -67,7 +70,11 @@ export const runCommand: CliCommand = {
     );
     const graph = definition.build({ overrides: settings.overrides, env: io.env });
     const logger = createLogger({ level: settings.logLevel });
-    const controlAccess = loadControlAccess({ tokensFile: settings.controlTokensFile, open: v['control-open'] as boolean | undefined }, io.env, (m) => logger.warn(m));
+    const controlAccess = loadControlAccess(
+      { tokensFile: settings.controlTokensFile, open: v['control-open'] as boolean | undefined },
+      io.env,
+      (m) => logger.warn(m),
+    );
 
     // Up to here an error is about what the user gave (exit 2, see runCli); from here on it is a run that failed to start (exit 1).
     let http;
@@ -118,7 +125,12 @@ export const runCommand: CliCommand = {
     process.off('SIGTERM', onSignal);
     await http.close();
     const stages = run.health().stages;
-    logger.info({ stages }, result.ok ? `pipeline '${graph.name}' finished` : `pipeline '${graph.name}' failed in ${result.failures.map((f) => f.stage).join(', ')}`);
+    logger.info(
+      { stages },
+      result.ok
+        ? `pipeline '${graph.name}' finished`
+        : `pipeline '${graph.name}' failed in ${result.failures.map((f) => f.stage).join(', ')}`,
+    );
     return result.ok ? 0 : 1;
   },
 };

@@ -89,7 +89,12 @@ export function componentFacts(definition: AnyComponentDefinition): ComponentFac
     fields: fieldsOf(definition.spec as ConfigSpec),
     rules: (definition.validate ?? []).map((r) => r.rule),
     checkedAtStart: [...(definition.checkedAtStart ?? [])],
-    metrics: Object.entries(definition.metrics ?? {}).map(([name, m]) => ({ name: metricName(definition.name, name), type: m.type, labels: [...(m.labels ?? [])], help: m.help })),
+    metrics: Object.entries(definition.metrics ?? {}).map(([name, m]) => ({
+      name: metricName(definition.name, name),
+      type: m.type,
+      labels: [...(m.labels ?? [])],
+      help: m.help,
+    })),
     drops: Object.entries(definition.drops ?? {}).map(([reason, meaning]) => ({ reason, meaning })),
     events: Object.entries(definition.events ?? {}).map(([type, meaning]) => ({ type, meaning })),
   };

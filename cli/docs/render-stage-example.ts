@@ -11,7 +11,10 @@ const withComment = (text: string, comment: string): string => `${text.padEnd(CO
 const feeding = (schema: string): string => `a stage or side output (STAGE.NAME) writing ${schema === 'any' ? 'any schema' : schema}`;
 
 /** YAML of one config field, as lines (a list or a record spans several), without a trailing newline. */
-const fieldYaml = (name: string, value: unknown): string[] => toYaml({ [name]: value }, { lineWidth: 0 }).trimEnd().split('\n');
+const fieldYaml = (name: string, value: unknown): string[] =>
+  toYaml({ [name]: value }, { lineWidth: 0 })
+    .trimEnd()
+    .split('\n');
 
 /**
  * A minimal stage of the component as a pipeline definition file writes it:
@@ -30,7 +33,10 @@ export function renderStageExample(facts: ComponentFacts): string {
   const config = exampleConfig(facts);
   const secretNotes = facts.fields
     .filter((f) => f.secret && !f.required)
-    .map((f) => `# ${f.name} is secret: ${f.env === null ? 'it is never logged' : `set ${f.env} in the environment rather than writing it here`}`);
+    .map(
+      (f) =>
+        `# ${f.name} is secret: ${f.env === null ? 'it is never logged' : `set ${f.env} in the environment rather than writing it here`}`,
+    );
   if (Object.keys(config).length === 0) {
     // A `config:` holding only comments would be YAML null, which no stage accepts: the notes stay at stage level.
     lines.push(...indent(secretNotes, '    '));

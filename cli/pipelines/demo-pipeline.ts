@@ -40,7 +40,8 @@ export const demoPipeline = pipeline(
     const feedB = g.source('feed-b', simSource, { feed_id: 'sim-b', latency_us: 5000 });
     // Two fronts of one market of the CTP simulator (same seed), instruments spread by hash; the library path can be
     // pointed at the vendor's thostmduserapi_se.so (with real front addresses) by --set or TICKFLOW_CTP_LIBRARY.
-    const ctpFront = (port: number): string => `tcp://127.0.0.1:${port}?seed=3&rate=6&start=20250102T210000&instruments=${CTP_INSTRUMENTS.join(',')}`;
+    const ctpFront = (port: number): string =>
+      `tcp://127.0.0.1:${port}?seed=3&rate=6&start=20250102T210000&instruments=${CTP_INSTRUMENTS.join(',')}`;
     const ctp = g.source('ctp', ctpSource, {
       library_path: g.env['TICKFLOW_CTP_LIBRARY'] ?? ctpSimulator.libraryPath(),
       fronts: [
@@ -68,7 +69,14 @@ export const demoPipeline = pipeline(
     const meanReversion = g.operator(
       'mean-reversion',
       strategyOperator,
-      { strategy: 'mean-reversion', strategy_id: 'mean-reversion-1', instruments: ['DCE.m2501', 'INE.sc2501'], window: 50, entry_z: 2, exit_z: 0.5 },
+      {
+        strategy: 'mean-reversion',
+        strategy_id: 'mean-reversion-1',
+        instruments: ['DCE.m2501', 'INE.sc2501'],
+        window: 50,
+        entry_z: 2,
+        exit_z: 0.5,
+      },
       { ticks: merged, events: [orderEvents, denials] },
     );
     const approved = g.operator('risk', riskOperator, {}, { commands: [maCross, meanReversion], ticks: merged, events: orderEvents });

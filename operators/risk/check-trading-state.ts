@@ -14,13 +14,19 @@ import type { RiskState } from './risk-state.js';
 export function checkTradingState(command: OrderCommand, state: RiskState): RiskDenial | undefined {
   if (command.type === 'CancelOrder' || state.tradingState === 'ACTIVE') return undefined;
   if (state.tradingState === 'HALTED') {
-    return { code: 'TRADING_HALTED', message: `trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING` };
+    return {
+      code: 'TRADING_HALTED',
+      message: `trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING`,
+    };
   }
   const book = state.book(command.account_id, command.instrument_id);
   const held = command.side === 'BUY' ? -book.net : book.net;
   const working = command.side === 'BUY' ? book.workingBuy : book.workingSell;
   if (command.position_effect === 'OPEN') {
-    return { code: 'REDUCE_ONLY', message: `trading-state: trading is REDUCING; an OPEN ${command.side} would add a position (net ${book.net} lots in ${command.instrument_id})` };
+    return {
+      code: 'REDUCE_ONLY',
+      message: `trading-state: trading is REDUCING; an OPEN ${command.side} would add a position (net ${book.net} lots in ${command.instrument_id})`,
+    };
   }
   if (command.quantity + working > held) {
     return {

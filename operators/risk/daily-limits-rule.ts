@@ -19,11 +19,23 @@ export const dailyLimitsRule: RiskRule = {
     const counts = state.countsOn(state.book(command.account_id, command.instrument_id), tradingDay);
     const where = `account ${command.account_id} in ${command.instrument_id} on ${tradingDay}`;
     if (command.type === 'CancelOrder') {
-      if (counts.cancels >= maxCancels) return { code: 'DAILY_LIMIT_EXCEEDED', message: `daily-limits: ${counts.cancels} cancels by ${where}, limit max_daily_cancels ${maxCancels}` };
+      if (counts.cancels >= maxCancels)
+        return {
+          code: 'DAILY_LIMIT_EXCEEDED',
+          message: `daily-limits: ${counts.cancels} cancels by ${where}, limit max_daily_cancels ${maxCancels}`,
+        };
       return undefined;
     }
-    if (counts.orders >= maxOrders) return { code: 'DAILY_LIMIT_EXCEEDED', message: `daily-limits: ${counts.orders} orders by ${where}, limit max_daily_orders ${maxOrders}` };
-    if (counts.trades >= maxTrades) return { code: 'DAILY_LIMIT_EXCEEDED', message: `daily-limits: ${counts.trades} trades by ${where}, limit max_daily_trades ${maxTrades}` };
+    if (counts.orders >= maxOrders)
+      return {
+        code: 'DAILY_LIMIT_EXCEEDED',
+        message: `daily-limits: ${counts.orders} orders by ${where}, limit max_daily_orders ${maxOrders}`,
+      };
+    if (counts.trades >= maxTrades)
+      return {
+        code: 'DAILY_LIMIT_EXCEEDED',
+        message: `daily-limits: ${counts.trades} trades by ${where}, limit max_daily_trades ${maxTrades}`,
+      };
     return undefined;
   },
 };

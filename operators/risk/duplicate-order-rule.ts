@@ -15,7 +15,10 @@ export const duplicateOrderRule: RiskRule = {
   check(command, state) {
     if (command.type !== 'SubmitOrder') return undefined;
     if (state.workingOrder(command.strategy_id, command.client_order_id) !== undefined) {
-      return { code: 'DUPLICATE_ORDER', message: `duplicate-order: client order id ${command.client_order_id} of strategy ${command.strategy_id} names an order still working` };
+      return {
+        code: 'DUPLICATE_ORDER',
+        message: `duplicate-order: client order id ${command.client_order_id} of strategy ${command.strategy_id} names an order still working`,
+      };
     }
     const windowMs = state.limits.duplicate_window_ms;
     const recent = state.book(command.account_id, command.instrument_id).recentSubmits;

@@ -10,7 +10,10 @@ export const maxActiveOrdersRule: RiskRule = {
     const limit = state.limits.max_active_orders;
     const active = state.account(command.account_id).activeOrders;
     if (active >= limit) {
-      return { code: 'MAX_ACTIVE_ORDERS_EXCEEDED', message: `max-active-orders: account ${command.account_id} has ${active} working orders, limit max_active_orders ${limit}` };
+      return {
+        code: 'MAX_ACTIVE_ORDERS_EXCEEDED',
+        message: `max-active-orders: account ${command.account_id} has ${active} working orders, limit max_active_orders ${limit}`,
+      };
     }
     return undefined;
   },

@@ -18,7 +18,10 @@ export const maxOrderNotionalRule: RiskRule = {
     const limit = state.limits.max_order_notional;
     const product = state.product(command.instrument_id);
     if (product === undefined) {
-      return { code: 'MAX_ORDER_NOTIONAL_EXCEEDED', message: `max-order-notional: no contract multiplier for ${command.instrument_id} (unknown product), so its value cannot be held to max_order_notional ${limit}` };
+      return {
+        code: 'MAX_ORDER_NOTIONAL_EXCEEDED',
+        message: `max-order-notional: no contract multiplier for ${command.instrument_id} (unknown product), so its value cannot be held to max_order_notional ${limit}`,
+      };
     }
     let price = command.price;
     if (command.order_type === 'MARKET' || price === null) {

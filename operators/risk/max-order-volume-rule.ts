@@ -10,10 +10,16 @@ export const maxOrderVolumeRule: RiskRule = {
     if (command.type !== 'SubmitOrder') return undefined;
     const limit = state.limits.max_order_volume;
     if (command.quantity > limit) {
-      return { code: 'MAX_ORDER_VOLUME_EXCEEDED', message: `max-order-volume: quantity ${command.quantity} lots exceeds max_order_volume ${limit}` };
+      return {
+        code: 'MAX_ORDER_VOLUME_EXCEEDED',
+        message: `max-order-volume: quantity ${command.quantity} lots exceeds max_order_volume ${limit}`,
+      };
     }
     if (!(command.quantity >= 1)) {
-      return { code: 'MAX_ORDER_VOLUME_EXCEEDED', message: `max-order-volume: quantity ${command.quantity} lots is not a volume an order can have (at least 1, max_order_volume ${limit})` };
+      return {
+        code: 'MAX_ORDER_VOLUME_EXCEEDED',
+        message: `max-order-volume: quantity ${command.quantity} lots is not a volume an order can have (at least 1, max_order_volume ${limit})`,
+      };
     }
     return undefined;
   },

@@ -5,8 +5,7 @@ import { riskLimitSpec, type RiskLimits } from './risk-limits.js';
 
 /** A validated run-time change of the risk stage: its trading state, or some of its limits. */
 export type RiskControlRequest = (
-  | { readonly control: 'state'; readonly tradingState: TradingState }
-  | { readonly control: 'limits'; readonly limits: Partial<RiskLimits> }
+  { readonly control: 'state'; readonly tradingState: TradingState } | { readonly control: 'limits'; readonly limits: Partial<RiskLimits> }
 ) & {
   /** Why, as the caller gave it, cut to {@link MAX_REASON_CHARS}. */
   readonly reason: string;
@@ -42,13 +41,15 @@ export function parseRiskControl(subject: string, name: RiskControlName, body: u
   }
   const { reason, ...rest } = body as Record<string, unknown>;
   const problems: string[] = [];
-  if (reason !== undefined && typeof reason !== 'string') problems.push(`'reason' must be a string, got ${JSON.stringify(reason)?.slice(0, 80)}`);
+  if (reason !== undefined && typeof reason !== 'string')
+    problems.push(`'reason' must be a string, got ${JSON.stringify(reason)?.slice(0, 80)}`);
   const why = typeof reason === 'string' && reason.trim() !== '' ? reason.slice(0, MAX_REASON_CHARS) : NO_REASON;
   if (name === 'state') {
     const { trading_state: tradingState, ...unknown } = rest;
     for (const key of Object.keys(unknown)) problems.push(`unknown field '${key}'; known fields: trading_state, reason`);
     if (tradingState === undefined) problems.push(`missing field 'trading_state' (one of ${TradingStateSymbols.join(', ')})`);
-    else if (!TradingStateSymbols.includes(tradingState as TradingState)) problems.push(`'trading_state' must be one of ${TradingStateSymbols.join(', ')}, got ${JSON.stringify(tradingState)?.slice(0, 80)}`);
+    else if (!TradingStateSymbols.includes(tradingState as TradingState))
+      problems.push(`'trading_state' must be one of ${TradingStateSymbols.join(', ')}, got ${JSON.stringify(tradingState)?.slice(0, 80)}`);
     if (problems.length > 0) throw new ConfigError(subject, problems);
     return { control: 'state', tradingState: tradingState as TradingState, reason: why, principal };
   }

@@ -17,12 +17,22 @@ export const priceBandRule: RiskRule = {
     if (command.type !== 'SubmitOrder' || command.order_type === 'MARKET' || command.price === null) return undefined;
     const price = command.price;
     const tick = state.latestTick(command.instrument_id);
-    if (tick === undefined) return { code: 'PRICE_OUT_OF_BAND', message: `price-band: no tick of ${command.instrument_id} yet, so price ${price} cannot be checked against its band` };
+    if (tick === undefined)
+      return {
+        code: 'PRICE_OUT_OF_BAND',
+        message: `price-band: no tick of ${command.instrument_id} yet, so price ${price} cannot be checked against its band`,
+      };
     if (tick.upper_limit !== null && price > tick.upper_limit) {
-      return { code: 'PRICE_OUT_OF_BAND', message: `price-band: price ${price} is above limit-up ${tick.upper_limit} of ${command.instrument_id}` };
+      return {
+        code: 'PRICE_OUT_OF_BAND',
+        message: `price-band: price ${price} is above limit-up ${tick.upper_limit} of ${command.instrument_id}`,
+      };
     }
     if (tick.lower_limit !== null && price < tick.lower_limit) {
-      return { code: 'PRICE_OUT_OF_BAND', message: `price-band: price ${price} is below limit-down ${tick.lower_limit} of ${command.instrument_id}` };
+      return {
+        code: 'PRICE_OUT_OF_BAND',
+        message: `price-band: price ${price} is below limit-down ${tick.lower_limit} of ${command.instrument_id}`,
+      };
     }
     const reference = tick.last_price ?? tick.pre_settlement;
     if (reference === null) return undefined;

@@ -24,7 +24,10 @@ export function rateRule(kind: keyof typeof KINDS): RiskRule {
       const perInstrument = state.limits[perInstrumentKey];
       const account = state.account(command.account_id)[buckets];
       if (!account.available(state.nowMs, perAccount)) {
-        return { code, message: `${kind}-rate: account ${command.account_id} sent ${account.spent(state.nowMs)} ${plural} in the last second, limit ${perAccountKey} ${perAccount}` };
+        return {
+          code,
+          message: `${kind}-rate: account ${command.account_id} sent ${account.spent(state.nowMs)} ${plural} in the last second, limit ${perAccountKey} ${perAccount}`,
+        };
       }
       const book = state.book(command.account_id, command.instrument_id)[buckets];
       if (!book.available(state.nowMs, perInstrument)) {

@@ -118,7 +118,13 @@ export class RiskState {
   account(accountId: string): AccountBook {
     let account = this.accounts.get(accountId);
     if (account === undefined) {
-      account = { accountId, activeOrders: 0, submits: new TokenBucket(RATE_WINDOW_MS), cancels: new TokenBucket(RATE_WINDOW_MS), instruments: new Map() };
+      account = {
+        accountId,
+        activeOrders: 0,
+        submits: new TokenBucket(RATE_WINDOW_MS),
+        cancels: new TokenBucket(RATE_WINDOW_MS),
+        instruments: new Map(),
+      };
       this.accounts.set(accountId, account);
     }
     return account;

@@ -14,7 +14,10 @@ export const tradingSessionRule: RiskRule = {
   appliesTo: ['SubmitOrder'],
   check(command, state) {
     if (state.product(command.instrument_id) === undefined) {
-      return { code: 'OUTSIDE_TRADING_SESSION', message: `trading-session: ${command.instrument_id} is of no known product, so it has no trading session` };
+      return {
+        code: 'OUTSIDE_TRADING_SESSION',
+        message: `trading-session: ${command.instrument_id} is of no known product, so it has no trading session`,
+      };
     }
     const at = state.marketTime(command.instrument_id, command.ts_init);
     if (!state.sessions.isInSession(command.instrument_id, at)) {

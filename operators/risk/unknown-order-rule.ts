@@ -8,6 +8,9 @@ export const unknownOrderRule: RiskRule = {
   appliesTo: ['CancelOrder'],
   check(command, state) {
     if (state.workingOrder(command.strategy_id, command.client_order_id) !== undefined) return undefined;
-    return { code: 'UNKNOWN_ORDER', message: `unknown-order: no working order ${command.client_order_id} of strategy ${command.strategy_id} to cancel` };
+    return {
+      code: 'UNKNOWN_ORDER',
+      message: `unknown-order: no working order ${command.client_order_id} of strategy ${command.strategy_id} to cancel`,
+    };
   },
 };

@@ -15,9 +15,14 @@ export const paperVenueOperator = defineComponent({
   in: { commands: 'OrderCommand', ticks: 'Tick' },
   out: 'OrderEvent',
   spec: {
-    venue: field.string({ description: 'Venue name: only commands routed to it are executed; also the prefix of its order, trade and event ids', default: 'paper', example: 'paper' }),
+    venue: field.string({
+      description: 'Venue name: only commands routed to it are executed; also the prefix of its order, trade and event ids',
+      default: 'paper',
+      example: 'paper',
+    }),
     latency_ms: field.number({
-      description: 'Milliseconds (scheduler time) a command takes to reach the paper exchange; acknowledgements and fills at arrival happen this much later',
+      description:
+        'Milliseconds (scheduler time) a command takes to reach the paper exchange; acknowledgements and fills at arrival happen this much later',
       default: 0,
       min: 0,
       max: 60_000,
@@ -29,7 +34,9 @@ export const paperVenueOperator = defineComponent({
       example: false,
     }),
   },
-  validate: [{ rule: "'venue' must not be empty", problems: (config) => (config.venue.trim() === '' ? ["'venue' must not be empty"] : []) }],
+  validate: [
+    { rule: "'venue' must not be empty", problems: (config) => (config.venue.trim() === '' ? ["'venue' must not be empty"] : []) },
+  ],
   create(config, ctx) {
     return paperVenue({ venue: config.venue, latencyMs: config.latency_ms, partialFills: config.partial_fills, scheduler: ctx.scheduler });
   },

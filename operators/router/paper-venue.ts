@@ -185,7 +185,8 @@ export function paperVenue(
         const buy = command.side === 'BUY';
         const price = buy ? book.tick.ask_price1 : book.tick.bid_price1;
         if (price === null) return { quantity: 0, price: 0 };
-        if (command.order_type === 'LIMIT' && command.price !== null && (buy ? price > command.price : price < command.price)) return { quantity: 0, price };
+        if (command.order_type === 'LIMIT' && command.price !== null && (buy ? price > command.price : price < command.price))
+          return { quantity: 0, price };
         const available = partialFills ? (buy ? book.askLeft : book.bidLeft) : Infinity;
         return { quantity: Math.max(0, Math.min(command.quantity - order.filled, available)), price };
       };
@@ -239,7 +240,8 @@ export function paperVenue(
 
       /** Why the exchange would refuse `command` before looking at the market, or undefined. */
       const invalidReason = (command: SubmitOrder): string | undefined => {
-        if (!Number.isInteger(command.quantity) || command.quantity <= 0) return `quantity must be a positive whole number of lots, got ${command.quantity}`;
+        if (!Number.isInteger(command.quantity) || command.quantity <= 0)
+          return `quantity must be a positive whole number of lots, got ${command.quantity}`;
         let tickSize: number;
         try {
           tickSize = sessions.productOf(command.instrument_id).tickSize;
@@ -248,9 +250,11 @@ export function paperVenue(
           throw error;
         }
         if (command.order_type === 'MARKET') return undefined;
-        if (command.price === null || !Number.isFinite(command.price) || command.price <= 0) return `a limit order needs a positive price, got ${command.price}`;
+        if (command.price === null || !Number.isFinite(command.price) || command.price <= 0)
+          return `a limit order needs a positive price, got ${command.price}`;
         const steps = command.price / tickSize;
-        if (Math.abs(steps - Math.round(steps)) > 1e-6) return `price ${command.price} is not a multiple of the tick size ${tickSize} of ${command.instrument_id}`;
+        if (Math.abs(steps - Math.round(steps)) > 1e-6)
+          return `price ${command.price} is not a multiple of the tick size ${tickSize} of ${command.instrument_id}`;
         return undefined;
       };
 
@@ -349,7 +353,10 @@ export function paperVenue(
           account_id: command.account_id,
           instrument_id: command.instrument_id,
           venue_order_id: order?.venueOrderId ?? null,
-          reason: order === undefined ? `order ${command.client_order_id} is unknown to venue ${venue}` : `order ${command.client_order_id} is already ${order.status}`,
+          reason:
+            order === undefined
+              ? `order ${command.client_order_id} is unknown to venue ${venue}`
+              : `order ${command.client_order_id} is already ${order.status}`,
           ts_event: now,
           ts_init: now,
           causation_id: command.command_id,
@@ -361,7 +368,8 @@ export function paperVenue(
         else cancel(command);
       };
 
-      const tradingDayOf = (tick: Tick, knownProduct: boolean): string => (knownProduct ? sessions.tradingDay(tick.instrument_id, tick.ts_event) : tick.trading_day);
+      const tradingDayOf = (tick: Tick, knownProduct: boolean): string =>
+        knownProduct ? sessions.tradingDay(tick.instrument_id, tick.ts_event) : tick.trading_day;
 
       const isKnownProduct = (instrumentId: string): boolean => {
         try {
@@ -377,7 +385,15 @@ export function paperVenue(
         let book = books.get(tick.instrument_id);
         if (book === undefined) {
           const knownProduct = isKnownProduct(tick.instrument_id);
-          book = { tick, tradingDay: tradingDayOf(tick, knownProduct), askLeft: tick.ask_volume1, bidLeft: tick.bid_volume1, knownProduct, buys: [], sells: [] };
+          book = {
+            tick,
+            tradingDay: tradingDayOf(tick, knownProduct),
+            askLeft: tick.ask_volume1,
+            bidLeft: tick.bid_volume1,
+            knownProduct,
+            buys: [],
+            sells: [],
+          };
           books.set(tick.instrument_id, book);
           return;
         }

@@ -28,7 +28,11 @@ export type StageIn = SchemaSlot | InputPorts;
 export type PortStreams<P extends InputPorts> = { readonly [K in keyof P]: Observable<RecordOf<P[K]>> };
 
 /** How a stage turns its input into its output: an RxJS operator, or a function of its port streams. */
-export type StageFunction<In extends StageIn, R> = In extends SchemaSlot ? OperatorFunction<RecordOf<In>, R> : In extends InputPorts ? (inputs: PortStreams<In>) => Observable<R> : never;
+export type StageFunction<In extends StageIn, R> = In extends SchemaSlot
+  ? OperatorFunction<RecordOf<In>, R>
+  : In extends InputPorts
+    ? (inputs: PortStreams<In>) => Observable<R>
+    : never;
 
 /** Extra outputs of a stage besides its main one, e.g. `{ status: 'FeedStatus' }`. */
 export type SideOutputs = { readonly [name: string]: SchemaName };
@@ -123,14 +127,23 @@ interface DefinitionBase<S extends ConfigSpec> {
 /** What a definition declares about its figures: its own metrics, drop reasons and instrumentation events. */
 export type ComponentDeclarations = Pick<DefinitionBase<ConfigSpec>, 'metrics' | 'drops' | 'events'>;
 
-export interface SourceDefinition<Out extends SchemaName, S extends ConfigSpec, Sides extends SideOutputs = SideOutputs> extends DefinitionBase<S> {
+export interface SourceDefinition<
+  Out extends SchemaName,
+  S extends ConfigSpec,
+  Sides extends SideOutputs = SideOutputs,
+> extends DefinitionBase<S> {
   readonly kind: 'source';
   readonly out: Out;
   readonly sideOutputs?: Sides;
   create(config: ConfigOf<S>, ctx: ComponentContext): Observable<RecordTypes[Out]>;
 }
 
-export interface OperatorDefinition<In extends StageIn, Out extends SchemaSlot, S extends ConfigSpec, Sides extends SideOutputs = SideOutputs> extends DefinitionBase<S> {
+export interface OperatorDefinition<
+  In extends StageIn,
+  Out extends SchemaSlot,
+  S extends ConfigSpec,
+  Sides extends SideOutputs = SideOutputs,
+> extends DefinitionBase<S> {
   readonly kind: 'operator';
   readonly in: In;
   readonly out: Out;

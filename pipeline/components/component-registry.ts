@@ -10,7 +10,8 @@ export class ComponentRegistry {
   }
 
   register(definition: AnyComponentDefinition): this {
-    if (this.byName.has(definition.name)) throw new ConfigError('component registry', [`component '${definition.name}' is registered twice`]);
+    if (this.byName.has(definition.name))
+      throw new ConfigError('component registry', [`component '${definition.name}' is registered twice`]);
     this.byName.set(definition.name, definition);
     return this;
   }
@@ -28,7 +29,10 @@ export class ComponentRegistry {
   }
 
   names(kind?: ComponentKind): string[] {
-    return [...this.byName.values()].filter((d) => kind === undefined || d.kind === kind).map((d) => d.name).sort();
+    return [...this.byName.values()]
+      .filter((d) => kind === undefined || d.kind === kind)
+      .map((d) => d.name)
+      .sort();
   }
 
   all(): AnyComponentDefinition[] {

@@ -41,7 +41,12 @@ export function standaloneContext(
     logger: options.logger ?? pino({ level: 'silent' }),
     scheduler,
     env: options.env ?? {},
-    metrics: new StageMetrics(stage, component?.name ?? 'standalone', [1e-3, 1], component && { registry, metrics: component.metrics, drops: component.drops }),
+    metrics: new StageMetrics(
+      stage,
+      component?.name ?? 'standalone',
+      [1e-3, 1],
+      component && { registry, metrics: component.metrics, drops: component.drops },
+    ),
     registry,
     instrumentation: new Instrumentation(scheduler, component?.events),
     schemas: SchemaCatalog.default(),

@@ -18,7 +18,12 @@ export interface ValidatedBy<S extends ConfigSpec> {
  *
  * @throws {ConfigError} Naming every problem, under `subject`.
  */
-export function validateComponentConfig<S extends ConfigSpec>(definition: ValidatedBy<S>, raw: unknown, env: NodeJS.ProcessEnv = {}, subject = definition.name): ConfigOf<S> {
+export function validateComponentConfig<S extends ConfigSpec>(
+  definition: ValidatedBy<S>,
+  raw: unknown,
+  env: NodeJS.ProcessEnv = {},
+  subject = definition.name,
+): ConfigOf<S> {
   const config = validateConfig(subject, definition.spec, raw, env);
   const problems = (definition.validate ?? []).flatMap((rule) => rule.problems(config));
   if (problems.length > 0) throw new ConfigError(subject, problems, { context: { component: definition.name } });

@@ -26,5 +26,11 @@ export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: S[K] ext
 
 /** Config as a user writes it: every field may be left to its default, the fields of each record in a list too. */
 export type ConfigInput<S extends ConfigSpec> = {
-  readonly [K in keyof S]?: S[K] extends FieldSpec<infer T> ? (T extends readonly (infer R)[] ? (R extends object ? readonly Partial<R>[] : T) : T) : never;
+  readonly [K in keyof S]?: S[K] extends FieldSpec<infer T>
+    ? T extends readonly (infer R)[]
+      ? R extends object
+        ? readonly Partial<R>[]
+        : T
+      : T
+    : never;
 };

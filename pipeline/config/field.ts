@@ -10,8 +10,15 @@ export const field = {
   boolean: (o: Options<boolean>): FieldSpec<boolean> => ({ type: 'boolean', ...o }),
   stringList: (o: Options<readonly string[]>): FieldSpec<readonly string[]> => ({ type: 'string[]', ...o }),
   /** A list of records, each checked against `items` (unknown keys rejected, defaults filled, every problem named with its index). */
-  records: <const S extends ConfigSpec>(items: S, o: Omit<Options<readonly ConfigOf<S>[]>, 'example'> & { readonly example: readonly Partial<ConfigOf<S>>[] }): FieldSpec<readonly ConfigOf<S>[]> =>
+  records: <const S extends ConfigSpec>(
+    items: S,
+    o: Omit<Options<readonly ConfigOf<S>[]>, 'example'> & { readonly example: readonly Partial<ConfigOf<S>>[] },
+  ): FieldSpec<readonly ConfigOf<S>[]> =>
     // The example shows the fields one usually sets; the rest have defaults.
     ({ type: 'record[]', items, ...o }) as FieldSpec<readonly ConfigOf<S>[]>,
-  choice: <const C extends readonly string[]>(choices: C, o: Options<C[number]>): FieldSpec<C[number]> => ({ type: 'choice', choices, ...o }),
+  choice: <const C extends readonly string[]>(choices: C, o: Options<C[number]>): FieldSpec<C[number]> => ({
+    type: 'choice',
+    choices,
+    ...o,
+  }),
 };

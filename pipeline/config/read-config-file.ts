@@ -35,14 +35,17 @@ export const STAGE_ID_PATTERN = /^[a-z][a-z0-9-]*$/;
 /** Why `id` cannot be a stage id, or `undefined` when it can. */
 export function stageIdProblem(id: unknown): string | undefined {
   if (typeof id !== 'string') return `must be a string`;
-  if (id.length > MAX_STAGE_ID_LENGTH) return `must be at most ${MAX_STAGE_ID_LENGTH} characters, got '${cutText(id, MAX_STAGE_ID_LENGTH)}'`;
+  if (id.length > MAX_STAGE_ID_LENGTH)
+    return `must be at most ${MAX_STAGE_ID_LENGTH} characters, got '${cutText(id, MAX_STAGE_ID_LENGTH)}'`;
   if (!STAGE_ID_PATTERN.test(id)) return `must be lower-case letters, digits and dashes, starting with a letter; got '${cutText(id)}'`;
   return undefined;
 }
 
 /** The problem of a value nested deeper than {@link MAX_VALUE_DEPTH}, named by `where`, or `undefined`. */
 export function depthProblem(value: unknown, where: string): string | undefined {
-  return valueNestingDepth(value, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH ? `${where} is nested deeper than ${MAX_VALUE_DEPTH} levels` : undefined;
+  return valueNestingDepth(value, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH
+    ? `${where} is nested deeper than ${MAX_VALUE_DEPTH} levels`
+    : undefined;
 }
 
 /**
@@ -90,12 +93,16 @@ export function readConfigFile(path: string, subject: string, maxBytes = MAX_CON
   }
   if (bytes.length > maxBytes) {
     const size = maxBytes % (1024 * 1024) === 0 ? `${maxBytes / (1024 * 1024)} MiB` : `${maxBytes} bytes`;
-    throw new ConfigError(subject, [`is larger than ${size} (${maxBytes} bytes), the most a definition or config file may hold`], { context: { path } });
+    throw new ConfigError(subject, [`is larger than ${size} (${maxBytes} bytes), the most a definition or config file may hold`], {
+      context: { path },
+    });
   }
   const text = bytes.toString('utf8').replace(BYTE_ORDER_MARK, '');
   const json = path.endsWith('.json');
   try {
-    return json ? (JSON.parse(text) as unknown) : parseYaml(text, { maxAliasCount: YAML_MAX_ALIAS_COUNT, logLevel: 'error', prettyErrors: true });
+    return json
+      ? (JSON.parse(text) as unknown)
+      : parseYaml(text, { maxAliasCount: YAML_MAX_ALIAS_COUNT, logLevel: 'error', prettyErrors: true });
   } catch (error) {
     const message = (error as Error).message;
     // The YAML parser turns a stack overflow on deep nesting into an error of its own.

@@ -15,7 +15,9 @@ function checkValue(name: string, spec: FieldSpec<unknown>, value: unknown, prob
     case 'boolean':
       return typeof value === 'boolean' ? value : fail(`'${name}' must be true or false, ${got}`);
     case 'string[]':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : fail(`'${name}' must be a list of strings, ${got}`);
+      return Array.isArray(value) && value.every((v) => typeof v === 'string')
+        ? value
+        : fail(`'${name}' must be a list of strings, ${got}`);
     case 'choice':
       return spec.choices?.includes(value as string) ? value : fail(`'${name}' must be one of ${spec.choices?.join(', ')}, ${got}`);
     case 'record[]':
@@ -48,7 +50,9 @@ export function fieldProblems(name: string, spec: FieldSpec<unknown>, value: unk
 function collectConfig(path: string, spec: ConfigSpec, raw: unknown, env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
-    problems.push(`${path === '' ? 'config' : `'${path.slice(0, -1)}'`} must be a mapping of field names to values, got ${quoteValue(raw)}`);
+    problems.push(
+      `${path === '' ? 'config' : `'${path.slice(0, -1)}'`} must be a mapping of field names to values, got ${quoteValue(raw)}`,
+    );
     return config;
   }
   const given = (raw ?? {}) as Record<string, unknown>;
@@ -61,7 +65,8 @@ function collectConfig(path: string, spec: ConfigSpec, raw: unknown, env: NodeJS
   }
   for (const [name, fieldSpec] of Object.entries(spec)) {
     let value = given[name];
-    if (value === undefined && fieldSpec.env !== undefined && env[fieldSpec.env] !== undefined) value = parseFieldValue(fieldSpec, env[fieldSpec.env] as string);
+    if (value === undefined && fieldSpec.env !== undefined && env[fieldSpec.env] !== undefined)
+      value = parseFieldValue(fieldSpec, env[fieldSpec.env] as string);
     if (value === undefined) value = fieldSpec.default;
     if (value === undefined) {
       problems.push(`missing required field '${path}${name}' (${fieldSpec.description}; e.g. ${quoteValue(fieldSpec.example)})`);

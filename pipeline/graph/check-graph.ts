@@ -11,7 +11,8 @@ function writerOf(input: StageInput, byId: ReadonlyMap<string, Stage>): SchemaNa
   return input.side === undefined ? from.out : from.sideOutputs[input.side];
 }
 
-const edgeName = (input: StageInput, to: string): string => `${input.from}${input.side === undefined ? '' : `.${input.side}`} -> ${to}${input.port === undefined ? '' : `.${input.port}`}`;
+const edgeName = (input: StageInput, to: string): string =>
+  `${input.from}${input.side === undefined ? '' : `.${input.side}`} -> ${to}${input.port === undefined ? '' : `.${input.port}`}`;
 
 /** A cycle among the non-feedback edges, as a list of stage ids, or undefined. */
 function findCycle(stages: readonly Stage[]): string[] | undefined {
@@ -54,7 +55,8 @@ export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
 
   for (const stage of graph.stages) {
     if (stage.kind === 'source' && stage.inputs.length > 0) problems.push(`source '${stage.id}' cannot have inputs`);
-    if (stage.kind !== 'source' && !stage.inputs.some((i) => !i.feedback)) problems.push(`${stage.kind} '${stage.id}' has no input other than feedback`);
+    if (stage.kind !== 'source' && !stage.inputs.some((i) => !i.feedback))
+      problems.push(`${stage.kind} '${stage.id}' has no input other than feedback`);
     for (const input of stage.inputs) {
       if (input.side === undefined) consumed.add(input.from);
       const from = byId.get(input.from);
@@ -63,7 +65,9 @@ export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
       } else if (from !== undefined && from.kind === 'sink') {
         problems.push(`stage '${stage.id}' reads from sink '${input.from}', which has no output`);
       } else if (from !== undefined && input.side !== undefined && writerOf(input, byId) === undefined) {
-        problems.push(`stage '${stage.id}' reads side output '${input.side}' that stage '${input.from}' does not have; side outputs: ${Object.keys(from.sideOutputs).join(', ') || '(none)'}`);
+        problems.push(
+          `stage '${stage.id}' reads side output '${input.side}' that stage '${input.from}' does not have; side outputs: ${Object.keys(from.sideOutputs).join(', ') || '(none)'}`,
+        );
       }
       if (stage.kind !== 'source' && !((input.port ?? DEFAULT_PORT) in stage.in)) {
         problems.push(`stage '${stage.id}' has no input port '${input.port ?? DEFAULT_PORT}'; ports: ${Object.keys(stage.in).join(', ')}`);
@@ -98,9 +102,12 @@ export function checkGraph(graph: PipelineGraph, catalog: SchemaCatalog): void {
   }
   if (problems.length > 0) {
     const all = [...problems, ...mismatches];
-    throw new GraphError(`pipeline '${graph.name}': ${all.length === 1 ? all[0] : `${all.length} problems:\n${all.map((p) => `  - ${p}`).join('\n')}`}`, {
-      context: { pipeline: graph.name },
-    });
+    throw new GraphError(
+      `pipeline '${graph.name}': ${all.length === 1 ? all[0] : `${all.length} problems:\n${all.map((p) => `  - ${p}`).join('\n')}`}`,
+      {
+        context: { pipeline: graph.name },
+      },
+    );
   }
   if (mismatches.length > 0) {
     throw new SchemaMismatchError(`pipeline '${graph.name}': ${mismatches.join('\n')}`, { context: { pipeline: graph.name } });

@@ -41,7 +41,10 @@ export interface FeedbackStream<S extends SchemaName> extends Stream<S> {
 }
 
 /** A stage while the graph is built: an `any` schema is resolved from its inputs in finish(). */
-type PendingStage = (Stage extends infer T ? (T extends unknown ? Omit<T, 'in' | 'out'> : never) : never) & { in?: Record<string, SchemaSlot>; out?: SchemaSlot };
+type PendingStage = (Stage extends infer T ? (T extends unknown ? Omit<T, 'in' | 'out'> : never) : never) & {
+  in?: Record<string, SchemaSlot>;
+  out?: SchemaSlot;
+};
 
 const ID_PATTERN = /^[a-z][a-z0-9-]*$/;
 
@@ -52,7 +55,8 @@ function maskSecrets(spec: ConfigSpec, config: Record<string, unknown>): Record<
 }
 
 const isPorted = (input: StageIn): input is InputPorts => typeof input === 'object';
-const list = <T>(value: OneOrMany<T> | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? [...(value as readonly T[])] : [value as T]);
+const list = <T>(value: OneOrMany<T> | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
 
 /**
  * Composes a pipeline in code. Each call adds a stage and returns a typed
@@ -95,14 +99,27 @@ export class GraphBuilder {
   ): StageStream<Out, Sides> {
     const validated = this.configure(id, definition, config);
     this.add({
-      kind: 'source', id, component: definition.name, out: definition.out, sideOutputs: definition.sideOutputs ?? {},
-      boundary: definition.boundary ?? false, declarations: definition, config: maskSecrets(definition.spec, validated), inputs: [],
+      kind: 'source',
+      id,
+      component: definition.name,
+      out: definition.out,
+      sideOutputs: definition.sideOutputs ?? {},
+      boundary: definition.boundary ?? false,
+      declarations: definition,
+      config: maskSecrets(definition.spec, validated),
+      inputs: [],
       create: (ctx) => definition.create(validated as ConfigOf<S>, ctx),
     });
     return this.stream(id, definition.out, definition.sideOutputs);
   }
 
-  operator<const In extends StageIn, const Out extends SchemaSlot, const S extends ConfigSpec, const Sides extends SideOutputs, const I extends SchemaName>(
+  operator<
+    const In extends StageIn,
+    const Out extends SchemaSlot,
+    const S extends ConfigSpec,
+    const Sides extends SideOutputs,
+    const I extends SchemaName,
+  >(
     id: string,
     definition: OperatorDefinition<In, Out, S, Sides>,
     config: ConfigInput<S>,
@@ -111,8 +128,16 @@ export class GraphBuilder {
     const validated = this.configure(id, definition, config);
     const wired = this.wire(id, definition.in, inputs);
     this.add({
-      kind: 'operator', id, component: definition.name, in: wired.ports, out: definition.out, sideOutputs: definition.sideOutputs ?? {},
-      boundary: definition.boundary ?? false, declarations: definition, config: maskSecrets(definition.spec, validated), inputs: wired.inputs,
+      kind: 'operator',
+      id,
+      component: definition.name,
+      in: wired.ports,
+      out: definition.out,
+      sideOutputs: definition.sideOutputs ?? {},
+      boundary: definition.boundary ?? false,
+      declarations: definition,
+      config: maskSecrets(definition.spec, validated),
+      inputs: wired.inputs,
       create: (ctx) => this.runOf(definition.in, definition.create(validated as ConfigOf<S>, ctx)),
     });
     const out = definition.out === 'any' ? wired.firstSchema : definition.out;
@@ -128,8 +153,14 @@ export class GraphBuilder {
     const validated = this.configure(id, definition, config);
     const wired = this.wire(id, definition.in, inputs);
     this.add({
-      kind: 'sink', id, component: definition.name, in: wired.ports, boundary: definition.boundary ?? false, declarations: definition,
-      config: maskSecrets(definition.spec, validated), inputs: wired.inputs,
+      kind: 'sink',
+      id,
+      component: definition.name,
+      in: wired.ports,
+      boundary: definition.boundary ?? false,
+      declarations: definition,
+      config: maskSecrets(definition.spec, validated),
+      inputs: wired.inputs,
       create: (ctx) =>
         sinkStage(definition.create(validated as ConfigOf<S>, ctx), (error) =>
           ctx.logger.error({ err: error }, `stage '${id}': could not close: ${error instanceof Error ? error.message : String(error)}`),
@@ -166,17 +197,33 @@ export class GraphBuilder {
     operator: OperatorFunction<RecordTypes[S], RecordTypes[O]>,
     options: ApplyOptions<O>,
   ): Stream<O>;
-  apply(id: string, input: Stream<SchemaName>, operator: OperatorFunction<unknown, unknown>, options?: ApplyOptions<SchemaName>): Stream<SchemaName> {
+  apply(
+    id: string,
+    input: Stream<SchemaName>,
+    operator: OperatorFunction<unknown, unknown>,
+    options?: ApplyOptions<SchemaName>,
+  ): Stream<SchemaName> {
     // Checked at run time too: JavaScript callers have no compiler to name the schema for them.
     const outSchema: unknown = options === undefined ? input.schema : options.out;
     if (typeof outSchema !== 'string' || outSchema === '') {
-      throw new GraphError(`stage '${id}': apply's options.out must name the schema the operator writes, e.g. { out: 'Bar' }; got ${JSON.stringify(outSchema) ?? String(outSchema)}`, {
-        context: { stage: id },
-      });
+      throw new GraphError(
+        `stage '${id}': apply's options.out must name the schema the operator writes, e.g. { out: 'Bar' }; got ${JSON.stringify(outSchema) ?? String(outSchema)}`,
+        {
+          context: { stage: id },
+        },
+      );
     }
     this.add({
-      kind: 'operator', id, component: 'inline', in: { [DEFAULT_PORT]: input.schema }, out: outSchema as SchemaName, sideOutputs: {}, boundary: false, config: {},
-      inputs: [input.input()], create: () => this.runOf(input.schema, operator),
+      kind: 'operator',
+      id,
+      component: 'inline',
+      in: { [DEFAULT_PORT]: input.schema },
+      out: outSchema as SchemaName,
+      sideOutputs: {},
+      boundary: false,
+      config: {},
+      inputs: [input.input()],
+      create: () => this.runOf(input.schema, operator),
     });
     return this.stream(id, outSchema as SchemaName);
   }
@@ -252,14 +299,21 @@ export class GraphBuilder {
     }
     for (const s of stages) {
       for (const [port, slot] of Object.entries(s.in ?? {})) {
-        if (slot === 'any') this.problems.push(`stage '${s.id}' (${s.component}) takes any schema on '${port}', but its inputs there do not carry one single schema`);
+        if (slot === 'any')
+          this.problems.push(
+            `stage '${s.id}' (${s.component}) takes any schema on '${port}', but its inputs there do not carry one single schema`,
+          );
       }
     }
     return stages as unknown as Stage[];
   }
 
   /** The inputs of a stage and the schema of each of its ports. */
-  private wire(id: string, definitionIn: StageIn, inputs: unknown): { inputs: StageInput[]; ports: Record<string, SchemaSlot>; firstSchema: SchemaName | undefined } {
+  private wire(
+    id: string,
+    definitionIn: StageIn,
+    inputs: unknown,
+  ): { inputs: StageInput[]; ports: Record<string, SchemaSlot>; firstSchema: SchemaName | undefined } {
     if (!isPorted(definitionIn)) {
       const streams = list(inputs as OneOrMany<StreamOf<SchemaName, unknown>>);
       return { inputs: streams.map((s) => s.input()), ports: { [DEFAULT_PORT]: definitionIn }, firstSchema: streams[0]?.schema };
@@ -267,7 +321,8 @@ export class GraphBuilder {
     const byPort = inputs as Record<string, OneOrMany<StreamOf<SchemaName, unknown>> | undefined>;
     const wired: StageInput[] = [];
     for (const [port, streams] of Object.entries(byPort)) {
-      if (!(port in definitionIn)) this.problems.push(`stage '${id}': unknown port '${port}'; ports: ${Object.keys(definitionIn).join(', ')}`);
+      if (!(port in definitionIn))
+        this.problems.push(`stage '${id}': unknown port '${port}'; ports: ${Object.keys(definitionIn).join(', ')}`);
       for (const s of list(streams)) {
         const ref = s.input();
         // A feedback stream's producer is known only after connect(): read it when the graph is finished.
@@ -309,7 +364,9 @@ export class GraphBuilder {
 
   private add(stage: PendingStage): void {
     if (!ID_PATTERN.test(stage.id)) {
-      throw new GraphError(`stage id '${stage.id}' must be lower-case letters, digits and dashes, starting with a letter`, { context: { stage: stage.id } });
+      throw new GraphError(`stage id '${stage.id}' must be lower-case letters, digits and dashes, starting with a letter`, {
+        context: { stage: stage.id },
+      });
     }
     if (stage.id === DEAD_LETTERS || this.stages.some((s) => s.id === stage.id)) {
       throw new GraphError(`stage id '${stage.id}' is used twice`, { context: { stage: stage.id } });
@@ -323,7 +380,10 @@ export class GraphBuilder {
       input: () => ({ from: id, feedback: false }),
       side: <K extends keyof Sides & string>(name: K) => {
         const sideSchema = sides?.[name];
-        if (sideSchema === undefined) throw new GraphError(`stage '${id}' has no side output '${name}'; side outputs: ${Object.keys(sides ?? {}).join(', ') || '(none)'}`);
+        if (sideSchema === undefined)
+          throw new GraphError(
+            `stage '${id}' has no side output '${name}'; side outputs: ${Object.keys(sides ?? {}).join(', ') || '(none)'}`,
+          );
         return { schema: sideSchema as Sides[K], input: () => ({ from: id, side: name, feedback: false }) };
       },
     };

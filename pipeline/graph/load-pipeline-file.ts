@@ -47,7 +47,9 @@ function refList(value: unknown, where: string, problems: string[]): string[] {
 /** `from: a`, `from: [a, b.status]`, or per port: `from: { quotes: a, feeds: [b.status] }`. */
 function inputList(value: unknown, feedback: boolean, where: string, problems: string[]): StageInput[] {
   if (isMapping(value)) {
-    return Object.entries(value).flatMap(([port, refs]) => refList(refs, `${where}.${cutText(port)}`, problems).map((r) => inputOf(r, feedback, port)));
+    return Object.entries(value).flatMap(([port, refs]) =>
+      refList(refs, `${where}.${cutText(port)}`, problems).map((r) => inputOf(r, feedback, port)),
+    );
   }
   return refList(value, where, problems).map((r) => inputOf(r, feedback, undefined));
 }
@@ -62,7 +64,15 @@ function inputList(value: unknown, feedback: boolean, where: string, problems: s
 function unknownInputs(entries: readonly StageEntry[], registry: ComponentRegistry): { unknown: string[]; misled: string[] } {
   const ids = new Set(entries.map((e) => e.id));
   const list = entries.map((e) => e.id).join(', ');
-  const unknown = [...new Set(entries.flatMap((e) => e.from.filter((i) => i.from !== DEAD_LETTERS && !ids.has(i.from)).map((i) => `stage '${e.id}' reads from unknown stage '${i.from}'; stages: ${list}`)))];
+  const unknown = [
+    ...new Set(
+      entries.flatMap((e) =>
+        e.from
+          .filter((i) => i.from !== DEAD_LETTERS && !ids.has(i.from))
+          .map((i) => `stage '${e.id}' reads from unknown stage '${i.from}'; stages: ${list}`),
+      ),
+    ),
+  ];
   const byId = new Map(entries.map((e) => [e.id, e]));
   const writesWhatItReads = (id: string): boolean => {
     const use = byId.get(id)?.use;
@@ -138,10 +148,12 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
   if (tooDeep.length > 0) throw new ConfigError(subject, capProblems(tooDeep));
 
   const problems: string[] = [];
-  for (const key of Object.keys(raw)) if (!TOP_KEYS.includes(key)) problems.push(`unknown key '${cutText(key)}'; known keys: ${TOP_KEYS.join(', ')}`);
+  for (const key of Object.keys(raw))
+    if (!TOP_KEYS.includes(key)) problems.push(`unknown key '${cutText(key)}'; known keys: ${TOP_KEYS.join(', ')}`);
   const name = raw['name'];
   if (typeof name !== 'string' || name === '') problems.push(`'name' must be a non-empty string`);
-  else if (name.length > MAX_STAGE_ID_LENGTH) problems.push(`'name' must be at most ${MAX_STAGE_ID_LENGTH} characters, got '${cutText(name, MAX_STAGE_ID_LENGTH)}'`);
+  else if (name.length > MAX_STAGE_ID_LENGTH)
+    problems.push(`'name' must be at most ${MAX_STAGE_ID_LENGTH} characters, got '${cutText(name, MAX_STAGE_ID_LENGTH)}'`);
   const description = raw['description'] ?? '';
   if (typeof description !== 'string') problems.push(`'description' must be a string`);
   const entries: StageEntry[] = [];
@@ -156,16 +168,22 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
       }
       const idProblem = stageIdProblem(s['id']);
       const label = idProblem === undefined ? `stage '${s['id'] as string}'` : where;
-      for (const key of Object.keys(s)) if (!STAGE_KEYS.includes(key)) problems.push(`${label}: unknown key '${cutText(key)}'; known keys: ${STAGE_KEYS.join(', ')}`);
+      for (const key of Object.keys(s))
+        if (!STAGE_KEYS.includes(key)) problems.push(`${label}: unknown key '${cutText(key)}'; known keys: ${STAGE_KEYS.join(', ')}`);
       if (idProblem !== undefined) problems.push(`${where}: 'id' ${idProblem}`);
       if (typeof s['use'] !== 'string') problems.push(`${label}: 'use' must name a component`);
-      else if (!registry.has(s['use'])) problems.push(`${label}: unknown component '${cutText(s['use'])}'; known components: ${registry.names().join(', ')}`);
-      if (s['config'] !== undefined && !isMapping(s['config'])) problems.push(`${label}: 'config' must be a mapping, got ${quoteValue(s['config'])}`);
+      else if (!registry.has(s['use']))
+        problems.push(`${label}: unknown component '${cutText(s['use'])}'; known components: ${registry.names().join(', ')}`);
+      if (s['config'] !== undefined && !isMapping(s['config']))
+        problems.push(`${label}: 'config' must be a mapping, got ${quoteValue(s['config'])}`);
       entries.push({
         id: String(s['id']),
         use: String(s['use']),
         config: isMapping(s['config']) ? s['config'] : {},
-        from: [...inputList(s['from'], false, `${label}: 'from'`, problems), ...inputList(s['feedback_from'], true, `${label}: 'feedback_from'`, problems)],
+        from: [
+          ...inputList(s['from'], false, `${label}: 'from'`, problems),
+          ...inputList(s['feedback_from'], true, `${label}: 'feedback_from'`, problems),
+        ],
       });
     });
   }
@@ -185,11 +203,15 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
           ? Object.fromEntries(Object.keys(definition.in as object).map((port) => [port, e.from.filter((i) => i.port === port).map(ref)]))
           : e.from.map(ref);
         if (ported && e.from.some((i) => i.port === undefined)) {
-          throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': '${e.use}' reads named ports (${Object.keys(definition.in as object).join(', ')}); give 'from' as a mapping of port to stages`]);
+          throw new ConfigError(`pipeline file ${path}`, [
+            `stage '${e.id}': '${e.use}' reads named ports (${Object.keys(definition.in as object).join(', ')}); give 'from' as a mapping of port to stages`,
+          ]);
         }
         const unknownPorts = e.from.filter((i) => i.port !== undefined && (!ported || !Object.hasOwn(definition.in as object, i.port)));
         if (unknownPorts.length > 0) {
-          throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': '${e.use}' has no port ${cutText(unknownPorts.map((i) => `'${i.port}'`).join(', '))}${ported ? `; ports: ${Object.keys(definition.in as object).join(', ')}` : ' (it reads one schema: give from as a list)'}`]);
+          throw new ConfigError(`pipeline file ${path}`, [
+            `stage '${e.id}': '${e.use}' has no port ${cutText(unknownPorts.map((i) => `'${i.port}'`).join(', '))}${ported ? `; ports: ${Object.keys(definition.in as object).join(', ')}` : ' (it reads one schema: give from as a list)'}`,
+          ]);
         }
         if (definition.kind === 'source') {
           if (e.from.length > 0) throw new ConfigError(`pipeline file ${path}`, [`stage '${e.id}': source '${e.use}' takes no 'from'`]);
@@ -207,7 +229,10 @@ export function loadPipelineFile(path: string, registry: ComponentRegistry): Pip
         if (!(error instanceof ConfigError)) throw error;
         const { unknown, misled } = unknownInputs(entries, registry);
         // A stage that takes any schema cannot resolve it from a stage that does not exist: name the missing stage instead of the schema it cannot tell.
-        const problems = [...unknown, ...error.problems.filter((p) => !misled.some((id) => p.startsWith(`stage '${id}' (`) && p.includes(') takes any schema on ')))];
+        const problems = [
+          ...unknown,
+          ...error.problems.filter((p) => !misled.some((id) => p.startsWith(`stage '${id}' (`) && p.includes(') takes any schema on '))),
+        ];
         // Up to MAX_STAGES stages, each with its own list of problems: one message lists a readable number of them.
         if (unknown.length > 0 || problems.length > MAX_LISTED_PROBLEMS) {
           throw new ConfigError(`pipeline '${name as string}'`, capProblems(problems), { cause: error, context: error.context });

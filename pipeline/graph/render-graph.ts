@@ -19,13 +19,21 @@ function edgesOf(graph: PipelineGraph): Edge[] {
       const from = byId.get(i.from);
       const written = from === undefined || from.kind === 'sink' ? undefined : i.side === undefined ? from.out : from.sideOutputs[i.side];
       const schema = i.from === DEAD_LETTERS ? 'DeadLetter' : (written ?? '?');
-      return { from: i.from, ...(i.side === undefined ? {} : { side: i.side }), to: to.id, ...(i.port === undefined ? {} : { port: i.port }), schema, feedback: i.feedback };
+      return {
+        from: i.from,
+        ...(i.side === undefined ? {} : { side: i.side }),
+        to: to.id,
+        ...(i.port === undefined ? {} : { port: i.port }),
+        schema,
+        feedback: i.feedback,
+      };
     }),
   );
 }
 
 /** The schema, with the side output and port where the edge uses them: `status: FeedStatus → feeds`. */
-const edgeLabel = (e: Edge): string => `${e.side === undefined ? '' : `${e.side}: `}${e.schema}${e.port === undefined ? '' : ` → ${e.port}`}`;
+const edgeLabel = (e: Edge): string =>
+  `${e.side === undefined ? '' : `${e.side}: `}${e.schema}${e.port === undefined ? '' : ` → ${e.port}`}`;
 const label = (s: Stage): string => `${s.id}\\n${s.kind} ${s.component}`;
 const quoteDot = (text: string): string => `"${text.replace(/"/g, '\\"')}"`;
 
@@ -39,7 +47,15 @@ export function renderGraph(graph: PipelineGraph, format: GraphFormat): string {
         {
           name: graph.name,
           description: graph.description,
-          stages: graph.stages.map((s) => ({ id: s.id, kind: s.kind, component: s.component, in: s.kind === 'source' ? null : s.in, out: s.kind === 'sink' ? null : s.out, boundary: s.boundary, config: s.config })),
+          stages: graph.stages.map((s) => ({
+            id: s.id,
+            kind: s.kind,
+            component: s.component,
+            in: s.kind === 'source' ? null : s.in,
+            out: s.kind === 'sink' ? null : s.out,
+            boundary: s.boundary,
+            config: s.config,
+          })),
           edges,
         },
         null,
@@ -47,7 +63,8 @@ export function renderGraph(graph: PipelineGraph, format: GraphFormat): string {
       )}\n`;
     case 'mermaid': {
       const id = (s: string): string => s.replace(/-/g, '_');
-      const shape = (s: Stage): string => (s.kind === 'source' ? `([${label(s)}])` : s.kind === 'sink' ? `[(${label(s)})]` : `[${label(s)}]`);
+      const shape = (s: Stage): string =>
+        s.kind === 'source' ? `([${label(s)}])` : s.kind === 'sink' ? `[(${label(s)})]` : `[${label(s)}]`;
       const lines = ['flowchart LR', ...graph.stages.map((s) => `  ${id(s.id)}${shape(s).replace(/\\n/g, '<br/>')}`)];
       if (usesDeadLetters) lines.push(`  ${id(DEAD_LETTERS)}{{${DEAD_LETTERS}}}`);
       for (const e of edges) lines.push(`  ${id(e.from)} ${e.feedback ? '-.->' : '-->'}|"${edgeLabel(e)}"| ${id(e.to)}`);
@@ -58,7 +75,8 @@ export function renderGraph(graph: PipelineGraph, format: GraphFormat): string {
       const lines = [`digraph ${quoteDot(graph.name)} {`, '  rankdir=LR;'];
       for (const s of graph.stages) lines.push(`  ${quoteDot(s.id)} [shape=${shape(s)}, label=${quoteDot(label(s))}];`);
       if (usesDeadLetters) lines.push(`  ${quoteDot(DEAD_LETTERS)} [shape=hexagon];`);
-      for (const e of edges) lines.push(`  ${quoteDot(e.from)} -> ${quoteDot(e.to)} [label=${quoteDot(edgeLabel(e))}${e.feedback ? ', style=dashed' : ''}];`);
+      for (const e of edges)
+        lines.push(`  ${quoteDot(e.from)} -> ${quoteDot(e.to)} [label=${quoteDot(edgeLabel(e))}${e.feedback ? ', style=dashed' : ''}];`);
       lines.push('}');
       return `${lines.join('\n')}\n`;
     }

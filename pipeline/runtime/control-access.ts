@@ -58,7 +58,8 @@ export class ControlAccess {
       const token = colon < 0 ? entry : entry.slice(colon + 1);
       if (!PRINCIPAL.test(principal)) problems.push(`entry ${i + 1}: the principal must be 1 to 64 letters, digits or . _ @ -`);
       else if (tokens.some((t) => t.principal === principal)) problems.push(`entry ${i + 1}: principal '${principal}' is named twice`);
-      if (token.length < MIN_CONTROL_TOKEN_CHARS || /\s/.test(token)) problems.push(`entry ${i + 1}: a control token needs at least ${MIN_CONTROL_TOKEN_CHARS} characters and no spaces`);
+      if (token.length < MIN_CONTROL_TOKEN_CHARS || /\s/.test(token))
+        problems.push(`entry ${i + 1}: a control token needs at least ${MIN_CONTROL_TOKEN_CHARS} characters and no spaces`);
       tokens.push({ principal, digest: digest(token) });
     });
     if (problems.length === 0 && tokens.length === 0) problems.push('no control token in it');
@@ -74,11 +75,20 @@ export class ControlAccess {
   /** Judges a control request's `Authorization` header. */
   authenticate(authorization: string | undefined): ControlVerdict {
     if (this.mode === 'off') {
-      return { status: 403, message: 'the control endpoints are off: no control token is configured (set TICKFLOW_CONTROL_TOKENS or --control-tokens-file; see docs/security.md)' };
+      return {
+        status: 403,
+        message:
+          'the control endpoints are off: no control token is configured (set TICKFLOW_CONTROL_TOKENS or --control-tokens-file; see docs/security.md)',
+      };
     }
     if (this.mode === 'open') return { principal: OPEN_PRINCIPAL };
     const presented = BEARER.exec(authorization ?? '')?.[1];
-    if (presented === undefined) return { status: 401, message: 'a control token is required: send "Authorization: Bearer TOKEN" (tickflow halt reads it from TICKFLOW_CONTROL_TOKEN or --token-file)' };
+    if (presented === undefined)
+      return {
+        status: 401,
+        message:
+          'a control token is required: send "Authorization: Bearer TOKEN" (tickflow halt reads it from TICKFLOW_CONTROL_TOKEN or --token-file)',
+      };
     const candidate = digest(presented);
     let principal: string | undefined;
     for (const known of this.tokens) if (timingSafeEqual(candidate, known.digest) && principal === undefined) principal = known.principal;

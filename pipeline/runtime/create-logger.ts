@@ -9,7 +9,19 @@ export interface LoggerOptions {
 }
 
 /** Paths of log fields that are never written in clear. */
-const REDACT = ['password', '*.password', '*.*.password', 'token', '*.token', '*.*.token', 'secret', '*.secret', 'authorization', '*.authorization', '*.headers.authorization'];
+const REDACT = [
+  'password',
+  '*.password',
+  '*.*.password',
+  'token',
+  '*.token',
+  '*.*.token',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+];
 
 /**
  * Errors as pino serializes them (type, stack with its causes, own fields),

@@ -58,6 +58,7 @@ export class Instrumentation {
   }
 
   private check(type: string): void {
-    if (!this.known.has(type)) throw new ConfigError('instrumentation', [`unknown event '${type}'; known events: ${[...this.known].join(', ')}`]);
+    if (!this.known.has(type))
+      throw new ConfigError('instrumentation', [`unknown event '${type}'; known events: ${[...this.known].join(', ')}`]);
   }
 }

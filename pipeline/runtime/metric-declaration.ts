@@ -18,5 +18,9 @@ type Labels = { readonly labels?: readonly string[] };
 export const metric = {
   counter: (help: string, options: Labels = {}): MetricDeclaration => ({ type: 'counter', help, ...options }),
   gauge: (help: string, options: Labels = {}): MetricDeclaration => ({ type: 'gauge', help, ...options }),
-  histogram: (help: string, options: Labels & { readonly buckets: readonly number[] }): MetricDeclaration => ({ type: 'histogram', help, ...options }),
+  histogram: (help: string, options: Labels & { readonly buckets: readonly number[] }): MetricDeclaration => ({
+    type: 'histogram',
+    help,
+    ...options,
+  }),
 };

@@ -24,7 +24,8 @@ export class PipelineMetrics {
   stage(stage: string, component: string, declarations?: ComponentDeclarations): StageMetrics {
     let metrics = this.stages.get(stage);
     if (metrics === undefined) {
-      const declared = declarations === undefined ? undefined : { registry: this.registry, metrics: declarations.metrics, drops: declarations.drops };
+      const declared =
+        declarations === undefined ? undefined : { registry: this.registry, metrics: declarations.metrics, drops: declarations.drops };
       this.stages.set(stage, (metrics = new StageMetrics(stage, component, LATENCY_BUCKETS, declared)));
     }
     return metrics;
@@ -43,15 +44,32 @@ export class PipelineMetrics {
     const label = (m: StageMetrics, extra = ''): string =>
       `{pipeline="${escape(this.pipeline)}",stage="${escape(m.stage)}",component="${escape(m.component)}"${extra}}`;
     const stages = this.all();
-    family('tickflow_stage_records_in_total', 'counter', 'Records a stage received.', stages.map((m) => `tickflow_stage_records_in_total${label(m)} ${m.recordsIn}`));
-    family('tickflow_stage_records_out_total', 'counter', 'Records a stage emitted (for sinks: records written).', stages.map((m) => `tickflow_stage_records_out_total${label(m)} ${m.recordsOut}`));
+    family(
+      'tickflow_stage_records_in_total',
+      'counter',
+      'Records a stage received.',
+      stages.map((m) => `tickflow_stage_records_in_total${label(m)} ${m.recordsIn}`),
+    );
+    family(
+      'tickflow_stage_records_out_total',
+      'counter',
+      'Records a stage emitted (for sinks: records written).',
+      stages.map((m) => `tickflow_stage_records_out_total${label(m)} ${m.recordsOut}`),
+    );
     family(
       'tickflow_stage_records_dropped_total',
       'counter',
       'Records a stage dropped, by reason.',
-      stages.flatMap((m) => [...m.droppedByReason].map(([reason, n]) => `tickflow_stage_records_dropped_total${label(m, `,reason="${escape(reason)}"`)} ${n}`)),
+      stages.flatMap((m) =>
+        [...m.droppedByReason].map(([reason, n]) => `tickflow_stage_records_dropped_total${label(m, `,reason="${escape(reason)}"`)} ${n}`),
+      ),
     );
-    family('tickflow_stage_errors_total', 'counter', 'Errors a stage raised.', stages.map((m) => `tickflow_stage_errors_total${label(m)} ${m.errors}`));
+    family(
+      'tickflow_stage_errors_total',
+      'counter',
+      'Errors a stage raised.',
+      stages.map((m) => `tickflow_stage_errors_total${label(m)} ${m.errors}`),
+    );
     family(
       'tickflow_stage_processing_seconds',
       'histogram',

@@ -26,7 +26,10 @@ export class RetryPolicy {
   readonly jitter: number;
   readonly maxAttempts: number;
 
-  constructor(options: RetryOptions = {}, private readonly random: () => number = Math.random) {
+  constructor(
+    options: RetryOptions = {},
+    private readonly random: () => number = Math.random,
+  ) {
     this.initialMs = options.initialMs ?? 200;
     this.maxMs = options.maxMs ?? 5_000;
     this.factor = options.factor ?? 2;

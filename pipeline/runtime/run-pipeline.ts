@@ -119,7 +119,8 @@ function deadLetterConsumers(stages: readonly Stage[]): Set<string> {
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** An error whose message starts by naming the stage is logged as it is, not named again. */
-const namesStage = (error: unknown, stage: Stage): error is Error => error instanceof Error && error.message.startsWith(`stage '${stage.id}' `);
+const namesStage = (error: unknown, stage: Stage): error is Error =>
+  error instanceof Error && error.message.startsWith(`stage '${stage.id}' `);
 
 /**
  * A stage's creation or its resource failed. The message names the stage
@@ -152,11 +153,16 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const policy = options.validation ?? 'strict';
   const schemas = options.schemas ?? SchemaCatalog.default();
   const metrics = new PipelineMetrics(graph.name);
-  const instrumentation = new Instrumentation(scheduler, Object.fromEntries(graph.stages.flatMap((s) => Object.entries(s.declarations?.events ?? {}))));
+  const instrumentation = new Instrumentation(
+    scheduler,
+    Object.fromEntries(graph.stages.flatMap((s) => Object.entries(s.declarations?.events ?? {}))),
+  );
   const byId = new Map(graph.stages.map((s) => [s.id, s]));
   const order = topologicalOrder(graph.stages);
   const deadLetterSinks = deadLetterConsumers(graph.stages);
-  const feedbackProducers = new Set(graph.stages.flatMap((s) => s.inputs.filter((i) => i.feedback && i.side === undefined).map((i) => i.from)));
+  const feedbackProducers = new Set(
+    graph.stages.flatMap((s) => s.inputs.filter((i) => i.feedback && i.side === undefined).map((i) => i.from)),
+  );
 
   // Replayed: a stop that happens before a source is connected (a stage failed while the pipeline started) still ends it.
   const stop$ = new ReplaySubject<void>(1);
@@ -178,7 +184,10 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     states.set(stage.id, 'failed');
     stageMetrics(stage).errors++;
     failures.push({ stage: stage.id, error });
-    logger.error({ err: error, stage: stage.id, component: stage.component }, namesStage(error, stage) ? error.message : `stage '${stage.id}' failed: ${messageOf(error)}`);
+    logger.error(
+      { err: error, stage: stage.id, component: stage.component },
+      namesStage(error, stage) ? error.message : `stage '${stage.id}' failed: ${messageOf(error)}`,
+    );
     instrumentation.emit(InstrumentationEvents.STAGE_FAILED, { stage: stage.id, error: String(error) });
     state = 'failed';
     stop$.next();
@@ -190,10 +199,20 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     rejections.set(edge, count);
     stageMetrics(stage).dropped(StageMetrics.EDGE_REJECTED);
     if (shouldLogRejection(count)) {
-      logger.warn({ stage: stage.id, edge, schema, field: problem.path, rejected: count }, `record rejected on edge ${edge} (${schema}): ${problem.reason}`);
+      logger.warn(
+        { stage: stage.id, edge, schema, field: problem.path, rejected: count },
+        `record rejected on edge ${edge} (${schema}): ${problem.reason}`,
+      );
     }
     instrumentation.emit(InstrumentationEvents.RECORD_REJECTED, { stage: stage.id, edge, reason: problem.reason });
-    deadLetters.next({ stage: stage.id, edge, schema, reason: problem.reason, payload_json: payloadJson(record), ts_init: Math.round(scheduler.now() * 1000) });
+    deadLetters.next({
+      stage: stage.id,
+      edge,
+      schema,
+      reason: problem.reason,
+      payload_json: payloadJson(record),
+      ts_init: Math.round(scheduler.now() * 1000),
+    });
   };
 
   const feedbackSubject = (from: string): Subject<unknown> => {
@@ -285,7 +304,9 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
       schemas,
       sideOutput: (name: string) => {
         if (stage.kind === 'sink' || !(name in stage.sideOutputs)) {
-          throw new StageError(`stage '${stage.id}' (${stage.component}) declares no side output '${name}'`, { context: { stage: stage.id } });
+          throw new StageError(`stage '${stage.id}' (${stage.component}) declares no side output '${name}'`, {
+            context: { stage: stage.id },
+          });
         }
         return sideSubject(stage.id, name);
       },
@@ -370,7 +391,10 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         try {
           await acquisition.release(result.value as never);
         } catch (error) {
-          logger.error({ err: error, stage: acquisition.stage.id }, `stage '${acquisition.stage.id}': could not release what it took: ${(error as Error).message}`);
+          logger.error(
+            { err: error, stage: acquisition.stage.id },
+            `stage '${acquisition.stage.id}': could not release what it took: ${(error as Error).message}`,
+          );
         }
       }),
     );

@@ -62,7 +62,8 @@ export class StageMetrics {
     private readonly declarations?: StageDeclarations,
   ) {
     this.latencyBuckets = new Array<number>(bucketBounds.length).fill(0);
-    this.allowedDrops = declarations === undefined ? undefined : new Set([StageMetrics.EDGE_REJECTED, ...Object.keys(declarations.drops ?? {})]);
+    this.allowedDrops =
+      declarations === undefined ? undefined : new Set([StageMetrics.EDGE_REJECTED, ...Object.keys(declarations.drops ?? {})]);
   }
 
   /** Counts records the stage dropped, by a short reason such as `invalid` or `stale`. */
@@ -119,13 +120,20 @@ export class StageMetrics {
     // Several stages of one component share the metric, told apart by their stage label.
     const shared =
       registry.getSingleMetric(fullName) ??
-      (type === 'counter' ? new Counter(options) : type === 'gauge' ? new Gauge(options) : new Histogram({ ...options, buckets: [...(declaration.buckets ?? [])] }));
+      (type === 'counter'
+        ? new Counter(options)
+        : type === 'gauge'
+          ? new Gauge(options)
+          : new Histogram({ ...options, buckets: [...(declaration.buckets ?? [])] }));
     const labelled = shared as unknown as { labels(labels: MetricLabels): Series };
     const stage = this.stage;
     const labels = (values: MetricLabels): Series => labelled.labels({ stage, ...values });
     if ((declaration.labels ?? []).length > 0) {
       const refuse = (): never => {
-        throw new StageError(`stage '${stage}' (${this.component}): metric '${name}' is labelled by ${declaration.labels?.join(', ')}; write it with labels({ … })`, { context: { stage } });
+        throw new StageError(
+          `stage '${stage}' (${this.component}): metric '${name}' is labelled by ${declaration.labels?.join(', ')}; write it with labels({ … })`,
+          { context: { stage } },
+        );
       };
       return { ...(Object.fromEntries(Object.keys(labels({})).map((method) => [method, refuse])) as Series), labels };
     }
@@ -135,8 +143,11 @@ export class StageMetrics {
   }
 
   private undeclared(what: string, declared: readonly string[]): StageError {
-    return new StageError(`stage '${this.stage}' (${this.component}): uses ${what}, which its definition does not declare; declared: ${declared.join(', ') || 'none'}`, {
-      context: { stage: this.stage },
-    });
+    return new StageError(
+      `stage '${this.stage}' (${this.component}): uses ${what}, which its definition does not declare; declared: ${declared.join(', ') || 'none'}`,
+      {
+        context: { stage: this.stage },
+      },
+    );
   }
 }

@@ -76,56 +76,112 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
     if (registry === undefined) return;
     const counter =
       (registry.getSingleMetric('tickflow_control_requests_total') as Counter<'outcome'> | undefined) ??
-      new Counter({ name: 'tickflow_control_requests_total', help: 'Control requests by outcome (applied, or why refused).', labelNames: ['outcome'], registers: [registry] });
+      new Counter({
+        name: 'tickflow_control_requests_total',
+        help: 'Control requests by outcome (applied, or why refused).',
+        labelNames: ['outcome'],
+        registers: [registry],
+      });
     counter.inc({ outcome });
   };
   let refusals = 0;
   let ownHosts: ReadonlySet<string> = new Set();
   let ownOrigins: ReadonlySet<string> = new Set();
 
-  const refuse = (request: IncomingMessage, response: ServerResponse, status: number, outcome: string, message: string, headers: Record<string, string> = {}): void => {
+  const refuse = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    status: number,
+    outcome: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void => {
     count(outcome);
     if (shouldLogRefusal(++refusals)) {
-      logger.warn({ remote: request.socket.remoteAddress, path: request.url?.slice(0, 200), outcome, status, refused: refusals }, `control request refused (${status}): ${message}`);
+      logger.warn(
+        { remote: request.socket.remoteAddress, path: request.url?.slice(0, 200), outcome, status, refused: refusals },
+        `control request refused (${status}): ${message}`,
+      );
     }
     json(response, status, { error: message }, headers);
   };
 
   const serveControl = (request: IncomingMessage, response: ServerResponse, stage: string, name: string): void => {
     const hostHeader = request.headers.host ?? '';
-    if (!ownHosts.has(hostHeader)) return refuse(request, response, 403, 'foreign-host', `Host '${hostHeader.slice(0, 100)}' is not this server; control requests must name it (127.0.0.1:PORT or localhost:PORT)`);
+    if (!ownHosts.has(hostHeader))
+      return refuse(
+        request,
+        response,
+        403,
+        'foreign-host',
+        `Host '${hostHeader.slice(0, 100)}' is not this server; control requests must name it (127.0.0.1:PORT or localhost:PORT)`,
+      );
     const origin = request.headers.origin;
     if ((origin !== undefined && !ownOrigins.has(origin)) || request.headers['sec-fetch-site'] === 'cross-site') {
-      return refuse(request, response, 403, 'foreign-origin', `requests from another origin (${(origin ?? 'cross-site').slice(0, 100)}) may not use the controls`);
+      return refuse(
+        request,
+        response,
+        403,
+        'foreign-origin',
+        `requests from another origin (${(origin ?? 'cross-site').slice(0, 100)}) may not use the controls`,
+      );
     }
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (contentType !== 'application/json') return refuse(request, response, 415, 'not-json', `a control body must be sent as Content-Type: application/json, got '${contentType?.slice(0, 100) ?? ''}'`);
+    if (contentType !== 'application/json')
+      return refuse(
+        request,
+        response,
+        415,
+        'not-json',
+        `a control body must be sent as Content-Type: application/json, got '${contentType?.slice(0, 100) ?? ''}'`,
+      );
     const verdict = access.authenticate(request.headers.authorization);
     if ('status' in verdict) {
-      return refuse(request, response, verdict.status, verdict.status === 401 ? 'unauthenticated' : 'controls-off', verdict.message, verdict.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+      return refuse(
+        request,
+        response,
+        verdict.status,
+        verdict.status === 401 ? 'unauthenticated' : 'controls-off',
+        verdict.message,
+        verdict.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+      );
     }
     const controls = options.controls?.() ?? new Map<string, ReadonlyMap<string, ControlHandler>>();
     const handler = controls.get(stage)?.get(name);
     if (handler === undefined) {
       const known = [...controls].flatMap(([s, names]) => [...names.keys()].map((n) => `${s}/${n}`));
-      return refuse(request, response, 404, 'unknown-control', `no control ${stage.slice(0, 100)}/${name.slice(0, 100)}; controls: ${known.join(', ') || '(none)'}`);
+      return refuse(
+        request,
+        response,
+        404,
+        'unknown-control',
+        `no control ${stage.slice(0, 100)}/${name.slice(0, 100)}; controls: ${known.join(', ') || '(none)'}`,
+      );
     }
     const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > MAX_CONTROL_BODY_BYTES) return refuse(request, response, 413, 'too-large', `a control body may have at most ${MAX_CONTROL_BODY_BYTES} bytes`, { connection: 'close' });
+    if (declared > MAX_CONTROL_BODY_BYTES)
+      return refuse(request, response, 413, 'too-large', `a control body may have at most ${MAX_CONTROL_BODY_BYTES} bytes`, {
+        connection: 'close',
+      });
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= MAX_CONTROL_BODY_BYTES) chunks.push(chunk);
       else if (!response.headersSent) {
-        refuse(request, response, 413, 'too-large', `a control body may have at most ${MAX_CONTROL_BODY_BYTES} bytes`, { connection: 'close' });
+        refuse(request, response, 413, 'too-large', `a control body may have at most ${MAX_CONTROL_BODY_BYTES} bytes`, {
+          connection: 'close',
+        });
         request.resume();
       }
     });
     request.on('end', () => {
       if (response.headersSent) return;
       const text = Buffer.concat(chunks).toString('utf8');
-      const parsed = text.trim() === '' ? { ok: true as const, value: {} } : parseBoundedJson(text, { maxLength: MAX_CONTROL_BODY_BYTES, maxDepth: MAX_CONTROL_DEPTH });
+      const parsed =
+        text.trim() === ''
+          ? { ok: true as const, value: {} }
+          : parseBoundedJson(text, { maxLength: MAX_CONTROL_BODY_BYTES, maxDepth: MAX_CONTROL_DEPTH });
       if (!parsed.ok) return refuse(request, response, 400, 'bad-body', `control ${stage}/${name}: the body is ${parsed.reason}`);
       const { principal } = verdict;
       Promise.resolve()
@@ -139,7 +195,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
           (error: unknown) => {
             const refusal = error instanceof TickflowError && !error.retriable;
             count(refusal ? 'invalid' : 'failed');
-            logger.warn({ stage, control: name, principal, err: error }, `control ${stage}/${name} by ${principal} not applied: ${(error as Error).message}`);
+            logger.warn(
+              { stage, control: name, principal, err: error },
+              `control ${stage}/${name} by ${principal} not applied: ${(error as Error).message}`,
+            );
             json(response, refusal ? 400 : 500, { error: (error as Error).message });
           },
         );
@@ -153,7 +212,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
       if (request.method !== 'POST') return json(response, 405, { error: `control ${path.slice(0, 200)} takes POST` }, { allow: 'POST' });
       return serveControl(request, response, control[1] ?? '', control[2] ?? '');
     }
-    if (request.method !== 'GET') return json(response, 405, { error: `method ${String(request.method).slice(0, 20)} not allowed` }, { allow: 'GET' });
+    if (request.method !== 'GET')
+      return json(response, 405, { error: `method ${String(request.method).slice(0, 20)} not allowed` }, { allow: 'GET' });
     if (path === '/health') {
       const health = options.health();
       const status = health.state === 'failed' ? 503 : 200;
@@ -169,7 +229,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
       );
       return;
     }
-    json(response, 404, { error: `no route ${path.slice(0, 200)} on the pipeline's HTTP port; routes: /health, /metrics, POST /control/{stage}/{name}` });
+    json(response, 404, {
+      error: `no route ${path.slice(0, 200)} on the pipeline's HTTP port; routes: /health, /metrics, POST /control/{stage}/{name}`,
+    });
   };
 
   const server = createServer((request, response) => {
@@ -186,7 +248,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new ConfigError('http server', [`port ${options.port} on ${host} is in use; choose another with --port (0 picks a free one)`], { cause: error })
+          ? new ConfigError('http server', [`port ${options.port} on ${host} is in use; choose another with --port (0 picks a free one)`], {
+              cause: error,
+            })
           : error,
       ),
     );
@@ -197,8 +261,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
   ownHosts = hostsOf(host, port);
   ownOrigins = new Set([...ownHosts].map((h) => `http://${h}`));
   logger.info({ url }, `health on ${url}/health, metrics on ${url}/metrics`);
-  if (access.mode === 'open') logger.warn({ url }, `control endpoints are OPEN: anyone who can reach ${url} can halt or resume trading and change risk limits (--control-open)`);
-  else if (access.mode === 'tokens') logger.info({ principals: access.principals }, `control endpoints on ${url}/control/… need a control token (principals: ${access.principals.join(', ')})`);
+  if (access.mode === 'open')
+    logger.warn(
+      { url },
+      `control endpoints are OPEN: anyone who can reach ${url} can halt or resume trading and change risk limits (--control-open)`,
+    );
+  else if (access.mode === 'tokens')
+    logger.info(
+      { principals: access.principals },
+      `control endpoints on ${url}/control/… need a control token (principals: ${access.principals.join(', ')})`,
+    );
   else logger.info(`control endpoints are off: no control token configured (TICKFLOW_CONTROL_TOKENS or --control-tokens-file)`);
   return {
     url,

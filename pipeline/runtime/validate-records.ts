@@ -28,7 +28,10 @@ import type { RecordCodec, RecordProblem } from '../schemas/schema-catalog.js';
  * @param reject Called with each invalid record and its problem.
  * @returns An operator that emits the valid records, typed, in order.
  */
-export function validateRecords<T>(codec: RecordCodec<T>, reject: (record: unknown, problem: RecordProblem) => void): OperatorFunction<unknown, T> {
+export function validateRecords<T>(
+  codec: RecordCodec<T>,
+  reject: (record: unknown, problem: RecordProblem) => void,
+): OperatorFunction<unknown, T> {
   // A throwing `reject` errors the stream: filter reports a throwing predicate as the stream's error.
   return filter((record): record is T => {
     const problem = codec.check(record);

@@ -17,7 +17,8 @@ const PROMOTIONS: Readonly<Record<string, readonly string[]>> = {
 
 const join = (path: string, part: string): string => (path === '' ? part : `${path}.${part}`);
 
-const kind = (t: Type): string => (t.typeName.startsWith('union') ? 'union' : t.typeName.startsWith('logical') ? underlying(t).typeName : t.typeName);
+const kind = (t: Type): string =>
+  t.typeName.startsWith('union') ? 'union' : t.typeName.startsWith('logical') ? underlying(t).typeName : t.typeName;
 
 function underlying(t: Type): Type {
   return t.typeName.startsWith('logical') ? (t as types.LogicalType).underlyingType : t;
@@ -78,12 +79,16 @@ export function checkSchemaResolution(writer: Type, reader: Type, path = ''): Re
       const readerSymbols = new Set((r as types.EnumType).symbols);
       const missing = (w as types.EnumType).symbols.filter((s) => !readerSymbols.has(s));
       const hasDefault = (r as unknown as { default?: string }).default !== undefined;
-      if (missing.length > 0 && !hasDefault) return { path, reason: `reader enum ${String(r.name)} lacks writer symbols ${missing.join(', ')}` };
+      if (missing.length > 0 && !hasDefault)
+        return { path, reason: `reader enum ${String(r.name)} lacks writer symbols ${missing.join(', ')}` };
       return undefined;
     }
     case 'fixed':
       if (!namesMatch(w, r) || (w as types.FixedType).size !== (r as types.FixedType).size) {
-        return { path, reason: `writer fixed ${String(w.name)}(${(w as types.FixedType).size}) is not reader fixed ${String(r.name)}(${(r as types.FixedType).size})` };
+        return {
+          path,
+          reason: `writer fixed ${String(w.name)}(${(w as types.FixedType).size}) is not reader fixed ${String(r.name)}(${(r as types.FixedType).size})`,
+        };
       }
       return undefined;
     case 'array':

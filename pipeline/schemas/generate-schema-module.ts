@@ -222,7 +222,10 @@ export function generateSchemaModule(dir: string): string {
   for (const u of unions) {
     out.push(`export type ${u.name} = ${tsType(u.schema, undefined, undefined, enums)};`, '');
   }
-  const edgeSchemas = [...named.filter((n) => n['type'] === 'record').map((n) => shortName(String(n['name']))), ...unions.map((u) => u.name)].sort();
+  const edgeSchemas = [
+    ...named.filter((n) => n['type'] === 'record').map((n) => shortName(String(n['name']))),
+    ...unions.map((u) => u.name),
+  ].sort();
   out.push('/** Every schema an edge can carry (records and unions of records), by short name. */');
   out.push('export interface RecordTypes {');
   for (const name of edgeSchemas) out.push(`  ${name}: ${name};`);

@@ -30,7 +30,8 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
-  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'bigint') return `a ${typeof value}`;
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'bigint')
+    return `a ${typeof value}`;
   const text = typeof value === 'string' ? JSON.stringify(value.length > 40 ? value.slice(0, 41) : value) : String(value);
   return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }
@@ -139,7 +140,10 @@ export class SchemaCatalog {
       check: (value) => {
         const branch = branchOf(value);
         if (branch === undefined) {
-          return { path: 'type', reason: `field 'type' must name one of ${[...branches.keys()].join(', ')}, got ${describeValue((value as { type?: unknown } | null)?.type)}` };
+          return {
+            path: 'type',
+            reason: `field 'type' must name one of ${[...branches.keys()].join(', ')}, got ${describeValue((value as { type?: unknown } | null)?.type)}`,
+          };
         }
         return firstProblem(branch, value);
       },

@@ -127,7 +127,10 @@ export class QuoteBook {
    * can make it slow.
    */
   search(pattern: string): readonly string[] {
-    const segments = pattern.toLowerCase().split('*').filter((s) => s !== '');
+    const segments = pattern
+      .toLowerCase()
+      .split('*')
+      .filter((s) => s !== '');
     return this.instruments().filter((id) => globIncludes(id.toLowerCase(), segments));
   }
 }

@@ -31,7 +31,11 @@ export interface QuotePatches {
 type JsonObject = Record<string, unknown>;
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TEXT_KEYS: ReadonlySet<string> = new Set([DiffQuoteFields.keyOf.ts_event, DiffQuoteFields.keyOf.trading_day, DiffQuoteFields.keyOf.action_day]);
+const TEXT_KEYS: ReadonlySet<string> = new Set([
+  DiffQuoteFields.keyOf.ts_event,
+  DiffQuoteFields.keyOf.trading_day,
+  DiffQuoteFields.keyOf.action_day,
+]);
 const NUMBER_KEYS: ReadonlySet<string> = new Set(Object.values(DiffQuoteFields.keyOf).filter((key) => !TEXT_KEYS.has(key)));
 /** Longest text a quote field may hold: a `datetime` is 26 characters, a day 8. */
 const MAX_TEXT = 32;
@@ -57,7 +61,8 @@ const shown = (value: unknown): string =>
 
 /** Why `value` cannot be held under `key` of a quote, or undefined when it can. */
 function valueProblem(key: string, value: unknown): string | undefined {
-  if (typeof value === 'object' && value !== null) return `'${keyName(key)}' holds a nested ${Array.isArray(value) ? 'array' : 'object'}; quote fields are numbers, strings, booleans or null`;
+  if (typeof value === 'object' && value !== null)
+    return `'${keyName(key)}' holds a nested ${Array.isArray(value) ? 'array' : 'object'}; quote fields are numbers, strings, booleans or null`;
   if (value === null) return undefined;
   if (NUMBER_KEYS.has(key) && !(typeof value === 'number' && Number.isFinite(value))) {
     return `'${key}' must be a finite number or null, got ${shown(value)}`;
@@ -100,7 +105,13 @@ function valueProblem(key: string, value: unknown): string | undefined {
 export function readQuotePatches(data: unknown): QuotePatches {
   const updates: QuoteUpdate[] = [];
   const rejections: PatchRejection[] = [];
-  if (!Array.isArray(data)) return { updates, rejections: [{ instrumentId: undefined, reason: `rtn_data 'data' must be an array of merge patches, got ${kind(data)}`, payload: data }] };
+  if (!Array.isArray(data))
+    return {
+      updates,
+      rejections: [
+        { instrumentId: undefined, reason: `rtn_data 'data' must be an array of merge patches, got ${kind(data)}`, payload: data },
+      ],
+    };
   data.forEach((patch: unknown, index) => {
     if (!isObject(patch)) {
       rejections.push({ instrumentId: undefined, reason: `merge patch ${index} must be an object, got ${kind(patch)}`, payload: patch });
@@ -109,7 +120,11 @@ export function readQuotePatches(data: unknown): QuotePatches {
     if (!Object.hasOwn(patch, 'quotes')) return;
     const quotes = patch['quotes'];
     if (!isObject(quotes)) {
-      rejections.push({ instrumentId: undefined, reason: `merge patch ${index}: 'quotes' must be an object of instrument → quote, got ${kind(quotes)}`, payload: quotes });
+      rejections.push({
+        instrumentId: undefined,
+        reason: `merge patch ${index}: 'quotes' must be an object of instrument → quote, got ${kind(quotes)}`,
+        payload: quotes,
+      });
       return;
     }
     for (const instrumentId of Object.keys(quotes)) {
@@ -121,7 +136,11 @@ export function readQuotePatches(data: unknown): QuotePatches {
       if (!isObject(quote)) {
         // As a merge patch it replaces the quote: what the upstream held is gone, and what it holds now is no quote.
         updates.push({ instrumentId, fields: null, refused: {} });
-        rejections.push({ instrumentId, reason: `quote of ${quoteName(instrumentId)}: must be an object of fields or null, got ${kind(quote)}`, payload: quote });
+        rejections.push({
+          instrumentId,
+          reason: `quote of ${quoteName(instrumentId)}: must be an object of fields or null, got ${kind(quote)}`,
+          payload: quote,
+        });
         continue;
       }
       const fields: Record<string, QuoteValue | null> = {};

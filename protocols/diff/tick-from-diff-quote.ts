@@ -23,7 +23,9 @@ function shown(v: JsonValue | undefined): string {
 const k = DiffQuoteFields.keyOf;
 /** The numeric keys a quote may leave out: prices (absent: not set, null) and book volumes (absent: an empty level, 0). */
 const OPTIONAL_NUMBERS: readonly string[] = Object.entries(k)
-  .filter(([field]) => !['ts_event', 'trading_day', 'action_day', 'pre_open_interest', 'volume', 'turnover', 'open_interest'].includes(field))
+  .filter(
+    ([field]) => !['ts_event', 'trading_day', 'action_day', 'pre_open_interest', 'volume', 'turnover', 'open_interest'].includes(field),
+  )
   .map(([, key]) => key);
 
 /** A price the exchange has not set is absent (deleted by a merge patch) or null. */
@@ -47,14 +49,18 @@ export function tickFromDiffQuote(instrumentId: string, quote: Readonly<Record<s
     turnover: num(quote[k.turnover]),
     open_interest: num(quote[k.open_interest]),
   };
-  if (tsEvent === undefined) return `quote of ${instrumentId}: '${k.ts_event}' must be a datetime like 2025-01-02 21:00:00.500000, got ${shown(quote[k.ts_event])}`;
-  if (tradingDay === undefined || actionDay === undefined) return `quote of ${instrumentId}: '${k.trading_day}' and '${k.action_day}' must be strings`;
+  if (tsEvent === undefined)
+    return `quote of ${instrumentId}: '${k.ts_event}' must be a datetime like 2025-01-02 21:00:00.500000, got ${shown(quote[k.ts_event])}`;
+  if (tradingDay === undefined || actionDay === undefined)
+    return `quote of ${instrumentId}: '${k.trading_day}' and '${k.action_day}' must be strings`;
   for (const [field, value] of Object.entries(required)) {
-    if (value === undefined) return `quote of ${instrumentId}: '${k[field as keyof typeof required]}' must be a number, got ${shown(quote[k[field as keyof typeof required]])}`;
+    if (value === undefined)
+      return `quote of ${instrumentId}: '${k[field as keyof typeof required]}' must be a number, got ${shown(quote[k[field as keyof typeof required]])}`;
   }
   for (const key of OPTIONAL_NUMBERS) {
     const value = quote[key];
-    if (value !== undefined && value !== null && num(value) === undefined) return `quote of ${instrumentId}: '${key}' must be a number or null, got ${shown(value)}`;
+    if (value !== undefined && value !== null && num(value) === undefined)
+      return `quote of ${instrumentId}: '${key}' must be a number or null, got ${shown(value)}`;
   }
   const volumeAt = (key: string): number => num(quote[key]) ?? 0;
   return {
@@ -79,11 +85,26 @@ export function tickFromDiffQuote(instrumentId: string, quote: Readonly<Record<s
     last_volume: null, // DIFF quotes carry only the cumulative volume
     turnover: required.turnover as number,
     open_interest: required.open_interest as number,
-    bid_price1: price(quote[k.bid_price1]), bid_volume1: volumeAt(k.bid_volume1), ask_price1: price(quote[k.ask_price1]), ask_volume1: volumeAt(k.ask_volume1),
-    bid_price2: price(quote[k.bid_price2]), bid_volume2: volumeAt(k.bid_volume2), ask_price2: price(quote[k.ask_price2]), ask_volume2: volumeAt(k.ask_volume2),
-    bid_price3: price(quote[k.bid_price3]), bid_volume3: volumeAt(k.bid_volume3), ask_price3: price(quote[k.ask_price3]), ask_volume3: volumeAt(k.ask_volume3),
-    bid_price4: price(quote[k.bid_price4]), bid_volume4: volumeAt(k.bid_volume4), ask_price4: price(quote[k.ask_price4]), ask_volume4: volumeAt(k.ask_volume4),
-    bid_price5: price(quote[k.bid_price5]), bid_volume5: volumeAt(k.bid_volume5), ask_price5: price(quote[k.ask_price5]), ask_volume5: volumeAt(k.ask_volume5),
+    bid_price1: price(quote[k.bid_price1]),
+    bid_volume1: volumeAt(k.bid_volume1),
+    ask_price1: price(quote[k.ask_price1]),
+    ask_volume1: volumeAt(k.ask_volume1),
+    bid_price2: price(quote[k.bid_price2]),
+    bid_volume2: volumeAt(k.bid_volume2),
+    ask_price2: price(quote[k.ask_price2]),
+    ask_volume2: volumeAt(k.ask_volume2),
+    bid_price3: price(quote[k.bid_price3]),
+    bid_volume3: volumeAt(k.bid_volume3),
+    ask_price3: price(quote[k.ask_price3]),
+    ask_volume3: volumeAt(k.ask_volume3),
+    bid_price4: price(quote[k.bid_price4]),
+    bid_volume4: volumeAt(k.bid_volume4),
+    ask_price4: price(quote[k.ask_price4]),
+    ask_volume4: volumeAt(k.ask_volume4),
+    bid_price5: price(quote[k.bid_price5]),
+    bid_volume5: volumeAt(k.bid_volume5),
+    ask_price5: price(quote[k.ask_price5]),
+    ask_volume5: volumeAt(k.ask_volume5),
     feed_id: receipt.feedId,
     ts_recv: receipt.tsRecv,
     sequence: receipt.sequence,

@@ -56,7 +56,8 @@ export function jsonNestingDepth(text: string, limit = Number.POSITIVE_INFINITY)
  */
 export function parseBoundedJson(text: string, bounds: JsonBounds): BoundedJsonResult {
   if (text.length > bounds.maxLength) return { ok: false, reason: `longer than ${bounds.maxLength} characters (${text.length})` };
-  if (jsonNestingDepth(text, bounds.maxDepth) > bounds.maxDepth) return { ok: false, reason: `nested deeper than ${bounds.maxDepth} levels` };
+  if (jsonNestingDepth(text, bounds.maxDepth) > bounds.maxDepth)
+    return { ok: false, reason: `nested deeper than ${bounds.maxDepth} levels` };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {

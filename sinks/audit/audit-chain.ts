@@ -92,7 +92,13 @@ export class AuditChain {
       const entry = entries[i] as AuditEntry;
       const name = this.typeName(entry.recordType);
       total +=
-        avroContainer.longSize(this.seq + 1 + i - from) + avroContainer.longSize(entry.tsInit) + avroContainer.longSize(name.length) + name.length + avroContainer.longSize(entry.payload.length) + entry.payload.length + 2 * HASH_SIZE;
+        avroContainer.longSize(this.seq + 1 + i - from) +
+        avroContainer.longSize(entry.tsInit) +
+        avroContainer.longSize(name.length) +
+        name.length +
+        avroContainer.longSize(entry.payload.length) +
+        entry.payload.length +
+        2 * HASH_SIZE;
     }
     // Every byte is written below, so the buffer needs no zeroing.
     const bytes = Buffer.allocUnsafe(total);

@@ -17,7 +17,11 @@ let auditFingerprint: string | undefined;
 function isAuditSchema(schemaJson: string): boolean {
   auditFingerprint ??= SchemaCatalog.default().type('AuditRecord').fingerprint().toString('hex');
   try {
-    return avro.Type.forSchema(JSON.parse(schemaJson) as avro.Schema).fingerprint().toString('hex') === auditFingerprint;
+    return (
+      avro.Type.forSchema(JSON.parse(schemaJson) as avro.Schema)
+        .fingerprint()
+        .toString('hex') === auditFingerprint
+    );
   } catch {
     return false;
   }
@@ -76,7 +80,8 @@ export class AuditFileReader {
       const codec = read.header.meta.get('avro.codec')?.toString('utf8') ?? 'null';
       if (codec !== 'null') return { kind: 'invalid', reason: `codec '${codec}'; audit files are written uncompressed ('null')` };
       const schema = read.header.meta.get('avro.schema');
-      if (schema === undefined || !isAuditSchema(schema.toString('utf8'))) return { kind: 'invalid', reason: 'its schema is not tickflow.AuditRecord' };
+      if (schema === undefined || !isAuditSchema(schema.toString('utf8')))
+        return { kind: 'invalid', reason: 'its schema is not tickflow.AuditRecord' };
       return read;
     }
     return { kind: 'invalid', reason: 'header larger than 1 MiB' };
@@ -90,7 +95,11 @@ export class AuditFileReader {
       const countRead = avroContainer.readLong(head, 0);
       const sizeRead = countRead === undefined ? undefined : avroContainer.readLong(head, countRead[1]);
       if (countRead === undefined || sizeRead === undefined) {
-        yield { kind: 'truncated', offset, detail: `the file ends inside the block's count and size (${this.size - offset} bytes after the last complete block)` };
+        yield {
+          kind: 'truncated',
+          offset,
+          detail: `the file ends inside the block's count and size (${this.size - offset} bytes after the last complete block)`,
+        };
         return;
       }
       const count = countRead[0];
@@ -102,7 +111,11 @@ export class AuditFileReader {
       const dataStart = offset + afterSize;
       const end = dataStart + size + avroContainer.SYNC_SIZE;
       if (end > this.size) {
-        yield { kind: 'truncated', offset, detail: `the file ends inside a block of ${count} records (${this.size - offset} of its ${end - offset} bytes present)` };
+        yield {
+          kind: 'truncated',
+          offset,
+          detail: `the file ends inside a block of ${count} records (${this.size - offset} of its ${end - offset} bytes present)`,
+        };
         return;
       }
       const block = await this.window(dataStart, size + avroContainer.SYNC_SIZE);

@@ -96,7 +96,14 @@ export class AuditFileWriter {
 
   /** Bytes the file will have after a block of `blockBytes` record bytes. */
   sizeAfter(count: number, blockBytes: number): number {
-    return this.end + (this.pendingHeader?.length ?? 0) + avroContainer.longSize(count) + avroContainer.longSize(blockBytes) + blockBytes + avroContainer.SYNC_SIZE;
+    return (
+      this.end +
+      (this.pendingHeader?.length ?? 0) +
+      avroContainer.longSize(count) +
+      avroContainer.longSize(blockBytes) +
+      blockBytes +
+      avroContainer.SYNC_SIZE
+    );
   }
 
   /** Records in the file. */

@@ -62,9 +62,16 @@ export class AuditTrailWriter {
     const trail = new AuditTrailWriter(options, new AuditChain(recovery.seq, recovery.hash), recovery.nextIndex);
     const current = recovery.current;
     if (current !== undefined) {
-      trail.file = { writer: await AuditFileWriter.reopen(current.path, current.sync, current.end, current.records), index: current.index, day: current.day };
+      trail.file = {
+        writer: await AuditFileWriter.reopen(current.path, current.sync, current.end, current.records),
+        index: current.index,
+        day: current.day,
+      };
     }
-    options.logger.info({ dir: options.dir, seq: recovery.seq, file: trail.file?.writer.name }, `audit trail in ${options.dir} continues after seq ${recovery.seq}`);
+    options.logger.info(
+      { dir: options.dir, seq: recovery.seq, file: trail.file?.writer.name },
+      `audit trail in ${options.dir} continues after seq ${recovery.seq}`,
+    );
     return trail;
   }
 

@@ -15,7 +15,10 @@ export interface ContainerHeader {
 }
 
 /** Result of reading a header from the start of a file. */
-export type HeaderRead = { readonly kind: 'ok'; readonly header: ContainerHeader } | { readonly kind: 'incomplete' } | { readonly kind: 'invalid'; readonly reason: string };
+export type HeaderRead =
+  | { readonly kind: 'ok'; readonly header: ContainerHeader }
+  | { readonly kind: 'incomplete' }
+  | { readonly kind: 'invalid'; readonly reason: string };
 
 /** A varint read: its value (NaN when malformed or when its zig-zag form passes 2^53, i.e. beyond ±2^52) and the offset after it; `undefined` when the buffer ends first. */
 type LongRead = readonly [value: number, next: number] | undefined;
@@ -74,7 +77,10 @@ function encodeHeader(meta: ReadonlyMap<string, Buffer>, sync: Buffer): Buffer {
 }
 
 function decodeHeader(buf: Buffer): HeaderRead {
-  if (buf.length < MAGIC.length) return buf.equals(MAGIC.subarray(0, buf.length)) ? { kind: 'incomplete' } : { kind: 'invalid', reason: 'not an Avro object container file (bad magic)' };
+  if (buf.length < MAGIC.length)
+    return buf.equals(MAGIC.subarray(0, buf.length))
+      ? { kind: 'incomplete' }
+      : { kind: 'invalid', reason: 'not an Avro object container file (bad magic)' };
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return { kind: 'invalid', reason: 'not an Avro object container file (bad magic)' };
   const meta = new Map<string, Buffer>();
   let pos = MAGIC.length;
@@ -105,7 +111,8 @@ function decodeHeader(buf: Buffer): HeaderRead {
     }
     if (pos > MAX_HEADER_BYTES) return { kind: 'invalid', reason: 'header larger than 1 MiB' };
   }
-  if (pos + SYNC_SIZE > buf.length) return buf.length >= MAX_HEADER_BYTES ? { kind: 'invalid', reason: 'header larger than 1 MiB' } : { kind: 'incomplete' };
+  if (pos + SYNC_SIZE > buf.length)
+    return buf.length >= MAX_HEADER_BYTES ? { kind: 'invalid', reason: 'header larger than 1 MiB' } : { kind: 'incomplete' };
   return { kind: 'ok', header: { end: pos + SYNC_SIZE, sync: Buffer.from(buf.subarray(pos, pos + SYNC_SIZE)), meta } };
 }
 

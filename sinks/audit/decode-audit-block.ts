@@ -17,7 +17,9 @@ export interface AuditRecordRef {
 }
 
 /** The records of a block, or why they cannot be read. */
-export type DecodedBlock = { readonly ok: true; readonly records: AuditRecordRef[] } | { readonly ok: false; readonly detail: string; readonly seq: number | undefined };
+export type DecodedBlock =
+  | { readonly ok: true; readonly records: AuditRecordRef[] }
+  | { readonly ok: false; readonly detail: string; readonly seq: number | undefined };
 
 let auditType: Type | undefined;
 
@@ -60,12 +62,24 @@ export function decodeAuditBlock(data: Buffer, count: number, file: string, bloc
       decoded = { value: undefined, offset: -1 };
     }
     if (decoded.offset < 0 || decoded.offset > data.length) {
-      return { ok: false, detail: `record ${i + 1} of the block's ${count} does not decode as an AuditRecord`, seq: records.at(-1) === undefined ? undefined : (records.at(-1) as AuditRecordRef).seq + 1 };
+      return {
+        ok: false,
+        detail: `record ${i + 1} of the block's ${count} does not decode as an AuditRecord`,
+        seq: records.at(-1) === undefined ? undefined : (records.at(-1) as AuditRecordRef).seq + 1,
+      };
     }
     const value = decoded.value as AuditRecord;
-    records.push({ seq: value.seq, hash: value.hash, prevHash: value.prev_hash, file, blockOffset, hashOk: AuditChain.hashOf(data.subarray(pos, decoded.offset)).equals(value.hash) });
+    records.push({
+      seq: value.seq,
+      hash: value.hash,
+      prevHash: value.prev_hash,
+      file,
+      blockOffset,
+      hashOk: AuditChain.hashOf(data.subarray(pos, decoded.offset)).equals(value.hash),
+    });
     pos = decoded.offset;
   }
-  if (pos !== data.length) return { ok: false, detail: `the block holds ${data.length - pos} bytes after its ${count} records`, seq: records[0]?.seq };
+  if (pos !== data.length)
+    return { ok: false, detail: `the block holds ${data.length - pos} bytes after its ${count} records`, seq: records[0]?.seq };
   return { ok: true, records };
 }

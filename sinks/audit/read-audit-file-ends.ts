@@ -18,7 +18,10 @@ async function intactBlock(reader: AuditFileReader, offset: number, sync: Buffer
   if (read.done === true || read.value.kind !== 'block' || (end !== undefined && read.value.end !== end)) return undefined;
   const decoded = decodeAuditBlock(read.value.data, read.value.count, reader.path, offset);
   if (!decoded.ok) return undefined;
-  const linked = decoded.records.every((r, i, all) => r.hashOk && (i === 0 || (r.seq === (all[i - 1] as AuditRecordRef).seq + 1 && r.prevHash.equals((all[i - 1] as AuditRecordRef).hash))));
+  const linked = decoded.records.every(
+    (r, i, all) =>
+      r.hashOk && (i === 0 || (r.seq === (all[i - 1] as AuditRecordRef).seq + 1 && r.prevHash.equals((all[i - 1] as AuditRecordRef).hash))),
+  );
   return linked ? decoded.records : undefined;
 }
 
@@ -52,7 +55,8 @@ export async function readAuditFileEnds(path: string, from?: AuditChainPoint): P
       const { end: headerEnd, sync } = header.header;
       const lastOffset = await reader.lastBlockOffset(headerEnd, sync);
       const firstBlock = lastOffset === undefined ? undefined : await intactBlock(reader, headerEnd, sync);
-      const lastBlock = lastOffset === undefined || firstBlock === undefined ? undefined : await intactBlock(reader, lastOffset, sync, reader.size);
+      const lastBlock =
+        lastOffset === undefined || firstBlock === undefined ? undefined : await intactBlock(reader, lastOffset, sync, reader.size);
       if (firstBlock !== undefined && lastBlock !== undefined) ends = { first: firstBlock[0], last: lastBlock.at(-1), problem: undefined };
     }
   } finally {

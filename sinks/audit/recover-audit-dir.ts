@@ -17,17 +17,34 @@ export interface AuditRecovery {
   /** Its hash; 32 zero bytes when the trail is empty. */
   readonly hash: Buffer;
   /** The newest file, to append to; `undefined` when the next record starts a new file. */
-  readonly current: { readonly path: string; readonly index: number; readonly day: string; readonly sync: Buffer; readonly end: number; readonly records: number } | undefined;
+  readonly current:
+    | {
+        readonly path: string;
+        readonly index: number;
+        readonly day: string;
+        readonly sync: Buffer;
+        readonly end: number;
+        readonly records: number;
+      }
+    | undefined;
   /** Index of the next new file. */
   readonly nextIndex: number;
   /** Torn tails cut (or torn files set aside) on the way. */
-  readonly repairs: readonly { readonly file: string; readonly offset: number; readonly bytes: number; readonly savedAs: string | undefined }[];
+  readonly repairs: readonly {
+    readonly file: string;
+    readonly offset: number;
+    readonly bytes: number;
+    readonly savedAs: string | undefined;
+  }[];
 }
 
 function refuse(problem: AuditProblem, dir: string): never {
-  throw new AuditIntegrityError(`audit: refusing to start: ${describeAuditProblem(problem)}. That is not a crash (only the tail of the newest file can be torn); run 'tickflow audit verify ${dir}' and investigate; to run meanwhile, move the directory aside as evidence (mv ${dir} ${dir}.damaged) or give the audit stage another 'dir'`, {
-    context: { component: 'audit', path: problem.file },
-  });
+  throw new AuditIntegrityError(
+    `audit: refusing to start: ${describeAuditProblem(problem)}. That is not a crash (only the tail of the newest file can be torn); run 'tickflow audit verify ${dir}' and investigate; to run meanwhile, move the directory aside as evidence (mv ${dir} ${dir}.damaged) or give the audit stage another 'dir'`,
+    {
+      context: { component: 'audit', path: problem.file },
+    },
+  );
 }
 
 /** A name for the set-aside bytes of a torn tail that no earlier repair used. */
@@ -83,7 +100,14 @@ async function cutTornTail(file: AuditFileEntry, scan: AuditFileScan, logger: Lo
   await syncDirectory(dirname(file.path));
   const cut = keepsRecords ? size - scan.goodEnd : size;
   logger.warn(
-    { file: file.name, offset: keepsRecords ? scan.goodEnd : 0, bytes: cut, last_good_seq: scan.last?.seq, problem: describeAuditProblem(problem), saved_as: savedAs === undefined ? undefined : basename(savedAs) },
+    {
+      file: file.name,
+      offset: keepsRecords ? scan.goodEnd : 0,
+      bytes: cut,
+      last_good_seq: scan.last?.seq,
+      problem: describeAuditProblem(problem),
+      saved_as: savedAs === undefined ? undefined : basename(savedAs),
+    },
     keepsRecords
       ? `audit: cut a torn tail of ${cut} bytes from ${file.name} after seq ${scan.last?.seq} (${problem.detail}); the chain continues from there`
       : `audit: ${file.name} held no complete record (${problem.detail}); ${savedAs === undefined ? 'removed it' : `set it aside as ${basename(savedAs)}`}`,
@@ -130,7 +154,10 @@ export async function recoverAuditDir(dir: string, logger: Logger): Promise<Audi
   for (let i = 1; i < files.length; i++) {
     const [before, file] = [files[i - 1] as AuditFileEntry, files[i] as AuditFileEntry];
     if (file.index !== before.index + 1) {
-      const detail = file.index === before.index ? `two files have index ${file.index} (${before.name} and ${file.name})` : `the file with index ${before.index + 1} is missing between ${before.name} and ${file.name}`;
+      const detail =
+        file.index === before.index
+          ? `two files have index ${file.index} (${before.name} and ${file.name})`
+          : `the file with index ${before.index + 1} is missing between ${before.name} and ${file.name}`;
       refuse({ kind: 'missing', file: file.path, seq: undefined, offset: 0, detail }, dir);
     }
   }
@@ -139,11 +166,30 @@ export async function recoverAuditDir(dir: string, logger: Logger): Promise<Audi
   for (const file of files.slice(0, -1)) {
     const ends = await readAuditFileEnds(file.path, prev);
     if (ends.problem !== undefined) refuse(ends.problem, dir);
-    if (ends.first === undefined || ends.last === undefined) refuse({ kind: 'corrupt', file: file.path, seq: prev === undefined ? undefined : prev.seq + 1, offset: 0, detail: 'a finished file holds no records' }, dir);
+    if (ends.first === undefined || ends.last === undefined)
+      refuse(
+        {
+          kind: 'corrupt',
+          file: file.path,
+          seq: prev === undefined ? undefined : prev.seq + 1,
+          offset: 0,
+          detail: 'a finished file holds no records',
+        },
+        dir,
+      );
     if (prev !== undefined && (ends.first.seq !== prev.seq + 1 || !ends.first.prevHash.equals(prev.hash))) {
       // The link is broken; a full scan from the previous file's end says how, naming the seq.
       const scan = await scanAuditFile(file.path, prev);
-      refuse(scan.problem ?? { kind: 'altered', file: file.path, seq: ends.first.seq, offset: 0, detail: `it does not continue the chain after seq ${prev.seq}` }, dir);
+      refuse(
+        scan.problem ?? {
+          kind: 'altered',
+          file: file.path,
+          seq: ends.first.seq,
+          offset: 0,
+          detail: `it does not continue the chain after seq ${prev.seq}`,
+        },
+        dir,
+      );
     }
     prev = ends.last;
   }
@@ -160,7 +206,9 @@ export async function recoverAuditDir(dir: string, logger: Logger): Promise<Audi
   }
   const last = scan.last ?? prev;
   const current =
-    scan.records > 0 && scan.sync !== undefined ? { path: newest.path, index: newest.index, day: newest.day, sync: scan.sync, end: scan.goodEnd, records: scan.records } : undefined;
+    scan.records > 0 && scan.sync !== undefined
+      ? { path: newest.path, index: newest.index, day: newest.day, sync: scan.sync, end: scan.goodEnd, records: scan.records }
+      : undefined;
   return {
     seq: last?.seq ?? 0,
     hash: last?.hash ?? AuditChain.genesisHash(),

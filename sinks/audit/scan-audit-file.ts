@@ -45,7 +45,13 @@ const LOOKAHEAD_RECORDS = 10_000;
 
 type Item =
   | { readonly kind: 'record'; readonly ref: AuditRecordRef; readonly index: number; readonly count: number; readonly blockEnd: number }
-  | { readonly kind: 'bad'; readonly problem: 'truncated' | 'corrupt'; readonly offset: number; readonly detail: string; readonly seq: number | undefined };
+  | {
+      readonly kind: 'bad';
+      readonly problem: 'truncated' | 'corrupt';
+      readonly offset: number;
+      readonly detail: string;
+      readonly seq: number | undefined;
+    };
 
 async function* itemsOf(reader: AuditFileReader, headerEnd: number, sync: Buffer): AsyncGenerator<Item> {
   for await (const block of reader.blocks(headerEnd, sync)) {
@@ -58,7 +64,8 @@ async function* itemsOf(reader: AuditFileReader, headerEnd: number, sync: Buffer
       yield { kind: 'bad', problem: 'corrupt', offset: block.offset, detail: decoded.detail, seq: decoded.seq };
       return;
     }
-    for (let i = 0; i < decoded.records.length; i++) yield { kind: 'record', ref: decoded.records[i] as AuditRecordRef, index: i, count: block.count, blockEnd: block.end };
+    for (let i = 0; i < decoded.records.length; i++)
+      yield { kind: 'record', ref: decoded.records[i] as AuditRecordRef, index: i, count: block.count, blockEnd: block.end };
   }
 }
 
@@ -80,7 +87,15 @@ async function intactBlockAfter(reader: AuditFileReader, offset: number, sync: B
         await blocks.return(undefined);
         if (!first.done && first.value.kind === 'block') {
           const decoded = decodeAuditBlock(first.value.data, first.value.count, reader.path, start);
-          if (decoded.ok && decoded.records.every((r, i, all) => r.hashOk && (i === 0 || (r.seq === (all[i - 1] as AuditRecordRef).seq + 1 && r.prevHash.equals((all[i - 1] as AuditRecordRef).hash))))) return true;
+          if (
+            decoded.ok &&
+            decoded.records.every(
+              (r, i, all) =>
+                r.hashOk &&
+                (i === 0 || (r.seq === (all[i - 1] as AuditRecordRef).seq + 1 && r.prevHash.equals((all[i - 1] as AuditRecordRef).hash))),
+            )
+          )
+            return true;
         }
       }
       from = at + 1;
@@ -100,24 +115,60 @@ function after(ref: AuditChainPoint | AuditRecordRef, file: string): string {
  * not continue the chain (`expected` with `prevHash` after `prev`), looking at
  * the records after it.
  */
-async function classify(r: AuditRecordRef, expected: number, prevHash: Buffer, prev: AuditChainPoint | AuditRecordRef, pull: () => Promise<AuditRecordRef | undefined>): Promise<AuditProblem> {
+async function classify(
+  r: AuditRecordRef,
+  expected: number,
+  prevHash: Buffer,
+  prev: AuditChainPoint | AuditRecordRef,
+  pull: () => Promise<AuditRecordRef | undefined>,
+): Promise<AuditProblem> {
   const at = { file: r.file, offset: r.blockOffset };
   if (r.seq === expected) {
     if (expected === 1) return { kind: 'altered', seq: 1, ...at, detail: 'its prev_hash is not the genesis hash (32 zero bytes)' };
     // Rewriting a record with a fresh hash of its own breaks the link of the next one: the rewritten record is most likely the one before.
     if (prev.file !== undefined && prev.blockOffset !== undefined) {
-      return { kind: 'altered', seq: prev.seq, file: prev.file, offset: prev.blockOffset, detail: `its hash is not the prev_hash of seq ${r.seq}${r.file === prev.file ? '' : ` (in ${basename(r.file)})`}: it was rewritten with a recomputed hash (or seq ${r.seq}'s prev_hash was)` };
+      return {
+        kind: 'altered',
+        seq: prev.seq,
+        file: prev.file,
+        offset: prev.blockOffset,
+        detail: `its hash is not the prev_hash of seq ${r.seq}${r.file === prev.file ? '' : ` (in ${basename(r.file)})`}: it was rewritten with a recomputed hash (or seq ${r.seq}'s prev_hash was)`,
+      };
     }
-    return { kind: 'altered', seq: expected, ...at, detail: `its prev_hash does not match the hash of ${after(prev, r.file)}: one of the two was rewritten` };
+    return {
+      kind: 'altered',
+      seq: expected,
+      ...at,
+      detail: `its prev_hash does not match the hash of ${after(prev, r.file)}: one of the two was rewritten`,
+    };
   }
   const next = await pull();
   if (next !== undefined && next.hashOk && next.seq === expected && next.prevHash.equals(prevHash)) {
-    if (r.seq === expected + 1 && r.prevHash.equals(next.hash)) return { kind: 'reordered', seq: expected, ...at, detail: `seq ${r.seq} comes before seq ${expected}` };
-    return { kind: 'inserted', seq: r.seq, ...at, detail: `a record with seq ${r.seq} sits between seq ${expected - 1} and seq ${expected}, which link to each other` };
+    if (r.seq === expected + 1 && r.prevHash.equals(next.hash))
+      return { kind: 'reordered', seq: expected, ...at, detail: `seq ${r.seq} comes before seq ${expected}` };
+    return {
+      kind: 'inserted',
+      seq: r.seq,
+      ...at,
+      detail: `a record with seq ${r.seq} sits between seq ${expected - 1} and seq ${expected}, which link to each other`,
+    };
   }
   if (r.seq < expected) {
-    if (r.seq === prev.seq && next !== undefined && next.hashOk && next.prevHash.equals(r.hash) && prev.file !== undefined && prev.blockOffset !== undefined) {
-      return { kind: 'inserted', seq: r.seq, file: prev.file, offset: prev.blockOffset, detail: `seq ${r.seq} appears twice and the chain continues from the second copy (block at byte ${r.blockOffset}), so the first is not part of it` };
+    if (
+      r.seq === prev.seq &&
+      next !== undefined &&
+      next.hashOk &&
+      next.prevHash.equals(r.hash) &&
+      prev.file !== undefined &&
+      prev.blockOffset !== undefined
+    ) {
+      return {
+        kind: 'inserted',
+        seq: r.seq,
+        file: prev.file,
+        offset: prev.blockOffset,
+        detail: `seq ${r.seq} appears twice and the chain continues from the second copy (block at byte ${r.blockOffset}), so the first is not part of it`,
+      };
     }
     return { kind: 'inserted', seq: r.seq, ...at, detail: `seq ${r.seq} appears again after ${after(prev, r.file)}` };
   }
@@ -127,9 +178,20 @@ async function classify(r: AuditRecordRef, expected: number, prevHash: Buffer, p
     if (later === undefined) break;
     if (later.seq === expected) found = later;
   }
-  if (found !== undefined) return { kind: 'reordered', seq: expected, ...at, detail: `seq ${expected} comes after seq ${r.seq} (block at byte ${found.blockOffset})` };
+  if (found !== undefined)
+    return {
+      kind: 'reordered',
+      seq: expected,
+      ...at,
+      detail: `seq ${expected} comes after seq ${r.seq} (block at byte ${found.blockOffset})`,
+    };
   const gap = r.seq - expected;
-  return { kind: 'missing', seq: expected, ...at, detail: `seq ${r.seq} follows ${after(prev, r.file)}${gap > 1 ? ` (${gap} records missing: seq ${expected} to ${r.seq - 1})` : ''}` };
+  return {
+    kind: 'missing',
+    seq: expected,
+    ...at,
+    detail: `seq ${r.seq} follows ${after(prev, r.file)}${gap > 1 ? ` (${gap} records missing: seq ${expected} to ${r.seq - 1})` : ''}`,
+  };
 }
 
 /**
@@ -162,8 +224,26 @@ export async function scanAuditFile(path: string, from?: AuditChainPoint): Promi
     const header = await reader.header();
     if (header.kind !== 'ok') {
       const detail = header.kind === 'incomplete' ? `the file ends inside its header (${reader.size} bytes)` : header.reason;
-      const problem: AuditProblem = { kind: header.kind === 'incomplete' ? 'truncated' : 'corrupt', file: path, seq: from === undefined ? undefined : from.seq + 1, offset: 0, detail };
-      return { path, headerEnd: undefined, sync: undefined, records: 0, intact: 0, lastIntact: undefined, first: undefined, last: undefined, goodEnd: 0, problem, torn: header.kind === 'incomplete' };
+      const problem: AuditProblem = {
+        kind: header.kind === 'incomplete' ? 'truncated' : 'corrupt',
+        file: path,
+        seq: from === undefined ? undefined : from.seq + 1,
+        offset: 0,
+        detail,
+      };
+      return {
+        path,
+        headerEnd: undefined,
+        sync: undefined,
+        records: 0,
+        intact: 0,
+        lastIntact: undefined,
+        first: undefined,
+        last: undefined,
+        goodEnd: 0,
+        problem,
+        torn: header.kind === 'incomplete',
+      };
     }
     const { end: headerEnd, sync } = header.header;
     const stream = itemsOf(reader, headerEnd, sync);

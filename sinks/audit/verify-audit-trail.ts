@@ -57,7 +57,13 @@ export async function verifyAuditTrail(path: string): Promise<AuditVerification>
   let firstSeq: number | undefined;
   let checked = 0;
   if (files.length === 0) {
-    const problem: AuditProblem = { kind: 'missing', file: path, seq: 1, offset: 0, detail: `no audit files (audit-NNNNNN-YYYYMMDD.avro) in ${basename(path)}` };
+    const problem: AuditProblem = {
+      kind: 'missing',
+      file: path,
+      seq: 1,
+      offset: 0,
+      detail: `no audit files (audit-NNNNNN-YYYYMMDD.avro) in ${basename(path)}`,
+    };
     return { files: 0, records: 0, firstSeq: undefined, lastSeq: undefined, lastHash: undefined, problem };
   }
   for (const file of files) {
@@ -66,7 +72,22 @@ export async function verifyAuditTrail(path: string): Promise<AuditVerification>
     records += scan.intact;
     firstSeq ??= scan.first?.seq;
     if (scan.lastIntact !== undefined) from = scan.lastIntact;
-    if (scan.problem !== undefined) return { files: checked, records, firstSeq: records === 0 ? undefined : firstSeq, lastSeq: records === 0 ? undefined : from?.seq, lastHash: records === 0 ? undefined : from?.hash, problem: scan.problem };
+    if (scan.problem !== undefined)
+      return {
+        files: checked,
+        records,
+        firstSeq: records === 0 ? undefined : firstSeq,
+        lastSeq: records === 0 ? undefined : from?.seq,
+        lastHash: records === 0 ? undefined : from?.hash,
+        problem: scan.problem,
+      };
   }
-  return { files: checked, records, firstSeq, lastSeq: records === 0 ? undefined : from?.seq, lastHash: records === 0 ? undefined : from?.hash, problem: undefined };
+  return {
+    files: checked,
+    records,
+    firstSeq,
+    lastSeq: records === 0 ? undefined : from?.seq,
+    lastHash: records === 0 ? undefined : from?.hash,
+    problem: undefined,
+  };
 }

@@ -37,7 +37,12 @@ export interface RedisWriterOptions {
   readonly logger: Logger;
   readonly stageMetrics: StageMetrics;
   /** The sink's own metrics (declared by its definition), updated once per batch, not per record, to keep the hot path cheap. */
-  readonly metrics: { readonly commands: CounterSeries; readonly buffered: GaugeSeries; readonly bufferedBytes: GaugeSeries; readonly reconnects: CounterSeries };
+  readonly metrics: {
+    readonly commands: CounterSeries;
+    readonly buffered: GaugeSeries;
+    readonly bufferedBytes: GaugeSeries;
+    readonly reconnects: CounterSeries;
+  };
 }
 
 interface QuoteEntry {
@@ -195,7 +200,16 @@ export class RedisWriter {
     }
     const bytes = QUOTE_ENTRY_BYTES + QUOTE_FIELD_BYTES * (fieldCount(diff.changes) + (patch === undefined ? 0 : fieldCount(patch)));
     return new Promise((acknowledge) =>
-      this.enqueue({ kind: 'quote', record: diff, acknowledge, instrumentId: id, patch, generation: this.generationOf(id), weight: this.patchCommands(patch), bytes }),
+      this.enqueue({
+        kind: 'quote',
+        record: diff,
+        acknowledge,
+        instrumentId: id,
+        patch,
+        generation: this.generationOf(id),
+        weight: this.patchCommands(patch),
+        bytes,
+      }),
     );
   }
 
@@ -262,7 +276,10 @@ export class RedisWriter {
     this.client = this.connect();
     // Clears its pending reconnect; its events no longer reach the writer.
     waiting.disconnect();
-    this.options.logger.info({ url: this.url }, `redis: closing; connecting to ${this.url} now rather than after the retry delay, to write what is owed`);
+    this.options.logger.info(
+      { url: this.url },
+      `redis: closing; connecting to ${this.url} now rather than after the retry delay, to write what is owed`,
+    );
   }
 
   private see(id: string): void {
@@ -309,7 +326,9 @@ export class RedisWriter {
   private dropOldest(): void {
     const reason = this.client.status === 'ready' ? 'redis-backlog' : 'redis-unavailable';
     const bound =
-      this.pending.weight > this.options.maxBuffered ? `${this.options.maxBuffered} buffered commands` : `${this.options.maxBufferedBytes} bytes of buffered records (estimated)`;
+      this.pending.weight > this.options.maxBuffered
+        ? `${this.options.maxBuffered} buffered commands`
+        : `${this.options.maxBufferedBytes} bytes of buffered records (estimated)`;
     let dropped = 0;
     // Bounded by the records held: each turn removes one.
     for (let guard = this.pending.length; guard > 0 && this.overBound(); guard--) {
@@ -344,7 +363,10 @@ export class RedisWriter {
       // The server may have restarted empty, or lost writes whose replies we never saw: rewrite every hash and the set.
       for (const id of this.book.instruments()) this.dirty.add(id);
       for (const id of this.known) this.unannounced.add(id);
-      this.options.logger.info({ url: this.url, downForMs, buffered: this.pending.weight, bufferedBytes: this.pending.bytes }, `redis: reconnected to ${this.url} after ${downForMs} ms; rewriting ${this.dirty.size} quotes in full`);
+      this.options.logger.info(
+        { url: this.url, downForMs, buffered: this.pending.weight, bufferedBytes: this.pending.bytes },
+        `redis: reconnected to ${this.url} after ${downForMs} ms; rewriting ${this.dirty.size} quotes in full`,
+      );
     } else {
       this.everReady = true;
       this.options.logger.info({ url: this.url }, `redis sink writing to ${this.url}`);
@@ -525,7 +547,10 @@ export class RedisWriter {
     if (written > 0) this.options.metrics.commands.inc(written);
     this.reportBuffered();
     if (!lost && this.droppedInEpisode !== undefined && this.pending.length === 0) {
-      this.options.logger.info({ url: this.url, dropped: this.droppedInEpisode }, `redis: caught up; ${this.droppedInEpisode} records were dropped meanwhile`);
+      this.options.logger.info(
+        { url: this.url, dropped: this.droppedInEpisode },
+        `redis: caught up; ${this.droppedInEpisode} records were dropped meanwhile`,
+      );
       this.droppedInEpisode = undefined;
     }
     if (this.state === 'closed' || this.timedOut) return;
@@ -538,7 +563,10 @@ export class RedisWriter {
     this.refused++;
     if (!shouldLog(this.refused)) return;
     const instrument = part.kind === 'rewrite' ? part.instrumentId : part.kind === 'entry' ? part.entry.record.instrument_id : undefined;
-    this.options.logger.warn({ url: this.url, instrument, refused: this.refused, err: error.message }, `redis: Redis refused a write${instrument === undefined ? '' : ` for ${instrument}`}: ${error.message}`);
+    this.options.logger.warn(
+      { url: this.url, instrument, refused: this.refused, err: error.message },
+      `redis: Redis refused a write${instrument === undefined ? '' : ` for ${instrument}`}: ${error.message}`,
+    );
   }
 
   private finishIfDrained(): void {
@@ -588,7 +616,8 @@ export class RedisWriter {
     for (let entry = this.pending.shift(); entry !== undefined; entry = this.pending.shift()) {
       unwritten.push(entry);
       // A change a sent rewrite covers is not owed, only unconfirmed with that rewrite.
-      if (entry.kind === 'quote' && entry.patch !== undefined && entry.generation === this.generationOf(entry.instrumentId)) stale.add(entry.instrumentId);
+      if (entry.kind === 'quote' && entry.patch !== undefined && entry.generation === this.generationOf(entry.instrumentId))
+        stale.add(entry.instrumentId);
     }
     for (const id of stale) unanswered.delete(id);
     const unreachable = this.everReady && !reachable;
@@ -600,11 +629,20 @@ export class RedisWriter {
     for (const entry of unwritten) entry.acknowledge();
     this.options.metrics.buffered.set(0);
     this.options.metrics.bufferedBytes.set(0);
-    const why = [unanswered.size > 0 ? 'a batch Redis did not answer' : '', unreachable ? 'Redis unreachable at the end: they hold what was last written unless Redis lost it' : '']
+    const why = [
+      unanswered.size > 0 ? 'a batch Redis did not answer' : '',
+      unreachable ? 'Redis unreachable at the end: they hold what was last written unless Redis lost it' : '',
+    ]
       .filter((w) => w !== '')
       .join('; ');
     this.options.logger.warn(
-      { url: this.url, dropped: unwritten.length, staleQuotes: stale.size, unconfirmedQuotes: unconfirmed.size, closeTimeoutMs: this.options.closeTimeoutMs },
+      {
+        url: this.url,
+        dropped: unwritten.length,
+        staleQuotes: stale.size,
+        unconfirmedQuotes: unconfirmed.size,
+        closeTimeoutMs: this.options.closeTimeoutMs,
+      },
       `redis: closing after ${this.options.closeTimeoutMs} ms with ${unwritten.length} records not written (dropped) and ${stale.size} quote hashes not rewritten` +
         (unconfirmed.size > 0 ? `; ${unconfirmed.size} more not confirmed (${why})` : ''),
     );
@@ -621,7 +659,12 @@ export class RedisWriter {
     this.closeTimer?.unsubscribe();
     const client = this.client;
     const reachable = client.status === 'ready';
-    const quit = reachable ? client.quit().then(() => undefined, () => undefined) : Promise.resolve();
+    const quit = reachable
+      ? client.quit().then(
+          () => undefined,
+          () => undefined,
+        )
+      : Promise.resolve();
     const answered = this.inFlight?.answered ?? Promise.resolve();
     let bound: Subscription | undefined;
     const timeout = new Promise<void>((resolve) => (bound = this.options.scheduler.schedule(() => resolve(), QUIT_TIMEOUT_MS)));

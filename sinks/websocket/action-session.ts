@@ -95,7 +95,12 @@ export class ActionSession {
       this.subscribed.delete(id);
       this.dirty.delete(id);
     }
-    return { action: 'unsubscribed', instruments: removed, unknown: requested.filter((id) => !removed.includes(id)), count: this.subscribed.size };
+    return {
+      action: 'unsubscribed',
+      instruments: removed,
+      unknown: requested.filter((id) => !removed.includes(id)),
+      count: this.subscribed.size,
+    };
   }
 
   /** `list_instruments`: every instrument the server knows, sorted. */

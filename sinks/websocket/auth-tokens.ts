@@ -19,7 +19,10 @@ export class AuthTokens {
   private readonly digests: readonly Buffer[];
 
   constructor(tokens: readonly string[]) {
-    this.digests = tokens.map((t) => t.trim()).filter((t) => t !== '').map(digest);
+    this.digests = tokens
+      .map((t) => t.trim())
+      .filter((t) => t !== '')
+      .map(digest);
   }
 
   /** True when no token is configured: every client is let in. */

@@ -98,7 +98,10 @@ export class ClientConnection {
         this.onMessage(data);
       } catch (error) {
         this.options.logger.error({ client: this.options.id, err: error }, `websocket client message failed: ${(error as Error).message}`);
-        this.refuse(this.lastProtocol, { code: ClientErrorCode.INTERNAL_ERROR, message: 'the server failed on this message; it was not applied' });
+        this.refuse(this.lastProtocol, {
+          code: ClientErrorCode.INTERNAL_ERROR,
+          message: 'the server failed on this message; it was not applied',
+        });
       }
     });
   }
@@ -200,7 +203,10 @@ export class ClientConnection {
     });
     this.options.metrics.messagesSent.inc();
     if (socket.bufferedAmount > HARD_BUFFER_FACTOR * this.options.maxBufferedBytes) {
-      this.options.logger.warn({ client: this.options.id, buffered_bytes: socket.bufferedAmount }, 'websocket client does not read; disconnecting it');
+      this.options.logger.warn(
+        { client: this.options.id, buffered_bytes: socket.bufferedAmount },
+        'websocket client does not read; disconnecting it',
+      );
       this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.SLOW_CONSUMER }).inc();
       this.closed = true;
       socket.terminate();
@@ -231,7 +237,10 @@ export class ClientConnection {
     // Every frame spends the byte budget, peek_message too: bytes that arrived were read either way.
     const balance = this.bytes.spend(frame.length);
     if (balance < -FLOOD_SECONDS * this.options.maxBytesPerSecond) {
-      this.options.logger.warn({ client: this.options.id, max_bytes_per_second: this.options.maxBytesPerSecond }, 'websocket client sends far more than its byte rate; disconnecting it');
+      this.options.logger.warn(
+        { client: this.options.id, max_bytes_per_second: this.options.maxBytesPerSecond },
+        'websocket client sends far more than its byte rate; disconnecting it',
+      );
       this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.FLOODING }).inc();
       this.closed = true;
       this.options.socket.close(1008, 'byte rate exceeded');
@@ -248,7 +257,13 @@ export class ClientConnection {
     const text = frame.toString('utf8');
     const parsed = parseBoundedJson(text, { maxLength: text.length, maxDepth: MAX_MESSAGE_DEPTH });
     const message = parsed.ok ? parsed.value : undefined;
-    const named: Protocol | undefined = isRecord(message) ? ('aid' in message ? 'aid' : 'action' in message ? 'action' : undefined) : undefined;
+    const named: Protocol | undefined = isRecord(message)
+      ? 'aid' in message
+        ? 'aid'
+        : 'action' in message
+          ? 'action'
+          : undefined
+      : undefined;
     const protocol = named ?? this.lastProtocol;
     this.lastProtocol = protocol;
     // peek_message is the protocol's flow control, answered at most once each: never rate-limited, since tqsdk does not re-send one.
@@ -259,21 +274,33 @@ export class ClientConnection {
     }
     if (balance < 0) return this.refuseByteRate(protocol);
     if (!this.limiter.tryTake()) {
-      return this.refuse(protocol, { code: ClientErrorCode.RATE_LIMITED, message: `more than ${this.options.maxMessagesPerSecond} messages per second; message ignored` });
+      return this.refuse(protocol, {
+        code: ClientErrorCode.RATE_LIMITED,
+        message: `more than ${this.options.maxMessagesPerSecond} messages per second; message ignored`,
+      });
     }
     if (!parsed.ok) {
       const tooDeep = parsed.reason.startsWith('nested');
-      return this.refuse(protocol, { code: tooDeep ? ClientErrorCode.TOO_DEEP : ClientErrorCode.BAD_JSON, message: tooDeep ? `message is ${parsed.reason}; requests are flat` : `message is ${parsed.reason}` });
+      return this.refuse(protocol, {
+        code: tooDeep ? ClientErrorCode.TOO_DEEP : ClientErrorCode.BAD_JSON,
+        message: tooDeep ? `message is ${parsed.reason}; requests are flat` : `message is ${parsed.reason}`,
+      });
     }
     if (!isRecord(message) || !('aid' in message || 'action' in message)) {
-      return this.refuse(protocol, { code: ClientErrorCode.BAD_REQUEST, message: `a message must be a JSON object with "aid" (DIFF protocol) or "action", got ${quoted(message)}` });
+      return this.refuse(protocol, {
+        code: ClientErrorCode.BAD_REQUEST,
+        message: `a message must be a JSON object with "aid" (DIFF protocol) or "action", got ${quoted(message)}`,
+      });
     }
     const error = protocol === 'aid' ? this.onDiffMessage(message) : this.onActionMessage(message);
     if (error !== undefined) this.refuse(protocol, error);
   }
 
   private refuseByteRate(protocol: Protocol): void {
-    this.refuse(protocol, { code: ClientErrorCode.RATE_LIMITED, message: `more than ${this.options.maxBytesPerSecond} bytes per second; message ignored` });
+    this.refuse(protocol, {
+      code: ClientErrorCode.RATE_LIMITED,
+      message: `more than ${this.options.maxBytesPerSecond} bytes per second; message ignored`,
+    });
   }
 
   private onDiffMessage(message: Record<string, unknown>): ClientError | undefined {
@@ -284,7 +311,10 @@ export class ClientConnection {
     }
     const insList = message['ins_list'];
     if (typeof insList !== 'string') {
-      return { code: ClientErrorCode.BAD_REQUEST, message: `subscribe_quote: "ins_list" must be a comma-separated string of instruments, got ${quoted(insList)}` };
+      return {
+        code: ClientErrorCode.BAD_REQUEST,
+        message: `subscribe_quote: "ins_list" must be a comma-separated string of instruments, got ${quoted(insList)}`,
+      };
     }
     const error = this.diff.subscribeQuote(insList, this.options.maxSubscriptions - this.action.subscriptions.size);
     if (error === undefined) this.flush();
@@ -293,15 +323,22 @@ export class ClientConnection {
 
   private onActionMessage(message: Record<string, unknown>): ClientError | undefined {
     const action = message['action'];
-    if (typeof action !== 'string') return { code: ClientErrorCode.BAD_REQUEST, message: `"action" must be a string, got ${quoted(action)}` };
+    if (typeof action !== 'string')
+      return { code: ClientErrorCode.BAD_REQUEST, message: `"action" must be a string, got ${quoted(action)}` };
     switch (action) {
       case 'subscribe':
       case 'unsubscribe': {
         const instruments = message['instruments'];
         if (!Array.isArray(instruments) || !instruments.every((i): i is string => typeof i === 'string')) {
-          return { code: ClientErrorCode.BAD_REQUEST, message: `${action}: "instruments" must be a list of instrument ids, got ${quoted(instruments)}` };
+          return {
+            code: ClientErrorCode.BAD_REQUEST,
+            message: `${action}: "instruments" must be a list of instrument ids, got ${quoted(instruments)}`,
+          };
         }
-        const reply = action === 'subscribe' ? this.action.subscribe(instruments, this.options.maxSubscriptions - this.diff.subscriptions.size) : this.action.unsubscribe(instruments);
+        const reply =
+          action === 'subscribe'
+            ? this.action.subscribe(instruments, this.options.maxSubscriptions - this.diff.subscriptions.size)
+            : this.action.unsubscribe(instruments);
         if ('code' in reply) return reply;
         this.reply('action', reply);
         this.flush();
@@ -318,12 +355,16 @@ export class ClientConnection {
         return undefined;
       case 'search_instruments': {
         const pattern = message['pattern'];
-        if (typeof pattern !== 'string') return { code: ClientErrorCode.BAD_REQUEST, message: `search_instruments: "pattern" must be a string, got ${quoted(pattern)}` };
+        if (typeof pattern !== 'string')
+          return { code: ClientErrorCode.BAD_REQUEST, message: `search_instruments: "pattern" must be a string, got ${quoted(pattern)}` };
         this.reply('action', this.action.searchInstruments(pattern));
         return undefined;
       }
       default:
-        return { code: ClientErrorCode.UNKNOWN_ACTION, message: `unknown action ${quoted(action)}; this server serves subscribe, unsubscribe, list_instruments, search_instruments, subscribe_orders, unsubscribe_orders` };
+        return {
+          code: ClientErrorCode.UNKNOWN_ACTION,
+          message: `unknown action ${quoted(action)}; this server serves subscribe, unsubscribe, list_instruments, search_instruments, subscribe_orders, unsubscribe_orders`,
+        };
     }
   }
 }

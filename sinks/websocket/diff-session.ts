@@ -76,7 +76,8 @@ export class DiffSession {
   ) {
     // The first rtn_data is the full snapshot: every feed's status and the whole trade state so far.
     for (const [feedId, view] of feeds.entries()) this.pendingFeeds.set(feedId, { ...view });
-    for (const { accountId, section, key, view } of trade.entities()) this.pendingSection(accountId, section).set(key, { values: { ...view }, clientHas: false });
+    for (const { accountId, section, key, view } of trade.entities())
+      this.pendingSection(accountId, section).set(key, { values: { ...view }, clientHas: false });
   }
 
   /** The instruments of the last accepted `subscribe_quote`, known to the book or not. */
@@ -170,7 +171,13 @@ export class DiffSession {
 
   /** True when an rtn_data would carry something (the first one always does). */
   get hasPending(): boolean {
-    return !this.snapshotSent || this.pendingInsList !== undefined || this.pendingQuotes.size > 0 || this.pendingFeeds.size > 0 || this.pendingTrade.size > 0;
+    return (
+      !this.snapshotSent ||
+      this.pendingInsList !== undefined ||
+      this.pendingQuotes.size > 0 ||
+      this.pendingFeeds.size > 0 ||
+      this.pendingTrade.size > 0
+    );
   }
 
   /**

@@ -2,7 +2,15 @@ import { OrderIndex } from '../../domain/order-index.js';
 import { isTerminal, nextOrderStatus, type OrderStatus } from '../../domain/order-state-machine.js';
 import { InvalidStateTransitionError } from '../../errors/errors.js';
 import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
-import { AccountId, ClientOrderId, type InstrumentId, type OrderDenied, type OrderEvent, type OrderFilled, type PositionEffect } from '../../schemas/generated.js';
+import {
+  AccountId,
+  ClientOrderId,
+  type InstrumentId,
+  type OrderDenied,
+  type OrderEvent,
+  type OrderFilled,
+  type PositionEffect,
+} from '../../schemas/generated.js';
 
 /** A value the trade state holds. Unset values are absent, never null. */
 export type TradeValue = number | string;
@@ -65,8 +73,22 @@ export const MAX_DENIALS = 50;
  */
 export const TRADE_KEYS: Readonly<Record<TradeSection, readonly string[]>> = {
   orders: [
-    'client_order_id', 'instrument_id', 'strategy_id', 'venue', 'venue_order_id', 'side', 'position_effect', 'order_type',
-    'price', 'quantity', 'filled', 'average_fill_price', 'status', 'reason', 'insert_datetime', 'datetime',
+    'client_order_id',
+    'instrument_id',
+    'strategy_id',
+    'venue',
+    'venue_order_id',
+    'side',
+    'position_effect',
+    'order_type',
+    'price',
+    'quantity',
+    'filled',
+    'average_fill_price',
+    'status',
+    'reason',
+    'insert_datetime',
+    'datetime',
   ],
   positions: ['instrument_id', 'net', 'volume_long', 'volume_short', 'open_price_long', 'open_price_short', 'datetime'],
   denials: ['client_order_id', 'instrument_id', 'strategy_id', 'reason_code', 'reason', 'datetime'],
@@ -217,7 +239,8 @@ export class TradeBook {
     if (event.type === 'OrderDenied') changes.push(...this.addDenial(account, event));
     if (isTerminal(next)) {
       const evicted = account.orders.close(order);
-      if (evicted !== undefined) changes.push({ accountId: event.account_id, section: 'orders', key: evicted.clientOrderId, patch: null, isNew: false });
+      if (evicted !== undefined)
+        changes.push({ accountId: event.account_id, section: 'orders', key: evicted.clientOrderId, patch: null, isNew: false });
     }
     return { changes, ignored: undefined };
   }
@@ -261,7 +284,12 @@ export class TradeBook {
 
   /** The orders of an account that may still trade (not terminal), in the order they appeared. */
   workingOrders(accountId: string): readonly TradeView[] {
-    return this.accounts.get(accountId)?.orders.workingOrders().map((o) => o.view) ?? [];
+    return (
+      this.accounts
+        .get(accountId)
+        ?.orders.workingOrders()
+        .map((o) => o.view) ?? []
+    );
   }
 
   /** The whole state as the DIFF `trade` root carries it; copies, safe to keep. */
@@ -277,7 +305,12 @@ export class TradeBook {
   private account(accountId: AccountId): AccountState {
     let account = this.accounts.get(accountId);
     if (account === undefined) {
-      const orders = new OrderIndex<OrderRecord, AccountId>({ maxClosed: this.maxTerminalOrders, ownerOf: () => accountId, clientOrderIdOf: (o) => o.clientOrderId, instrumentOf: (o) => o.instrumentId });
+      const orders = new OrderIndex<OrderRecord, AccountId>({
+        maxClosed: this.maxTerminalOrders,
+        ownerOf: () => accountId,
+        clientOrderIdOf: (o) => o.clientOrderId,
+        instrumentOf: (o) => o.instrumentId,
+      });
       account = { orders, positions: new Map(), denials: new Map() };
       this.accounts.set(accountId, account);
     }
@@ -286,7 +319,11 @@ export class TradeBook {
 
   /** The record of an order the book meets for the first time (OrderSubmitted, or OrderDenied of a submit). */
   private newOrder(account: AccountState, event: OrderEvent): OrderRecord {
-    const view: Record<string, TradeValue> = { client_order_id: event.client_order_id, instrument_id: event.instrument_id, strategy_id: event.strategy_id };
+    const view: Record<string, TradeValue> = {
+      client_order_id: event.client_order_id,
+      instrument_id: event.instrument_id,
+      strategy_id: event.strategy_id,
+    };
     let positionEffect: PositionEffect | undefined;
     if (event.type === 'OrderSubmitted') {
       positionEffect = event.position_effect;
@@ -299,7 +336,16 @@ export class TradeBook {
     }
     view['filled'] = 0;
     view['insert_datetime'] = datetime(event.ts_event);
-    const order: OrderRecord = { clientOrderId: event.client_order_id, instrumentId: event.instrument_id, status: 'INITIALIZED', filled: 0, fillLots: 0, fillCost: 0, positionEffect, view };
+    const order: OrderRecord = {
+      clientOrderId: event.client_order_id,
+      instrumentId: event.instrument_id,
+      status: 'INITIALIZED',
+      filled: 0,
+      fillLots: 0,
+      fillCost: 0,
+      positionEffect,
+      view,
+    };
     account.orders.add(order);
     return order;
   }
@@ -310,7 +356,13 @@ export class TradeBook {
     let position = account.positions.get(instrumentId);
     const isNew = position === undefined;
     if (position === undefined) {
-      position = { long: 0, short: 0, openPriceLong: 0, openPriceShort: 0, view: { instrument_id: instrumentId, net: 0, volume_long: 0, volume_short: 0 } };
+      position = {
+        long: 0,
+        short: 0,
+        openPriceLong: 0,
+        openPriceShort: 0,
+        view: { instrument_id: instrumentId, net: 0, volume_long: 0, volume_short: 0 },
+      };
       account.positions.set(instrumentId, position);
     }
     const opens = effect === 'OPEN';
@@ -358,7 +410,8 @@ export class TradeBook {
     set(view, patch, 'reason', event.reason);
     set(view, patch, 'datetime', datetime(event.ts_event));
     const changes: TradeEntityChange[] = [];
-    if (isNew || Object.keys(patch).length > 0) changes.push({ accountId: event.account_id, section: 'denials', key: event.event_id, patch, isNew });
+    if (isNew || Object.keys(patch).length > 0)
+      changes.push({ accountId: event.account_id, section: 'denials', key: event.event_id, patch, isNew });
     for (const oldest of account.denials.keys()) {
       if (account.denials.size <= this.maxDenials) break;
       account.denials.delete(oldest);

@@ -56,7 +56,9 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 /** Answers an upgrade request with a plain HTTP error and closes the connection. */
 function refuseUpgrade(socket: Socket, status: number, reason: string, body: string, extraHeaders = ''): void {
   socket.on('error', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`,
+  );
 }
 
 /**
@@ -104,7 +106,10 @@ export class WebsocketServer {
       try {
         instance?.onRequest(request, response);
       } catch (error) {
-        options.logger.error({ err: error, path: request.url?.slice(0, 200) }, `websocket sink: http request failed: ${(error as Error).message}`);
+        options.logger.error(
+          { err: error, path: request.url?.slice(0, 200) },
+          `websocket sink: http request failed: ${(error as Error).message}`,
+        );
         if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
       }
     });
@@ -114,7 +119,11 @@ export class WebsocketServer {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'EADDRINUSE'
-            ? new ConfigError('websocket sink', [`port ${options.port} on ${options.host} is in use; choose another 'port' (0 picks a free one)`], { cause: error })
+            ? new ConfigError(
+                'websocket sink',
+                [`port ${options.port} on ${options.host} is in use; choose another 'port' (0 picks a free one)`],
+                { cause: error },
+              )
             : error,
         ),
       );
@@ -197,11 +206,17 @@ export class WebsocketServer {
         error: `this is the websocket sink's port (clients, the live page, /health, /metrics); controls are served on the pipeline's HTTP port (tickflow run --port, default 9464): use that in halt --url`,
       });
     }
-    if (request.method !== 'GET') return sendJson(response, 405, { error: `method ${String(request.method).slice(0, 20)} not allowed` }, { allow: 'GET' });
+    if (request.method !== 'GET')
+      return sendJson(response, 405, { error: `method ${String(request.method).slice(0, 20)} not allowed` }, { allow: 'GET' });
     // The page and the metrics show what clients need a token to see; /health stays open for probes.
     if ((path === '/' || path === '/metrics') && !this.options.authTokens.allows(request)) {
       this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.UNAUTHORIZED }).inc();
-      return sendJson(response, 401, { error: 'a token is required: open the page as /?token=TOKEN, or send "Authorization: Bearer TOKEN"' }, { 'www-authenticate': 'Bearer' });
+      return sendJson(
+        response,
+        401,
+        { error: 'a token is required: open the page as /?token=TOKEN, or send "Authorization: Bearer TOKEN"' },
+        { 'www-authenticate': 'Bearer' },
+      );
     }
     // The page's script, style and constants are open: they hold no data, only the code the package ships; the data comes over the WebSocket.
     const asset = this.page.asset(path);
@@ -232,7 +247,8 @@ export class WebsocketServer {
   private onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
     // Until ws owns the socket, an error on it (a reset mid-handshake) is ours to absorb.
     socket.on('error', () => socket.destroy());
-    if (this.closing !== undefined) return refuseUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: 'server shutting down' }));
+    if (this.closing !== undefined)
+      return refuseUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: 'server shutting down' }));
     if (!this.options.authTokens.allows(request)) {
       this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.UNAUTHORIZED }).inc();
       // Never the token itself: only who knocked.
@@ -250,9 +266,18 @@ export class WebsocketServer {
     const total = this.clients.size + this.handshakes;
     if (total >= this.options.maxConnections || fromAddress >= this.options.maxConnectionsPerAddress) {
       this.options.metrics.clientErrors.labels({ code: ConnectionErrorCode.TOO_MANY_CONNECTIONS }).inc();
-      const limit = total >= this.options.maxConnections ? `the server holds ${total} connections, its limit (max_connections)` : `${address} holds ${fromAddress} connections, the limit per address (max_connections_per_address)`;
+      const limit =
+        total >= this.options.maxConnections
+          ? `the server holds ${total} connections, its limit (max_connections)`
+          : `${address} holds ${fromAddress} connections, the limit per address (max_connections_per_address)`;
       this.options.logger.warn({ remote: address, connections: total, from_address: fromAddress }, `websocket client refused: ${limit}`);
-      return refuseUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: `too many connections: ${limit}` }), 'retry-after: 5\r\n');
+      return refuseUpgrade(
+        socket,
+        503,
+        'Service Unavailable',
+        JSON.stringify({ error: `too many connections: ${limit}` }),
+        'retry-after: 5\r\n',
+      );
     }
     this.perAddress.set(address, fromAddress + 1);
     this.handshakes++;
@@ -304,7 +329,12 @@ export class WebsocketServer {
     logger.debug({ client: id, remote: request.socket.remoteAddress }, 'websocket client connected');
     socket.on('error', (error: Error & { code?: string }) => {
       // ws closes the connection itself (1009 for a frame over maxPayload); the error is the client's, not the server's.
-      metrics.clientErrors.labels({ code: error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ConnectionErrorCode.FRAME_TOO_LARGE : ConnectionErrorCode.PROTOCOL_ERROR }).inc();
+      metrics.clientErrors
+        .labels({
+          code:
+            error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ConnectionErrorCode.FRAME_TOO_LARGE : ConnectionErrorCode.PROTOCOL_ERROR,
+        })
+        .inc();
       logger.debug({ client: id, code: error.code }, `websocket client error: ${error.message}`);
     });
     socket.on('close', (code: number) => {

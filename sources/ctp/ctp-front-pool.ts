@@ -142,7 +142,12 @@ export class CtpFrontPool implements CtpFrontListener {
   }
 
   onSubscribed(front: CtpFront, instrumentId: string, error: NativeAddonError | null): void {
-    if (error !== null) this.warn(`refused:${front.name}:${instrumentId}`, { front: front.name, instrument: instrumentId, err: error }, `ctp front ${front.name} refused ${instrumentId}: ${error.message}`);
+    if (error !== null)
+      this.warn(
+        `refused:${front.name}:${instrumentId}`,
+        { front: front.name, instrument: instrumentId, err: error },
+        `ctp front ${front.name} refused ${instrumentId}: ${error.message}`,
+      );
   }
 
   onDepth(front: CtpFront, data: CtpDepthMarketData): void {
@@ -164,7 +169,12 @@ export class CtpFrontPool implements CtpFrontListener {
       if (owner !== undefined) this.frontInstruments.labels({ front: owner.name }).dec();
       this.frontInstruments.labels({ front: front.name }).inc();
       this.moves.inc();
-      this.instrumentation.emit(CtpEvents.INSTRUMENT_MOVED, { feed: this.options.feedId, instrument: id, from: owner?.name ?? null, to: front.name });
+      this.instrumentation.emit(CtpEvents.INSTRUMENT_MOVED, {
+        feed: this.options.feedId,
+        instrument: id,
+        from: owner?.name ?? null,
+        to: front.name,
+      });
     }
     const tick = this.converter.convert(data, Math.round(this.scheduler.now() * 1000));
     if ('reason' in tick) {
@@ -184,7 +194,11 @@ export class CtpFrontPool implements CtpFrontListener {
     this.metrics.dropped('queue-overflow', dropped);
     this.queueDropped.labels({ front: front.name }).inc(dropped);
     front.dropCount += dropped;
-    this.warn(`overflow:${front.name}`, { front: front.name, dropped }, `ctp front ${front.name}: the addon's queue was full; ${dropped} ticks dropped (JavaScript fell behind the callback thread)`);
+    this.warn(
+      `overflow:${front.name}`,
+      { front: front.name, dropped },
+      `ctp front ${front.name}: the addon's queue was full; ${dropped} ticks dropped (JavaScript fell behind the callback thread)`,
+    );
   }
 
   /** Places instruments by the strategy and subscribes what moved. `rebalance`: from scratch, else only what sits on no healthy front. */
@@ -216,7 +230,11 @@ export class CtpFrontPool implements CtpFrontListener {
     if (missing !== this.unassigned) {
       this.unassigned = missing;
       // With no front logged in yet (start-up, or every front down) the fronts' own DOWN reports say it all.
-      if (missing !== '' && this.fronts.some((f) => f.isHealthy())) this.logger.warn({ feed: this.options.feedId, instruments: unassigned }, `ctp: no healthy front has room for ${unassigned.length} instruments: ${unassigned.join(', ')}`);
+      if (missing !== '' && this.fronts.some((f) => f.isHealthy()))
+        this.logger.warn(
+          { feed: this.options.feedId, instruments: unassigned },
+          `ctp: no healthy front has room for ${unassigned.length} instruments: ${unassigned.join(', ')}`,
+        );
     }
   }
 
@@ -227,7 +245,10 @@ export class CtpFrontPool implements CtpFrontListener {
     this.reported.set(front, feedState);
     this.frontUp.labels({ front: front.name }).set(feedState === 'UP' ? 1 : 0);
     const feedId = `${this.options.feedId}/${front.name}`;
-    this.logger[problem ? 'warn' : 'info']({ feed: feedId, state: feedState, front: front.options.address }, `ctp front ${front.name} ${feedState}: ${detail}`);
+    this.logger[problem ? 'warn' : 'info'](
+      { feed: feedId, state: feedState, front: front.options.address },
+      `ctp front ${front.name} ${feedState}: ${detail}`,
+    );
     this.out.status({
       feed_id: feedId,
       state: feedState,

@@ -130,7 +130,10 @@ export class CtpFront {
     if (code !== 0) {
       for (const id of asked) this.pending.delete(id);
       this.noteError();
-      this.logger.warn({ front: this.name, code, instruments: asked.length }, `ctp front ${this.name}: SubscribeMarketData returned ${code}`);
+      this.logger.warn(
+        { front: this.name, code, instruments: asked.length },
+        `ctp front ${this.name}: SubscribeMarketData returned ${code}`,
+      );
     }
   }
 
@@ -257,7 +260,10 @@ export class CtpFront {
           this.logger.warn({ front: this.name, err: event.error }, `ctp front ${this.name}: ${event.error.message}`);
           break;
         case 'heartbeat-warning':
-          this.logger.debug({ front: this.name, timeLapse: event.timeLapse }, `ctp front ${this.name}: no heartbeat for ${event.timeLapse} s`);
+          this.logger.debug(
+            { front: this.name, timeLapse: event.timeLapse },
+            `ctp front ${this.name}: no heartbeat for ${event.timeLapse} s`,
+          );
           break;
         default:
           break;

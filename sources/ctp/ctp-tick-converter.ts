@@ -183,7 +183,8 @@ export class CtpTickConverter {
     const instrumentId = instrument.instrumentId;
 
     const millis = data.UpdateMillisec;
-    if (!(Number.isInteger(millis) && millis >= 0 && millis <= 999)) return malformed(`${instrumentId}: UpdateMillisec ${millis} is not 0–999`);
+    if (!(Number.isInteger(millis) && millis >= 0 && millis <= 999))
+      return malformed(`${instrumentId}: UpdateMillisec ${millis} is not 0–999`);
     const seconds = parseUpdateTime(data.UpdateTime);
     if (seconds < 0) return malformed(`${instrumentId}: UpdateTime ${JSON.stringify(data.UpdateTime)} is not HH:MM:SS`);
     // UpdateMillisec is an int: 5 is .005, not .500.
@@ -219,7 +220,10 @@ export class CtpTickConverter {
     const volume = data.Volume;
     // A front that takes an instrument over from another may first repeat or trail the other's latest tick.
     if (tsEvent < instrument.tsEvent || (tsEvent === instrument.tsEvent && volume === instrument.volume)) {
-      return { reason: 'duplicate', detail: `${instrumentId}: ${tradingDay} ${data.UpdateTime}.${millisText(millis)} (Volume ${volume}) is not newer than the tick already taken` };
+      return {
+        reason: 'duplicate',
+        detail: `${instrumentId}: ${tradingDay} ${data.UpdateTime}.${millisText(millis)} (Volume ${volume}) is not newer than the tick already taken`,
+      };
     }
     // Volume is cumulative for the trading day; a decrease means the front restarted its count, so the difference is unknown.
     const lastVolume = instrument.volumeDay === tradingDay && volume >= instrument.volume ? volume - instrument.volume : null;
@@ -250,11 +254,26 @@ export class CtpTickConverter {
       last_volume: lastVolume,
       turnover: amount(data.Turnover),
       open_interest: amount(data.OpenInterest),
-      bid_price1: price(data.BidPrice1), bid_volume1: data.BidVolume1, ask_price1: price(data.AskPrice1), ask_volume1: data.AskVolume1,
-      bid_price2: price(data.BidPrice2), bid_volume2: data.BidVolume2, ask_price2: price(data.AskPrice2), ask_volume2: data.AskVolume2,
-      bid_price3: price(data.BidPrice3), bid_volume3: data.BidVolume3, ask_price3: price(data.AskPrice3), ask_volume3: data.AskVolume3,
-      bid_price4: price(data.BidPrice4), bid_volume4: data.BidVolume4, ask_price4: price(data.AskPrice4), ask_volume4: data.AskVolume4,
-      bid_price5: price(data.BidPrice5), bid_volume5: data.BidVolume5, ask_price5: price(data.AskPrice5), ask_volume5: data.AskVolume5,
+      bid_price1: price(data.BidPrice1),
+      bid_volume1: data.BidVolume1,
+      ask_price1: price(data.AskPrice1),
+      ask_volume1: data.AskVolume1,
+      bid_price2: price(data.BidPrice2),
+      bid_volume2: data.BidVolume2,
+      ask_price2: price(data.AskPrice2),
+      ask_volume2: data.AskVolume2,
+      bid_price3: price(data.BidPrice3),
+      bid_volume3: data.BidVolume3,
+      ask_price3: price(data.AskPrice3),
+      ask_volume3: data.AskVolume3,
+      bid_price4: price(data.BidPrice4),
+      bid_volume4: data.BidVolume4,
+      ask_price4: price(data.AskPrice4),
+      ask_volume4: data.AskVolume4,
+      bid_price5: price(data.BidPrice5),
+      bid_volume5: data.BidVolume5,
+      ask_price5: price(data.AskPrice5),
+      ask_volume5: data.AskVolume5,
       feed_id: this.feedId,
       ts_recv: tsRecv,
       sequence: this.sequence,
@@ -330,7 +349,12 @@ export class CtpTickConverter {
    * because at night the two readings are both plausible a day apart.
    * `trading_day` is then taken from the calendar.
    */
-  private resolveOutsideKnownSessions(instrument: InstrumentState, data: CtpDepthMarketData, timeOfDay: number, tsRecv: number): ResolvedTime | CtpTickRejection {
+  private resolveOutsideKnownSessions(
+    instrument: InstrumentState,
+    data: CtpDepthMarketData,
+    timeOfDay: number,
+    tsRecv: number,
+  ): ResolvedTime | CtpTickRejection {
     const instrumentId = instrument.instrumentId;
     const time = `${data.UpdateTime}.${millisText(data.UpdateMillisec)}`;
     const tradingEpochDay = epochDayOf(data.TradingDay);
@@ -339,7 +363,8 @@ export class CtpTickConverter {
         const ts = (tradingEpochDay - back) * MICROS_PER_DAY + timeOfDay - UTC8_OFFSET;
         if (this.sessions.tradingDay(instrumentId, ts) !== data.TradingDay) continue;
         // The hot path checked every session of TradingDay, so this instant is outside them; ask the calendar all the same.
-        if (this.sessions.isInSession(instrumentId, ts)) return { tsEvent: ts, actionDay: this.sessions.actionDay(ts), tradingDay: data.TradingDay };
+        if (this.sessions.isInSession(instrumentId, ts))
+          return { tsEvent: ts, actionDay: this.sessions.actionDay(ts), tradingDay: data.TradingDay };
         return {
           reason: 'outside-session',
           detail: `${instrumentId}: UpdateTime ${time} on ${this.sessions.actionDay(ts)} is outside the trading sessions of TradingDay ${data.TradingDay}`,
@@ -350,7 +375,9 @@ export class CtpTickConverter {
 
     const hintDay = epochDayOf(data.ActionDay);
     if (hintDay === undefined) {
-      return malformed(`${instrumentId}: TradingDay ${JSON.stringify(data.TradingDay)} is not a date and neither is ActionDay ${JSON.stringify(data.ActionDay)}`);
+      return malformed(
+        `${instrumentId}: TradingDay ${JSON.stringify(data.TradingDay)} is not a date and neither is ActionDay ${JSON.stringify(data.ActionDay)}`,
+      );
     }
     let best: number | undefined;
     for (let back = 0; back <= DAYS_BEFORE_TRADING_DAY; back++) {

@@ -76,7 +76,9 @@ function rendezvousWeight(instrumentHash: number, frontId: string): number {
 const hasRoom = (front: FrontLoad): boolean => front.load < front.view.maxSubscriptions;
 
 const qualityScore = (front: FrontLoad): number =>
-  (front.view.tickAgeMs ?? 0) + QUALITY_ERROR_WEIGHT * front.view.recentErrors + QUALITY_LOAD_WEIGHT * (front.load / front.view.maxSubscriptions);
+  (front.view.tickAgeMs ?? 0) +
+  QUALITY_ERROR_WEIGHT * front.view.recentErrors +
+  QUALITY_LOAD_WEIGHT * (front.load / front.view.maxSubscriptions);
 
 /** The front of `tier` the strategy picks for `instrument`, among those with room; undefined when all are full. */
 function pickFront(strategy: DistributionStrategy, tier: Tier, instrumentHash: number): FrontLoad | undefined {
@@ -199,7 +201,10 @@ export function planSubscriptions(request: SubscriptionPlanRequest): Subscriptio
   const healthy = new Map<string, FrontLoad>();
   for (const view of fronts) if (view.healthy && !healthy.has(view.id)) healthy.set(view.id, { view, load: 0 });
   const priorities = [...new Set([...healthy.values()].map((f) => f.view.priority))].sort((a, b) => a - b);
-  const tiers: Tier[] = priorities.map((priority) => ({ fronts: [...healthy.values()].filter((f) => f.view.priority === priority), cursor: 0 }));
+  const tiers: Tier[] = priorities.map((priority) => ({
+    fronts: [...healthy.values()].filter((f) => f.view.priority === priority),
+    cursor: 0,
+  }));
 
   const placed = new Map<string, string>();
   const toPlace: string[] = [];

@@ -92,7 +92,8 @@ export class AvroContainerReader {
       const header = decodeAvroFileHeader(this.buffer.subarray(this.offset));
       if (header === 'not-avro') throw new Error('not an Avro container file (it does not start with Obj\\x01)');
       if (header !== undefined) {
-        if (header.codec !== 'null' && header.codec !== 'deflate') throw new Error(`Avro codec '${header.codec}' is not supported (expected null or deflate)`);
+        if (header.codec !== 'null' && header.codec !== 'deflate')
+          throw new Error(`Avro codec '${header.codec}' is not supported (expected null or deflate)`);
         this.offset += header.length;
         this.header = header;
         return header;
@@ -114,13 +115,21 @@ export class AvroContainerReader {
       const count = decodeLong(this.buffer, this.offset);
       const size = count.offset < 0 ? count : decodeLong(this.buffer, count.offset);
       if (size.offset < 0) {
-        this.options.onInvalid({ byte: start }, `the file ends inside a block header (${this.buffer.length - this.offset} bytes ignored)`, 0);
+        this.options.onInvalid(
+          { byte: start },
+          `the file ends inside a block header (${this.buffer.length - this.offset} bytes ignored)`,
+          0,
+        );
         return this.end();
       }
       // A record takes at least a byte of the block's data (a Tick or an AuditRecord takes dozens): a count beyond that is a claim the bytes cannot hold.
       const mostRecords = header.codec === 'deflate' ? MAX_INFLATED_BYTES : size.value;
       if (count.value < 0 || size.value < 0 || size.value > this.maxBlockBytes || count.value > mostRecords) {
-        this.options.onInvalid({ byte: start }, `corrupt block header (count ${count.value}, size ${size.value}); skipping to the next sync marker`, 0);
+        this.options.onInvalid(
+          { byte: start },
+          `corrupt block header (count ${count.value}, size ${size.value}); skipping to the next sync marker`,
+          0,
+        );
         this.numbered = false;
         if (!(await this.skipPastSync(header.sync, this.offset + 1))) return this.end();
         continue;
@@ -131,13 +140,21 @@ export class AvroContainerReader {
       const at: InputPosition = firstRecord === undefined ? { byte: start } : { record: firstRecord };
       if (!(await this.ensure(blockBytes))) {
         const present = this.buffer.length - this.offset;
-        this.options.onInvalid(at, `the file ends inside a block of ${count.value} records (${present} of ${blockBytes} bytes present)`, count.value);
+        this.options.onInvalid(
+          at,
+          `the file ends inside a block of ${count.value} records (${present} of ${blockBytes} bytes present)`,
+          count.value,
+        );
         return this.end();
       }
       const dataAt = this.offset + dataStart;
       const syncAt = dataAt + size.value;
       if (!this.buffer.subarray(syncAt, syncAt + SYNC_BYTES).equals(header.sync)) {
-        this.options.onInvalid(at, `block at byte ${start} does not end in the file's sync marker; skipping to the next one (records after it up to that marker are lost uncounted)`, count.value);
+        this.options.onInvalid(
+          at,
+          `block at byte ${start} does not end in the file's sync marker; skipping to the next one (records after it up to that marker are lost uncounted)`,
+          count.value,
+        );
         this.numbered = false;
         if (!(await this.skipPastSync(header.sync, this.offset + 1))) return this.end();
         continue;

@@ -71,7 +71,10 @@ export function detectFileFormat(
   return { format: detected.format };
 }
 
-function detect(path: string, setting: FormatSetting): { format: 'ndjson' } | { format: 'avro' | 'audit'; writer: Type } | { problem: string; unknown?: true } {
+function detect(
+  path: string,
+  setting: FormatSetting,
+): { format: 'ndjson' } | { format: 'avro' | 'audit'; writer: Type } | { problem: string; unknown?: true } {
   const header = readAvroHeader(path);
   if (header !== 'not-avro' && 'problem' in header) return { problem: `${path}: ${header.problem}` };
   if (header !== 'not-avro' && header.codec !== 'null' && header.codec !== 'deflate') {
@@ -82,20 +85,30 @@ function detect(path: string, setting: FormatSetting): { format: 'ndjson' } | { 
     case 'auto':
       if (header !== 'not-avro' && schema === TICK) return { format: 'avro', writer: header.type };
       if (header !== 'not-avro' && schema === AUDIT_RECORD) return { format: 'audit', writer: header.type };
-      if (schema !== undefined) return { problem: `${path}: an Avro container file of ${schema}; expected one of ${TICK} (format avro) or ${AUDIT_RECORD} (format audit)` };
+      if (schema !== undefined)
+        return {
+          problem: `${path}: an Avro container file of ${schema}; expected one of ${TICK} (format avro) or ${AUDIT_RECORD} (format audit)`,
+        };
       if (NDJSON_EXTENSIONS.has(extname(path).toLowerCase())) return { format: 'ndjson' };
       return {
         unknown: true,
         problem: `${path}: unknown format; expected a .ndjson or .jsonl file of Ticks, or an Avro container file (starting with Obj\\x01) of ${TICK} or ${AUDIT_RECORD}; or set 'format'`,
       };
     case 'ndjson':
-      return schema === undefined ? { format: 'ndjson' } : { problem: `${path}: an Avro container file of ${schema}, not NDJSON as 'format' says` };
+      return schema === undefined
+        ? { format: 'ndjson' }
+        : { problem: `${path}: an Avro container file of ${schema}, not NDJSON as 'format' says` };
     case 'avro':
     case 'audit': {
       const expected = setting === 'avro' ? TICK : AUDIT_RECORD;
-      if (header === 'not-avro') return { problem: `${path}: not an Avro container file (it does not start with Obj\\x01); 'format: ${setting}' expects an Avro container file of ${expected}` };
-      if (setting === 'audit' && schema !== AUDIT_RECORD) return { problem: `${path}: an Avro container file of ${schema}; 'format: audit' expects ${AUDIT_RECORD}` };
-      if (setting === 'avro' && schema === AUDIT_RECORD) return { problem: `${path}: an audit trail (${AUDIT_RECORD}); use 'format: audit' or 'auto' to replay its ticks` };
+      if (header === 'not-avro')
+        return {
+          problem: `${path}: not an Avro container file (it does not start with Obj\\x01); 'format: ${setting}' expects an Avro container file of ${expected}`,
+        };
+      if (setting === 'audit' && schema !== AUDIT_RECORD)
+        return { problem: `${path}: an Avro container file of ${schema}; 'format: audit' expects ${AUDIT_RECORD}` };
+      if (setting === 'avro' && schema === AUDIT_RECORD)
+        return { problem: `${path}: an audit trail (${AUDIT_RECORD}); use 'format: audit' or 'auto' to replay its ticks` };
       return { format: setting, writer: header.type };
     }
   }

@@ -8,14 +8,23 @@ export type InputPosition = { readonly line: number } | { readonly record: numbe
 const MAX_REASON = 200;
 
 /** Where skipped input goes besides the count and the log: the stage's dead letters (`ctx.deadLetter`). */
-export type DeadLetterWriter = (letter: { readonly origin: string; readonly schema: string; readonly reason: string; readonly payload: unknown }) => void;
+export type DeadLetterWriter = (letter: {
+  readonly origin: string;
+  readonly schema: string;
+  readonly reason: string;
+  readonly payload: unknown;
+}) => void;
 
 /** Skipped records are logged one by one at first, then every thousandth, so a broken file cannot flood the log; damage that is not one record (a block, or bytes of unknown records) always is. */
 const shouldLog = (total: number, count: number): boolean => count !== 1 || total <= 10 || total % 1000 === 0;
 
 /** A position as a dead letter's origin names it: `file:line`, `file record N`, `file byte N`. */
 function originOf(file: string, position: InputPosition): string {
-  return 'line' in position ? `${file}:${position.line}` : 'record' in position ? `${file} record ${position.record}` : `${file} byte ${position.byte}`;
+  return 'line' in position
+    ? `${file}:${position.line}`
+    : 'record' in position
+      ? `${file} record ${position.record}`
+      : `${file} byte ${position.byte}`;
 }
 
 /**
@@ -50,11 +59,20 @@ export class InvalidInputReporter {
     if (reason.length > MAX_REASON) reason = `${reason.slice(0, MAX_REASON)}…`;
     if (count > 0) {
       this.metrics.dropped('invalid', count);
-      this.deadLetter?.({ origin: originOf(file, position), schema: 'Tick', reason: count === 1 ? reason : `${reason} (${count} records)`, payload });
+      this.deadLetter?.({
+        origin: originOf(file, position),
+        schema: 'Tick',
+        reason: count === 1 ? reason : `${reason} (${count} records)`,
+        payload,
+      });
     }
     if (!shouldLog(this.count, count)) return;
-    const where = 'line' in position ? `line ${position.line}` : 'record' in position ? `record ${position.record}` : `byte ${position.byte}`;
+    const where =
+      'line' in position ? `line ${position.line}` : 'record' in position ? `record ${position.record}` : `byte ${position.byte}`;
     const what = count <= 1 ? '' : ` (${count} records)`;
-    this.logger.warn({ file, ...position, reason, skipped: count, invalid: this.count }, `skipped invalid input at ${file} ${where}${what}: ${reason}`);
+    this.logger.warn(
+      { file, ...position, reason, skipped: count, invalid: this.count },
+      `skipped invalid input at ${file} ${where}${what}: ${reason}`,
+    );
   }
 }

@@ -91,7 +91,8 @@ export class NdjsonTickReader implements TickBatchReader {
       return ticks;
     }
     // A newline byte never occurs inside a multi-byte UTF-8 sequence, so text up to one decodes whole.
-    const head = this.rest === undefined ? chunk.subarray(start, lastNewline) : Buffer.concat([this.rest, chunk.subarray(start, lastNewline)]);
+    const head =
+      this.rest === undefined ? chunk.subarray(start, lastNewline) : Buffer.concat([this.rest, chunk.subarray(start, lastNewline)]);
     this.rest = undefined;
     this.parseLines(head.toString('utf8'), ticks);
     this.keep(chunk.subarray(lastNewline + 1));

@@ -55,7 +55,8 @@ export function planReplay(options: PlanReplayOptions): ReplayPlan {
   let isDirectory: boolean;
   try {
     const stat = statSync(path);
-    if (!stat.isFile() && !stat.isDirectory()) fail([`'path' ${path} is neither a file nor a directory; expected a recorded file of ticks or a directory of them`]);
+    if (!stat.isFile() && !stat.isDirectory())
+      fail([`'path' ${path} is neither a file nor a directory; expected a recorded file of ticks or a directory of them`]);
     isDirectory = stat.isDirectory();
     accessSync(path, constants.R_OK | (isDirectory ? constants.X_OK : 0));
   } catch (error) {
@@ -89,7 +90,10 @@ export function planReplay(options: PlanReplayOptions): ReplayPlan {
   }
   if (problems.length > 0) fail(problems);
   if (files.length === 0) {
-    fail([`'path' ${path} is a directory without files to replay; expected .ndjson, .jsonl or Avro container files of ticks in it`, ...skipped]);
+    fail([
+      `'path' ${path} is a directory without files to replay; expected .ndjson, .jsonl or Avro container files of ticks in it`,
+      ...skipped,
+    ]);
   }
   return { files, skipped };
 }

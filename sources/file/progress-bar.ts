@@ -98,7 +98,12 @@ export class ProgressBar {
    * a terminal; `on` exists to say so explicitly, and `onRefused` is called
    * when it cannot be honoured.
    */
-  static create(mode: 'auto' | 'on' | 'off', stream: ProgressStream, options: ProgressBarOptions, onRefused?: (reason: string) => void): ProgressBar | undefined {
+  static create(
+    mode: 'auto' | 'on' | 'off',
+    stream: ProgressStream,
+    options: ProgressBarOptions,
+    onRefused?: (reason: string) => void,
+  ): ProgressBar | undefined {
     if (mode === 'off') return undefined;
     if (stream.isTTY !== true) {
       if (mode === 'on') onRefused?.('stderr is not a terminal');
@@ -143,7 +148,11 @@ export class ProgressBar {
       `${count(figures.records)} records`,
       ...(seconds > 0 ? [`${count(figures.records / seconds)} records/s`] : []),
       ...(figures.eventTimeUs === undefined ? [] : [`event ${eventTime(figures.eventTimeUs)}`]),
-      done ? `in ${clock(seconds)}` : seconds >= ETA_AFTER_S && fraction > 0 ? `ETA ${clock((seconds * (1 - fraction)) / fraction)}` : 'ETA --:--',
+      done
+        ? `in ${clock(seconds)}`
+        : seconds >= ETA_AFTER_S && fraction > 0
+          ? `ETA ${clock((seconds * (1 - fraction)) / fraction)}`
+          : 'ETA --:--',
     ].join('  ');
     const line = `${this.options.label}  ${bar} ${figuresText}`;
     const width = this.stream.columns;

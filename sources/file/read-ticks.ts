@@ -85,7 +85,10 @@ export function readTicks(files: readonly ReplayFile[], options: ReadTicksOption
     const fail = (file: ReplayFile | undefined, error: unknown): void => {
       const path = file?.path ?? '(none)';
       subscriber.error(
-        new StageError(`file: cannot replay ${path} (${file?.format ?? '?'}): ${(error as Error)?.message ?? String(error)}`, { cause: error, context: { component: 'file', path } }),
+        new StageError(`file: cannot replay ${path} (${file?.format ?? '?'}): ${(error as Error)?.message ?? String(error)}`, {
+          cause: error,
+          context: { component: 'file', path },
+        }),
       );
     };
 

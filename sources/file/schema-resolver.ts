@@ -11,6 +11,9 @@ export function schemaResolver(reader: Type, writer: Type): Resolver | undefined
   try {
     return reader.createResolver(writer);
   } catch (error) {
-    throw new Error(`its schema ${writer.name ?? writer.typeName} cannot be read as ${reader.name ?? reader.typeName}: ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `its schema ${writer.name ?? writer.typeName} cannot be read as ${reader.name ?? reader.typeName}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

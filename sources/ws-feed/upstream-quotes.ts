@@ -61,7 +61,8 @@ export class UpstreamQuotes {
     if (quote === undefined) {
       const problem = checkInstrumentId(instrumentId);
       if (problem !== undefined) return { reason: 'malformed', detail: problem };
-      if (this.quotes.size >= this.maxInstruments) return { reason: 'instrument-limit', detail: `the feed already holds max_instruments (${this.maxInstruments}) quotes` };
+      if (this.quotes.size >= this.maxInstruments)
+        return { reason: 'instrument-limit', detail: `the feed already holds max_instruments (${this.maxInstruments}) quotes` };
       quote = { fields: {}, refused: new Set() };
       this.quotes.set(instrumentId, quote);
     }

@@ -16,16 +16,28 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-cli-'));
 function demoArgs(dir: string, sets: readonly string[] = [], flags: readonly string[] = []): string[] {
   const expanded = sets.flatMap((s) => (s.startsWith('feeds.') ? [`feed-a.${s.slice(6)}`, `feed-b.${s.slice(6)}`] : [s]));
   return [
-    'run', 'demo', '--port', '0', ...flags,
-    ...[...expanded, 'quotes-ws.port=0', `ticks-file.path=${join(dir, 'ticks.ndjson')}`, `dead-letter-file.path=${join(dir, 'dead.ndjson')}`, `audit.dir=${join(dir, 'audit')}`].flatMap((s) => ['--set', s]),
+    'run',
+    'demo',
+    '--port',
+    '0',
+    ...flags,
+    ...[
+      ...expanded,
+      'quotes-ws.port=0',
+      `ticks-file.path=${join(dir, 'ticks.ndjson')}`,
+      `dead-letter-file.path=${join(dir, 'dead.ndjson')}`,
+      `audit.dir=${join(dir, 'audit')}`,
+    ].flatMap((s) => ['--set', s]),
   ];
 }
 const tickCodec = SchemaCatalog.default().codec('Tick');
 
 function readTicks(path: string): unknown[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 }
-
 
 afterAll(closeRedisServers);
 
@@ -140,24 +152,37 @@ describe('tickflow CLI', () => {
     expect((await runCli(['lint', file])).code).toBe(0);
     const run = await runCli(['run', file, '--port', '0']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`${join(dir, 'thostmduserapi_se.so')}: no such file; expected a CTP market-data library of SDK 6.6.9–6.7.7 or 6.7.11`);
+    expect(run.stderr).toContain(
+      `${join(dir, 'thostmduserapi_se.so')}: no such file; expected a CTP market-data library of SDK 6.6.9–6.7.7 or 6.7.11`,
+    );
   });
 
   it('lint accepts a good definition file and reports every problem of a bad one (exit 2)', async () => {
     const dir = tmp();
     const good = join(dir, 'good.yaml');
-    writeFileSync(good, 'name: good\nstages:\n  - { id: market, use: sim, config: { seed: 3 } }\n  - { id: out, use: ndjson-file, from: market, config: { path: out.ndjson } }\n');
+    writeFileSync(
+      good,
+      'name: good\nstages:\n  - { id: market, use: sim, config: { seed: 3 } }\n  - { id: out, use: ndjson-file, from: market, config: { path: out.ndjson } }\n',
+    );
     const ok = await runCli(['lint', good]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toBe(`${good}: ok (pipeline 'good', 2 stages)\n  not checked until it runs (needs the outside world):\n    - stage 'out' (ndjson-file): that 'path' can be written\n`);
+    expect(ok.stdout).toBe(
+      `${good}: ok (pipeline 'good', 2 stages)\n  not checked until it runs (needs the outside world):\n    - stage 'out' (ndjson-file): that 'path' can be written\n`,
+    );
 
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'name: bad\nstages:\n  - { id: market, use: sim, config: { seed: one } }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n');
+    writeFileSync(
+      bad,
+      'name: bad\nstages:\n  - { id: market, use: sim, config: { seed: one } }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n',
+    );
     const failed = await runCli(['lint', bad]);
     expect(failed.code).toBe(2);
     expect(failed.stderr).toContain("stage 'market' (sim): 'seed' must be an integer, got \"one\"");
     const dangling = join(dir, 'dangling.yaml');
-    writeFileSync(dangling, 'name: dangling\nstages:\n  - { id: market, use: sim }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n');
+    writeFileSync(
+      dangling,
+      'name: dangling\nstages:\n  - { id: market, use: sim }\n  - { id: extra, use: pass-through, from: market }\n  - { id: out, use: ndjson-file, from: market }\n',
+    );
     const danglingResult = await runCli(['lint', dangling]);
     expect(danglingResult.code).toBe(2);
     expect(danglingResult.stderr).toContain("dangling stage 'extra'");
@@ -184,7 +209,9 @@ describe('tickflow CLI', () => {
     // At least the 40 ticks and the feed status changes, besides any orders.
     expect(Number(/(\d+) records/.exec(verify.stdout)?.[1])).toBeGreaterThanOrEqual(44);
     expect((await runCli(['audit'])).code).toBe(2);
-    expect(JSON.parse((await runCli(['graph', 'demo', '--format', 'json'])).stdout).stages.map((s: { id: string }) => s.id)).not.toContain('redis');
+    expect(JSON.parse((await runCli(['graph', 'demo', '--format', 'json'])).stdout).stages.map((s: { id: string }) => s.id)).not.toContain(
+      'redis',
+    );
   });
 
   it('the demo trades: commands, denials, order events and signals are all in the verified audit trail', async () => {
@@ -193,13 +220,20 @@ describe('tickflow CLI', () => {
     expect(code).toBe(0);
     expect((await runCli(['audit', 'verify', join(dir, 'audit')])).code).toBe(0);
     const counts = new Map<string, number>();
-    for (const file of readdirSync(join(dir, 'audit')).filter((f) => f.endsWith('.avro')).sort()) {
+    for (const file of readdirSync(join(dir, 'audit'))
+      .filter((f) => f.endsWith('.avro'))
+      .sort()) {
       await new Promise<void>((resolve, reject) =>
-        avro.createFileDecoder(join(dir, 'audit', file)).on('data', (r: { record_type: string }) => void counts.set(r.record_type, (counts.get(r.record_type) ?? 0) + 1)).on('end', resolve).on('error', reject),
+        avro
+          .createFileDecoder(join(dir, 'audit', file))
+          .on('data', (r: { record_type: string }) => void counts.set(r.record_type, (counts.get(r.record_type) ?? 0) + 1))
+          .on('end', resolve)
+          .on('error', reject),
       );
     }
     expect(counts.get('tickflow.Tick')).toBe(4003);
-    for (const type of ['Signal', 'SubmitOrder', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled']) expect(counts.get(`tickflow.${type}`) ?? 0, type).toBeGreaterThan(0);
+    for (const type of ['Signal', 'SubmitOrder', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled'])
+      expect(counts.get(`tickflow.${type}`) ?? 0, type).toBeGreaterThan(0);
   });
 
   it('run demo writes the latest quotes and tick history to Redis when a Redis URL is set', async () => {
@@ -226,7 +260,12 @@ describe('tickflow CLI', () => {
     for (const name of ['a', 'b']) {
       const { code } = await runCli(demoArgs(join(dir, name), ['feeds.count=500', 'feeds.rate=0', 'feeds.seed=42', 'ctp.count=1']));
       expect(code).toBe(0);
-      outputs.push(readFileSync(join(dir, name, 'ticks.ndjson'), 'utf8').split('\n').filter((line) => !line.includes('"feed_id":"ctp"')).join('\n'));
+      outputs.push(
+        readFileSync(join(dir, name, 'ticks.ndjson'), 'utf8')
+          .split('\n')
+          .filter((line) => !line.includes('"feed_id":"ctp"'))
+          .join('\n'),
+      );
     }
     expect(outputs[0]?.split('\n')).toHaveLength(501);
     expect(outputs[1]).toBe(outputs[0]);
@@ -235,15 +274,31 @@ describe('tickflow CLI', () => {
   it('run takes stage config and settings from --config, and --set wins over it', async () => {
     const dir = tmp();
     const config = join(dir, 'run.yaml');
-    writeFileSync(config, `validation: boundary\nport: 0\nlog_level: warn\nstages:\n  feed-a: { count: 7, rate: 0, seed: 5 }\n  feed-b: { count: 7, rate: 0, seed: 5 }\n  quotes-ws: { port: 0 }\n  ticks-file: { path: ${join(dir, 'from-config.ndjson')} }\n  dead-letter-file: { path: ${join(dir, 'dead.ndjson')} }\n`);
-    const { code, stderr } = await runCli(['run', 'demo', '--config', config, '--set', 'feed-a.count=3', '--set', 'feed-b.count=3', '--set', 'ctp.count=1']);
+    writeFileSync(
+      config,
+      `validation: boundary\nport: 0\nlog_level: warn\nstages:\n  feed-a: { count: 7, rate: 0, seed: 5 }\n  feed-b: { count: 7, rate: 0, seed: 5 }\n  quotes-ws: { port: 0 }\n  ticks-file: { path: ${join(dir, 'from-config.ndjson')} }\n  dead-letter-file: { path: ${join(dir, 'dead.ndjson')} }\n`,
+    );
+    const { code, stderr } = await runCli([
+      'run',
+      'demo',
+      '--config',
+      config,
+      '--set',
+      'feed-a.count=3',
+      '--set',
+      'feed-b.count=3',
+      '--set',
+      'ctp.count=1',
+    ]);
     expect(code).toBe(0);
     expect(stderr).not.toContain('"level":30');
     expect(readTicks(join(dir, 'from-config.ndjson'))).toHaveLength(4);
     writeFileSync(config, 'stages: {}\nspeed: 3\n');
     const bad = await runCli(['run', 'demo', '--config', config]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain(`config file ${config}: unknown key 'speed'; known keys: validation, port, log_level, control_tokens_file, stages`);
+    expect(bad.stderr).toContain(
+      `config file ${config}: unknown key 'speed'; known keys: validation, port, log_level, control_tokens_file, stages`,
+    );
   });
 
   it('run demo serves /health and /metrics, and drains cleanly on SIGTERM', async () => {
@@ -251,7 +306,10 @@ describe('tickflow CLI', () => {
     const out = join(dir, 'ticks.ndjson');
     const child = startCli(demoArgs(dir, ['feeds.rate=200']));
     try {
-      const url = await waitFor('the pipeline http url in the log', () => /health on (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(child.output().stderr)?.[1]);
+      const url = await waitFor(
+        'the pipeline http url in the log',
+        () => /health on (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(child.output().stderr)?.[1],
+      );
       let body: { status: string; state: string; stages: Record<string, { state: string; records_out: number }> } | undefined;
       for (let i = 0; i < 100; i++) {
         const res = await fetch(`${url}/health`);
@@ -282,7 +340,10 @@ describe('tickflow CLI', () => {
     const token = 'cli-test-token-0123456789';
     const child = startCli(demoArgs(dir, ['feeds.rate=100']), undefined, { TICKFLOW_CONTROL_TOKENS: `desk:${token}` });
     try {
-      const url = await waitFor('the pipeline http url in the log', () => /health on (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(child.output().stderr)?.[1]);
+      const url = await waitFor(
+        'the pipeline http url in the log',
+        () => /health on (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(child.output().stderr)?.[1],
+      );
       const withToken = { TICKFLOW_CONTROL_TOKEN: token };
       const halt = await runCli(['halt', '--url', url, '--reason', 'cli test'], 20_000, undefined, withToken);
       expect(halt.code).toBe(0);

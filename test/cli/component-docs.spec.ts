@@ -28,9 +28,16 @@ function differences(dir: string, expected: ReadonlyMap<string, string>): string
     ...[...expected].flatMap(([name, content]) => {
       const path = join(dir, name);
       if (!existsSync(path)) return [`${join(DOCS_DIR, name)} is missing: ${REGENERATE}`];
-      return readFileSync(path, 'utf8') === content ? [] : [`${join(DOCS_DIR, name)} differs from what the definitions make now: ${REGENERATE}`];
+      return readFileSync(path, 'utf8') === content
+        ? []
+        : [`${join(DOCS_DIR, name)} differs from what the definitions make now: ${REGENERATE}`];
     }),
-    ...present.filter((name) => !expected.has(name)).map((name) => `${join(DOCS_DIR, name)} is no component's page: ${REGENERATE}, which removes the pages it made and no component makes any more (delete any other file)`),
+    ...present
+      .filter((name) => !expected.has(name))
+      .map(
+        (name) =>
+          `${join(DOCS_DIR, name)} is no component's page: ${REGENERATE}, which removes the pages it made and no component makes any more (delete any other file)`,
+      ),
   ];
 }
 
@@ -42,7 +49,9 @@ describe('component docs', () => {
   it('every stage example is a config its component accepts, fed on each of its inputs', () => {
     for (const definition of builtinComponents().all()) {
       const facts = componentFacts(definition);
-      const { stages } = parseYaml(renderStageExample(facts)) as { stages: { id: string; use: string; from?: unknown; config?: unknown }[] };
+      const { stages } = parseYaml(renderStageExample(facts)) as {
+        stages: { id: string; use: string; from?: unknown; config?: unknown }[];
+      };
       expect(stages).toHaveLength(1);
       const [stage] = stages;
       expect(stage?.use, definition.name).toBe(definition.name);
@@ -69,7 +78,13 @@ describe('component docs', () => {
       out: 'Tick',
       description: 'A test source with a secret.',
       spec: {
-        password: field.string({ description: 'The password', default: 'hunter2-default', example: 'change-me', secret: true, env: 'VAULT_FEED_PASSWORD' }),
+        password: field.string({
+          description: 'The password',
+          default: 'hunter2-default',
+          example: 'change-me',
+          secret: true,
+          env: 'VAULT_FEED_PASSWORD',
+        }),
         host: field.string({ description: 'Where', example: 'vault.example' }),
       },
       validate: [{ rule: "'host' is not empty", problems: (config) => (config.host === '' ? ["'host' must not be empty"] : []) }],
@@ -80,11 +95,20 @@ describe('component docs', () => {
     const page = renderComponentPage(facts);
     const json = renderComponentJson(facts);
     for (const text of [page, json]) expect(text).not.toContain('hunter2-default');
-    expect(page).toContain('| `password` | `string` | not shown (secret) |  | `VAULT_FEED_PASSWORD` | yes | `"change-me"` | The password |');
+    expect(page).toContain(
+      '| `password` | `string` | not shown (secret) |  | `VAULT_FEED_PASSWORD` | yes | `"change-me"` | The password |',
+    );
     expect(page).toContain('# password is secret: set VAULT_FEED_PASSWORD in the environment rather than writing it here');
     expect(page).toContain("- 'host' is not empty");
     expect(page).toContain('- that the vault answers');
-    expect(JSON.parse(json)).toMatchObject({ $comment: GENERATED_NOTICE, fields: [{ name: 'password', secret: true, default: null, env: 'VAULT_FEED_PASSWORD' }, { name: 'host', required: true }], exampleConfig: { host: 'vault.example' } });
+    expect(JSON.parse(json)).toMatchObject({
+      $comment: GENERATED_NOTICE,
+      fields: [
+        { name: 'password', secret: true, default: null, env: 'VAULT_FEED_PASSWORD' },
+        { name: 'host', required: true },
+      ],
+      exampleConfig: { host: 'vault.example' },
+    });
   });
 
   it('tickflow docs DIR writes every page, leaves right ones alone, removes the pages no component makes and nothing else', async () => {

@@ -15,28 +15,35 @@ import { waitFor } from '../support/wait-for.js';
  */
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-limits-'));
-const lines = (path: string): number => (statSync(path, { throwIfNoEntry: false }) === undefined ? 0 : readFileSync(path, 'utf8').split('\n').length - 1);
+const lines = (path: string): number =>
+  statSync(path, { throwIfNoEntry: false }) === undefined ? 0 : readFileSync(path, 'utf8').split('\n').length - 1;
 
 /** A definition file: a sim source with `config`, written to an NDJSON file. */
 function simToFile(dir: string, config: string, out = join(dir, 'ticks.ndjson')): string {
   const path = join(dir, `sim-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, `name: sim-to-file\nstages:\n  - { id: market, use: sim, config: ${config} }\n  - { id: out, use: ndjson-file, from: market, config: { path: ${out} } }\n`);
+  writeFileSync(
+    path,
+    `name: sim-to-file\nstages:\n  - { id: market, use: sim, config: ${config} }\n  - { id: out, use: ndjson-file, from: market, config: { path: ${out} } }\n`,
+  );
   return path;
 }
-
 
 describe('tickflow CLI limits', () => {
   it('lint /dev/zero, run --config /dev/zero and an endless pipe stop reading at 1 MiB and exit 2', async () => {
     const lint = await runCli(['lint', '/dev/zero']);
     expect(lint.code).toBe(2);
-    expect(lint.stderr).toBe('/dev/zero: pipeline file /dev/zero: is larger than 1 MiB (1048576 bytes), the most a definition or config file may hold\n');
+    expect(lint.stderr).toBe(
+      '/dev/zero: pipeline file /dev/zero: is larger than 1 MiB (1048576 bytes), the most a definition or config file may hold\n',
+    );
     const run = await runCli(['run', 'demo', '--config', '/dev/zero']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('tickflow run: config file /dev/zero: is larger than 1 MiB (1048576 bytes)');
 
     // A process substitution, <(yes): a pipe whose writer never stops.
     const piped = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn('bash', ['-c', `exec "${process.execPath}" dist/cli/main.js lint <(yes)`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn('bash', ['-c', `exec "${process.execPath}" dist/cli/main.js lint <(yes)`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -52,7 +59,15 @@ describe('tickflow CLI limits', () => {
   it('a definition with more than 500 stages, or a config configuring more, exits 2 naming the limit', async () => {
     const dir = tmp();
     const many = join(dir, 'many.yaml');
-    writeFileSync(many, ['name: many', 'stages:', '  - { id: market, use: sim }', ...Array.from({ length: 500 }, (_, i) => `  - { id: s${i}, use: pass-through, from: market }`)].join('\n'));
+    writeFileSync(
+      many,
+      [
+        'name: many',
+        'stages:',
+        '  - { id: market, use: sim }',
+        ...Array.from({ length: 500 }, (_, i) => `  - { id: s${i}, use: pass-through, from: market }`),
+      ].join('\n'),
+    );
     const lint = await runCli(['lint', many]);
     expect(lint.code).toBe(2);
     expect(lint.stderr).toBe(`${many}: pipeline file ${many}: has 501 stages; a definition file may hold at most 500\n`);
@@ -68,7 +83,10 @@ describe('tickflow CLI limits', () => {
     const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
     const yaml = simToFile(dir, `{ instruments: ${deep(40)} }`);
     const json = join(dir, 'deep.json');
-    writeFileSync(json, `{"name":"deep","stages":[{"id":"market","use":"sim","config":{"instruments":${deep(100_000)}}},{"id":"out","use":"ndjson-file","from":"market"}]}`);
+    writeFileSync(
+      json,
+      `{"name":"deep","stages":[{"id":"market","use":"sim","config":{"instruments":${deep(100_000)}}},{"id":"out","use":"ndjson-file","from":"market"}]}`,
+    );
     for (const path of [yaml, json]) {
       const lint = await runCli(['lint', path]);
       expect(lint.code).toBe(2);
@@ -89,7 +107,8 @@ describe('tickflow CLI limits', () => {
     const dir = tmp();
     const path = join(dir, 'laughs.yaml');
     const rows = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
-    for (let i = 1; i < 9; i++) rows.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array.from({ length: 9 }, () => `*${'abcdefghi'[i - 1]}`).join(', ')}]`);
+    for (let i = 1; i < 9; i++)
+      rows.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array.from({ length: 9 }, () => `*${'abcdefghi'[i - 1]}`).join(', ')}]`);
     writeFileSync(path, `${rows.join('\n')}\nname: laughs\nstages: [{ id: market, use: sim, config: { instruments: *i } }]\n`);
     const { code, stderr } = await runCli(['lint', path]);
     expect(code).toBe(2);
@@ -105,7 +124,14 @@ describe('tickflow CLI limits', () => {
     expect(stderr).toContain(`stage 'market' (sim): 'seed' must be an integer, got "${'y'.repeat(199)}…`);
     expect(stderr).toContain(`stage 'market' (sim): 'feed_id' must be a string, got 7`);
     expect(stderr.length).toBeLessThan(2000);
-    const set = await runCli(['run', 'demo', '--set', `feed-a.feed_id=${'x'.repeat(50_000)}`, '--set', `feed-a.rate=${'9'.repeat(50_000)}`]);
+    const set = await runCli([
+      'run',
+      'demo',
+      '--set',
+      `feed-a.feed_id=${'x'.repeat(50_000)}`,
+      '--set',
+      `feed-a.rate=${'9'.repeat(50_000)}`,
+    ]);
     expect(set.code).toBe(2);
     expect(set.stderr).toContain(`'rate' must be a number, got "${'9'.repeat(199)}…`);
     expect(set.stderr.length).toBeLessThan(2000);

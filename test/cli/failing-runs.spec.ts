@@ -52,7 +52,9 @@ describe('tickflow run when a stage fails', () => {
   });
 
   it('exits 1 when a sink fails later in the run, its cause quoted once', async () => {
-    const { dir, file } = pipelineFile(['name: fails-later', 'stages:', MARKET, '  - { id: out, use: ndjson-file, from: market, config: { path: /dev/full } }'].join('\n'));
+    const { dir, file } = pipelineFile(
+      ['name: fails-later', 'stages:', MARKET, '  - { id: out, use: ndjson-file, from: market, config: { path: /dev/full } }'].join('\n'),
+    );
     const result = await runCli(['run', file, '--port', '0'], 30_000, dir);
     expect(result.code, result.stderr).toBe(1);
     const failure = errorLines(result.stderr).find((l) => l.msg.startsWith("stage 'out' failed"));

@@ -11,13 +11,21 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'tickflow-hardening-'));
 const HTTP_URL = /health on (http:\/\/127\.0\.0\.1:\d+)\/health/;
 const WS_URL = /serving quotes on (ws:\/\/127\.0\.0\.1:\d+\/)/;
 
-
-
 /** `run demo` writing into `dir`: ticks, dead letters, audit; WebSocket on `wsPort` (0: a free one). */
 function demo(dir: string, audit: string, wsPort = 0, extra: readonly string[] = []): string[] {
   return [
-    'run', 'demo', '--port', '0', ...extra,
-    ...[`quotes-ws.port=${wsPort}`, 'feeds.rate=100', `ticks-file.path=${join(dir, 'ticks.ndjson')}`, `dead-letter-file.path=${join(dir, 'dead.ndjson')}`, `audit.dir=${audit}`]
+    'run',
+    'demo',
+    '--port',
+    '0',
+    ...extra,
+    ...[
+      `quotes-ws.port=${wsPort}`,
+      'feeds.rate=100',
+      `ticks-file.path=${join(dir, 'ticks.ndjson')}`,
+      `dead-letter-file.path=${join(dir, 'dead.ndjson')}`,
+      `audit.dir=${audit}`,
+    ]
       .flatMap((s) => (s.startsWith('feeds.') ? [`feed-a.${s.slice(6)}`, `feed-b.${s.slice(6)}`] : [s]))
       .flatMap((s) => ['--set', s]),
   ];
@@ -31,7 +39,9 @@ describe('tickflow run, attacked from outside', () => {
     try {
       const wsUrl = await waitFor('the first run to serve', () => WS_URL.exec(first.output().stderr)?.[1], 20_000);
       const wsPort = Number(new URL(wsUrl).port);
-      await waitFor('ticks in the first run', () => ((statSync(join(dir, 'ticks.ndjson'), { throwIfNoEntry: false })?.size ?? 0) > 0 ? true : undefined));
+      await waitFor('ticks in the first run', () =>
+        (statSync(join(dir, 'ticks.ndjson'), { throwIfNoEntry: false })?.size ?? 0) > 0 ? true : undefined,
+      );
 
       // Same audit directory: refused, naming it and the holder.
       const otherDir = tmp();
@@ -95,7 +105,9 @@ describe('tickflow run, attacked from outside', () => {
       for (const target of ['//', '//[', 'http://[::1']) {
         await new Promise<void>((resolve) => {
           const socket = connect(port, '127.0.0.1', () =>
-            socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+            socket.write(
+              `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+            ),
           );
           socket.on('data', () => socket.end());
           socket.on('error', () => resolve());
@@ -107,10 +119,20 @@ describe('tickflow run, attacked from outside', () => {
       ws.on('message', (d) => replies.push((d as Buffer).toString()));
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       const deep = '['.repeat(20_000) + ']'.repeat(20_000);
-      for (const m of [deep, `{"aid":${deep}}`, `{"action":"subscribe","instruments":${deep}}`, `{"aid":"subscribe_quote","ins_list":${deep}}`]) ws.send(m);
+      for (const m of [
+        deep,
+        `{"aid":${deep}}`,
+        `{"action":"subscribe","instruments":${deep}}`,
+        `{"aid":"subscribe_quote","ins_list":${deep}}`,
+      ])
+        ws.send(m);
       ws.send(JSON.stringify({ aid: 'subscribe_quote', ins_list: 'SHFE.rb2501' }));
       ws.send(JSON.stringify({ aid: 'peek_message' }));
-      await waitFor('quotes after the attack', () => (replies.some((r) => r.includes('"rtn_data"') && r.includes('SHFE.rb2501')) ? true : undefined), 15_000);
+      await waitFor(
+        'quotes after the attack',
+        () => (replies.some((r) => r.includes('"rtn_data"') && r.includes('SHFE.rb2501')) ? true : undefined),
+        15_000,
+      );
       expect(replies.filter((r) => r.includes('TOO_DEEP'))).toHaveLength(4);
       ws.close();
       expect((await fetch(`${httpUrl}/health`)).status).toBe(200);

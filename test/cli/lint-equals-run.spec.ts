@@ -10,7 +10,13 @@ function pipelineWith(stages: readonly string[]): { dir: string; file: string } 
   const file = join(dir, 'pipeline.yaml');
   writeFileSync(
     file,
-    ['name: lint-equals-run', 'stages:', '  - { id: market, use: sim, config: { instruments: [SHFE.rb2501], rate: 50 } }', ...stages, '  - { id: out, use: ndjson-file, from: checked, config: { path: out/ticks.ndjson } }'].join('\n'),
+    [
+      'name: lint-equals-run',
+      'stages:',
+      '  - { id: market, use: sim, config: { instruments: [SHFE.rb2501], rate: 50 } }',
+      ...stages,
+      '  - { id: out, use: ndjson-file, from: checked, config: { path: out/ticks.ndjson } }',
+    ].join('\n'),
   );
   return { dir, file };
 }
@@ -37,7 +43,10 @@ const cases: readonly { name: string; stages: readonly string[]; problem: string
   },
   {
     name: 'a feed URL with the wrong scheme',
-    stages: ['  - { id: up, use: ws-feed, config: { url: "http://127.0.0.1:7001/", instruments: [SHFE.rb2501] } }', '  - { id: checked, use: dedup-merge, from: [market, up] }'],
+    stages: [
+      '  - { id: up, use: ws-feed, config: { url: "http://127.0.0.1:7001/", instruments: [SHFE.rb2501] } }',
+      '  - { id: checked, use: dedup-merge, from: [market, up] }',
+    ],
     problem: `stage 'up' (ws-feed): 'url' must start with ws:// or wss://, got "http://127.0.0.1:7001/"`,
   },
 ];
@@ -62,7 +71,9 @@ describe('tickflow lint accepts exactly what run accepts', () => {
     const lint = await runCli(['lint', file], 20_000, dir);
     expect(lint.code, lint.stderr).toBe(0);
     expect(lint.stdout).toContain("ok (pipeline 'lint-equals-run', 4 stages)");
-    expect(lint.stdout).toContain("not checked until it runs (needs the outside world):\n    - stage 'md' (ctp): that 'library_path' is a CTP market-data library of a supported version (loaded at start)");
+    expect(lint.stdout).toContain(
+      "not checked until it runs (needs the outside world):\n    - stage 'md' (ctp): that 'library_path' is a CTP market-data library of a supported version (loaded at start)",
+    );
     expect(lint.stdout).toContain("stage 'out' (ndjson-file): that 'path' can be written");
     // That check is run's: the missing library stops the run before it starts.
     const run = await runCli(['run', file, '--port', '0'], 20_000, dir);

@@ -19,8 +19,12 @@ describe('tickflow list', () => {
     expect(wsFeed[0]).toMatch(/^ {2}source {3}ws-feed +-> Tick +Ticks from an upstream DIFF-protocol WebSocket server/);
     expect(wsFeed).toContain('      side output status: FeedStatus (read as STAGE.status)');
     expect(wsFeed).toContain('      url (string, required, e.g. "ws://127.0.0.1:7777/"): WebSocket URL of the upstream DIFF server');
-    expect(wsFeed).toContain('      token (string, secret, default not shown, env TICKFLOW_WS_FEED_TOKEN, e.g. "s3cret"): Bearer token for the upstream, if it asks for one');
-    expect(wsFeed).toContainEqual(expect.stringMatching(/^ {6}stale_after_ms \(integer, default 3000, min 1, max 3600000, e\.g\. 1000\): /));
+    expect(wsFeed).toContain(
+      '      token (string, secret, default not shown, env TICKFLOW_WS_FEED_TOKEN, e.g. "s3cret"): Bearer token for the upstream, if it asks for one',
+    );
+    expect(wsFeed).toContainEqual(
+      expect.stringMatching(/^ {6}stale_after_ms \(integer, default 3000, min 1, max 3600000, e\.g\. 1000\): /),
+    );
     expect(wsFeed).toContain("      rule: 'url' starts with ws:// or wss://");
     expect(wsFeed).toContain("      checked at start: that the feed at 'url' answers (the source retries until it does)");
 

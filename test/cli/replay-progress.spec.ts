@@ -17,7 +17,8 @@ interface Frame {
   readonly took: string | undefined;
 }
 
-const FRAME = /^recorded {2}\[[#-]{20}\] +([\d.]+)% {2}([\d,]+) records(?: {2}([\d,]+) records\/s)?(?: {2}event (\S+))?(?: {2}ETA (\S+)| {2}in (\S+))$/;
+const FRAME =
+  /^recorded {2}\[[#-]{20}\] +([\d.]+)% {2}([\d,]+) records(?: {2}([\d,]+) records\/s)?(?: {2}event (\S+))?(?: {2}ETA (\S+)| {2}in (\S+))$/;
 const num = (text: string): number => Number(text.replaceAll(',', ''));
 
 /** Every drawing of the bar in what the terminal showed (redrawn in place: `\r` before, erase-to-end after). */
@@ -36,7 +37,8 @@ function framesOf(terminal: string): Frame[] {
 /** Drawn while running, with records replayed. */
 const moving = (frames: readonly Frame[]): Frame[] => frames.filter((f) => f.took === undefined && f.records > 0);
 const distinct = <T>(values: readonly T[]): number => new Set(values).size;
-const nonDecreasing = (values: readonly (number | string)[]): boolean => values.every((v, i) => i === 0 || v >= (values[i - 1] as number | string));
+const nonDecreasing = (values: readonly (number | string)[]): boolean =>
+  values.every((v, i) => i === 0 || v >= (values[i - 1] as number | string));
 
 describe('file replay progress on a terminal', () => {
   let dir: string;
@@ -73,13 +75,18 @@ describe('file replay progress on a terminal', () => {
           () => {
             frames = framesOf(child.output().stdout);
             const running = moving(frames);
-            const ok = distinct(running.map((f) => f.records)) >= 4 && distinct(running.map((f) => f.eventTime)) >= 4 && running.some((f) => /^\d+:\d\d$/.test(f.eta ?? ''));
+            const ok =
+              distinct(running.map((f) => f.records)) >= 4 &&
+              distinct(running.map((f) => f.eventTime)) >= 4 &&
+              running.some((f) => /^\d+:\d\d$/.test(f.eta ?? ''));
             return ok ? true : undefined;
           },
           25_000,
         );
       } catch (error) {
-        throw new Error(`${(error as Error).message}; the terminal showed: ${JSON.stringify(child.output().stdout.slice(-1500))}`, { cause: error });
+        throw new Error(`${(error as Error).message}; the terminal showed: ${JSON.stringify(child.output().stdout.slice(-1500))}`, {
+          cause: error,
+        });
       }
       const running = moving(frames);
       expect(nonDecreasing(running.map((f) => f.records))).toBe(true);

@@ -12,7 +12,11 @@ describe('joinNegativeValues', () => {
 
   it('takes a negative number after an option that takes a value as its value, long or short', () => {
     expect(joinNegativeValues(['demo', '--duration', '-1'], options)).toEqual(['demo', '--duration=-1']);
-    expect(joinNegativeValues(['-d', '-0.5', '--set', '-.5', '--duration', '-1e3'], options)).toEqual(['--duration=-0.5', '--set=-.5', '--duration=-1e3']);
+    expect(joinNegativeValues(['-d', '-0.5', '--set', '-.5', '--duration', '-1e3'], options)).toEqual([
+      '--duration=-0.5',
+      '--set=-.5',
+      '--duration=-1e3',
+    ]);
   });
 
   it('leaves flags, booleans, unknown options, inline values and what follows -- alone', () => {
@@ -42,19 +46,41 @@ describe('tickflow messages and exit codes', () => {
   });
 
   it('a bad --set value, an unknown stage and an unknown field exit 2, each naming its --set, all at once', async () => {
-    const { code, stderr } = await runCli(['run', 'demo', '--set', 'feed-a.rate=fast', '--set', 'nosuch.rate=5', '--set', 'feed-b.colour=red', '--set', 'feed-a.count=3']);
+    const { code, stderr } = await runCli([
+      'run',
+      'demo',
+      '--set',
+      'feed-a.rate=fast',
+      '--set',
+      'nosuch.rate=5',
+      '--set',
+      'feed-b.colour=red',
+      '--set',
+      'feed-a.count=3',
+    ]);
     expect(code).toBe(2);
     expect(stderr).toContain('tickflow run: 3 problems with --set:\n');
     expect(stderr).toContain(`  - --set feed-a.rate: stage 'feed-a' (sim): 'rate' must be a number, got "fast"\n`);
-    expect(stderr).toMatch(/ {2}- --set nosuch\.rate: unknown stage 'nosuch'; stages of pipeline 'demo': feed-a, feed-b, .*dead-letter-file\n/);
-    expect(stderr).toMatch(/ {2}- --set feed-b\.colour: stage 'feed-b' \(sim\): unknown field 'colour'; known fields: instruments, seed, rate, /);
+    expect(stderr).toMatch(
+      / {2}- --set nosuch\.rate: unknown stage 'nosuch'; stages of pipeline 'demo': feed-a, feed-b, .*dead-letter-file\n/,
+    );
+    expect(stderr).toMatch(
+      / {2}- --set feed-b\.colour: stage 'feed-b' \(sim\): unknown field 'colour'; known fields: instruments, seed, rate, /,
+    );
     const one = await runCli(['run', 'demo', '--set', 'feed-a.rate=-5']);
     expect(one.code).toBe(2);
     expect(one.stderr).toContain("tickflow run: --set feed-a.rate: stage 'feed-a' (sim): 'rate' must be at least 0, got -5\n");
   });
 
   it('names a --set by STAGE.FIELD, so a secret value beside a refused one is not echoed', async () => {
-    const { code, stderr } = await runCli(['run', 'demo', '--set', 'redis.url=redis://:hunter2@127.0.0.1:1', '--set', 'redis.passwrd=hunter2']);
+    const { code, stderr } = await runCli([
+      'run',
+      'demo',
+      '--set',
+      'redis.url=redis://:hunter2@127.0.0.1:1',
+      '--set',
+      'redis.passwrd=hunter2',
+    ]);
     expect(code).toBe(2);
     expect(stderr).toContain("--set redis.passwrd: stage 'redis' (redis): unknown field 'passwrd'");
     expect(stderr).not.toContain('hunter2');
@@ -65,7 +91,10 @@ describe('tickflow messages and exit codes', () => {
     const recording = join(dir, 'ticks.ndjson');
     writeFileSync(recording, '');
     const file = join(dir, 'replay.yaml');
-    writeFileSync(file, `name: replay\nstages:\n  - { id: recorded, use: file }\n  - { id: out, use: ndjson-file, from: recorded, config: { path: ${JSON.stringify(join(dir, 'out.ndjson'))} } }\n`);
+    writeFileSync(
+      file,
+      `name: replay\nstages:\n  - { id: recorded, use: file }\n  - { id: out, use: ndjson-file, from: recorded, config: { path: ${JSON.stringify(join(dir, 'out.ndjson'))} } }\n`,
+    );
     const { code, stderr } = await runCli(['run', file, '--port', '0', '--set', `recorded.path=${recording}`]);
     expect(stderr).toContain("pipeline 'replay' finished");
     expect(code).toBe(0);
@@ -74,9 +103,15 @@ describe('tickflow messages and exit codes', () => {
   it("lint names a 'from' that names no stage, into an ndjson-file or a pass-through", async () => {
     const dir = tmp();
     const sink = join(dir, 'sink.yaml');
-    writeFileSync(sink, 'name: s\nstages:\n  - { id: market, use: sim }\n  - { id: out, use: ndjson-file, from: nosuch }\n  - { id: out2, use: ndjson-file, from: market }\n');
+    writeFileSync(
+      sink,
+      'name: s\nstages:\n  - { id: market, use: sim }\n  - { id: out, use: ndjson-file, from: nosuch }\n  - { id: out2, use: ndjson-file, from: market }\n',
+    );
     const passThrough = join(dir, 'pass.yaml');
-    writeFileSync(passThrough, 'name: p\nstages:\n  - { id: market, use: sim }\n  - { id: extra, use: pass-through, from: nosuch }\n  - { id: out, use: ndjson-file, from: [market, extra] }\n');
+    writeFileSync(
+      passThrough,
+      'name: p\nstages:\n  - { id: market, use: sim }\n  - { id: extra, use: pass-through, from: nosuch }\n  - { id: out, use: ndjson-file, from: [market, extra] }\n',
+    );
     const { code, stderr } = await runCli(['lint', sink, passThrough]);
     expect(code).toBe(2);
     expect(stderr).toBe(
@@ -88,7 +123,10 @@ describe('tickflow messages and exit codes', () => {
   it('lint reports a schema mismatch and a dangling stage of one file together', async () => {
     const dir = tmp();
     const file = join(dir, 'both.yaml');
-    writeFileSync(file, 'name: both\nstages:\n  - { id: market, use: sim }\n  - { id: extra, use: pass-through, from: market }\n  - { id: bars, use: bars, from: market }\n  - { id: q, use: quote-diff, from: bars }\n  - { id: out, use: ndjson-file, from: q }\n');
+    writeFileSync(
+      file,
+      'name: both\nstages:\n  - { id: market, use: sim }\n  - { id: extra, use: pass-through, from: market }\n  - { id: bars, use: bars, from: market }\n  - { id: q, use: quote-diff, from: bars }\n  - { id: out, use: ndjson-file, from: q }\n',
+    );
     const { code, stderr } = await runCli(['lint', file]);
     expect(code).toBe(2);
     expect(stderr).toBe(

@@ -55,8 +55,7 @@ const EXEMPT: Record<string, string> = {
  * Examples of files others are changing now (operators/, sinks/, and pipeline files in flight) that fail, by file and
  * symbol, with why; to fix once those land.
  */
-const KNOWN_FAILURES: Record<string, string> = {
-};
+const KNOWN_FAILURES: Record<string, string> = {};
 
 const examples = tsdocExamples(ROOT);
 const title = (e: TsdocExample) => `${e.file}:${e.line} ${e.symbol}`;
@@ -67,7 +66,12 @@ const builtModule = (file: string) => join(ROOT, 'dist', file.replace(/\.ts$/, '
 
 /** The export names of each built module's declarations, read by the compiler (types included). */
 function exportNames(declarationFiles: readonly string[]): Map<string, string[]> {
-  const program = ts.createProgram([...declarationFiles], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram([...declarationFiles], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   return new Map(
     declarationFiles.map((file) => {
@@ -81,16 +85,28 @@ function exportNames(declarationFiles: readonly string[]): Map<string, string[]>
 /** Names the example binds itself (imports, declarations), which the prelude must not bind again. */
 function boundBy(code: string): Set<string> {
   const names = new Set<string>();
-  for (const m of code.matchAll(/\bimport\s+(?:type\s+)?\{([^}]*)\}/g)) for (const n of (m[1] ?? '').split(',')) names.add(n.trim().split(/\s+as\s+/).pop()?.replace(/^type\s+/, '') ?? '');
+  for (const m of code.matchAll(/\bimport\s+(?:type\s+)?\{([^}]*)\}/g))
+    for (const n of (m[1] ?? '').split(','))
+      names.add(
+        n
+          .trim()
+          .split(/\s+as\s+/)
+          .pop()
+          ?.replace(/^type\s+/, '') ?? '',
+      );
   for (const m of code.matchAll(/\bimport\s+(?:\*\s+as\s+)?([\w$]+)\s+from\b/g)) names.add(m[1] ?? '');
   for (const m of code.matchAll(/\b(?:const|let|var|function|class|interface|type|enum)\s+([\w$]+)/g)) names.add(m[1] ?? '');
-  for (const m of code.matchAll(/\b(?:const|let|var)\s+\{([^}]*)\}/g)) for (const n of (m[1] ?? '').split(',')) names.add(n.split(':').pop()?.trim() ?? '');
+  for (const m of code.matchAll(/\b(?:const|let|var)\s+\{([^}]*)\}/g))
+    for (const n of (m[1] ?? '').split(',')) names.add(n.split(':').pop()?.trim() ?? '');
   return names;
 }
 
 /** The example as a module: the prelude's imports of the names it uses, then its code, its relative imports pointed at dist/. */
 function exampleModule(e: TsdocExample, own: readonly string[], root: readonly string[]): string {
-  const code = (e.code ?? '').replace(/(\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)'(\.{1,2}\/[^']+)'/g, (_, keyword: string, path: string) => `${keyword}'${join(ROOT, 'dist', dirname(e.file), path)}'`);
+  const code = (e.code ?? '').replace(
+    /(\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)'(\.{1,2}\/[^']+)'/g,
+    (_, keyword: string, path: string) => `${keyword}'${join(ROOT, 'dist', dirname(e.file), path)}'`,
+  );
   const bound = boundBy(code);
   const used = (name: string) => !bound.has(name) && new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(code);
   const fromOwn = own.filter(used);
@@ -122,7 +138,11 @@ describe('TSDoc examples', () => {
       `import { asyncScheduler } from 'rxjs';\nimport { standaloneContext } from '${join(ROOT, 'dist/pipeline/components/standalone-context.js')}';\n` +
         `/** The prelude's component context. */\nexport const ctx = standaloneContext(asyncScheduler, { stage: 'example' });\n`,
     );
-    for (const e of examples) writeFileSync(join(codeDir, `${moduleOf(e)}.ts`), exampleModule(e, exportsOf.get(builtModule(e.file).replace(/\.js$/, '.d.ts')) ?? [], root));
+    for (const e of examples)
+      writeFileSync(
+        join(codeDir, `${moduleOf(e)}.ts`),
+        exampleModule(e, exportsOf.get(builtModule(e.file).replace(/\.js$/, '.d.ts')) ?? [], root),
+      );
     // Imports of type-only names without `type`, and prelude imports an example does not use, are fine in a doc.
     compiled = compileTypeScript(codeDir, { compilerOptions: { verbatimModuleSyntax: false, noUnusedLocals: false }, timeoutMs: 60_000 });
   });
@@ -149,7 +169,11 @@ describe('TSDoc examples', () => {
       if (e.exempt !== undefined) return;
       const cwd = mkdtempSync(join(tmpdir(), 'tickflow-tsdoc-'));
       try {
-        const result = await runBounded(process.execPath, [join(codeDir, 'out', `${moduleOf(e)}.js`)], { cwd, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: RUN_TIMEOUT_MS });
+        const result = await runBounded(process.execPath, [join(codeDir, 'out', `${moduleOf(e)}.js`)], {
+          cwd,
+          env: { ...process.env, NO_COLOR: '1' },
+          timeoutMs: RUN_TIMEOUT_MS,
+        });
         const output = `stdout:\n${result.stdout.slice(-2000)}\nstderr:\n${result.stderr.slice(-2000)}`;
         expect(result.timedOut, `killed after ${RUN_TIMEOUT_MS / 1000} s: the example does not end by itself\n${output}`).toBe(false);
         expect(result.code, output).toBe(0);

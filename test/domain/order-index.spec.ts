@@ -9,10 +9,15 @@ interface TestOrder {
   readonly instrument: InstrumentId;
 }
 
-const order = (strategy: string, id: string, instrument = 'SHFE.rb2501'): TestOrder => ({ strategy: StrategyId(strategy), id: ClientOrderId(id), instrument: InstrumentId(instrument) });
+const order = (strategy: string, id: string, instrument = 'SHFE.rb2501'): TestOrder => ({
+  strategy: StrategyId(strategy),
+  id: ClientOrderId(id),
+  instrument: InstrumentId(instrument),
+});
 /** The index's lookup with plain strings, branded here: the test's trust boundary. */
 const find = (index: OrderIndex<TestOrder>, strategy: string, id: string) => index.get(StrategyId(strategy), ClientOrderId(id));
-const indexOf = (maxClosed: number) => new OrderIndex<TestOrder>({ maxClosed, ownerOf: (o) => o.strategy, clientOrderIdOf: (o) => o.id, instrumentOf: (o) => o.instrument });
+const indexOf = (maxClosed: number) =>
+  new OrderIndex<TestOrder>({ maxClosed, ownerOf: (o) => o.strategy, clientOrderIdOf: (o) => o.id, instrumentOf: (o) => o.instrument });
 const sizes = (index: OrderIndex<TestOrder>) => ({ size: index.size, working: index.workingCount, closed: index.closedCount });
 
 describe('OrderIndex', () => {

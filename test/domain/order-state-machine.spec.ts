@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ORDER_TRANSITIONS, isTerminal, nextOrderStatus, orderTransitionOf, type OrderStatus, type OrderTransition } from '../../domain/order-state-machine.js';
+import {
+  ORDER_TRANSITIONS,
+  isTerminal,
+  nextOrderStatus,
+  orderTransitionOf,
+  type OrderStatus,
+  type OrderTransition,
+} from '../../domain/order-state-machine.js';
 import { InvalidStateTransitionError } from '../../errors/errors.js';
 import { AccountId, ClientOrderId, InstrumentId, StrategyId, type OrderEvent } from '../../schemas/generated.js';
 
@@ -22,7 +29,13 @@ const TRANSITION_SET: Record<OrderTransition, true> = {
 };
 const TRANSITIONS = Object.keys(TRANSITION_SET) as OrderTransition[];
 
-const ids = { event_id: 'e-1', client_order_id: ClientOrderId('o-42'), strategy_id: StrategyId('ma'), account_id: AccountId('ACC1'), instrument_id: InstrumentId('SHFE.rb2501') } as const;
+const ids = {
+  event_id: 'e-1',
+  client_order_id: ClientOrderId('o-42'),
+  strategy_id: StrategyId('ma'),
+  account_id: AccountId('ACC1'),
+  instrument_id: InstrumentId('SHFE.rb2501'),
+} as const;
 const times = { ts_event: 1_000, ts_init: 1_000, causation_id: 'c-1' } as const;
 
 /** An event that makes `transition`, and the filled quantity before it that the transition needs. */
@@ -32,7 +45,18 @@ function eventFor(transition: OrderTransition): { readonly event: OrderEvent; re
       return { event: { type: 'OrderDenied', ...ids, reason_code: 'TRADING_HALTED', reason: 'halted', ...times }, filledBefore: 0 };
     case 'OrderSubmitted':
       return {
-        event: { type: 'OrderSubmitted', ...ids, venue: 'paper', side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 2, price: 3500, ...times },
+        event: {
+          type: 'OrderSubmitted',
+          ...ids,
+          venue: 'paper',
+          side: 'BUY',
+          order_type: 'LIMIT',
+          time_in_force: 'GFD',
+          position_effect: 'OPEN',
+          quantity: 2,
+          price: 3500,
+          ...times,
+        },
         filledBefore: 0,
       };
     case 'OrderAccepted':
@@ -42,7 +66,18 @@ function eventFor(transition: OrderTransition): { readonly event: OrderEvent; re
     case 'PartialFill':
     case 'Fill': {
       const leaves = transition === 'Fill' ? 0 : 1;
-      const event: OrderEvent = { type: 'OrderFilled', ...ids, venue_order_id: 'v-1', trade_id: 't-1', side: 'BUY', last_quantity: 1, last_price: 3500, cum_quantity: 1, leaves_quantity: leaves, ...times };
+      const event: OrderEvent = {
+        type: 'OrderFilled',
+        ...ids,
+        venue_order_id: 'v-1',
+        trade_id: 't-1',
+        side: 'BUY',
+        last_quantity: 1,
+        last_price: 3500,
+        cum_quantity: 1,
+        leaves_quantity: leaves,
+        ...times,
+      };
       return { event, filledBefore: 0 };
     }
     case 'OrderPendingCancel':

@@ -13,7 +13,11 @@ describe('checkTickSanity', () => {
   });
 
   it.each<[string, Partial<PlainIds<Tick>>, RegExp]>([
-    ['an empty instrument id', { instrument_id: '' }, /^'instrument_id' "" is not EXCHANGE\.symbol \(e\.g\. SHFE\.rb2501, at most 40 characters\)$/],
+    [
+      'an empty instrument id',
+      { instrument_id: '' },
+      /^'instrument_id' "" is not EXCHANGE\.symbol \(e\.g\. SHFE\.rb2501, at most 40 characters\)$/,
+    ],
     ['an id without exchange', { instrument_id: 'rb2501' }, /'instrument_id' "rb2501"/],
     ['an over-long id, cut when quoted', { instrument_id: `SHFE.${'r'.repeat(100)}` }, /'instrument_id' "SHFE\.r{35}…"/],
     ['an id with a space', { instrument_id: 'DCE.SP m2501&m2505' }, /'instrument_id'/],

@@ -21,7 +21,6 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-
 /** Starts `tickflow run FILE` and waits for its WebSocket sink's URL. */
 async function startPipeline(file: string): Promise<{ child: Child; url: string }> {
   const child = startCli(['run', file, '--port', '0', '--log-level', 'info']);
@@ -33,10 +32,14 @@ async function startPipeline(file: string): Promise<{ child: Child; url: string 
   return { child, url };
 }
 
-const exited = (child: Child): Promise<number | null> => (child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.on('close', r)));
+const exited = (child: Child): Promise<number | null> =>
+  child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.on('close', r));
 
 function readTicks(path: string): Tick[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Tick);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Tick);
 }
 
 /** The identity of a market event: every field but those a feed adds (last_volume is derived per feed; DIFF does not carry it). */
@@ -68,7 +71,10 @@ function diffClient(url: string): { snapshot: () => Record<string, JsonValue>; c
     ws.send(JSON.stringify({ aid: 'peek_message' }));
   });
   ws.on('error', () => undefined);
-  return { snapshot: () => ((snapshot as Record<string, JsonValue>)['quotes'] ?? {}) as Record<string, JsonValue>, close: () => ws.close() };
+  return {
+    snapshot: () => ((snapshot as Record<string, JsonValue>)['quotes'] ?? {}) as Record<string, JsonValue>,
+    close: () => ws.close(),
+  };
 }
 
 describe('redundant upstream feeds, end to end', () => {
@@ -76,14 +82,17 @@ describe('redundant upstream feeds, end to end', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tickflow-e2e-'));
     const upstreamFile = (i: number): string => {
       const file = join(dir, `upstream-${i}.yaml`);
-      writeFileSync(file, [
-        `name: upstream-${i}`,
-        'stages:',
-        `  - { id: market, use: sim, config: { seed: 11, rate: ${RATE}, count: ${TICKS} } }`,
-        '  - { id: quotes, use: quote-diff, from: market }',
-        '  - { id: ws, use: websocket, from: { quotes: quotes }, config: { port: 0 } }',
-        `  - { id: record, use: ndjson-file, from: market, config: { path: ${join(dir, `upstream-${i}.ndjson`)} } }`,
-      ].join('\n'));
+      writeFileSync(
+        file,
+        [
+          `name: upstream-${i}`,
+          'stages:',
+          `  - { id: market, use: sim, config: { seed: 11, rate: ${RATE}, count: ${TICKS} } }`,
+          '  - { id: quotes, use: quote-diff, from: market }',
+          '  - { id: ws, use: websocket, from: { quotes: quotes }, config: { port: 0 } }',
+          `  - { id: record, use: ndjson-file, from: market, config: { path: ${join(dir, `upstream-${i}.ndjson`)} } }`,
+        ].join('\n'),
+      );
       return file;
     };
     // Started one after the other, so each later upstream runs behind the one before.
@@ -92,17 +101,25 @@ describe('redundant upstream feeds, end to end', () => {
 
     const mergerFile = join(dir, 'merger.yaml');
     const feedIds = ['up-1', 'up-2', 'up-3'];
-    writeFileSync(mergerFile, [
-      'name: merger',
-      'stages:',
-      ...upstreams.map((u, i) => `  - { id: ${feedIds[i]}, use: ws-feed, config: { url: "${u.url}", instruments: [${INSTRUMENTS.join(', ')}], retry_initial_ms: 100, retry_max_ms: 400 } }`),
-      `  - { id: merge, use: dedup-merge, from: [${feedIds.join(', ')}], config: { feeds: [${feedIds.join(', ')}], stale_after_ms: 1000, down_after_ms: 3000 } }`,
-      '  - { id: quotes, use: quote-diff, from: merge }',
-      '  - { id: ws, use: websocket, from: { quotes: quotes, feeds: merge.status }, config: { port: 0 } }',
-      `  - { id: record, use: ndjson-file, from: merge, config: { path: ${join(dir, 'merged.ndjson')} } }`,
-      // What each feed delivered to the merge, to tell what the merge dropped from what DIFF conflated upstream.
-      ...feedIds.map((id) => `  - { id: delivered-${id}, use: ndjson-file, from: ${id}, config: { path: ${join(dir, `delivered-${id}.ndjson`)} } }`),
-    ].join('\n'));
+    writeFileSync(
+      mergerFile,
+      [
+        'name: merger',
+        'stages:',
+        ...upstreams.map(
+          (u, i) =>
+            `  - { id: ${feedIds[i]}, use: ws-feed, config: { url: "${u.url}", instruments: [${INSTRUMENTS.join(', ')}], retry_initial_ms: 100, retry_max_ms: 400 } }`,
+        ),
+        `  - { id: merge, use: dedup-merge, from: [${feedIds.join(', ')}], config: { feeds: [${feedIds.join(', ')}], stale_after_ms: 1000, down_after_ms: 3000 } }`,
+        '  - { id: quotes, use: quote-diff, from: merge }',
+        '  - { id: ws, use: websocket, from: { quotes: quotes, feeds: merge.status }, config: { port: 0 } }',
+        `  - { id: record, use: ndjson-file, from: merge, config: { path: ${join(dir, 'merged.ndjson')} } }`,
+        // What each feed delivered to the merge, to tell what the merge dropped from what DIFF conflated upstream.
+        ...feedIds.map(
+          (id) => `  - { id: delivered-${id}, use: ndjson-file, from: ${id}, config: { path: ${join(dir, `delivered-${id}.ndjson`)} } }`,
+        ),
+      ].join('\n'),
+    );
     const merger = await startPipeline(mergerFile);
     const client = diffClient(merger.url);
 
@@ -116,12 +133,19 @@ describe('redundant upstream feeds, end to end', () => {
       } catch {
         return [];
       }
-      return text.split('\n').slice(0, -1).map((l) => JSON.parse(l) as Tick);
+      return text
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => JSON.parse(l) as Tick);
     };
     await waitFor('the merger to pass 20 ticks', () => (mergedSoFar().length >= 20 ? true : undefined), 30_000);
     const beforeFirstKill = mergedSoFar();
     upstreams[0]?.child.kill('SIGKILL');
-    await waitFor('the merger to pass 40 more ticks', () => (mergedSoFar().length >= beforeFirstKill.length + 40 ? true : undefined), 30_000);
+    await waitFor(
+      'the merger to pass 40 more ticks',
+      () => (mergedSoFar().length >= beforeFirstKill.length + 40 ? true : undefined),
+      30_000,
+    );
     upstreams[1]?.child.kill('SIGKILL');
 
     // The last upstream ends by itself after its TICKS ticks; its record is the sim's own.
@@ -159,7 +183,9 @@ describe('redundant upstream feeds, end to end', () => {
     const delivered = feedIds.flatMap((id) => readTicks(join(dir, `delivered-${id}.ndjson`)));
     expect(delivered.length).toBeGreaterThan(merged.length);
     const lost = delivered.filter(
-      (t) => !mergedKeys.has(eventKey(t)) && !merged.some((m) => m.instrument_id === t.instrument_id && m.ts_event > t.ts_event && m.ts_recv <= t.ts_recv),
+      (t) =>
+        !mergedKeys.has(eventKey(t)) &&
+        !merged.some((m) => m.instrument_id === t.instrument_id && m.ts_event > t.ts_event && m.ts_recv <= t.ts_recv),
     );
     expect(lost).toEqual([]);
     // All three feeds delivered, and the merge saw the two dead ones go down.

@@ -53,13 +53,39 @@ const counts = { definitions: 0, definitionsAccepted: 0, configs: 0, configsAcce
 // ——— values ———
 
 const INHERITED = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
-const fieldNames = [...new Set(registry.all().flatMap((c) => Object.entries(c.spec as ConfigSpec).flatMap(([name, f]) => [name, ...Object.keys(f.items ?? {})])))];
+const fieldNames = [
+  ...new Set(
+    registry.all().flatMap((c) => Object.entries(c.spec as ConfigSpec).flatMap(([name, f]) => [name, ...Object.keys(f.items ?? {})])),
+  ),
+];
 const demoStages = demo.build().stages.map((s) => s.id);
 
 const hostileString = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.string({ unit: 'binary', maxLength: 12 }),
-  fc.constantFrom('', '\u0000', 'a\u0000b', ...INHERITED, 'SHFE.rb2501', 'market', 'merge.status', 'x.y.z', '*a', '&a', '!!binary', '---', '...', '? x', '- y', 'a: b', '#', '%YAML 1.2', '\t', '\r\n', '🙂'),
+  fc.constantFrom(
+    '',
+    '\u0000',
+    'a\u0000b',
+    ...INHERITED,
+    'SHFE.rb2501',
+    'market',
+    'merge.status',
+    'x.y.z',
+    '*a',
+    '&a',
+    '!!binary',
+    '---',
+    '...',
+    '? x',
+    '- y',
+    'a: b',
+    '#',
+    '%YAML 1.2',
+    '\t',
+    '\r\n',
+    '🙂',
+  ),
   // Long enough to be cut in every message; the CLI case below adds one of 100 000 characters.
   fc.integer({ min: 300, max: 3000 }).map((n) => 'x'.repeat(n)),
 );
@@ -86,17 +112,44 @@ const anyValue = fc.oneof({ weight: 8, arbitrary: value }, { weight: 1, arbitrar
 
 // ——— definition files ———
 
-const stageId = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('market', 'out', 'merge', 'feed-a', 'b', 'dead-letters') }, { weight: 1, arbitrary: hostileString });
+const stageId = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('market', 'out', 'merge', 'feed-a', 'b', 'dead-letters') },
+  { weight: 1, arbitrary: hostileString },
+);
 const ref = fc.oneof(stageId, fc.constantFrom('market.status', 'merge.status', 'dead-letters', 'nope'), value);
-const from = fc.oneof(ref, fc.array(ref, { maxLength: 3 }), fc.dictionary(fc.constantFrom('quotes', 'feeds', 'orders', 'events', 'reports', 'controls', 'x', ...INHERITED), fc.oneof(ref, fc.array(ref, { maxLength: 2 })), { maxKeys: 3 }));
+const from = fc.oneof(
+  ref,
+  fc.array(ref, { maxLength: 3 }),
+  fc.dictionary(
+    fc.constantFrom('quotes', 'feeds', 'orders', 'events', 'reports', 'controls', 'x', ...INHERITED),
+    fc.oneof(ref, fc.array(ref, { maxLength: 2 })),
+    { maxKeys: 3 },
+  ),
+);
 const config = fc.oneof({ weight: 4, arbitrary: fc.dictionary(key, anyValue, { maxKeys: 5 }) }, { weight: 1, arbitrary: anyValue });
 const stage = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ id: stageId, use: fc.oneof(fc.constantFrom(...registry.names()), hostileString), config, from, feedback_from: from }, { requiredKeys: ['id', 'use'] }) },
+  {
+    weight: 6,
+    arbitrary: fc.record(
+      { id: stageId, use: fc.oneof(fc.constantFrom(...registry.names()), hostileString), config, from, feedback_from: from },
+      { requiredKeys: ['id', 'use'] },
+    ),
+  },
   { weight: 1, arbitrary: fc.record({ id: stageId, use: fc.constantFrom(...registry.names()), extra: anyValue }) },
   { weight: 1, arbitrary: anyValue },
 );
 const definition = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ name: fc.oneof(fc.constant('fuzz'), hostileString, value), description: fc.oneof(hostileString, value), stages: fc.oneof({ weight: 5, arbitrary: fc.array(stage, { maxLength: 8 }) }, { weight: 1, arbitrary: anyValue }) }, { requiredKeys: ['stages'] }) },
+  {
+    weight: 8,
+    arbitrary: fc.record(
+      {
+        name: fc.oneof(fc.constant('fuzz'), hostileString, value),
+        description: fc.oneof(hostileString, value),
+        stages: fc.oneof({ weight: 5, arbitrary: fc.array(stage, { maxLength: 8 }) }, { weight: 1, arbitrary: anyValue }),
+      },
+      { requiredKeys: ['stages'] },
+    ),
+  },
   { weight: 1, arbitrary: fc.record({ name: fc.constant('fuzz'), stages: fc.array(stage, { maxLength: 3 }), steps: anyValue }) },
   { weight: 1, arbitrary: anyValue },
 );
@@ -112,7 +165,14 @@ const runConfig = fc.oneof(
         port: fc.oneof(fc.constantFrom(0, 65535, 65536, -1, '9464', '0x10', ' 80', 1.5), value),
         log_level: fc.oneof(fc.constantFrom('info', 'silent', 'loud'), value),
         stages: fc.oneof(
-          { weight: 5, arbitrary: fc.dictionary(fc.oneof(fc.constantFrom(...demoStages, 'nope', ...INHERITED), hostileString), fc.oneof({ weight: 4, arbitrary: fc.dictionary(key, anyValue, { maxKeys: 4 }) }, { weight: 1, arbitrary: anyValue }), { maxKeys: 4 }) },
+          {
+            weight: 5,
+            arbitrary: fc.dictionary(
+              fc.oneof(fc.constantFrom(...demoStages, 'nope', ...INHERITED), hostileString),
+              fc.oneof({ weight: 4, arbitrary: fc.dictionary(key, anyValue, { maxKeys: 4 }) }, { weight: 1, arbitrary: anyValue }),
+              { maxKeys: 4 },
+            ),
+          },
           { weight: 1, arbitrary: anyValue },
         ),
         speed: value,
@@ -123,8 +183,16 @@ const runConfig = fc.oneof(
   { weight: 1, arbitrary: anyValue },
 );
 const assignment = fc.oneof(
-  fc.tuple(fc.constantFrom(...demoStages, 'nope'), fc.oneof(fc.constantFrom(...fieldNames, ...INHERITED), fc.string({ maxLength: 8 })), hostileString).map(([s, f, v]) => `${s}.${f}=${v}`),
-  fc.tuple(fc.constantFrom('ctp.fronts', 'feed-a.instruments', 'merge.feeds'), value).map(([target, v]) => `${target}=${JSON.stringify(v) ?? ''}`),
+  fc
+    .tuple(
+      fc.constantFrom(...demoStages, 'nope'),
+      fc.oneof(fc.constantFrom(...fieldNames, ...INHERITED), fc.string({ maxLength: 8 })),
+      hostileString,
+    )
+    .map(([s, f, v]) => `${s}.${f}=${v}`),
+  fc
+    .tuple(fc.constantFrom('ctp.fronts', 'feed-a.instruments', 'merge.feeds'), value)
+    .map(([target, v]) => `${target}=${JSON.stringify(v) ?? ''}`),
   hostileString,
 );
 
@@ -134,27 +202,44 @@ const assignment = fc.oneof(
 const asText = <T>(values: fc.Arbitrary<T>): fc.Arbitrary<{ text: string; ext: 'json' | 'yaml' }> =>
   fc.tuple(values, fc.constantFrom('json', 'yaml', 'json-as-yaml')).map(([v, how]) => {
     // The YAML writer recurses: a deep value goes as JSON, which is YAML too.
-    if (how === 'yaml' && valueNestingDepth(v, 100) <= 100) return { text: toYaml(v, { aliasDuplicateObjects: false, lineWidth: 0 }), ext: 'yaml' as const };
+    if (how === 'yaml' && valueNestingDepth(v, 100) <= 100)
+      return { text: toYaml(v, { aliasDuplicateObjects: false, lineWidth: 0 }), ext: 'yaml' as const };
     return { text: JSON.stringify(v) ?? 'null', ext: how === 'json' ? ('json' as const) : ('yaml' as const) };
   });
 
 /** Aliases of aliases: `levels` lists, each of `width` aliases of the one before. */
-const aliasBomb = fc.tuple(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 2, max: 12 }), fc.boolean()).map(([levels, width, definitionFile]) => {
-  const rows = ['l0: &l0 [lol, lol, lol]'];
-  for (let i = 1; i < levels; i++) rows.push(`l${i}: &l${i} [${Array.from({ length: width }, () => `*l${i - 1}`).join(', ')}]`);
-  const last = `*l${levels - 1}`;
-  return definitionFile ? `${rows.join('\n')}\nname: x\nstages: [{ id: market, use: sim, config: { instruments: ${last} } }]\n` : `${rows.join('\n')}\nstages: { feed-a: { instruments: ${last} } }\n`;
-});
+const aliasBomb = fc
+  .tuple(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 2, max: 12 }), fc.boolean())
+  .map(([levels, width, definitionFile]) => {
+    const rows = ['l0: &l0 [lol, lol, lol]'];
+    for (let i = 1; i < levels; i++) rows.push(`l${i}: &l${i} [${Array.from({ length: width }, () => `*l${i - 1}`).join(', ')}]`);
+    const last = `*l${levels - 1}`;
+    return definitionFile
+      ? `${rows.join('\n')}\nname: x\nstages: [{ id: market, use: sim, config: { instruments: ${last} } }]\n`
+      : `${rows.join('\n')}\nstages: { feed-a: { instruments: ${last} } }\n`;
+  });
 /** YAML nested by flow brackets, by block indentation or by `- - -`, far past the depth limit, some past the parser's stack. */
-const deepYaml = fc.tuple(fc.integer({ min: 30, max: 2500 }), fc.constantFrom('flow-list', 'flow-map', 'block-list', 'block-map')).map(([depth, how]) => {
-  const n = how.startsWith('block') ? Math.min(depth, 2000) : depth;
-  const body =
-    how === 'flow-list' ? `${'['.repeat(n)}${']'.repeat(n)}`
-    : how === 'flow-map' ? `${'{a: '.repeat(n)}1${'}'.repeat(n)}`
-    : how === 'block-list' ? `${'- '.repeat(n)}x`
-    : Array.from({ length: n }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1';
-  return `name: deep\nstages:\n  - id: market\n    use: sim\n    config:\n      instruments: ${how.startsWith('block') ? `\n${body.split('\n').map((l) => `        ${l}`).join('\n')}` : body}\n`;
-});
+const deepYaml = fc
+  .tuple(fc.integer({ min: 30, max: 2500 }), fc.constantFrom('flow-list', 'flow-map', 'block-list', 'block-map'))
+  .map(([depth, how]) => {
+    const n = how.startsWith('block') ? Math.min(depth, 2000) : depth;
+    const body =
+      how === 'flow-list'
+        ? `${'['.repeat(n)}${']'.repeat(n)}`
+        : how === 'flow-map'
+          ? `${'{a: '.repeat(n)}1${'}'.repeat(n)}`
+          : how === 'block-list'
+            ? `${'- '.repeat(n)}x`
+            : Array.from({ length: n }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1';
+    return `name: deep\nstages:\n  - id: market\n    use: sim\n    config:\n      instruments: ${
+      how.startsWith('block')
+        ? `\n${body
+            .split('\n')
+            .map((l) => `        ${l}`)
+            .join('\n')}`
+        : body
+    }\n`;
+  });
 /** YAML features a config file should never need: tags, merge keys, self-referencing and unknown aliases, documents. */
 const oddYaml = fc.constantFrom(
   'name: x\nstages: [{ id: market, use: sim, config: { seed: !!binary aGVsbG8= } }]\n',
@@ -172,25 +257,61 @@ const oddYaml = fc.constantFrom(
   '\u0000\u0000\u0000',
   '\uFEFF\uFEFFname: x',
 );
-const VALID_DEFINITION = 'name: fuzz\nstages:\n  - { id: market, use: sim, config: { rate: 0, count: 1, seed: 7 } }\n  - { id: merge, use: dedup-merge, from: market }\n  - { id: out, use: ndjson-file, from: merge, config: { path: out/fuzz.ndjson } }\n';
-const VALID_CONFIG = 'validation: boundary\nport: 0\nstages:\n  feed-a: { rate: 0, count: 5, instruments: [SHFE.rb2501] }\n  ticks-file: { path: out/t.ndjson }\n';
+const VALID_DEFINITION =
+  'name: fuzz\nstages:\n  - { id: market, use: sim, config: { rate: 0, count: 1, seed: 7 } }\n  - { id: merge, use: dedup-merge, from: market }\n  - { id: out, use: ndjson-file, from: merge, config: { path: out/fuzz.ndjson } }\n';
+const VALID_CONFIG =
+  'validation: boundary\nport: 0\nstages:\n  feed-a: { rate: 0, count: 5, instruments: [SHFE.rb2501] }\n  ticks-file: { path: out/t.ndjson }\n';
 /** A good file with random edits: characters (NUL among them) inserted, removed or repeated. */
 const mangled = (base: string) =>
-  fc.array(fc.tuple(fc.nat({ max: base.length }), fc.nat({ max: 20 }), fc.constantFrom('\u0000', '[', '{', '}', ']', ':', '-', '&a ', '*a', '"', "'", '\n', '\t', '#', '!', '%', '|', '>', ' ', 'x'.repeat(400), '')), { minLength: 1, maxLength: 6 }).map((edits) => {
-    let text = base;
-    for (const [at, cut, insert] of edits) text = text.slice(0, at) + insert + text.slice(Math.min(text.length, at + cut));
-    return text;
-  });
+  fc
+    .array(
+      fc.tuple(
+        fc.nat({ max: base.length }),
+        fc.nat({ max: 20 }),
+        fc.constantFrom(
+          '\u0000',
+          '[',
+          '{',
+          '}',
+          ']',
+          ':',
+          '-',
+          '&a ',
+          '*a',
+          '"',
+          "'",
+          '\n',
+          '\t',
+          '#',
+          '!',
+          '%',
+          '|',
+          '>',
+          ' ',
+          'x'.repeat(400),
+          '',
+        ),
+      ),
+      { minLength: 1, maxLength: 6 },
+    )
+    .map((edits) => {
+      let text = base;
+      for (const [at, cut, insert] of edits) text = text.slice(0, at) + insert + text.slice(Math.min(text.length, at + cut));
+      return text;
+    });
 
 /** A good definition with a few of its values replaced, good or hostile, so that some files pass and the graph is built and checked. */
 const nearlyValid = fc
-  .record({
-    rate: fc.oneof(fc.double({ min: 0, max: 100_000, noNaN: true }), scalar),
-    seed: fc.oneof(fc.integer({ min: 0, max: 4_294_967_295 }), scalar),
-    instruments: fc.oneof(fc.constant(['SHFE.rb2501', 'DCE.m2501']), value),
-    stale_after_ms: fc.oneof(fc.integer({ min: 1, max: 1000 }), scalar),
-    from: fc.oneof(fc.constant('market'), ref),
-  }, { requiredKeys: [] })
+  .record(
+    {
+      rate: fc.oneof(fc.double({ min: 0, max: 100_000, noNaN: true }), scalar),
+      seed: fc.oneof(fc.integer({ min: 0, max: 4_294_967_295 }), scalar),
+      instruments: fc.oneof(fc.constant(['SHFE.rb2501', 'DCE.m2501']), value),
+      stale_after_ms: fc.oneof(fc.integer({ min: 1, max: 1000 }), scalar),
+      from: fc.oneof(fc.constant('market'), ref),
+    },
+    { requiredKeys: [] },
+  )
   .map(({ from: mergeFrom, stale_after_ms, ...sim }) => ({
     name: 'nearly',
     stages: [
@@ -225,8 +346,10 @@ function write({ text, ext }: { text: string; ext: string }): string {
 
 /** Fails unless `error` is a refusal we allow, with a bounded message. */
 function expectRefusal(error: unknown, input: string): void {
-  const allowed = error instanceof ConfigError || error instanceof UsageError || error instanceof GraphError || error instanceof SchemaMismatchError;
-  if (!allowed) throw new Error(`threw ${(error as Error)?.name ?? typeof error} for ${input}: ${(error as Error)?.stack ?? String(error)}`);
+  const allowed =
+    error instanceof ConfigError || error instanceof UsageError || error instanceof GraphError || error instanceof SchemaMismatchError;
+  if (!allowed)
+    throw new Error(`threw ${(error as Error)?.name ?? typeof error} for ${input}: ${(error as Error)?.stack ?? String(error)}`);
   const message = (error as Error).message;
   expect(message.length, `message of ${input}`).toBeLessThanOrEqual(MAX_MESSAGE);
   const longest = Math.max(...message.split('\n').map((line) => line.length));
@@ -286,9 +409,15 @@ describe('definition and config files, fuzzed', () => {
     const samples = [
       ...fc.sample(aliasBomb, { seed: SEED, numRuns: 1 }),
       `a: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`,
-      ...fc.sample(mangled(VALID_DEFINITION).map((t) => `${t}\u0000${'z'.repeat(100_000)}`), { seed: SEED, numRuns: 1 }),
+      ...fc.sample(
+        mangled(VALID_DEFINITION).map((t) => `${t}\u0000${'z'.repeat(100_000)}`),
+        { seed: SEED, numRuns: 1 },
+      ),
     ].map((text) => write({ text, ext: 'yaml' }));
-    const [config, ...lints] = await Promise.all([runCli(['run', 'demo', '--config', samples[0] as string, '--port', '0'], 20_000), ...samples.map((path) => runCli(['lint', path], 20_000))]);
+    const [config, ...lints] = await Promise.all([
+      runCli(['run', 'demo', '--config', samples[0] as string, '--port', '0'], 20_000),
+      ...samples.map((path) => runCli(['lint', path], 20_000)),
+    ]);
     // A mangled file may happen to be a good definition (exit 0); the alias bomb as a run config never is.
     for (const [i, result] of [...lints, config].entries()) {
       expect(i < lints.length ? [0, 2] : [2], `${samples[i] ?? 'config'}: ${result.stderr.slice(0, 300)}`).toContain(result.code);

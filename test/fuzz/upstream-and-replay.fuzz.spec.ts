@@ -44,9 +44,14 @@ afterAll(() => {
 });
 
 const PRICE_FIELDS = ['last_price', 'bid_price1', 'ask_price1', 'high', 'pre_settlement', 'average_price'] as const;
-const hugePrice = fc.oneof(fc.double({ min: TickSanityBounds.maxPrice, max: 1e308, noNaN: true }), fc.double({ min: -1e308, max: -TickSanityBounds.maxPrice, noNaN: true }));
+const hugePrice = fc.oneof(
+  fc.double({ min: TickSanityBounds.maxPrice, max: 1e308, noNaN: true }),
+  fc.double({ min: -1e308, max: -TickSanityBounds.maxPrice, noNaN: true }),
+);
 /** Text that is not an instrument id. */
-const badInstrumentId = fc.oneof(fc.constantFrom('', '__proto__', 'rb2501', 'SHFE.', 'shfe.rb2501', `SHFE.${'r'.repeat(40)}`), fc.string({ maxLength: 50 })).filter((s) => checkInstrumentId(s) !== undefined);
+const badInstrumentId = fc
+  .oneof(fc.constantFrom('', '__proto__', 'rb2501', 'SHFE.', 'shfe.rb2501', `SHFE.${'r'.repeat(40)}`), fc.string({ maxLength: 50 }))
+  .filter((s) => checkInstrumentId(s) !== undefined);
 
 /** A change that leaves a Tick valid for the schema but not a plausible market tick. */
 const implausibleChange: fc.Arbitrary<Partial<Tick>> = fc.oneof(
@@ -54,8 +59,13 @@ const implausibleChange: fc.Arbitrary<Partial<Tick>> = fc.oneof(
   fc.tuple(fc.constantFrom(...PRICE_FIELDS), hugePrice).map(([field, value]) => ({ [field]: value })),
   fc.integer({ min: -1e12, max: -1 }).map((volume) => ({ volume })),
   fc.integer({ min: -(2 ** 31), max: -1 }).map((bid_volume1) => ({ bid_volume1 })),
-  fc.oneof(fc.integer({ min: -1e15, max: 0 }), fc.integer({ min: TickSanityBounds.maxTsEvent, max: Number.MAX_SAFE_INTEGER })).map((ts_event) => ({ ts_event })),
-  fc.string({ maxLength: 12 }).filter((s) => !/^\d{8}$/.test(s)).map((trading_day) => ({ trading_day })),
+  fc
+    .oneof(fc.integer({ min: -1e15, max: 0 }), fc.integer({ min: TickSanityBounds.maxTsEvent, max: Number.MAX_SAFE_INTEGER }))
+    .map((ts_event) => ({ ts_event })),
+  fc
+    .string({ maxLength: 12 })
+    .filter((s) => !/^\d{8}$/.test(s))
+    .map((trading_day) => ({ trading_day })),
   fc.double({ min: -1e300, max: -1e-3, noNaN: true }).map((turnover) => ({ turnover })),
 );
 
@@ -72,7 +82,12 @@ describe('fuzz: a hostile DIFF upstream into a ws-feed', () => {
 
   beforeAll(async () => {
     upstream = await startDiffUpstream();
-    const config = validateConfig('ws-feed', wsFeedSource.spec, { url: upstream.url, instruments: [...HOSTILE, GOOD], retry_initial_ms: 20, retry_max_ms: 100 });
+    const config = validateConfig('ws-feed', wsFeedSource.spec, {
+      url: upstream.url,
+      instruments: [...HOSTILE, GOOD],
+      retry_initial_ms: 20,
+      retry_max_ms: 100,
+    });
     subscription = wsFeedSource.create(config, ctx).subscribe({
       next: (tick) => {
         emitted.push(tick);
@@ -114,73 +129,105 @@ describe('fuzz: a hostile DIFF upstream into a ws-feed', () => {
   const unsure = (text: string): Frame => ({ text, bad: false });
   const rtn = (data: unknown): string => JSON.stringify({ aid: 'rtn_data', data });
   const json = fc.jsonValue({ maxDepth: 3 });
-  const notAnObject = fc.oneof(fc.array(json, { maxLength: 4 }), fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.constant(null));
+  const notAnObject = fc.oneof(
+    fc.array(json, { maxLength: 4 }),
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+  );
   const nested = fc.oneof(fc.array(json, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), json, { maxKeys: 3 }));
   const hostileId = fc.constantFrom(...HOSTILE);
   const quoteKey = fc.oneof(fc.constantFrom(...Object.values(DiffQuoteFields.keyOf)), fc.string({ maxLength: 12 }));
   const diffChange = fc.oneof(
     fc.tuple(fc.constantFrom('last_price', 'bid_price1', 'highest', 'pre_settlement'), hugePrice),
     fc.tuple(fc.constantFrom('volume', 'bid_volume1', 'ask_volume3', 'amount', 'open_interest'), fc.integer({ min: -1e9, max: -1 })),
-    fc.tuple(fc.constantFrom('volume', 'bid_volume2'), fc.double({ min: 0.1, max: 1e6, noNaN: true }).filter((v) => !Number.isInteger(v))),
-    fc.tuple(fc.constant('trading_day'), fc.string({ maxLength: 12 }).filter((s) => !/^\d{8}$/.test(s))),
-    fc.tuple(fc.constant('datetime'), fc.string({ maxLength: 30 }).map((s) => `x${s}`)),
+    fc.tuple(
+      fc.constantFrom('volume', 'bid_volume2'),
+      fc.double({ min: 0.1, max: 1e6, noNaN: true }).filter((v) => !Number.isInteger(v)),
+    ),
+    fc.tuple(
+      fc.constant('trading_day'),
+      fc.string({ maxLength: 12 }).filter((s) => !/^\d{8}$/.test(s)),
+    ),
+    fc.tuple(
+      fc.constant('datetime'),
+      fc.string({ maxLength: 30 }).map((s) => `x${s}`),
+    ),
   );
 
   const badFrame: fc.Arbitrary<Frame> = fc.oneof(
     // Not JSON: an opened array never closed.
     fc.string({ maxLength: 40 }).map((s) => bad(`{"aid":"rtn_data","data":[${s.replace(/[\]}]/g, '')}`)),
     // Too deep, inside a quote field or as the whole message.
-    fc.integer({ min: 28, max: 100_000 }).map((d) => bad(`{"aid":"rtn_data","data":[{"quotes":{"SHFE.rb2501":{"last_price":${deepArrayText(d)}}}}]}`)),
+    fc
+      .integer({ min: 28, max: 100_000 })
+      .map((d) => bad(`{"aid":"rtn_data","data":[{"quotes":{"SHFE.rb2501":{"last_price":${deepArrayText(d)}}}}]}`)),
     fc.integer({ min: 33, max: 100_000 }).map((d) => bad(deepObjectText(d))),
     // Wrong shapes at every level.
     notAnObject.map((v) => bad(JSON.stringify(v))),
     notAnObject.filter((v) => !Array.isArray(v)).map((v) => bad(rtn(v))),
     notAnObject.map((v) => bad(rtn([v]))),
     notAnObject.map((v) => bad(rtn([{ quotes: v }]))),
-    fc.tuple(hostileId, notAnObject.filter((v) => v !== null)).map(([id, v]) => bad(rtn([{ quotes: { [id]: v } }]))),
+    fc
+      .tuple(
+        hostileId,
+        notAnObject.filter((v) => v !== null),
+      )
+      .map(([id, v]) => bad(rtn([{ quotes: { [id]: v } }]))),
     fc.tuple(hostileId, quoteKey, nested).map(([id, key, value]) => bad(rtn([{ quotes: { [id]: { [key]: value } } }]))),
     // Numbers JSON.stringify cannot write: 1e999 parses as Infinity, NaN does not parse.
-    fc.tuple(hostileId, fc.constantFrom('1e999', '-1e999', 'NaN', 'Infinity'), fc.constantFrom('last_price', 'volume', 'bid_volume1')).map(([id, number, key]) =>
-      bad(`{"aid":"rtn_data","data":[{"quotes":{"${id}":{"${key}":${number}}}}]}`),
-    ),
+    fc
+      .tuple(hostileId, fc.constantFrom('1e999', '-1e999', 'NaN', 'Infinity'), fc.constantFrom('last_price', 'volume', 'bid_volume1'))
+      .map(([id, number, key]) => bad(`{"aid":"rtn_data","data":[{"quotes":{"${id}":{"${key}":${number}}}}]}`)),
     // Scalars out of bounds in a complete quote, and quotes of keys that are not instrument ids.
-    fc.tuple(hostileId, diffChange, fc.nat(1000)).map(([id, [key, value], n]) => bad(rtn([{ quotes: { [id]: { ...goodQuote(id, 3500, n), [key]: value } } }]))),
+    fc
+      .tuple(hostileId, diffChange, fc.nat(1000))
+      .map(([id, [key, value], n]) => bad(rtn([{ quotes: { [id]: { ...goodQuote(id, 3500, n), [key]: value } } }]))),
     badInstrumentId.map((key) => bad(rtn([{ quotes: { [key]: goodQuote('SHFE.rb2501', 3500) } }]))),
   );
   const unsureFrame: fc.Arbitrary<Frame> = fc.oneof(
     json.map((v) => unsure(JSON.stringify(v))),
     fc.array(json, { maxLength: 4 }).map((data) => unsure(rtn(data))),
     fc.dictionary(fc.oneof(hostileId, fc.string({ maxLength: 12 })), json, { maxKeys: 4 }).map((quotes) => unsure(rtn([{ quotes }]))),
-    fc.tuple(hostileId, fc.nat(1000), fc.integer({ min: 1, max: 100_000 })).map(([id, n, price]) => unsure(rtn([{ quotes: { [id]: goodQuote(id, price, n) } }]))),
-    fc.tuple(hostileId, fc.dictionary(quoteKey, fc.oneof(fc.double(), fc.string({ maxLength: 40 }), fc.constant(null), fc.boolean()), { maxKeys: 6 })).map(([id, quote]) =>
-      unsure(rtn([{ quotes: { [id]: quote } }])),
-    ),
+    fc
+      .tuple(hostileId, fc.nat(1000), fc.integer({ min: 1, max: 100_000 }))
+      .map(([id, n, price]) => unsure(rtn([{ quotes: { [id]: goodQuote(id, price, n) } }]))),
+    fc
+      .tuple(
+        hostileId,
+        fc.dictionary(quoteKey, fc.oneof(fc.double(), fc.string({ maxLength: 40 }), fc.constant(null), fc.boolean()), { maxKeys: 6 }),
+      )
+      .map(([id, quote]) => unsure(rtn([{ quotes: { [id]: quote } }]))),
   );
 
   it('never errors; counts and dead-letters every bad frame; a good quote after them still arrives as a tick', async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof({ arbitrary: badFrame, weight: 3 }, { arbitrary: unsureFrame, weight: 1 }), { minLength: 1, maxLength: 8 }), async (frames) => {
-        const dropsBefore = ctx.metrics.droppedTotal;
-        const lettersBefore = ctx.deadLetters.length;
-        const emittedBefore = emitted.length;
-        for (const frame of frames) upstream.send(frame.text);
-        const price = 1000 + ++n;
-        const arrived = goodTickAt(price);
-        // Frames are handled in order, so once this quote's tick is out, every frame before it has been.
-        upstream.rtnData([{ quotes: { [GOOD]: goodQuote(GOOD, price, n) } }]);
-        const tick = await arrived;
-        inputs.upstream.runs++;
-        inputs.upstream.frames += frames.length;
-        inputs.upstream.badFrames += frames.filter((f) => f.bad).length;
-        inputs.upstream.goodQuotes++;
-        expect(tick).toMatchObject({ instrument_id: GOOD, last_price: price, feed_id: 'fuzz-feed' });
-        const drops = ctx.metrics.droppedTotal - dropsBefore;
-        expect(drops).toBeGreaterThanOrEqual(frames.filter((f) => f.bad).length);
-        expect(ctx.deadLetters.length - lettersBefore).toBe(drops);
-        for (const t of emitted.slice(emittedBefore)) expect(checkTickSanity(t)).toBeUndefined();
-        expect(errors).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.oneof({ arbitrary: badFrame, weight: 3 }, { arbitrary: unsureFrame, weight: 1 }), { minLength: 1, maxLength: 8 }),
+        async (frames) => {
+          const dropsBefore = ctx.metrics.droppedTotal;
+          const lettersBefore = ctx.deadLetters.length;
+          const emittedBefore = emitted.length;
+          for (const frame of frames) upstream.send(frame.text);
+          const price = 1000 + ++n;
+          const arrived = goodTickAt(price);
+          // Frames are handled in order, so once this quote's tick is out, every frame before it has been.
+          upstream.rtnData([{ quotes: { [GOOD]: goodQuote(GOOD, price, n) } }]);
+          const tick = await arrived;
+          inputs.upstream.runs++;
+          inputs.upstream.frames += frames.length;
+          inputs.upstream.badFrames += frames.filter((f) => f.bad).length;
+          inputs.upstream.goodQuotes++;
+          expect(tick).toMatchObject({ instrument_id: GOOD, last_price: price, feed_id: 'fuzz-feed' });
+          const drops = ctx.metrics.droppedTotal - dropsBefore;
+          expect(drops).toBeGreaterThanOrEqual(frames.filter((f) => f.bad).length);
+          expect(ctx.deadLetters.length - lettersBefore).toBe(drops);
+          for (const t of emitted.slice(emittedBefore)) expect(checkTickSanity(t)).toBeUndefined();
+          expect(errors).toEqual([]);
+        },
+      ),
       { seed: SEED, numRuns: 600, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS.upstream)] },
     );
     expect(inputs.upstream.runs).toBeGreaterThan(0);
@@ -216,25 +263,55 @@ describe('fuzz: hostile recordings into the file source', () => {
     fc.boolean(),
   );
   /** A value of the wrong type for `field`: text for a number, a number for text, or a value no field takes. */
-  const wrongTypeFor = (field: 'volume' | 'last_price' | 'bid_volume3' | 'ts_event' | 'instrument_id' | 'trading_day'): fc.Arbitrary<unknown> =>
-    field === 'instrument_id' || field === 'trading_day' ? fc.oneof(fc.integer(), neverAField) : fc.oneof(fc.string({ maxLength: 8 }), neverAField);
+  const wrongTypeFor = (
+    field: 'volume' | 'last_price' | 'bid_volume3' | 'ts_event' | 'instrument_id' | 'trading_day',
+  ): fc.Arbitrary<unknown> =>
+    field === 'instrument_id' || field === 'trading_day'
+      ? fc.oneof(fc.integer(), neverAField)
+      : fc.oneof(fc.string({ maxLength: 8 }), neverAField);
   const line: fc.Arbitrary<Line> = fc.oneof(
     { weight: 6, arbitrary: poolTick.map((tick) => ({ text: JSON.stringify(tick), tick, bad: false })) },
     { weight: 1, arbitrary: poolTick.map((tick) => ({ text: `${JSON.stringify(tick)}\r`, tick, bad: false })) },
     { weight: 1, arbitrary: fc.constantFrom('', ' ', '\t \t').map((text) => ({ text, bad: false })) },
-    { weight: 3, arbitrary: fc.tuple(poolTick, implausibleChange).map(([tick, change]) => ({ text: JSON.stringify({ ...tick, ...change }), bad: true })) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(poolTick, implausibleChange)
+        .map(([tick, change]) => ({ text: JSON.stringify({ ...tick, ...change }), bad: true })),
+    },
     {
       weight: 2,
       arbitrary: fc
         .tuple(poolTick, fc.constantFrom('volume', 'last_price', 'instrument_id', 'bid_volume3', 'ts_event', 'trading_day'))
         .chain(([tick, field]) => wrongTypeFor(field).map((value) => ({ text: JSON.stringify({ ...tick, [field]: value }), bad: true }))),
     },
-    { weight: 1, arbitrary: fc.tuple(poolTick, fc.string({ minLength: 1, maxLength: 8 })).filter(([t, k]) => !(k in t)).map(([t, k]) => ({ text: JSON.stringify({ ...t, [k]: 1 }), bad: true })) },
-    { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }).map((s) => s.replace(/[\r\n]/g, ' ')).filter((s) => s.trim() !== '').map((text) => ({ text, bad: true })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(poolTick, fc.string({ minLength: 1, maxLength: 8 }))
+        .filter(([t, k]) => !(k in t))
+        .map(([t, k]) => ({ text: JSON.stringify({ ...t, [k]: 1 }), bad: true })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .string({ unit: 'binary', maxLength: 60 })
+        .map((s) => s.replace(/[\r\n]/g, ' '))
+        .filter((s) => s.trim() !== '')
+        .map((text) => ({ text, bad: true })),
+    },
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => ({ text: JSON.stringify(v), bad: true })) },
     { weight: 1, arbitrary: fc.integer({ min: 9, max: 100_000 }).map((d) => ({ text: deepArrayText(d), bad: true })) },
-    { weight: 1, arbitrary: fc.integer({ min: 8, max: 100_000 }).map((d) => ({ text: `{"instrument_id":${deepObjectText(d)}}`, bad: true })) },
-    { weight: 1, arbitrary: fc.integer({ min: 1024 * 1024 + 1, max: 1024 * 1024 + 5000 }).map((length) => ({ text: `{"x":"${'x'.repeat(length)}"}`, bad: true })) },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: 8, max: 100_000 }).map((d) => ({ text: `{"instrument_id":${deepObjectText(d)}}`, bad: true })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: 1024 * 1024 + 1, max: 1024 * 1024 + 5000 })
+        .map((length) => ({ text: `{"x":"${'x'.repeat(length)}"}`, bad: true })),
+    },
   );
 
   it('NDJSON: never errors; replays exactly the good lines, counts and dead-letters every bad one with its line', async () => {
@@ -274,11 +351,18 @@ describe('fuzz: hostile recordings into the file source', () => {
 
   const avroRecord: fc.Arbitrary<{ tick: Tick; good: boolean }> = fc.oneof(
     { weight: 3, arbitrary: poolTick.map((tick) => ({ tick, good: true })) },
-    { weight: 2, arbitrary: fc.tuple(poolTick, implausibleChange).map(([tick, change]) => ({ tick: { ...tick, ...change }, good: false })) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(poolTick, implausibleChange).map(([tick, change]) => ({ tick: { ...tick, ...change }, good: false })),
+    },
     {
       weight: 1,
       arbitrary: fc
-        .tuple(poolTick, fc.constantFrom(...PRICE_FIELDS), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.MAX_VALUE))
+        .tuple(
+          poolTick,
+          fc.constantFrom(...PRICE_FIELDS),
+          fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.MAX_VALUE),
+        )
         .map(([tick, field, value]) => ({ tick: { ...tick, [field]: value }, good: false })),
     },
   );
@@ -291,7 +375,11 @@ describe('fuzz: hostile recordings into the file source', () => {
         fc.integer({ min: 64, max: 4096 }),
         fc.option(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), { freq: 3 }),
         async (records, codec, blockSize, damage) => {
-          const bytes = await container(records.map((r) => r.tick), codec, blockSize);
+          const bytes = await container(
+            records.map((r) => r.tick),
+            codec,
+            blockSize,
+          );
           const headerLength = (await container([], codec, blockSize)).length;
           const flips = damage !== null && bytes.length > headerLength ? damage : [];
           const damaged = flips.length > 0;
@@ -328,20 +416,25 @@ describe('fuzz: hostile recordings into the file source', () => {
 
   it('random bytes, with or without the Avro magic: a ConfigError at creation or a replay that ends, nothing else', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.boolean(), fc.uint8Array({ maxLength: 600 }), fc.constantFrom('avro', 'ndjson'), async (magic, body, extension) => {
-        const path = join(dir, `fuzz-${++fileNumber}.${extension}`);
-        writeFileSync(path, magic ? Buffer.concat([Buffer.from('Obj\x01', 'latin1'), body]) : body);
-        inputs.bytes.files++;
-        let source: ReturnType<typeof createSource>;
-        try {
-          source = createSource(path);
-        } catch (error) {
-          expect(error).toBeInstanceOf(ConfigError);
-          return;
-        }
-        const replayed = await lastValueFrom(source.ticks$.pipe(toArray()));
-        for (const tick of replayed) expect(checkTickSanity(tick)).toBeUndefined();
-      }),
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.uint8Array({ maxLength: 600 }),
+        fc.constantFrom('avro', 'ndjson'),
+        async (magic, body, extension) => {
+          const path = join(dir, `fuzz-${++fileNumber}.${extension}`);
+          writeFileSync(path, magic ? Buffer.concat([Buffer.from('Obj\x01', 'latin1'), body]) : body);
+          inputs.bytes.files++;
+          let source: ReturnType<typeof createSource>;
+          try {
+            source = createSource(path);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ConfigError);
+            return;
+          }
+          const replayed = await lastValueFrom(source.ticks$.pipe(toArray()));
+          for (const tick of replayed) expect(checkTickSanity(tick)).toBeUndefined();
+        },
+      ),
       { seed: SEED, numRuns: 500, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS.bytes)] },
     );
   }, 20_000);

@@ -34,8 +34,22 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** A message a client may send: valid requests, requests with hostile fields, garbage text, deep nesting. */
 const clientMessage: fc.Arbitrary<string> = fc.oneof(
-  fc.record({ aid: fc.constantFrom('subscribe_quote', 'peek_message', 'ins_query', 'set_chart', 'insert_order'), ins_list: hostileValue }, { requiredKeys: ['aid'] }).map(render),
-  fc.record({ action: fc.constantFrom('subscribe', 'unsubscribe', 'list_instruments', 'search_instruments', 'subscribe_orders', 'x'), instruments: hostileValue, pattern: hostileValue }, { requiredKeys: ['action'] }).map(render),
+  fc
+    .record(
+      { aid: fc.constantFrom('subscribe_quote', 'peek_message', 'ins_query', 'set_chart', 'insert_order'), ins_list: hostileValue },
+      { requiredKeys: ['aid'] },
+    )
+    .map(render),
+  fc
+    .record(
+      {
+        action: fc.constantFrom('subscribe', 'unsubscribe', 'list_instruments', 'search_instruments', 'subscribe_orders', 'x'),
+        instruments: hostileValue,
+        pattern: hostileValue,
+      },
+      { requiredKeys: ['action'] },
+    )
+    .map(render),
   fc.record({ aid: hostileValue, action: hostileValue }).map(render),
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
   fc.string({ unit: 'binary', maxLength: 300 }),
@@ -66,7 +80,17 @@ function answeredSilently(text: string): boolean {
   }
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
   const m = message as Record<string, unknown>;
-  return m['aid'] === 'peek_message' || (m['aid'] === 'subscribe_quote' && typeof m['ins_list'] === 'string' && new Set(m['ins_list'].split(',').map((s) => s.trim()).filter((s) => s !== '')).size <= 500);
+  return (
+    m['aid'] === 'peek_message' ||
+    (m['aid'] === 'subscribe_quote' &&
+      typeof m['ins_list'] === 'string' &&
+      new Set(
+        m['ins_list']
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      ).size <= 500)
+  );
 }
 
 /** A client that took its snapshot and must keep getting updates. */
@@ -87,7 +111,11 @@ async function stillServes(sink: RunningSink, client: TestClient): Promise<void>
 
 describe('fuzz: websocket sink and control endpoints', () => {
   it('answers every client message of either protocol (or holds it as the protocol says), and a good client keeps getting updates', async () => {
-    const sink = await startSink({ auth_tokens: ['fuzz-client-token-0123'], max_messages_per_second: 100_000, max_bytes_per_second: 1_073_741_824 });
+    const sink = await startSink({
+      auth_tokens: ['fuzz-client-token-0123'],
+      max_messages_per_second: 100_000,
+      max_bytes_per_second: 1_073_741_824,
+    });
     sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
     sink.quotes.next(firstQuote('DCE.m2501', 2800));
     const good = await watcher(sink);
@@ -116,11 +144,21 @@ describe('fuzz: websocket sink and control endpoints', () => {
     const sink = await startSink({ auth_tokens: ['fuzz-client-token-0123'] });
     sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
     const good = await watcher(sink);
-    const target = fc.oneof(fc.constantFrom('/', '//', '//[', '*', '/?token=%', 'http://[::1', '/%%%'), fc.string({ unit: 'grapheme-ascii', maxLength: 80 }).map((s) => s.replace(/[\s]/g, '') || '/'));
+    const target = fc.oneof(
+      fc.constantFrom('/', '//', '//[', '*', '/?token=%', 'http://[::1', '/%%%'),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 80 }).map((s) => s.replace(/[\s]/g, '') || '/'),
+    );
     const header = fc.oneof(
       fc.constant('Authorization: Bearer fuzz-client-token-0123'),
       fc.string({ unit: 'grapheme-ascii', maxLength: 60 }).map((s) => `Authorization: ${s.replace(/[\r\n]/g, '')}`),
-      fc.constantFrom('Sec-WebSocket-Version: 8', 'Sec-WebSocket-Key: x', 'Upgrade: h2c', 'Content-Length: 99999', 'Transfer-Encoding: chunked', 'Host:'),
+      fc.constantFrom(
+        'Sec-WebSocket-Version: 8',
+        'Sec-WebSocket-Key: x',
+        'Upgrade: h2c',
+        'Content-Length: 99999',
+        'Transfer-Encoding: chunked',
+        'Host:',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(target, fc.array(header, { maxLength: 4 }), fc.boolean(), async (path, headers, cut) => {
@@ -165,21 +203,45 @@ describe('fuzz: websocket sink and control endpoints', () => {
       logger: pino({ level: 'silent' }),
     });
     const body = fc.oneof(
-      fc.record({ trading_state: fc.oneof(fc.constantFrom('HALTED', 'ACTIVE', 'REDUCING'), fc.jsonValue({ maxDepth: 2 })), reason: fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-      fc.dictionary(fc.constantFrom('max_order_volume', 'rule_self_trade', 'price_band_percent', 'duplicate_window_ms', 'reason', 'x'), fc.oneof(fc.double(), fc.boolean(), fc.integer(), fc.string())).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          {
+            trading_state: fc.oneof(fc.constantFrom('HALTED', 'ACTIVE', 'REDUCING'), fc.jsonValue({ maxDepth: 2 })),
+            reason: fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 })),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
+      fc
+        .dictionary(
+          fc.constantFrom('max_order_volume', 'rule_self_trade', 'price_band_percent', 'duplicate_window_ms', 'reason', 'x'),
+          fc.oneof(fc.double(), fc.boolean(), fc.integer(), fc.string()),
+        )
+        .map((v) => JSON.stringify(v)),
       fc.string({ unit: 'binary', maxLength: 300 }),
       fc.integer({ min: 1, max: 8000 }).map((d) => '['.repeat(d) + ']'.repeat(d)),
     );
     const headers = fc.record(
       {
-        authorization: fc.oneof(fc.constant(`Bearer ${token}`), fc.constant('Bearer wrong-token-0123456789'), fc.string({ unit: 'grapheme-ascii', maxLength: 40 })),
+        authorization: fc.oneof(
+          fc.constant(`Bearer ${token}`),
+          fc.constant('Bearer wrong-token-0123456789'),
+          fc.string({ unit: 'grapheme-ascii', maxLength: 40 }),
+        ),
         'content-type': fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-8', ''),
         origin: fc.constantFrom(`http://127.0.0.1:${http.port}`, 'https://evil.example', 'null'),
         host: fc.constantFrom(`127.0.0.1:${http.port}`, `localhost:${http.port}`, 'evil.example'),
       },
       { requiredKeys: [] },
     );
-    const path = fc.constantFrom('/control/risk/state', '/control/risk/limits', '/control/risk/halt', '/control/x/state', '/control//', '/health');
+    const path = fc.constantFrom(
+      '/control/risk/state',
+      '/control/risk/limits',
+      '/control/risk/halt',
+      '/control/x/state',
+      '/control//',
+      '/health',
+    );
     try {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom('POST', 'GET', 'PUT'), path, headers, body, async (method, route, extra, text) => {

@@ -38,7 +38,19 @@ function importsOf(file: string): Import[] {
 const importsIn = (folder: string): Import[] => sourcesOf(folder).flatMap(importsOf);
 const describeImport = (i: Import): string => `${i.file} imports '${i.specifier}'`;
 
-const SOURCE_FOLDERS = ['cli', 'domain', 'errors', 'native', 'operators', 'pipeline', 'protocols', 'schemas', 'sinks', 'sources', 'strategies'];
+const SOURCE_FOLDERS = [
+  'cli',
+  'domain',
+  'errors',
+  'native',
+  'operators',
+  'pipeline',
+  'protocols',
+  'schemas',
+  'sinks',
+  'sources',
+  'strategies',
+];
 const COMPONENT_FOLDERS = ['operators', 'sources', 'sinks', 'strategies'];
 
 describe('import boundaries (layers match folders)', () => {
@@ -56,21 +68,40 @@ describe('import boundaries (layers match folders)', () => {
   });
 
   it('errors/ imports nothing of the project', () => {
-    expect(importsIn('errors').filter((i) => i.layer !== undefined && i.layer !== 'errors').map(describeImport)).toEqual([]);
+    expect(
+      importsIn('errors')
+        .filter((i) => i.layer !== undefined && i.layer !== 'errors')
+        .map(describeImport),
+    ).toEqual([]);
   });
 
   it('pipeline/ (the framework) imports no component, no native part and not the application', () => {
     const banned = new Set([...COMPONENT_FOLDERS, 'native', 'cli', 'index.ts']);
-    expect(importsIn('pipeline').filter((i) => i.layer !== undefined && banned.has(i.layer)).map(describeImport)).toEqual([]);
+    expect(
+      importsIn('pipeline')
+        .filter((i) => i.layer !== undefined && banned.has(i.layer))
+        .map(describeImport),
+    ).toEqual([]);
   });
 
   it.each(['domain', 'native', 'strategies'])('%s/ does not import the framework or the application', (folder) => {
-    expect(importsIn(folder).filter((i) => i.layer === 'pipeline' || i.layer === 'cli').map(describeImport)).toEqual([]);
+    expect(
+      importsIn(folder)
+        .filter((i) => i.layer === 'pipeline' || i.layer === 'cli')
+        .map(describeImport),
+    ).toEqual([]);
   });
 
-  it.each(['operators', 'sources', 'sinks', 'strategies', 'native'])('%s/ does not import the application (cli/, the package root)', (folder) => {
-    expect(importsIn(folder).filter((i) => i.layer === 'cli' || i.layer === 'index.ts').map(describeImport)).toEqual([]);
-  });
+  it.each(['operators', 'sources', 'sinks', 'strategies', 'native'])(
+    '%s/ does not import the application (cli/, the package root)',
+    (folder) => {
+      expect(
+        importsIn(folder)
+          .filter((i) => i.layer === 'cli' || i.layer === 'index.ts')
+          .map(describeImport),
+      ).toEqual([]);
+    },
+  );
 
   // Spelled in parts so that a grep for the forbidden import finds none here.
   const RXJS_INTERNAL = ['rxjs', 'internal'].join('/');

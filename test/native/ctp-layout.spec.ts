@@ -8,7 +8,9 @@ interface AbiJson extends CtpAbiFacts {
     Record<
       string,
       CtpAbiFacts['versions'][string] & {
-        readonly vtables: Readonly<Record<'CThostFtdcMdApi' | 'CThostFtdcMdSpi', readonly { readonly slot: number; readonly method: string }[]>>;
+        readonly vtables: Readonly<
+          Record<'CThostFtdcMdApi' | 'CThostFtdcMdSpi', readonly { readonly slot: number; readonly method: string }[]>
+        >;
       }
     >
   >;

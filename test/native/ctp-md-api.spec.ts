@@ -12,7 +12,9 @@ import { waitFor } from '../support/wait-for.js';
 const ANYONE = { brokerId: '', userId: '', password: '' };
 const nowUs = (): number => Number(process.hrtime.bigint()) / 1000;
 /** The fields of CtpDepthMarketData, read from its declaration. */
-const DEPTH_FIELDS = [...readFileSync(new URL('../../native/ctp-depth-market-data.ts', import.meta.url), 'utf8').matchAll(/readonly (\w+): /g)].map((m) => m[1]);
+const DEPTH_FIELDS = [
+  ...readFileSync(new URL('../../native/ctp-depth-market-data.ts', import.meta.url), 'utf8').matchAll(/readonly (\w+): /g),
+].map((m) => m[1]);
 
 const open: RecordedSession[] = [];
 function session(...args: ConstructorParameters<typeof RecordedSession>): RecordedSession {
@@ -99,7 +101,11 @@ describe('CtpMdApi', () => {
       expect(s.api.library).toMatchObject({ sdk: '6.7.7', factoryArity: 3, loginResponseSize: 204 });
       const login = await s.next('login');
       expect(login.error).toBeNull();
-      expect(login.login).toMatchObject({ TradingDay: expect.stringMatching(/^\d{8}$/), FrontID: expect.any(Number), SessionID: expect.any(Number) });
+      expect(login.login).toMatchObject({
+        TradingDay: expect.stringMatching(/^\d{8}$/),
+        FrontID: expect.any(Number),
+        SessionID: expect.any(Number),
+      });
       await waitFor('m2501 ticks', () => (s.depth('m2501').length > 3 ? true : undefined));
     });
   });
@@ -185,7 +191,9 @@ describe('CtpMdApi', () => {
       await waitFor('ticks', () => (s.depth().length > 100 ? true : undefined));
       s.api.subscribe(ids);
       blockJsThread(100);
-      await waitFor('every answer', () => (s.events.filter((e) => e.kind === 'subscribed' && e.instrumentId.startsWith('zz')).length === ids.length ? true : undefined));
+      await waitFor('every answer', () =>
+        s.events.filter((e) => e.kind === 'subscribed' && e.instrumentId.startsWith('zz')).length === ids.length ? true : undefined,
+      );
       expect(s.api.stats().dropped).toBeGreaterThan(0);
     });
 
@@ -306,9 +314,17 @@ describe('CtpMdApi', () => {
       const addon = loadCtpAddon();
       const dir = flowDir();
       mkdirSync(dir);
-      const raw = new addon.MdSession({ libraryPath: CTP_SIMULATOR_LIBRARY, flowPath: `${dir}/`, queueCapacity: 8, maxBatch: 8, onEvents: () => {} });
+      const raw = new addon.MdSession({
+        libraryPath: CTP_SIMULATOR_LIBRARY,
+        flowPath: `${dir}/`,
+        queueCapacity: 8,
+        maxBatch: 8,
+        onEvents: () => {},
+      });
       raw.close();
-      expect(() => raw.subscribe(['rb2501'])).toThrow(expect.objectContaining({ code: 'CTP_CLOSED', message: 'the CTP market-data session is closed' }));
+      expect(() => raw.subscribe(['rb2501'])).toThrow(
+        expect.objectContaining({ code: 'CTP_CLOSED', message: 'the CTP market-data session is closed' }),
+      );
     });
   });
 
@@ -318,15 +334,21 @@ describe('CtpMdApi', () => {
       expect(() => s.api.login({ brokerId: 'x'.repeat(11), userId: '', password: '' })).toThrow(
         new RangeError('brokerId is 11 bytes; BrokerID holds at most 10 bytes without NUL'),
       );
-      expect(() => s.api.login({ brokerId: '', userId: 'x'.repeat(16), password: '' })).toThrow(/^userId is 16 bytes; UserID holds at most 15 bytes/);
-      expect(() => s.api.login({ brokerId: '', userId: '', password: '密'.repeat(14) })).toThrow(/^password is 42 bytes; Password holds at most 40 bytes/);
+      expect(() => s.api.login({ brokerId: '', userId: 'x'.repeat(16), password: '' })).toThrow(
+        /^userId is 16 bytes; UserID holds at most 15 bytes/,
+      );
+      expect(() => s.api.login({ brokerId: '', userId: '', password: '密'.repeat(14) })).toThrow(
+        /^password is 42 bytes; Password holds at most 40 bytes/,
+      );
       expect(() => s.api.login({ brokerId: 'a\0b', userId: '', password: '' })).toThrow(RangeError);
       expect(s.api.login({ brokerId: 'x'.repeat(10), userId: 'y'.repeat(15), password: 'z'.repeat(40) })).toEqual(expect.any(Number)); // at the limits: sent
     });
 
     it('rejects instrument ids over 80 bytes and ids that are not strings', () => {
       const s = session(frontAddress());
-      expect(() => s.api.subscribe(['rb2501', 'x'.repeat(81)])).toThrow(new RangeError('subscribe: ids[1] is 81 bytes; an instrument id holds at most 80 bytes without NUL'));
+      expect(() => s.api.subscribe(['rb2501', 'x'.repeat(81)])).toThrow(
+        new RangeError('subscribe: ids[1] is 81 bytes; an instrument id holds at most 80 bytes without NUL'),
+      );
       expect(() => s.api.unsubscribe(['x'.repeat(81)])).toThrow(RangeError);
       expect(() => s.api.subscribe([42 as unknown as string])).toThrow(TypeError);
       expect(s.api.subscribe([])).toBe(0);
@@ -334,7 +356,9 @@ describe('CtpMdApi', () => {
 
     it('refuses a second init()', () => {
       const s = session(frontAddress());
-      expect(() => s.api.init()).toThrow(expect.objectContaining({ name: 'NativeAddonError', context: expect.objectContaining({ code: 'CTP_ALREADY_INITIALIZED' }) }));
+      expect(() => s.api.init()).toThrow(
+        expect.objectContaining({ name: 'NativeAddonError', context: expect.objectContaining({ code: 'CTP_ALREADY_INITIALIZED' }) }),
+      );
     });
   });
 
@@ -348,7 +372,9 @@ describe('CtpMdApi', () => {
 
     it('fails on a wrong library before creating anything', () => {
       const dir = flowDir();
-      expect(() => CtpMdApi.open({ libraryPath: ctpSimulator.libraryPath('unknown-version'), flowPath: dir, onEvents: () => {} })).toThrow(/expected a CTP market-data library/);
+      expect(() => CtpMdApi.open({ libraryPath: ctpSimulator.libraryPath('unknown-version'), flowPath: dir, onEvents: () => {} })).toThrow(
+        /expected a CTP market-data library/,
+      );
       expect(existsSync(dir)).toBe(false);
     });
 
@@ -356,8 +382,14 @@ describe('CtpMdApi', () => {
       const file = join(flowDir() + '-file');
       writeFileSync(file, '');
       const addon = loadCtpAddon();
-      expect(() => new addon.MdSession({ libraryPath: CTP_SIMULATOR_LIBRARY, flowPath: file, queueCapacity: 8, maxBatch: 8, onEvents: () => {} })).toThrow(
-        expect.objectContaining({ code: 'CTP_CREATE_FAILED', message: expect.stringContaining(`the flow path ${file} is not an existing directory`) }),
+      expect(
+        () =>
+          new addon.MdSession({ libraryPath: CTP_SIMULATOR_LIBRARY, flowPath: file, queueCapacity: 8, maxBatch: 8, onEvents: () => {} }),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'CTP_CREATE_FAILED',
+          message: expect.stringContaining(`the flow path ${file} is not an existing directory`),
+        }),
       );
     });
 
@@ -367,7 +399,9 @@ describe('CtpMdApi', () => {
       expect(() => new addon.MdSession({ ...options, queueCapacity: 0 })).toThrow(RangeError);
       expect(() => new addon.MdSession({ ...options, maxBatch: 1.5 })).toThrow(RangeError);
       expect(() => new addon.MdSession({ ...options, onEvents: 'no' as unknown as () => void })).toThrow(TypeError);
-      expect(() => new addon.MdSession({ ...options, libraryPath: '/nonexistent.so' })).toThrow(expect.objectContaining({ code: 'CTP_LIBRARY_NOT_FOUND' }));
+      expect(() => new addon.MdSession({ ...options, libraryPath: '/nonexistent.so' })).toThrow(
+        expect.objectContaining({ code: 'CTP_LIBRARY_NOT_FOUND' }),
+      );
     });
   });
 
@@ -376,7 +410,9 @@ describe('CtpMdApi', () => {
       const address = frontAddress();
       session(address);
       expect(() => ctpSimulator.control(CTP_SIMULATOR_LIBRARY, address, 'explode')).toThrow(NativeAddonError);
-      expect(() => ctpSimulator.control(CTP_SIMULATOR_LIBRARY, address, 'explode')).toThrow(`the CTP simulator's front ${address} refused the command "explode" (result -2)`);
+      expect(() => ctpSimulator.control(CTP_SIMULATOR_LIBRARY, address, 'explode')).toThrow(
+        `the CTP simulator's front ${address} refused the command "explode" (result -2)`,
+      );
     });
 
     it('refuses a library that is not a CTP library', () => {

@@ -6,7 +6,10 @@ const CHILD = fileURLToPath(new URL('fixtures/ctp-session-child.mjs', import.met
 let nextPort = 48_000;
 
 /** Runs the child fixture in `mode` (killed after 20 s) and returns how it ended. */
-function runChild(mode: string, nodeArgs: readonly string[] = []): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+function runChild(
+  mode: string,
+  nodeArgs: readonly string[] = [],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [...nodeArgs, CHILD, mode, String(nextPort++)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -28,12 +28,24 @@ function failure(run: () => unknown): NativeAddonError {
 describe('inspectCtpLibrary', () => {
   it('accepts the CTP simulator built as 6.7.11: the 4-argument factory and the 296-byte login response', () => {
     const path = ctpSimulator.libraryPath();
-    expect(inspectCtpLibrary(path)).toEqual({ path, version: 'v6.7.11_tickflow_ctp_simulator', sdk: '6.7.11', factoryArity: 4, loginResponseSize: 296 });
+    expect(inspectCtpLibrary(path)).toEqual({
+      path,
+      version: 'v6.7.11_tickflow_ctp_simulator',
+      sdk: '6.7.11',
+      factoryArity: 4,
+      loginResponseSize: 296,
+    });
   });
 
   it('accepts the CTP simulator built as 6.7.7: the 3-argument factory and the 204-byte login response', () => {
     const path = ctpSimulator.libraryPath('6.7.7');
-    expect(inspectCtpLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_ctp_simulator', sdk: '6.7.7', factoryArity: 3, loginResponseSize: 204 });
+    expect(inspectCtpLibrary(path)).toEqual({
+      path,
+      version: 'v6.7.7_tickflow_ctp_simulator',
+      sdk: '6.7.7',
+      factoryArity: 3,
+      loginResponseSize: 204,
+    });
   });
 
   it('refuses a version whose layout was never measured, naming the path, the version and what was expected', () => {
@@ -51,7 +63,7 @@ describe('inspectCtpLibrary', () => {
     expect((error.cause as Error).message).toContain('No such file or directory');
   });
 
-  it('says a file that is not a shared library cannot be loaded, with the loader\'s reason', () => {
+  it("says a file that is not a shared library cannot be loaded, with the loader's reason", () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tickflow-ctp-inspect-')), 'thostmduserapi_se.so');
     writeFileSync(path, 'not an ELF file\n');
     const error = failure(() => inspectCtpLibrary(path));
@@ -83,13 +95,19 @@ describe('loadLibrary (raw binding)', () => {
     const path = ctpSimulator.libraryPath('6.7.7');
     expect(addon.loadLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_ctp_simulator', factoryArity: 3 });
     expect(addon.loadLibrary(path)).toEqual({ path, version: 'v6.7.7_tickflow_ctp_simulator', factoryArity: 3 });
-    expect(addon.loadLibrary(ctpSimulator.libraryPath('unknown-version'))).toMatchObject({ version: 'v9.1.0_tickflow_ctp_simulator', factoryArity: 4 });
+    expect(addon.loadLibrary(ctpSimulator.libraryPath('unknown-version'))).toMatchObject({
+      version: 'v9.1.0_tickflow_ctp_simulator',
+      factoryArity: 4,
+    });
   });
 
   it('throws Errors with a code: CTP_LIBRARY_NOT_FOUND with dlerror(), CTP_NOT_A_CTP_LIBRARY', () => {
     const addon = loadCtpAddon();
     expect(() => addon.loadLibrary('/nonexistent/lib.so')).toThrow(
-      expect.objectContaining({ code: 'CTP_LIBRARY_NOT_FOUND', message: expect.stringMatching(/^cannot load the CTP library \/nonexistent\/lib\.so: .*No such file/) }),
+      expect.objectContaining({
+        code: 'CTP_LIBRARY_NOT_FOUND',
+        message: expect.stringMatching(/^cannot load the CTP library \/nonexistent\/lib\.so: .*No such file/),
+      }),
     );
     expect(() => addon.loadLibrary(LIBC)).toThrow(expect.objectContaining({ code: 'CTP_NOT_A_CTP_LIBRARY' }));
     expect(() => addon.loadLibrary(42 as unknown as string)).toThrow(TypeError);
@@ -123,7 +141,10 @@ describe('ctpSdkFacts', () => {
     expect(ctpSdkFacts(sdk)).toEqual(facts);
   });
 
-  it.each([[[6, 6, 8]], [[6, 7, 8]], [[6, 7, 10]], [[6, 7, 12]], [[6, 8, 0]], [[9, 1, 0]], [[5, 9, 9]]] as const)('refuses SDK %j', (sdk) => {
-    expect(ctpSdkFacts(sdk)).toBeUndefined();
-  });
+  it.each([[[6, 6, 8]], [[6, 7, 8]], [[6, 7, 10]], [[6, 7, 12]], [[6, 8, 0]], [[9, 1, 0]], [[5, 9, 9]]] as const)(
+    'refuses SDK %j',
+    (sdk) => {
+      expect(ctpSdkFacts(sdk)).toBeUndefined();
+    },
+  );
 });

@@ -197,8 +197,28 @@ describe('bars', () => {
         // Two-hour boundaries fall at 20:00 and 22:00: the first night bar starts at the 21:00 open.
         G: bar({ ...night, from: '21:00', to: '22:00', ohlc: [3500, 3500, 3500, 3500], volume: 0, ticks: 1, lastVolume: 10 }),
         H: bar({ ...night, from: '22:00', to: '23:00', ohlc: [3502, 3502, 3502, 3502], volume: 10, ticks: 1, lastVolume: 20 }),
-        I: bar({ ...night, instrument: 'SHFE.cu2502', day: SATURDAY, from: '00:00', to: '01:00', ohlc: [74_000, 74_000, 74_000, 74_000], volume: 0, ticks: 1, lastVolume: 5 }),
-        J: bar({ ...night, instrument: 'SHFE.au2502', day: SATURDAY, from: '02:00', to: '02:30', ohlc: [620, 620, 620, 620], volume: 0, ticks: 1, lastVolume: 7 }),
+        I: bar({
+          ...night,
+          instrument: 'SHFE.cu2502',
+          day: SATURDAY,
+          from: '00:00',
+          to: '01:00',
+          ohlc: [74_000, 74_000, 74_000, 74_000],
+          volume: 0,
+          ticks: 1,
+          lastVolume: 5,
+        }),
+        J: bar({
+          ...night,
+          instrument: 'SHFE.au2502',
+          day: SATURDAY,
+          from: '02:00',
+          to: '02:30',
+          ohlc: [620, 620, 620, 620],
+          volume: 0,
+          ticks: 1,
+          lastVolume: 7,
+        }),
       });
     });
   });
@@ -263,7 +283,15 @@ describe('bars', () => {
       expectObservable(e1.pipe(bars(options))).toBe(expected, {
         D: bar({ from: '14:58', to: '14:59', ohlc: [3500, 3502, 3500, 3502], volume: 12, ticks: 3, lastVolume: 112 }),
         E: bar({ from: '14:59', to: '15:00', ohlc: [3503, 3503, 3503, 3503], volume: 8, ticks: 1, lastVolume: 120 }),
-        F: bar({ from: '21:00', to: '21:01', tradingDay: '20250106', ohlc: [3510, 3512, 3510, 3512], volume: 45, ticks: 3, lastVolume: 44 }),
+        F: bar({
+          from: '21:00',
+          to: '21:01',
+          tradingDay: '20250106',
+          ohlc: [3510, 3512, 3510, 3512],
+          volume: 45,
+          ticks: 3,
+          lastVolume: 44,
+        }),
       });
     });
   });
@@ -287,7 +315,12 @@ describe('bars', () => {
   });
 
   it('takes open and close by event time when ticks are reordered within a bar', () => {
-    const ticks = { a: tick('09:00:30', 3500, 100), b: tick('09:00:10', 3490, 100), c: tick('09:00:50', 3510, 101), d: tick('09:00:40', 3505, 101) };
+    const ticks = {
+      a: tick('09:00:30', 3500, 100),
+      b: tick('09:00:10', 3490, 100),
+      c: tick('09:00:50', 3510, 101),
+      d: tick('09:00:40', 3505, 101),
+    };
     scheduler.run(({ cold, expectObservable }) => {
       const e1 = cold('  -abcd|', ticks);
       const expected = ' -----(A|)';
@@ -436,7 +469,14 @@ describe('bars', () => {
     });
     fc.assert(
       fc.property(scenario, ({ seed, startOffsetS, tickIntervalMs, periodS, closeDelayMs, count }) => {
-        const market = new SimMarket({ instruments, seed, start: at('00:00:00', '2025-01-02') + startOffsetS * 1_000_000, tickIntervalMs, feedId: 'sim', latencyUs: 0 });
+        const market = new SimMarket({
+          instruments,
+          seed,
+          start: at('00:00:00', '2025-01-02') + startOffsetS * 1_000_000,
+          tickIntervalMs,
+          feedId: 'sim',
+          latencyUs: 0,
+        });
         const ticks = Array.from({ length: count }, () => market.next());
         const firstTs = (ticks[0] as Tick).ts_event;
 
@@ -508,7 +548,9 @@ describe('barsOperator', () => {
   });
 
   it('rejects a period that does not divide a day by its definition, naming the stage and the field', () => {
-    expect(() => validateComponentConfig(barsOperator, { period_s: 7 }, {}, "stage 'minute' (bars)")).toThrow(/stage 'minute' \(bars\): 'period_s' must divide a day/);
+    expect(() => validateComponentConfig(barsOperator, { period_s: 7 }, {}, "stage 'minute' (bars)")).toThrow(
+      /stage 'minute' \(bars\): 'period_s' must divide a day/,
+    );
   });
 
   it('builds bars on the context scheduler and counts drops in the stage metrics', () => {

@@ -48,7 +48,14 @@ interface FeedCounts {
 }
 
 /** The record `dedupMerge` reports for `feedId` at virtual time `frame`; `lastEvent` is the index of the feed's last market event. */
-function feedStatus(feedId: string, state: FeedState, frame: number, lastEvent: number | null, counts: FeedCounts, detail: string): FeedStatus {
+function feedStatus(
+  feedId: string,
+  state: FeedState,
+  frame: number,
+  lastEvent: number | null,
+  counts: FeedCounts,
+  detail: string,
+): FeedStatus {
   return {
     feed_id: feedId,
     state,
@@ -411,17 +418,15 @@ describe('dedupMerge', () => {
       }),
       { minLength: 1, maxLength: 25 },
     );
-    const scenario = fc
-      .record({ steps: eventSteps, feedCount: fc.integer({ min: 2, max: 4 }) })
-      .chain(({ steps, feedCount }) => {
-        const arrivals = Array.from({ length: feedCount * steps.length }, (_, i) => i % feedCount);
-        return fc.record({
-          steps: fc.constant(steps),
-          feedCount: fc.constant(feedCount),
-          // Which feed delivers next: a permutation of each feed's turns keeps every feed's own order.
-          arrivalOrder: fc.shuffledSubarray(arrivals, { minLength: arrivals.length, maxLength: arrivals.length }),
-        });
+    const scenario = fc.record({ steps: eventSteps, feedCount: fc.integer({ min: 2, max: 4 }) }).chain(({ steps, feedCount }) => {
+      const arrivals = Array.from({ length: feedCount * steps.length }, (_, i) => i % feedCount);
+      return fc.record({
+        steps: fc.constant(steps),
+        feedCount: fc.constant(feedCount),
+        // Which feed delivers next: a permutation of each feed's turns keeps every feed's own order.
+        arrivalOrder: fc.shuffledSubarray(arrivals, { minLength: arrivals.length, maxLength: arrivals.length }),
       });
+    });
 
     fc.assert(
       fc.property(scenario, ({ steps, feedCount, arrivalOrder }) => {
@@ -430,7 +435,13 @@ describe('dedupMerge', () => {
           const previous = latest.get(step.instrument) ?? { ts: T0, volume: 0 };
           const next = { ts: previous.ts + step.advanceUs, volume: previous.volume + 1 };
           latest.set(step.instrument, next);
-          return makeTick({ instrument_id: step.instrument, ts_event: next.ts, volume: next.volume, last_price: step.last_price, bid_volume1: step.bid_volume1 });
+          return makeTick({
+            instrument_id: step.instrument,
+            ts_event: next.ts,
+            volume: next.volume,
+            last_price: step.last_price,
+            bid_volume1: step.bid_volume1,
+          });
         });
         const delivery = Array.from({ length: feedCount }, () => 0);
         const merged = arrivalOrder.map((feed) => {
@@ -480,7 +491,9 @@ describe('dedupMergeOperator', () => {
   });
 
   it('rejects down_after_ms not above stale_after_ms by its definition, naming both fields', () => {
-    expect(() => validateComponentConfig(dedupMergeOperator, { stale_after_ms: 5000, down_after_ms: 5000 })).toThrow(/'down_after_ms' must exceed 'stale_after_ms'/);
+    expect(() => validateComponentConfig(dedupMergeOperator, { stale_after_ms: 5000, down_after_ms: 5000 })).toThrow(
+      /'down_after_ms' must exceed 'stale_after_ms'/,
+    );
   });
 
   it('writes every change of a feed’s state to the status side output and logs it at info, on the context scheduler', () => {

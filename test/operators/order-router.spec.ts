@@ -61,15 +61,38 @@ function submit(id: string, changes: Partial<PlainIds<SubmitOrder>> = {}): Submi
 }
 
 function cancel(id: string, changes: Partial<PlainIds<CancelOrder>> = {}): CancelOrder {
-  return fromPlainIds<CancelOrder>({ type: 'CancelOrder', command_id: `cmd-cancel-${id}`, client_order_id: id, strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501', venue: null, ts_init: T0, causation_id: null, ...changes });
+  return fromPlainIds<CancelOrder>({
+    type: 'CancelOrder',
+    command_id: `cmd-cancel-${id}`,
+    client_order_id: id,
+    strategy_id: 'ma',
+    account_id: 'ACC1',
+    instrument_id: 'SHFE.rb2501',
+    venue: null,
+    ts_init: T0,
+    causation_id: null,
+    ...changes,
+  });
 }
 
 /** The fields every report about order `id` starts with. */
-const about = (id: string, eventId: string) => ({ event_id: eventId, client_order_id: ClientOrderId(id), strategy_id: StrategyId('ma'), account_id: AccountId('ACC1'), instrument_id: InstrumentId('SHFE.rb2501') });
+const about = (id: string, eventId: string) => ({
+  event_id: eventId,
+  client_order_id: ClientOrderId(id),
+  strategy_id: StrategyId('ma'),
+  account_id: AccountId('ACC1'),
+  instrument_id: InstrumentId('SHFE.rb2501'),
+});
 const venueTimes = { ts_event: T0 + 1, ts_init: T0 + 2 };
 
 // What a venue reports.
-const accepted = (id: string): OrderAccepted => ({ type: 'OrderAccepted', ...about(id, `v-a-${id}`), venue_order_id: `vo-${id}`, ...venueTimes, causation_id: `cmd-${id}` });
+const accepted = (id: string): OrderAccepted => ({
+  type: 'OrderAccepted',
+  ...about(id, `v-a-${id}`),
+  venue_order_id: `vo-${id}`,
+  ...venueTimes,
+  causation_id: `cmd-${id}`,
+});
 const filled = (id: string, trade: string, last: number, cum: number, leaves: number): OrderFilled => ({
   type: 'OrderFilled',
   ...about(id, `v-f-${trade}`),
@@ -128,7 +151,13 @@ const pendingCancel = (id: string, frame: number, n: number, venueOrderId: strin
   ts_init: at(frame),
   causation_id: `cmd-cancel-${id}`,
 });
-const routerCancelRejected = (id: string, frame: number, n: number, reason: string, venueOrderId: string | null = null): OrderCancelRejected => ({
+const routerCancelRejected = (
+  id: string,
+  frame: number,
+  n: number,
+  reason: string,
+  venueOrderId: string | null = null,
+): OrderCancelRejected => ({
   type: 'OrderCancelRejected',
   ...about(id, `router-${n}`),
   venue_order_id: venueOrderId,
@@ -141,7 +170,10 @@ const routed = <C extends OrderCommand>(command: C, venue = 'paper'): C => ({ ..
 
 /** Log lines as objects, from a pino logger that writes into `lines`. */
 function capturingLogger(lines: Record<string, unknown>[]) {
-  return pino({ level: 'debug', base: undefined, timestamp: false }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return pino(
+    { level: 'debug', base: undefined, timestamp: false },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
 }
 
 describe('orderRouter', () => {
@@ -165,8 +197,11 @@ describe('orderRouter', () => {
     config.onUnhandledError = null;
   });
 
-  const run = (commands: Observable<OrderCommand>, reports: Observable<OrderEvent>, extra: Partial<OrderRouterOptions> = {}): Observable<OrderEvent> =>
-    orderRouter({ ...options, ...extra })({ commands, reports });
+  const run = (
+    commands: Observable<OrderCommand>,
+    reports: Observable<OrderEvent>,
+    extra: Partial<OrderRouterOptions> = {},
+  ): Observable<OrderEvent> => orderRouter({ ...options, ...extra })({ commands, reports });
 
   it('emits nothing for never', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
@@ -210,7 +245,12 @@ describe('orderRouter', () => {
       const e1 = hot('   -s-------', { s: submit('o1') });
       const e2 = hot('   ---a-p-f-', { a: accepted('o1'), p: filled('o1', 't1', 1, 1, 1), f: filled('o1', 't2', 1, 2, 0) });
       const expected = ' -S-a-p-f-';
-      expectObservable(run(e1, e2)).toBe(expected, { S: submitted('o1', 1, 1), a: accepted('o1'), p: filled('o1', 't1', 1, 1, 1), f: filled('o1', 't2', 1, 2, 0) });
+      expectObservable(run(e1, e2)).toBe(expected, {
+        S: submitted('o1', 1, 1),
+        a: accepted('o1'),
+        p: filled('o1', 't1', 1, 1, 1),
+        f: filled('o1', 't2', 1, 2, 0),
+      });
     });
     expect(metrics.droppedTotal).toBe(0);
   });
@@ -240,19 +280,35 @@ describe('orderRouter', () => {
       const e1 = hot('   -sc----', { s: submit('o1'), c: cancel('o1') });
       const e2 = hot('   ---a-x-', { a: accepted('o1'), x: canceled('o1', 0) });
       const expected = ' -SPa-x-';
-      expectObservable(run(e1, e2)).toBe(expected, { S: submitted('o1', 1, 1), P: pendingCancel('o1', 2, 2, null), a: accepted('o1'), x: canceled('o1', 0) });
+      expectObservable(run(e1, e2)).toBe(expected, {
+        S: submitted('o1', 1, 1),
+        P: pendingCancel('o1', 2, 2, null),
+        a: accepted('o1'),
+        x: canceled('o1', 0),
+      });
     });
     expect(metrics.droppedTotal).toBe(0);
   });
 
   it('applies a venue reject that overtook the cancel request, then the venue’s refusal of the cancel', () => {
-    const rejected: OrderEvent = { type: 'OrderRejected', ...about('o1', 'v-j-o1'), reason: 'no quote', ...venueTimes, causation_id: 'cmd-o1' };
+    const rejected: OrderEvent = {
+      type: 'OrderRejected',
+      ...about('o1', 'v-j-o1'),
+      reason: 'no quote',
+      ...venueTimes,
+      causation_id: 'cmd-o1',
+    };
     const refused: OrderCancelRejected = { ...venueCancelRejected('o1'), venue_order_id: null, reason: 'order o1 is already REJECTED' };
     scheduler.run(({ hot, expectObservable }) => {
       const e1 = hot('   -sc---', { s: submit('o1'), c: cancel('o1') });
       const e2 = hot('   ---jr-', { j: rejected, r: refused });
       const expected = ' -SPjr-';
-      expectObservable(run(e1, e2)).toBe(expected, { S: submitted('o1', 1, 1), P: pendingCancel('o1', 2, 2, null), j: rejected, r: refused });
+      expectObservable(run(e1, e2)).toBe(expected, {
+        S: submitted('o1', 1, 1),
+        P: pendingCancel('o1', 2, 2, null),
+        j: rejected,
+        r: refused,
+      });
     });
     expect(metrics.droppedTotal).toBe(0);
   });
@@ -263,7 +319,9 @@ describe('orderRouter', () => {
       const e2 = cold<OrderEvent>('---|');
       const expected = ' --R|';
       expectObservable(routedOut).toBe('----');
-      expectObservable(run(e1, e2)).toBe(expected, { R: routerCancelRejected('o9', 2, 1, 'order o9 of strategy ma is unknown to the router') });
+      expectObservable(run(e1, e2)).toBe(expected, {
+        R: routerCancelRejected('o9', 2, 1, 'order o9 of strategy ma is unknown to the router'),
+      });
     });
   });
 
@@ -303,9 +361,19 @@ describe('orderRouter', () => {
   it('ignores a fill whose trade id the order already has', () => {
     scheduler.run(({ hot, expectObservable }) => {
       const e1 = hot('   -s------', { s: submit('o1') });
-      const e2 = hot('   --apPf--', { a: accepted('o1'), p: filled('o1', 't1', 1, 1, 1), P: filled('o1', 't1', 1, 1, 1), f: filled('o1', 't2', 1, 2, 0) });
+      const e2 = hot('   --apPf--', {
+        a: accepted('o1'),
+        p: filled('o1', 't1', 1, 1, 1),
+        P: filled('o1', 't1', 1, 1, 1),
+        f: filled('o1', 't2', 1, 2, 0),
+      });
       const expected = ' -Sap-f--';
-      expectObservable(run(e1, e2)).toBe(expected, { S: submitted('o1', 1, 1), a: accepted('o1'), p: filled('o1', 't1', 1, 1, 1), f: filled('o1', 't2', 1, 2, 0) });
+      expectObservable(run(e1, e2)).toBe(expected, {
+        S: submitted('o1', 1, 1),
+        a: accepted('o1'),
+        p: filled('o1', 't1', 1, 1, 1),
+        f: filled('o1', 't2', 1, 2, 0),
+      });
     });
     expect(Object.fromEntries(metrics.droppedByReason)).toEqual({ 'duplicate-fill': 1 });
   });
@@ -438,7 +506,11 @@ describe('orderRouter', () => {
       const e1subs = '   ^--!';
       const expected = ' -S-#';
       expectObservable(run(e1, e2, { metrics: { dropped: throwing } })).toBe(expected, { S: submitted('o1', 1, 1) }, boom);
-      expectObservable(run(e1, e2, { logger: { error: throwing, warn: throwing, debug: throwing } })).toBe(expected, { S: submitted('o1', 1, 1) }, boom);
+      expectObservable(run(e1, e2, { logger: { error: throwing, warn: throwing, debug: throwing } })).toBe(
+        expected,
+        { S: submitted('o1', 1, 1) },
+        boom,
+      );
       expectSubscriptions(e1.subscriptions).toBe([e1subs, e1subs]);
       expectSubscriptions(e2.subscriptions).toBe([e1subs, e1subs]);
     });
@@ -542,8 +614,12 @@ describe('orderRouterOperator', () => {
 
   it('names the stage and the field of a malformed rule, by its definition', () => {
     const subject = "stage 'router' (order-router)";
-    expect(() => validateComponentConfig(orderRouterOperator, { routes: ['SHFE.*'] }, {}, subject)).toThrow(/stage 'router' \(order-router\): 'routes': rule 1 'SHFE.\*' is not PATTERN=VENUE/);
-    expect(() => validateComponentConfig(orderRouterOperator, { default_venue: ' ' }, {}, subject)).toThrow(/'default_venue' must not be empty/);
+    expect(() => validateComponentConfig(orderRouterOperator, { routes: ['SHFE.*'] }, {}, subject)).toThrow(
+      /stage 'router' \(order-router\): 'routes': rule 1 'SHFE.\*' is not PATTERN=VENUE/,
+    );
+    expect(() => validateComponentConfig(orderRouterOperator, { default_venue: ' ' }, {}, subject)).toThrow(
+      /'default_venue' must not be empty/,
+    );
   });
 
   it('writes routed commands to the routed side output, ids from the stage, drops to the stage metrics and invalid transitions to its log', () => {
@@ -556,10 +632,15 @@ describe('orderRouterOperator', () => {
       const e2 = hot('   --xx-', { x: canceled('o1', 0) });
       const expected = ' -Sx--';
       expectObservable(ctx.sides.get('routed') as Subject<OrderCommand>).toBe('-r---', { r: routed(submit('o1'), 'paper2') });
-      expectObservable(router({ commands: e1, reports: e2 })).toBe(expected, { S: { ...submitted('o1', 1, 1, 'paper2'), event_id: 'rt-1' }, x: canceled('o1', 0) });
+      expectObservable(router({ commands: e1, reports: e2 })).toBe(expected, {
+        S: { ...submitted('o1', 1, 1, 'paper2'), event_id: 'rt-1' },
+        x: canceled('o1', 0),
+      });
     });
     expect(Object.fromEntries(ctx.metrics.droppedByReason)).toEqual({ 'invalid-transition': 1 });
-    expect(lines.filter((l) => l['level'] === 50).map((l) => [l['order'], l['state'], l['event']])).toEqual([['o1', 'CANCELED', 'OrderCanceled']]);
+    expect(lines.filter((l) => l['level'] === 50).map((l) => [l['order'], l['state'], l['event']])).toEqual([
+      ['o1', 'CANCELED', 'OrderCanceled'],
+    ]);
   });
 });
 
@@ -570,12 +651,18 @@ describe('orderRouter with paperVenue', () => {
   });
 
   it('carries an order through its whole lifecycle over the feedback loop, every event valid for its schema', () => {
-    const quote = (ask: number, askVolume: number, frame: number): Tick => makeTick({ ask_price1: ask, ask_volume1: askVolume, ts_event: T0 + at(frame), sequence: frame });
+    const quote = (ask: number, askVolume: number, frame: number): Tick =>
+      makeTick({ ask_price1: ask, ask_volume1: askVolume, ts_event: T0 + at(frame), sequence: frame });
     const events: OrderEvent[] = [];
     const venueCommands: OrderCommand[] = [];
     const metrics = new StageMetrics('router', 'order-router', [1]);
     scheduler.run(({ hot, expectObservable }) => {
-      const market = hot<Tick>('a--------b---c----------d', { a: quote(3501, 12, 0), b: quote(3500, 1, 9), c: quote(3500, 5, 13), d: quote(3499, 5, 24) });
+      const market = hot<Tick>('a--------b---c----------d', {
+        a: quote(3501, 12, 0),
+        b: quote(3500, 1, 9),
+        c: quote(3500, 5, 13),
+        d: quote(3499, 5, 24),
+      });
       const commands = hot('   --s----------------x-----', { s: submit('o1', { quantity: 3 }), x: cancel('o1') });
       // The feedback edge: the venue's reports go back into the router.
       const reports = new Subject<OrderEvent>();
@@ -587,7 +674,14 @@ describe('orderRouter with paperVenue', () => {
       // the late cancel at 19 is answered by the router (the order is FILLED) and never reaches the venue.
       expectObservable(lifecycle).toBe('--S--A---F---G-----R-----', {
         S: submitted('o1', 2, 1, 'paper', { quantity: 3 }),
-        A: { type: 'OrderAccepted', ...about('o1', 'paper-event-1'), venue_order_id: 'paper-order-1', ts_event: at(5), ts_init: at(5), causation_id: 'cmd-o1' },
+        A: {
+          type: 'OrderAccepted',
+          ...about('o1', 'paper-event-1'),
+          venue_order_id: 'paper-order-1',
+          ts_event: at(5),
+          ts_init: at(5),
+          causation_id: 'cmd-o1',
+        },
         F: {
           type: 'OrderFilled',
           ...about('o1', 'paper-event-2'),
@@ -627,7 +721,8 @@ describe('orderRouter with paperVenue', () => {
   });
 
   it('resolves the race of a cancel with fills in flight: PENDING_CANCEL takes the fill, then the venue cancels the rest', () => {
-    const quote = (ask: number, askVolume: number, frame: number): Tick => makeTick({ ask_price1: ask, ask_volume1: askVolume, ts_event: T0 + at(frame), sequence: frame });
+    const quote = (ask: number, askVolume: number, frame: number): Tick =>
+      makeTick({ ask_price1: ask, ask_volume1: askVolume, ts_event: T0 + at(frame), sequence: frame });
     const events: OrderEvent[] = [];
     const metrics = new StageMetrics('router', 'order-router', [1]);
     scheduler.run(({ hot }) => {
@@ -639,14 +734,25 @@ describe('orderRouter with paperVenue', () => {
       orderRouter({ scheduler, metrics, routed: routedCommands })({ commands, reports }).subscribe((e) => events.push(e));
     });
     // Cancel sent at 7, reaches the venue at 9; the tick at 8 fills 1 lot while the cancel is in flight.
-    expect(events.map((e) => `${e.type}@${e.ts_init / 1000}`)).toEqual(['OrderSubmitted@1', 'OrderAccepted@3', 'OrderPendingCancel@7', 'OrderFilled@8', 'OrderCanceled@9']);
+    expect(events.map((e) => `${e.type}@${e.ts_init / 1000}`)).toEqual([
+      'OrderSubmitted@1',
+      'OrderAccepted@3',
+      'OrderPendingCancel@7',
+      'OrderFilled@8',
+      'OrderCanceled@9',
+    ]);
     expect(events.at(-1)).toMatchObject({ type: 'OrderCanceled', filled_quantity: 1, causation_id: 'cmd-cancel-o1' });
     expect(metrics.droppedTotal).toBe(0);
   });
 
   it('emits, for any commands and quotes, only events that are valid transitions of their orders, each fill once', () => {
     const step = fc.oneof(
-      fc.record({ kind: fc.constant('tick' as const), ask: fc.constantFrom(3499, 3500, 3501), askVolume: fc.integer({ min: 0, max: 4 }), bidVolume: fc.integer({ min: 0, max: 4 }) }),
+      fc.record({
+        kind: fc.constant('tick' as const),
+        ask: fc.constantFrom(3499, 3500, 3501),
+        askVolume: fc.integer({ min: 0, max: 4 }),
+        bidVolume: fc.integer({ min: 0, max: 4 }),
+      }),
       fc.record({
         kind: fc.constant('submit' as const),
         side: fc.constantFrom('BUY' as const, 'SELL' as const),
@@ -658,7 +764,11 @@ describe('orderRouter with paperVenue', () => {
       // Any step's order: one submitted before, one not yet submitted, or one never submitted.
       fc.record({ kind: fc.constant('cancel' as const), order: fc.integer({ min: 0, max: 39 }) }),
     );
-    const scenario = fc.record({ steps: fc.array(step, { minLength: 1, maxLength: 40 }), latencyMs: fc.constantFrom(0, 1, 3), gapMs: fc.constantFrom(1, 2) });
+    const scenario = fc.record({
+      steps: fc.array(step, { minLength: 1, maxLength: 40 }),
+      latencyMs: fc.constantFrom(0, 1, 3),
+      gapMs: fc.constantFrom(1, 2),
+    });
     const codec = SchemaCatalog.default().codec('OrderEvent');
 
     fc.assert(
@@ -672,14 +782,34 @@ describe('orderRouter with paperVenue', () => {
           const reports = new Subject<OrderEvent>();
           const routedCommands = new Subject<OrderCommand>();
           paperVenue({ latencyMs, scheduler: caseScheduler })({ commands: routedCommands, ticks: market }).subscribe(reports);
-          orderRouter({ scheduler: caseScheduler, metrics: caseMetrics, routed: routedCommands })({ commands, reports }).subscribe((e) => events.push(e));
+          orderRouter({ scheduler: caseScheduler, metrics: caseMetrics, routed: routedCommands })({ commands, reports }).subscribe((e) =>
+            events.push(e),
+          );
           steps.forEach((s, i) => {
             caseScheduler.schedule(() => {
               if (s.kind === 'tick') {
-                market.next(makeTick({ ask_price1: s.ask, ask_volume1: s.askVolume, bid_price1: s.ask - 1, bid_volume1: s.bidVolume, ts_event: T0 + at(i * gapMs), sequence: i + 1 }));
+                market.next(
+                  makeTick({
+                    ask_price1: s.ask,
+                    ask_volume1: s.askVolume,
+                    bid_price1: s.ask - 1,
+                    bid_volume1: s.bidVolume,
+                    ts_event: T0 + at(i * gapMs),
+                    sequence: i + 1,
+                  }),
+                );
               } else if (s.kind === 'submit') {
                 const price = s.orderType === 'MARKET' ? null : s.price;
-                commands.next(submit(`o${i}`, { side: s.side, order_type: s.orderType, time_in_force: s.timeInForce, quantity: s.quantity, price, command_id: `cmd-${i}` }));
+                commands.next(
+                  submit(`o${i}`, {
+                    side: s.side,
+                    order_type: s.orderType,
+                    time_in_force: s.timeInForce,
+                    quantity: s.quantity,
+                    price,
+                    command_id: `cmd-${i}`,
+                  }),
+                );
               } else {
                 commands.next(cancel(`o${s.order}`, { command_id: `cmd-${i}` }));
               }

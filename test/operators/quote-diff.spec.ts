@@ -179,7 +179,9 @@ describe('quoteDiff', () => {
         const diffsBySequence = new Map<number, QuoteDiff>();
         // A fresh scheduler per generated case, as beforeEach gives one per test.
         createTestScheduler().run(() => {
-          from(input).pipe(quoteDiff()).subscribe((diff) => diffsBySequence.set(diff.sequence, diff));
+          from(input)
+            .pipe(quoteDiff())
+            .subscribe((diff) => diffsBySequence.set(diff.sequence, diff));
         });
         const snapshots = new Map<string, Record<string, null | number | string>>();
         for (const tick of input) {

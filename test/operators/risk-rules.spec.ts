@@ -21,7 +21,17 @@ import { submitRateRule } from '../../operators/risk/submit-rate-rule.js';
 import { TokenBucket } from '../../operators/risk/token-bucket.js';
 import { tradingSessionRule } from '../../operators/risk/trading-session-rule.js';
 import { unknownOrderRule } from '../../operators/risk/unknown-order-rule.js';
-import { AccountId, ClientOrderId, DenialReasonSymbols, InstrumentId, StrategyId, type OrderEvent, type OrderFilled, type SubmitOrder, type TradingState } from '../../schemas/generated.js';
+import {
+  AccountId,
+  ClientOrderId,
+  DenialReasonSymbols,
+  InstrumentId,
+  StrategyId,
+  type OrderEvent,
+  type OrderFilled,
+  type SubmitOrder,
+  type TradingState,
+} from '../../schemas/generated.js';
 import { makeTick } from '../support/make-tick.js';
 import { makeCancel, makeSubmit, ORDER_TIME } from '../support/make-order.js';
 
@@ -56,7 +66,16 @@ function fill(order: SubmitOrder, lastQuantity: number, leaves: number, changes:
 }
 
 function finalEvent(type: 'OrderCanceled' | 'OrderRejected' | 'OrderExpired', order: SubmitOrder): OrderEvent {
-  const base = { event_id: `e-${order.client_order_id}`, client_order_id: order.client_order_id, strategy_id: order.strategy_id, account_id: order.account_id, instrument_id: order.instrument_id, ts_event: T, ts_init: T, causation_id: order.command_id };
+  const base = {
+    event_id: `e-${order.client_order_id}`,
+    client_order_id: order.client_order_id,
+    strategy_id: order.strategy_id,
+    account_id: order.account_id,
+    instrument_id: order.instrument_id,
+    ts_event: T,
+    ts_init: T,
+    causation_id: order.command_id,
+  };
   if (type === 'OrderRejected') return { ...base, type, reason: 'no margin' };
   return { ...base, type, venue_order_id: null, filled_quantity: 0 };
 }
@@ -68,7 +87,12 @@ function stateWith(limits: Partial<RiskLimits> = {}, tradingState: TradingState 
 /** A state that holds `net` lots of rb (long when positive) from one filled order. */
 function holding(state: RiskState, net: number, instrument = 'SHFE.rb2501'): void {
   if (net === 0) return;
-  const order = submit({ client_order_id: `pos-${instrument}-${net}`, instrument_id: instrument, side: net > 0 ? 'BUY' : 'SELL', quantity: Math.abs(net) });
+  const order = submit({
+    client_order_id: `pos-${instrument}-${net}`,
+    instrument_id: instrument,
+    side: net > 0 ? 'BUY' : 'SELL',
+    quantity: Math.abs(net),
+  });
   state.applyEvent(fill(order, Math.abs(net), 0));
 }
 
@@ -185,7 +209,9 @@ describe('cancelRateRule', () => {
       message: 'cancel-rate: account acc sent 1 cancels for SHFE.rb2501 in the last second, limit cancel_rate_per_instrument_per_s 1',
     });
     state.recordCancel(cancel({ instrument_id: 'SHFE.hc2501' }));
-    expect(cancelRateRule.check(cancel({ instrument_id: 'DCE.m2501' }), state)?.message).toBe('cancel-rate: account acc sent 2 cancels in the last second, limit cancel_rate_per_s 2');
+    expect(cancelRateRule.check(cancel({ instrument_id: 'DCE.m2501' }), state)?.message).toBe(
+      'cancel-rate: account acc sent 2 cancels in the last second, limit cancel_rate_per_s 2',
+    );
     state.nowMs = 1000;
     expect(cancelRateRule.check(cancel({ client_order_id: 'o-2' }), state)).toBeUndefined();
   });
@@ -195,8 +221,13 @@ describe('maxOrderVolumeRule', () => {
   it('passes up to max_order_volume lots and denies more, or less than one lot', () => {
     const state = stateWith({ max_order_volume: 100 });
     expect(maxOrderVolumeRule.check(submit({ quantity: 100 }), state)).toBeUndefined();
-    expect(maxOrderVolumeRule.check(submit({ quantity: 101 }), state)).toEqual({ code: 'MAX_ORDER_VOLUME_EXCEEDED', message: 'max-order-volume: quantity 101 lots exceeds max_order_volume 100' });
-    expect(maxOrderVolumeRule.check(submit({ quantity: 0 }), state)?.message).toBe('max-order-volume: quantity 0 lots is not a volume an order can have (at least 1, max_order_volume 100)');
+    expect(maxOrderVolumeRule.check(submit({ quantity: 101 }), state)).toEqual({
+      code: 'MAX_ORDER_VOLUME_EXCEEDED',
+      message: 'max-order-volume: quantity 101 lots exceeds max_order_volume 100',
+    });
+    expect(maxOrderVolumeRule.check(submit({ quantity: 0 }), state)?.message).toBe(
+      'max-order-volume: quantity 0 lots is not a volume an order can have (at least 1, max_order_volume 100)',
+    );
   });
 });
 
@@ -217,12 +248,18 @@ describe('maxOrderNotionalRule', () => {
       'max-order-notional: no ask price for SHFE.rb2501 (no tick yet) to value a market order against max_order_notional 350000',
     );
     state.applyTick(makeTick({ ask_price1: 3501, bid_price1: 3499 }));
-    expect(maxOrderNotionalRule.check(submit(market), state)?.message).toBe('max-order-notional: notional 350100 (3501 × 10 lots × 10) exceeds max_order_notional 350000');
+    expect(maxOrderNotionalRule.check(submit(market), state)?.message).toBe(
+      'max-order-notional: notional 350100 (3501 × 10 lots × 10) exceeds max_order_notional 350000',
+    );
     expect(maxOrderNotionalRule.check(submit({ ...market, side: 'SELL' }), state)).toBeUndefined();
     state.applyTick(makeTick({ ask_price1: null, upper_limit: 3769, bid_price1: null, lower_limit: null }));
     expect(maxOrderNotionalRule.check(submit({ ...market, quantity: 1 }), state)).toBeUndefined();
-    expect(maxOrderNotionalRule.check(submit({ ...market, quantity: 10 }), state)?.message).toContain('notional 376900 (3769 × 10 lots × 10)');
-    expect(maxOrderNotionalRule.check(submit({ ...market, side: 'SELL' }), state)?.message).toContain('no bid price for SHFE.rb2501 in the latest tick');
+    expect(maxOrderNotionalRule.check(submit({ ...market, quantity: 10 }), state)?.message).toContain(
+      'notional 376900 (3769 × 10 lots × 10)',
+    );
+    expect(maxOrderNotionalRule.check(submit({ ...market, side: 'SELL' }), state)?.message).toContain(
+      'no bid price for SHFE.rb2501 in the latest tick',
+    );
   });
 
   it('denies an instrument of an unknown product, which has no multiplier', () => {
@@ -298,7 +335,9 @@ describe('dailyLimitsRule', () => {
     expect(dailyLimitsRule.check(submit({ instrument_id: 'SHFE.hc2501' }), state)).toBeUndefined();
     expect(dailyLimitsRule.check(cancel(), state)).toBeUndefined();
     state.recordCancel(cancel());
-    expect(dailyLimitsRule.check(cancel({ client_order_id: 'o-2' }), state)?.message).toBe('daily-limits: 1 cancels by account acc in SHFE.rb2501 on 20250103, limit max_daily_cancels 1');
+    expect(dailyLimitsRule.check(cancel({ client_order_id: 'o-2' }), state)?.message).toBe(
+      'daily-limits: 1 cancels by account acc in SHFE.rb2501 on 20250103, limit max_daily_cancels 1',
+    );
   });
 
   it('denies submits after max_daily_trades fills', () => {
@@ -308,14 +347,18 @@ describe('dailyLimitsRule', () => {
     state.applyEvent(fill(order, 1, 2));
     expect(dailyLimitsRule.check(submit({ client_order_id: 'o-2' }), state)).toBeUndefined();
     state.applyEvent(fill(order, 1, 1));
-    expect(dailyLimitsRule.check(submit({ client_order_id: 'o-2' }), state)?.message).toBe('daily-limits: 2 trades by account acc in SHFE.rb2501 on 20250103, limit max_daily_trades 2');
+    expect(dailyLimitsRule.check(submit({ client_order_id: 'o-2' }), state)?.message).toBe(
+      'daily-limits: 2 trades by account acc in SHFE.rb2501 on 20250103, limit max_daily_trades 2',
+    );
   });
 
   it('resets at the trading-day boundary: a night session counts toward the next trading day', () => {
     const state = stateWith({ max_daily_orders: 1 });
     // Thursday night 21:01 belongs to Friday's trading day, like Friday 14:00.
     state.recordSubmit(submit({ ts_init: T }));
-    expect(dailyLimitsRule.check(submit({ client_order_id: 'o-2', ts_init: at('2025-01-03T14:00:00') }), state)?.code).toBe('DAILY_LIMIT_EXCEEDED');
+    expect(dailyLimitsRule.check(submit({ client_order_id: 'o-2', ts_init: at('2025-01-03T14:00:00') }), state)?.code).toBe(
+      'DAILY_LIMIT_EXCEEDED',
+    );
     // Friday night belongs to Monday 20250106.
     expect(dailyLimitsRule.check(submit({ client_order_id: 'o-2', ts_init: at('2025-01-03T21:30:00') }), state)).toBeUndefined();
     state.recordSubmit(submit({ client_order_id: 'o-2', ts_init: at('2025-01-03T21:30:00') }));
@@ -328,26 +371,39 @@ describe('dailyLimitsRule', () => {
 describe('priceBandRule', () => {
   it('denies a limit price outside limit-up and limit-down of the latest tick', () => {
     const state = stateWith({ price_band_percent: 0 });
-    expect(priceBandRule.check(submit(), state)).toEqual({ code: 'PRICE_OUT_OF_BAND', message: 'price-band: no tick of SHFE.rb2501 yet, so price 3500 cannot be checked against its band' });
+    expect(priceBandRule.check(submit(), state)).toEqual({
+      code: 'PRICE_OUT_OF_BAND',
+      message: 'price-band: no tick of SHFE.rb2501 yet, so price 3500 cannot be checked against its band',
+    });
     state.applyTick(makeTick({ upper_limit: 3769, lower_limit: 3211 }));
     expect(priceBandRule.check(submit({ price: 3769 }), state)).toBeUndefined();
-    expect(priceBandRule.check(submit({ price: 3770 }), state)?.message).toBe('price-band: price 3770 is above limit-up 3769 of SHFE.rb2501');
-    expect(priceBandRule.check(submit({ price: 3210 }), state)?.message).toBe('price-band: price 3210 is below limit-down 3211 of SHFE.rb2501');
+    expect(priceBandRule.check(submit({ price: 3770 }), state)?.message).toBe(
+      'price-band: price 3770 is above limit-up 3769 of SHFE.rb2501',
+    );
+    expect(priceBandRule.check(submit({ price: 3210 }), state)?.message).toBe(
+      'price-band: price 3210 is below limit-down 3211 of SHFE.rb2501',
+    );
   });
 
   it('holds the price within price_band_percent and price_band_ticks of the last price', () => {
     const state = stateWith({ price_band_percent: 1, price_band_ticks: 20 });
     state.applyTick(makeTick({ last_price: 3500 }));
     expect(priceBandRule.check(submit({ price: 3520 }), state)).toBeUndefined();
-    expect(priceBandRule.check(submit({ price: 3521 }), state)?.message).toBe('price-band: price 3521 is 21 ticks from last price 3500, limit price_band_ticks 20');
+    expect(priceBandRule.check(submit({ price: 3521 }), state)?.message).toBe(
+      'price-band: price 3521 is 21 ticks from last price 3500, limit price_band_ticks 20',
+    );
     state.limits = { ...state.limits, price_band_ticks: 0 };
     expect(priceBandRule.check(submit({ price: 3465 }), state)).toBeUndefined();
-    expect(priceBandRule.check(submit({ price: 3464 }), state)?.message).toBe('price-band: price 3464 is 1.028571% from last price 3500, limit price_band_percent 1');
+    expect(priceBandRule.check(submit({ price: 3464 }), state)?.message).toBe(
+      'price-band: price 3464 is 1.028571% from last price 3500, limit price_band_percent 1',
+    );
   });
 
   it('falls back to the previous settlement without a last price, keeps a price on the band edge, and passes market orders', () => {
     const state = stateWith({ price_band_percent: 0, price_band_ticks: 3 });
-    state.applyTick(makeTick({ instrument_id: 'SHFE.au2502', last_price: null, pre_settlement: 620.1, upper_limit: null, lower_limit: null }));
+    state.applyTick(
+      makeTick({ instrument_id: 'SHFE.au2502', last_price: null, pre_settlement: 620.1, upper_limit: null, lower_limit: null }),
+    );
     expect(priceBandRule.check(submit({ instrument_id: 'SHFE.au2502', price: 620.16 }), state)).toBeUndefined();
     expect(priceBandRule.check(submit({ instrument_id: 'SHFE.au2502', price: 620.2 }), state)?.code).toBe('PRICE_OUT_OF_BAND');
     expect(priceBandRule.check(submit({ instrument_id: 'DCE.m2501', order_type: 'MARKET', price: null }), state)).toBeUndefined();
@@ -375,7 +431,9 @@ describe('duplicateOrderRule', () => {
     const state = stateWith();
     state.recordSubmit(submit({ client_order_id: 'o-1' }));
     state.nowMs = 5000;
-    expect(duplicateOrderRule.check(submit({ client_order_id: 'o-1', price: 3490 }), state)?.message).toBe('duplicate-order: client order id o-1 of strategy strat names an order still working');
+    expect(duplicateOrderRule.check(submit({ client_order_id: 'o-1', price: 3490 }), state)?.message).toBe(
+      'duplicate-order: client order id o-1 of strategy strat names an order still working',
+    );
   });
 });
 
@@ -388,11 +446,15 @@ describe('selfTradeRule', () => {
       code: 'SELF_TRADE',
       message: 'self-trade: BUY at 3505 would cross working SELL ask at 3505 of account acc in SHFE.rb2501',
     });
-    expect(selfTradeRule.check(submit({ order_type: 'MARKET', price: null }), state)?.message).toBe('self-trade: BUY at market would cross working SELL ask at 3505 of account acc in SHFE.rb2501');
+    expect(selfTradeRule.check(submit({ order_type: 'MARKET', price: null }), state)?.message).toBe(
+      'self-trade: BUY at market would cross working SELL ask at 3505 of account acc in SHFE.rb2501',
+    );
     expect(selfTradeRule.check(submit({ side: 'SELL', price: 3400 }), state)).toBeUndefined();
     expect(selfTradeRule.check(submit({ account_id: 'other', price: 3600 }), state)).toBeUndefined();
     state.recordSubmit(submit({ client_order_id: 'bid', side: 'BUY', price: 3495 }));
-    expect(selfTradeRule.check(submit({ side: 'SELL', price: 3495 }), state)?.message).toBe('self-trade: SELL at 3495 would cross working BUY bid at 3495 of account acc in SHFE.rb2501');
+    expect(selfTradeRule.check(submit({ side: 'SELL', price: 3495 }), state)?.message).toBe(
+      'self-trade: SELL at 3495 would cross working BUY bid at 3495 of account acc in SHFE.rb2501',
+    );
     expect(selfTradeRule.check(submit({ side: 'SELL', price: 3496 }), state)).toBeUndefined();
   });
 });
@@ -403,10 +465,13 @@ describe('tradingSessionRule', () => {
     expect(tradingSessionRule.check(submit(), state)).toBeUndefined();
     expect(tradingSessionRule.check(submit({ ts_init: at('2025-01-03T15:30:00') }), state)).toEqual({
       code: 'OUTSIDE_TRADING_SESSION',
-      message: 'trading-session: SHFE.rb2501 is not in a trading session at market time 2025-01-03T07:30:00.000Z; next session starts 2025-01-03T13:00:00.000Z',
+      message:
+        'trading-session: SHFE.rb2501 is not in a trading session at market time 2025-01-03T07:30:00.000Z; next session starts 2025-01-03T13:00:00.000Z',
     });
     expect(tradingSessionRule.check(submit({ instrument_id: 'CFFEX.IF2501' }), state)?.code).toBe('OUTSIDE_TRADING_SESSION');
-    expect(tradingSessionRule.check(submit({ instrument_id: 'SHFE.xx2501' }), state)?.message).toBe('trading-session: SHFE.xx2501 is of no known product, so it has no trading session');
+    expect(tradingSessionRule.check(submit({ instrument_id: 'SHFE.xx2501' }), state)?.message).toBe(
+      'trading-session: SHFE.xx2501 is of no known product, so it has no trading session',
+    );
     expect(tradingSessionRule.appliesTo).toEqual(['SubmitOrder']);
   });
 
@@ -423,7 +488,10 @@ describe('tradingSessionRule', () => {
 describe('unknownOrderRule', () => {
   it('denies a cancel of an order that is not working', () => {
     const state = stateWith();
-    expect(unknownOrderRule.check(cancel(), state)).toEqual({ code: 'UNKNOWN_ORDER', message: 'unknown-order: no working order o-1 of strategy strat to cancel' });
+    expect(unknownOrderRule.check(cancel(), state)).toEqual({
+      code: 'UNKNOWN_ORDER',
+      message: 'unknown-order: no working order o-1 of strategy strat to cancel',
+    });
     const order = submit({ quantity: 2 });
     state.recordSubmit(order);
     expect(unknownOrderRule.check(cancel(), state)).toBeUndefined();
@@ -439,7 +507,10 @@ describe('checkTradingState', () => {
   it('passes everything while ACTIVE, and only cancels while HALTED', () => {
     expect(checkTradingState(submit(), stateWith())).toBeUndefined();
     const halted = stateWith({}, 'HALTED');
-    expect(checkTradingState(submit(), halted)).toEqual({ code: 'TRADING_HALTED', message: 'trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING' });
+    expect(checkTradingState(submit(), halted)).toEqual({
+      code: 'TRADING_HALTED',
+      message: 'trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING',
+    });
     expect(checkTradingState(cancel(), halted)).toBeUndefined();
   });
 
@@ -449,15 +520,20 @@ describe('checkTradingState', () => {
     expect(checkTradingState(submit({ side: 'SELL', position_effect: 'CLOSE', quantity: 5 }), state)).toBeUndefined();
     expect(checkTradingState(submit({ side: 'SELL', position_effect: 'CLOSE', quantity: 6 }), state)).toEqual({
       code: 'REDUCE_ONLY',
-      message: 'trading-state: trading is REDUCING; SELL 6 lots with 0 working on that side would exceed the 5 lots it can reduce (net 5 in SHFE.rb2501)',
+      message:
+        'trading-state: trading is REDUCING; SELL 6 lots with 0 working on that side would exceed the 5 lots it can reduce (net 5 in SHFE.rb2501)',
     });
     expect(checkTradingState(submit({ side: 'SELL', position_effect: 'OPEN', quantity: 1 }), state)?.message).toBe(
       'trading-state: trading is REDUCING; an OPEN SELL would add a position (net 5 lots in SHFE.rb2501)',
     );
     expect(checkTradingState(submit({ side: 'BUY', position_effect: 'CLOSE', quantity: 1 }), state)?.code).toBe('REDUCE_ONLY');
     state.recordSubmit(submit({ side: 'SELL', position_effect: 'CLOSE_TODAY', quantity: 3 }));
-    expect(checkTradingState(submit({ client_order_id: 'o-2', side: 'SELL', position_effect: 'CLOSE', quantity: 2 }), state)).toBeUndefined();
-    expect(checkTradingState(submit({ client_order_id: 'o-2', side: 'SELL', position_effect: 'CLOSE', quantity: 3 }), state)?.code).toBe('REDUCE_ONLY');
+    expect(
+      checkTradingState(submit({ client_order_id: 'o-2', side: 'SELL', position_effect: 'CLOSE', quantity: 2 }), state),
+    ).toBeUndefined();
+    expect(checkTradingState(submit({ client_order_id: 'o-2', side: 'SELL', position_effect: 'CLOSE', quantity: 3 }), state)?.code).toBe(
+      'REDUCE_ONLY',
+    );
     expect(checkTradingState(cancel(), state)).toBeUndefined();
   });
 });
@@ -471,12 +547,22 @@ describe('RiskState', () => {
     const late = submit({ client_order_id: 'l', quantity: 1 });
     for (const order of [buy, sell, other, late]) state.recordSubmit(order);
     const book = state.book('acc', 'SHFE.rb2501');
-    expect({ net: book.net, workingBuy: book.workingBuy, workingSell: book.workingSell, active: state.account('acc').activeOrders }).toEqual({ net: 0, workingBuy: 7, workingSell: 2, active: 4 });
+    expect({
+      net: book.net,
+      workingBuy: book.workingBuy,
+      workingSell: book.workingSell,
+      active: state.account('acc').activeOrders,
+    }).toEqual({ net: 0, workingBuy: 7, workingSell: 2, active: 4 });
     state.applyEvent(fill(buy, 2, 3));
     state.applyEvent(finalEvent('OrderRejected', sell));
     state.applyEvent(finalEvent('OrderExpired', other));
     state.applyEvent(finalEvent('OrderCanceled', late));
-    expect({ net: book.net, workingBuy: book.workingBuy, workingSell: book.workingSell, active: state.account('acc').activeOrders }).toEqual({ net: 2, workingBuy: 3, workingSell: 0, active: 1 });
+    expect({
+      net: book.net,
+      workingBuy: book.workingBuy,
+      workingSell: book.workingSell,
+      active: state.account('acc').activeOrders,
+    }).toEqual({ net: 2, workingBuy: 3, workingSell: 0, active: 1 });
     state.applyEvent(fill(submit({ client_order_id: 'elsewhere', side: 'SELL' }), 4, 0));
     expect(book.net).toBe(-2);
     expect(state.workingOrder('strat', 'b')?.leaves).toBe(3);
@@ -486,8 +572,27 @@ describe('RiskState', () => {
     const state = stateWith();
     const order = submit({ venue: null });
     state.recordSubmit(order);
-    const ids = { event_id: 'e', client_order_id: ClientOrderId('o-1'), strategy_id: StrategyId('strat'), account_id: AccountId('acc'), instrument_id: InstrumentId('SHFE.rb2501'), ts_event: T, ts_init: T, causation_id: 'cmd-1' };
-    state.applyEvent({ ...ids, type: 'OrderSubmitted', venue: 'paper', side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: 3500 });
+    const ids = {
+      event_id: 'e',
+      client_order_id: ClientOrderId('o-1'),
+      strategy_id: StrategyId('strat'),
+      account_id: AccountId('acc'),
+      instrument_id: InstrumentId('SHFE.rb2501'),
+      ts_event: T,
+      ts_init: T,
+      causation_id: 'cmd-1',
+    };
+    state.applyEvent({
+      ...ids,
+      type: 'OrderSubmitted',
+      venue: 'paper',
+      side: 'BUY',
+      order_type: 'LIMIT',
+      time_in_force: 'GFD',
+      position_effect: 'OPEN',
+      quantity: 1,
+      price: 3500,
+    });
     expect(state.workingOrder('strat', 'o-1')?.venue).toBe('paper');
     state.recordCancel(cancel());
     expect(state.workingOrder('strat', 'o-1')?.cancelPending).toBe(true);
@@ -500,8 +605,18 @@ describe('RiskState', () => {
 
 describe('parseRiskControl', () => {
   it('reads a state change, with a default reason', () => {
-    expect(parseRiskControl('control risk/state', 'state', { trading_state: 'HALTED', reason: 'drawdown' }, 'ops')).toEqual({ control: 'state', tradingState: 'HALTED', reason: 'drawdown', principal: 'ops' });
-    expect(parseRiskControl('control risk/state', 'state', { trading_state: 'REDUCING' }, 'ops')).toEqual({ control: 'state', tradingState: 'REDUCING', reason: 'no reason given', principal: 'ops' });
+    expect(parseRiskControl('control risk/state', 'state', { trading_state: 'HALTED', reason: 'drawdown' }, 'ops')).toEqual({
+      control: 'state',
+      tradingState: 'HALTED',
+      reason: 'drawdown',
+      principal: 'ops',
+    });
+    expect(parseRiskControl('control risk/state', 'state', { trading_state: 'REDUCING' }, 'ops')).toEqual({
+      control: 'state',
+      tradingState: 'REDUCING',
+      reason: 'no reason given',
+      principal: 'ops',
+    });
   });
 
   it('lists every problem of a state body at once', () => {
@@ -519,12 +634,18 @@ describe('parseRiskControl', () => {
       "unknown field 'mode'; known fields: trading_state, reason",
       '\'trading_state\' must be one of ACTIVE, REDUCING, HALTED, got "STOPPED"',
     ]);
-    expect(() => parseRiskControl('control risk/state', 'state', {}, 'ops')).toThrow("missing field 'trading_state' (one of ACTIVE, REDUCING, HALTED)");
-    expect(() => parseRiskControl('control risk/state', 'state', [1], 'ops')).toThrow('control risk/state: the body must be a JSON object, got [1]');
+    expect(() => parseRiskControl('control risk/state', 'state', {}, 'ops')).toThrow(
+      "missing field 'trading_state' (one of ACTIVE, REDUCING, HALTED)",
+    );
+    expect(() => parseRiskControl('control risk/state', 'state', [1], 'ops')).toThrow(
+      'control risk/state: the body must be a JSON object, got [1]',
+    );
   });
 
   it('reads a partial limits body, keeping only the given fields', () => {
-    expect(parseRiskControl('control risk/limits', 'limits', { max_order_volume: 5, rule_self_trade: false, reason: 'tighter' }, 'ops')).toEqual({
+    expect(
+      parseRiskControl('control risk/limits', 'limits', { max_order_volume: 5, rule_self_trade: false, reason: 'tighter' }, 'ops'),
+    ).toEqual({
       control: 'limits',
       limits: { max_order_volume: 5, rule_self_trade: false },
       reason: 'tighter',
@@ -541,7 +662,12 @@ describe('parseRiskControl', () => {
     }
     expect(error?.message).toMatch(/^control risk\/limits: 3 problems:/);
     expect(error?.problems[0]).toMatch(/^unknown field 'max_lots'; known fields: rule_submit_rate, submit_rate_per_s/);
-    expect(error?.problems.slice(1)).toEqual(["'submit_rate_per_s' must be an integer, got \"fast\"", "'max_order_volume' must be at least 1, got 0"]);
-    expect(() => parseRiskControl('control risk/limits', 'limits', { reason: 'nothing' }, 'ops')).toThrow(/no limit given; limit fields: rule_submit_rate/);
+    expect(error?.problems.slice(1)).toEqual([
+      '\'submit_rate_per_s\' must be an integer, got "fast"',
+      "'max_order_volume' must be at least 1, got 0",
+    ]);
+    expect(() => parseRiskControl('control risk/limits', 'limits', { reason: 'nothing' }, 'ops')).toThrow(
+      /no limit given; limit fields: rule_submit_rate/,
+    );
   });
 });

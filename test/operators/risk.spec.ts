@@ -104,14 +104,33 @@ function killCancel(order: SubmitOrder, frame: number, seq: number, changeSeq: n
   };
 }
 
-function changed(seq: number, tradingState: TradingState, reason: string, frame: number, limits: RiskLimits = DEFAULT_LIMITS): RiskControlChanged {
-  return { change_id: `risk-control-${seq}`, stage: 'risk', trading_state: tradingState, limits_json: JSON.stringify(limits), reason, principal: 'ops', ts_event: frame * 1000 };
+function changed(
+  seq: number,
+  tradingState: TradingState,
+  reason: string,
+  frame: number,
+  limits: RiskLimits = DEFAULT_LIMITS,
+): RiskControlChanged {
+  return {
+    change_id: `risk-control-${seq}`,
+    stage: 'risk',
+    trading_state: tradingState,
+    limits_json: JSON.stringify(limits),
+    reason,
+    principal: 'ops',
+    ts_event: frame * 1000,
+  };
 }
 
 /** The caller of the controls in these tests, as the control endpoint authenticates it. */
 const OPS = { principal: 'ops' };
 
-const state = (tradingState: TradingState, reason: string): RiskControlRequest => ({ control: 'state', tradingState, reason, principal: 'ops' });
+const state = (tradingState: TradingState, reason: string): RiskControlRequest => ({
+  control: 'state',
+  tradingState,
+  reason,
+  principal: 'ops',
+});
 
 const c = {
   a: submit('a'),
@@ -207,7 +226,13 @@ describe('risk', () => {
       const expected = ' -ab- 997ms de|';
       const refused = '  ---C';
       expectObservable(denials).toBe(refused, {
-        C: denied(burst.c, 'RATE_LIMIT_EXCEEDED', 'submit-rate: account acc sent 2 submits in the last second, limit submit_rate_per_s 2', 3, 1),
+        C: denied(
+          burst.c,
+          'RATE_LIMIT_EXCEEDED',
+          'submit-rate: account acc sent 2 submits in the last second, limit submit_rate_per_s 2',
+          3,
+          1,
+        ),
       });
       const limits = { submit_rate_per_s: 2, rule_duplicate_order: false };
       expectObservable(risk({ ...options, limits })({ commands: e1, ticks: cold('t|', ticks), events: EMPTY })).toBe(expected, burst);
@@ -225,9 +250,18 @@ describe('risk', () => {
       const refused = '  -----X-H';
       expectObservable(denials).toBe(refused, {
         X: denied(cmds.x, 'UNKNOWN_ORDER', 'unknown-order: no working order o-g of strategy strat to cancel', 5, 1),
-        H: denied(more, 'MAX_POSITION_EXCEEDED', 'max-position: long position in SHFE.rb2501 could reach 11 lots (net 6, working 0, order 5), exceeds max_position 10', 7, 2),
+        H: denied(
+          more,
+          'MAX_POSITION_EXCEEDED',
+          'max-position: long position in SHFE.rb2501 could reach 11 lots (net 6, working 0, order 5), exceeds max_position 10',
+          7,
+          2,
+        ),
       });
-      expectObservable(risk({ ...options, limits: { max_position: 10 } })({ commands: e1, ticks: cold('t|', ticks), events: v1 })).toBe(expected, cmds);
+      expectObservable(risk({ ...options, limits: { max_position: 10 } })({ commands: e1, ticks: cold('t|', ticks), events: v1 })).toBe(
+        expected,
+        cmds,
+      );
     });
   });
 
@@ -240,7 +274,13 @@ describe('risk', () => {
       const audited = '  -----H';
       expectObservable(control).toBe(audited, { H: changed(1, 'HALTED', 'drawdown', 5) });
       expectObservable(denials).toBe(refused, {
-        D: denied(c.d, 'TRADING_HALTED', 'trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING', 9, 1),
+        D: denied(
+          c.d,
+          'TRADING_HALTED',
+          'trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING',
+          9,
+          1,
+        ),
       });
       const values = { ...c, y: killCancel(c.a, 5, 1, 1), z: killCancel(c.c, 5, 2, 1) };
       expectObservable(risk(options)({ commands: e1, ticks: cold('t|', ticks), events: EMPTY, controls: h1 })).toBe(expected, values);
@@ -251,10 +291,18 @@ describe('risk', () => {
     const cmds = { a: c.a, c: c.c, x: c.x, d: c.d };
     scheduler.run(({ cold, hot, expectObservable }) => {
       const e1 = cold('  -a-c-x-----d-|', cmds);
-      const h1 = hot<RiskControlRequest>('-------h-r---H', { h: state('HALTED', 'test'), r: state('ACTIVE', 'all clear'), H: state('HALTED', 'again') });
+      const h1 = hot<RiskControlRequest>('-------h-r---H', {
+        h: state('HALTED', 'test'),
+        r: state('ACTIVE', 'all clear'),
+        H: state('HALTED', 'again'),
+      });
       const expected = ' -a-c-x-y---d-(z|)';
       const audited = '  -------h-r---H';
-      expectObservable(control).toBe(audited, { h: changed(1, 'HALTED', 'test', 7), r: changed(2, 'ACTIVE', 'all clear', 9), H: changed(3, 'HALTED', 'again', 13) });
+      expectObservable(control).toBe(audited, {
+        h: changed(1, 'HALTED', 'test', 7),
+        r: changed(2, 'ACTIVE', 'all clear', 9),
+        H: changed(3, 'HALTED', 'again', 13),
+      });
       // a's cancel is pending since x, so the halt at 7 cancels only c; at 13, c's cancel is still pending, so d alone.
       const values = { ...cmds, y: killCancel(c.c, 7, 1, 1), z: killCancel(c.d, 13, 2, 3) };
       expectObservable(risk(options)({ commands: e1, ticks: cold('t|', ticks), events: EMPTY, controls: h1 })).toBe(expected, values);
@@ -277,15 +325,31 @@ describe('risk', () => {
       const refused = '  -----E---G';
       expectObservable(control).toBe('---R', { R: changed(1, 'REDUCING', 'end of day', 3) });
       expectObservable(denials).toBe(refused, {
-        E: denied(cmds.e, 'REDUCE_ONLY', 'trading-state: trading is REDUCING; an OPEN BUY would add a position (net 2 lots in SHFE.rb2501)', 5, 1),
-        G: denied(cmds.g, 'REDUCE_ONLY', 'trading-state: trading is REDUCING; SELL 1 lots with 2 working on that side would exceed the 2 lots it can reduce (net 2 in SHFE.rb2501)', 9, 2),
+        E: denied(
+          cmds.e,
+          'REDUCE_ONLY',
+          'trading-state: trading is REDUCING; an OPEN BUY would add a position (net 2 lots in SHFE.rb2501)',
+          5,
+          1,
+        ),
+        G: denied(
+          cmds.g,
+          'REDUCE_ONLY',
+          'trading-state: trading is REDUCING; SELL 1 lots with 2 working on that side would exceed the 2 lots it can reduce (net 2 in SHFE.rb2501)',
+          9,
+          2,
+        ),
       });
       expectObservable(risk(options)({ commands: e1, ticks: cold('t|', ticks), events: v1, controls: h1 })).toBe(expected, cmds);
     });
   });
 
   it('applies limits changed at run time at once, including rule switches, and reports every change', () => {
-    const cmds = { a: submit('a', { quantity: 2 }), b: submit('b', { quantity: 3, price: 3499 }), d: submit('d', { quantity: 3, price: 3498 }) };
+    const cmds = {
+      a: submit('a', { quantity: 2 }),
+      b: submit('b', { quantity: 3, price: 3499 }),
+      d: submit('d', { quantity: 3, price: 3498 }),
+    };
     const tighter = { ...DEFAULT_LIMITS, max_order_volume: 2 };
     const switchedOff = { ...tighter, rule_max_order_volume: false };
     scheduler.run(({ cold, hot, expectObservable }) => {
@@ -295,8 +359,13 @@ describe('risk', () => {
         o: { control: 'limits', limits: { rule_max_order_volume: false }, reason: 'volume rule off', principal: 'ops' },
       });
       const expected = ' -a-----d|';
-      expectObservable(control).toBe('--l---o', { l: changed(1, 'ACTIVE', 'tighter', 2, tighter), o: changed(2, 'ACTIVE', 'volume rule off', 6, switchedOff) });
-      expectObservable(denials).toBe('----B', { B: denied(cmds.b, 'MAX_ORDER_VOLUME_EXCEEDED', 'max-order-volume: quantity 3 lots exceeds max_order_volume 2', 4, 1) });
+      expectObservable(control).toBe('--l---o', {
+        l: changed(1, 'ACTIVE', 'tighter', 2, tighter),
+        o: changed(2, 'ACTIVE', 'volume rule off', 6, switchedOff),
+      });
+      expectObservable(denials).toBe('----B', {
+        B: denied(cmds.b, 'MAX_ORDER_VOLUME_EXCEEDED', 'max-order-volume: quantity 3 lots exceeds max_order_volume 2', 4, 1),
+      });
       expectObservable(risk(options)({ commands: e1, ticks: cold('t|', ticks), events: EMPTY, controls: h1 })).toBe(expected, cmds);
     });
   });
@@ -305,7 +374,15 @@ describe('risk', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const e1 = cold('  -a|', c);
       const expected = ' --|';
-      expectObservable(denials).toBe('-A', { A: denied(c.a, 'TRADING_HALTED', 'trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING', 1, 1) });
+      expectObservable(denials).toBe('-A', {
+        A: denied(
+          c.a,
+          'TRADING_HALTED',
+          'trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING',
+          1,
+          1,
+        ),
+      });
       expectObservable(risk({ ...options, initialState: 'HALTED' })({ commands: e1, ticks: EMPTY, events: EMPTY })).toBe(expected, c);
     });
   });
@@ -315,7 +392,11 @@ describe('risk', () => {
       const e1 = cold('  -a-#', c, new Error('strategy failed'));
       const e1subs = '   ^--!';
       const expected = ' -a-#';
-      expectObservable(risk(options)({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe(expected, c, new Error('strategy failed'));
+      expectObservable(risk(options)({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe(
+        expected,
+        c,
+        new Error('strategy failed'),
+      );
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
   });
@@ -359,7 +440,11 @@ describe('risk', () => {
           throw boom;
         },
       };
-      expectObservable(risk({ ...options, denials: throwing })({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe(expected, c, boom);
+      expectObservable(risk({ ...options, denials: throwing })({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe(
+        expected,
+        c,
+        boom,
+      );
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
   });
@@ -375,7 +460,9 @@ describe('risk', () => {
           throw boom;
         },
       };
-      expectObservable(risk({ ...options, control: throwing })({ commands: e1, ticks: cold('t', ticks), events: NEVER, controls: h1 })).toBe(expected, c, boom);
+      expectObservable(
+        risk({ ...options, control: throwing })({ commands: e1, ticks: cold('t', ticks), events: NEVER, controls: h1 }),
+      ).toBe(expected, c, boom);
     });
   });
 
@@ -391,7 +478,11 @@ describe('risk', () => {
       const e1subs = '   ^-!';
       const expected = ' -a#';
       expectObservable(denials).toBe('---');
-      expectObservable(risk({ ...options, metrics: throwingMetrics })({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe(expected, c, boom);
+      expectObservable(risk({ ...options, metrics: throwingMetrics })({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe(
+        expected,
+        c,
+        boom,
+      );
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect(uncaught).toEqual([]);
@@ -407,7 +498,11 @@ describe('risk', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const e1 = cold('  -ab', c);
       const e1subs = '   ^!';
-      expectObservable(risk({ ...options, sessions: new BrokenSessions() })({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe('-#', undefined, broken);
+      expectObservable(risk({ ...options, sessions: new BrokenSessions() })({ commands: e1, ticks: cold('t', ticks), events: NEVER })).toBe(
+        '-#',
+        undefined,
+        broken,
+      );
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect(uncaught).toEqual([]);
@@ -475,7 +570,11 @@ describe('risk', () => {
     const records: { schema: 'OrderEvent' | 'OrderCommand' | 'RiskControlChanged'; value: unknown }[] = [];
     scheduler.run(({ cold, hot }) => {
       const h1 = hot<RiskControlRequest>('---h', { h: state('HALTED', 'x') });
-      risk({ ...options, denials: { next: (d) => records.push({ schema: 'OrderEvent', value: d }) }, control: { next: (r) => records.push({ schema: 'RiskControlChanged', value: r }) } })({
+      risk({
+        ...options,
+        denials: { next: (d) => records.push({ schema: 'OrderEvent', value: d }) },
+        control: { next: (r) => records.push({ schema: 'RiskControlChanged', value: r }) },
+      })({
         commands: cold('-ab-d', c),
         ticks: cold('t', ticks),
         events: NEVER,
@@ -484,17 +583,24 @@ describe('risk', () => {
     });
     expect(records.map((r) => r.schema)).toEqual(['OrderCommand', 'OrderEvent', 'RiskControlChanged', 'OrderCommand', 'OrderEvent']);
     for (const { schema, value } of records) expect(catalog.codec(schema).check(value)).toBeUndefined();
-    for (const { value } of records.filter((r) => r.schema === 'OrderEvent')) expect(Object.values(value as object).every((v) => v !== null && v !== undefined && v !== '')).toBe(true);
+    for (const { value } of records.filter((r) => r.schema === 'OrderEvent'))
+      expect(Object.values(value as object).every((v) => v !== null && v !== undefined && v !== '')).toBe(true);
   });
 
   it('rejects limits that are unknown or out of range, listing every problem', () => {
     expect(() => risk({ limits: { max_order_volume: 0, bogus: 1 } as Partial<RiskLimits> })).toThrow(ConfigError);
-    expect(() => risk({ limits: { max_order_volume: 0, bogus: 1 } as Partial<RiskLimits> })).toThrow(/2 problems:[\s\S]*unknown field 'bogus'[\s\S]*'max_order_volume' must be at least 1, got 0/);
+    expect(() => risk({ limits: { max_order_volume: 0, bogus: 1 } as Partial<RiskLimits> })).toThrow(
+      /2 problems:[\s\S]*unknown field 'bogus'[\s\S]*'max_order_volume' must be at least 1, got 0/,
+    );
   });
 
   it('never lets more than submit_rate_per_s (per account) and submit_rate_per_instrument_per_s pass in any one second of virtual time, and denies only when one is full', () => {
     const steps = fc.array(
-      fc.record({ gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 700 })), account: fc.constantFrom('acc-1', 'acc-2'), instrument: fc.constantFrom('SHFE.rb2501', 'SHFE.hc2501') }),
+      fc.record({
+        gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 700 })),
+        account: fc.constantFrom('acc-1', 'acc-2'),
+        instrument: fc.constantFrom('SHFE.rb2501', 'SHFE.hc2501'),
+      }),
       { minLength: 5, maxLength: 60, size: 'max' },
     );
     const totals = { passed: 0, refused: 0 };
@@ -505,12 +611,26 @@ describe('risk', () => {
         const caseScheduler = createTestScheduler();
         caseScheduler.run(() => {
           const commands = new Subject<OrderCommand>();
-          const limits = { submit_rate_per_s: perAccount, submit_rate_per_instrument_per_s: perInstrument, rule_price_band: false, rule_duplicate_order: false };
-          risk({ scheduler: caseScheduler, limits, denials: { next: (d) => refused.push({ at: caseScheduler.now(), account: d.account_id, instrument: d.instrument_id, code: d.reason_code }) } })({
+          const limits = {
+            submit_rate_per_s: perAccount,
+            submit_rate_per_instrument_per_s: perInstrument,
+            rule_price_band: false,
+            rule_duplicate_order: false,
+          };
+          risk({
+            scheduler: caseScheduler,
+            limits,
+            denials: {
+              next: (d) =>
+                refused.push({ at: caseScheduler.now(), account: d.account_id, instrument: d.instrument_id, code: d.reason_code }),
+            },
+          })({
             commands,
             ticks: NEVER,
             events: NEVER,
-          }).subscribe((command) => passed.push({ at: caseScheduler.now(), account: command.account_id, instrument: command.instrument_id }));
+          }).subscribe((command) =>
+            passed.push({ at: caseScheduler.now(), account: command.account_id, instrument: command.instrument_id }),
+          );
           let at = 0;
           arrivals.forEach((step, i) => {
             at += step.gapMs;
@@ -520,7 +640,9 @@ describe('risk', () => {
         const within = (t: number, start: number): boolean => t >= start && t < start + 1000;
         for (const p of passed) {
           expect(passed.filter((q) => q.account === p.account && within(q.at, p.at)).length).toBeLessThanOrEqual(perAccount);
-          expect(passed.filter((q) => q.account === p.account && q.instrument === p.instrument && within(q.at, p.at)).length).toBeLessThanOrEqual(perInstrument);
+          expect(
+            passed.filter((q) => q.account === p.account && q.instrument === p.instrument && within(q.at, p.at)).length,
+          ).toBeLessThanOrEqual(perInstrument);
         }
         for (const r of refused) {
           expect(r.code).toBe('RATE_LIMIT_EXCEEDED');
@@ -542,73 +664,112 @@ describe('risk', () => {
   it('while REDUCING never passes an order that would increase absolute exposure, whatever fills and cancels come back', () => {
     const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.hc2501'] as const;
     const step = fc.oneof(
-      fc.record({ kind: fc.constant('submit' as const), instrument: fc.constantFrom(...INSTRUMENTS), side: fc.constantFrom<OrderSide>('BUY', 'SELL'), quantity: fc.integer({ min: 1, max: 3 }), effect: fc.constantFrom<PositionEffect>('OPEN', 'CLOSE', 'CLOSE_TODAY', 'CLOSE_YESTERDAY') }),
+      fc.record({
+        kind: fc.constant('submit' as const),
+        instrument: fc.constantFrom(...INSTRUMENTS),
+        side: fc.constantFrom<OrderSide>('BUY', 'SELL'),
+        quantity: fc.integer({ min: 1, max: 3 }),
+        effect: fc.constantFrom<PositionEffect>('OPEN', 'CLOSE', 'CLOSE_TODAY', 'CLOSE_YESTERDAY'),
+      }),
       fc.record({ kind: fc.constant('fill' as const), pick: fc.nat(), lots: fc.nat() }),
       fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
-      fc.record({ kind: fc.constant('outside-fill' as const), instrument: fc.constantFrom(...INSTRUMENTS), side: fc.constantFrom<OrderSide>('BUY', 'SELL'), quantity: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({
+        kind: fc.constant('outside-fill' as const),
+        instrument: fc.constantFrom(...INSTRUMENTS),
+        side: fc.constantFrom<OrderSide>('BUY', 'SELL'),
+        quantity: fc.integer({ min: 1, max: 3 }),
+      }),
     );
     let passedTotal = 0;
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -10, max: 10 }), { minLength: 2, maxLength: 2 }), fc.array(step, { minLength: 5, maxLength: 40, size: 'max' }), (starting, steps) => {
-        const net = new Map<string, number>();
-        const working: { order: SubmitOrder; leaves: number }[] = [];
-        const commands = new Subject<OrderCommand>();
-        const events = new Subject<OrderEvent>();
-        const caseScheduler = createTestScheduler();
-        let n = 0;
-        const moveNet = (instrument: string, side: OrderSide, lots: number): void => void net.set(instrument, (net.get(instrument) ?? 0) + (side === 'BUY' ? lots : -lots));
-        caseScheduler.run(() => {
-          const limits = { rule_price_band: false, rule_duplicate_order: false, rule_self_trade: false };
-          risk({ scheduler: caseScheduler, limits, initialState: 'REDUCING' })({ commands, ticks: NEVER, events }).subscribe((command) => {
-            if (command.type !== 'SubmitOrder') return;
-            const p = net.get(command.instrument_id) ?? 0;
-            const sign = command.side === 'BUY' ? 1 : -1;
-            const sameSide = working.filter((w) => w.order.instrument_id === command.instrument_id && w.order.side === command.side).reduce((sum, w) => sum + w.leaves, 0);
-            const worst = p + sign * (sameSide + command.quantity);
-            // The order, with every working order on its side, can only bring the position toward flat.
-            expect(command.position_effect).not.toBe('OPEN');
-            expect(Math.abs(worst)).toBeLessThanOrEqual(Math.abs(p));
-            expect(Math.sign(worst) * Math.sign(p)).toBeGreaterThanOrEqual(0);
-            working.push({ order: command, leaves: command.quantity });
-            passedTotal++;
-          });
-          INSTRUMENTS.forEach((instrument, i) => {
-            const lots = starting[i] ?? 0;
-            if (lots === 0) return;
-            const side: OrderSide = lots > 0 ? 'BUY' : 'SELL';
-            events.next(fill(submit(`start-${i}`, { instrument_id: instrument, side, quantity: Math.abs(lots) }), Math.abs(lots), 0));
-            moveNet(instrument, side, Math.abs(lots));
-          });
-          for (const s of steps) {
-            if (s.kind === 'submit') {
-              const order = submit(`s${n++}`, { instrument_id: s.instrument, side: s.side, quantity: s.quantity, position_effect: s.effect });
-              // And not stricter than that: a closing order within what can still be reduced passes.
-              const p = net.get(s.instrument) ?? 0;
-              const sameSide = working.filter((w) => w.order.instrument_id === s.instrument && w.order.side === s.side).reduce((sum, w) => sum + w.leaves, 0);
-              const reducible = s.side === 'BUY' ? -p : p;
-              const passesBefore = passedTotal;
-              commands.next(order);
-              expect(passedTotal > passesBefore).toBe(s.effect !== 'OPEN' && sameSide + s.quantity <= reducible);
-            } else if (s.kind === 'outside-fill') {
-              events.next(fill(submit(`x${n++}`, { instrument_id: s.instrument, side: s.side, quantity: s.quantity }), s.quantity, 0));
-              moveNet(s.instrument, s.side, s.quantity);
-            } else if (working.length > 0) {
-              const index = s.pick % working.length;
-              const w = working[index] as { order: SubmitOrder; leaves: number };
-              if (s.kind === 'cancel') {
-                events.next({ type: 'OrderCanceled', event_id: `cx${n++}`, client_order_id: w.order.client_order_id, strategy_id: w.order.strategy_id, account_id: w.order.account_id, instrument_id: w.order.instrument_id, venue_order_id: null, filled_quantity: w.order.quantity - w.leaves, ts_event: T, ts_init: T, causation_id: 'c' });
-                working.splice(index, 1);
-              } else {
-                const lots = 1 + (s.lots % w.leaves);
-                w.leaves -= lots;
-                events.next(fill(w.order, lots, w.leaves));
-                moveNet(w.order.instrument_id, w.order.side, lots);
-                if (w.leaves === 0) working.splice(index, 1);
+      fc.property(
+        fc.array(fc.integer({ min: -10, max: 10 }), { minLength: 2, maxLength: 2 }),
+        fc.array(step, { minLength: 5, maxLength: 40, size: 'max' }),
+        (starting, steps) => {
+          const net = new Map<string, number>();
+          const working: { order: SubmitOrder; leaves: number }[] = [];
+          const commands = new Subject<OrderCommand>();
+          const events = new Subject<OrderEvent>();
+          const caseScheduler = createTestScheduler();
+          let n = 0;
+          const moveNet = (instrument: string, side: OrderSide, lots: number): void =>
+            void net.set(instrument, (net.get(instrument) ?? 0) + (side === 'BUY' ? lots : -lots));
+          caseScheduler.run(() => {
+            const limits = { rule_price_band: false, rule_duplicate_order: false, rule_self_trade: false };
+            risk({ scheduler: caseScheduler, limits, initialState: 'REDUCING' })({ commands, ticks: NEVER, events }).subscribe(
+              (command) => {
+                if (command.type !== 'SubmitOrder') return;
+                const p = net.get(command.instrument_id) ?? 0;
+                const sign = command.side === 'BUY' ? 1 : -1;
+                const sameSide = working
+                  .filter((w) => w.order.instrument_id === command.instrument_id && w.order.side === command.side)
+                  .reduce((sum, w) => sum + w.leaves, 0);
+                const worst = p + sign * (sameSide + command.quantity);
+                // The order, with every working order on its side, can only bring the position toward flat.
+                expect(command.position_effect).not.toBe('OPEN');
+                expect(Math.abs(worst)).toBeLessThanOrEqual(Math.abs(p));
+                expect(Math.sign(worst) * Math.sign(p)).toBeGreaterThanOrEqual(0);
+                working.push({ order: command, leaves: command.quantity });
+                passedTotal++;
+              },
+            );
+            INSTRUMENTS.forEach((instrument, i) => {
+              const lots = starting[i] ?? 0;
+              if (lots === 0) return;
+              const side: OrderSide = lots > 0 ? 'BUY' : 'SELL';
+              events.next(fill(submit(`start-${i}`, { instrument_id: instrument, side, quantity: Math.abs(lots) }), Math.abs(lots), 0));
+              moveNet(instrument, side, Math.abs(lots));
+            });
+            for (const s of steps) {
+              if (s.kind === 'submit') {
+                const order = submit(`s${n++}`, {
+                  instrument_id: s.instrument,
+                  side: s.side,
+                  quantity: s.quantity,
+                  position_effect: s.effect,
+                });
+                // And not stricter than that: a closing order within what can still be reduced passes.
+                const p = net.get(s.instrument) ?? 0;
+                const sameSide = working
+                  .filter((w) => w.order.instrument_id === s.instrument && w.order.side === s.side)
+                  .reduce((sum, w) => sum + w.leaves, 0);
+                const reducible = s.side === 'BUY' ? -p : p;
+                const passesBefore = passedTotal;
+                commands.next(order);
+                expect(passedTotal > passesBefore).toBe(s.effect !== 'OPEN' && sameSide + s.quantity <= reducible);
+              } else if (s.kind === 'outside-fill') {
+                events.next(fill(submit(`x${n++}`, { instrument_id: s.instrument, side: s.side, quantity: s.quantity }), s.quantity, 0));
+                moveNet(s.instrument, s.side, s.quantity);
+              } else if (working.length > 0) {
+                const index = s.pick % working.length;
+                const w = working[index] as { order: SubmitOrder; leaves: number };
+                if (s.kind === 'cancel') {
+                  events.next({
+                    type: 'OrderCanceled',
+                    event_id: `cx${n++}`,
+                    client_order_id: w.order.client_order_id,
+                    strategy_id: w.order.strategy_id,
+                    account_id: w.order.account_id,
+                    instrument_id: w.order.instrument_id,
+                    venue_order_id: null,
+                    filled_quantity: w.order.quantity - w.leaves,
+                    ts_event: T,
+                    ts_init: T,
+                    causation_id: 'c',
+                  });
+                  working.splice(index, 1);
+                } else {
+                  const lots = 1 + (s.lots % w.leaves);
+                  w.leaves -= lots;
+                  events.next(fill(w.order, lots, w.leaves));
+                  moveNet(w.order.instrument_id, w.order.side, lots);
+                  if (w.leaves === 0) working.splice(index, 1);
+                }
               }
             }
-          }
-        });
-      }),
+          });
+        },
+      ),
       { numRuns: 200 },
     );
     // Not vacuous: reducing orders do pass.
@@ -630,7 +791,9 @@ describe('riskOperator', () => {
     }
     expect(validateConfig('risk', riskOperator.spec, {})).toEqual({ ...DEFAULT_LIMITS, initial_state: 'ACTIVE' });
     expect(DEFAULT_LIMITS.submit_rate_per_s).toBe(300);
-    expect(() => validateConfig('risk', riskOperator.spec, { initial_state: 'PAUSED', max_lots: 1 })).toThrow(/unknown field 'max_lots'[\s\S]*'initial_state' must be one of ACTIVE, REDUCING, HALTED/);
+    expect(() => validateConfig('risk', riskOperator.spec, { initial_state: 'PAUSED', max_lots: 1 })).toThrow(
+      /unknown field 'max_lots'[\s\S]*'initial_state' must be one of ACTIVE, REDUCING, HALTED/,
+    );
     expect(riskOperator.in).toEqual({ commands: 'OrderCommand', ticks: 'Tick', events: 'OrderEvent' });
     expect(riskOperator.sideOutputs).toEqual({ denials: 'OrderEvent', control: 'RiskControlChanged' });
   });
@@ -658,16 +821,30 @@ describe('riskOperator', () => {
     expect(sides.control).toEqual([]);
     const answer = stateControl?.({ trading_state: 'HALTED', reason: 'drawdown' }, OPS);
     const limits = { ...DEFAULT_LIMITS, max_order_volume: 10 };
-    expect(answer).toEqual({ stage: 'risk', change_id: 'risk-control-1', trading_state: 'HALTED', previous_trading_state: 'ACTIVE', limits, reason: 'drawdown', principal: 'ops', ts_event: 0, cancels_sent: 2 });
+    expect(answer).toEqual({
+      stage: 'risk',
+      change_id: 'risk-control-1',
+      trading_state: 'HALTED',
+      previous_trading_state: 'ACTIVE',
+      limits,
+      reason: 'drawdown',
+      principal: 'ops',
+      ts_event: 0,
+      cancels_sent: 2,
+    });
     expect(out.map((command) => command.command_id)).toEqual(['cmd-a', 'cmd-d', 'risk-cancel-1', 'risk-cancel-2']);
     expect(sides.control).toEqual([changed(1, 'HALTED', 'drawdown', 0, limits)]);
     commands.next(c.b);
-    expect(sides.denials).toEqual([denied(c.b, 'TRADING_HALTED', 'trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING', 0, 1)]);
+    expect(sides.denials).toEqual([
+      denied(c.b, 'TRADING_HALTED', 'trading-state: trading is HALTED; submits are denied until the state is ACTIVE or REDUCING', 0, 1),
+    ]);
     const text = await ctx.registry.metrics();
     expect(text).toContain('tickflow_risk_denials_total{stage="risk",reason="TRADING_HALTED"} 1');
     expect(text).toContain('tickflow_risk_trading_state{stage="risk"} 2');
     const logged = logLines.map((line) => JSON.parse(line) as { level: number; msg: string });
-    expect(logged.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['trading state ACTIVE -> HALTED (risk-control-1) by ops: drawdown']);
+    expect(logged.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      'trading state ACTIVE -> HALTED (risk-control-1) by ops: drawdown',
+    ]);
   });
 
   it('changes limits through the limits control, and refuses bad ones listing every problem', () => {
@@ -682,7 +859,11 @@ describe('riskOperator', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.problems).toHaveLength(2);
     expect(error?.message).toMatch(/^control risk\/limits: 2 problems:/);
-    const answer = limitsControl?.({ max_order_volume: 1, reason: 'one lot at a time' }, OPS) as { limits: RiskLimits; trading_state: TradingState; cancels_sent: number };
+    const answer = limitsControl?.({ max_order_volume: 1, reason: 'one lot at a time' }, OPS) as {
+      limits: RiskLimits;
+      trading_state: TradingState;
+      cancels_sent: number;
+    };
     expect(answer.limits.max_order_volume).toBe(1);
     expect(answer.trading_state).toBe('ACTIVE');
     expect(answer.cancels_sent).toBe(0);
@@ -696,7 +877,9 @@ describe('riskOperator', () => {
     const ctx = testContext(scheduler, riskOperator, { stage: 'risk' });
     riskOperator.create(validateConfig('risk', riskOperator.spec, {}), ctx);
     expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow(StageError);
-    expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow("control risk/state: stage 'risk' (risk) is not running, so the change was not applied");
+    expect(() => ctx.controls.get('state')?.({ trading_state: 'HALTED' }, OPS)).toThrow(
+      "control risk/state: stage 'risk' (risk) is not running, so the change was not applied",
+    );
   });
 });
 
@@ -713,10 +896,17 @@ describe('haltCommand and resumeCommand', () => {
   function capture(): { io: CliIo; out: () => string; err: () => string } {
     let out = '';
     let err = '';
-    return { io: { out: (t) => void (out += t), err: (t) => void (err += t), env: { USER: 'tester', TICKFLOW_CONTROL_TOKEN: OPS_TOKEN } }, out: () => out, err: () => err };
+    return {
+      io: { out: (t) => void (out += t), err: (t) => void (err += t), env: { USER: 'tester', TICKFLOW_CONTROL_TOKEN: OPS_TOKEN } },
+      out: () => out,
+      err: () => err,
+    };
   }
 
-  const args = (values: Record<string, string>, positionals: string[] = []): ParsedArgs => ({ values: { url: 'http://127.0.0.1:9464', stage: 'risk', ...values }, positionals });
+  const args = (values: Record<string, string>, positionals: string[] = []): ParsedArgs => ({
+    values: { url: 'http://127.0.0.1:9464', stage: 'risk', ...values },
+    positionals,
+  });
 
   async function serve(controls: ReadonlyMap<string, ReadonlyMap<string, ControlHandler>>): Promise<HttpEndpoint> {
     endpoint = await startHttpServer({
@@ -769,14 +959,21 @@ describe('haltCommand and resumeCommand', () => {
     endpoint = undefined;
     const halt = capture();
     expect(await haltCommand.run(args({ url }), halt.io)).toBe(1);
-    expect(halt.err()).toBe(`cannot reach the pipeline at ${url}: connection refused (ECONNREFUSED); is it running (tickflow run …), and is --url its HTTP port (run --port, default 9464)?\n`);
+    expect(halt.err()).toBe(
+      `cannot reach the pipeline at ${url}: connection refused (ECONNREFUSED); is it running (tickflow run …), and is --url its HTTP port (run --port, default 9464)?\n`,
+    );
     expect(halt.out()).toBe('');
   });
 
   it('reports what the pipeline answers when the stage has no such control or refuses the change', async () => {
-    const refusing = new Map([['state', () => {
-      throw new ConfigError('control risk/state', ['stage is busy']);
-    }]]);
+    const refusing = new Map([
+      [
+        'state',
+        () => {
+          throw new ConfigError('control risk/state', ['stage is busy']);
+        },
+      ],
+    ]);
     const { url } = await serve(new Map([['risk', refusing]]));
     const unknown = capture();
     expect(await haltCommand.run(args({ url, stage: 'risk-2' }), unknown.io)).toBe(1);
@@ -788,10 +985,14 @@ describe('haltCommand and resumeCommand', () => {
 
   it('names the flag and the bad value', async () => {
     const io = capture().io;
-    await expect(haltCommand.run(args({ url: 'ftp://host' }), io)).rejects.toThrow(new UsageError("--url must be the http:// address of the pipeline's HTTP port, e.g. http://127.0.0.1:9464; got 'ftp://host'"));
+    await expect(haltCommand.run(args({ url: 'ftp://host' }), io)).rejects.toThrow(
+      new UsageError("--url must be the http:// address of the pipeline's HTTP port, e.g. http://127.0.0.1:9464; got 'ftp://host'"),
+    );
     await expect(haltCommand.run(args({ url: 'not a url' }), io)).rejects.toThrow(UsageError);
     await expect(haltCommand.run(args({ stage: 'a/b' }), io)).rejects.toThrow("--stage must be a stage id (no '/' or spaces); got 'a/b'");
-    await expect(resumeCommand.run(args({}, ['now']), io)).rejects.toThrow("unexpected argument 'now'; resume takes only flags: --url, --stage, --reason, --token-file");
+    await expect(resumeCommand.run(args({}, ['now']), io)).rejects.toThrow(
+      "unexpected argument 'now'; resume takes only flags: --url, --stage, --reason, --token-file",
+    );
     expect(resumeCommand.options).toEqual(haltCommand.options);
   });
 });

@@ -14,7 +14,18 @@ import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
 import { StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import { runStrategies, type RunStrategiesOptions } from '../../operators/strategy.js';
 import { strategyOperator } from '../../operators/strategy-operator.js';
-import { ClientOrderId, InstrumentId, StrategyId, type Bar, type CancelOrder, type OrderCommand, type OrderEvent, type Signal, type SubmitOrder, type Tick } from '../../schemas/generated.js';
+import {
+  ClientOrderId,
+  InstrumentId,
+  StrategyId,
+  type Bar,
+  type CancelOrder,
+  type OrderCommand,
+  type OrderEvent,
+  type Signal,
+  type SubmitOrder,
+  type Tick,
+} from '../../schemas/generated.js';
 import { barId, tickId, type Strategy, type StrategyMethod } from '../../strategies/strategy-api.js';
 import { createTestScheduler } from '../support/marbles.js';
 import { makeTick } from '../support/make-tick.js';
@@ -35,8 +46,19 @@ const ticks: Record<string, Tick> = {
 function makeBar(close: number, minute: number): Bar {
   const tsOpen = T0 + minute * 60_000_000;
   return {
-    instrument_id: RB, period_s: 60, trading_day: '20250103', ts_open: tsOpen, ts_close: tsOpen + 60_000_000,
-    open: close, high: close, low: close, close, volume: 5, turnover: close * 50, open_interest: 1000, tick_count: 3,
+    instrument_id: RB,
+    period_s: 60,
+    trading_day: '20250103',
+    ts_open: tsOpen,
+    ts_close: tsOpen + 60_000_000,
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 5,
+    turnover: close * 50,
+    open_interest: 1000,
+    tick_count: 3,
   };
 }
 const bars: Record<string, Bar> = { x: makeBar(3490, 0), y: makeBar(3480, 1) };
@@ -44,8 +66,20 @@ const bars: Record<string, Bar> = { x: makeBar(3490, 0), y: makeBar(3480, 1) };
 /** What the probe strategy `id` submits for a tick (buy at the ask) as its `n`-th id, at virtual `frame`. */
 function buyOn(id: string, n: number, frame: number, tick: Tick): SubmitOrder {
   return fromPlainIds<SubmitOrder>({
-    type: 'SubmitOrder', command_id: `${id}-${n}`, client_order_id: `${id}-${n + 1}`, strategy_id: id, account_id: 'paper', instrument_id: tick.instrument_id,
-    side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: tick.ask_price1, venue: null, ts_init: frame * 1000,
+    type: 'SubmitOrder',
+    command_id: `${id}-${n}`,
+    client_order_id: `${id}-${n + 1}`,
+    strategy_id: id,
+    account_id: 'paper',
+    instrument_id: tick.instrument_id,
+    side: 'BUY',
+    order_type: 'LIMIT',
+    time_in_force: 'GFD',
+    position_effect: 'OPEN',
+    quantity: 1,
+    price: tick.ask_price1,
+    venue: null,
+    ts_init: frame * 1000,
     causation_id: tickId(tick),
   });
 }
@@ -57,24 +91,74 @@ function sellOn(id: string, n: number, frame: number, bar: Bar): SubmitOrder {
 
 function cancelOf(order: SubmitOrder, n: number, frame: number): CancelOrder {
   return fromPlainIds<CancelOrder>({
-    type: 'CancelOrder', command_id: `${order.strategy_id}-${n}`, client_order_id: order.client_order_id, strategy_id: order.strategy_id,
-    account_id: 'paper', instrument_id: order.instrument_id, venue: null, ts_init: frame * 1000, causation_id: null,
+    type: 'CancelOrder',
+    command_id: `${order.strategy_id}-${n}`,
+    client_order_id: order.client_order_id,
+    strategy_id: order.strategy_id,
+    account_id: 'paper',
+    instrument_id: order.instrument_id,
+    venue: null,
+    ts_init: frame * 1000,
+    causation_id: null,
   });
 }
 
 /** A fake venue: what the router and venue answer to a command, at once. A submit is filled in full at its price. */
 function venueAnswers(command: OrderCommand, ts: number): OrderEvent[] {
-  const common = { client_order_id: command.client_order_id, strategy_id: command.strategy_id, account_id: command.account_id, instrument_id: command.instrument_id, ts_event: ts, ts_init: ts };
+  const common = {
+    client_order_id: command.client_order_id,
+    strategy_id: command.strategy_id,
+    account_id: command.account_id,
+    instrument_id: command.instrument_id,
+    ts_event: ts,
+    ts_init: ts,
+  };
   if (command.type === 'CancelOrder') {
-    return [{ type: 'OrderCanceled', event_id: `x-${command.command_id}`, ...common, venue_order_id: `v-${command.client_order_id}`, filled_quantity: 0, causation_id: command.command_id }];
+    return [
+      {
+        type: 'OrderCanceled',
+        event_id: `x-${command.command_id}`,
+        ...common,
+        venue_order_id: `v-${command.client_order_id}`,
+        filled_quantity: 0,
+        causation_id: command.command_id,
+      },
+    ];
   }
   const c = command;
   return [
-    { type: 'OrderSubmitted', event_id: `s-${c.command_id}`, ...common, venue: 'paper', side: c.side, order_type: c.order_type, time_in_force: c.time_in_force, position_effect: c.position_effect, quantity: c.quantity, price: c.price, causation_id: c.command_id },
-    { type: 'OrderAccepted', event_id: `a-${c.command_id}`, ...common, venue_order_id: `v-${c.client_order_id}`, causation_id: `s-${c.command_id}` },
     {
-      type: 'OrderFilled', event_id: `f-${c.command_id}`, ...common, venue_order_id: `v-${c.client_order_id}`, trade_id: `t-${c.command_id}`, side: c.side,
-      last_quantity: c.quantity, last_price: c.price ?? 0, cum_quantity: c.quantity, leaves_quantity: 0, causation_id: `a-${c.command_id}`,
+      type: 'OrderSubmitted',
+      event_id: `s-${c.command_id}`,
+      ...common,
+      venue: 'paper',
+      side: c.side,
+      order_type: c.order_type,
+      time_in_force: c.time_in_force,
+      position_effect: c.position_effect,
+      quantity: c.quantity,
+      price: c.price,
+      causation_id: c.command_id,
+    },
+    {
+      type: 'OrderAccepted',
+      event_id: `a-${c.command_id}`,
+      ...common,
+      venue_order_id: `v-${c.client_order_id}`,
+      causation_id: `s-${c.command_id}`,
+    },
+    {
+      type: 'OrderFilled',
+      event_id: `f-${c.command_id}`,
+      ...common,
+      venue_order_id: `v-${c.client_order_id}`,
+      trade_id: `t-${c.command_id}`,
+      side: c.side,
+      last_quantity: c.quantity,
+      last_price: c.price ?? 0,
+      cum_quantity: c.quantity,
+      leaves_quantity: 0,
+      causation_id: `a-${c.command_id}`,
     },
   ];
 }
@@ -97,11 +181,33 @@ function probe(id: string, calls: string[], overrides: Partial<Strategy> = {}): 
     },
     onTick(tick, ctx) {
       calls.push(`${id} tick ${tick.sequence}`);
-      return { commands: [ctx.submitOrder({ instrument_id: tick.instrument_id, side: 'BUY', quantity: 1, price: tick.ask_price1, position_effect: 'OPEN', causation_id: tickId(tick) })] };
+      return {
+        commands: [
+          ctx.submitOrder({
+            instrument_id: tick.instrument_id,
+            side: 'BUY',
+            quantity: 1,
+            price: tick.ask_price1,
+            position_effect: 'OPEN',
+            causation_id: tickId(tick),
+          }),
+        ],
+      };
     },
     onBar(bar, ctx) {
       calls.push(`${id} bar ${bar.close}`);
-      return { commands: [ctx.submitOrder({ instrument_id: bar.instrument_id, side: 'SELL', quantity: 1, price: bar.close, position_effect: 'OPEN', causation_id: barId(bar) })] };
+      return {
+        commands: [
+          ctx.submitOrder({
+            instrument_id: bar.instrument_id,
+            side: 'SELL',
+            quantity: 1,
+            price: bar.close,
+            position_effect: 'OPEN',
+            causation_id: barId(bar),
+          }),
+        ],
+      };
     },
     onOrderEvent(event, ctx) {
       const order = ctx.order(event.client_order_id);
@@ -182,18 +288,32 @@ describe('runStrategies', () => {
       const e2 = cold('  ------x--------y---|', bars);
       const expected = ' -(AB)-(xX)(CD)-(yY)|';
       const noStop = { stop: undefined };
-      expectObservable(runStrategies([probe('a', calls, noStop), probe('b', calls, noStop)], options)({ ticks: e1, bars: e2 })).toBe(expected, {
-        A: buyOn('a', 1, 1, ticks.a as Tick),
-        B: buyOn('b', 1, 1, ticks.a as Tick),
-        x: sellOn('a', 3, 6, bars.x as Bar),
-        X: sellOn('b', 3, 6, bars.x as Bar),
-        C: buyOn('a', 5, 10, ticks.b as Tick),
-        D: buyOn('b', 5, 10, ticks.b as Tick),
-        y: sellOn('a', 7, 15, bars.y as Bar),
-        Y: sellOn('b', 7, 15, bars.y as Bar),
-      });
+      expectObservable(runStrategies([probe('a', calls, noStop), probe('b', calls, noStop)], options)({ ticks: e1, bars: e2 })).toBe(
+        expected,
+        {
+          A: buyOn('a', 1, 1, ticks.a as Tick),
+          B: buyOn('b', 1, 1, ticks.a as Tick),
+          x: sellOn('a', 3, 6, bars.x as Bar),
+          X: sellOn('b', 3, 6, bars.x as Bar),
+          C: buyOn('a', 5, 10, ticks.b as Tick),
+          D: buyOn('b', 5, 10, ticks.b as Tick),
+          y: sellOn('a', 7, 15, bars.y as Bar),
+          Y: sellOn('b', 7, 15, bars.y as Bar),
+        },
+      );
     });
-    expect(calls).toEqual(['a init', 'b init', 'a tick 1', 'b tick 1', 'a bar 3490', 'b bar 3490', 'a tick 2', 'b tick 2', 'a bar 3480', 'b bar 3480']);
+    expect(calls).toEqual([
+      'a init',
+      'b init',
+      'a tick 1',
+      'b tick 1',
+      'a bar 3490',
+      'b bar 3490',
+      'a tick 2',
+      'b tick 2',
+      'a bar 3480',
+      'b bar 3480',
+    ]);
   });
 
   it('delivers each strategy only its own order events, after its orders reflect them', () => {
@@ -207,7 +327,11 @@ describe('runStrategies', () => {
       const run = runStrategies([probe('a', calls), probe('b', calls)], options)({ ticks: e1, events: e3 });
       expectObservable(run).toBe(expected, { A: buyOn('a', 1, 1, ticks.a as Tick), B: buyOn('b', 1, 1, ticks.a as Tick) });
     });
-    expect(calls.slice(4)).toEqual(['a OrderSubmitted a-2 SUBMITTED net=0', 'b OrderSubmitted b-2 SUBMITTED net=0', 'a OrderAccepted a-2 ACCEPTED net=0']);
+    expect(calls.slice(4)).toEqual([
+      'a OrderSubmitted a-2 SUBMITTED net=0',
+      'b OrderSubmitted b-2 SUBMITTED net=0',
+      'a OrderAccepted a-2 ACCEPTED net=0',
+    ]);
     expect(failures).toEqual([]);
   });
 
@@ -219,7 +343,11 @@ describe('runStrategies', () => {
       const e1subs = '   ^--!';
       const e3subs = '   ^--!';
       const expected = ' -o-#';
-      expectObservable(runStrategies([probe('a', calls)], options)({ ticks: e1, events: e3 })).toBe(expected, { o: buyOn('a', 1, 1, ticks.a as Tick) }, lost);
+      expectObservable(runStrategies([probe('a', calls)], options)({ ticks: e1, events: e3 })).toBe(
+        expected,
+        { o: buyOn('a', 1, 1, ticks.a as Tick) },
+        lost,
+      );
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
       expectSubscriptions(e3.subscriptions).toBe(e3subs);
     });
@@ -234,7 +362,10 @@ describe('runStrategies', () => {
       const unsub = '   ----!  ';
       const e1subs = '  ^---!  ';
       const expected = '-o-p-  ';
-      expectObservable(runStrategies([strategy], options)({ ticks: e1, bars: e2 }), unsub).toBe(expected, { o: buyOn('a', 1, 1, ticks.a as Tick), p: buyOn('a', 3, 3, ticks.b as Tick) });
+      expectObservable(runStrategies([strategy], options)({ ticks: e1, bars: e2 }), unsub).toBe(expected, {
+        o: buyOn('a', 1, 1, ticks.a as Tick),
+        p: buyOn('a', 3, 3, ticks.b as Tick),
+      });
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
       expectSubscriptions(e2.subscriptions).toBe(e1subs);
     });
@@ -262,7 +393,11 @@ describe('runStrategies', () => {
       const e1 = cold('  -a---b-----|', ticks);
       const expected = ' -B---(CD)--|';
       const run = runStrategies([flaky, probe('b', calls, { stop: undefined })], options)({ ticks: e1 });
-      expectObservable(run).toBe(expected, { B: buyOn('b', 1, 1, ticks.a as Tick), C: buyOn('a', 1, 5, ticks.b as Tick), D: buyOn('b', 3, 5, ticks.b as Tick) });
+      expectObservable(run).toBe(expected, {
+        B: buyOn('b', 1, 1, ticks.a as Tick),
+        C: buyOn('a', 1, 5, ticks.b as Tick),
+        D: buyOn('b', 3, 5, ticks.b as Tick),
+      });
     });
     expect(failures).toEqual([
       ['a', 'init', boot],
@@ -274,9 +409,19 @@ describe('runStrategies', () => {
   it('reports and does not send a command or signal of another strategy, sending the rest', () => {
     const forger = probe('a', calls, {
       onTick(tick, ctx) {
-        const own = ctx.submitOrder({ instrument_id: RB, side: 'BUY', quantity: 1, price: tick.ask_price1, position_effect: 'OPEN', causation_id: tickId(tick) });
+        const own = ctx.submitOrder({
+          instrument_id: RB,
+          side: 'BUY',
+          quantity: 1,
+          price: tick.ask_price1,
+          position_effect: 'OPEN',
+          causation_id: tickId(tick),
+        });
         const signal = ctx.signal({ instrument_id: RB, name: 'n', value: 1, ts_event: tick.ts_event, causation_id: null });
-        return { signals: [signal, { ...signal, strategy_id: StrategyId('b') }], commands: [{ ...own, strategy_id: StrategyId('b'), client_order_id: ClientOrderId('b-9') }, own] };
+        return {
+          signals: [signal, { ...signal, strategy_id: StrategyId('b') }],
+          commands: [{ ...own, strategy_id: StrategyId('b'), client_order_id: ClientOrderId('b-9') }, own],
+        };
       },
       stop: undefined,
     });
@@ -284,7 +429,9 @@ describe('runStrategies', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const e1 = cold('  -a|', ticks);
       expectObservable(signals).toBe(' -s', { s: expect.objectContaining({ signal_id: 'a-3', strategy_id: 'a' }) as Signal });
-      expectObservable(runStrategies([forger], { ...options, signals })({ ticks: e1 })).toBe('-o|', { o: buyOn('a', 1, 1, ticks.a as Tick) });
+      expectObservable(runStrategies([forger], { ...options, signals })({ ticks: e1 })).toBe('-o|', {
+        o: buyOn('a', 1, 1, ticks.a as Tick),
+      });
     });
     expect(failures.map(([id, method, error]) => [id, method, (error as Error).message])).toEqual([
       ['a', 'onTick', 'strategy a returned a signal that is not its own (b); it was not sent'],
@@ -314,7 +461,9 @@ describe('runStrategies', () => {
       const e1 = hot('  -a----', ticks);
       const e3 = hot('  --pqq-', { p: submitted, q: accepted });
       const expected = '-o----';
-      expectObservable(runStrategies([probe('a', calls)], options)({ ticks: e1, events: e3 })).toBe(expected, { o: buyOn('a', 1, 1, ticks.a as Tick) });
+      expectObservable(runStrategies([probe('a', calls)], options)({ ticks: e1, events: e3 })).toBe(expected, {
+        o: buyOn('a', 1, 1, ticks.a as Tick),
+      });
     });
     expect(calls.slice(2)).toEqual(['a OrderSubmitted a-2 SUBMITTED net=0', 'a OrderAccepted a-2 ACCEPTED net=0']);
     expect(failures).toEqual([['a', 'onOrderEvent', expect.any(InvalidStateTransitionError)]]);
@@ -328,7 +477,9 @@ describe('runStrategies', () => {
       init(ctx) {
         return {
           signals: [ctx.signal({ instrument_id: RB, name: 'ready', value: 1, ts_event: 0, causation_id: null })],
-          commands: [ctx.submitOrder({ instrument_id: RB, side: 'BUY', quantity: 1, price: null, position_effect: 'OPEN', causation_id: null })],
+          commands: [
+            ctx.submitOrder({ instrument_id: RB, side: 'BUY', quantity: 1, price: null, position_effect: 'OPEN', causation_id: null }),
+          ],
         };
       },
       stop(ctx) {
@@ -344,7 +495,16 @@ describe('runStrategies', () => {
       const e1 = cold<Tick>('---|');
       expectObservable(signals.pipe(tap((s) => seen.push(`signal ${s.name}`)))).toBe('r--d', {
         r: { signal_id: 'a-1', strategy_id: 'a', instrument_id: RB, name: 'ready', value: 1, ts_event: 0, ts_init: 0, causation_id: null },
-        d: { signal_id: 'a-4', strategy_id: 'a', instrument_id: RB, name: 'done', value: 0, ts_event: 0, ts_init: 3000, causation_id: null },
+        d: {
+          signal_id: 'a-4',
+          strategy_id: 'a',
+          instrument_id: RB,
+          name: 'done',
+          value: 0,
+          ts_event: 0,
+          ts_init: 3000,
+          causation_id: null,
+        },
       });
       const run = runStrategies([lifecycle], { ...options, signals })({ ticks: e1 }).pipe(tap((c) => seen.push(c.type)));
       expectObservable(run).toBe('o--(c|)', { o: market, c: cancelOf(market, 5, 3) });
@@ -360,7 +520,16 @@ describe('runStrategies', () => {
         calls.push(`tick ${tick.sequence} net=${position.net} working=${ctx.workingOrders().length}`);
         const close = position.long > 0;
         return {
-          commands: [ctx.submitOrder({ instrument_id: RB, side: close ? 'SELL' : 'BUY', quantity: 1, price: tick.ask_price1, position_effect: close ? 'CLOSE' : 'OPEN', causation_id: tickId(tick) })],
+          commands: [
+            ctx.submitOrder({
+              instrument_id: RB,
+              side: close ? 'SELL' : 'BUY',
+              quantity: 1,
+              price: tick.ask_price1,
+              position_effect: close ? 'CLOSE' : 'OPEN',
+              causation_id: tickId(tick),
+            }),
+          ],
         };
       },
       onOrderEvent(event, ctx) {
@@ -370,7 +539,21 @@ describe('runStrategies', () => {
         calls.push('stop');
         // Flat at the end: a close the venue fills at once, whose events are not delivered any more.
         const { long } = ctx.position(RB);
-        return { commands: long > 0 ? [ctx.submitOrder({ instrument_id: RB, side: 'SELL', quantity: long, price: null, position_effect: 'CLOSE', causation_id: null })] : [] };
+        return {
+          commands:
+            long > 0
+              ? [
+                  ctx.submitOrder({
+                    instrument_id: RB,
+                    side: 'SELL',
+                    quantity: long,
+                    price: null,
+                    position_effect: 'CLOSE',
+                    causation_id: null,
+                  }),
+                ]
+              : [],
+        };
       },
     };
     const sent: OrderEvent[] = [];
@@ -391,7 +574,17 @@ describe('runStrategies', () => {
         o,
         p: { ...buyOn('t', 3, 3, ticks.b as Tick), side: 'SELL', position_effect: 'CLOSE' },
         q,
-        r: { ...q, command_id: 't-7', client_order_id: 't-8', side: 'SELL', position_effect: 'CLOSE', order_type: 'MARKET', price: null, ts_init: 6000, causation_id: null },
+        r: {
+          ...q,
+          command_id: 't-7',
+          client_order_id: 't-8',
+          side: 'SELL',
+          position_effect: 'CLOSE',
+          order_type: 'MARKET',
+          price: null,
+          ts_init: 6000,
+          causation_id: null,
+        },
       });
     });
     expect(calls).toEqual([
@@ -418,7 +611,10 @@ describe('runStrategies', () => {
       const e1 = cold('  -a---|', ticks);
       const expected = ' -(AB)|';
       const events = new Subject<OrderEvent>();
-      const run = runStrategies([probe('a', calls, { stop: undefined }), probe('b', calls, { stop: undefined })], options)({ ticks: e1, events });
+      const run = runStrategies(
+        [probe('a', calls, { stop: undefined }), probe('b', calls, { stop: undefined })],
+        options,
+      )({ ticks: e1, events });
       const fed = run.pipe(tap((command) => venueAnswers(command, 0).forEach((event) => events.next(event))));
       expectObservable(fed).toBe(expected, { A: buyOn('a', 1, 1, ticks.a as Tick), B: buyOn('b', 1, 1, ticks.a as Tick) });
     });
@@ -489,7 +685,11 @@ describe('runStrategies', () => {
       const e1 = cold('  -ab|', ticks);
       const e1subs = '   ^!';
       const expected = ' -#';
-      expectObservable(runStrategies([failing, probe('b', calls)], { ...options, metrics: throwingMetrics })({ ticks: e1 })).toBe(expected, undefined, broken);
+      expectObservable(runStrategies([failing, probe('b', calls)], { ...options, metrics: throwingMetrics })({ ticks: e1 })).toBe(
+        expected,
+        undefined,
+        broken,
+      );
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect(calls).toEqual(['a init', 'b init']);
@@ -516,11 +716,27 @@ describe('strategyOperator', () => {
   });
 
   const maConfig = (overrides: Record<string, unknown> = {}) =>
-    validateConfig('strat', strategyOperator.spec, { strategy: 'ma-cross', strategy_id: 'rb-ma', instruments: [RB], fast_period: 2, slow_period: 3, ...overrides });
+    validateConfig('strat', strategyOperator.spec, {
+      strategy: 'ma-cross',
+      strategy_id: 'rb-ma',
+      instruments: [RB],
+      fast_period: 2,
+      slow_period: 3,
+      ...overrides,
+    });
 
   it('fills documented defaults, requires what has none, and rejects unknown fields', () => {
     expect(validateConfig('strat', strategyOperator.spec, { strategy: 'mean-reversion', strategy_id: 's', instruments: [RB] })).toEqual({
-      strategy: 'mean-reversion', strategy_id: 's', account_id: 'paper', instruments: [RB], quantity: 1, fast_period: 5, slow_period: 20, window: 50, entry_z: 2, exit_z: 0.5,
+      strategy: 'mean-reversion',
+      strategy_id: 's',
+      account_id: 'paper',
+      instruments: [RB],
+      quantity: 1,
+      fast_period: 5,
+      slow_period: 20,
+      window: 50,
+      entry_z: 2,
+      exit_z: 0.5,
     });
     expect(() => validateConfig('strat', strategyOperator.spec, { strategy: 'breakout', period: 3 })).toThrow(ConfigError);
     try {
@@ -528,7 +744,7 @@ describe('strategyOperator', () => {
     } catch (error) {
       expect((error as ConfigError).problems).toEqual([
         expect.stringMatching(/^unknown field 'period'/),
-        "'strategy' must be one of ma-cross, mean-reversion, got \"breakout\"",
+        '\'strategy\' must be one of ma-cross, mean-reversion, got "breakout"',
         expect.stringMatching(/^missing required field 'strategy_id'/),
         expect.stringMatching(/^missing required field 'instruments'/),
       ]);
@@ -551,7 +767,14 @@ describe('strategyOperator', () => {
   it('runs the moving-average crossover on bars, its signals on the signals side output, its orders out, on the context scheduler', () => {
     const closes = { p: makeBar(10, 0), q: makeBar(10, 1), r: makeBar(10, 2), s: makeBar(9, 3), t: makeBar(12, 4) };
     const signal = (n: number, bar: Bar, value: number, frame: number): Signal => ({
-      signal_id: `rb-ma-${n}`, strategy_id: StrategyId('rb-ma'), instrument_id: RB, name: 'ma_cross', value, ts_event: bar.ts_close, ts_init: frame * 1000, causation_id: barId(bar),
+      signal_id: `rb-ma-${n}`,
+      strategy_id: StrategyId('rb-ma'),
+      instrument_id: RB,
+      name: 'ma_cross',
+      value,
+      ts_event: bar.ts_close,
+      ts_init: frame * 1000,
+      causation_id: barId(bar),
     });
     scheduler.run(({ cold, expectObservable }) => {
       const ctx = testContext(scheduler, strategyOperator, { stage: 'strat' });
@@ -564,12 +787,35 @@ describe('strategyOperator', () => {
         c: signal(3, closes.t, 10.5 - 31 / 3, 4),
       });
       const order = fromPlainIds<SubmitOrder>({
-        type: 'SubmitOrder', command_id: 'rb-ma-4', client_order_id: 'rb-ma-5', strategy_id: 'rb-ma', account_id: 'ctp-main', instrument_id: RB, side: 'BUY',
-        order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: 12, venue: null, ts_init: 4000, causation_id: 'rb-ma-3',
+        type: 'SubmitOrder',
+        command_id: 'rb-ma-4',
+        client_order_id: 'rb-ma-5',
+        strategy_id: 'rb-ma',
+        account_id: 'ctp-main',
+        instrument_id: RB,
+        side: 'BUY',
+        order_type: 'LIMIT',
+        time_in_force: 'GFD',
+        position_effect: 'OPEN',
+        quantity: 1,
+        price: 12,
+        venue: null,
+        ts_init: 4000,
+        causation_id: 'rb-ma-3',
       });
       expectObservable(stage({ ticks: EMPTY, bars: e2, events: EMPTY })).toBe(expected, {
         o: order,
-        c: { type: 'CancelOrder', command_id: 'rb-ma-6', client_order_id: 'rb-ma-5', strategy_id: 'rb-ma', account_id: 'ctp-main', instrument_id: RB, venue: null, ts_init: 5000, causation_id: null },
+        c: {
+          type: 'CancelOrder',
+          command_id: 'rb-ma-6',
+          client_order_id: 'rb-ma-5',
+          strategy_id: 'rb-ma',
+          account_id: 'ctp-main',
+          instrument_id: RB,
+          venue: null,
+          ts_init: 5000,
+          causation_id: null,
+        },
       });
     });
   });
@@ -587,22 +833,38 @@ describe('strategyOperator', () => {
     });
     const logged = logLines.map((line) => JSON.parse(line) as { level: number; msg: string; strategy: string; method: string });
     expect(logged.map(({ level, strategy, method, msg }) => ({ level, strategy, method, msg }))).toEqual([
-      { level: 50, strategy: 'rb-ma', method: 'onOrderEvent', msg: 'strategy rb-ma: onOrderEvent failed: strategy rb-ma: order rb-ma-91: OrderFilled f-rb-ma-90: unknown order' },
+      {
+        level: 50,
+        strategy: 'rb-ma',
+        method: 'onOrderEvent',
+        msg: 'strategy rb-ma: onOrderEvent failed: strategy rb-ma: order rb-ma-91: OrderFilled f-rb-ma-90: unknown order',
+      },
     ]);
     expect(Object.fromEntries(ctx.metrics.droppedByReason)).toEqual({ 'order-event': 1 });
   });
 
   it('trades mean reversion through a pipeline whose fake venue feeds order events back, and ends when the ticks do', async () => {
     const prices = [100, 100, 100, 100, 90, 94, 100, 100];
-    const marketTicks = prices.map((price, i) => makeTick({ sequence: i + 1, ts_event: T0 + i * 500_000, last_price: price, bid_price1: price - 1, ask_price1: price + 1 }));
+    const marketTicks = prices.map((price, i) =>
+      makeTick({ sequence: i + 1, ts_event: T0 + i * 500_000, last_price: price, bid_price1: price - 1, ask_price1: price + 1 }),
+    );
     const fakeVenue: OperatorDefinition<'OrderCommand', 'OrderEvent', Record<string, never>> = {
-      name: 'fake-venue', kind: 'operator', in: 'OrderCommand', out: 'OrderEvent', description: 'Fills every order at once', spec: {},
+      name: 'fake-venue',
+      kind: 'operator',
+      in: 'OrderCommand',
+      out: 'OrderEvent',
+      description: 'Fills every order at once',
+      spec: {},
       create: (_config, ctx) => mergeMap((command: OrderCommand) => venueAnswers(command, Math.round(ctx.scheduler.now() * 1000))),
     };
     const commands: OrderCommand[] = [];
     const signals: Signal[] = [];
     const registry = new ComponentRegistry([
-      recordsSource('recorded-ticks', 'Tick', marketTicks), strategyOperator, fakeVenue, collectingSink('orders', 'OrderCommand', commands), collectingSink('signals', 'Signal', signals),
+      recordsSource('recorded-ticks', 'Tick', marketTicks),
+      strategyOperator,
+      fakeVenue,
+      collectingSink('orders', 'OrderCommand', commands),
+      collectingSink('signals', 'Signal', signals),
     ]);
     const dir = mkdtempSync(join(tmpdir(), 'tickflow-strategy-'));
     const file = join(dir, 'mr-loop.yaml');
@@ -623,7 +885,10 @@ describe('strategyOperator', () => {
     const run = runPipeline(graph, { validation: 'strict' });
     expect(await run.done).toEqual({ ok: true, failures: [] });
     // The close at 100 is only sent if the fill of the buy at 90 came back through the loop.
-    expect(commands.map((c) => (c.type === 'SubmitOrder' ? `${c.side} ${c.position_effect} ${c.quantity} @ ${c.price}` : c.type))).toEqual(['BUY OPEN 2 @ 91', 'SELL CLOSE 2 @ 99']);
+    expect(commands.map((c) => (c.type === 'SubmitOrder' ? `${c.side} ${c.position_effect} ${c.quantity} @ ${c.price}` : c.type))).toEqual([
+      'BUY OPEN 2 @ 91',
+      'SELL CLOSE 2 @ 99',
+    ]);
     expect(signals.map((s) => s.name)).toEqual(['zscore', 'zscore', 'zscore', 'zscore']);
     expect(run.health().stages['mr']).toEqual(expect.objectContaining({ state: 'completed', dropped: 0, errors: 0 }));
   });

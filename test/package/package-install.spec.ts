@@ -24,9 +24,18 @@ describe('the packed package', () => {
     expect(tarball).toBeDefined();
 
     const project = mkdtempSync(join(tmpdir(), 'tickflow-user-'));
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'a-user-project', version: '1.0.0', private: true, type: 'module' }));
-    await run(NPM, ['install', join(packs, tarball as string), '--no-audit', '--no-fund', '--loglevel', 'error'], { cwd: project, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 });
-    expect(existsSync(join(project, 'node_modules', 'tickflow', 'prebuilds', `${process.platform}-${process.arch}`, 'tickflow_ctp.node'))).toBe(true);
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'a-user-project', version: '1.0.0', private: true, type: 'module' }),
+    );
+    await run(NPM, ['install', join(packs, tarball as string), '--no-audit', '--no-fund', '--loglevel', 'error'], {
+      cwd: project,
+      timeout: 240_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(
+      existsSync(join(project, 'node_modules', 'tickflow', 'prebuilds', `${process.platform}-${process.arch}`, 'tickflow_ctp.node')),
+    ).toBe(true);
     // What the package must not drag along: the build tools and the sources of the tests.
     expect(existsSync(join(project, 'node_modules', 'node-gyp'))).toBe(false);
     expect(existsSync(join(project, 'node_modules', 'tickflow', 'test'))).toBe(false);
@@ -35,7 +44,11 @@ describe('the packed package', () => {
     expect(list.stdout).toContain('demo');
     expect(list.stdout).toMatch(/operator\s+bars/);
 
-    const demo = await run('npx', ['tickflow', 'run', 'demo', '--duration', '5', '--port', '0', '--set', 'quotes-ws.port=0'], { cwd: project, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+    const demo = await run('npx', ['tickflow', 'run', 'demo', '--duration', '5', '--port', '0', '--set', 'quotes-ws.port=0'], {
+      cwd: project,
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(demo.stderr).toContain("pipeline 'demo' finished");
     expect(demo.stderr).not.toContain('not built');
     for (const file of ['demo-ticks.ndjson', 'audit']) expect(existsSync(join(project, 'out', file)), file).toBe(true);

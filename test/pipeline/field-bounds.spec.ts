@@ -5,7 +5,6 @@ import type { ConfigSpec, FieldSpec } from '../../pipeline/config/config-spec.js
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { ConfigError } from '../../errors/errors.js';
 
-
 interface NumericField {
   /** `sim.rate`, `ctp.fronts[].priority`. */
   readonly id: string;
@@ -24,7 +23,8 @@ function numericFields(): NumericField[] {
     for (const [name, f] of Object.entries(c.spec as ConfigSpec)) {
       if (f.type === 'integer' || f.type === 'number') fields.push({ id: `${c.name}.${name}`, component: c.name, top: name, spec: f });
       for (const [item, itemSpec] of Object.entries(f.items ?? {})) {
-        if (itemSpec.type === 'integer' || itemSpec.type === 'number') fields.push({ id: `${c.name}.${name}[].${item}`, component: c.name, top: name, item, spec: itemSpec });
+        if (itemSpec.type === 'integer' || itemSpec.type === 'number')
+          fields.push({ id: `${c.name}.${name}[].${item}`, component: c.name, top: name, item, spec: itemSpec });
       }
     }
   }
@@ -60,22 +60,28 @@ describe('numeric config fields of the built-in components', () => {
     if (f.spec.type === 'integer') expect(Number.isSafeInteger(max), `${id}: an integer maximum is a safe integer`).toBe(true);
     // A field in milliseconds may become a timer's delay: past 2^31 - 1 a timer fires after 1 ms.
     if (id.endsWith('_ms')) expect(max, `${id}: fits in a timer`).toBeLessThanOrEqual(MAX_TIMER_MS);
-    for (const [what, v] of [['default', f.spec.default], ['example', f.spec.example]] as const) {
+    for (const [what, v] of [
+      ['default', f.spec.default],
+      ['example', f.spec.example],
+    ] as const) {
       if (v === undefined) continue;
       expect(v as number, `${id}: ${what}`).toBeGreaterThanOrEqual(min);
       expect(v as number, `${id}: ${what}`).toBeLessThanOrEqual(max);
     }
   });
 
-  it.each(fields.map((f) => [f.id, f] as const))('validateConfig accepts %s at its bounds and refuses it past them, naming the field, the bound and the value', (_id, f) => {
-    const { min = Number.NaN, max = Number.NaN } = f.spec;
-    expect(problemsOf(f, max)).toEqual([]);
-    expect(problemsOf(f, min)).toEqual([]);
-    const name = f.item === undefined ? f.top : `${f.top}[0].${f.item}`;
-    const above = f.spec.type === 'integer' ? max + 1 : max * 2 + 1;
-    expect(problemsOf(f, above)).toEqual([`'${name}' must be at most ${max}, got ${JSON.stringify(above)}`]);
-    expect(problemsOf(f, 1e308)).toEqual([`'${name}' must be at most ${max}, got 1e+308`]);
-    const below = f.spec.type === 'integer' ? min - 1 : min - 1.5;
-    expect(problemsOf(f, below)).toEqual([`'${name}' must be at least ${min}, got ${JSON.stringify(below)}`]);
-  });
+  it.each(fields.map((f) => [f.id, f] as const))(
+    'validateConfig accepts %s at its bounds and refuses it past them, naming the field, the bound and the value',
+    (_id, f) => {
+      const { min = Number.NaN, max = Number.NaN } = f.spec;
+      expect(problemsOf(f, max)).toEqual([]);
+      expect(problemsOf(f, min)).toEqual([]);
+      const name = f.item === undefined ? f.top : `${f.top}[0].${f.item}`;
+      const above = f.spec.type === 'integer' ? max + 1 : max * 2 + 1;
+      expect(problemsOf(f, above)).toEqual([`'${name}' must be at most ${max}, got ${JSON.stringify(above)}`]);
+      expect(problemsOf(f, 1e308)).toEqual([`'${name}' must be at most ${max}, got 1e+308`]);
+      const below = f.spec.type === 'integer' ? min - 1 : min - 1.5;
+      expect(problemsOf(f, below)).toEqual([`'${name}' must be at least ${min}, got ${JSON.stringify(below)}`]);
+    },
+  );
 });

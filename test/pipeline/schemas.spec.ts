@@ -24,13 +24,39 @@ describe('schemas', () => {
     for (const { name, schema } of avroSchemaFiles) {
       if (!Array.isArray(schema)) expect((schema as { namespace: string }).namespace, name).toBe('tickflow');
     }
-    expect(SchemaCatalog.default().names()).toEqual(expect.arrayContaining(['Tick', 'QuoteDiff', 'Bar', 'Signal', 'SubmitOrder', 'CancelOrder', 'OrderEvent', 'FeedStatus', 'AuditRecord', 'DeadLetter']));
+    expect(SchemaCatalog.default().names()).toEqual(
+      expect.arrayContaining([
+        'Tick',
+        'QuoteDiff',
+        'Bar',
+        'Signal',
+        'SubmitOrder',
+        'CancelOrder',
+        'OrderEvent',
+        'FeedStatus',
+        'AuditRecord',
+        'DeadLetter',
+      ]),
+    );
   });
 
   it('Tick holds what DESIGN.md §5 lists, with timestamps in microseconds and nullable prices', () => {
     const tick = SchemaCatalog.default().type('Tick') as avro.types.RecordType;
     const fields = new Map(tick.fields.map((f) => [f.name, f.type]));
-    for (const name of ['instrument_id', 'trading_day', 'action_day', 'ts_event', 'volume', 'turnover', 'open_interest', 'upper_limit', 'lower_limit', 'feed_id', 'ts_recv', 'sequence']) {
+    for (const name of [
+      'instrument_id',
+      'trading_day',
+      'action_day',
+      'ts_event',
+      'volume',
+      'turnover',
+      'open_interest',
+      'upper_limit',
+      'lower_limit',
+      'feed_id',
+      'ts_recv',
+      'sequence',
+    ]) {
       expect(fields.has(name), name).toBe(true);
     }
     for (let level = 1; level <= 5; level++) for (const side of ['bid', 'ask']) expect(fields.has(`${side}_price${level}`)).toBe(true);
@@ -43,7 +69,9 @@ describe('schemas', () => {
 describe('id kinds ("tickflow.id")', () => {
   /** The schema without its id marks: each marked string back to a plain "string". */
   const unmarked = (schema: unknown): unknown =>
-    JSON.parse(JSON.stringify(schema), (_key, value: unknown) => (value !== null && typeof value === 'object' && 'tickflow.id' in value ? (value as Record<string, unknown>)['type'] : value));
+    JSON.parse(JSON.stringify(schema), (_key, value: unknown) =>
+      value !== null && typeof value === 'object' && 'tickflow.id' in value ? (value as Record<string, unknown>)['type'] : value,
+    );
   /** A schemas folder holding one file, for the generator. */
   const generateFrom = (schema: unknown): string => {
     const dir = mkdtempSync(join(tmpdir(), 'tickflow-schemas-'));
@@ -58,12 +86,18 @@ describe('id kinds ("tickflow.id")', () => {
   it('mark the ids that must not be swapped in every command and event', () => {
     const marks = (name: string) =>
       Object.fromEntries(
-        ((avroSchemaFiles.find((f) => f.name === name)?.schema as { fields: { name: string; type: unknown }[] }).fields)
+        (avroSchemaFiles.find((f) => f.name === name)?.schema as { fields: { name: string; type: unknown }[] }).fields
           .filter((f) => typeof f.type === 'object' && f.type !== null && 'tickflow.id' in f.type)
           .map((f) => [f.name, (f.type as Record<string, unknown>)['tickflow.id']]),
       );
-    const orderIds = { client_order_id: 'ClientOrderId', strategy_id: 'StrategyId', account_id: 'AccountId', instrument_id: 'InstrumentId' };
-    for (const name of ['SubmitOrder', 'CancelOrder', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled', 'OrderDenied', 'OrderCanceled']) expect(marks(name), name).toEqual(orderIds);
+    const orderIds = {
+      client_order_id: 'ClientOrderId',
+      strategy_id: 'StrategyId',
+      account_id: 'AccountId',
+      instrument_id: 'InstrumentId',
+    };
+    for (const name of ['SubmitOrder', 'CancelOrder', 'OrderSubmitted', 'OrderAccepted', 'OrderFilled', 'OrderDenied', 'OrderCanceled'])
+      expect(marks(name), name).toEqual(orderIds);
     expect(marks('Tick')).toEqual({ instrument_id: 'InstrumentId' });
     expect(marks('Signal')).toEqual({ strategy_id: 'StrategyId', instrument_id: 'InstrumentId' });
   });
@@ -72,13 +106,22 @@ describe('id kinds ("tickflow.id")', () => {
     const plain = new SchemaCatalog(avroSchemaFiles.map((f) => ({ name: f.name, schema: unmarked(f.schema) })));
     const marked = SchemaCatalog.default();
     expect(plain.names()).toEqual(marked.names());
-    for (const name of marked.names()) expect(marked.type(name).fingerprint().toString('hex'), name).toBe(plain.type(name).fingerprint().toString('hex'));
+    for (const name of marked.names())
+      expect(marked.type(name).fingerprint().toString('hex'), name).toBe(plain.type(name).fingerprint().toString('hex'));
     // The mark is not part of what avsc exports either (what a registry would be sent).
     expect(JSON.stringify(marked.type('SubmitOrder').schema({ exportAttrs: true }))).not.toContain('tickflow.id');
   });
 
   it('become branded string types with a maker of the same name; unmarked strings stay string', () => {
-    const module = generateFrom({ type: 'record', name: 'Probe', namespace: 'tickflow', fields: [{ name: 'venue_id', type: { type: 'string', 'tickflow.id': 'VenueId' } }, { name: 'note', type: 'string' }] });
+    const module = generateFrom({
+      type: 'record',
+      name: 'Probe',
+      namespace: 'tickflow',
+      fields: [
+        { name: 'venue_id', type: { type: 'string', 'tickflow.id': 'VenueId' } },
+        { name: 'note', type: 'string' },
+      ],
+    });
     expect(module).toContain("export type VenueId = string & { readonly __brand: 'VenueId' };");
     expect(module).toContain('export const VenueId = (value: string): VenueId => value as VenueId;');
     expect(module).toContain('  readonly venue_id: VenueId;');
@@ -89,7 +132,9 @@ describe('id kinds ("tickflow.id")', () => {
     ['on a non-string', { type: 'long', 'tickflow.id': 'SeqId' }],
     ['with a name that is not an id kind', { type: 'string', 'tickflow.id': 'venue' }],
   ])('are refused %s', (_label, type) => {
-    expect(() => generateFrom({ type: 'record', name: 'Probe', namespace: 'tickflow', fields: [{ name: 'x', type }] })).toThrow(/'tickflow\.id' must mark a string with a name like 'InstrumentId'/);
+    expect(() => generateFrom({ type: 'record', name: 'Probe', namespace: 'tickflow', fields: [{ name: 'x', type }] })).toThrow(
+      /'tickflow\.id' must mark a string with a name like 'InstrumentId'/,
+    );
   });
 });
 
@@ -106,25 +151,45 @@ describe('SchemaCatalog codecs', () => {
   it('names the field and the value of an invalid record', () => {
     expect(catalog.codec('Tick').check(makeTick({ last_price: 'high' as never }))).toEqual({
       path: 'last_price',
-      reason: "field 'last_price' expected null or double, got string \"high\"",
+      reason: 'field \'last_price\' expected null or double, got string "high"',
     });
-    expect(catalog.codec('Tick').check({ ...makeTick(), extra: 1 })).toEqual({ path: 'extra', reason: "field 'extra' is not in schema tickflow.Tick" });
+    expect(catalog.codec('Tick').check({ ...makeTick(), extra: 1 })).toEqual({
+      path: 'extra',
+      reason: "field 'extra' is not in schema tickflow.Tick",
+    });
   });
 
   it('names a bad object or array value by its kind, never printing it (it may be deep, or throw when printed)', () => {
     let deep: unknown[] = [];
     const root = deep;
     for (let i = 0; i < 100_000; i++) deep.push((deep = []));
-    const hostile = { toString: () => { throw new Error('printed'); } };
+    const hostile = {
+      toString: () => {
+        throw new Error('printed');
+      },
+    };
     expect(catalog.codec('Tick').check(makeTick({ volume: hostile as never }))?.reason).toBe("field 'volume' expected long, got an object");
-    expect(catalog.codec('Tick').check(makeTick({ instrument_id: root as never }))?.reason).toBe("field 'instrument_id' expected string, got an array of 1");
+    expect(catalog.codec('Tick').check(makeTick({ instrument_id: root as never }))?.reason).toBe(
+      "field 'instrument_id' expected string, got an array of 1",
+    );
     expect(catalog.codec('Tick').check(makeTick({ instrument_id: 'x'.repeat(1e6) }))).toBeUndefined();
     expect(catalog.codec('Tick').check(makeTick({ volume: 'y'.repeat(1e6) as never }))?.reason.length).toBeLessThan(100);
   });
 
   it('encodes a union of records by its type field, and rejects an unknown type', () => {
     const codec = catalog.codec('OrderEvent');
-    const accepted = fromPlainIds<OrderAccepted>({ type: 'OrderAccepted', event_id: 'e1', client_order_id: 'c1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v1', ts_event: 1, ts_init: 2, causation_id: 'cmd1' });
+    const accepted = fromPlainIds<OrderAccepted>({
+      type: 'OrderAccepted',
+      event_id: 'e1',
+      client_order_id: 'c1',
+      strategy_id: 's',
+      account_id: 'a',
+      instrument_id: 'SHFE.rb2501',
+      venue_order_id: 'v1',
+      ts_event: 1,
+      ts_init: 2,
+      causation_id: 'cmd1',
+    });
     expect(codec.check(accepted)).toBeUndefined();
     expect({ ...(codec.decode(codec.encode(accepted)) as object) }).toEqual(accepted);
     expect(codec.check({ ...accepted, type: 'OrderLost' })?.path).toBe('type');
@@ -133,20 +198,98 @@ describe('SchemaCatalog codecs', () => {
 });
 
 describe('checkSchemaResolution', () => {
-  const base = record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }]);
+  const base = record('Quote', [
+    { name: 'id', type: 'string' },
+    { name: 'qty', type: 'int' },
+  ]);
   const cases: [string, unknown, unknown, string | undefined][] = [
     ['identical records', base, base, undefined],
-    ['reader adds a field with a default', base, record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }, { name: 'venue', type: 'string', default: 'x' }]), undefined],
-    ['reader adds a field without default', base, record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }, { name: 'venue', type: 'string' }]), 'venue'],
-    ['int promoted to long', base, record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'long' }]), undefined],
-    ['long cannot be read as int', record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'long' }]), base, 'qty'],
-    ['writer drops a field the reader ignores', record('Quote', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }, { name: 'x', type: 'int' }]), base, undefined],
+    [
+      'reader adds a field with a default',
+      base,
+      record('Quote', [
+        { name: 'id', type: 'string' },
+        { name: 'qty', type: 'int' },
+        { name: 'venue', type: 'string', default: 'x' },
+      ]),
+      undefined,
+    ],
+    [
+      'reader adds a field without default',
+      base,
+      record('Quote', [
+        { name: 'id', type: 'string' },
+        { name: 'qty', type: 'int' },
+        { name: 'venue', type: 'string' },
+      ]),
+      'venue',
+    ],
+    [
+      'int promoted to long',
+      base,
+      record('Quote', [
+        { name: 'id', type: 'string' },
+        { name: 'qty', type: 'long' },
+      ]),
+      undefined,
+    ],
+    [
+      'long cannot be read as int',
+      record('Quote', [
+        { name: 'id', type: 'string' },
+        { name: 'qty', type: 'long' },
+      ]),
+      base,
+      'qty',
+    ],
+    [
+      'writer drops a field the reader ignores',
+      record('Quote', [
+        { name: 'id', type: 'string' },
+        { name: 'qty', type: 'int' },
+        { name: 'x', type: 'int' },
+      ]),
+      base,
+      undefined,
+    ],
     ['other record name', base, record('Trade', [{ name: 'id', type: 'string' }]), ''],
-    ['renamed record with alias', base, record('QuoteV2', [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }], { aliases: ['tickflow.Quote'] }), undefined],
-    ['map value narrowed', record('M', [{ name: 'm', type: { type: 'map', values: 'double' } }]), record('M', [{ name: 'm', type: { type: 'map', values: 'int' } }]), 'm.<value>'],
-    ['nullable reader of a plain writer', record('N', [{ name: 'p', type: 'double' }]), record('N', [{ name: 'p', type: ['null', 'double'] }]), undefined],
-    ['plain reader of a nullable writer', record('N', [{ name: 'p', type: ['null', 'double'] }]), record('N', [{ name: 'p', type: 'double' }]), 'p'],
-    ['enum reader lacks a symbol', record('E', [{ name: 's', type: { type: 'enum', name: 'Side', symbols: ['BUY', 'SELL'] } }]), record('E', [{ name: 's', type: { type: 'enum', name: 'Side', symbols: ['BUY'] } }]), 's'],
+    [
+      'renamed record with alias',
+      base,
+      record(
+        'QuoteV2',
+        [
+          { name: 'id', type: 'string' },
+          { name: 'qty', type: 'int' },
+        ],
+        { aliases: ['tickflow.Quote'] },
+      ),
+      undefined,
+    ],
+    [
+      'map value narrowed',
+      record('M', [{ name: 'm', type: { type: 'map', values: 'double' } }]),
+      record('M', [{ name: 'm', type: { type: 'map', values: 'int' } }]),
+      'm.<value>',
+    ],
+    [
+      'nullable reader of a plain writer',
+      record('N', [{ name: 'p', type: 'double' }]),
+      record('N', [{ name: 'p', type: ['null', 'double'] }]),
+      undefined,
+    ],
+    [
+      'plain reader of a nullable writer',
+      record('N', [{ name: 'p', type: ['null', 'double'] }]),
+      record('N', [{ name: 'p', type: 'double' }]),
+      'p',
+    ],
+    [
+      'enum reader lacks a symbol',
+      record('E', [{ name: 's', type: { type: 'enum', name: 'Side', symbols: ['BUY', 'SELL'] } }]),
+      record('E', [{ name: 's', type: { type: 'enum', name: 'Side', symbols: ['BUY'] } }]),
+      's',
+    ],
   ];
 
   it.each(cases)('%s', (_label, writerSchema, readerSchema, problemPath) => {

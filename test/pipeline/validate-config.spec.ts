@@ -16,7 +16,12 @@ const spec = {
 describe('validateConfig', () => {
   it('fills defaults and keeps given values', () => {
     expect(validateConfig('stage s (test)', spec, { path: 'a.ndjson', rate: 5 })).toEqual({
-      path: 'a.ndjson', rate: 5, count: 0, mode: 'fast', instruments: ['SHFE.rb2501'], password: '',
+      path: 'a.ndjson',
+      rate: 5,
+      count: 0,
+      mode: 'fast',
+      instruments: ['SHFE.rb2501'],
+      password: '',
     });
   });
 
@@ -31,11 +36,11 @@ describe('validateConfig', () => {
     const problems = (error as ConfigError).problems;
     expect(problems).toEqual([
       "unknown field 'colour'; known fields: path, rate, count, mode, instruments, password",
-      "missing required field 'path' (Output file; e.g. \"out.ndjson\")",
+      'missing required field \'path\' (Output file; e.g. "out.ndjson")',
       "'rate' must be at least 0, got -1",
       "'count' must be an integer, got 1.5",
-      "'mode' must be one of fast, slow, got \"medium\"",
-      "'instruments' must be a list of strings, got \"x\"",
+      '\'mode\' must be one of fast, slow, got "medium"',
+      '\'instruments\' must be a list of strings, got "x"',
     ]);
     expect((error as Error).message).toMatch(/^stage 'out' \(ndjson-file\): 6 problems:/);
   });
@@ -47,7 +52,9 @@ describe('validateConfig', () => {
   it('types a value from the environment by the field, and never prints a secret', () => {
     const tokens = { tokens: field.stringList({ description: 'Tokens', default: [], example: ['t'], secret: true, env: 'TEST_TOKENS' }) };
     expect(validateConfig('s', tokens, {}, { TEST_TOKENS: 'a,b' }).tokens).toEqual(['a', 'b']);
-    expect(() => validateConfig('s', tokens, { tokens: 'hunter2' })).toThrow("'tokens' must be a list of strings, got a value that is not shown (secret)");
+    expect(() => validateConfig('s', tokens, { tokens: 'hunter2' })).toThrow(
+      "'tokens' must be a list of strings, got a value that is not shown (secret)",
+    );
   });
 
   describe('a list of records', () => {
@@ -63,7 +70,10 @@ describe('validateConfig', () => {
 
     it('checks each item against its fields and fills their defaults', () => {
       const config = validateConfig('s', fronts, { fronts: [{ front_addr: 'tcp://a:1' }, { front_addr: 'tcp://b:2', priority: 1 }] });
-      expect(config.fronts).toEqual([{ front_addr: 'tcp://a:1', priority: 0 }, { front_addr: 'tcp://b:2', priority: 1 }]);
+      expect(config.fronts).toEqual([
+        { front_addr: 'tcp://a:1', priority: 0 },
+        { front_addr: 'tcp://b:2', priority: 1 },
+      ]);
     });
 
     it('names every problem with the item index', () => {
@@ -74,12 +84,12 @@ describe('validateConfig', () => {
         error = e;
       }
       expect((error as ConfigError).problems).toEqual([
-        "missing required field 'fronts[0].front_addr' (Front address; e.g. \"tcp://127.0.0.1:41001\")",
+        'missing required field \'fronts[0].front_addr\' (Front address; e.g. "tcp://127.0.0.1:41001")',
         "'fronts[0].priority' must be at least 0, got -1",
-        "'fronts[1]' must be a mapping of field names to values, got \"tcp://b:2\"",
+        '\'fronts[1]\' must be a mapping of field names to values, got "tcp://b:2"',
         "unknown field 'fronts[2].colour'; known fields: front_addr, priority",
       ]);
-      expect(() => validateConfig('s', fronts, { fronts: 'tcp://a:1' })).toThrow("'fronts' must be a list of records, got \"tcp://a:1\"");
+      expect(() => validateConfig('s', fronts, { fronts: 'tcp://a:1' })).toThrow('\'fronts\' must be a list of records, got "tcp://a:1"');
     });
 
     it('reads a list of records from command-line JSON', () => {

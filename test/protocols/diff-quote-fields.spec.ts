@@ -50,7 +50,10 @@ describe('applyMergePatch', () => {
   });
 
   it('takes a key __proto__ as an ordinary key, never as the prototype', () => {
-    const result = applyMergePatch({}, JSON.parse('{"__proto__":{"polluted":true},"a":{"__proto__":{"x":1}}}') as JsonValue) as Record<string, JsonValue>;
+    const result = applyMergePatch({}, JSON.parse('{"__proto__":{"polluted":true},"a":{"__proto__":{"x":1}}}') as JsonValue) as Record<
+      string,
+      JsonValue
+    >;
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
     expect(Object.keys(result)).toEqual(['__proto__', 'a']);
@@ -75,23 +78,45 @@ describe('tickFromDiffQuote', () => {
       if (value === null) continue; // a merge patch deletes unset prices
       quote[key] = field === 'ts_event' ? DiffQuoteFields.formatDatetime(value as number) : value;
     }
-    expect(tickFromDiffQuote(tick.instrument_id, quote, { feedId: tick.feed_id, tsRecv: tick.ts_recv, sequence: tick.sequence })).toEqual(tick);
+    expect(tickFromDiffQuote(tick.instrument_id, quote, { feedId: tick.feed_id, tsRecv: tick.ts_recv, sequence: tick.sequence })).toEqual(
+      tick,
+    );
   });
 
   it('names a price or book volume that is neither a number nor null, quoting it without walking it', () => {
     const receipt = { feedId: 'f', tsRecv: 0, sequence: 1 };
-    const complete: Record<string, JsonValue> = { datetime: '2025-01-02 21:00:00.000000', trading_day: '20250103', action_day: '20250102', pre_open_interest: 1, volume: 1, amount: 1, open_interest: 1 };
-    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, last_price: '3500' }, receipt)).toBe(`quote of SHFE.rb2501: 'last_price' must be a number or null, got "3500"`);
-    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, bid_volume1: true }, receipt)).toBe(`quote of SHFE.rb2501: 'bid_volume1' must be a number or null, got true`);
+    const complete: Record<string, JsonValue> = {
+      datetime: '2025-01-02 21:00:00.000000',
+      trading_day: '20250103',
+      action_day: '20250102',
+      pre_open_interest: 1,
+      volume: 1,
+      amount: 1,
+      open_interest: 1,
+    };
+    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, last_price: '3500' }, receipt)).toBe(
+      `quote of SHFE.rb2501: 'last_price' must be a number or null, got "3500"`,
+    );
+    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, bid_volume1: true }, receipt)).toBe(
+      `quote of SHFE.rb2501: 'bid_volume1' must be a number or null, got true`,
+    );
     let nested: JsonValue = [];
     for (let i = 0; i < 100_000; i++) nested = [nested];
-    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, volume: nested }, receipt)).toBe(`quote of SHFE.rb2501: 'volume' must be a number, got an array`);
-    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, datetime: { a: nested } }, receipt)).toMatch(/'datetime' must be a datetime like .*, got an object$/);
+    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, volume: nested }, receipt)).toBe(
+      `quote of SHFE.rb2501: 'volume' must be a number, got an array`,
+    );
+    expect(tickFromDiffQuote('SHFE.rb2501', { ...complete, datetime: { a: nested } }, receipt)).toMatch(
+      /'datetime' must be a datetime like .*, got an object$/,
+    );
   });
 
   it('names the missing field', () => {
-    expect(tickFromDiffQuote('SHFE.rb2501', { datetime: '2025-01-02 21:00:00.000000', trading_day: '20250103', action_day: '20250102' }, { feedId: 'f', tsRecv: 0, sequence: 1 })).toBe(
-      "quote of SHFE.rb2501: 'pre_open_interest' must be a number, got null",
-    );
+    expect(
+      tickFromDiffQuote(
+        'SHFE.rb2501',
+        { datetime: '2025-01-02 21:00:00.000000', trading_day: '20250103', action_day: '20250102' },
+        { feedId: 'f', tsRecv: 0, sequence: 1 },
+      ),
+    ).toBe("quote of SHFE.rb2501: 'pre_open_interest' must be a number, got null");
   });
 });

@@ -14,7 +14,15 @@ describe('QuoteBook', () => {
     const change = book.apply(firstQuote('SHFE.rb2501', 3500));
     expect(change?.isNew).toBe(true);
     const quote = book.quote('SHFE.rb2501');
-    expect(quote).toMatchObject({ instrument_id: 'SHFE.rb2501', last_price: 3500, highest: 3510, lowest: 3480, amount: 419_820_000, average: 3498.5, datetime: '2025-01-02 21:00:00.000000' });
+    expect(quote).toMatchObject({
+      instrument_id: 'SHFE.rb2501',
+      last_price: 3500,
+      highest: 3510,
+      lowest: 3480,
+      amount: 419_820_000,
+      average: 3498.5,
+      datetime: '2025-01-02 21:00:00.000000',
+    });
     expect(quote).not.toHaveProperty('close');
     expect(quote).not.toHaveProperty('high');
     expect(book.has('SHFE.rb2501')).toBe(true);
@@ -25,7 +33,11 @@ describe('QuoteBook', () => {
     const book = new QuoteBook();
     book.apply(firstQuote('SHFE.rb2501', 3500));
     const change = book.apply(laterQuote('SHFE.rb2501', 2, { last_price: 3501, bid_price1: null, volume: 12_000 }));
-    expect(change).toEqual({ instrumentId: 'SHFE.rb2501', isNew: false, patch: { last_price: 3501, bid_price1: null, datetime: '2025-01-02 21:00:01.000000' } });
+    expect(change).toEqual({
+      instrumentId: 'SHFE.rb2501',
+      isNew: false,
+      patch: { last_price: 3501, bid_price1: null, datetime: '2025-01-02 21:00:01.000000' },
+    });
     expect(book.quote('SHFE.rb2501')).not.toHaveProperty('bid_price1');
     expect(book.apply(laterQuote('SHFE.rb2501', 2, { last_price: 3501, close: null }))).toBeUndefined();
   });
@@ -33,14 +45,26 @@ describe('QuoteBook', () => {
   it('turns DBL_MAX, NaN and infinities into unset values, so they never reach a client', () => {
     const book = new QuoteBook();
     book.apply(firstQuote('SHFE.rb2501', 3500));
-    const change = book.apply(laterQuote('SHFE.rb2501', 2, { last_price: Number.MAX_VALUE, ask_price1: Number.NaN, bid_price1: Number.POSITIVE_INFINITY, open: -Number.MAX_VALUE }));
+    const change = book.apply(
+      laterQuote('SHFE.rb2501', 2, {
+        last_price: Number.MAX_VALUE,
+        ask_price1: Number.NaN,
+        bid_price1: Number.POSITIVE_INFINITY,
+        open: -Number.MAX_VALUE,
+      }),
+    );
     expect(change?.patch).toMatchObject({ last_price: null, ask_price1: null, bid_price1: null, open: null });
     expect(JSON.stringify(book.completeQuote('SHFE.rb2501'))).not.toMatch(/e\+308|NaN|Infinity/);
   });
 
   it('ignores keys that are not quote fields and takes datetime from the record when the changes lack ts_event', () => {
     const book = new QuoteBook();
-    const diff: QuoteDiff = { instrument_id: InstrumentId('DCE.m2505'), ts_event: T0 + 7, sequence: 1, changes: { last_price: 2800, feed_id: 'a', sequence: 9 } };
+    const diff: QuoteDiff = {
+      instrument_id: InstrumentId('DCE.m2505'),
+      ts_event: T0 + 7,
+      sequence: 1,
+      changes: { last_price: 2800, feed_id: 'a', sequence: 9 },
+    };
     book.apply(diff);
     expect(book.quote('DCE.m2505')).toEqual({ instrument_id: 'DCE.m2505', last_price: 2800, datetime: '2025-01-02 21:00:00.000007' });
     // A change of time alone moves datetime.
@@ -100,7 +124,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('subscribe' as const), ids: fc.subarray([...INSTRUMENTS, NEVER_KNOWN]) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('peek' as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('feed' as const), state: fc.constantFrom('UP', 'STALE', 'DOWN'), lastTick: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('feed' as const),
+      state: fc.constantFrom('UP', 'STALE', 'DOWN'),
+      lastTick: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
+    }),
+  },
 );
 
 describe('QuoteBook and DiffSession (property)', () => {
@@ -130,7 +161,17 @@ describe('QuoteBook and DiffSession (property)', () => {
             insList = o.ids.join(',');
             expect(session.subscribeQuote(insList, 10)).toBeUndefined();
           } else if (o.kind === 'feed') {
-            const change = feeds.apply({ feed_id: 'sim-a', state: o.state, ts_event: T0, last_tick_ts: o.lastTick, lead_count: 1, lag_count: 0, gap_count: 0, drop_count: 0, detail: o.state });
+            const change = feeds.apply({
+              feed_id: 'sim-a',
+              state: o.state,
+              ts_event: T0,
+              last_tick_ts: o.lastTick,
+              lead_count: 1,
+              lag_count: 0,
+              gap_count: 0,
+              drop_count: 0,
+              detail: o.state,
+            });
             if (change !== undefined) session.feedChanged(change);
           } else {
             receive();

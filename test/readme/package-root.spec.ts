@@ -7,7 +7,10 @@ import { applyMergePatch } from '../../protocols/diff/apply-merge-patch.js';
 describe('the package root', () => {
   it('exports every built-in component definition, the same object the registry holds', () => {
     const exported = new Map(Object.entries(tickflow).map(([name, value]) => [value as unknown, name]));
-    const missing = builtinComponents().all().filter((definition) => !exported.has(definition)).map((d) => `${d.kind} ${d.name}`);
+    const missing = builtinComponents()
+      .all()
+      .filter((definition) => !exported.has(definition))
+      .map((d) => `${d.kind} ${d.name}`);
     expect(missing).toEqual([]);
     expect(exported.get(builtinComponents().get('bars'))).toBe('barsOperator');
   });

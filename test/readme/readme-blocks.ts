@@ -19,7 +19,9 @@ export function parseMarker(block: FencedBlock): BlockMarker | undefined {
   if (block.marker === undefined) return undefined;
   const match = /^(apart|lint-only)\s*(?:—|–|-|:)\s*(\S.*)$/.exec(block.marker);
   if (match === null) {
-    throw new Error(`README.md:${block.line}: marker '${block.marker}' must be 'readme-test: apart — REASON' or 'readme-test: lint-only — REASON'`);
+    throw new Error(
+      `README.md:${block.line}: marker '${block.marker}' must be 'readme-test: apart — REASON' or 'readme-test: lint-only — REASON'`,
+    );
   }
   return { mode: match[1] as BlockMarker['mode'], reason: match[2] ?? '' };
 }

@@ -51,7 +51,11 @@ import { waitFor } from '../support/wait-for.js';
 import { parseMarker, readmeBlocks, type BlockMarker } from './readme-blocks.js';
 
 type Plan =
-  | { readonly kind: 'typescript' | 'javascript' | 'client' | 'definition' | 'run-config' | 'shell'; readonly block: FencedBlock; readonly marker?: BlockMarker }
+  | {
+      readonly kind: 'typescript' | 'javascript' | 'client' | 'definition' | 'run-config' | 'shell';
+      readonly block: FencedBlock;
+      readonly marker?: BlockMarker;
+    }
   | { readonly kind: 'text'; readonly block: FencedBlock };
 
 /** The demo's default ports, which the sh blocks and the run config use as they are. */
@@ -78,12 +82,18 @@ function plan(blocks: readonly FencedBlock[]): Plan[] {
         return { kind: 'shell', block, ...withMarker };
       case 'yaml': {
         const doc = parseYaml(block.code) as Record<string, unknown> | null;
-        if (doc !== null && typeof doc['name'] === 'string' && Array.isArray(doc['stages'])) return { kind: 'definition', block, ...withMarker };
-        if (doc !== null && typeof doc['stages'] === 'object' && !Array.isArray(doc['stages'])) return { kind: 'run-config', block, ...withMarker };
-        throw new Error(`README.md:${block.line}: a yaml block that is neither a pipeline definition (name, stages: [...]) nor a run config (stages: {...})`);
+        if (doc !== null && typeof doc['name'] === 'string' && Array.isArray(doc['stages']))
+          return { kind: 'definition', block, ...withMarker };
+        if (doc !== null && typeof doc['stages'] === 'object' && !Array.isArray(doc['stages']))
+          return { kind: 'run-config', block, ...withMarker };
+        throw new Error(
+          `README.md:${block.line}: a yaml block that is neither a pipeline definition (name, stages: [...]) nor a run config (stages: {...})`,
+        );
       }
       default:
-        throw new Error(`README.md:${block.line}: a block of language '${block.lang}'; the test runs ts, js, yaml and sh, and passes over text (mark the block or give it one of these)`);
+        throw new Error(
+          `README.md:${block.line}: a block of language '${block.lang}'; the test runs ts, js, yaml and sh, and passes over text (mark the block or give it one of these)`,
+        );
     }
   });
 }
@@ -110,7 +120,10 @@ async function expectPortsFree(ports: readonly number[]): Promise<void> {
       server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
       server.listen(port, '127.0.0.1', () => server.close(() => resolve(undefined)));
     });
-    if (problem !== undefined) throw new Error(`127.0.0.1:${port} is not free (${problem}): the README's sh blocks run the demo on its default ports; stop what holds it`);
+    if (problem !== undefined)
+      throw new Error(
+        `127.0.0.1:${port} is not free (${problem}): the README's sh blocks run the demo on its default ports; stop what holds it`,
+      );
   }
 }
 
@@ -128,7 +141,10 @@ async function lockDemoPorts(): Promise<number> {
 
 /** The per-stage counts of a run, from its last log line (`pipeline '…' finished`). */
 function finishedStages(stderr: string): Record<string, { kind: string; records_in: number; records_out: number }> {
-  const line = stderr.split('\n').reverse().find((l) => l.includes('"stages":{') && l.includes('finished'));
+  const line = stderr
+    .split('\n')
+    .reverse()
+    .find((l) => l.includes('"stages":{') && l.includes('finished'));
   if (line === undefined) throw new Error(`the run did not log that it finished:\n${stderr.slice(-2000)}`);
   return (JSON.parse(line) as { stages: Record<string, { kind: string; records_in: number; records_out: number }> }).stages;
 }
@@ -139,7 +155,10 @@ const SHELL_EXPECTATIONS: readonly { command: RegExp; output: RegExp }[] = [
   { command: /^tickflow graph demo --format dot\b/m, output: /"merge" -> "ticks-file" \[label="Tick"\];/ },
   { command: /^tickflow lint rebar\.yaml\b/m, output: /rebar\.yaml: ok \(pipeline 'rebar', 3 stages\)/ },
   { command: /^tickflow audit verify out\/audit\b/m, output: /records/ },
-  { command: /^tickflow halt --reason "exchange incident"/m, output: /risk: ACTIVE -> HALTED \(risk-control-\d+\) by desk; reason: exchange incident/ },
+  {
+    command: /^tickflow halt --reason "exchange incident"/m,
+    output: /risk: ACTIVE -> HALTED \(risk-control-\d+\) by desk; reason: exchange incident/,
+  },
   { command: /^tickflow resume --reason "all clear"/m, output: /risk: HALTED -> ACTIVE \(risk-control-\d+\) by desk; reason: all clear/ },
   { command: /control\/risk\/limits .*\n.*"max_order_volume": 5/m, output: /"max_order_volume":5,.*"principal":"desk"/ },
 ];
@@ -147,7 +166,8 @@ const SHELL_EXPECTATIONS: readonly { command: RegExp; output: RegExp }[] = [
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const plans = plan(readmeBlocks(readme));
 const ofKind = (kind: Plan['kind']) => plans.filter((p) => p.kind === kind);
-const title = (p: Plan) => `README.md:${p.block.line} (${p.block.lang})${'marker' in p && p.marker !== undefined ? ` [${p.marker.mode}: ${p.marker.reason}]` : ''}`;
+const title = (p: Plan) =>
+  `README.md:${p.block.line} (${p.block.lang})${'marker' in p && p.marker !== undefined ? ` [${p.marker.mode}: ${p.marker.reason}]` : ''}`;
 
 describe('README.md code blocks', () => {
   /** The reader's directory: outputs (out/), the YAML files the README names. */
@@ -168,13 +188,22 @@ describe('README.md code blocks', () => {
     mkdirSync(join(ROOT, 'test/readme/.tmp'), { recursive: true });
     codeDir = mkdtempSync(join(ROOT, 'test/readme/.tmp/run-'));
     // The YAML files the README names (rebar.yaml, run.yaml) are in the reader's directory before any sh block mentions them.
-    for (const p of [...ofKind('definition'), ...ofKind('run-config')]) writeFileSync(join(workdir, fileNameOf(p.block, 'yaml')), p.block.code);
+    for (const p of [...ofKind('definition'), ...ofKind('run-config')])
+      writeFileSync(join(workdir, fileNameOf(p.block, 'yaml')), p.block.code);
 
     const upstreamDir = join(workdir, 'upstream');
     mkdirSync(upstreamDir);
-    upstream = startCli(['run', 'demo', '--port', '0', '--set', 'quotes-ws.port=0', '--set', `audit.dir=${join(upstreamDir, 'audit')}`], upstreamDir, readerEnv());
+    upstream = startCli(
+      ['run', 'demo', '--port', '0', '--set', 'quotes-ws.port=0', '--set', `audit.dir=${join(upstreamDir, 'audit')}`],
+      upstreamDir,
+      readerEnv(),
+    );
     const child = upstream;
-    upstreamWs = await waitFor('the upstream demo serving quotes', () => /serving quotes on (ws:\/\/127\.0\.0\.1:\d+\/)/.exec(child.output().stderr)?.[1], 15_000);
+    upstreamWs = await waitFor(
+      'the upstream demo serving quotes',
+      () => /serving quotes on (ws:\/\/127\.0\.0\.1:\d+\/)/.exec(child.output().stderr)?.[1],
+      15_000,
+    );
   });
 
   afterAll(async () => {
@@ -185,11 +214,15 @@ describe('README.md code blocks', () => {
 
   it('knows every block: each is run, or passed over as text, or marked with a reason', () => {
     // plan() threw while this file loaded if one was not; this names what the README holds, so a lost block shows.
-    const counts = Object.fromEntries(['typescript', 'javascript', 'client', 'definition', 'run-config', 'shell', 'text'].map((k) => [k, ofKind(k as Plan['kind']).length]));
+    const counts = Object.fromEntries(
+      ['typescript', 'javascript', 'client', 'definition', 'run-config', 'shell', 'text'].map((k) => [k, ofKind(k as Plan['kind']).length]),
+    );
     expect(plans.length).toBe(readmeBlocks(readme).length);
     for (const kind of ['typescript', 'client', 'definition', 'run-config', 'shell', 'text']) expect(counts[kind], kind).toBeGreaterThan(0);
     // Only the Quick start's npm commands are marked: npm start serves until Ctrl-C, npm test is the suite this runs in (tested apart below).
-    expect(plans.filter((p) => 'marker' in p && p.marker !== undefined).map((p) => [p.kind, 'marker' in p && p.marker?.mode])).toEqual([['shell', 'apart']]);
+    expect(plans.filter((p) => 'marker' in p && p.marker !== undefined).map((p) => [p.kind, 'marker' in p && p.marker?.mode])).toEqual([
+      ['shell', 'apart'],
+    ]);
   });
 
   describe('TypeScript and JavaScript', () => {
@@ -225,7 +258,12 @@ describe('README.md code blocks', () => {
       it(`${title(p)} connects to a running demo and prints its updates`, async () => {
         const file = join(codeDir, fileOf(p));
         writeFileSync(file, p.block.code);
-        const child = spawn(process.execPath, [file, upstreamWs], { cwd: workdir, env: readerEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        const child = spawn(process.execPath, [file, upstreamWs], {
+          cwd: workdir,
+          env: readerEnv(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -234,7 +272,11 @@ describe('README.md code blocks', () => {
         try {
           // Three updates of SHFE.rb2501 (the demo ticks it about three times a second): time and last price.
           const updates = () => stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \d+(\.\d+)?$/.test(l)).length;
-          await waitFor('three quote updates from the client, or an error', () => (updates() >= 3 || stderr !== '' ? true : undefined), 15_000);
+          await waitFor(
+            'three quote updates from the client, or an error',
+            () => (updates() >= 3 || stderr !== '' ? true : undefined),
+            15_000,
+          );
           expect(stderr).toBe('');
         } finally {
           child.kill('SIGINT');
@@ -259,7 +301,10 @@ describe('README.md code blocks', () => {
           stages[stage.id] = {
             library_path: ctpSimulator.libraryPath(),
             // In-process fronts of the CTP simulator, one market per stage; the front names and priorities are the README's.
-            fronts: fronts.map((f, n) => ({ ...f, front_addr: `tcp://127.0.0.1:${42_100 + 10 * i + n}?seed=5&rate=50&start=20250102T210000&instruments=${instruments}` })),
+            fronts: fronts.map((f, n) => ({
+              ...f,
+              front_addr: `tcp://127.0.0.1:${42_100 + 10 * i + n}?seed=5&rate=50&start=20250102T210000&instruments=${instruments}`,
+            })),
           };
         }
       }
@@ -276,12 +321,20 @@ describe('README.md code blocks', () => {
         expect(lint.code).toBe(0);
         if ('marker' in p && p.marker?.mode === 'lint-only') return;
 
-        const definition = parseYaml(p.block.code) as { name: string; stages: { id: string; use: string; from?: unknown; config?: Record<string, unknown> }[] };
+        const definition = parseYaml(p.block.code) as {
+          name: string;
+          stages: { id: string; use: string; from?: unknown; config?: Record<string, unknown> }[];
+        };
         // A replay reads what the demo recorded, as the reader's demo did before: record it first when it is not there yet.
         for (const s of definition.stages.filter((st) => st.use === 'file')) {
           const path = String(s.config?.['path']);
           if (!existsSync(join(workdir, path))) {
-            const demo = await runCli(['run', 'demo', '--port', '0', '--set', 'quotes-ws.port=0', '--duration', '1'], 20_000, workdir, readerEnv());
+            const demo = await runCli(
+              ['run', 'demo', '--port', '0', '--set', 'quotes-ws.port=0', '--duration', '1'],
+              20_000,
+              workdir,
+              readerEnv(),
+            );
             expect(demo.code, demo.stderr.slice(-1000)).toBe(0);
             expect(existsSync(join(workdir, path)), `${path}, which the demo should have written`).toBe(true);
           }
@@ -317,7 +370,11 @@ describe('README.md code blocks', () => {
         const config = parseYaml(p.block.code) as { control_tokens_file?: string; stages: Record<string, Record<string, unknown>> };
         // The block names a file of control tokens, as the reader keeps one (mode 600, PRINCIPAL:TOKEN a line); the test writes
         // one in the reader's directory, never elsewhere: an absolute path must exist as it is.
-        if (config.control_tokens_file !== undefined && !isAbsolute(config.control_tokens_file) && !existsSync(join(workdir, config.control_tokens_file))) {
+        if (
+          config.control_tokens_file !== undefined &&
+          !isAbsolute(config.control_tokens_file) &&
+          !existsSync(join(workdir, config.control_tokens_file))
+        ) {
           writeFileSync(join(workdir, config.control_tokens_file), 'desk:readme-test-token-0123456789\n', { mode: 0o600 });
         }
         await expectPortsFree(DEMO_PORTS);
@@ -326,7 +383,8 @@ describe('README.md code blocks', () => {
         const stages = finishedStages(result.stderr);
         for (const [id, fields] of Object.entries(config.stages)) {
           expect(stages[id], `stage '${id}' of the run config is a stage of the demo`).toBeDefined();
-          if (typeof fields['path'] === 'string') expect(readFileSync(join(workdir, fields['path']), 'utf8').length, `${id} wrote ${fields['path']}`).toBeGreaterThan(0);
+          if (typeof fields['path'] === 'string')
+            expect(readFileSync(join(workdir, fields['path']), 'utf8').length, `${id} wrote ${fields['path']}`).toBeGreaterThan(0);
         }
         // Each sim feed logs the config it started with.
         for (const [id, fields] of Object.entries(config.stages).filter(([, f]) => 'rate' in f)) {
@@ -348,7 +406,12 @@ describe('README.md code blocks', () => {
           expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
           await expectPortsFree(DEMO_PORTS);
           // Its own process group, so the Ctrl-C below reaches npm and the demo as a terminal's would.
-          const npm = spawn('npm', ['start'], { cwd: ROOT, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+          const npm = spawn('npm', ['start'], {
+            cwd: ROOT,
+            detached: true,
+            stdio: ['ignore', 'ignore', 'pipe'],
+            env: { ...process.env, NO_COLOR: '1' },
+          });
           let stderr = '';
           npm.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
           const drained = new Promise<void>((resolve) => npm.stderr.on('close', () => resolve()));
@@ -356,7 +419,10 @@ describe('README.md code blocks', () => {
             let written = 0;
             for (const deadline = performance.now() + 60_000; written === 0; await new Promise((r) => setTimeout(r, 200))) {
               if (performance.now() > deadline) throw new Error(`npm start wrote no tick within 60 s:\n${stderr.slice(-2000)}`);
-              const health = (await fetch('http://127.0.0.1:9464/health').then((r) => r.json(), () => undefined)) as { stages?: Record<string, { records_in: number }> } | undefined;
+              const health = (await fetch('http://127.0.0.1:9464/health').then(
+                (r) => r.json(),
+                () => undefined,
+              )) as { stages?: Record<string, { records_in: number }> } | undefined;
               written = health?.stages?.['ticks-file']?.records_in ?? 0;
             }
           } finally {

@@ -12,9 +12,18 @@ function setup() {
 describe('ActionSession', () => {
   it('subscribes known instruments, reports unknown ones, and queues the current quote of each', () => {
     const { session } = setup();
-    expect(session.subscribe(['SHFE.rb2501', 'CFFEX.IF2501', 'SHFE.rb2501'], 10)).toEqual({ action: 'subscribed', instruments: ['SHFE.rb2501'], unknown: ['CFFEX.IF2501'], count: 1 });
+    expect(session.subscribe(['SHFE.rb2501', 'CFFEX.IF2501', 'SHFE.rb2501'], 10)).toEqual({
+      action: 'subscribed',
+      instruments: ['SHFE.rb2501'],
+      unknown: ['CFFEX.IF2501'],
+      count: 1,
+    });
     const pushed = session.takeMarketData();
-    expect(pushed).toMatchObject({ action: 'market_data', instrument_id: 'SHFE.rb2501', quote: { last_price: 3500, close: null, bid_price5: null } });
+    expect(pushed).toMatchObject({
+      action: 'market_data',
+      instrument_id: 'SHFE.rb2501',
+      quote: { last_price: 3500, close: null, bid_price5: null },
+    });
     expect(session.takeMarketData()).toBeUndefined();
   });
 
@@ -40,8 +49,17 @@ describe('ActionSession', () => {
   it('unsubscribes, lists and searches', () => {
     const { session } = setup();
     session.subscribe(['SHFE.rb2501', 'DCE.m2505'], 10);
-    expect(session.unsubscribe(['DCE.m2505', 'SHFE.rb2505'])).toEqual({ action: 'unsubscribed', instruments: ['DCE.m2505'], unknown: ['SHFE.rb2505'], count: 1 });
-    expect(session.listInstruments()).toEqual({ action: 'instruments', instruments: ['DCE.m2505', 'SHFE.rb2501', 'SHFE.rb2505'], count: 3 });
+    expect(session.unsubscribe(['DCE.m2505', 'SHFE.rb2505'])).toEqual({
+      action: 'unsubscribed',
+      instruments: ['DCE.m2505'],
+      unknown: ['SHFE.rb2505'],
+      count: 1,
+    });
+    expect(session.listInstruments()).toEqual({
+      action: 'instruments',
+      instruments: ['DCE.m2505', 'SHFE.rb2501', 'SHFE.rb2505'],
+      count: 3,
+    });
     expect(session.searchInstruments('RB*05')).toEqual({ action: 'instruments', instruments: ['SHFE.rb2505'], count: 1 });
   });
 });

@@ -50,7 +50,9 @@ describe('avroContainer', () => {
     expect(read).toMatchObject({ kind: 'ok', header: { end: header.length, sync } });
     if (read.kind !== 'ok') return;
     expect(read.header.meta.get('avro.codec')?.toString()).toBe('null');
-    expect(avro.Type.forSchema(JSON.parse(String(read.header.meta.get('avro.schema'))) as avro.Schema).fingerprint()).toEqual(auditType.fingerprint());
+    expect(avro.Type.forSchema(JSON.parse(String(read.header.meta.get('avro.schema'))) as avro.Schema).fingerprint()).toEqual(
+      auditType.fingerprint(),
+    );
     expect(avroContainer.decodeHeader(header.subarray(0, header.length - 1)).kind).toBe('incomplete');
     expect(avroContainer.decodeHeader(header.subarray(0, 2)).kind).toBe('incomplete');
     expect(avroContainer.decodeHeader(Buffer.from('PK\x03\x04 not avro')).kind).toBe('invalid');
@@ -71,7 +73,11 @@ describe('AuditChain', () => {
   it('hashes SHA-256 over the Avro encoding of seq, ts_init, record_type, payload, prev_hash, and links each record to the one before', () => {
     const { records } = new AuditChain().encode(tickEntries(1, 5));
     for (const [i, r] of records.entries()) {
-      const expected = createHash('sha256').update(hashedFields.toBuffer({ seq: r.seq, ts_init: r.ts_init, record_type: r.record_type, payload: r.payload, prev_hash: r.prev_hash })).digest();
+      const expected = createHash('sha256')
+        .update(
+          hashedFields.toBuffer({ seq: r.seq, ts_init: r.ts_init, record_type: r.record_type, payload: r.payload, prev_hash: r.prev_hash }),
+        )
+        .digest();
       expect(r.hash).toEqual(expected);
       expect(AuditChain.hashOf(auditType.toBuffer(r))).toEqual(expected);
       if (i > 0) expect(r.prev_hash).toEqual(records[i - 1]?.hash);

@@ -33,7 +33,8 @@ function runChild(dir: string, options: { killAfterMs?: number; last?: number })
   const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
-    if (options.killAfterMs !== undefined && killTimer === undefined) killTimer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+    if (options.killAfterMs !== undefined && killTimer === undefined)
+      killTimer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => {
@@ -42,7 +43,15 @@ function runChild(dir: string, options: { killAfterMs?: number; last?: number })
       clearTimeout(killTimer);
       // A line cut by the kill has no newline: it does not count as acknowledged.
       const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1);
-      resolve({ acked: complete.split('\n').filter((l) => l !== '').map(Number), code, signal, stderr });
+      resolve({
+        acked: complete
+          .split('\n')
+          .filter((l) => l !== '')
+          .map(Number),
+        code,
+        signal,
+        stderr,
+      });
     });
   });
 }
@@ -88,47 +97,56 @@ async function tearUnacknowledgedTail(dir: string, acked: number, random: () => 
 }
 
 describe('audit sink crash safety', () => {
-  it(`loses and repeats no acknowledged record over ${KILLS} SIGKILLs at random moments, and the trail verifies`, { timeout: 60_000 }, async () => {
-    const dir = tmp();
-    const random = seededRandom(20250103);
-    const runs: ChildRun[] = [];
-    const tears: string[] = [];
-    for (let k = 0; k < KILLS; k++) {
-      const run = await runChild(dir, { killAfterMs: 50 + Math.floor(random() * 350) });
-      expect(run.signal, run.stderr).toBe('SIGKILL');
-      runs.push(run);
-      tears.push(await tearUnacknowledgedTail(dir, Math.max(0, ...runs.flatMap((r) => r.acked)), random));
-    }
-    const maxAcked = Math.max(0, ...runs.flatMap((r) => r.acked));
-    const final = await runChild(dir, { last: maxAcked + 500 });
-    expect(final.code, final.stderr).toBe(0);
-    runs.push(final);
+  it(
+    `loses and repeats no acknowledged record over ${KILLS} SIGKILLs at random moments, and the trail verifies`,
+    { timeout: 60_000 },
+    async () => {
+      const dir = tmp();
+      const random = seededRandom(20250103);
+      const runs: ChildRun[] = [];
+      const tears: string[] = [];
+      for (let k = 0; k < KILLS; k++) {
+        const run = await runChild(dir, { killAfterMs: 50 + Math.floor(random() * 350) });
+        expect(run.signal, run.stderr).toBe('SIGKILL');
+        runs.push(run);
+        tears.push(await tearUnacknowledgedTail(dir, Math.max(0, ...runs.flatMap((r) => r.acked)), random));
+      }
+      const maxAcked = Math.max(0, ...runs.flatMap((r) => r.acked));
+      const final = await runChild(dir, { last: maxAcked + 500 });
+      expect(final.code, final.stderr).toBe(0);
+      runs.push(final);
 
-    const acked = runs.flatMap((r) => r.acked);
-    // Every run continues right after what the one before left on disk: acknowledged seqs never repeat.
-    expect(new Set(acked).size).toBe(acked.length);
-    for (const run of runs) expect(run.acked).toEqual(run.acked.map((_, i) => (run.acked[0] as number) + i));
-    expect(runs.filter((r) => r.acked.length > 0).length).toBeGreaterThanOrEqual(KILLS);
+      const acked = runs.flatMap((r) => r.acked);
+      // Every run continues right after what the one before left on disk: acknowledged seqs never repeat.
+      expect(new Set(acked).size).toBe(acked.length);
+      for (const run of runs) expect(run.acked).toEqual(run.acked.map((_, i) => (run.acked[0] as number) + i));
+      expect(runs.filter((r) => r.acked.length > 0).length).toBeGreaterThanOrEqual(KILLS);
 
-    const records = (await readTrail(dir)).flatMap((f) => f.records);
-    const last = maxAcked + 500;
-    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
-    // Record i is Tick i: nothing was skipped or written twice by the producer either.
-    const tickCodec = schemas.codec('Tick');
-    expect(records.every((r) => tickCodec.decode(r.payload).sequence === r.seq)).toBe(true);
-    for (const seq of acked) expect(seq).toBeLessThanOrEqual(last);
+      const records = (await readTrail(dir)).flatMap((f) => f.records);
+      const last = maxAcked + 500;
+      expect(records.map((r) => r.seq)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+      // Record i is Tick i: nothing was skipped or written twice by the producer either.
+      const tickCodec = schemas.codec('Tick');
+      expect(records.every((r) => tickCodec.decode(r.payload).sequence === r.seq)).toBe(true);
+      for (const seq of acked) expect(seq).toBeLessThanOrEqual(last);
 
-    let out = '';
-    let err = '';
-    const code = await auditCommand.run({ values: {}, positionals: ['verify', dir] }, { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
-    expect({ code, err }).toEqual({ code: 0, err: '' });
-    expect(out).toContain(`${last} records, seq 1 to ${last}`);
-    const files = readdirSync(dir).filter((n) => n.endsWith('.avro'));
-    expect(files.length).toBeGreaterThan(1);
-    // Garbage after the last block is a torn tail every time; the child's recovery cut it and said so.
-    const repaired = runs.filter((r) => /torn tail|held no complete record/.test(r.stderr)).length;
-    expect(repaired).toBeGreaterThanOrEqual(tears.filter((t) => t === 'garbage').length);
-    expect(tears.filter((t) => t === 'garbage').length).toBeGreaterThan(0);
-    process.stdout.write(`audit crash test: ${acked.length} acknowledged records over ${runs.length} runs, ${files.length} files, tears ${tears.join(',')}, ${repaired} repairs\n`);
-  });
+      let out = '';
+      let err = '';
+      const code = await auditCommand.run(
+        { values: {}, positionals: ['verify', dir] },
+        { out: (t) => void (out += t), err: (t) => void (err += t), env: {} },
+      );
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+      expect(out).toContain(`${last} records, seq 1 to ${last}`);
+      const files = readdirSync(dir).filter((n) => n.endsWith('.avro'));
+      expect(files.length).toBeGreaterThan(1);
+      // Garbage after the last block is a torn tail every time; the child's recovery cut it and said so.
+      const repaired = runs.filter((r) => /torn tail|held no complete record/.test(r.stderr)).length;
+      expect(repaired).toBeGreaterThanOrEqual(tears.filter((t) => t === 'garbage').length);
+      expect(tears.filter((t) => t === 'garbage').length).toBeGreaterThan(0);
+      process.stdout.write(
+        `audit crash test: ${acked.length} acknowledged records over ${runs.length} runs, ${files.length} files, tears ${tears.join(',')}, ${repaired} repairs\n`,
+      );
+    },
+  );
 });

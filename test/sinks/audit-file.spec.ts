@@ -1,4 +1,14 @@
-import { appendFileSync, existsSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import avro from 'avsc';
@@ -91,7 +101,9 @@ describe('AuditFileReader', () => {
   it('reads blocks with their offsets and record counts, and finds the last block from the end', async () => {
     const { path, ends } = await writeFile(tmp(), 4, 3);
     const blocks = await blocksOf(path);
-    expect(blocks.map((b) => [b.kind, b.kind === 'block' ? b.count : 0, b.kind === 'block' ? b.end : 0])).toEqual(ends.map((end) => ['block', 3, end]));
+    expect(blocks.map((b) => [b.kind, b.kind === 'block' ? b.count : 0, b.kind === 'block' ? b.end : 0])).toEqual(
+      ends.map((end) => ['block', 3, end]),
+    );
     const reader = await AuditFileReader.open(path);
     const header = await reader.header();
     if (header.kind !== 'ok') throw new Error('bad header');
@@ -102,7 +114,11 @@ describe('AuditFileReader', () => {
   it('stops at a block the file ends inside (truncated) or whose sync marker is wrong (corrupt)', async () => {
     const { path, ends } = await writeFile(tmp(), 3, 2);
     truncateSync(path, (ends[2] as number) - 7);
-    expect((await blocksOf(path)).map((b) => [b.kind, b.offset])).toEqual([['block', expect.any(Number)], ['block', ends[0]], ['truncated', ends[1]]]);
+    expect((await blocksOf(path)).map((b) => [b.kind, b.offset])).toEqual([
+      ['block', expect.any(Number)],
+      ['block', ends[0]],
+      ['truncated', ends[1]],
+    ]);
     const bytes = readFileSync(path).subarray(0, ends[1]);
     const last = (ends[1] as number) - 1;
     bytes[last] = (bytes[last] as number) ^ 0xff;
@@ -114,7 +130,10 @@ describe('AuditFileReader', () => {
     const dir = tmp();
     const other = join(dir, 'other.avro');
     await new Promise<void>((resolve) => {
-      const encoder = avro.createFileEncoder(other, avro.Type.forSchema({ type: 'record', name: 'X', fields: [{ name: 'a', type: 'int' }] }));
+      const encoder = avro.createFileEncoder(
+        other,
+        avro.Type.forSchema({ type: 'record', name: 'X', fields: [{ name: 'a', type: 'int' }] }),
+      );
       encoder.end({ a: 1 }, resolve);
     });
     await new Promise((r) => setTimeout(r, 50));
@@ -178,7 +197,12 @@ describe('recoverAuditDir', () => {
     const files = auditFiles(dir);
     expect(files.length).toBeGreaterThan(2);
     const recovery = await recoverAuditDir(dir, silent);
-    expect(recovery).toMatchObject({ seq: 50, nextIndex: files.length + 1, repairs: [], current: { path: join(dir, files.at(-1) as string), index: files.length } });
+    expect(recovery).toMatchObject({
+      seq: 50,
+      nextIndex: files.length + 1,
+      repairs: [],
+      current: { path: join(dir, files.at(-1) as string), index: files.length },
+    });
   });
 
   it('cuts a torn tail back to the last good block, keeps the cut bytes aside, syncs, and warns with what was cut', async () => {
@@ -195,7 +219,12 @@ describe('recoverAuditDir', () => {
     expect(recovery.repairs).toEqual([{ file: path, offset: cutAt, bytes: size - 100 - cutAt, savedAs: `${path}.torn-${cutAt}` }]);
     expect(readFileSync(`${path}.torn-${cutAt}`).length).toBe(size - 100 - cutAt);
     const warning = lines.find((l) => l['level'] === 40);
-    expect(warning).toMatchObject({ file: name, offset: cutAt, last_good_seq: 20, msg: expect.stringMatching(/cut a torn tail of \d+ bytes .* after seq 20/) });
+    expect(warning).toMatchObject({
+      file: name,
+      offset: cutAt,
+      last_good_seq: 20,
+      msg: expect.stringMatching(/cut a torn tail of \d+ bytes .* after seq 20/),
+    });
     expect((await decodeFile(path)).at(-1)?.seq).toBe(20);
   });
 
@@ -247,6 +276,8 @@ describe('recoverAuditDir', () => {
     await writeTrail(other, 12, { blockSize: 4, maxFileBytes: 4000 });
     unlinkSync(join(dir, files[0] as string));
     writeFileSync(join(dir, files[0] as string), readFileSync(join(other, auditFiles(other)[0] as string)));
-    await expect(recoverAuditDir(dir, silent)).rejects.toThrow(new RegExp(`refusing to start: (missing|altered|inserted) record: seq \\d+ in ${files[1]}`));
+    await expect(recoverAuditDir(dir, silent)).rejects.toThrow(
+      new RegExp(`refusing to start: (missing|altered|inserted) record: seq \\d+ in ${files[1]}`),
+    );
   });
 });

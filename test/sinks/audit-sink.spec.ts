@@ -13,20 +13,79 @@ import { AuditFileReader } from '../../sinks/audit/audit-file-reader.js';
 import { lockAuditDir } from '../../sinks/audit/audit-dir-lock.js';
 import { verifyAuditTrail } from '../../sinks/audit/verify-audit-trail.js';
 import { auditSink } from '../../sinks/audit-sink.js';
-import { auditFiles, clockScheduler, decodeFile, manualScheduler, memoryLogger, readTrail, schemas, startAudit, T0_MS, tick, tmp, writeTrail } from '../support/audit-harness.js';
+import {
+  auditFiles,
+  clockScheduler,
+  decodeFile,
+  manualScheduler,
+  memoryLogger,
+  readTrail,
+  schemas,
+  startAudit,
+  T0_MS,
+  tick,
+  tmp,
+  writeTrail,
+} from '../support/audit-harness.js';
 import { recordsSource } from '../support/test-components.js';
 import { waitFor } from '../support/wait-for.js';
 
 const submit = fromPlainIds<SubmitOrder>({
-  type: 'SubmitOrder', command_id: 'c1', client_order_id: 'o1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501',
-  side: 'BUY', order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 2, price: 3500, venue: null, ts_init: T0_MS * 1000, causation_id: null,
+  type: 'SubmitOrder',
+  command_id: 'c1',
+  client_order_id: 'o1',
+  strategy_id: 's',
+  account_id: 'a',
+  instrument_id: 'SHFE.rb2501',
+  side: 'BUY',
+  order_type: 'LIMIT',
+  time_in_force: 'GFD',
+  position_effect: 'OPEN',
+  quantity: 2,
+  price: 3500,
+  venue: null,
+  ts_init: T0_MS * 1000,
+  causation_id: null,
 });
 const filled = fromPlainIds<OrderFilled>({
-  type: 'OrderFilled', event_id: 'e2', client_order_id: 'o1', strategy_id: 's', account_id: 'a', instrument_id: 'SHFE.rb2501', venue_order_id: 'v1',
-  trade_id: 't1', side: 'BUY', last_quantity: 2, last_price: 3500, cum_quantity: 2, leaves_quantity: 0, ts_event: T0_MS * 1000, ts_init: T0_MS * 1000, causation_id: 'c1',
+  type: 'OrderFilled',
+  event_id: 'e2',
+  client_order_id: 'o1',
+  strategy_id: 's',
+  account_id: 'a',
+  instrument_id: 'SHFE.rb2501',
+  venue_order_id: 'v1',
+  trade_id: 't1',
+  side: 'BUY',
+  last_quantity: 2,
+  last_price: 3500,
+  cum_quantity: 2,
+  leaves_quantity: 0,
+  ts_event: T0_MS * 1000,
+  ts_init: T0_MS * 1000,
+  causation_id: 'c1',
 });
-const signal = fromPlainIds<Signal>({ signal_id: 'g1', strategy_id: 's', instrument_id: 'SHFE.rb2501', name: 'ma_cross', value: 1.5, ts_event: T0_MS * 1000, ts_init: T0_MS * 1000, causation_id: null });
-const feedUp: FeedStatus = { feed_id: 'a', state: 'UP', ts_event: T0_MS * 1000, last_tick_ts: null, lead_count: 0, lag_count: 0, gap_count: 0, drop_count: 0, detail: 'first tick' };
+const signal = fromPlainIds<Signal>({
+  signal_id: 'g1',
+  strategy_id: 's',
+  instrument_id: 'SHFE.rb2501',
+  name: 'ma_cross',
+  value: 1.5,
+  ts_event: T0_MS * 1000,
+  ts_init: T0_MS * 1000,
+  causation_id: null,
+});
+const feedUp: FeedStatus = {
+  feed_id: 'a',
+  state: 'UP',
+  ts_event: T0_MS * 1000,
+  last_tick_ts: null,
+  lead_count: 0,
+  lag_count: 0,
+  gap_count: 0,
+  drop_count: 0,
+  detail: 'first tick',
+};
 
 /** Block sizes of an audit file, by record count. */
 async function blockCounts(path: string): Promise<number[]> {
@@ -48,7 +107,14 @@ afterEach(() => {
 
 describe('auditSink', () => {
   it('declares its ports, boundary and fields with descriptions, defaults and examples', () => {
-    expect(auditSink.in).toEqual({ ticks: 'Tick', commands: 'OrderCommand', events: 'OrderEvent', signals: 'Signal', feeds: 'FeedStatus', controls: 'RiskControlChanged' });
+    expect(auditSink.in).toEqual({
+      ticks: 'Tick',
+      commands: 'OrderCommand',
+      events: 'OrderEvent',
+      signals: 'Signal',
+      feeds: 'FeedStatus',
+      controls: 'RiskControlChanged',
+    });
     expect(auditSink.boundary).toBe(true);
     expect(Object.keys(auditSink.spec)).toEqual(['dir', 'group_commit_ms', 'max_batch', 'rotate', 'max_file_bytes']);
     for (const [name, spec] of Object.entries(auditSink.spec)) {
@@ -56,7 +122,13 @@ describe('auditSink', () => {
       expect(spec.default, name).toBeDefined();
       expect(spec.example, name).toBeDefined();
     }
-    expect(validateConfig('audit', auditSink.spec, {})).toEqual({ dir: 'out/audit', group_commit_ms: 2, max_batch: 1000, rotate: 'daily', max_file_bytes: 268_435_456 });
+    expect(validateConfig('audit', auditSink.spec, {})).toEqual({
+      dir: 'out/audit',
+      group_commit_ms: 2,
+      max_batch: 1000,
+      rotate: 'daily',
+      max_file_bytes: 268_435_456,
+    });
     expect(() => validateConfig('audit', auditSink.spec, { rotate: 'hourly', max_batch: 0, fsync: true })).toThrow(ConfigError);
   });
 
@@ -72,7 +144,12 @@ describe('auditSink', () => {
     sink.ticks.next(tick(2));
     await sink.end();
     expect(sink.acks.map((r) => [r.seq, r.record_type])).toEqual([
-      [1, 'tickflow.Tick'], [2, 'tickflow.SubmitOrder'], [3, 'tickflow.OrderFilled'], [4, 'tickflow.Signal'], [5, 'tickflow.FeedStatus'], [6, 'tickflow.Tick'],
+      [1, 'tickflow.Tick'],
+      [2, 'tickflow.SubmitOrder'],
+      [3, 'tickflow.OrderFilled'],
+      [4, 'tickflow.Signal'],
+      [5, 'tickflow.FeedStatus'],
+      [6, 'tickflow.Tick'],
     ]);
     expect(sink.acks.every((r) => r.ts_init === T0_MS * 1000 + 250)).toBe(true);
     const [file] = await readTrail(dir);
@@ -134,7 +211,8 @@ describe('auditSink', () => {
         onAck: (record) => {
           checked++;
           const written = events.findLastIndex((e) => e.kind === 'write' && e.bytes.includes(record.hash));
-          if (written < 0 || !events.slice(written + 1).some((e) => e.kind === 'synced')) problems.push(`seq ${record.seq} acknowledged before fdatasync`);
+          if (written < 0 || !events.slice(written + 1).some((e) => e.kind === 'synced'))
+            problems.push(`seq ${record.seq} acknowledged before fdatasync`);
           // And the block is in the file: read it back in the ack callback.
           const onDisk = auditFiles(dir).some((f) => readFileSync(join(dir, f)).includes(record.hash));
           if (!onDisk) problems.push(`seq ${record.seq} not in any file when acknowledged`);
@@ -161,12 +239,15 @@ describe('auditSink', () => {
     await sink.end();
     const trail = await readTrail(dir);
     expect(trail.length).toBeGreaterThan(3);
-    expect(trail.map((f) => f.file)).toEqual(trail.map((_, i) => `audit-${String(i + 1).padStart(6, '0')}-${trail[0]?.file.slice(13, 21)}.avro`));
+    expect(trail.map((f) => f.file)).toEqual(
+      trail.map((_, i) => `audit-${String(i + 1).padStart(6, '0')}-${trail[0]?.file.slice(13, 21)}.avro`),
+    );
     const all = trail.flatMap((f) => f.records);
     expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     for (let k = 1; k < trail.length; k++) expect(trail[k]?.records[0]?.prev_hash).toEqual(trail[k - 1]?.records.at(-1)?.hash);
     // A file only passes the limit when its one block alone does.
-    for (const f of trail) expect(statSync(join(dir, f.file)).size <= 4096 || (await blockCounts(join(dir, f.file))).length === 1).toBe(true);
+    for (const f of trail)
+      expect(statSync(join(dir, f.file)).size <= 4096 || (await blockCounts(join(dir, f.file))).length === 1).toBe(true);
     expect((await verifyAuditTrail(dir)).problem).toBeUndefined();
   });
 
@@ -215,7 +296,9 @@ describe('auditSink', () => {
     sink.ticks.next(tick(21));
     await sink.end();
     expect(sink.acks.map((r) => r.seq)).toEqual([21]);
-    expect(lines.filter((l) => l['level'] === 40).map((l) => l['msg'])).toEqual([expect.stringMatching(/cut a torn tail of \d+ bytes from audit-000001-\d+\.avro after seq 20/)]);
+    expect(lines.filter((l) => l['level'] === 40).map((l) => l['msg'])).toEqual([
+      expect.stringMatching(/cut a torn tail of \d+ bytes from audit-000001-\d+\.avro after seq 20/),
+    ]);
     expect(await verifyAuditTrail(dir)).toMatchObject({ lastSeq: 21, problem: undefined });
   });
 
@@ -238,7 +321,9 @@ describe('auditSink', () => {
     expect(error).toBeInstanceOf(AuditIntegrityError);
     expect((error as Error).message).toMatch(new RegExp(`refusing to start: altered record: seq 10 in ${files[0]}`));
     // It says what to do, not only what is wrong.
-    expect((error as Error).message).toContain(`run 'tickflow audit verify ${dir}' and investigate; to run meanwhile, move the directory aside as evidence (mv ${dir} ${dir}.damaged) or give the audit stage another 'dir'`);
+    expect((error as Error).message).toContain(
+      `run 'tickflow audit verify ${dir}' and investigate; to run meanwhile, move the directory aside as evidence (mv ${dir} ${dir}.damaged) or give the audit stage another 'dir'`,
+    );
     expect(auditFiles(dir)).toEqual(files);
     expect(sink.acks).toEqual([]);
   });
@@ -307,7 +392,15 @@ describe('auditSink', () => {
   it('runs as a stage of a pipeline, records_out counting the acknowledged records', async () => {
     const dir = tmp();
     const graph = pipeline('audited', '', (g) => {
-      g.sink('audit', auditSink, { dir }, { ticks: g.source('market', recordsSource('ticks', 'Tick', [tick(1), tick(2), tick(3)])), events: g.source('orders', recordsSource('events', 'OrderEvent', [filled])) });
+      g.sink(
+        'audit',
+        auditSink,
+        { dir },
+        {
+          ticks: g.source('market', recordsSource('ticks', 'Tick', [tick(1), tick(2), tick(3)])),
+          events: g.source('orders', recordsSource('events', 'OrderEvent', [filled])),
+        },
+      );
     }).build();
     const run = runPipeline(graph, { logger: pino({ level: 'silent' }) });
     expect((await run.done).ok).toBe(true);

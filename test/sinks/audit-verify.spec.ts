@@ -58,7 +58,9 @@ describe('tickflow audit verify', () => {
     writeFileSync(path, bytes);
     const { code, err } = await verify('verify', dir);
     expect(code).toBe(1);
-    expect(err).toMatch(new RegExp(`^${dir}: altered record: seq 30 in ${name} \\(block at byte \\d+\\): its stored hash does not match its contents\\n`));
+    expect(err).toMatch(
+      new RegExp(`^${dir}: altered record: seq 30 in ${name} \\(block at byte \\d+\\): its stored hash does not match its contents\\n`),
+    );
   });
 
   it('finds a record rewritten with a recomputed hash by the broken link of the next one, in the next file too', async () => {
@@ -69,7 +71,11 @@ describe('tickflow audit verify', () => {
     );
     const { code, err } = await verify('verify', dir);
     expect(code).toBe(1);
-    expect(err).toMatch(new RegExp(`altered record: seq ${lastOfFirst} in ${trail[0]?.file} .*: its hash is not the prev_hash of seq ${lastOfFirst + 1} \\(in ${trail[1]?.file}\\): it was rewritten`));
+    expect(err).toMatch(
+      new RegExp(
+        `altered record: seq ${lastOfFirst} in ${trail[0]?.file} .*: its hash is not the prev_hash of seq ${lastOfFirst + 1} \\(in ${trail[1]?.file}\\): it was rewritten`,
+      ),
+    );
     expect(err).toContain(`the records before it are intact (seq 1 to ${lastOfFirst - 1})`);
   });
 
@@ -97,17 +103,31 @@ describe('tickflow audit verify', () => {
   it('finds an inserted record: a forgery with a valid hash of its own, linked to the record before, taking seq 36', async () => {
     const { path, name, records } = await fileOf(36);
     const before = records.find((r) => r.seq === 35) as AuditRecord;
-    const forged = forge({ seq: 36, ts_init: before.ts_init, record_type: 'tickflow.Tick', payload: schemas.codec('Tick').encode(tick(9_999)), prev_hash: before.hash });
+    const forged = forge({
+      seq: 36,
+      ts_init: before.ts_init,
+      record_type: 'tickflow.Tick',
+      payload: schemas.codec('Tick').encode(tick(9_999)),
+      prev_hash: before.hash,
+    });
     await rewriteAuditFile(path, (rs) => rs.flatMap((r) => (r.seq === 35 ? [r, forged] : [r])));
     const { code, err } = await verify('verify', dir);
     expect(code).toBe(1);
-    expect(err).toMatch(new RegExp(`inserted record: seq 36 in ${name} .*: seq 36 appears twice and the chain continues from the second copy`));
+    expect(err).toMatch(
+      new RegExp(`inserted record: seq 36 in ${name} .*: seq 36 appears twice and the chain continues from the second copy`),
+    );
   });
 
   it('finds an inserted record that claims a seq of its own', async () => {
     const { path, name, records } = await fileOf(20);
     const before = records.find((r) => r.seq === 20) as AuditRecord;
-    const forged = forge({ seq: 1_000, ts_init: T0_MS * 1000, record_type: 'tickflow.Tick', payload: schemas.codec('Tick').encode(tick(1)), prev_hash: before.hash });
+    const forged = forge({
+      seq: 1_000,
+      ts_init: T0_MS * 1000,
+      record_type: 'tickflow.Tick',
+      payload: schemas.codec('Tick').encode(tick(1)),
+      prev_hash: before.hash,
+    });
     await rewriteAuditFile(path, (rs) => rs.flatMap((r) => (r.seq === 20 ? [r, forged] : [r])));
     const { code, err } = await verify('verify', dir);
     expect(code).toBe(1);
@@ -131,7 +151,11 @@ describe('tickflow audit verify', () => {
     const firstMissing = trail[1]?.records[0]?.seq as number;
     const { code, err } = await verify('verify', dir);
     expect(code).toBe(1);
-    expect(err).toMatch(new RegExp(`missing record: seq ${firstMissing} in ${trail[2]?.file} .*follows seq ${firstMissing - 1} \\(the last record of ${trail[0]?.file}\\)`));
+    expect(err).toMatch(
+      new RegExp(
+        `missing record: seq ${firstMissing} in ${trail[2]?.file} .*follows seq ${firstMissing - 1} \\(the last record of ${trail[0]?.file}\\)`,
+      ),
+    );
   });
 
   it('reports a directory without audit files and a path it cannot read, with exit code 1', async () => {

@@ -6,7 +6,17 @@ import { FeedBoard } from '../../sinks/websocket/feed-board.js';
 import { QuoteBook } from '../../protocols/diff/quote-book.js';
 import type { OrderEvent } from '../../schemas/generated.js';
 import { TradeBook } from '../../sinks/websocket/trade-book.js';
-import { ACCOUNT, feedStatus, firstQuote, laterQuote, orderAccepted, orderCanceled, orderDenied, orderFilled, orderSubmitted } from '../support/websocket-harness.js';
+import {
+  ACCOUNT,
+  feedStatus,
+  firstQuote,
+  laterQuote,
+  orderAccepted,
+  orderCanceled,
+  orderDenied,
+  orderFilled,
+  orderSubmitted,
+} from '../support/websocket-harness.js';
 
 /** A book, a feed board and one session, wired as the server wires them. */
 function setup(...known: string[]) {
@@ -72,7 +82,9 @@ describe('DiffSession', () => {
     s.peek();
     s.session.subscribeQuote('DCE.m2505,SHFE.cu2501', 10);
     const message = s.peek();
-    expect(message?.data).toEqual([{ ins_list: 'DCE.m2505,SHFE.cu2501', quotes: { 'SHFE.rb2501': null, 'SHFE.cu2501': s.book.quote('SHFE.cu2501') } }]);
+    expect(message?.data).toEqual([
+      { ins_list: 'DCE.m2505,SHFE.cu2501', quotes: { 'SHFE.rb2501': null, 'SHFE.cu2501': s.book.quote('SHFE.cu2501') } },
+    ]);
     // Changes of the dropped instrument no longer reach the client.
     s.quote(laterQuote('SHFE.rb2501', 2, { last_price: 3333 }));
     expect(s.peek()).toBeUndefined();
@@ -85,7 +97,10 @@ describe('DiffSession', () => {
     expect(s.peek()).toBeUndefined();
     expect(s.session.isPeekHeld).toBe(true);
     s.quote(laterQuote('SHFE.rb2501', 2, { last_price: 3501, ask_price1: null }));
-    expect(s.session.takeMessage()).toEqual({ aid: 'rtn_data', data: [{ quotes: { 'SHFE.rb2501': { last_price: 3501, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } }] });
+    expect(s.session.takeMessage()).toEqual({
+      aid: 'rtn_data',
+      data: [{ quotes: { 'SHFE.rb2501': { last_price: 3501, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } }],
+    });
     expect(s.session.isPeekHeld).toBe(false);
     s.quote(laterQuote('SHFE.rb2501', 3, { last_price: 3502 }));
     // No peek, no message: the change waits in the pending patch.
@@ -121,7 +136,10 @@ describe('DiffSession', () => {
   it('refuses a list over the limit and keeps the subscription it had', () => {
     const s = setup('SHFE.rb2501', 'DCE.m2505', 'SHFE.cu2501');
     s.session.subscribeQuote('SHFE.rb2501', 2);
-    expect(s.session.subscribeQuote('SHFE.rb2501,DCE.m2505,SHFE.cu2501', 2)).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', message: expect.stringContaining('3 instruments') });
+    expect(s.session.subscribeQuote('SHFE.rb2501,DCE.m2505,SHFE.cu2501', 2)).toMatchObject({
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+      message: expect.stringContaining('3 instruments'),
+    });
     expect([...s.session.subscriptions]).toEqual(['SHFE.rb2501']);
     // Duplicates and blanks do not count.
     expect(s.session.subscribeQuote(' SHFE.rb2501, SHFE.rb2501,,DCE.m2505', 2)).toBeUndefined();
@@ -135,7 +153,21 @@ describe('DiffSession', () => {
     s.feed(feedStatus('sim-a', 'STALE', { last_tick_ts: null, detail: 'no tick for 3 s' }));
     s.feed(feedStatus('sim-b', 'UP'));
     expect(s.peek()?.data).toEqual([
-      { feeds: { 'sim-a': { state: 'STALE', ts_event: feedStatus('a', 'UP').ts_event, last_tick_ts: null, lead_count: 10, lag_count: 2, gap_count: 0, drop_count: 2, detail: 'no tick for 3 s' }, 'sim-b': expect.objectContaining({ state: 'UP' }) } },
+      {
+        feeds: {
+          'sim-a': {
+            state: 'STALE',
+            ts_event: feedStatus('a', 'UP').ts_event,
+            last_tick_ts: null,
+            lead_count: 10,
+            lag_count: 2,
+            gap_count: 0,
+            drop_count: 2,
+            detail: 'no tick for 3 s',
+          },
+          'sim-b': expect.objectContaining({ state: 'UP' }),
+        },
+      },
     ]);
   });
 
@@ -144,7 +176,14 @@ describe('DiffSession', () => {
     s.session.subscribeQuote('SHFE.rb2501,DCE.m2505', 10);
     s.peek();
     for (let seq = 2; seq <= 10_001; seq++) {
-      s.quote(laterQuote(seq % 2 === 0 ? 'SHFE.rb2501' : 'DCE.m2505', seq, { last_price: 3000 + (seq % 97), volume: 12_000 + seq, bid_price1: seq % 5 === 0 ? null : 3000 + (seq % 89), ask_volume1: seq % 13 }));
+      s.quote(
+        laterQuote(seq % 2 === 0 ? 'SHFE.rb2501' : 'DCE.m2505', seq, {
+          last_price: 3000 + (seq % 97),
+          volume: 12_000 + seq,
+          bid_price1: seq % 5 === 0 ? null : 3000 + (seq % 89),
+          ask_volume1: seq % 13,
+        }),
+      );
       if (seq % 1000 === 0) expect(s.session.pendingValueCount()).toBeLessThanOrEqual(2 * 5);
     }
     const message = s.peek();
@@ -163,10 +202,15 @@ describe('DiffSession', () => {
     s.quote(laterQuote('SHFE.rb2501', 2, { last_price: Number.MAX_VALUE, bid_price1: Number.NaN, ask_price1: null }));
     const wire = JSON.stringify(s.peek());
     expect(wire).not.toMatch(/e\+308|NaN|Infinity/);
-    expect(JSON.parse(wire)).toEqual({ aid: 'rtn_data', data: [{ quotes: { 'SHFE.rb2501': { last_price: null, bid_price1: null, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } }] });
+    expect(JSON.parse(wire)).toEqual({
+      aid: 'rtn_data',
+      data: [
+        { quotes: { 'SHFE.rb2501': { last_price: null, bid_price1: null, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } },
+      ],
+    });
   });
 
-  it('sends every account\'s trade state under trade: the whole of it in the snapshot, then merge patches', () => {
+  it("sends every account's trade state under trade: the whole of it in the snapshot, then merge patches", () => {
     const s = setup();
     s.order(orderSubmitted('o-1', 'SHFE.rb2505', 'BUY', 2, 3500), orderAccepted('o-1', 'SHFE.rb2505'));
     const later = new DiffSession(s.book, s.feeds, s.trade);
@@ -174,14 +218,29 @@ describe('DiffSession', () => {
     const snapshot = later.takeMessage();
     expect(snapshot?.data[0]).toEqual({ quotes: {}, trade: { [ACCOUNT]: { orders: { 'o-1': s.trade.view(ACCOUNT, 'orders', 'o-1') } } } });
     s.peek();
-    s.order(orderFilled('o-1', 'SHFE.rb2505', 'BUY', 2, 3501, 2, 0), orderDenied('o-2', 'SHFE.rb2505', 'PRICE_OUT_OF_BAND', 'price 3900 beyond the limit 3770', { event_id: 'risk-1', account_id: 'acc-2' }));
+    s.order(
+      orderFilled('o-1', 'SHFE.rb2505', 'BUY', 2, 3501, 2, 0),
+      orderDenied('o-2', 'SHFE.rb2505', 'PRICE_OUT_OF_BAND', 'price 3900 beyond the limit 3770', {
+        event_id: 'risk-1',
+        account_id: 'acc-2',
+      }),
+    );
     const update = s.peek();
     expect(update?.data).toEqual([
       {
         trade: {
           [ACCOUNT]: {
             orders: { 'o-1': { status: 'FILLED', filled: 2, average_fill_price: 3501, datetime: expect.any(String) } },
-            positions: { 'SHFE.rb2505': { instrument_id: 'SHFE.rb2505', net: 2, volume_long: 2, volume_short: 0, open_price_long: 3501, datetime: expect.any(String) } },
+            positions: {
+              'SHFE.rb2505': {
+                instrument_id: 'SHFE.rb2505',
+                net: 2,
+                volume_long: 2,
+                volume_short: 0,
+                open_price_long: 3501,
+                datetime: expect.any(String),
+              },
+            },
           },
           'acc-2': {
             orders: { 'o-2': expect.objectContaining({ status: 'DENIED', reason: 'price 3900 beyond the limit 3770' }) },
@@ -201,7 +260,9 @@ describe('DiffSession', () => {
     s.order(orderSubmitted('o-1', 'SHFE.rb2505', 'BUY', 1, 3500), orderCanceled('o-1', 'SHFE.rb2505', 0));
     receive();
     // Three more terminal orders push o-1 out (the bound is 3); o-2 lives and dies before the next peek.
-    s.order(...['o-2', 'o-3', 'o-4'].flatMap((id) => [orderSubmitted(id, 'SHFE.rb2505', 'SELL', 1, null), orderCanceled(id, 'SHFE.rb2505', 0)]));
+    s.order(
+      ...['o-2', 'o-3', 'o-4'].flatMap((id) => [orderSubmitted(id, 'SHFE.rb2505', 'SELL', 1, null), orderCanceled(id, 'SHFE.rb2505', 0)]),
+    );
     s.order(orderSubmitted('o-5', 'SHFE.rb2505', 'BUY', 1, 3500), orderCanceled('o-5', 'SHFE.rb2505', 0));
     const message = s.peek();
     for (const patch of message?.data ?? []) client = applyMergePatch(client, JSON.parse(JSON.stringify(patch)) as JsonValue);
@@ -212,7 +273,13 @@ describe('DiffSession', () => {
     s.order(orderSubmitted('o-6', 'SHFE.rb2505', 'BUY', 1, 3500));
     receive();
     s.order(orderSubmitted('o-1', 'SHFE.rb2505', 'SELL', 4, null));
-    s.order(...['o-6', 'o-7', 'o-8'].flatMap((id) => (id === 'o-6' ? [orderCanceled(id, 'SHFE.rb2505', 0)] : [orderSubmitted(id, 'SHFE.rb2505', 'SELL', 1, null), orderCanceled(id, 'SHFE.rb2505', 0)])));
+    s.order(
+      ...['o-6', 'o-7', 'o-8'].flatMap((id) =>
+        id === 'o-6'
+          ? [orderCanceled(id, 'SHFE.rb2505', 0)]
+          : [orderSubmitted(id, 'SHFE.rb2505', 'SELL', 1, null), orderCanceled(id, 'SHFE.rb2505', 0)],
+      ),
+    );
     receive();
     const trade = (client as { trade: Record<string, { orders: Record<string, Record<string, unknown>> }> }).trade[ACCOUNT];
     expect(trade?.orders['o-1']).toEqual(s.trade.view(ACCOUNT, 'orders', 'o-1'));
@@ -225,7 +292,11 @@ describe('DiffSession', () => {
     s.peek();
     for (let i = 1; i <= 5000; i++) {
       const id = `o-${i}`;
-      s.order(orderSubmitted(id, 'SHFE.rb2505', 'BUY', 1, 3500), orderAccepted(id, 'SHFE.rb2505'), orderFilled(id, 'SHFE.rb2505', 'BUY', 1, 3500 + (i % 7), 1, 0));
+      s.order(
+        orderSubmitted(id, 'SHFE.rb2505', 'BUY', 1, 3500),
+        orderAccepted(id, 'SHFE.rb2505'),
+        orderFilled(id, 'SHFE.rb2505', 'BUY', 1, 3500 + (i % 7), 1, 0),
+      );
       s.order(orderDenied(`d-${i}`, 'SHFE.rb2505', 'RATE_LIMIT_EXCEEDED', 'too fast', { event_id: `risk-${i}` }));
       // 3 terminal orders + 2 denials (+ d- orders, terminal too) + 1 position, at most 16 keys each.
       if (i % 500 === 0) expect(s.session.pendingValueCount()).toBeLessThanOrEqual((3 + 2 + 1) * 16);

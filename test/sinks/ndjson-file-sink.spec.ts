@@ -12,8 +12,15 @@ import { testContext } from '../support/test-context.js';
 
 /** Runs the sink on `records` with `config`, as the runner does; resolves with its acknowledgements. */
 function write(config: Record<string, unknown>, records: Observable<unknown>): Promise<unknown[]> {
-  const writer = ndjsonFileSink.create(validateConfig('ndjson-file', ndjsonFileSink.spec, config), testContext(asyncScheduler, ndjsonFileSink, { stage: 'out' }));
-  return lastValueFrom(sinkStage(writer, (error) => { throw error; })({ [DEFAULT_PORT]: records }).pipe(toArray()));
+  const writer = ndjsonFileSink.create(
+    validateConfig('ndjson-file', ndjsonFileSink.spec, config),
+    testContext(asyncScheduler, ndjsonFileSink, { stage: 'out' }),
+  );
+  return lastValueFrom(
+    sinkStage(writer, (error) => {
+      throw error;
+    })({ [DEFAULT_PORT]: records }).pipe(toArray()),
+  );
 }
 
 describe('ndjsonFileSink', () => {
@@ -21,7 +28,12 @@ describe('ndjsonFileSink', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ndjson-')), 'deep', 'out.ndjson');
     const records = Array.from({ length: 5 }, (_, i) => ({ i, bytes: { type: 'Buffer', data: [i] } }));
     expect(await write({ path, batch_size: 2 }, from(records))).toEqual(records);
-    expect(readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(records.map((r) => ({ ...r, bytes: Buffer.from([r.i]).toString('base64') })));
+    expect(
+      readFileSync(path, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual(records.map((r) => ({ ...r, bytes: Buffer.from([r.i]).toString('base64') })));
   });
 
   it('creates an empty file when there is no record, and appends when asked', async () => {
@@ -36,12 +48,17 @@ describe('ndjsonFileSink', () => {
   it('fails the stage, naming it and the file, when the file cannot be written', async () => {
     const error = await write({ path: '/dev/full' }, from([{ a: 1 }])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StageError);
-    expect(error).toMatchObject({ message: expect.stringMatching(/^ndjson-file: cannot write \/dev\/full: .*ENOSPC/), context: { stage: 'out', path: '/dev/full' } });
+    expect(error).toMatchObject({
+      message: expect.stringMatching(/^ndjson-file: cannot write \/dev\/full: .*ENOSPC/),
+      context: { stage: 'out', path: '/dev/full' },
+    });
   });
 
   it('fails the stage when the directory of the file cannot be made', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ndjson-')), 'a-file');
     writeFileSync(file, '');
-    await expect(write({ path: join(file, 'out.ndjson') }, from([{ a: 1 }]))).rejects.toThrow(/^ndjson-file: cannot write .*a-file\/out\.ndjson: .*(EEXIST|ENOTDIR)/);
+    await expect(write({ path: join(file, 'out.ndjson') }, from([{ a: 1 }]))).rejects.toThrow(
+      /^ndjson-file: cannot write .*a-file\/out\.ndjson: .*(EEXIST|ENOTDIR)/,
+    );
   });
 });

@@ -60,8 +60,10 @@ function startSink(config: Record<string, unknown>): RunningSink {
   const acks: unknown[] = [];
   let subscription!: Subscription;
   const done = new Promise<void>((resolve, reject) => {
-    subscription = sinkStage(redisSink.create(validated, ctx), (error) => logger.error({ err: error }, 'redis: could not close'))({ quotes, ticks })
-      .subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
+    subscription = sinkStage(redisSink.create(validated, ctx), (error) => logger.error({ err: error }, 'redis: could not close'))({
+      quotes,
+      ticks,
+    }).subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
   });
   done.catch(() => undefined); // a test that expects success awaits `done` and sees the rejection there
   const sink: RunningSink = {
@@ -100,7 +102,11 @@ async function metricValue(ctx: StandaloneContext, name: string): Promise<number
 }
 
 /** `count` ticks of a seeded sim market and, for each, the QuoteDiff quote-diff makes of it (if any). */
-function marketRecords(count: number, instruments: readonly string[] = INSTRUMENTS, seed = 7): { tick: Tick; diff: QuoteDiff | undefined }[] {
+function marketRecords(
+  count: number,
+  instruments: readonly string[] = INSTRUMENTS,
+  seed = 7,
+): { tick: Tick; diff: QuoteDiff | undefined }[] {
   const market = new SimMarket({ instruments, seed, start: SIM_START_US, tickIntervalMs: 500, feedId: 'sim', latencyUs: 2000 });
   const input = new Subject<Tick>();
   let last: QuoteDiff | undefined;
@@ -197,7 +203,8 @@ async function sinkBlocked(admin: Redis): Promise<boolean> {
   return /flags=\w*b/.test((await sinkClient(admin)) ?? '');
 }
 
-const diffsOf = (records: readonly { diff: QuoteDiff | undefined }[]): QuoteDiff[] => records.flatMap((r) => (r.diff === undefined ? [] : [r.diff]));
+const diffsOf = (records: readonly { diff: QuoteDiff | undefined }[]): QuoteDiff[] =>
+  records.flatMap((r) => (r.diff === undefined ? [] : [r.diff]));
 const countOf = (records: readonly { diff: QuoteDiff | undefined }[]): number => records.length + diffsOf(records).length;
 
 /**
@@ -244,7 +251,11 @@ process.exit(0);
 beforeAll(async () => {
   // stream-node-max-entries 10: approximate trimming removes whole nodes, so small nodes keep XLEN near history_max_len.
   const nodes = { 'stream-node-max-entries': '10' };
-  [stable, flaky, durable] = await Promise.all([startRedisServer({ config: nodes }), startRedisServer({ config: nodes }), startRedisServer({ config: { ...nodes, appendonly: 'yes' } })]);
+  [stable, flaky, durable] = await Promise.all([
+    startRedisServer({ config: nodes }),
+    startRedisServer({ config: nodes }),
+    startRedisServer({ config: { ...nodes, appendonly: 'yes' } }),
+  ]);
 }, REDIS_INSTALL_TIMEOUT_MS);
 
 afterEach(async () => {
@@ -270,15 +281,26 @@ describe('redisSink', () => {
     expect(redisSink.spec.url).toMatchObject({ secret: true, env: 'TICKFLOW_REDIS_URL', default: 'redis://127.0.0.1:6379' });
     // Every number has a documented range, so no value can hang the sink (a timer of days, a buffer beyond the heap).
     const numeric = Object.entries(redisSink.spec).filter(([, spec]) => spec.type === 'integer' || spec.type === 'number');
-    expect(numeric.map(([name]) => name).sort()).toEqual(['batch_size', 'close_timeout_ms', 'flush_interval_ms', 'history_max_len', 'max_buffered', 'max_buffered_bytes']);
+    expect(numeric.map(([name]) => name).sort()).toEqual([
+      'batch_size',
+      'close_timeout_ms',
+      'flush_interval_ms',
+      'history_max_len',
+      'max_buffered',
+      'max_buffered_bytes',
+    ]);
     for (const [name, spec] of numeric) {
       expect(spec.min, name).toBeDefined();
       expect(spec.max, name).toBeDefined();
       expect(validateConfig('redis', redisSink.spec, { [name]: spec.max })[name as keyof typeof redisSink.spec]).toBe(spec.max);
-      expect(() => validateConfig('redis', redisSink.spec, { [name]: (spec.max as number) + 1 })).toThrow(new RegExp(`'${name}' must be at most ${spec.max}`));
+      expect(() => validateConfig('redis', redisSink.spec, { [name]: (spec.max as number) + 1 })).toThrow(
+        new RegExp(`'${name}' must be at most ${spec.max}`),
+      );
     }
     expect(redisSink.spec.max_buffered_bytes.description).toMatch(/bytes of memory/);
-    expect(validateConfig('redis', redisSink.spec, {}, { TICKFLOW_REDIS_URL: 'redis://:pw@127.0.0.1:1/2' }).url).toBe('redis://:pw@127.0.0.1:1/2');
+    expect(validateConfig('redis', redisSink.spec, {}, { TICKFLOW_REDIS_URL: 'redis://:pw@127.0.0.1:1/2' }).url).toBe(
+      'redis://:pw@127.0.0.1:1/2',
+    );
   });
 
   it('rejects a url that is not redis:// by its definition, without echoing it', () => {
@@ -379,7 +401,9 @@ describe('redisSink', () => {
   it('publishes each quote change as a JSON merge patch when publish is on, and nothing when it is off', async () => {
     const subscriber = reader(stable);
     const messages: { channel: string; message: Record<string, unknown> }[] = [];
-    subscriber.on('message', (channel: string, message: string) => messages.push({ channel, message: JSON.parse(message) as Record<string, unknown> }));
+    subscriber.on('message', (channel: string, message: string) =>
+      messages.push({ channel, message: JSON.parse(message) as Record<string, unknown> }),
+    );
     await subscriber.subscribe('pub:quotes:SHFE.rb2501', 'quiet:quotes:SHFE.rb2501');
 
     const quiet = startSink({ url: stable.url, key_prefix: 'quiet:' });
@@ -396,7 +420,12 @@ describe('redisSink', () => {
 
     expect(messages.every((m) => m.channel === 'pub:quotes:SHFE.rb2501')).toBe(true);
     // The first is the whole quote, every DIFF field present (null where unset), so a subscriber can start from it.
-    expect(messages[0]?.message).toMatchObject({ instrument_id: 'SHFE.rb2501', last_price: 3500, close: null, datetime: '2025-01-02 21:00:00.000000' });
+    expect(messages[0]?.message).toMatchObject({
+      instrument_id: 'SHFE.rb2501',
+      last_price: 3500,
+      close: null,
+      datetime: '2025-01-02 21:00:00.000000',
+    });
     expect(Object.keys(messages[0]?.message ?? {})).toHaveLength(Object.keys(DiffQuoteFields.keyOf).length + 1);
     expect(messages[1]?.message).toEqual({ last_price: 3501, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' });
     expect(messages).toHaveLength(2);
@@ -467,7 +496,10 @@ describe('redisSink', () => {
     for (const id of INSTRUMENTS) expect(await redis.hgetall(`restart:quote:${id}`)).toEqual(expected.get(id));
     expect((await redis.smembers('restart:instruments')).sort()).toEqual([...INSTRUMENTS].sort());
     // The restarted server lost the history before it; what was buffered and what came after is there, in order.
-    const rb = records.slice(300).map((r) => r.tick).filter((t) => t.instrument_id === 'SHFE.rb2501');
+    const rb = records
+      .slice(300)
+      .map((r) => r.tick)
+      .filter((t) => t.instrument_id === 'SHFE.rb2501');
     const entries = await redis.xrange('restart:ticks:SHFE.rb2501', '-', '+');
     expect(entries.map(([, f]) => f[f.indexOf('sequence') + 1])).toEqual(rb.map((t) => String(t.sequence)));
     expect(logged(sink, /reconnected/)).toHaveLength(1);
@@ -579,7 +611,9 @@ describe('redisSink', () => {
     expect(await redis.get('refused:quote:SHFE.rb2501')).toBe('not a hash');
     // A clean close still says which hash it could not bring up to date.
     expect(notRewritten(sink)).toBe(1);
-    expect(logged(sink, /closing with every record handled and 1 quote hashes not rewritten \(Redis refused their writes\)/)).toHaveLength(1);
+    expect(logged(sink, /closing with every record handled and 1 quote hashes not rewritten \(Redis refused their writes\)/)).toHaveLength(
+      1,
+    );
   });
 
   it('after a long outage, a shutdown soon after Redis came back rewrites every hash it owes, or counts exactly the ones it did not', async () => {
@@ -697,8 +731,15 @@ describe('redisSink', () => {
   it('estimates the bytes it buffers within a factor of 1.5 of what the records take on the heap', async () => {
     // Measured in a child with --expose-gc: the sink buffers 20,000 ticks and their changes for a Redis that is not there.
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', HEAP_PROBE], { cwd: root, timeout: 60_000 });
-    const { heapBytes, estimatedBytes, records } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { heapBytes: number; estimatedBytes: number; records: number };
+    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', HEAP_PROBE], {
+      cwd: root,
+      timeout: 60_000,
+    });
+    const { heapBytes, estimatedBytes, records } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      heapBytes: number;
+      estimatedBytes: number;
+      records: number;
+    };
     expect(records).toBeGreaterThan(30_000);
     expect(estimatedBytes / heapBytes).toBeGreaterThan(1 / 1.5);
     expect(estimatedBytes / heapBytes).toBeLessThan(1.5);

@@ -7,7 +7,14 @@ import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
 import { TradeBook, type TradeEntityChange } from '../../sinks/websocket/trade-book.js';
 import {
-  ACCOUNT, orderAccepted, orderCanceled, orderCancelRejected, orderDenied, orderFilled, orderPendingCancel, orderSubmitted,
+  ACCOUNT,
+  orderAccepted,
+  orderCanceled,
+  orderCancelRejected,
+  orderDenied,
+  orderFilled,
+  orderPendingCancel,
+  orderSubmitted,
 } from '../support/websocket-harness.js';
 
 const RB = 'SHFE.rb2505';
@@ -25,7 +32,15 @@ function applyAll(book: TradeBook, ...events: OrderEvent[]): TradeEntityChange[]
 }
 
 /** A book with one accepted order `id`. */
-function working(book: TradeBook, id: string, side: 'BUY' | 'SELL', lots: number, price: number, instrument = RB, effect: 'OPEN' | 'CLOSE' = 'OPEN'): void {
+function working(
+  book: TradeBook,
+  id: string,
+  side: 'BUY' | 'SELL',
+  lots: number,
+  price: number,
+  instrument = RB,
+  effect: 'OPEN' | 'CLOSE' = 'OPEN',
+): void {
   applyAll(book, orderSubmitted(id, instrument, side, lots, price, { position_effect: effect }), orderAccepted(id, instrument));
 }
 
@@ -33,10 +48,26 @@ describe('TradeBook', () => {
   it('keeps a submitted, accepted order with the fields a client needs and the state machine status', () => {
     const book = new TradeBook();
     const [created] = applyAll(book, orderSubmitted('o-1', RB, 'BUY', 3, 3500));
-    expect(created).toMatchObject({ accountId: ACCOUNT, section: 'orders', key: 'o-1', isNew: true, patch: { instrument_id: RB, side: 'BUY', price: 3500, quantity: 3, filled: 0, status: 'SUBMITTED' } });
+    expect(created).toMatchObject({
+      accountId: ACCOUNT,
+      section: 'orders',
+      key: 'o-1',
+      isNew: true,
+      patch: { instrument_id: RB, side: 'BUY', price: 3500, quantity: 3, filled: 0, status: 'SUBMITTED' },
+    });
     const [accepted] = applyAll(book, orderAccepted('o-1', RB));
-    expect(accepted?.patch).toEqual({ status: 'ACCEPTED', venue_order_id: 'v-o-1', datetime: expect.stringMatching(/^2025-01-02 21:00:00\.\d{6}$/) });
-    expect(book.view(ACCOUNT, 'orders', 'o-1')).toMatchObject({ client_order_id: 'o-1', strategy_id: 'strat-1', position_effect: 'OPEN', order_type: 'LIMIT', status: 'ACCEPTED' });
+    expect(accepted?.patch).toEqual({
+      status: 'ACCEPTED',
+      venue_order_id: 'v-o-1',
+      datetime: expect.stringMatching(/^2025-01-02 21:00:00\.\d{6}$/),
+    });
+    expect(book.view(ACCOUNT, 'orders', 'o-1')).toMatchObject({
+      client_order_id: 'o-1',
+      strategy_id: 'strat-1',
+      position_effect: 'OPEN',
+      order_type: 'LIMIT',
+      status: 'ACCEPTED',
+    });
     expect(book.workingOrders(ACCOUNT)).toHaveLength(1);
     // A market order has no price: absent, never null.
     applyAll(book, orderSubmitted('o-2', RB, 'SELL', 1, null));
@@ -53,7 +84,13 @@ describe('TradeBook', () => {
     expect(book.view(ACCOUNT, 'orders', 'o-1')).toMatchObject({ status: 'PARTIALLY_FILLED', filled: 2, average_fill_price: 3500 });
     applyAll(book, orderFilled('o-1', RB, 'BUY', 1, 3503, 3, 0));
     expect(book.view(ACCOUNT, 'orders', 'o-1')).toMatchObject({ status: 'FILLED', filled: 3, average_fill_price: 3501 });
-    expect(book.view(ACCOUNT, 'positions', RB)).toMatchObject({ instrument_id: RB, net: 3, volume_long: 3, volume_short: 0, open_price_long: 3501 });
+    expect(book.view(ACCOUNT, 'positions', RB)).toMatchObject({
+      instrument_id: RB,
+      net: 3,
+      volume_long: 3,
+      volume_short: 0,
+      open_price_long: 3501,
+    });
 
     working(book, 'o-2', 'SELL', 2, 3510, RB, 'CLOSE');
     applyAll(book, orderFilled('o-2', RB, 'SELL', 2, 3510, 2, 0));
@@ -62,7 +99,13 @@ describe('TradeBook', () => {
     // A short opened beside the long (China futures hold both sides apart).
     working(book, 'o-3', 'SELL', 4, 3520);
     applyAll(book, orderFilled('o-3', RB, 'SELL', 1, 3520, 1, 3), orderFilled('o-3', RB, 'SELL', 3, 3524, 4, 0));
-    expect(book.view(ACCOUNT, 'positions', RB)).toMatchObject({ net: -3, volume_long: 1, volume_short: 4, open_price_long: 3501, open_price_short: 3523 });
+    expect(book.view(ACCOUNT, 'positions', RB)).toMatchObject({
+      net: -3,
+      volume_long: 1,
+      volume_short: 4,
+      open_price_long: 3501,
+      open_price_short: 3523,
+    });
 
     // Closing a side to zero removes its average price (null in the patch).
     working(book, 'o-4', 'SELL', 1, 3490, RB, 'CLOSE');
@@ -97,32 +140,55 @@ describe('TradeBook', () => {
   it('ignores and counts events that are not valid transitions; the state does not move', () => {
     const book = new TradeBook();
     // A fill of an order never submitted.
-    expect(book.apply(orderFilled('ghost', RB, 'BUY', 1, 3500, 1, 0))).toEqual({ changes: [], ignored: expect.stringMatching(/order ghost: Fill is not valid in state INITIALIZED/) });
+    expect(book.apply(orderFilled('ghost', RB, 'BUY', 1, 3500, 1, 0))).toEqual({
+      changes: [],
+      ignored: expect.stringMatching(/order ghost: Fill is not valid in state INITIALIZED/),
+    });
     expect(book.view(ACCOUNT, 'orders', 'ghost')).toBeUndefined();
     expect(book.view(ACCOUNT, 'positions', RB)).toBeUndefined();
     working(book, 'o-1', 'BUY', 1, 3500);
     applyAll(book, orderCanceled('o-1', RB, 0));
     const before = book.snapshot();
     // Events after a terminal state, and a second submit of the same id.
-    for (const event of [orderAccepted('o-1', RB), orderFilled('o-1', RB, 'BUY', 1, 3500, 1, 0), orderSubmitted('o-1', RB, 'BUY', 9, 3400)]) {
+    for (const event of [
+      orderAccepted('o-1', RB),
+      orderFilled('o-1', RB, 'BUY', 1, 3500, 1, 0),
+      orderSubmitted('o-1', RB, 'BUY', 9, 3400),
+    ]) {
       expect(book.apply(event).ignored).toMatch(/in state CANCELED/);
     }
     expect(book.snapshot()).toEqual(before);
     expect(book.invalidTransitions).toBe(4);
     // A cancel reject that arrives after the order filled is a known race, not an error.
     working(book, 'o-2', 'BUY', 1, 3500);
-    applyAll(book, orderPendingCancel('o-2', RB), orderFilled('o-2', RB, 'BUY', 1, 3500, 1, 0), orderCancelRejected('o-2', RB, 'order already filled'));
+    applyAll(
+      book,
+      orderPendingCancel('o-2', RB),
+      orderFilled('o-2', RB, 'BUY', 1, 3500, 1, 0),
+      orderCancelRejected('o-2', RB, 'order already filled'),
+    );
     expect(book.view(ACCOUNT, 'orders', 'o-2')).toMatchObject({ status: 'FILLED', reason: 'order already filled' });
     expect(book.invalidTransitions).toBe(4);
   });
 
   it('lists denials; a denied submit is a DENIED order, a denied cancel leaves its order as it was', () => {
     const book = new TradeBook();
-    const changes = applyAll(book, orderDenied('o-1', CU, 'MAX_POSITION_EXCEEDED', 'position would be 12 lots; limit 10', { event_id: 'risk-1' }));
+    const changes = applyAll(
+      book,
+      orderDenied('o-1', CU, 'MAX_POSITION_EXCEEDED', 'position would be 12 lots; limit 10', { event_id: 'risk-1' }),
+    );
     expect(changes.map((c) => `${c.section}:${c.key}`)).toEqual(['orders:o-1', 'denials:risk-1']);
-    expect(book.view(ACCOUNT, 'orders', 'o-1')).toMatchObject({ instrument_id: CU, status: 'DENIED', reason: 'position would be 12 lots; limit 10' });
+    expect(book.view(ACCOUNT, 'orders', 'o-1')).toMatchObject({
+      instrument_id: CU,
+      status: 'DENIED',
+      reason: 'position would be 12 lots; limit 10',
+    });
     expect(book.view(ACCOUNT, 'denials', 'risk-1')).toEqual({
-      client_order_id: 'o-1', instrument_id: CU, strategy_id: 'strat-1', reason_code: 'MAX_POSITION_EXCEEDED', reason: 'position would be 12 lots; limit 10',
+      client_order_id: 'o-1',
+      instrument_id: CU,
+      strategy_id: 'strat-1',
+      reason_code: 'MAX_POSITION_EXCEEDED',
+      reason: 'position would be 12 lots; limit 10',
       datetime: expect.stringMatching(/^2025-01-02 21:00:00\.\d{6}$/),
     });
     expect(book.workingOrders(ACCOUNT)).toEqual([]);
@@ -196,7 +262,16 @@ describe('TradeBook and DiffSession (property)', () => {
   const ids = ['a', 'b', 'c', 'd'];
   // Peeks are rare enough that entities are often created, changed and deleted between two of them.
   const step = fc.oneof(
-    { weight: 8, arbitrary: fc.record({ kind: fc.constant('event' as const), id: fc.constantFrom(...ids), account: fc.constantFrom('acc-1', 'acc-2'), what: fc.integer({ min: 0, max: 8 }), lots: fc.integer({ min: 1, max: 3 }) }) },
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        kind: fc.constant('event' as const),
+        id: fc.constantFrom(...ids),
+        account: fc.constantFrom('acc-1', 'acc-2'),
+        what: fc.integer({ min: 0, max: 8 }),
+        lots: fc.integer({ min: 1, max: 3 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('peek' as const) }) },
   );
 
@@ -238,7 +313,10 @@ describe('TradeBook and DiffSession (property)', () => {
           const event = events[s.what] as OrderEvent;
           const update = book.apply(event);
           session.tradeChanged(update.changes);
-          if (book.view(s.account, 'orders', id) === undefined || ['FILLED', 'CANCELED', 'DENIED'].includes(String(book.view(s.account, 'orders', id)?.['status']))) {
+          if (
+            book.view(s.account, 'orders', id) === undefined ||
+            ['FILLED', 'CANCELED', 'DENIED'].includes(String(book.view(s.account, 'orders', id)?.['status']))
+          ) {
             generation.set(s.id, gen + 1);
           }
           maxPending = Math.max(maxPending, session.pendingValueCount());

@@ -3,7 +3,16 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_DEPTH } from '../../sinks/websocket/client-connection.js';
-import { TestClient, firstQuote, laterQuote, peek, startSink, stopAllSinks, waitFor, type RunningSink } from '../support/websocket-harness.js';
+import {
+  TestClient,
+  firstQuote,
+  laterQuote,
+  peek,
+  startSink,
+  stopAllSinks,
+  waitFor,
+  type RunningSink,
+} from '../support/websocket-harness.js';
 
 afterEach(stopAllSinks);
 
@@ -122,7 +131,10 @@ describe('websocket sink hardening', () => {
     const client = await TestClient.connect(sink.wsUrl);
     client.send({ action: 'list_instruments' });
     const reply = await client.next((m) => m['action'] === 'error');
-    expect(reply['error']).toMatchObject({ code: 'REPLY_TOO_LARGE', message: expect.stringContaining('more than the 1024 a reply may have') });
+    expect(reply['error']).toMatchObject({
+      code: 'REPLY_TOO_LARGE',
+      message: expect.stringContaining('more than the 1024 a reply may have'),
+    });
     client.send({ action: 'search_instruments', pattern: 'rb2500*' });
     expect((await client.next((m) => m['action'] === 'instruments'))['count']).toBe(10);
   });
@@ -140,7 +152,9 @@ describe('websocket sink hardening', () => {
     const sink = await startSink();
     const response = await fetch(`${sink.url}/control/risk/state`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
-    expect(((await response.json()) as { error: string }).error).toContain("controls are served on the pipeline's HTTP port (tickflow run --port, default 9464)");
+    expect(((await response.json()) as { error: string }).error).toContain(
+      "controls are served on the pipeline's HTTP port (tickflow run --port, default 9464)",
+    );
   });
 
   it('keeps /health and a normal client served while 200 clients that never read send large requests (from another process)', async () => {
@@ -149,7 +163,11 @@ describe('websocket sink hardening', () => {
     const client = await goodClient(sink);
     // The flood lasts until the checks below are done (stdin closes), so no verdict
     // depends on how fast this machine is; a server the flood starves never answers.
-    const flooders = spawn(process.execPath, [fileURLToPath(new URL('fixtures/silent-flooders.mjs', import.meta.url)), sink.wsUrl, '200', '90'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const flooders = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('fixtures/silent-flooders.mjs', import.meta.url)), sink.wsUrl, '200', '90'],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     let report = '';
     flooders.stdout.on('data', (d: Buffer) => (report += d.toString()));
     const exited = new Promise<void>((resolve) => flooders.on('exit', () => resolve()));
@@ -158,7 +176,9 @@ describe('websocket sink hardening', () => {
     // While they flood: /health answers every time, and every tick reaches the normal client.
     // Each check on a fresh connection: a kept-alive one may be closed by the server's idle timeout as it is reused.
     for (let check = 0; check < 5; check++) {
-      expect(await rawRequest(sink.port, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', 60_000)).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await rawRequest(sink.port, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', 60_000)).toMatch(
+        /^HTTP\/1\.1 200 /,
+      );
       await stillServes(sink, client, 3601 + check);
     }
     flooders.stdin.end();

@@ -9,8 +9,24 @@ import { recordsSource } from '../support/test-components.js';
 import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merge-patch.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
 import {
-  ACCOUNT, feedStatus, firstQuote, laterQuote, orderAccepted, orderCanceled, orderDenied, orderFilled, orderPendingCancel, orderSubmitted, peek, settle, startSink, stopAllSinks,
-  TestClient, waitFor, type Message, type RunningSink,
+  ACCOUNT,
+  feedStatus,
+  firstQuote,
+  laterQuote,
+  orderAccepted,
+  orderCanceled,
+  orderDenied,
+  orderFilled,
+  orderPendingCancel,
+  orderSubmitted,
+  peek,
+  settle,
+  startSink,
+  stopAllSinks,
+  TestClient,
+  waitFor,
+  type Message,
+  type RunningSink,
 } from '../support/websocket-harness.js';
 
 /** Every frame a test's clients received, checked for values JSON cannot carry honestly. */
@@ -71,7 +87,9 @@ describe('websocketSink', () => {
     expect(client.unread()).toEqual([]);
     sink.quotes.next(laterQuote('SHFE.rb2501', 2, { last_price: 3505, bid_price1: Number.MAX_VALUE, ask_price1: null }));
     const update = await client.next((m) => m['aid'] === 'rtn_data');
-    expect(update['data']).toEqual([{ quotes: { 'SHFE.rb2501': { last_price: 3505, bid_price1: null, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } }]);
+    expect(update['data']).toEqual([
+      { quotes: { 'SHFE.rb2501': { last_price: 3505, bid_price1: null, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } },
+    ]);
     state = applyAll(state, update);
     const quote = (state as { quotes: Record<string, Record<string, unknown>> }).quotes['SHFE.rb2501'];
     expect(quote).toMatchObject({ last_price: 3505, highest: 3510, volume: 12_000 });
@@ -87,7 +105,10 @@ describe('websocketSink', () => {
     // A new list replaces the old one: dropped instruments are deleted.
     client.send({ aid: 'subscribe_quote', ins_list: 'DCE.m2505' });
     const replaced = await peek(client);
-    expect(replaced['data'][0]).toMatchObject({ ins_list: 'DCE.m2505', quotes: { 'SHFE.rb2501': null, 'CFFEX.IF2501': null, 'DCE.m2505': { last_price: 2800 } } });
+    expect(replaced['data'][0]).toMatchObject({
+      ins_list: 'DCE.m2505',
+      quotes: { 'SHFE.rb2501': null, 'CFFEX.IF2501': null, 'DCE.m2505': { last_price: 2800 } },
+    });
     state = applyAll(state, replaced);
     expect(Object.keys((state as { quotes: object }).quotes)).toEqual(['DCE.m2505']);
     expect(sink.acks).toHaveLength(4);
@@ -98,7 +119,18 @@ describe('websocketSink', () => {
     sink.feeds.next(feedStatus('sim-a', 'UP'));
     const client = await connect(sink);
     const first = await peek(client);
-    expect(first['data'][0]['feeds']).toEqual({ 'sim-a': { state: 'UP', ts_event: feedStatus('x', 'UP').ts_event, last_tick_ts: feedStatus('x', 'UP').last_tick_ts, lead_count: 10, lag_count: 2, gap_count: 0, drop_count: 2, detail: 'feed up' } });
+    expect(first['data'][0]['feeds']).toEqual({
+      'sim-a': {
+        state: 'UP',
+        ts_event: feedStatus('x', 'UP').ts_event,
+        last_tick_ts: feedStatus('x', 'UP').last_tick_ts,
+        lead_count: 10,
+        lag_count: 2,
+        gap_count: 0,
+        drop_count: 2,
+        detail: 'feed up',
+      },
+    });
     client.send({ aid: 'peek_message' });
     sink.feeds.next(feedStatus('sim-a', 'DOWN', { detail: 'disconnected', last_tick_ts: null }));
     const update = await client.next((m) => m['aid'] === 'rtn_data');
@@ -126,7 +158,12 @@ describe('websocketSink', () => {
     expect(pushed['quote']).toMatchObject({ last_price: 3511, bid_price1: null, highest: 3510 });
 
     client.send({ action: 'unsubscribe', instruments: ['SHFE.rb2501'] });
-    expect(await client.next((m) => m['action'] === 'unsubscribed')).toEqual({ action: 'unsubscribed', instruments: ['SHFE.rb2501'], unknown: [], count: 0 });
+    expect(await client.next((m) => m['action'] === 'unsubscribed')).toEqual({
+      action: 'unsubscribed',
+      instruments: ['SHFE.rb2501'],
+      unknown: [],
+      count: 0,
+    });
     sink.quotes.next(laterQuote('SHFE.rb2501', 4, { last_price: 3600 }));
     await settle(10);
     expect(client.unread().filter((m) => m['action'] === 'market_data')).toEqual([]);
@@ -137,25 +174,69 @@ describe('websocketSink', () => {
     sink.orders.next(orderSubmitted('o-1', 'SHFE.rb2505', 'BUY', 3, 3500));
     const client = await connect(sink);
     const first = await peek(client);
-    expect(first['data'][0]['trade']).toEqual({ [ACCOUNT]: { orders: { 'o-1': expect.objectContaining({ instrument_id: 'SHFE.rb2505', side: 'BUY', price: 3500, quantity: 3, filled: 0, status: 'SUBMITTED' }) } } });
+    expect(first['data'][0]['trade']).toEqual({
+      [ACCOUNT]: {
+        orders: {
+          'o-1': expect.objectContaining({
+            instrument_id: 'SHFE.rb2505',
+            side: 'BUY',
+            price: 3500,
+            quantity: 3,
+            filled: 0,
+            status: 'SUBMITTED',
+          }),
+        },
+      },
+    });
     let state = applyAll({}, first);
 
     client.send({ aid: 'peek_message' });
     sink.orders.next(orderAccepted('o-1', 'SHFE.rb2505'));
     sink.orders.next(orderFilled('o-1', 'SHFE.rb2505', 'BUY', 2, 3500, 2, 1));
-    sink.orders.next(orderDenied('o-9', 'DCE.m2505', 'MAX_ORDER_VOLUME_EXCEEDED', '50 lots; at most 20 per order', { event_id: 'risk-1', account_id: 'acc-2' }));
+    sink.orders.next(
+      orderDenied('o-9', 'DCE.m2505', 'MAX_ORDER_VOLUME_EXCEEDED', '50 lots; at most 20 per order', {
+        event_id: 'risk-1',
+        account_id: 'acc-2',
+      }),
+    );
     const update = await client.next((m) => m['aid'] === 'rtn_data');
     // The three events arrive merged into one patch.
     expect(update['data']).toEqual([
       {
         trade: {
           [ACCOUNT]: {
-            orders: { 'o-1': { status: 'PARTIALLY_FILLED', venue_order_id: 'v-o-1', filled: 2, average_fill_price: 3500, datetime: expect.any(String) } },
-            positions: { 'SHFE.rb2505': { instrument_id: 'SHFE.rb2505', net: 2, volume_long: 2, volume_short: 0, open_price_long: 3500, datetime: expect.any(String) } },
+            orders: {
+              'o-1': {
+                status: 'PARTIALLY_FILLED',
+                venue_order_id: 'v-o-1',
+                filled: 2,
+                average_fill_price: 3500,
+                datetime: expect.any(String),
+              },
+            },
+            positions: {
+              'SHFE.rb2505': {
+                instrument_id: 'SHFE.rb2505',
+                net: 2,
+                volume_long: 2,
+                volume_short: 0,
+                open_price_long: 3500,
+                datetime: expect.any(String),
+              },
+            },
           },
           'acc-2': {
             orders: { 'o-9': expect.objectContaining({ status: 'DENIED' }) },
-            denials: { 'risk-1': { client_order_id: 'o-9', instrument_id: 'DCE.m2505', strategy_id: 'strat-1', reason_code: 'MAX_ORDER_VOLUME_EXCEEDED', reason: '50 lots; at most 20 per order', datetime: expect.any(String) } },
+            denials: {
+              'risk-1': {
+                client_order_id: 'o-9',
+                instrument_id: 'DCE.m2505',
+                strategy_id: 'strat-1',
+                reason_code: 'MAX_ORDER_VOLUME_EXCEEDED',
+                reason: '50 lots; at most 20 per order',
+                datetime: expect.any(String),
+              },
+            },
           },
         },
       },
@@ -168,14 +249,20 @@ describe('websocketSink', () => {
     await settle(10);
     expect(client.unread()).toEqual([]);
     expect(sink.ctx.metrics.droppedByReason.get('invalid-transition')).toBe(1);
-    await waitFor(() => sink.logLines.some((l) => l.includes('order event ignored: order ghost: Fill is not valid in state INITIALIZED')), 'the warning');
+    await waitFor(
+      () => sink.logLines.some((l) => l.includes('order event ignored: order ghost: Fill is not valid in state INITIALIZED')),
+      'the warning',
+    );
     expect(sink.acks).toHaveLength(4);
 
     sink.orders.next(orderPendingCancel('o-1', 'SHFE.rb2505'));
     sink.orders.next(orderCanceled('o-1', 'SHFE.rb2505', 2));
     state = applyAll(state, await client.next((m) => m['aid'] === 'rtn_data'));
     const trade = (state as { trade: Record<string, unknown> }).trade;
-    expect(trade[ACCOUNT]).toMatchObject({ orders: { 'o-1': { status: 'CANCELED', filled: 2, quantity: 3 } }, positions: { 'SHFE.rb2505': { net: 2 } } });
+    expect(trade[ACCOUNT]).toMatchObject({
+      orders: { 'o-1': { status: 'CANCELED', filled: 2, quantity: 3 } },
+      positions: { 'SHFE.rb2505': { net: 2 } },
+    });
     expect(trade['acc-2']).toMatchObject({ denials: { 'risk-1': { reason_code: 'MAX_ORDER_VOLUME_EXCEEDED' } } });
     expect(sink.acks).toHaveLength(6);
   });
@@ -236,7 +323,10 @@ describe('websocketSink', () => {
     expect(sentWhilePaused).toBeLessThan(fills / 2);
     client.socket.resume();
     const last = fills / ids.length;
-    const hasLastFill = (id: string): boolean => client.messages.some((m) => m['action'] === 'order_event' && m['event']['client_order_id'] === id && m['event']['cum_quantity'] === last);
+    const hasLastFill = (id: string): boolean =>
+      client.messages.some(
+        (m) => m['action'] === 'order_event' && m['event']['client_order_id'] === id && m['event']['cum_quantity'] === last,
+      );
     await waitFor(() => ids.every(hasLastFill), 'the last fill of every order', 15_000);
     // The orders come in the order of their latest change.
     const tail = client.messages.slice(-ids.length).map((m) => `${m['event']['client_order_id']}:${m['event']['cum_quantity']}`);
@@ -301,7 +391,7 @@ describe('websocketSink', () => {
     const client = await connect(sink);
     for (let i = 0; i < 20; i++) client.send({ action: 'list_instruments' });
     await waitFor(() => client.messages.length >= 20, '20 replies');
-    const codes = client.messages.map((m) => m['action'] === 'instruments' ? 'ok' : m['error']?.['code']);
+    const codes = client.messages.map((m) => (m['action'] === 'instruments' ? 'ok' : m['error']?.['code']));
     expect(codes.filter((c) => c === 'ok').length).toBeGreaterThanOrEqual(5);
     expect(codes.filter((c) => c === 'ok').length).toBeLessThanOrEqual(6);
     expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(14);
@@ -319,7 +409,10 @@ describe('websocketSink', () => {
     client.send({ aid: 'subscribe_quote', ins_list: 'SHFE.rb2501' });
     expect((await peek(client))['data'][0]).toMatchObject({ ins_list: 'SHFE.rb2501' });
     client.send({ action: 'subscribe', instruments: ['SHFE.rb2505', 'DCE.m2505'] });
-    expect(await client.next((m) => m['action'] !== undefined)).toMatchObject({ action: 'error', error: { code: 'TOO_MANY_SUBSCRIPTIONS' } });
+    expect(await client.next((m) => m['action'] !== undefined)).toMatchObject({
+      action: 'error',
+      error: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+    });
     client.send({ action: 'subscribe', instruments: ['DCE.m2505'] });
     expect(await client.next((m) => m['action'] === 'subscribed')).toMatchObject({ count: 1 });
   });
@@ -370,7 +463,13 @@ describe('websocketSink', () => {
     client.send({ aid: 'subscribe_quote', ins_list: 'SHFE.rb2501' });
     await peek(client);
     for (let seq = 2; seq <= 20_001; seq++) {
-      sink.quotes.next(laterQuote(seq % 3 === 0 ? 'DCE.m2505' : 'SHFE.rb2501', seq, { last_price: 3000 + (seq % 500), volume: 12_000 + seq, bid_price1: seq % 7 === 0 ? null : 3000 + (seq % 400) }));
+      sink.quotes.next(
+        laterQuote(seq % 3 === 0 ? 'DCE.m2505' : 'SHFE.rb2501', seq, {
+          last_price: 3000 + (seq % 500),
+          volume: 12_000 + seq,
+          bid_price1: seq % 7 === 0 ? null : 3000 + (seq % 400),
+        }),
+      );
       if (seq % 2000 === 0) await settle(1);
     }
     await settle(10);
@@ -380,7 +479,11 @@ describe('websocketSink', () => {
     expect(merged['data']).toHaveLength(1);
     expect(JSON.stringify(merged).length).toBeLessThan(400);
     // The last change of SHFE.rb2501 was seq 20,000 (20,001 went to DCE.m2505).
-    expect(merged['data'][0]['quotes']['SHFE.rb2501']).toMatchObject({ last_price: 3000 + (20_000 % 500), volume: 32_000, bid_price1: 3000 + (20_000 % 400) });
+    expect(merged['data'][0]['quotes']['SHFE.rb2501']).toMatchObject({
+      last_price: 3000 + (20_000 % 500),
+      volume: 32_000,
+      bid_price1: 3000 + (20_000 % 400),
+    });
     expect(sink.acks).toHaveLength(20_002);
   });
 
@@ -463,7 +566,10 @@ describe('websocketSink', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      await expect(startSink({ port })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining(`port ${port} on 127.0.0.1 is in use`) });
+      await expect(startSink({ port })).rejects.toMatchObject({
+        name: 'ConfigError',
+        message: expect.stringContaining(`port ${port} on 127.0.0.1 is in use`),
+      });
     } finally {
       blocker.close();
     }
@@ -475,15 +581,23 @@ describe('websocketSink', () => {
     const feeds = new Subject<FeedStatus>();
     const orders = new Subject<OrderEvent>();
     const graph = pipeline('ws-demo', '', (g) => {
-      g.sink('ws', websocketSink, { port: 0 }, {
-        quotes: g.source('quotes', recordsSource('diffs', 'QuoteDiff', quotes)),
-        feeds: g.source('feeds', recordsSource('status', 'FeedStatus', feeds)),
-        orders: g.source('orders', recordsSource('events', 'OrderEvent', orders)),
-      });
+      g.sink(
+        'ws',
+        websocketSink,
+        { port: 0 },
+        {
+          quotes: g.source('quotes', recordsSource('diffs', 'QuoteDiff', quotes)),
+          feeds: g.source('feeds', recordsSource('status', 'FeedStatus', feeds)),
+          orders: g.source('orders', recordsSource('events', 'OrderEvent', orders)),
+        },
+      );
     }).build();
     const run = runPipeline(graph, { logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) });
     let url: string | undefined;
-    await waitFor(() => (url = lines.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url !== undefined)?.url) !== undefined, 'the url');
+    await waitFor(
+      () => (url = lines.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url !== undefined)?.url) !== undefined,
+      'the url',
+    );
     const client = await TestClient.connect(`ws://${new URL(url as string).host}/`);
     allClients.push(client);
     quotes.next(firstQuote('SHFE.rb2501', 3500));
@@ -491,8 +605,15 @@ describe('websocketSink', () => {
     orders.next(orderSubmitted('o-1', 'SHFE.rb2501', 'BUY', 1, 3500));
     client.send({ aid: 'subscribe_quote', ins_list: 'SHFE.rb2501' });
     const first = await peek(client);
-    expect(first['data'][0]).toMatchObject({ quotes: { 'SHFE.rb2501': { last_price: 3500 } }, feeds: { 'sim-a': { state: 'UP' } }, trade: { [ACCOUNT]: { orders: { 'o-1': { status: 'SUBMITTED' } } } } });
-    const health = (await (await fetch(`${url}/health`)).json()) as { pipeline: string; stages: Record<string, { state: string; records_in: number }> };
+    expect(first['data'][0]).toMatchObject({
+      quotes: { 'SHFE.rb2501': { last_price: 3500 } },
+      feeds: { 'sim-a': { state: 'UP' } },
+      trade: { [ACCOUNT]: { orders: { 'o-1': { status: 'SUBMITTED' } } } },
+    });
+    const health = (await (await fetch(`${url}/health`)).json()) as {
+      pipeline: string;
+      stages: Record<string, { state: string; records_in: number }>;
+    };
     expect(health.pipeline).toBe('ws-demo');
     expect(health.stages['ws']).toMatchObject({ state: 'running', records_in: 3 });
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/tickflow_websocket_clients\{stage="ws"\} 1/);

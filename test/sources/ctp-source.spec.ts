@@ -23,7 +23,10 @@ const flowRoot = mkdtempSync(join(tmpdir(), 'tickflow-ctp-source-'));
 let nextPort = 43_100;
 
 /** The address of a front of the CTP simulator: `rate` ticks/s over `instruments`, market time from `start` (exchange local time). */
-function front(instruments: readonly string[], options: { rate?: number; seed?: number; start?: string; retryMs?: number; broker?: string } = {}): string {
+function front(
+  instruments: readonly string[],
+  options: { rate?: number; seed?: number; start?: string; retryMs?: number; broker?: string } = {},
+): string {
   const params = new URLSearchParams({
     seed: String(options.seed ?? 7),
     rate: String(options.rate ?? 400),
@@ -63,7 +66,10 @@ function startSource(config: Record<string, unknown>, stage = 'ctp', subscribe =
   });
   const ticks: Tick[] = [];
   const errors: unknown[] = [];
-  const fronts = (config['fronts'] as Record<string, unknown>[]).map((f, i) => ({ flow_dir: join(flowRoot, `${stage}-${nextPort}-${i}`), ...f }));
+  const fronts = (config['fronts'] as Record<string, unknown>[]).map((f, i) => ({
+    flow_dir: join(flowRoot, `${stage}-${nextPort}-${i}`),
+    ...f,
+  }));
   const validated = validateConfig('ctp', ctpSource.spec, { library_path: LIBRARY, stale_after_ms: 500, ...config, fronts });
   const ticks$ = ctpSource.create(validated, ctx);
   const subscription = (subscribe ? ticks$ : EMPTY).subscribe({ next: (t) => ticks.push(t), error: (e: unknown) => errors.push(e) });
@@ -117,8 +123,22 @@ describe('ctpSource', () => {
     const source = startSource({ fronts: [{ front_addr: address }], instruments: ['SHFE.rb2501', 'DCE.m2501'] });
     await until('the three recorded ticks', () => source.ticks.length === 3);
     const [first, second, third] = source.ticks as [Tick, Tick, Tick];
-    expect(first).toMatchObject({ instrument_id: 'SHFE.rb2501', ts_event: Date.parse('2025-01-02T21:00:00.500+08:00') * 1000, last_price: 3301, volume: 10, last_volume: null, bid_price1: 3300 });
-    expect(second).toMatchObject({ ts_event: Date.parse('2025-01-02T21:00:01.005+08:00') * 1000, volume: 14, last_volume: 4, bid_price1: null, ask_price1: 3302, settlement: null });
+    expect(first).toMatchObject({
+      instrument_id: 'SHFE.rb2501',
+      ts_event: Date.parse('2025-01-02T21:00:00.500+08:00') * 1000,
+      last_price: 3301,
+      volume: 10,
+      last_volume: null,
+      bid_price1: 3300,
+    });
+    expect(second).toMatchObject({
+      ts_event: Date.parse('2025-01-02T21:00:01.005+08:00') * 1000,
+      volume: 14,
+      last_volume: 4,
+      bid_price1: null,
+      ask_price1: 3302,
+      settlement: null,
+    });
     // DCE sent the trading day as ActionDay; the tick still lands on Thursday evening.
     expect(third).toMatchObject({ instrument_id: 'DCE.m2501', action_day: '20250102', trading_day: '20250103' });
   });
@@ -133,7 +153,7 @@ describe('ctpSource', () => {
     await until('ticks flowing again', () => source.ticks.length > after + 100);
   });
 
-  it('reports a refused login in the front\'s status, with the vendor\'s message decoded, and keeps trying', async () => {
+  it("reports a refused login in the front's status, with the vendor's message decoded, and keeps trying", async () => {
     const source = startSource({ fronts: [{ front_addr: front(SIX, { broker: '9999' }), broker_id: '1234' }], instruments: SIX });
     await until('two refused logins', () => source.statuses.filter((s) => s.detail.includes('login failed')).length >= 2);
     const refused = source.statuses.find((s) => s.detail.includes('login failed')) as FeedStatus;
@@ -144,7 +164,10 @@ describe('ctpSource', () => {
 
   it('drops ticks outside trading sessions and counts them', async () => {
     // 14:59:59.5: half a second of the afternoon session, then junk after the close.
-    const source = startSource({ fronts: [{ front_addr: front(['SHFE.rb2501'], { rate: 100, start: '20250103T145959' }) }], instruments: ['SHFE.rb2501'] });
+    const source = startSource({
+      fronts: [{ front_addr: front(['SHFE.rb2501'], { rate: 100, start: '20250103T145959' }) }],
+      instruments: ['SHFE.rb2501'],
+    });
     await until('20 ticks dropped outside the session', () => (source.ctx.metrics.droppedByReason.get('outside-session') ?? 0) >= 20);
     const close = Date.parse('2025-01-03T15:00:00+08:00') * 1000;
     expect(source.ticks.length).toBeGreaterThan(0);
@@ -156,21 +179,37 @@ describe('ctpSource', () => {
     const source = startSource({ fronts: [{ front_addr: address }], instruments: SIX });
     await until('50 ticks', () => source.ticks.length > 50);
     ctpSimulator.control(LIBRARY, address, 'disconnect');
-    await until('the front reported DOWN', () => source.statuses.some((s) => s.state === 'DOWN' && s.ts_event > 0 && source.statuses.indexOf(s) > 0));
+    await until('the front reported DOWN', () =>
+      source.statuses.some((s) => s.state === 'DOWN' && s.ts_event > 0 && source.statuses.indexOf(s) > 0),
+    );
     const after = source.ticks.length;
-    await until('a tick of every instrument after the reconnect', () => SIX.every((id) => source.ticks.slice(after).some((t) => t.instrument_id === id)));
+    await until('a tick of every instrument after the reconnect', () =>
+      SIX.every((id) => source.ticks.slice(after).some((t) => t.instrument_id === id)),
+    );
     expect(source.statuses.map((s) => s.state).slice(-2)).toEqual(['DOWN', 'UP']);
   });
 
   it('notices a front that dies: DOWN in its status and gauge, its instruments served by the other front', async () => {
     const [a, b] = [front(SIX, { rate: 600 }), front(SIX, { rate: 600 })];
-    const source = startSource({ fronts: [{ name: 'a', front_addr: a }, { name: 'b', front_addr: b }], instruments: SIX, strategy: 'round_robin' });
+    const source = startSource({
+      fronts: [
+        { name: 'a', front_addr: a },
+        { name: 'b', front_addr: b },
+      ],
+      instruments: SIX,
+      strategy: 'round_robin',
+    });
     // Once both fronts are logged in, round robin deals the instruments over both.
-    await until('every instrument served, some by each front', () => source.owners.size === SIX.length && new Set(source.owners.values()).size === 2);
+    await until(
+      'every instrument served, some by each front',
+      () => source.owners.size === SIX.length && new Set(source.owners.values()).size === 2,
+    );
     ctpSimulator.control(LIBRARY, a, 'down');
     await until('every instrument on front b', () => BARE_SIX.every((id) => source.owners.get(id) === 'b'));
     const after = source.ticks.length;
-    await until('a tick of every instrument after the move', () => SIX.every((id) => source.ticks.slice(after).some((t) => t.instrument_id === id)));
+    await until('a tick of every instrument after the move', () =>
+      SIX.every((id) => source.ticks.slice(after).some((t) => t.instrument_id === id)),
+    );
     expect(source.statuses.filter((s) => s.feed_id === 'ctp/a').map((s) => s.state)).toContain('DOWN');
     const metrics = await source.ctx.registry.metrics();
     expect(metrics).toContain('tickflow_ctp_front_up{stage="ctp",front="a"} 0');
@@ -209,7 +248,15 @@ describe('ctpSource', () => {
 
   it('rejects a wrong library path, a library that is not CTP, and an unknown version, naming the path', () => {
     const ctx = testContext(asyncScheduler, ctpSource, { stage: 'ctp' });
-    const build = (library_path: string) => () => ctpSource.create(validateConfig('ctp', ctpSource.spec, { library_path, fronts: [{ front_addr: 'tcp://127.0.0.1:1' }], instruments: ['SHFE.rb2501'] }), ctx);
+    const build = (library_path: string) => () =>
+      ctpSource.create(
+        validateConfig('ctp', ctpSource.spec, {
+          library_path,
+          fronts: [{ front_addr: 'tcp://127.0.0.1:1' }],
+          instruments: ['SHFE.rb2501'],
+        }),
+        ctx,
+      );
     expect(build('/nonexistent/thostmduserapi_se.so')).toThrow(NativeAddonError);
     expect(build('/nonexistent/thostmduserapi_se.so')).toThrow(/\/nonexistent\/thostmduserapi_se\.so/);
     expect(build(ctpSimulator.libraryPath('unknown-version'))).toThrow(/9\.1\.0.*expected/s);
@@ -220,7 +267,10 @@ describe('ctpSource', () => {
     try {
       validateComponentConfig(ctpSource, {
         library_path: LIBRARY,
-        fronts: [{ name: 'a', front_addr: '127.0.0.1:41000' }, { name: 'a', front_addr: 'tcp://127.0.0.1:41001' }],
+        fronts: [
+          { name: 'a', front_addr: '127.0.0.1:41000' },
+          { name: 'a', front_addr: 'tcp://127.0.0.1:41001' },
+        ],
         instruments: [],
       });
     } catch (e) {
@@ -229,8 +279,8 @@ describe('ctpSource', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
       "'instruments' must name at least one instrument",
-      "'fronts[0].front_addr' must look like tcp://host:port, got \"127.0.0.1:41000\"",
-      "'fronts[1].name' \"a\" is used by another front",
+      '\'fronts[0].front_addr\' must look like tcp://host:port, got "127.0.0.1:41000"',
+      '\'fronts[1].name\' "a" is used by another front',
     ]);
   });
 });

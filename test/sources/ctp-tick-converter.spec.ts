@@ -11,7 +11,9 @@ import { DBL_MAX, makeDepthMarketData } from '../support/make-depth-market-data.
 const at = (iso: string): number => Date.parse(iso) * 1000;
 const RECV_LATENCY = 1_500;
 
-const tickFieldOrder = (JSON.parse(readFileSync(new URL('../../schemas/Tick.avsc', import.meta.url), 'utf8')) as { fields: { name: string }[] }).fields.map((f) => f.name);
+const tickFieldOrder = (
+  JSON.parse(readFileSync(new URL('../../schemas/Tick.avsc', import.meta.url), 'utf8')) as { fields: { name: string }[] }
+).fields.map((f) => f.name);
 
 function expectTick(result: Tick | CtpTickRejection): Tick {
   if ('reason' in result) throw new Error(`expected a Tick, got ${result.reason}: ${result.detail}`);
@@ -55,11 +57,26 @@ describe('CtpTickConverter', () => {
         last_volume: null,
         turnover: 419_820_000,
         open_interest: 1_002_000,
-        bid_price1: 3499, bid_volume1: 10, ask_price1: 3500, ask_volume1: 12,
-        bid_price2: 3498, bid_volume2: 20, ask_price2: 3501, ask_volume2: 22,
-        bid_price3: 3497, bid_volume3: 30, ask_price3: 3502, ask_volume3: 32,
-        bid_price4: 3496, bid_volume4: 40, ask_price4: 3503, ask_volume4: 42,
-        bid_price5: 3495, bid_volume5: 50, ask_price5: 3504, ask_volume5: 52,
+        bid_price1: 3499,
+        bid_volume1: 10,
+        ask_price1: 3500,
+        ask_volume1: 12,
+        bid_price2: 3498,
+        bid_volume2: 20,
+        ask_price2: 3501,
+        ask_volume2: 22,
+        bid_price3: 3497,
+        bid_volume3: 30,
+        ask_price3: 3502,
+        ask_volume3: 32,
+        bid_price4: 3496,
+        bid_volume4: 40,
+        ask_price4: 3503,
+        ask_volume4: 42,
+        bid_price5: 3495,
+        bid_volume5: 50,
+        ask_price5: 3504,
+        ask_volume5: 52,
         feed_id: 'ctp-a',
         ts_recv: tsEvent + RECV_LATENCY,
         sequence: 1,
@@ -73,20 +90,55 @@ describe('CtpTickConverter', () => {
         const tick = expectTick(
           new CtpTickConverter({ feedId: 'ctp-a' }).convert(
             makeDepthMarketData({
-              LastPrice: bad, PreSettlementPrice: bad, PreClosePrice: bad, OpenPrice: bad, HighestPrice: bad, LowestPrice: bad,
-              ClosePrice: bad, SettlementPrice: bad, UpperLimitPrice: bad, LowerLimitPrice: bad, AveragePrice: bad,
-              BidPrice1: bad, AskPrice1: bad, BidPrice2: bad, AskPrice2: bad, BidPrice3: bad, AskPrice3: bad,
-              BidPrice4: bad, AskPrice4: bad, BidPrice5: bad, AskPrice5: bad,
-              BidVolume5: 0, AskVolume5: 0,
+              LastPrice: bad,
+              PreSettlementPrice: bad,
+              PreClosePrice: bad,
+              OpenPrice: bad,
+              HighestPrice: bad,
+              LowestPrice: bad,
+              ClosePrice: bad,
+              SettlementPrice: bad,
+              UpperLimitPrice: bad,
+              LowerLimitPrice: bad,
+              AveragePrice: bad,
+              BidPrice1: bad,
+              AskPrice1: bad,
+              BidPrice2: bad,
+              AskPrice2: bad,
+              BidPrice3: bad,
+              AskPrice3: bad,
+              BidPrice4: bad,
+              AskPrice4: bad,
+              BidPrice5: bad,
+              AskPrice5: bad,
+              BidVolume5: 0,
+              AskVolume5: 0,
             }),
             0,
           ),
         );
         const prices = [
-          tick.last_price, tick.pre_settlement, tick.pre_close, tick.open, tick.high, tick.low, tick.close, tick.settlement,
-          tick.upper_limit, tick.lower_limit, tick.average_price,
-          tick.bid_price1, tick.ask_price1, tick.bid_price2, tick.ask_price2, tick.bid_price3, tick.ask_price3,
-          tick.bid_price4, tick.ask_price4, tick.bid_price5, tick.ask_price5,
+          tick.last_price,
+          tick.pre_settlement,
+          tick.pre_close,
+          tick.open,
+          tick.high,
+          tick.low,
+          tick.close,
+          tick.settlement,
+          tick.upper_limit,
+          tick.lower_limit,
+          tick.average_price,
+          tick.bid_price1,
+          tick.ask_price1,
+          tick.bid_price2,
+          tick.ask_price2,
+          tick.bid_price3,
+          tick.ask_price3,
+          tick.bid_price4,
+          tick.ask_price4,
+          tick.bid_price5,
+          tick.ask_price5,
         ];
         expect(prices, `value ${bad}`).toEqual(prices.map(() => null));
         expect([tick.bid_volume1, tick.bid_volume5, tick.ask_volume5]).toEqual([10, 0, 0]);
@@ -99,7 +151,12 @@ describe('CtpTickConverter', () => {
     });
 
     it('uses 0 for an invalid pre_open_interest, turnover or open_interest (they are not nullable)', () => {
-      const tick = expectTick(converter.convert(makeDepthMarketData({ PreOpenInterest: DBL_MAX, Turnover: Number.NaN, OpenInterest: Number.POSITIVE_INFINITY }), 0));
+      const tick = expectTick(
+        converter.convert(
+          makeDepthMarketData({ PreOpenInterest: DBL_MAX, Turnover: Number.NaN, OpenInterest: Number.POSITIVE_INFINITY }),
+          0,
+        ),
+      );
       expect([tick.pre_open_interest, tick.turnover, tick.open_interest]).toEqual([0, 0, 0]);
     });
 
@@ -122,7 +179,8 @@ describe('CtpTickConverter', () => {
 
   describe('event time', () => {
     it('pads UpdateMillisec: 5 is .005, not .500', () => {
-      const tsOf = (millis: number): number => expectTick(new CtpTickConverter({ feedId: 'ctp-a' }).convert(makeDepthMarketData({ UpdateMillisec: millis }), 0)).ts_event;
+      const tsOf = (millis: number): number =>
+        expectTick(new CtpTickConverter({ feedId: 'ctp-a' }).convert(makeDepthMarketData({ UpdateMillisec: millis }), 0)).ts_event;
       expect(tsOf(5)).toBe(at('2025-01-02T10:00:00.005+08:00'));
       expect(tsOf(50)).toBe(at('2025-01-02T10:00:00.050+08:00'));
       expect(tsOf(999)).toBe(at('2025-01-02T10:00:00.999+08:00'));
@@ -131,13 +189,31 @@ describe('CtpTickConverter', () => {
 
     it('puts a Friday night SHFE tick at 21:05 on Friday and one at 00:30 on Saturday, both of Monday’s trading day', () => {
       const evening = expectTick(
-        converter.convert(makeDepthMarketData({ InstrumentID: 'cu2501', TradingDay: '20250106', ActionDay: '20250103', UpdateTime: '21:05:00', UpdateMillisec: 0 }), 0),
+        converter.convert(
+          makeDepthMarketData({
+            InstrumentID: 'cu2501',
+            TradingDay: '20250106',
+            ActionDay: '20250103',
+            UpdateTime: '21:05:00',
+            UpdateMillisec: 0,
+          }),
+          0,
+        ),
       );
       expect([evening.instrument_id, evening.trading_day, evening.action_day]).toEqual(['SHFE.cu2501', '20250106', '20250103']);
       expect(evening.ts_event).toBe(at('2025-01-03T21:05:00+08:00'));
 
       const smallHours = expectTick(
-        converter.convert(makeDepthMarketData({ InstrumentID: 'cu2501', TradingDay: '20250106', ActionDay: '20250104', UpdateTime: '00:30:00', UpdateMillisec: 5 }), 0),
+        converter.convert(
+          makeDepthMarketData({
+            InstrumentID: 'cu2501',
+            TradingDay: '20250106',
+            ActionDay: '20250104',
+            UpdateTime: '00:30:00',
+            UpdateMillisec: 5,
+          }),
+          0,
+        ),
       );
       expect([smallHours.trading_day, smallHours.action_day]).toEqual(['20250106', '20250104']);
       expect(smallHours.ts_event).toBe(at('2025-01-04T00:30:00.005+08:00'));
@@ -145,20 +221,49 @@ describe('CtpTickConverter', () => {
 
     it('resolves the calendar day of a DCE night tick from the session, not from ActionDay (which DCE fills with the trading day)', () => {
       const thursdayNight = expectTick(
-        converter.convert(makeDepthMarketData({ InstrumentID: 'm2501', ExchangeID: 'DCE', TradingDay: '20250103', ActionDay: '20250103', UpdateTime: '22:30:00', UpdateMillisec: 0 }), 0),
+        converter.convert(
+          makeDepthMarketData({
+            InstrumentID: 'm2501',
+            ExchangeID: 'DCE',
+            TradingDay: '20250103',
+            ActionDay: '20250103',
+            UpdateTime: '22:30:00',
+            UpdateMillisec: 0,
+          }),
+          0,
+        ),
       );
-      expect([thursdayNight.instrument_id, thursdayNight.trading_day, thursdayNight.action_day]).toEqual(['DCE.m2501', '20250103', '20250102']);
+      expect([thursdayNight.instrument_id, thursdayNight.trading_day, thursdayNight.action_day]).toEqual([
+        'DCE.m2501',
+        '20250103',
+        '20250102',
+      ]);
       expect(thursdayNight.ts_event).toBe(at('2025-01-02T22:30:00+08:00'));
 
       const fridayNight = expectTick(
-        converter.convert(makeDepthMarketData({ InstrumentID: 'm2501', ExchangeID: 'DCE', TradingDay: '20250106', ActionDay: '20250106', UpdateTime: '21:00:00', UpdateMillisec: 0 }), 0),
+        converter.convert(
+          makeDepthMarketData({
+            InstrumentID: 'm2501',
+            ExchangeID: 'DCE',
+            TradingDay: '20250106',
+            ActionDay: '20250106',
+            UpdateTime: '21:00:00',
+            UpdateMillisec: 0,
+          }),
+          0,
+        ),
       );
       expect([fridayNight.trading_day, fridayNight.action_day]).toEqual(['20250106', '20250103']);
       expect(fridayNight.ts_event).toBe(at('2025-01-03T21:00:00+08:00'));
     });
 
     it('puts a Monday day tick on Monday even though Friday night has the same trading day', () => {
-      const tick = expectTick(converter.convert(makeDepthMarketData({ TradingDay: '20250106', ActionDay: '20250106', UpdateTime: '09:00:00', UpdateMillisec: 0 }), 0));
+      const tick = expectTick(
+        converter.convert(
+          makeDepthMarketData({ TradingDay: '20250106', ActionDay: '20250106', UpdateTime: '09:00:00', UpdateMillisec: 0 }),
+          0,
+        ),
+      );
       expect(tick.ts_event).toBe(at('2025-01-06T09:00:00+08:00'));
       expect(tick.action_day).toBe('20250106');
     });
@@ -169,40 +274,62 @@ describe('CtpTickConverter', () => {
       const from = at('2024-12-30T00:00:00+08:00');
       const to = at('2025-01-13T00:00:00+08:00');
       fc.assert(
-        fc.property(fc.constantFrom(...instruments), fc.integer({ min: from / 1000, max: to / 1000 }), fc.boolean(), (code, ms, actionDayIsTradingDay) => {
-          const ts = ms * 1000;
-          const known = expectTick(new CtpTickConverter({ feedId: 'p', sessions }).convert(makeDepthMarketData({ InstrumentID: code, ExchangeID: '' }), 0)).instrument_id;
-          const probe = new CtpTickConverter({ feedId: 'p', sessions });
-          if (!sessions.isInSession(known, ts)) return;
-          const local = new Date(ms + 8 * 3_600_000);
-          const tradingDay = sessions.tradingDay(known, ts);
-          const record = makeDepthMarketData({
-            InstrumentID: code,
-            ExchangeID: '',
-            TradingDay: tradingDay,
-            ActionDay: actionDayIsTradingDay ? tradingDay : sessions.actionDay(ts),
-            UpdateTime: local.toISOString().slice(11, 19),
-            UpdateMillisec: local.getUTCMilliseconds(),
-          });
-          const tick = expectTick(probe.convert(record, ts));
-          expect(tick.ts_event).toBe(ts);
-          expect(tick.trading_day).toBe(tradingDay);
-          expect(tick.action_day).toBe(sessions.actionDay(ts));
-        }),
+        fc.property(
+          fc.constantFrom(...instruments),
+          fc.integer({ min: from / 1000, max: to / 1000 }),
+          fc.boolean(),
+          (code, ms, actionDayIsTradingDay) => {
+            const ts = ms * 1000;
+            const known = expectTick(
+              new CtpTickConverter({ feedId: 'p', sessions }).convert(makeDepthMarketData({ InstrumentID: code, ExchangeID: '' }), 0),
+            ).instrument_id;
+            const probe = new CtpTickConverter({ feedId: 'p', sessions });
+            if (!sessions.isInSession(known, ts)) return;
+            const local = new Date(ms + 8 * 3_600_000);
+            const tradingDay = sessions.tradingDay(known, ts);
+            const record = makeDepthMarketData({
+              InstrumentID: code,
+              ExchangeID: '',
+              TradingDay: tradingDay,
+              ActionDay: actionDayIsTradingDay ? tradingDay : sessions.actionDay(ts),
+              UpdateTime: local.toISOString().slice(11, 19),
+              UpdateMillisec: local.getUTCMilliseconds(),
+            });
+            const tick = expectTick(probe.convert(record, ts));
+            expect(tick.ts_event).toBe(ts);
+            expect(tick.trading_day).toBe(tradingDay);
+            expect(tick.action_day).toBe(sessions.actionDay(ts));
+          },
+        ),
         { numRuns: 300 },
       );
     });
 
     it('falls back to ActionDay as the calendar day when TradingDay is empty', () => {
       const ts = at('2025-01-02T22:00:00+08:00');
-      const tick = expectTick(converter.convert(makeDepthMarketData({ TradingDay: '', ActionDay: '20250102', UpdateTime: '22:00:00', UpdateMillisec: 0 }), ts + RECV_LATENCY));
+      const tick = expectTick(
+        converter.convert(
+          makeDepthMarketData({ TradingDay: '', ActionDay: '20250102', UpdateTime: '22:00:00', UpdateMillisec: 0 }),
+          ts + RECV_LATENCY,
+        ),
+      );
       expect([tick.ts_event, tick.trading_day, tick.action_day]).toEqual([ts, '20250103', '20250102']);
     });
 
     it('falls back to ActionDay read as the trading day when TradingDay is malformed and DCE wrote the trading day into ActionDay', () => {
       const ts = at('2025-01-02T22:00:00+08:00');
       const tick = expectTick(
-        converter.convert(makeDepthMarketData({ InstrumentID: 'm2501', ExchangeID: 'DCE', TradingDay: '2025013', ActionDay: '20250103', UpdateTime: '22:00:00', UpdateMillisec: 0 }), ts + RECV_LATENCY),
+        converter.convert(
+          makeDepthMarketData({
+            InstrumentID: 'm2501',
+            ExchangeID: 'DCE',
+            TradingDay: '2025013',
+            ActionDay: '20250103',
+            UpdateTime: '22:00:00',
+            UpdateMillisec: 0,
+          }),
+          ts + RECV_LATENCY,
+        ),
       );
       expect([tick.ts_event, tick.trading_day, tick.action_day]).toEqual([ts, '20250103', '20250102']);
     });
@@ -212,7 +339,9 @@ describe('CtpTickConverter', () => {
         reason: 'malformed',
         detail: 'SHFE.rb2501: TradingDay 20250104 is not the trading day of any instant at UpdateTime 10:00:00.500',
       });
-      expect(expectRejection(converter.convert(makeDepthMarketData({ TradingDay: '20250231', ActionDay: '20250230' }), 0)).reason).toBe('malformed');
+      expect(expectRejection(converter.convert(makeDepthMarketData({ TradingDay: '20250231', ActionDay: '20250230' }), 0)).reason).toBe(
+        'malformed',
+      );
       expect(expectRejection(converter.convert(makeDepthMarketData({ TradingDay: '', ActionDay: '' }), 0))).toEqual({
         reason: 'malformed',
         detail: 'SHFE.rb2501: TradingDay "" is not a date and neither is ActionDay ""',
@@ -228,12 +357,15 @@ describe('CtpTickConverter', () => {
       });
     });
 
-    it.each(['25:00:00', '24:00:00', '10:60:00', '10:00:60', '9:00:00', '10:00', '10-00-00', 'ab:cd:ef', '', '10:00:00 '])('rejects UpdateTime %j', (time) => {
-      expect(expectRejection(converter.convert(makeDepthMarketData({ UpdateTime: time }), 0))).toEqual({
-        reason: 'malformed',
-        detail: `SHFE.rb2501: UpdateTime ${JSON.stringify(time)} is not HH:MM:SS`,
-      });
-    });
+    it.each(['25:00:00', '24:00:00', '10:60:00', '10:00:60', '9:00:00', '10:00', '10-00-00', 'ab:cd:ef', '', '10:00:00 '])(
+      'rejects UpdateTime %j',
+      (time) => {
+        expect(expectRejection(converter.convert(makeDepthMarketData({ UpdateTime: time }), 0))).toEqual({
+          reason: 'malformed',
+          detail: `SHFE.rb2501: UpdateTime ${JSON.stringify(time)} is not HH:MM:SS`,
+        });
+      },
+    );
 
     it('rejects an empty InstrumentID', () => {
       expect(expectRejection(converter.convert(makeDepthMarketData({ InstrumentID: '' }), 0))).toEqual({
@@ -246,13 +378,22 @@ describe('CtpTickConverter', () => {
   describe('exchange prefix', () => {
     it('takes the exchange from the product table when ExchangeID is empty, CZCE codes in capitals', () => {
       expect(expectTick(converter.convert(makeDepthMarketData({ ExchangeID: '' }), 0)).instrument_id).toBe('SHFE.rb2501');
-      expect(expectTick(converter.convert(makeDepthMarketData({ ExchangeID: '', InstrumentID: 'SR501' }), 0)).instrument_id).toBe('CZCE.SR501');
-      expect(expectTick(converter.convert(makeDepthMarketData({ ExchangeID: '', InstrumentID: 'IF2501', UpdateTime: '09:45:00' }), 0)).instrument_id).toBe('CFFEX.IF2501');
+      expect(expectTick(converter.convert(makeDepthMarketData({ ExchangeID: '', InstrumentID: 'SR501' }), 0)).instrument_id).toBe(
+        'CZCE.SR501',
+      );
+      expect(
+        expectTick(converter.convert(makeDepthMarketData({ ExchangeID: '', InstrumentID: 'IF2501', UpdateTime: '09:45:00' }), 0))
+          .instrument_id,
+      ).toBe('CFFEX.IF2501');
     });
 
     it('keeps a given ExchangeID', () => {
-      expect(expectTick(converter.convert(makeDepthMarketData({ ExchangeID: 'INE', InstrumentID: 'sc2502' }), 0)).instrument_id).toBe('INE.sc2502');
-      expect(expectTick(converter.convert(makeDepthMarketData({ ExchangeID: 'DCE', InstrumentID: 'm2501' }), 0)).instrument_id).toBe('DCE.m2501');
+      expect(expectTick(converter.convert(makeDepthMarketData({ ExchangeID: 'INE', InstrumentID: 'sc2502' }), 0)).instrument_id).toBe(
+        'INE.sc2502',
+      );
+      expect(expectTick(converter.convert(makeDepthMarketData({ ExchangeID: 'DCE', InstrumentID: 'm2501' }), 0)).instrument_id).toBe(
+        'DCE.m2501',
+      );
     });
 
     it('follows a change of ExchangeID for the same InstrumentID', () => {
@@ -274,7 +415,9 @@ describe('CtpTickConverter', () => {
         reason: 'unknown-instrument',
         detail: "DCE.rb2501: ExchangeID 'DCE' disagrees with the product table, which lists InstrumentID 'rb2501' on SHFE",
       });
-      expect(expectRejection(converter.convert(makeDepthMarketData({ ExchangeID: '', InstrumentID: 'm2501-C-3000' }), 0)).reason).toBe('unknown-instrument');
+      expect(expectRejection(converter.convert(makeDepthMarketData({ ExchangeID: '', InstrumentID: 'm2501-C-3000' }), 0)).reason).toBe(
+        'unknown-instrument',
+      );
     });
   });
 
@@ -294,7 +437,13 @@ describe('CtpTickConverter', () => {
     });
 
     it('rejects junk on a Friday night after the night close, and on Saturday beyond it', () => {
-      const late = makeDepthMarketData({ InstrumentID: 'cu2501', TradingDay: '20250106', ActionDay: '20250104', UpdateTime: '01:00:00', UpdateMillisec: 0 });
+      const late = makeDepthMarketData({
+        InstrumentID: 'cu2501',
+        TradingDay: '20250106',
+        ActionDay: '20250104',
+        UpdateTime: '01:00:00',
+        UpdateMillisec: 0,
+      });
       expect(expectRejection(converter.convert(late, 0)).reason).toBe('outside-session');
       const saturdayNoon = makeDepthMarketData({ TradingDay: '20250106', ActionDay: '20250104', UpdateTime: '12:00:00' });
       expect(expectRejection(converter.convert(saturdayNoon, 0)).reason).toBe('outside-session');
@@ -310,7 +459,8 @@ describe('CtpTickConverter', () => {
 
   describe('last_volume', () => {
     it('is the difference of Volume to the previous accepted tick of the instrument and trading day', () => {
-      const feed = (changes: Parameters<typeof makeDepthMarketData>[0]): Tick | CtpTickRejection => converter.convert(makeDepthMarketData(changes), 0);
+      const feed = (changes: Parameters<typeof makeDepthMarketData>[0]): Tick | CtpTickRejection =>
+        converter.convert(makeDepthMarketData(changes), 0);
       const lastVolume = (result: Tick | CtpTickRejection): number | null => expectTick(result).last_volume;
 
       expect(lastVolume(feed({ Volume: 100, UpdateTime: '14:59:00' }))).toBeNull(); // first tick of the day
@@ -329,11 +479,19 @@ describe('CtpTickConverter', () => {
 
     it('drops a tick not newer than the latest one taken (a front taking an instrument over repeats or trails the other), without changing state', () => {
       expectTick(converter.convert(makeDepthMarketData({ Volume: 100, UpdateTime: '14:59:00', UpdateMillisec: 500 }), 0));
-      expect(expectRejection(converter.convert(makeDepthMarketData({ Volume: 100, UpdateTime: '14:59:00', UpdateMillisec: 500 }), 0)).reason).toBe('duplicate');
-      expect(expectRejection(converter.convert(makeDepthMarketData({ Volume: 90, UpdateTime: '14:58:59', UpdateMillisec: 500 }), 0)).reason).toBe('duplicate');
+      expect(
+        expectRejection(converter.convert(makeDepthMarketData({ Volume: 100, UpdateTime: '14:59:00', UpdateMillisec: 500 }), 0)).reason,
+      ).toBe('duplicate');
+      expect(
+        expectRejection(converter.convert(makeDepthMarketData({ Volume: 90, UpdateTime: '14:58:59', UpdateMillisec: 500 }), 0)).reason,
+      ).toBe('duplicate');
       // Same instant, more volume: a second snapshot of that millisecond.
-      expect(expectTick(converter.convert(makeDepthMarketData({ Volume: 110, UpdateTime: '14:59:00', UpdateMillisec: 500 }), 0)).last_volume).toBe(10);
-      expect(expectTick(converter.convert(makeDepthMarketData({ Volume: 115, UpdateTime: '14:59:01', UpdateMillisec: 0 }), 0)).sequence).toBe(3);
+      expect(
+        expectTick(converter.convert(makeDepthMarketData({ Volume: 110, UpdateTime: '14:59:00', UpdateMillisec: 500 }), 0)).last_volume,
+      ).toBe(10);
+      expect(
+        expectTick(converter.convert(makeDepthMarketData({ Volume: 115, UpdateTime: '14:59:01', UpdateMillisec: 0 }), 0)).sequence,
+      ).toBe(3);
     });
 
     it('is kept per converter, so two feeds do not mix', () => {

@@ -46,7 +46,10 @@ export async function startDiffUpstream(): Promise<DiffUpstream> {
   return {
     url: `ws://127.0.0.1:${port}/`,
     received,
-    subscribed: () => waitFor('a client to subscribe', () => (received.some((m) => m.includes('subscribe_quote')) ? true : undefined), 10_000).then(() => undefined),
+    subscribed: () =>
+      waitFor('a client to subscribe', () => (received.some((m) => m.includes('subscribe_quote')) ? true : undefined), 10_000).then(
+        () => undefined,
+      ),
     send,
     rtnData: (patches) => send(JSON.stringify({ aid: 'rtn_data', data: patches })),
     close: async () => {

@@ -72,7 +72,12 @@ describe('fileSource', () => {
       const ticks = simTicks(4);
       const path = join(dir, 'ticks.ndjson');
       await writeNdjson(path, ticks);
-      expect((await replay(createSource({ path, feed_id: 'replay-a' }).ticks$)).map((t) => t.feed_id)).toEqual(['replay-a', 'replay-a', 'replay-a', 'replay-a']);
+      expect((await replay(createSource({ path, feed_id: 'replay-a' }).ticks$)).map((t) => t.feed_id)).toEqual([
+        'replay-a',
+        'replay-a',
+        'replay-a',
+        'replay-a',
+      ]);
       expect((await replay(createSource({ path }).ticks$)).map((t) => t.feed_id)).toEqual(['rec', 'rec', 'rec', 'rec']);
     });
   });
@@ -104,15 +109,24 @@ describe('fileSource', () => {
     it('resolves a compatible writer schema to Tick (a field the reader does not know is skipped)', async () => {
       const ticks = simTicks(20);
       const tickSchema = catalog.type('Tick').schema() as { fields: unknown[] };
-      const writer = avro.Type.forSchema({ ...tickSchema, fields: [...tickSchema.fields, { name: 'venue_note', type: 'string' }] } as avro.Schema, { wrapUnions: 'auto' });
+      const writer = avro.Type.forSchema(
+        { ...tickSchema, fields: [...tickSchema.fields, { name: 'venue_note', type: 'string' }] } as avro.Schema,
+        { wrapUnions: 'auto' },
+      );
       const path = join(dir, 'ticks-v2.avro');
-      await writeContainer(path, writer, ticks.map((t) => ({ ...t, venue_note: 'x' })));
+      await writeContainer(
+        path,
+        writer,
+        ticks.map((t) => ({ ...t, venue_note: 'x' })),
+      );
       expect(await replay(createSource({ path }).ticks$)).toEqual(ticks);
     });
 
     it('refuses at creation a Tick file whose writer schema does not resolve', async () => {
       const tickSchema = catalog.type('Tick').schema() as { fields: { name: string }[] };
-      const writer = avro.Type.forSchema({ ...tickSchema, fields: tickSchema.fields.filter((f) => f.name !== 'sequence') } as avro.Schema, { wrapUnions: 'auto' });
+      const writer = avro.Type.forSchema({ ...tickSchema, fields: tickSchema.fields.filter((f) => f.name !== 'sequence') } as avro.Schema, {
+        wrapUnions: 'auto',
+      });
       const path = join(dir, 'old.avro');
       const { sequence: _dropped, ...tick } = makeTick();
       await writeContainer(path, writer, [tick]);
@@ -143,7 +157,14 @@ describe('fileSource', () => {
       const tickCodec = catalog.codec('Tick');
       const [a, b] = simTicks(2) as [Tick, Tick];
       const path = join(dir, 'audit.avro');
-      const record = (seq: number, type: string, payload: Buffer) => ({ seq, ts_init: 1, record_type: type, payload, prev_hash: Buffer.alloc(32), hash: Buffer.alloc(32) });
+      const record = (seq: number, type: string, payload: Buffer) => ({
+        seq,
+        ts_init: 1,
+        record_type: type,
+        payload,
+        prev_hash: Buffer.alloc(32),
+        hash: Buffer.alloc(32),
+      });
       await writeContainer(path, catalog.type('AuditRecord'), [
         record(1, 'tickflow.Tick', tickCodec.encode(a)),
         record(2, 'tickflow.Tick', Buffer.from('not a tick')),
@@ -152,7 +173,13 @@ describe('fileSource', () => {
       const { ticks$, ctx } = createSource({ path });
       expect(await replay(ticks$)).toEqual([a, b]);
       expect(ctx.metrics.droppedByReason.get('invalid')).toBe(1);
-      expect(warnings()).toEqual([expect.objectContaining({ file: path, record: 2, msg: expect.stringMatching(/record 2: audit seq 2: the payload is not a tickflow\.Tick/) })]);
+      expect(warnings()).toEqual([
+        expect.objectContaining({
+          file: path,
+          record: 2,
+          msg: expect.stringMatching(/record 2: audit seq 2: the payload is not a tickflow\.Tick/),
+        }),
+      ]);
     });
   });
 
@@ -180,14 +207,18 @@ describe('fileSource', () => {
       writeFileSync(join(dir, 'notes.txt'), 'hello');
       await writeNdjson(join(dir, 'ticks.ndjson'), ticks);
       expect(await replay(createSource({ path: dir }).ticks$)).toEqual(ticks);
-      expect(warnings().map((w) => w.msg)).toEqual([expect.stringMatching(/^passing over .*notes\.txt: unknown format; expected a \.ndjson or \.jsonl file/)]);
+      expect(warnings().map((w) => w.msg)).toEqual([
+        expect.stringMatching(/^passing over .*notes\.txt: unknown format; expected a \.ndjson or \.jsonl file/),
+      ]);
     });
 
     it('is a ConfigError for a directory without files to replay, naming what it passed over', () => {
       writeFileSync(join(dir, 'notes.txt'), 'hello');
       writeFileSync(join(dir, 'prices.csv'), 'a,b');
       expect(() => createSource({ path: dir })).toThrow(ConfigError);
-      expect(() => createSource({ path: dir })).toThrow(/3 problems:[\s\S]*is a directory without files to replay[\s\S]*notes\.txt: unknown format[\s\S]*prices\.csv: unknown format/);
+      expect(() => createSource({ path: dir })).toThrow(
+        /3 problems:[\s\S]*is a directory without files to replay[\s\S]*notes\.txt: unknown format[\s\S]*prices\.csv: unknown format/,
+      );
       const empty = join(dir, 'empty');
       mkdirSync(empty);
       expect(() => createSource({ path: empty })).toThrow(/is a directory without files to replay/);
@@ -196,9 +227,25 @@ describe('fileSource', () => {
     it('is a ConfigError naming every recording of a directory that cannot be replayed', async () => {
       await writeNdjson(join(dir, 'a.ndjson'), simTicks(1));
       writeFileSync(join(dir, 'b.avro'), 'Obj\x01');
-      const bar = { instrument_id: 'SHFE.rb2501', period_s: 60, trading_day: '20250103', ts_open: 0, ts_close: 60_000_000, open: 1, high: 1, low: 1, close: 1, volume: 0, turnover: 0, open_interest: 0, tick_count: 1 };
+      const bar = {
+        instrument_id: 'SHFE.rb2501',
+        period_s: 60,
+        trading_day: '20250103',
+        ts_open: 0,
+        ts_close: 60_000_000,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 0,
+        turnover: 0,
+        open_interest: 0,
+        tick_count: 1,
+      };
       await writeContainer(join(dir, 'c.avro'), catalog.type('Bar'), [bar]);
-      expect(() => createSource({ path: dir })).toThrow(/2 problems:[\s\S]*b\.avro: the file ends inside its Avro header[\s\S]*c\.avro: an Avro container file of tickflow\.Bar/);
+      expect(() => createSource({ path: dir })).toThrow(
+        /2 problems:[\s\S]*b\.avro: the file ends inside its Avro header[\s\S]*c\.avro: an Avro container file of tickflow\.Bar/,
+      );
     });
   });
 
@@ -208,7 +255,19 @@ describe('fileSource', () => {
       const path = join(dir, 'ticks.ndjson');
       const badTick = { ...ticks[0], bid_volume1: 'ten' };
       const extraField = { ...ticks[0], comment: 'x' };
-      writeFileSync(path, [JSON.stringify(ticks[0]), '{"instrument_id": "SHFE.rb25', JSON.stringify(ticks[1]), JSON.stringify(badTick), '', JSON.stringify(extraField), '[]', JSON.stringify(ticks[2])].join('\n'));
+      writeFileSync(
+        path,
+        [
+          JSON.stringify(ticks[0]),
+          '{"instrument_id": "SHFE.rb25',
+          JSON.stringify(ticks[1]),
+          JSON.stringify(badTick),
+          '',
+          JSON.stringify(extraField),
+          '[]',
+          JSON.stringify(ticks[2]),
+        ].join('\n'),
+      );
       const { ticks$, ctx } = createSource({ path });
       expect(await replay(ticks$)).toEqual(ticks);
       expect(ctx.metrics.droppedByReason.get('invalid')).toBe(4);
@@ -249,7 +308,11 @@ describe('fileSource', () => {
       expect(await replay(ticks$)).toEqual([good, later]);
       expect(ctx.metrics.droppedByReason.get('invalid')).toBe(6);
       expect(ctx.deadLetters.map((l) => [l.edge, l.schema, l.reason])).toEqual([
-        [`${path}:2 -> replay`, 'Tick', expect.stringMatching(/^not a plausible tickflow\.Tick: 'instrument_id' "" is not EXCHANGE\.symbol/)],
+        [
+          `${path}:2 -> replay`,
+          'Tick',
+          expect.stringMatching(/^not a plausible tickflow\.Tick: 'instrument_id' "" is not EXCHANGE\.symbol/),
+        ],
         [`${path}:3 -> replay`, 'Tick', expect.stringMatching(/^not a plausible tickflow\.Tick: 'last_price' 1e\+308 is not a price/)],
         [`${path}:4 -> replay`, 'Tick', expect.stringMatching(/'instrument_id' "rb2501" is not EXCHANGE\.symbol/)],
         [`${path}:5 -> replay`, 'Tick', expect.stringMatching(/'volume' -3 is not a volume/)],
@@ -278,7 +341,15 @@ describe('fileSource', () => {
     it('skips a line whose value cannot be printed (a key toString) instead of failing the replay', async () => {
       const [good, later] = simTicks(2) as [Tick, Tick];
       const path = join(dir, 'to-string.ndjson');
-      writeFileSync(path, [JSON.stringify(good), JSON.stringify({ ...good, volume: { toString: 1 } }), JSON.stringify({ ...good, instrument_id: [{ valueOf: 2, toString: 3 }] }), JSON.stringify(later)].join('\n'));
+      writeFileSync(
+        path,
+        [
+          JSON.stringify(good),
+          JSON.stringify({ ...good, volume: { toString: 1 } }),
+          JSON.stringify({ ...good, instrument_id: [{ valueOf: 2, toString: 3 }] }),
+          JSON.stringify(later),
+        ].join('\n'),
+      );
       const { ticks$, ctx } = createSource({ path });
       expect(await replay(ticks$)).toEqual([good, later]);
       expect(ctx.deadLetters.map((l) => [l.edge, l.reason])).toEqual([
@@ -290,7 +361,13 @@ describe('fileSource', () => {
     it('rejects implausible ticks of an Avro file and of an audit trail, dead-lettered with their record number', async () => {
       const [a, b, c] = simTicks(3) as [Tick, Tick, Tick];
       const avroPath = join(dir, 'implausible.avro');
-      await writeAvroTicks(avroPath, [a, { ...b, instrument_id: InstrumentId('') }, { ...b, ask_price1: Number.NaN }, { ...b, bid_price2: -1e308 }, c]);
+      await writeAvroTicks(avroPath, [
+        a,
+        { ...b, instrument_id: InstrumentId('') },
+        { ...b, ask_price1: Number.NaN },
+        { ...b, bid_price2: -1e308 },
+        c,
+      ]);
       const avroRun = createSource({ path: avroPath });
       expect(await replay(avroRun.ticks$)).toEqual([a, c]);
       expect(avroRun.ctx.metrics.droppedByReason.get('invalid')).toBe(3);
@@ -311,14 +388,20 @@ describe('fileSource', () => {
       expect(await replay(auditRun.ticks$)).toEqual([a, c]);
       expect(auditRun.ctx.metrics.droppedByReason.get('invalid')).toBe(1);
       expect(auditRun.ctx.deadLetters.map((l) => [l.edge, l.reason])).toEqual([
-        [`${auditPath} record 2 -> replay`, expect.stringMatching(/^audit seq 2: not a plausible tickflow\.Tick: 'last_price' 1e\+308 is not a price/)],
+        [
+          `${auditPath} record 2 -> replay`,
+          expect.stringMatching(/^audit seq 2: not a plausible tickflow\.Tick: 'last_price' 1e\+308 is not a price/),
+        ],
       ]);
     });
 
     it('dead-letters every line it skips, not only implausible ones', async () => {
       const [good] = simTicks(1) as [Tick];
       const path = join(dir, 'mixed.ndjson');
-      writeFileSync(path, [JSON.stringify(good), '{"instrument_id": "SHFE.rb25', JSON.stringify({ ...good, bid_volume1: 'ten' })].join('\n'));
+      writeFileSync(
+        path,
+        [JSON.stringify(good), '{"instrument_id": "SHFE.rb25', JSON.stringify({ ...good, bid_volume1: 'ten' })].join('\n'),
+      );
       const { ticks$, ctx } = createSource({ path });
       expect(await replay(ticks$)).toEqual([good]);
       expect(ctx.deadLetters.map((l) => [l.edge, l.reason, l.payload_json])).toEqual([
@@ -358,7 +441,9 @@ describe('fileSource', () => {
       expect(counted).toBeGreaterThan(0);
       expect(replayed.length).toBeLessThan(ticks.length - counted);
       expect(replayed).toEqual(ticks.slice(ticks.length - replayed.length));
-      expect(warnings()).toEqual([expect.objectContaining({ record: 1, msg: expect.stringMatching(/does not end in the file's sync marker/) })]);
+      expect(warnings()).toEqual([
+        expect.objectContaining({ record: 1, msg: expect.stringMatching(/does not end in the file's sync marker/) }),
+      ]);
     });
   });
 
@@ -366,24 +451,48 @@ describe('fileSource', () => {
     it('is a ConfigError naming a path that does not exist', () => {
       const path = join(dir, 'missing.ndjson');
       expect(() => createSource({ path })).toThrow(ConfigError);
-      expect(() => createSource({ path })).toThrow(new RegExp(`stage 'replay' \\(file\\): 'path' ${path.replace(/[.]/g, '\\.')} cannot be read .*ENOENT.*expected a recorded file of ticks or a directory of them`));
+      expect(() => createSource({ path })).toThrow(
+        new RegExp(
+          `stage 'replay' \\(file\\): 'path' ${path.replace(/[.]/g, '\\.')} cannot be read .*ENOENT.*expected a recorded file of ticks or a directory of them`,
+        ),
+      );
     });
 
     it('is a ConfigError naming the file and what was expected for an unknown format', () => {
       const path = join(dir, 'ticks.csv');
       writeFileSync(path, 'instrument_id,last_price\n');
       expect(() => createSource({ path })).toThrow(ConfigError);
-      expect(() => createSource({ path })).toThrow(/ticks\.csv: unknown format; expected a \.ndjson or \.jsonl file of Ticks, or an Avro container file .* of tickflow\.Tick or tickflow\.AuditRecord/);
+      expect(() => createSource({ path })).toThrow(
+        /ticks\.csv: unknown format; expected a \.ndjson or \.jsonl file of Ticks, or an Avro container file .* of tickflow\.Tick or tickflow\.AuditRecord/,
+      );
     });
 
     it('is a ConfigError for an Avro file of another schema, and for a format that does not match the content', async () => {
       const bars = join(dir, 'bars.avro');
-      const bar = { instrument_id: 'SHFE.rb2501', period_s: 60, trading_day: '20250103', ts_open: 0, ts_close: 60_000_000, open: 1, high: 1, low: 1, close: 1, volume: 0, turnover: 0, open_interest: 0, tick_count: 1 };
+      const bar = {
+        instrument_id: 'SHFE.rb2501',
+        period_s: 60,
+        trading_day: '20250103',
+        ts_open: 0,
+        ts_close: 60_000_000,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 0,
+        turnover: 0,
+        open_interest: 0,
+        tick_count: 1,
+      };
       await writeContainer(bars, catalog.type('Bar'), [bar]);
-      expect(() => createSource({ path: bars })).toThrow(/bars\.avro: an Avro container file of tickflow\.Bar; expected one of tickflow\.Tick \(format avro\) or tickflow\.AuditRecord/);
+      expect(() => createSource({ path: bars })).toThrow(
+        /bars\.avro: an Avro container file of tickflow\.Bar; expected one of tickflow\.Tick \(format avro\) or tickflow\.AuditRecord/,
+      );
       const ndjson = join(dir, 'ticks.ndjson');
       writeFileSync(ndjson, '');
-      expect(() => createSource({ path: ndjson, format: 'avro' })).toThrow(/not an Avro container file .*'format: avro' expects an Avro container file of tickflow\.Tick/);
+      expect(() => createSource({ path: ndjson, format: 'avro' })).toThrow(
+        /not an Avro container file .*'format: avro' expects an Avro container file of tickflow\.Tick/,
+      );
       const audit = join(dir, 'audit.avro');
       await writeAudit(audit, simTicks(1));
       expect(() => createSource({ path: audit, format: 'avro' })).toThrow(/an audit trail/);
@@ -424,7 +533,9 @@ describe('fileSource', () => {
       await writeNdjson(path, ticks);
       const times: number[] = [];
       const started = asyncScheduler.now();
-      const replayed = await replay(createSource({ path, speed: 1, max_gap_ms: 30 }).ticks$.pipe(tap(() => times.push(asyncScheduler.now() - started))));
+      const replayed = await replay(
+        createSource({ path, speed: 1, max_gap_ms: 30 }).ticks$.pipe(tap(() => times.push(asyncScheduler.now() - started))),
+      );
       expect(replayed).toEqual(ticks);
       // Two gaps of an hour, each capped at 30 ms of scheduler time. The first record is due when it is read (after `started`)
       // and the others 30 ms apart from that due time; timers fire late, never early. Measured from `started`, not from the
@@ -471,7 +582,10 @@ describe('fileSource', () => {
       const copy = join(dir, 'copy.ndjson');
       await writeNdjson(recorded, simTicks(2000));
       const definition = join(dir, 'replay.yaml');
-      writeFileSync(definition, `name: replay\nstages:\n  - { id: replay, use: file, config: { path: ${JSON.stringify(recorded)}, progress: 'off' } }\n  - { id: out, use: ndjson-file, from: replay, config: { path: ${JSON.stringify(copy)} } }\n`);
+      writeFileSync(
+        definition,
+        `name: replay\nstages:\n  - { id: replay, use: file, config: { path: ${JSON.stringify(recorded)}, progress: 'off' } }\n  - { id: out, use: ndjson-file, from: replay, config: { path: ${JSON.stringify(copy)} } }\n`,
+      );
       const graph = loadPipelineFile(definition, new ComponentRegistry([fileSource, ndjsonFileSink])).build();
       const run = runPipeline(graph, { validation: 'boundary' });
       expect((await run.done).ok).toBe(true);

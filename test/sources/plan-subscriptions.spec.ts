@@ -16,7 +16,8 @@ const front = (id: string, changes: Partial<FrontView> = {}): FrontView => ({
 
 const PRODUCTS = ['SHFE.rb', 'SHFE.cu', 'SHFE.au', 'DCE.m', 'DCE.i', 'CZCE.SR', 'CZCE.MA', 'CFFEX.IF', 'INE.sc', 'GFEX.si'];
 /** `n` distinct, realistic instrument ids: ten products, contract months counting up from 2501. */
-const instrumentIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `${PRODUCTS[i % PRODUCTS.length]}${2501 + Math.floor(i / PRODUCTS.length)}`);
+const instrumentIds = (n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `${PRODUCTS[i % PRODUCTS.length]}${2501 + Math.floor(i / PRODUCTS.length)}`);
 
 interface PlanArgs {
   readonly strategy: DistributionStrategy;
@@ -25,10 +26,12 @@ interface PlanArgs {
   readonly current?: ReadonlyMap<string, string>;
   readonly rebalance?: boolean;
 }
-const plan = ({ current = new Map(), rebalance = false, ...rest }: PlanArgs): SubscriptionPlan => planSubscriptions({ ...rest, current, rebalance });
+const plan = ({ current = new Map(), rebalance = false, ...rest }: PlanArgs): SubscriptionPlan =>
+  planSubscriptions({ ...rest, current, rebalance });
 
 /** Front id of each instrument, in instrument order. */
-const frontsOf = (result: SubscriptionPlan, instruments: readonly string[]): (string | undefined)[] => instruments.map((i) => result.assignment.get(i));
+const frontsOf = (result: SubscriptionPlan, instruments: readonly string[]): (string | undefined)[] =>
+  instruments.map((i) => result.assignment.get(i));
 
 function loads(result: SubscriptionPlan): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -49,7 +52,11 @@ describe('planSubscriptions', () => {
     });
 
     it('skips a full front', () => {
-      const result = plan({ strategy: 'round_robin', instruments: instrumentIds(8), fronts: [front('a'), front('b', { maxSubscriptions: 2 }), front('c')] });
+      const result = plan({
+        strategy: 'round_robin',
+        instruments: instrumentIds(8),
+        fronts: [front('a'), front('b', { maxSubscriptions: 2 }), front('c')],
+      });
       expect(frontsOf(result, instrumentIds(8))).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'a', 'c']);
     });
 
@@ -63,8 +70,14 @@ describe('planSubscriptions', () => {
 
     it('spreads a failed front’s instruments over the survivors in turn, moving nothing else', () => {
       const before = plan({ strategy: 'round_robin', instruments: twelve, fronts: abc });
-      const after = plan({ strategy: 'round_robin', instruments: twelve, fronts: [front('a'), front('b', { healthy: false }), front('c')], current: before.assignment });
-      for (const instrument of twelve) if (before.assignment.get(instrument) !== 'b') expect(after.assignment.get(instrument)).toBe(before.assignment.get(instrument));
+      const after = plan({
+        strategy: 'round_robin',
+        instruments: twelve,
+        fronts: [front('a'), front('b', { healthy: false }), front('c')],
+        current: before.assignment,
+      });
+      for (const instrument of twelve)
+        if (before.assignment.get(instrument) !== 'b') expect(after.assignment.get(instrument)).toBe(before.assignment.get(instrument));
       const moved = twelve.filter((i) => before.assignment.get(i) === 'b');
       expect(frontsOf(after, moved)).toEqual(['a', 'c', 'a', 'c']);
       expect(loads(after)).toEqual({ a: 6, c: 6 });
@@ -72,10 +85,17 @@ describe('planSubscriptions', () => {
 
     it('returns to the fresh deal on rebalance once the front recovers', () => {
       const fresh = plan({ strategy: 'round_robin', instruments: twelve, fronts: abc });
-      const failedOver = plan({ strategy: 'round_robin', instruments: twelve, fronts: [front('a'), front('b', { healthy: false }), front('c')], current: fresh.assignment });
+      const failedOver = plan({
+        strategy: 'round_robin',
+        instruments: twelve,
+        fronts: [front('a'), front('b', { healthy: false }), front('c')],
+        current: fresh.assignment,
+      });
       const sticky = plan({ strategy: 'round_robin', instruments: twelve, fronts: abc, current: failedOver.assignment });
       expect(sticky.assignment).toEqual(failedOver.assignment); // sticky: the recovered front stays empty
-      expect(plan({ strategy: 'round_robin', instruments: twelve, fronts: abc, current: failedOver.assignment, rebalance: true }).assignment).toEqual(fresh.assignment);
+      expect(
+        plan({ strategy: 'round_robin', instruments: twelve, fronts: abc, current: failedOver.assignment, rebalance: true }).assignment,
+      ).toEqual(fresh.assignment);
     });
   });
 
@@ -111,7 +131,11 @@ describe('planSubscriptions', () => {
     });
 
     it('counts a front without ticks yet as fresh, and breaks ties by order', () => {
-      const fronts = [front('a', { tickAgeMs: 5, maxSubscriptions: 10 }), front('b', { tickAgeMs: null, maxSubscriptions: 10 }), front('c', { tickAgeMs: null, maxSubscriptions: 10 })];
+      const fronts = [
+        front('a', { tickAgeMs: 5, maxSubscriptions: 10 }),
+        front('b', { tickAgeMs: null, maxSubscriptions: 10 }),
+        front('c', { tickAgeMs: null, maxSubscriptions: 10 }),
+      ];
       const result = plan({ strategy: 'quality', instruments: instrumentIds(3), fronts }); // scores: a 5, b 0, c 0, +100 per instrument
       expect(frontsOf(result, instrumentIds(3))).toEqual(['b', 'c', 'a']);
     });
@@ -130,7 +154,11 @@ describe('planSubscriptions', () => {
       const result = plan({ strategy: 'hash', instruments: thousand, fronts: fourFronts });
       // Pinned values: a change here means every deployment would reshuffle its subscriptions.
       expect(frontsOf(result, thousand.slice(0, 8))).toEqual(['ctp-c', 'ctp-b', 'ctp-a', 'ctp-c', 'ctp-d', 'ctp-a', 'ctp-d', 'ctp-b']);
-      expect(plan({ strategy: 'hash', instruments: [...thousand].reverse(), fronts: [...fourFronts].reverse() }).assignment.get(thousand[0] as string)).toBe('ctp-c'); // front order does not matter
+      expect(
+        plan({ strategy: 'hash', instruments: [...thousand].reverse(), fronts: [...fourFronts].reverse() }).assignment.get(
+          thousand[0] as string,
+        ),
+      ).toBe('ctp-c'); // front order does not matter
     });
 
     it('spreads 1,000 instruments over 4 fronts within ±20% of even', () => {
@@ -160,7 +188,9 @@ describe('planSubscriptions', () => {
       const unlimited = plan({ strategy: 'hash', instruments, fronts: fourFronts });
       const full = fourFronts.map((f) => (f.id === 'ctp-b' ? { ...f, maxSubscriptions: 0 } : f));
       const result = plan({ strategy: 'hash', instruments, fronts: full });
-      for (const instrument of instruments) if (unlimited.assignment.get(instrument) !== 'ctp-b') expect(result.assignment.get(instrument)).toBe(unlimited.assignment.get(instrument));
+      for (const instrument of instruments)
+        if (unlimited.assignment.get(instrument) !== 'ctp-b')
+          expect(result.assignment.get(instrument)).toBe(unlimited.assignment.get(instrument));
       expect(Object.keys(loads(result))).not.toContain('ctp-b');
     });
   });
@@ -177,7 +207,11 @@ describe('planSubscriptions', () => {
 
     it('uses a worse priority tier only for what the better tier cannot take', () => {
       const instruments = instrumentIds(10);
-      const fronts = [front('backup', { priority: 1, maxSubscriptions: 5 }), front('main-1', { maxSubscriptions: 3 }), front('main-2', { maxSubscriptions: 3 })];
+      const fronts = [
+        front('backup', { priority: 1, maxSubscriptions: 5 }),
+        front('main-1', { maxSubscriptions: 3 }),
+        front('main-2', { maxSubscriptions: 3 }),
+      ];
       const result = plan({ strategy, instruments, fronts });
       expect(loads(result)).toEqual({ 'main-1': 3, 'main-2': 3, backup: 4 });
       const small = plan({ strategy, instruments: instrumentIds(5), fronts });
@@ -185,7 +219,11 @@ describe('planSubscriptions', () => {
     });
 
     it('falls to the worse tier when the better tier is unhealthy, and never assigns to an unhealthy front', () => {
-      const fronts = [front('main', { healthy: false }), front('backup-1', { priority: 2 }), front('backup-2', { priority: 2, healthy: false })];
+      const fronts = [
+        front('main', { healthy: false }),
+        front('backup-1', { priority: 2 }),
+        front('backup-2', { priority: 2, healthy: false }),
+      ];
       const result = plan({ strategy, instruments: twelve, fronts });
       expect(loads(result)).toEqual({ 'backup-1': 12 });
       expect(plan({ strategy, instruments: twelve, fronts: fronts.map((f) => ({ ...f, healthy: false })) }).unassigned).toEqual(twelve);
@@ -213,7 +251,12 @@ describe('planSubscriptions', () => {
 
     it('re-places the excess when a front holds more than its capacity now allows', () => {
       const current = new Map(twelve.slice(0, 5).map((i) => [i, 'a'] as const));
-      const result = plan({ strategy, instruments: twelve.slice(0, 5), fronts: [front('a', { maxSubscriptions: 3 }), front('b')], current });
+      const result = plan({
+        strategy,
+        instruments: twelve.slice(0, 5),
+        fronts: [front('a', { maxSubscriptions: 3 }), front('b')],
+        current,
+      });
       expect(frontsOf(result, twelve.slice(0, 5))).toEqual(['a', 'a', 'a', 'b', 'b']);
     });
 
@@ -245,7 +288,9 @@ describe('planSubscriptions', () => {
       strategy: fc.constantFrom(...distributionStrategies),
       instruments: fc.shuffledSubarray(pool),
       fronts: frontsArb,
-      current: fc.array(fc.tuple(fc.constantFrom(...pool), fc.constantFrom('f0', 'f1', 'f2', 'f3', 'f4', 'gone')), { maxLength: 30 }).map((pairs) => new Map(pairs)),
+      current: fc
+        .array(fc.tuple(fc.constantFrom(...pool), fc.constantFrom('f0', 'f1', 'f2', 'f3', 'f4', 'gone')), { maxLength: 30 })
+        .map((pairs) => new Map(pairs)),
       rebalance: fc.boolean(),
     });
 
@@ -317,9 +362,16 @@ describe('planSubscriptions', () => {
           const fronts = Array.from({ length: frontCount }, (_, i) => front(`md-${i}`));
           const before = planSubscriptions({ strategy: 'hash', instruments, fronts, current: new Map(), rebalance: true });
           const gone = fronts[removed % frontCount]?.id;
-          const after = planSubscriptions({ strategy: 'hash', instruments, fronts: fronts.filter((f) => f.id !== gone), current: before.assignment, rebalance });
+          const after = planSubscriptions({
+            strategy: 'hash',
+            instruments,
+            fronts: fronts.filter((f) => f.id !== gone),
+            current: before.assignment,
+            rebalance,
+          });
           for (const instrument of instruments) {
-            if (before.assignment.get(instrument) !== gone) expect(after.assignment.get(instrument)).toBe(before.assignment.get(instrument));
+            if (before.assignment.get(instrument) !== gone)
+              expect(after.assignment.get(instrument)).toBe(before.assignment.get(instrument));
           }
         }),
         { numRuns: 200 },

@@ -25,17 +25,63 @@ function take(market: SimMarket, n: number): Tick[] {
 }
 
 const TICK_FIELDS = [
-  'instrument_id', 'trading_day', 'action_day', 'ts_event', 'last_price', 'pre_settlement', 'pre_close', 'pre_open_interest',
-  'open', 'high', 'low', 'close', 'settlement', 'upper_limit', 'lower_limit', 'average_price', 'volume', 'last_volume', 'turnover', 'open_interest',
-  'bid_price1', 'bid_volume1', 'ask_price1', 'ask_volume1', 'bid_price2', 'bid_volume2', 'ask_price2', 'ask_volume2',
-  'bid_price3', 'bid_volume3', 'ask_price3', 'ask_volume3', 'bid_price4', 'bid_volume4', 'ask_price4', 'ask_volume4',
-  'bid_price5', 'bid_volume5', 'ask_price5', 'ask_volume5', 'feed_id', 'ts_recv', 'sequence',
+  'instrument_id',
+  'trading_day',
+  'action_day',
+  'ts_event',
+  'last_price',
+  'pre_settlement',
+  'pre_close',
+  'pre_open_interest',
+  'open',
+  'high',
+  'low',
+  'close',
+  'settlement',
+  'upper_limit',
+  'lower_limit',
+  'average_price',
+  'volume',
+  'last_volume',
+  'turnover',
+  'open_interest',
+  'bid_price1',
+  'bid_volume1',
+  'ask_price1',
+  'ask_volume1',
+  'bid_price2',
+  'bid_volume2',
+  'ask_price2',
+  'ask_volume2',
+  'bid_price3',
+  'bid_volume3',
+  'ask_price3',
+  'ask_volume3',
+  'bid_price4',
+  'bid_volume4',
+  'ask_price4',
+  'ask_volume4',
+  'bid_price5',
+  'bid_volume5',
+  'ask_price5',
+  'ask_volume5',
+  'feed_id',
+  'ts_recv',
+  'sequence',
 ];
 
 function bookPrices(tick: Tick): (number | null)[] {
   return [
-    tick.bid_price1, tick.bid_price2, tick.bid_price3, tick.bid_price4, tick.bid_price5,
-    tick.ask_price1, tick.ask_price2, tick.ask_price3, tick.ask_price4, tick.ask_price5,
+    tick.bid_price1,
+    tick.bid_price2,
+    tick.bid_price3,
+    tick.bid_price4,
+    tick.bid_price5,
+    tick.ask_price1,
+    tick.ask_price2,
+    tick.ask_price3,
+    tick.ask_price4,
+    tick.ask_price5,
   ];
 }
 
@@ -77,7 +123,7 @@ describe('SimMarket', () => {
       for (const tick of ticks) expect(Object.keys(tick)).toEqual(TICK_FIELDS);
     });
 
-    it('carry the volume traded since the instrument\'s previous tick of the trading day as last_volume', () => {
+    it("carry the volume traded since the instrument's previous tick of the trading day as last_volume", () => {
       const previous = new Map<string, Tick>();
       for (const tick of ticks) {
         const before = previous.get(tick.instrument_id);
@@ -111,7 +157,14 @@ describe('SimMarket', () => {
     it('tick round robin over the instruments in session, 1 ms apart within a round', () => {
       // 21:00 Thursday: every product but CFFEX.IF trades at night.
       const firstRound = ticks.slice(0, 6);
-      expect(firstRound.map((t) => t.instrument_id)).toEqual(['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'INE.sc2501', 'SHFE.au2502']);
+      expect(firstRound.map((t) => t.instrument_id)).toEqual([
+        'SHFE.rb2501',
+        'SHFE.cu2501',
+        'DCE.m2501',
+        'CZCE.SR501',
+        'INE.sc2501',
+        'SHFE.au2502',
+      ]);
       expect(firstRound.map((t) => t.ts_event - OPTIONS.start)).toEqual([0, 1000, 2000, 3000, 5000, 6000]);
       expect(ticks[6]?.ts_event).toBe(OPTIONS.start + 500_000);
     });
@@ -203,15 +256,27 @@ describe('SimMarket', () => {
         expect(next.pre_settlement as number).toBeCloseTo(Math.round((last.average_price as number) / tickSize) * tickSize, 6);
         // Limits follow the new pre_settlement, rounded inward to the tick size.
         const band = ((next.pre_settlement as number) * sessions.productOf(id).limitPercent) / 100;
-        expect(next.upper_limit as number).toBeCloseTo(Math.floor(((next.pre_settlement as number) + band) / tickSize + 1e-9) * tickSize, 6);
+        expect(next.upper_limit as number).toBeCloseTo(
+          Math.floor(((next.pre_settlement as number) + band) / tickSize + 1e-9) * tickSize,
+          6,
+        );
         expect(next.lower_limit as number).toBeCloseTo(Math.ceil(((next.pre_settlement as number) - band) / tickSize - 1e-9) * tickSize, 6);
       }
     });
 
     it('skips the weekend: after Saturday 02:30 the next tick is on Monday morning', () => {
-      const market = new SimMarket({ ...OPTIONS, instruments: ['SHFE.au2502'], start: at('2025-01-04T02:29:59+08:00'), tickIntervalMs: 500 });
+      const market = new SimMarket({
+        ...OPTIONS,
+        instruments: ['SHFE.au2502'],
+        start: at('2025-01-04T02:29:59+08:00'),
+        tickIntervalMs: 500,
+      });
       const ticks = take(market, 3);
-      expect(ticks.map((t) => t.ts_event)).toEqual([at('2025-01-04T02:29:59+08:00'), at('2025-01-04T02:29:59.500+08:00'), at('2025-01-06T09:00:00+08:00')]);
+      expect(ticks.map((t) => t.ts_event)).toEqual([
+        at('2025-01-04T02:29:59+08:00'),
+        at('2025-01-04T02:29:59.500+08:00'),
+        at('2025-01-06T09:00:00+08:00'),
+      ]);
       expect(ticks.map((t) => t.trading_day)).toEqual(['20250106', '20250106', '20250106']);
       expect(ticks.map((t) => t.action_day)).toEqual(['20250104', '20250104', '20250106']);
     });

@@ -43,14 +43,18 @@ describe('simSource', () => {
   });
 
   it('refuses a rate past the maximum when the config is validated, naming the bound and the value', () => {
-    expect(() => validateConfig(`stage 'market' (sim)`, simSource.spec, { rate: 1e308 })).toThrow(`stage 'market' (sim): 'rate' must be at most ${MAX_SIM_RATE}, got 1e+308`);
+    expect(() => validateConfig(`stage 'market' (sim)`, simSource.spec, { rate: 1e308 })).toThrow(
+      `stage 'market' (sim): 'rate' must be at most ${MAX_SIM_RATE}, got 1e+308`,
+    );
   });
 
   it('asks the real scheduler for no timer longer than a second at a very slow rate (a longer one overflows and fires at once)', () => {
     const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
     try {
       const config = { ...validateConfig(`stage 's' (sim)`, simSource.spec, {}), rate: 1e-7 };
-      const subscription = simSource.create(config, testContext(asyncScheduler, simSource, { logger: pino({ level: 'silent' }) })).subscribe();
+      const subscription = simSource
+        .create(config, testContext(asyncScheduler, simSource, { logger: pino({ level: 'silent' }) }))
+        .subscribe();
       subscription.unsubscribe();
       const delays = setIntervalSpy.mock.calls.map(([, delay]) => delay ?? 0);
       expect(delays.length).toBeGreaterThan(0);

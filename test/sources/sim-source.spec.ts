@@ -15,7 +15,14 @@ const DEFAULT_INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR
 
 /** The first `n` ticks of a market built like the source's with default config and `seed`. */
 function expectedTicks(n: number, seed = 1): Tick[] {
-  const market = new SimMarket({ instruments: DEFAULT_INSTRUMENTS, seed, start: DEFAULT_START, tickIntervalMs: 500, feedId: 'sim', latencyUs: 2000 });
+  const market = new SimMarket({
+    instruments: DEFAULT_INSTRUMENTS,
+    seed,
+    start: DEFAULT_START,
+    tickIntervalMs: 500,
+    feedId: 'sim',
+    latencyUs: 2000,
+  });
   return Array.from({ length: n }, () => market.next());
 }
 
@@ -110,7 +117,10 @@ describe('simSource', () => {
       let completedAt: number | undefined;
       let emittedWhenOtherActionRan: number | undefined;
       scheduler.run(() => {
-        createSource({ rate: 0, count: 2500 }).subscribe({ next: () => times.push(scheduler.now()), complete: () => (completedAt = scheduler.now()) });
+        createSource({ rate: 0, count: 2500 }).subscribe({
+          next: () => times.push(scheduler.now()),
+          complete: () => (completedAt = scheduler.now()),
+        });
         scheduler.schedule(() => (emittedWhenOtherActionRan = times.length), 0);
       });
       expect(times.length).toBe(2500);
@@ -144,9 +154,16 @@ describe('simSource', () => {
     it('follows seed, start, interval, feed id and latency from config', () => {
       const ticks: Tick[] = [];
       scheduler.run(() => {
-        createSource({ rate: 0, count: 2, seed: 7, instruments: ['DCE.i2501'], start: '2025-01-06T01:00:00Z', tick_interval_ms: 250, feed_id: 'sim-b', latency_us: 10 }).subscribe(
-          (tick) => ticks.push(tick),
-        );
+        createSource({
+          rate: 0,
+          count: 2,
+          seed: 7,
+          instruments: ['DCE.i2501'],
+          start: '2025-01-06T01:00:00Z',
+          tick_interval_ms: 250,
+          feed_id: 'sim-b',
+          latency_us: 10,
+        }).subscribe((tick) => ticks.push(tick));
       });
       const start = Date.parse('2025-01-06T09:00:00+08:00') * 1000;
       expect(ticks.map((t) => [t.instrument_id, t.ts_event, t.ts_recv, t.feed_id])).toEqual([
@@ -173,7 +190,13 @@ describe('simSource', () => {
     });
 
     it('throws a ConfigError naming the start field for a bad instant', () => {
-      const badStarts = ['yesterday', '2025-01-02T21:00:00', '2025-02-30T09:00:00+08:00', '2025-01-02T24:00:00+08:00', '2025-13-01T09:00:00Z'];
+      const badStarts = [
+        'yesterday',
+        '2025-01-02T21:00:00',
+        '2025-02-30T09:00:00+08:00',
+        '2025-01-02T24:00:00+08:00',
+        '2025-13-01T09:00:00Z',
+      ];
       for (const start of badStarts) {
         expect(() => createSource({ start })).toThrow(ConfigError);
         expect(() => createSource({ start })).toThrow(/'start' must be an ISO-8601 instant/);
@@ -183,10 +206,17 @@ describe('simSource', () => {
     it('accepts instants with Z, seconds omitted and microsecond fractions', () => {
       const ticks: Tick[] = [];
       scheduler.run(() => {
-        createSource({ rate: 0, count: 1, instruments: ['SHFE.rb2501'], start: '2025-01-02T01:30:00.000250Z' }).subscribe((tick) => ticks.push(tick));
-        createSource({ rate: 0, count: 1, instruments: ['SHFE.rb2501'], start: '2025-01-02T09:30+08:00' }).subscribe((tick) => ticks.push(tick));
+        createSource({ rate: 0, count: 1, instruments: ['SHFE.rb2501'], start: '2025-01-02T01:30:00.000250Z' }).subscribe((tick) =>
+          ticks.push(tick),
+        );
+        createSource({ rate: 0, count: 1, instruments: ['SHFE.rb2501'], start: '2025-01-02T09:30+08:00' }).subscribe((tick) =>
+          ticks.push(tick),
+        );
       });
-      expect(ticks.map((t) => t.ts_event)).toEqual([Date.parse('2025-01-02T09:30:00+08:00') * 1000 + 250, Date.parse('2025-01-02T09:30:00+08:00') * 1000]);
+      expect(ticks.map((t) => t.ts_event)).toEqual([
+        Date.parse('2025-01-02T09:30:00+08:00') * 1000 + 250,
+        Date.parse('2025-01-02T09:30:00+08:00') * 1000,
+      ]);
     });
 
     it('rejects a negative rate and unknown fields through the spec', () => {

@@ -21,13 +21,22 @@ const SIM_START = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
 const market = ({ feed_id: _f, ts_recv: _r, sequence: _s, last_volume: _v, ...fields }: Tick) => fields;
 
 function simTicks(n: number): Tick[] {
-  const sim = new SimMarket({ instruments: ['SHFE.rb2501', 'DCE.m2501', 'SHFE.cu2501'], seed: 9, start: SIM_START, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 });
+  const sim = new SimMarket({
+    instruments: ['SHFE.rb2501', 'DCE.m2501', 'SHFE.cu2501'],
+    seed: 9,
+    start: SIM_START,
+    tickIntervalMs: 500,
+    feedId: 'sim',
+    latencyUs: 0,
+  });
   return Array.from({ length: n }, () => sim.next());
 }
 
 function diffsOf(ticks: readonly Tick[]): QuoteDiff[] {
   const diffs: QuoteDiff[] = [];
-  from(ticks).pipe(quoteDiff()).subscribe((d) => diffs.push(d));
+  from(ticks)
+    .pipe(quoteDiff())
+    .subscribe((d) => diffs.push(d));
   return diffs;
 }
 
@@ -58,7 +67,10 @@ function startFeed(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {})
 const upstreams: DiffUpstream[] = [];
 
 /** A hostile upstream and a feed subscribed to it (to `instruments`), once the feed's subscription has arrived. */
-async function hostileFeed(config: Record<string, unknown> = {}, instruments = ['SHFE.rb2501', 'DCE.m2501']): Promise<{ upstream: DiffUpstream; feed: RunningFeed }> {
+async function hostileFeed(
+  config: Record<string, unknown> = {},
+  instruments = ['SHFE.rb2501', 'DCE.m2501'],
+): Promise<{ upstream: DiffUpstream; feed: RunningFeed }> {
   const upstream = await startDiffUpstream();
   upstreams.push(upstream);
   const feed = startFeed({ url: upstream.url, instruments, ...config });
@@ -146,7 +158,9 @@ describe('wsFeedSource', () => {
   });
 
   it('rejects a url that is not ws:// or wss://, by its definition before create', () => {
-    expect(() => validateComponentConfig(wsFeedSource, { url: 'http://127.0.0.1:1/' })).toThrow("'url' must start with ws:// or wss://, got \"http://127.0.0.1:1/\"");
+    expect(() => validateComponentConfig(wsFeedSource, { url: 'http://127.0.0.1:1/' })).toThrow(
+      '\'url\' must start with ws:// or wss://, got "http://127.0.0.1:1/"',
+    );
   });
 });
 
@@ -160,7 +174,12 @@ describe('wsFeedSource against a hostile upstream', () => {
     expect(feed.ticks[0]).toMatchObject({ instrument_id: 'DCE.m2501', last_price: 2900 });
     expect(feed.ctx.metrics.droppedByReason.get('malformed')).toBe(2);
     expect(feed.ctx.deadLetters).toEqual([
-      expect.objectContaining({ stage: 'upstream-a', edge: `${upstream.url} -> upstream-a`, schema: 'Tick', reason: 'upstream message nested deeper than 32 levels' }),
+      expect.objectContaining({
+        stage: 'upstream-a',
+        edge: `${upstream.url} -> upstream-a`,
+        schema: 'Tick',
+        reason: 'upstream message nested deeper than 32 levels',
+      }),
       expect.objectContaining({ reason: 'upstream message nested deeper than 32 levels' }),
     ]);
     expect(feed.ctx.deadLetters[0]?.payload_json.length).toBeLessThan(5000);
@@ -184,13 +203,18 @@ describe('wsFeedSource against a hostile upstream', () => {
       "quote of SHFE.rb2501: 'last_price' holds a nested object; quote fields are numbers, strings, booleans or null",
       "quote of SHFE.rb2501: 'last_price' holds a value refused earlier; no tick until the upstream sets it again",
     ]);
-    expect(JSON.parse(feed.ctx.deadLetters[0]?.payload_json ?? '')).toEqual({ last_price: { a: [1] }, datetime: '2025-01-02 21:00:01.000000' });
+    expect(JSON.parse(feed.ctx.deadLetters[0]?.payload_json ?? '')).toEqual({
+      last_price: { a: [1] },
+      datetime: '2025-01-02 21:00:01.000000',
+    });
   });
 
   it('rejects a price of 1e308, an infinite price, a negative volume and a bad instrument id as malformed; none reaches the output', async () => {
     const { upstream, feed } = await hostileFeed({}, ['SHFE.rb2501', 'DCE.m2501', 'CZCE.SR501', 'SHFE.cu2501']);
     upstream.rtnData([{ quotes: { 'SHFE.rb2501': goodQuote('SHFE.rb2501', 1e308) } }]);
-    upstream.send(`{"aid":"rtn_data","data":[{"quotes":{"DCE.m2501":${JSON.stringify(goodQuote('DCE.m2501', 2900)).replace('"last_price":2900', '"last_price":1e999')}}}]}`);
+    upstream.send(
+      `{"aid":"rtn_data","data":[{"quotes":{"DCE.m2501":${JSON.stringify(goodQuote('DCE.m2501', 2900)).replace('"last_price":2900', '"last_price":1e999')}}}]}`,
+    );
     upstream.rtnData([{ quotes: { 'CZCE.SR501': { ...goodQuote('CZCE.SR501', 5800), volume: -5 } } }]);
     upstream.rtnData([{ quotes: { '': goodQuote('SHFE.rb2501', 3500), ['x'.repeat(10_000)]: goodQuote('SHFE.rb2501', 3500) } }]);
     upstream.rtnData([{ quotes: { 'SHFE.cu2501': goodQuote('SHFE.cu2501', 74_000) } }]);
@@ -240,7 +264,15 @@ describe('wsFeedSource against a hostile upstream', () => {
 
   it('holds at most max_instruments quotes, dropping quotes of further instruments', async () => {
     const { upstream, feed } = await hostileFeed({ max_instruments: 2 }, ['SHFE.rb2501', 'DCE.m2501', 'SHFE.cu2501']);
-    upstream.rtnData([{ quotes: { 'SHFE.rb2501': goodQuote('SHFE.rb2501', 3500), 'DCE.m2501': goodQuote('DCE.m2501', 2900), 'SHFE.cu2501': goodQuote('SHFE.cu2501', 74_000) } }]);
+    upstream.rtnData([
+      {
+        quotes: {
+          'SHFE.rb2501': goodQuote('SHFE.rb2501', 3500),
+          'DCE.m2501': goodQuote('DCE.m2501', 2900),
+          'SHFE.cu2501': goodQuote('SHFE.cu2501', 74_000),
+        },
+      },
+    ]);
     await waitFor(() => feed.ticks.length === 2, 'the first two quotes');
     upstream.rtnData([{ quotes: { 'SHFE.rb2501': null } }, { quotes: { 'SHFE.cu2501': goodQuote('SHFE.cu2501', 74_010) } }]);
     await waitFor(() => feed.ticks.length === 3, 'the third instrument once another was removed');
@@ -262,8 +294,12 @@ describe('wsFeedSource against a hostile upstream', () => {
   });
 
   it('rejects max_message_bytes and max_instruments beyond their documented maximum', () => {
-    expect(() => validateConfig('ws-feed', wsFeedSource.spec, { url: 'ws://127.0.0.1:1/', max_message_bytes: 2 ** 30 })).toThrow(/'max_message_bytes' must be at most 268435456/);
-    expect(() => validateConfig('ws-feed', wsFeedSource.spec, { url: 'ws://127.0.0.1:1/', max_instruments: 10_000_000 })).toThrow(/'max_instruments' must be at most 200000/);
+    expect(() => validateConfig('ws-feed', wsFeedSource.spec, { url: 'ws://127.0.0.1:1/', max_message_bytes: 2 ** 30 })).toThrow(
+      /'max_message_bytes' must be at most 268435456/,
+    );
+    expect(() => validateConfig('ws-feed', wsFeedSource.spec, { url: 'ws://127.0.0.1:1/', max_instruments: 10_000_000 })).toThrow(
+      /'max_instruments' must be at most 200000/,
+    );
   });
 
   it('in a pipeline: a hostile upstream beside a healthy one into dedup-merge; the healthy feed keeps flowing', async () => {

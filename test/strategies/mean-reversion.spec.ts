@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors/errors.js';
-import { AccountId, InstrumentId, type OrderAccepted, type OrderCommand, type OrderFilled, type OrderSubmitted, type SubmitOrder, type Tick } from '../../schemas/generated.js';
+import {
+  AccountId,
+  InstrumentId,
+  type OrderAccepted,
+  type OrderCommand,
+  type OrderFilled,
+  type OrderSubmitted,
+  type SubmitOrder,
+  type Tick,
+} from '../../schemas/generated.js';
 import { meanReversion, type MeanReversionParams } from '../../strategies/mean-reversion.js';
 import { createStrategyContext, tickId, type StrategyOutput } from '../../strategies/strategy-api.js';
 import { makeTick } from '../support/make-tick.js';
@@ -15,20 +24,51 @@ let sequence = 0;
 function tick(price: number | null, changes: Partial<PlainIds<Tick>> = {}): Tick {
   sequence++;
   return makeTick({
-    last_price: price, bid_price1: price === null ? null : price - 1, ask_price1: price === null ? null : price + 1,
-    sequence, ts_event: NOW - 1_000_000 + sequence * 500_000, ...changes,
+    last_price: price,
+    bid_price1: price === null ? null : price - 1,
+    ask_price1: price === null ? null : price + 1,
+    sequence,
+    ts_event: NOW - 1_000_000 + sequence * 500_000,
+    ...changes,
   });
 }
 
 /** The router's and venue's answers to an order: submitted, accepted, filled in full. */
 function fillEvents(c: SubmitOrder): [OrderSubmitted, OrderAccepted, OrderFilled] {
-  const common = { client_order_id: c.client_order_id, strategy_id: c.strategy_id, account_id: c.account_id, instrument_id: c.instrument_id, ts_event: NOW, ts_init: NOW, causation_id: c.command_id };
+  const common = {
+    client_order_id: c.client_order_id,
+    strategy_id: c.strategy_id,
+    account_id: c.account_id,
+    instrument_id: c.instrument_id,
+    ts_event: NOW,
+    ts_init: NOW,
+    causation_id: c.command_id,
+  };
   return [
-    { type: 'OrderSubmitted', event_id: `sub-${c.client_order_id}`, ...common, venue: 'paper', side: c.side, order_type: c.order_type, time_in_force: c.time_in_force, position_effect: c.position_effect, quantity: c.quantity, price: c.price },
+    {
+      type: 'OrderSubmitted',
+      event_id: `sub-${c.client_order_id}`,
+      ...common,
+      venue: 'paper',
+      side: c.side,
+      order_type: c.order_type,
+      time_in_force: c.time_in_force,
+      position_effect: c.position_effect,
+      quantity: c.quantity,
+      price: c.price,
+    },
     { type: 'OrderAccepted', event_id: `acc-${c.client_order_id}`, ...common, venue_order_id: `v-${c.client_order_id}` },
     {
-      type: 'OrderFilled', event_id: `fill-${c.client_order_id}`, ...common, venue_order_id: `v-${c.client_order_id}`, trade_id: `t-${c.client_order_id}`, side: c.side,
-      last_quantity: c.quantity, last_price: c.price ?? 0, cum_quantity: c.quantity, leaves_quantity: 0,
+      type: 'OrderFilled',
+      event_id: `fill-${c.client_order_id}`,
+      ...common,
+      venue_order_id: `v-${c.client_order_id}`,
+      trade_id: `t-${c.client_order_id}`,
+      side: c.side,
+      last_quantity: c.quantity,
+      last_price: c.price ?? 0,
+      cum_quantity: c.quantity,
+      leaves_quantity: 0,
     },
   ];
 }
@@ -59,11 +99,25 @@ describe('meanReversion', () => {
   it('signals the z-score of each tick once its window is full, caused by the tick', () => {
     const h = harness();
     const out = h.prices([...WARM, 90]);
-    expect(out.slice(0, 4)).toEqual([{ z: [], commands: [] }, { z: [], commands: [] }, { z: [], commands: [] }, { z: [], commands: [] }]);
+    expect(out.slice(0, 4)).toEqual([
+      { z: [], commands: [] },
+      { z: [], commands: [] },
+      { z: [], commands: [] },
+      { z: [], commands: [] },
+    ]);
     expect(out[4]?.z).toEqual([-2]);
     const last = tick(100);
     const signal = h.strategy.onTick?.(last, h.ctx)?.signals?.[0];
-    expect(signal).toEqual(expect.objectContaining({ strategy_id: 'mr', instrument_id: RB, name: 'zscore', ts_event: last.ts_event, ts_init: NOW, causation_id: tickId(last) }));
+    expect(signal).toEqual(
+      expect.objectContaining({
+        strategy_id: 'mr',
+        instrument_id: RB,
+        name: 'zscore',
+        ts_event: last.ts_event,
+        ts_init: NOW,
+        causation_id: tickId(last),
+      }),
+    );
   });
 
   it('buys to open below -entryZ at the best ask, caused by the signal', () => {
@@ -71,15 +125,30 @@ describe('meanReversion', () => {
     const out = h.prices([...WARM, 90]);
     expect(out[4]?.commands).toEqual([
       {
-        type: 'SubmitOrder', command_id: 'mr-2', client_order_id: 'mr-3', strategy_id: 'mr', account_id: 'paper', instrument_id: RB, side: 'BUY', order_type: 'LIMIT',
-        time_in_force: 'FAK', position_effect: 'OPEN', quantity: 2, price: 91, venue: null, ts_init: NOW, causation_id: 'mr-1',
+        type: 'SubmitOrder',
+        command_id: 'mr-2',
+        client_order_id: 'mr-3',
+        strategy_id: 'mr',
+        account_id: 'paper',
+        instrument_id: RB,
+        side: 'BUY',
+        order_type: 'LIMIT',
+        time_in_force: 'FAK',
+        position_effect: 'OPEN',
+        quantity: 2,
+        price: 91,
+        venue: null,
+        ts_init: NOW,
+        causation_id: 'mr-1',
       },
     ]);
   });
 
   it('sells to open above +entryZ at the best bid', () => {
     const h = harness();
-    expect(h.prices([...WARM, 110])[4]?.commands).toEqual([expect.objectContaining({ side: 'SELL', position_effect: 'OPEN', quantity: 2, price: 109 })]);
+    expect(h.prices([...WARM, 110])[4]?.commands).toEqual([
+      expect.objectContaining({ side: 'SELL', position_effect: 'OPEN', quantity: 2, price: 109 }),
+    ]);
   });
 
   it('enters only beyond the threshold, not at it', () => {
@@ -142,7 +211,9 @@ describe('meanReversion', () => {
   });
 
   it('uses the time in force it is given', () => {
-    expect(harness({ timeInForce: 'GFD' }).prices([...WARM, 90])[4]?.commands[0]).toEqual(expect.objectContaining({ time_in_force: 'GFD' }));
+    expect(harness({ timeInForce: 'GFD' }).prices([...WARM, 90])[4]?.commands[0]).toEqual(
+      expect.objectContaining({ time_in_force: 'GFD' }),
+    );
   });
 
   it('cancels working orders at stop', () => {

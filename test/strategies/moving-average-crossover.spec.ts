@@ -1,7 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors/errors.js';
-import { AccountId, InstrumentId, type Bar, type CancelOrder, type OrderAccepted, type OrderCanceled, type OrderCommand, type OrderFilled, type OrderSubmitted, type SubmitOrder } from '../../schemas/generated.js';
+import {
+  AccountId,
+  InstrumentId,
+  type Bar,
+  type CancelOrder,
+  type OrderAccepted,
+  type OrderCanceled,
+  type OrderCommand,
+  type OrderFilled,
+  type OrderSubmitted,
+  type SubmitOrder,
+} from '../../schemas/generated.js';
 import { movingAverageCrossover, type MovingAverageCrossoverParams } from '../../strategies/moving-average-crossover.js';
 import { barId, createStrategyContext, type StrategyOutput, type StrategyRuntime } from '../../strategies/strategy-api.js';
 
@@ -13,8 +24,19 @@ const RB = InstrumentId('SHFE.rb2501');
 /** Bar `i` (one minute each from T0) of `instrument` closing at `close`. */
 function bar(i: number, close: number, instrument: string = RB): Bar {
   return {
-    instrument_id: InstrumentId(instrument), period_s: 60, trading_day: '20250103', ts_open: T0 + i * MINUTE, ts_close: T0 + (i + 1) * MINUTE,
-    open: close, high: close, low: close, close, volume: 10, turnover: close * 100, open_interest: 1000, tick_count: 5,
+    instrument_id: InstrumentId(instrument),
+    period_s: 60,
+    trading_day: '20250103',
+    ts_open: T0 + i * MINUTE,
+    ts_close: T0 + (i + 1) * MINUTE,
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 10,
+    turnover: close * 100,
+    open_interest: 1000,
+    tick_count: 5,
   };
 }
 
@@ -23,22 +45,65 @@ const params: MovingAverageCrossoverParams = { id: 'ma', instruments: [RB], fast
 /** The answers of the order router and venue to an order, as a fake venue would send them. */
 const venue = {
   submitted: (c: SubmitOrder): OrderSubmitted => ({
-    type: 'OrderSubmitted', event_id: `sub-${c.client_order_id}`, client_order_id: c.client_order_id, strategy_id: c.strategy_id, account_id: c.account_id,
-    instrument_id: c.instrument_id, venue: 'paper', side: c.side, order_type: c.order_type, time_in_force: c.time_in_force, position_effect: c.position_effect,
-    quantity: c.quantity, price: c.price, ts_event: NOW, ts_init: NOW, causation_id: c.command_id,
+    type: 'OrderSubmitted',
+    event_id: `sub-${c.client_order_id}`,
+    client_order_id: c.client_order_id,
+    strategy_id: c.strategy_id,
+    account_id: c.account_id,
+    instrument_id: c.instrument_id,
+    venue: 'paper',
+    side: c.side,
+    order_type: c.order_type,
+    time_in_force: c.time_in_force,
+    position_effect: c.position_effect,
+    quantity: c.quantity,
+    price: c.price,
+    ts_event: NOW,
+    ts_init: NOW,
+    causation_id: c.command_id,
   }),
   accepted: (c: SubmitOrder): OrderAccepted => ({
-    type: 'OrderAccepted', event_id: `acc-${c.client_order_id}`, client_order_id: c.client_order_id, strategy_id: c.strategy_id, account_id: c.account_id,
-    instrument_id: c.instrument_id, venue_order_id: `v-${c.client_order_id}`, ts_event: NOW, ts_init: NOW, causation_id: c.command_id,
+    type: 'OrderAccepted',
+    event_id: `acc-${c.client_order_id}`,
+    client_order_id: c.client_order_id,
+    strategy_id: c.strategy_id,
+    account_id: c.account_id,
+    instrument_id: c.instrument_id,
+    venue_order_id: `v-${c.client_order_id}`,
+    ts_event: NOW,
+    ts_init: NOW,
+    causation_id: c.command_id,
   }),
   filled: (c: SubmitOrder): OrderFilled => ({
-    type: 'OrderFilled', event_id: `fill-${c.client_order_id}`, client_order_id: c.client_order_id, strategy_id: c.strategy_id, account_id: c.account_id,
-    instrument_id: c.instrument_id, venue_order_id: `v-${c.client_order_id}`, trade_id: `t-${c.client_order_id}`, side: c.side, last_quantity: c.quantity,
-    last_price: c.price ?? 0, cum_quantity: c.quantity, leaves_quantity: 0, ts_event: NOW, ts_init: NOW, causation_id: c.command_id,
+    type: 'OrderFilled',
+    event_id: `fill-${c.client_order_id}`,
+    client_order_id: c.client_order_id,
+    strategy_id: c.strategy_id,
+    account_id: c.account_id,
+    instrument_id: c.instrument_id,
+    venue_order_id: `v-${c.client_order_id}`,
+    trade_id: `t-${c.client_order_id}`,
+    side: c.side,
+    last_quantity: c.quantity,
+    last_price: c.price ?? 0,
+    cum_quantity: c.quantity,
+    leaves_quantity: 0,
+    ts_event: NOW,
+    ts_init: NOW,
+    causation_id: c.command_id,
   }),
   canceled: (c: CancelOrder): OrderCanceled => ({
-    type: 'OrderCanceled', event_id: `can-${c.client_order_id}`, client_order_id: c.client_order_id, strategy_id: c.strategy_id, account_id: c.account_id,
-    instrument_id: c.instrument_id, venue_order_id: `v-${c.client_order_id}`, filled_quantity: 0, ts_event: NOW, ts_init: NOW, causation_id: c.command_id,
+    type: 'OrderCanceled',
+    event_id: `can-${c.client_order_id}`,
+    client_order_id: c.client_order_id,
+    strategy_id: c.strategy_id,
+    account_id: c.account_id,
+    instrument_id: c.instrument_id,
+    venue_order_id: `v-${c.client_order_id}`,
+    filled_quantity: 0,
+    ts_event: NOW,
+    ts_init: NOW,
+    causation_id: c.command_id,
   }),
 };
 
@@ -68,7 +133,8 @@ function harness(overrides: Partial<MovingAverageCrossoverParams> = {}) {
       runtime.apply(venue.filled(c));
     },
     /** Feeds closes as bars from index `from`, returning each bar's outcome. */
-    closes: (closes: readonly number[], from = 0) => closes.map((close, i) => take(strategy.onBar?.(bar(from + i, close), runtime.context))),
+    closes: (closes: readonly number[], from = 0) =>
+      closes.map((close, i) => take(strategy.onBar?.(bar(from + i, close), runtime.context))),
   };
 }
 
@@ -79,12 +145,23 @@ describe('movingAverageCrossover', () => {
   it('emits nothing during warm-up, then ma_cross = fast − slow on every bar, caused by the bar', () => {
     const h = harness();
     const out = h.closes([10, 11, 12, 13, 14]);
-    expect(out.slice(0, 3)).toEqual([{ signals: [], commands: [] }, { signals: [], commands: [] }, { signals: [], commands: [] }]);
+    expect(out.slice(0, 3)).toEqual([
+      { signals: [], commands: [] },
+      { signals: [], commands: [] },
+      { signals: [], commands: [] },
+    ]);
     // Bar 3: fast (12 + 13) / 2 = 12.5, slow 11.5; bar 4: fast 13.5, slow 12.5.
     expect(out.slice(3).map((o) => o.signals)).toEqual([[1], [1]]);
     const signal = h.strategy.onBar?.(bar(5, 15), h.ctx)?.signals?.[0];
     expect(signal).toEqual({
-      signal_id: 'ma-3', strategy_id: 'ma', instrument_id: RB, name: 'ma_cross', value: 1, ts_event: T0 + 6 * MINUTE, ts_init: NOW, causation_id: barId(bar(5, 15)),
+      signal_id: 'ma-3',
+      strategy_id: 'ma',
+      instrument_id: RB,
+      name: 'ma_cross',
+      value: 1,
+      ts_event: T0 + 6 * MINUTE,
+      ts_init: NOW,
+      causation_id: barId(bar(5, 15)),
     });
   });
 
@@ -102,8 +179,21 @@ describe('movingAverageCrossover', () => {
     expect(out[6]?.signals).toEqual([0.25]);
     const submit = out[6]?.commands[0];
     expect(submit).toEqual({
-      type: 'SubmitOrder', command_id: 'ma-5', client_order_id: 'ma-6', strategy_id: 'ma', account_id: 'paper', instrument_id: RB, side: 'BUY',
-      order_type: 'LIMIT', time_in_force: 'GFD', position_effect: 'OPEN', quantity: 1, price: 12, venue: null, ts_init: NOW, causation_id: 'ma-4',
+      type: 'SubmitOrder',
+      command_id: 'ma-5',
+      client_order_id: 'ma-6',
+      strategy_id: 'ma',
+      account_id: 'paper',
+      instrument_id: RB,
+      side: 'BUY',
+      order_type: 'LIMIT',
+      time_in_force: 'GFD',
+      position_effect: 'OPEN',
+      quantity: 1,
+      price: 12,
+      venue: null,
+      ts_init: NOW,
+      causation_id: 'ma-4',
     });
   });
 
@@ -133,7 +223,11 @@ describe('movingAverageCrossover', () => {
     expect(h.ctx.position(RB)).toEqual(expect.objectContaining({ long: 1, short: 0, net: 1 }));
     // Bars 7, 8: fast above slow, at target. Bar 9: fast (14 + 9) / 2 = 11.5, slow (12 + 13 + 14 + 9) / 4 = 12 — the death cross.
     const out = h.closes([13, 14, 9], 7);
-    expect(out.map((o) => o.commands)).toEqual([[], [], [expect.objectContaining({ side: 'SELL', position_effect: 'CLOSE', quantity: 1, price: 9 })]]);
+    expect(out.map((o) => o.commands)).toEqual([
+      [],
+      [],
+      [expect.objectContaining({ side: 'SELL', position_effect: 'CLOSE', quantity: 1, price: 9 })],
+    ]);
   });
 
   it('with allowShort, closes the long on the death cross and then opens a short at a later bar', () => {

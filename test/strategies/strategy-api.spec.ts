@@ -1,8 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidStateTransitionError, StageError } from '../../errors/errors.js';
-import { AccountId, ClientOrderId, InstrumentId, StrategyId, type CancelOrder, type OrderEvent, type OrderFilled, type SubmitOrder } from '../../schemas/generated.js';
-import { barId, createStrategyContext, tickId, type OrderRequest, type StrategyContext, type StrategyOrder } from '../../strategies/strategy-api.js';
+import {
+  AccountId,
+  ClientOrderId,
+  InstrumentId,
+  StrategyId,
+  type CancelOrder,
+  type OrderEvent,
+  type OrderFilled,
+  type SubmitOrder,
+} from '../../schemas/generated.js';
+import {
+  barId,
+  createStrategyContext,
+  tickId,
+  type OrderRequest,
+  type StrategyContext,
+  type StrategyOrder,
+} from '../../strategies/strategy-api.js';
 import { makeTick } from '../support/make-tick.js';
 
 const NOW = 1_735_822_800_000_000;
@@ -26,23 +42,67 @@ function known(ctx: StrategyContext, clientOrderId: string): StrategyOrder {
 function events(order: SubmitOrder) {
   let n = 0;
   const common = () => ({
-    event_id: `e${++n}-${order.client_order_id}`, client_order_id: order.client_order_id, strategy_id: order.strategy_id, account_id: order.account_id,
-    instrument_id: order.instrument_id, ts_event: NOW, ts_init: NOW,
+    event_id: `e${++n}-${order.client_order_id}`,
+    client_order_id: order.client_order_id,
+    strategy_id: order.strategy_id,
+    account_id: order.account_id,
+    instrument_id: order.instrument_id,
+    ts_event: NOW,
+    ts_init: NOW,
   });
   return {
     submitted: (): OrderEvent => ({
-      type: 'OrderSubmitted', ...common(), venue: 'paper', side: order.side, order_type: order.order_type, time_in_force: order.time_in_force,
-      position_effect: order.position_effect, quantity: order.quantity, price: order.price, causation_id: order.command_id,
+      type: 'OrderSubmitted',
+      ...common(),
+      venue: 'paper',
+      side: order.side,
+      order_type: order.order_type,
+      time_in_force: order.time_in_force,
+      position_effect: order.position_effect,
+      quantity: order.quantity,
+      price: order.price,
+      causation_id: order.command_id,
     }),
     accepted: (): OrderEvent => ({ type: 'OrderAccepted', ...common(), venue_order_id: 'v1', causation_id: order.command_id }),
     filled: (lots: number, cum: number): OrderFilled => ({
-      type: 'OrderFilled', ...common(), venue_order_id: 'v1', trade_id: `t${n}`, side: order.side, last_quantity: lots, last_price: order.price ?? 0,
-      cum_quantity: cum, leaves_quantity: order.quantity - cum, causation_id: order.command_id,
+      type: 'OrderFilled',
+      ...common(),
+      venue_order_id: 'v1',
+      trade_id: `t${n}`,
+      side: order.side,
+      last_quantity: lots,
+      last_price: order.price ?? 0,
+      cum_quantity: cum,
+      leaves_quantity: order.quantity - cum,
+      causation_id: order.command_id,
     }),
-    denied: (causationId: string): OrderEvent => ({ type: 'OrderDenied', ...common(), reason_code: 'CANCEL_RATE_EXCEEDED', reason: 'too many cancels', causation_id: causationId }),
-    pendingCancel: (cancel: CancelOrder): OrderEvent => ({ type: 'OrderPendingCancel', ...common(), venue_order_id: 'v1', causation_id: cancel.command_id }),
-    canceled: (cancel: CancelOrder, filled: number): OrderEvent => ({ type: 'OrderCanceled', ...common(), venue_order_id: 'v1', filled_quantity: filled, causation_id: cancel.command_id }),
-    cancelRejected: (cancel: CancelOrder): OrderEvent => ({ type: 'OrderCancelRejected', ...common(), venue_order_id: 'v1', reason: 'filled', causation_id: cancel.command_id }),
+    denied: (causationId: string): OrderEvent => ({
+      type: 'OrderDenied',
+      ...common(),
+      reason_code: 'CANCEL_RATE_EXCEEDED',
+      reason: 'too many cancels',
+      causation_id: causationId,
+    }),
+    pendingCancel: (cancel: CancelOrder): OrderEvent => ({
+      type: 'OrderPendingCancel',
+      ...common(),
+      venue_order_id: 'v1',
+      causation_id: cancel.command_id,
+    }),
+    canceled: (cancel: CancelOrder, filled: number): OrderEvent => ({
+      type: 'OrderCanceled',
+      ...common(),
+      venue_order_id: 'v1',
+      filled_quantity: filled,
+      causation_id: cancel.command_id,
+    }),
+    cancelRejected: (cancel: CancelOrder): OrderEvent => ({
+      type: 'OrderCancelRejected',
+      ...common(),
+      venue_order_id: 'v1',
+      reason: 'filled',
+      causation_id: cancel.command_id,
+    }),
   };
 }
 
@@ -50,13 +110,35 @@ describe('createStrategyContext', () => {
   it('builds complete records with deterministic ids and scheduler time', () => {
     const { ctx, advance } = setup();
     expect(ctx.submitOrder(buyOpen)).toEqual({
-      type: 'SubmitOrder', command_id: 's1-1', client_order_id: 's1-2', strategy_id: 's1', account_id: 'acc', instrument_id: RB, side: 'BUY', order_type: 'LIMIT',
-      time_in_force: 'GFD', position_effect: 'OPEN', quantity: 3, price: 3500, venue: null, ts_init: NOW, causation_id: 'sig-1',
+      type: 'SubmitOrder',
+      command_id: 's1-1',
+      client_order_id: 's1-2',
+      strategy_id: 's1',
+      account_id: 'acc',
+      instrument_id: RB,
+      side: 'BUY',
+      order_type: 'LIMIT',
+      time_in_force: 'GFD',
+      position_effect: 'OPEN',
+      quantity: 3,
+      price: 3500,
+      venue: null,
+      ts_init: NOW,
+      causation_id: 'sig-1',
     });
     advance(7);
-    expect(ctx.submitOrder({ ...buyOpen, price: null, time_in_force: 'FAK' })).toEqual(expect.objectContaining({ order_type: 'MARKET', price: null, time_in_force: 'FAK', ts_init: NOW + 7 }));
+    expect(ctx.submitOrder({ ...buyOpen, price: null, time_in_force: 'FAK' })).toEqual(
+      expect.objectContaining({ order_type: 'MARKET', price: null, time_in_force: 'FAK', ts_init: NOW + 7 }),
+    );
     expect(ctx.signal({ instrument_id: RB, name: 'x', value: 1.5, ts_event: 42, causation_id: null })).toEqual({
-      signal_id: 's1-5', strategy_id: 's1', instrument_id: RB, name: 'x', value: 1.5, ts_event: 42, ts_init: NOW + 7, causation_id: null,
+      signal_id: 's1-5',
+      strategy_id: 's1',
+      instrument_id: RB,
+      name: 'x',
+      value: 1.5,
+      ts_event: 42,
+      ts_init: NOW + 7,
+      causation_id: null,
     });
     expect(ctx.nextId()).toBe('s1-6');
     // A second context starts its own count: the same calls make the same ids, as a replay must.
@@ -86,7 +168,21 @@ describe('createStrategyContext', () => {
   it('names the record behind a tick and a bar', () => {
     expect(tickId(makeTick({ feed_id: 'ctp-a', sequence: 17 }))).toBe('ctp-a:17');
     expect(
-      barId({ instrument_id: RB, period_s: 60, trading_day: '20250103', ts_open: 5, ts_close: 6, open: 1, high: 1, low: 1, close: 1, volume: 0, turnover: 0, open_interest: 0, tick_count: 0 }),
+      barId({
+        instrument_id: RB,
+        period_s: 60,
+        trading_day: '20250103',
+        ts_open: 5,
+        ts_close: 6,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 0,
+        turnover: 0,
+        open_interest: 0,
+        tick_count: 0,
+      }),
     ).toBe(`${RB}:60s:5`);
   });
 
@@ -94,12 +190,16 @@ describe('createStrategyContext', () => {
     const { ctx, track, apply } = setup();
     const order = ctx.submitOrder(buyOpen);
     track(order);
-    expect(ctx.workingOrders()).toEqual([expect.objectContaining({ client_order_id: 's1-2', status: 'INITIALIZED', filled_quantity: 0, cancel_requested: false })]);
+    expect(ctx.workingOrders()).toEqual([
+      expect.objectContaining({ client_order_id: 's1-2', status: 'INITIALIZED', filled_quantity: 0, cancel_requested: false }),
+    ]);
     const e = events(order);
     apply(e.submitted());
     apply(e.accepted());
     apply(e.filled(1, 1));
-    expect(ctx.order(ClientOrderId('s1-2'))).toEqual(expect.objectContaining({ status: 'PARTIALLY_FILLED', filled_quantity: 1, venue_order_id: 'v1' }));
+    expect(ctx.order(ClientOrderId('s1-2'))).toEqual(
+      expect.objectContaining({ status: 'PARTIALLY_FILLED', filled_quantity: 1, venue_order_id: 'v1' }),
+    );
     expect(ctx.position(RB)).toEqual(expect.objectContaining({ long: 1, short: 0, net: 1 }));
     apply(e.filled(2, 3));
     expect(ctx.workingOrders()).toEqual([]);
@@ -107,7 +207,10 @@ describe('createStrategyContext', () => {
     expect(ctx.position(RB)).toEqual(expect.objectContaining({ long: 3, net: 3 }));
 
     // Closing sells reduce the long leg; opening sells build a short one.
-    for (const request of [{ ...buyOpen, side: 'SELL', position_effect: 'CLOSE', quantity: 2 }, { ...buyOpen, side: 'SELL', quantity: 4 }] as const) {
+    for (const request of [
+      { ...buyOpen, side: 'SELL', position_effect: 'CLOSE', quantity: 2 },
+      { ...buyOpen, side: 'SELL', quantity: 4 },
+    ] as const) {
       const sell = ctx.submitOrder(request);
       track(sell);
       const s = events(sell);
@@ -130,10 +233,22 @@ describe('createStrategyContext', () => {
     apply(e.accepted());
     const working = known(ctx, order.client_order_id);
     const first = ctx.cancelOrder(working, 'sig-2');
-    expect(first).toEqual({ type: 'CancelOrder', command_id: 's1-3', client_order_id: 's1-2', strategy_id: 's1', account_id: 'acc', instrument_id: RB, venue: null, ts_init: NOW, causation_id: 'sig-2' });
+    expect(first).toEqual({
+      type: 'CancelOrder',
+      command_id: 's1-3',
+      client_order_id: 's1-2',
+      strategy_id: 's1',
+      account_id: 'acc',
+      instrument_id: RB,
+      venue: null,
+      ts_init: NOW,
+      causation_id: 'sig-2',
+    });
     track(first);
     expect(ctx.order(ClientOrderId('s1-2'))?.cancel_requested).toBe(true);
-    expect(JSON.parse(JSON.stringify(ctx.order(ClientOrderId('s1-2'))))).toEqual(expect.objectContaining({ status: 'ACCEPTED', cancel_requested: true }));
+    expect(JSON.parse(JSON.stringify(ctx.order(ClientOrderId('s1-2'))))).toEqual(
+      expect.objectContaining({ status: 'ACCEPTED', cancel_requested: true }),
+    );
     // Risk denies the cancel: the order is as it was.
     apply(e.denied(first.command_id));
     expect(ctx.order(ClientOrderId('s1-2'))).toEqual(expect.objectContaining({ status: 'ACCEPTED', cancel_requested: false }));
@@ -194,7 +309,9 @@ describe('createStrategyContext', () => {
     expect(() => track({ ...order, command_id: 'again' })).toThrow(/reused client order id s1-2/);
     expect(ctx.workingOrders()).toHaveLength(1);
     // A cancel of an order it does not know is tracked as nothing: risk or the router answers it.
-    expect(() => track({ ...ctx.cancelOrder(known(ctx, order.client_order_id), null), client_order_id: ClientOrderId('nope') })).not.toThrow();
+    expect(() =>
+      track({ ...ctx.cancelOrder(known(ctx, order.client_order_id), null), client_order_id: ClientOrderId('nope') }),
+    ).not.toThrow();
   });
 
   it('forgets the oldest finished orders beyond a thousand, keeping working ones', () => {

@@ -77,9 +77,19 @@ export function startAudit(
   config: Record<string, unknown>,
   options: { scheduler?: SchedulerLike; logger?: Logger; onAck?: (record: AuditRecord) => void } = {},
 ): RunningAudit {
-  const ctx = testContext(options.scheduler ?? asyncScheduler, auditSink, { stage: 'audit', logger: options.logger ?? pino({ level: 'silent' }) });
+  const ctx = testContext(options.scheduler ?? asyncScheduler, auditSink, {
+    stage: 'audit',
+    logger: options.logger ?? pino({ level: 'silent' }),
+  });
   const writer = auditSink.create(validateConfig('audit', auditSink.spec, config), ctx);
-  const ports = { ticks: new Subject<Tick>(), commands: new Subject<OrderCommand>(), events: new Subject<OrderEvent>(), signals: new Subject<Signal>(), feeds: new Subject<FeedStatus>(), controls: new Subject<RiskControlChanged>() };
+  const ports = {
+    ticks: new Subject<Tick>(),
+    commands: new Subject<OrderCommand>(),
+    events: new Subject<OrderEvent>(),
+    signals: new Subject<Signal>(),
+    feeds: new Subject<FeedStatus>(),
+    controls: new Subject<RiskControlChanged>(),
+  };
   const acks: AuditRecord[] = [];
   let subscription!: Subscription;
   const done = new Promise<void>((resolve, reject) => {
@@ -108,7 +118,10 @@ export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>
 }
 
 /** The audit files of `dir`, sorted by name. */
-export const auditFiles = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.avro')).sort();
+export const auditFiles = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.avro'))
+    .sort();
 
 /** Every record of an audit file, read by avsc's standard container decoder. */
 export function decodeFile(path: string): Promise<AuditRecord[]> {
@@ -131,12 +144,21 @@ export async function readTrail(dir: string): Promise<{ file: string; records: A
 
 /** Entries for records `from..to` (ticks), `tsStepUs` apart. */
 export function tickEntries(from: number, to: number, tsStepUs = 1000): { tsInit: number; recordType: string; payload: Buffer }[] {
-  return Array.from({ length: to - from + 1 }, (_, k) => ({ tsInit: T0_MS * 1000 + (from + k) * tsStepUs, recordType: 'tickflow.Tick', payload: tickCodec.encode(tick(from + k)) }));
+  return Array.from({ length: to - from + 1 }, (_, k) => ({
+    tsInit: T0_MS * 1000 + (from + k) * tsStepUs,
+    recordType: 'tickflow.Tick',
+    payload: tickCodec.encode(tick(from + k)),
+  }));
 }
 
 /** Writes records 1..n (ticks) to `dir` in blocks of `blockSize`, rotating by size. */
 export async function writeTrail(dir: string, n: number, options: { blockSize?: number; maxFileBytes?: number } = {}): Promise<void> {
-  const trail = await AuditTrailWriter.open({ dir, rotate: 'size', maxFileBytes: options.maxFileBytes ?? 1 << 30, logger: pino({ level: 'silent' }) });
+  const trail = await AuditTrailWriter.open({
+    dir,
+    rotate: 'size',
+    maxFileBytes: options.maxFileBytes ?? 1 << 30,
+    logger: pino({ level: 'silent' }),
+  });
   const blockSize = options.blockSize ?? 10;
   for (let from = 1; from <= n; from += blockSize) await trail.append(tickEntries(from, Math.min(n, from + blockSize - 1)));
   await trail.close();

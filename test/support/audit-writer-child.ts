@@ -33,8 +33,18 @@ const ticks = new Observable<Tick>((subscriber) => {
 });
 
 const ctx = testContext(asyncScheduler, auditSink, { stage: 'audit', logger });
-const writer = auditSink.create(validateConfig('audit', auditSink.spec, { dir, group_commit_ms: 2, max_batch: 200, rotate: 'size', max_file_bytes: 128 * 1024 }), ctx);
-sinkStage(writer, (error) => logger.error({ err: error }, 'audit: could not close'))({ ticks, commands: EMPTY, events: EMPTY, signals: EMPTY, feeds: EMPTY, controls: EMPTY }).subscribe({
+const writer = auditSink.create(
+  validateConfig('audit', auditSink.spec, { dir, group_commit_ms: 2, max_batch: 200, rotate: 'size', max_file_bytes: 128 * 1024 }),
+  ctx,
+);
+sinkStage(writer, (error) => logger.error({ err: error }, 'audit: could not close'))({
+  ticks,
+  commands: EMPTY,
+  events: EMPTY,
+  signals: EMPTY,
+  feeds: EMPTY,
+  controls: EMPTY,
+}).subscribe({
   next: (record) => void process.stdout.write(`${(record as { seq: number }).seq}\n`),
   error: (error: unknown) => {
     process.stderr.write(`audit-writer-child: ${(error as Error).stack ?? String(error)}\n`);

@@ -23,7 +23,9 @@ export function flowDir(): string {
 /** The address of a front no other test uses: `tcp://127.0.0.1:PORT?…` with the simulator's parameters. */
 export function frontAddress(params: Readonly<Record<string, string | number>> = {}): string {
   const all = { seed: 1, rate: 20, instruments: 'SHFE.rb2501,DCE.m2501', start: '20250102T210000', retry_ms: 100, ...params };
-  return `tcp://127.0.0.1:${nextPort++}?${Object.entries(all).map(([k, v]) => `${k}=${v}`).join('&')}`;
+  return `tcp://127.0.0.1:${nextPort++}?${Object.entries(all)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&')}`;
 }
 
 type Depth = Extract<CtpEvent, { kind: 'depth' }>;
@@ -94,15 +96,21 @@ export class RecordedSession {
 
   /** Depth events (of `instrumentId` when given) from index `from` of `events`. */
   depth(instrumentId?: string, from = 0): Depth[] {
-    return this.events.slice(from).filter((e): e is Depth => e.kind === 'depth' && (instrumentId === undefined || e.data.InstrumentID === instrumentId));
+    return this.events
+      .slice(from)
+      .filter((e): e is Depth => e.kind === 'depth' && (instrumentId === undefined || e.data.InstrumentID === instrumentId));
   }
 
   /** The index in `events` of the first event at or after `from` matching `match`, waiting up to `timeoutMs` (default: waitFor's). */
   async indexOf(what: string, match: (event: CtpEvent) => boolean, from = 0, timeoutMs?: number): Promise<number> {
-    return waitFor(what, () => {
-      const index = this.events.findIndex((e, i) => i >= from && match(e));
-      return index < 0 ? undefined : index;
-    }, timeoutMs);
+    return waitFor(
+      what,
+      () => {
+        const index = this.events.findIndex((e, i) => i >= from && match(e));
+        return index < 0 ? undefined : index;
+      },
+      timeoutMs,
+    );
   }
 
   /** The first event of `kind` at or after `from`. */

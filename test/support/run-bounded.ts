@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { CliResult } from './run-cli.js';
 
 /** Runs a command to the end, killed (with its process group) after `timeoutMs`. */
-export function runBounded(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CliResult & { timedOut: boolean }> {
+export function runBounded(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<CliResult & { timedOut: boolean }> {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';

@@ -13,9 +13,17 @@ export interface CliResult {
 }
 
 /** Starts `tickflow ARGS` as a child process in the repository root, with this environment plus `env`. */
-export function startCli(args: readonly string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => { stdout: string; stderr: string } } {
+export function startCli(
+  args: readonly string[],
+  cwd = ROOT,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess & { output: () => { stdout: string; stderr: string } } {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' (npm test does it)`);
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -40,7 +48,9 @@ export type CliChild = ReturnType<typeof startCli>;
 
 /** The exit code of a child, once it has exited (null when a signal ended it). */
 export function exitOf(child: CliChild): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.on('close', resolve)));
+  return new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.on('close', resolve),
+  );
 }
 
 /** Stops a child with SIGTERM and returns its exit code; SIGKILL (code null) after 15 s. */

@@ -19,9 +19,12 @@ export function hasScript(): boolean {
  * is `output().stdout`; `script`'s own complaints are `output().stderr`.
  * The result works with `stopCli` and `exitOf`.
  */
-export function startCliInTerminal(args: readonly string[], options: { columns?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliChild {
+export function startCliInTerminal(
+  args: readonly string[],
+  options: { columns?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CliChild {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' (npm test does it)`);
-  if (!hasScript()) throw new Error("script(1) from util-linux is needed for the terminal tests (Debian: apt-get install bsdutils)");
+  if (!hasScript()) throw new Error('script(1) from util-linux is needed for the terminal tests (Debian: apt-get install bsdutils)');
   const command = `stty cols ${options.columns ?? 200} rows 50 && exec ${[process.execPath, CLI, ...args].map(shellWord).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
     cwd: options.cwd ?? ROOT,

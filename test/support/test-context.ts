@@ -8,6 +8,10 @@ import { standaloneContext, type StandaloneContext } from '../../pipeline/compon
  * without a graph; side outputs are Subjects in `sides`, controls in `controls`,
  * its own metrics in `registry`.
  */
-export function testContext(scheduler: SchedulerLike, component: AnyComponentDefinition, options: { stage?: string; logger?: Logger } = {}): StandaloneContext {
+export function testContext(
+  scheduler: SchedulerLike,
+  component: AnyComponentDefinition,
+  options: { stage?: string; logger?: Logger } = {},
+): StandaloneContext {
   return standaloneContext(scheduler, { stage: options.stage ?? 's', logger: options.logger, component });
 }

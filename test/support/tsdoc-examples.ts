@@ -19,16 +19,32 @@ export interface TsdocExample {
 }
 
 /** The folders whose .ts files hold the documented sources. */
-export const DOCUMENTED_FOLDERS = ['cli', 'domain', 'errors', 'native', 'operators', 'pipeline', 'protocols', 'sinks', 'sources', 'strategies'];
+export const DOCUMENTED_FOLDERS = [
+  'cli',
+  'domain',
+  'errors',
+  'native',
+  'operators',
+  'pipeline',
+  'protocols',
+  'sinks',
+  'sources',
+  'strategies',
+];
 
 const MARKER = /^\s*<!--\s*tsdoc-test:(.*?)-->\s*$/;
-const DECLARATION = /^\s*(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\*?|class|const|let|interface|type|enum)\s+([\w$]+)/;
+const DECLARATION =
+  /^\s*(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\*?|class|const|let|interface|type|enum)\s+([\w$]+)/;
 const MEMBER = /^\s*(?:(?:public|static|readonly|async|get|set)\s+)*([\w$]+)\s*[<(:=]/;
 
 /** Every .ts file under `folders` of `root`, relative to `root`, in a stable order. */
 function sourceFiles(root: string, folders: readonly string[]): string[] {
   return folders
-    .flatMap((folder) => readdirSync(join(root, folder), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')).map((e) => relative(root, join(e.parentPath, e.name))))
+    .flatMap((folder) =>
+      readdirSync(join(root, folder), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
+        .map((e) => relative(root, join(e.parentPath, e.name))),
+    )
     .sort();
 }
 
@@ -39,7 +55,11 @@ export function examplesOf(file: string, source: string): TsdocExample[] {
     const firstLine = source.slice(0, comment.index).split('\n').length;
     // The comment's text as Markdown: the ` * ` prefixes gone, one line per line of the file.
     const lines = comment[0].split('\n').map((l) => l.replace(/^\s*\/?\*+\/?\s?/, '').replace(/\s*\*\/$/, ''));
-    const following = source.slice(comment.index + comment[0].length).split('\n').find((l) => l.trim() !== '') ?? '';
+    const following =
+      source
+        .slice(comment.index + comment[0].length)
+        .split('\n')
+        .find((l) => l.trim() !== '') ?? '';
     const symbol = DECLARATION.exec(following)?.[1] ?? MEMBER.exec(following)?.[1] ?? '(unknown)';
     lines.forEach((line, i) => {
       if (!/^@example\b/.test(line)) return;

@@ -7,7 +7,18 @@ import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
 import {
   InstrumentId,
-  type DenialReason, type FeedStatus, type OrderAccepted, type OrderCanceled, type OrderCancelRejected, type OrderDenied, type OrderEvent, type OrderFilled, type OrderPendingCancel, type OrderSide, type OrderSubmitted, type QuoteDiff,
+  type DenialReason,
+  type FeedStatus,
+  type OrderAccepted,
+  type OrderCanceled,
+  type OrderCancelRejected,
+  type OrderDenied,
+  type OrderEvent,
+  type OrderFilled,
+  type OrderPendingCancel,
+  type OrderSide,
+  type OrderSubmitted,
+  type QuoteDiff,
 } from '../../schemas/generated.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
 import { fromPlainIds, type PlainIds } from './plain-ids.js';
@@ -23,12 +34,29 @@ export function firstQuote(instrumentId: string, lastPrice: number, changes: Rec
     ts_event: T0,
     sequence: 1,
     changes: {
-      trading_day: '20250103', action_day: '20250102', ts_event: T0,
-      last_price: lastPrice, pre_settlement: lastPrice - 10, pre_close: lastPrice - 12, pre_open_interest: 1_000_000,
-      open: lastPrice - 5, high: lastPrice + 10, low: lastPrice - 20, close: null, settlement: null,
-      upper_limit: lastPrice + 270, lower_limit: lastPrice - 270, average_price: lastPrice - 1.5,
-      volume: 12_000, last_volume: null, turnover: 419_820_000, open_interest: 1_002_000,
-      bid_price1: lastPrice - 1, bid_volume1: 10, ask_price1: lastPrice, ask_volume1: 12,
+      trading_day: '20250103',
+      action_day: '20250102',
+      ts_event: T0,
+      last_price: lastPrice,
+      pre_settlement: lastPrice - 10,
+      pre_close: lastPrice - 12,
+      pre_open_interest: 1_000_000,
+      open: lastPrice - 5,
+      high: lastPrice + 10,
+      low: lastPrice - 20,
+      close: null,
+      settlement: null,
+      upper_limit: lastPrice + 270,
+      lower_limit: lastPrice - 270,
+      average_price: lastPrice - 1.5,
+      volume: 12_000,
+      last_volume: null,
+      turnover: 419_820_000,
+      open_interest: 1_002_000,
+      bid_price1: lastPrice - 1,
+      bid_volume1: 10,
+      ask_price1: lastPrice,
+      ask_volume1: 12,
       ...changes,
     },
   };
@@ -36,11 +64,27 @@ export function firstQuote(instrumentId: string, lastPrice: number, changes: Rec
 
 /** A later QuoteDiff of an instrument. */
 export function laterQuote(instrumentId: string, sequence: number, changes: Record<string, null | number | string>): QuoteDiff {
-  return { instrument_id: InstrumentId(instrumentId), ts_event: T0 + sequence * 500_000, sequence, changes: { ts_event: T0 + sequence * 500_000, ...changes } };
+  return {
+    instrument_id: InstrumentId(instrumentId),
+    ts_event: T0 + sequence * 500_000,
+    sequence,
+    changes: { ts_event: T0 + sequence * 500_000, ...changes },
+  };
 }
 
 export function feedStatus(feedId: string, state: FeedStatus['state'], changes: Partial<FeedStatus> = {}): FeedStatus {
-  return { feed_id: feedId, state, ts_event: T0, last_tick_ts: T0, lead_count: 10, lag_count: 2, gap_count: 0, drop_count: 2, detail: `feed ${state.toLowerCase()}`, ...changes };
+  return {
+    feed_id: feedId,
+    state,
+    ts_event: T0,
+    last_tick_ts: T0,
+    lead_count: 10,
+    lag_count: 2,
+    gap_count: 0,
+    drop_count: 2,
+    detail: `feed ${state.toLowerCase()}`,
+    ...changes,
+  };
 }
 
 /** The account and strategy of the order events below unless a test names others. */
@@ -67,40 +111,127 @@ function eventTimes(clientOrderId: string) {
 }
 
 /** OrderSubmitted of a GFD limit order (a market order when `price` is null). */
-export function orderSubmitted(id: string, instrumentId: string, side: OrderSide, quantity: number, price: number | null, extra: Partial<PlainIds<OrderSubmitted>> = {}): OrderSubmitted {
+export function orderSubmitted(
+  id: string,
+  instrumentId: string,
+  side: OrderSide,
+  quantity: number,
+  price: number | null,
+  extra: Partial<PlainIds<OrderSubmitted>> = {},
+): OrderSubmitted {
   return fromPlainIds<OrderSubmitted>({
-    type: 'OrderSubmitted', ...eventBase('OrderSubmitted', id, instrumentId), venue: 'paper', side, order_type: price === null ? 'MARKET' : 'LIMIT',
-    time_in_force: 'GFD', position_effect: 'OPEN', quantity, price, ...eventTimes(id), ...extra,
+    type: 'OrderSubmitted',
+    ...eventBase('OrderSubmitted', id, instrumentId),
+    venue: 'paper',
+    side,
+    order_type: price === null ? 'MARKET' : 'LIMIT',
+    time_in_force: 'GFD',
+    position_effect: 'OPEN',
+    quantity,
+    price,
+    ...eventTimes(id),
+    ...extra,
   });
 }
 
 export function orderAccepted(id: string, instrumentId: string, extra: Partial<PlainIds<OrderAccepted>> = {}): OrderAccepted {
-  return fromPlainIds<OrderAccepted>({ type: 'OrderAccepted', ...eventBase('OrderAccepted', id, instrumentId), venue_order_id: `v-${id}`, ...eventTimes(id), ...extra });
-}
-
-/** OrderFilled of `lots` at `price`; `cum` and `leaves` are the order's lots filled and still working after it. */
-export function orderFilled(id: string, instrumentId: string, side: OrderSide, lots: number, price: number, cum: number, leaves: number, extra: Partial<PlainIds<OrderFilled>> = {}): OrderFilled {
-  const base = eventBase('OrderFilled', id, instrumentId);
-  return fromPlainIds<OrderFilled>({
-    type: 'OrderFilled', ...base, venue_order_id: `v-${id}`, trade_id: `t-${eventCount}`, side, last_quantity: lots, last_price: price,
-    cum_quantity: cum, leaves_quantity: leaves, ...eventTimes(id), ...extra,
+  return fromPlainIds<OrderAccepted>({
+    type: 'OrderAccepted',
+    ...eventBase('OrderAccepted', id, instrumentId),
+    venue_order_id: `v-${id}`,
+    ...eventTimes(id),
+    ...extra,
   });
 }
 
-export function orderPendingCancel(id: string, instrumentId: string, extra: Partial<PlainIds<OrderPendingCancel>> = {}): OrderPendingCancel {
-  return fromPlainIds<OrderPendingCancel>({ type: 'OrderPendingCancel', ...eventBase('OrderPendingCancel', id, instrumentId), venue_order_id: `v-${id}`, ...eventTimes(id), ...extra });
+/** OrderFilled of `lots` at `price`; `cum` and `leaves` are the order's lots filled and still working after it. */
+export function orderFilled(
+  id: string,
+  instrumentId: string,
+  side: OrderSide,
+  lots: number,
+  price: number,
+  cum: number,
+  leaves: number,
+  extra: Partial<PlainIds<OrderFilled>> = {},
+): OrderFilled {
+  const base = eventBase('OrderFilled', id, instrumentId);
+  return fromPlainIds<OrderFilled>({
+    type: 'OrderFilled',
+    ...base,
+    venue_order_id: `v-${id}`,
+    trade_id: `t-${eventCount}`,
+    side,
+    last_quantity: lots,
+    last_price: price,
+    cum_quantity: cum,
+    leaves_quantity: leaves,
+    ...eventTimes(id),
+    ...extra,
+  });
 }
 
-export function orderCanceled(id: string, instrumentId: string, filled: number, extra: Partial<PlainIds<OrderCanceled>> = {}): OrderCanceled {
-  return fromPlainIds<OrderCanceled>({ type: 'OrderCanceled', ...eventBase('OrderCanceled', id, instrumentId), venue_order_id: `v-${id}`, filled_quantity: filled, ...eventTimes(id), ...extra });
+export function orderPendingCancel(
+  id: string,
+  instrumentId: string,
+  extra: Partial<PlainIds<OrderPendingCancel>> = {},
+): OrderPendingCancel {
+  return fromPlainIds<OrderPendingCancel>({
+    type: 'OrderPendingCancel',
+    ...eventBase('OrderPendingCancel', id, instrumentId),
+    venue_order_id: `v-${id}`,
+    ...eventTimes(id),
+    ...extra,
+  });
 }
 
-export function orderCancelRejected(id: string, instrumentId: string, reason: string, extra: Partial<PlainIds<OrderCancelRejected>> = {}): OrderCancelRejected {
-  return fromPlainIds<OrderCancelRejected>({ type: 'OrderCancelRejected', ...eventBase('OrderCancelRejected', id, instrumentId), venue_order_id: `v-${id}`, reason, ...eventTimes(id), ...extra });
+export function orderCanceled(
+  id: string,
+  instrumentId: string,
+  filled: number,
+  extra: Partial<PlainIds<OrderCanceled>> = {},
+): OrderCanceled {
+  return fromPlainIds<OrderCanceled>({
+    type: 'OrderCanceled',
+    ...eventBase('OrderCanceled', id, instrumentId),
+    venue_order_id: `v-${id}`,
+    filled_quantity: filled,
+    ...eventTimes(id),
+    ...extra,
+  });
 }
 
-export function orderDenied(id: string, instrumentId: string, reasonCode: DenialReason, reason: string, extra: Partial<PlainIds<OrderDenied>> = {}): OrderDenied {
-  return fromPlainIds<OrderDenied>({ type: 'OrderDenied', ...eventBase('OrderDenied', id, instrumentId), reason_code: reasonCode, reason, ...eventTimes(id), ...extra });
+export function orderCancelRejected(
+  id: string,
+  instrumentId: string,
+  reason: string,
+  extra: Partial<PlainIds<OrderCancelRejected>> = {},
+): OrderCancelRejected {
+  return fromPlainIds<OrderCancelRejected>({
+    type: 'OrderCancelRejected',
+    ...eventBase('OrderCancelRejected', id, instrumentId),
+    venue_order_id: `v-${id}`,
+    reason,
+    ...eventTimes(id),
+    ...extra,
+  });
+}
+
+export function orderDenied(
+  id: string,
+  instrumentId: string,
+  reasonCode: DenialReason,
+  reason: string,
+  extra: Partial<PlainIds<OrderDenied>> = {},
+): OrderDenied {
+  return fromPlainIds<OrderDenied>({
+    type: 'OrderDenied',
+    ...eventBase('OrderDenied', id, instrumentId),
+    reason_code: reasonCode,
+    reason,
+    ...eventTimes(id),
+    ...extra,
+  });
 }
 
 /** Waits until `condition` holds, polling every 10 ms, for at most `timeoutMs`. */
@@ -169,7 +300,8 @@ export async function startSink(
     subscription = sinkStage(writer, (error) => logger.error({ err: error }, 'websocket: could not close'))({
       quotes,
       feeds,
-      orders: options.ordersOutliveOthers === true ? orders : orders.pipe(takeUntil(merge(quotes, feeds).pipe(ignoreElements(), endWith(true)))),
+      orders:
+        options.ordersOutliveOthers === true ? orders : orders.pipe(takeUntil(merge(quotes, feeds).pipe(ignoreElements(), endWith(true)))),
     }).subscribe({ next: (ack) => void acks.push(ack), error: reject, complete: resolve });
   });
   // Boxed: the rethrow is of the error as it came, whatever it is.
@@ -181,7 +313,19 @@ export async function startSink(
     return (url = logLines.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url !== undefined)?.url) !== undefined;
   }, 'the sink to log its url');
   const port = Number(new URL(url as string).port);
-  const sink: RunningSink = { quotes, feeds, orders, acks, url: url as string, wsUrl: `ws://127.0.0.1:${port}/`, port, ctx, logLines, done, subscription };
+  const sink: RunningSink = {
+    quotes,
+    feeds,
+    orders,
+    acks,
+    url: url as string,
+    wsUrl: `ws://127.0.0.1:${port}/`,
+    port,
+    ctx,
+    logLines,
+    done,
+    subscription,
+  };
   running.add(sink);
   return sink;
 }
@@ -221,7 +365,9 @@ export class TestClient {
     const socket = new WebSocket(url, { headers: options.headers });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new TestClient(socket)));
-      socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`HTTP ${response.statusCode}`), { statusCode: response.statusCode })));
+      socket.once('unexpected-response', (_request, response) =>
+        reject(Object.assign(new Error(`HTTP ${response.statusCode}`), { statusCode: response.statusCode })),
+      );
       socket.once('error', reject);
     });
   }

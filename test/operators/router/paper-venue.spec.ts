@@ -46,7 +46,18 @@ function order(id: string, changes: Partial<PlainIds<SubmitOrder>> = {}): Submit
 }
 
 function cancel(id: string, changes: Partial<PlainIds<CancelOrder>> = {}): CancelOrder {
-  return fromPlainIds<CancelOrder>({ type: 'CancelOrder', command_id: `cmd-cancel-${id}`, client_order_id: id, strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501', venue: 'paper', ts_init: T0, causation_id: null, ...changes });
+  return fromPlainIds<CancelOrder>({
+    type: 'CancelOrder',
+    command_id: `cmd-cancel-${id}`,
+    client_order_id: id,
+    strategy_id: 'ma',
+    account_id: 'ACC1',
+    instrument_id: 'SHFE.rb2501',
+    venue: 'paper',
+    ts_init: T0,
+    causation_id: null,
+    ...changes,
+  });
 }
 
 /** A report in one line: what happened to which order, with the figures that matter. */
@@ -79,7 +90,13 @@ function problemsOf(f: () => unknown): string {
   throw new Error('expected a ConfigError');
 }
 
-const ids = (id: string, n: number) => ({ event_id: `paper-event-${n}`, client_order_id: id, strategy_id: 'ma', account_id: 'ACC1', instrument_id: 'SHFE.rb2501' });
+const ids = (id: string, n: number) => ({
+  event_id: `paper-event-${n}`,
+  client_order_id: id,
+  strategy_id: 'ma',
+  account_id: 'ACC1',
+  instrument_id: 'SHFE.rb2501',
+});
 
 describe('paperVenue', () => {
   let scheduler: TestScheduler;
@@ -96,10 +113,16 @@ describe('paperVenue', () => {
     config.onUnhandledError = null;
   });
 
-  const venue = (commands: Observable<OrderCommand>, ticks: Observable<Tick>, extra: Partial<PaperVenueOptions> = {}): Observable<OrderEvent> =>
-    paperVenue({ ...options, ...extra })({ commands, ticks });
-  const summarized = (commands: Observable<OrderCommand>, ticks: Observable<Tick>, extra: Partial<PaperVenueOptions> = {}): Observable<string> =>
-    venue(commands, ticks, extra).pipe(map(summary));
+  const venue = (
+    commands: Observable<OrderCommand>,
+    ticks: Observable<Tick>,
+    extra: Partial<PaperVenueOptions> = {},
+  ): Observable<OrderEvent> => paperVenue({ ...options, ...extra })({ commands, ticks });
+  const summarized = (
+    commands: Observable<OrderCommand>,
+    ticks: Observable<Tick>,
+    extra: Partial<PaperVenueOptions> = {},
+  ): Observable<string> => venue(commands, ticks, extra).pipe(map(summary));
 
   it('emits nothing for never', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
@@ -131,7 +154,14 @@ describe('paperVenue', () => {
       const e1 = hot('   --s---', { s: order('o1') });
       const expected = ' --(AF)';
       expectObservable(venue(e1, e2)).toBe(expected, {
-        A: { type: 'OrderAccepted', ...ids('o1', 1), venue_order_id: 'paper-order-1', ts_event: at(2), ts_init: at(2), causation_id: 'cmd-o1' },
+        A: {
+          type: 'OrderAccepted',
+          ...ids('o1', 1),
+          venue_order_id: 'paper-order-1',
+          ts_event: at(2),
+          ts_init: at(2),
+          causation_id: 'cmd-o1',
+        },
         F: {
           type: 'OrderFilled',
           ...ids('o1', 2),
@@ -157,7 +187,14 @@ describe('paperVenue', () => {
       const e1 = hot('   --s-------c--', { s: order('o1'), c: cancel('o1') });
       const expected = ' --A---F---X--';
       expectObservable(venue(e1, e2)).toBe(expected, {
-        A: { type: 'OrderAccepted', ...ids('o1', 1), venue_order_id: 'paper-order-1', ts_event: at(2), ts_init: at(2), causation_id: 'cmd-o1' },
+        A: {
+          type: 'OrderAccepted',
+          ...ids('o1', 1),
+          venue_order_id: 'paper-order-1',
+          ts_event: at(2),
+          ts_init: at(2),
+          causation_id: 'cmd-o1',
+        },
         // A tick's fill carries the tick's event time.
         F: {
           type: 'OrderFilled',
@@ -173,7 +210,15 @@ describe('paperVenue', () => {
           ts_init: at(6),
           causation_id: 'cmd-o1',
         },
-        X: { type: 'OrderCanceled', ...ids('o1', 3), venue_order_id: 'paper-order-1', filled_quantity: 1, ts_event: at(10), ts_init: at(10), causation_id: 'cmd-cancel-o1' },
+        X: {
+          type: 'OrderCanceled',
+          ...ids('o1', 3),
+          venue_order_id: 'paper-order-1',
+          filled_quantity: 1,
+          ts_event: at(10),
+          ts_init: at(10),
+          causation_id: 'cmd-cancel-o1',
+        },
       });
     });
   });
@@ -218,16 +263,28 @@ describe('paperVenue', () => {
       const e2 = hot('   a-----b', { a: quote(), b: quote({ ask_volume1: 100 }) });
       const e1 = hot('   -s-----', { s: order('o1', { time_in_force: 'FAK', quantity: 20, price: 3501 }) });
       const expected = ' -(abc)-';
-      expectObservable(summarized(e1, e2)).toBe(expected, { a: 'accepted o1', b: 'filled o1 12@3500 cum 12 leaves 8', c: 'canceled o1 after 12' });
+      expectObservable(summarized(e1, e2)).toBe(expected, {
+        a: 'accepted o1',
+        b: 'filled o1 12@3500 cum 12 leaves 8',
+        c: 'canceled o1 after 12',
+      });
     });
   });
 
   it('FOK: fills completely at once or is canceled without a fill', () => {
     scheduler.run(({ hot, expectObservable }) => {
       const e2 = hot('   a-------', { a: quote() });
-      const e1 = hot('   -s---t--', { s: order('o1', { time_in_force: 'FOK', quantity: 13 }), t: order('o2', { time_in_force: 'FOK', quantity: 12 }) });
+      const e1 = hot('   -s---t--', {
+        s: order('o1', { time_in_force: 'FOK', quantity: 13 }),
+        t: order('o2', { time_in_force: 'FOK', quantity: 12 }),
+      });
       const expected = ' -(ab)(cd)';
-      expectObservable(summarized(e1, e2)).toBe(expected, { a: 'accepted o1', b: 'canceled o1 after 0', c: 'accepted o2', d: 'filled o2 12@3500 cum 12 leaves 0' });
+      expectObservable(summarized(e1, e2)).toBe(expected, {
+        a: 'accepted o1',
+        b: 'canceled o1 after 0',
+        c: 'accepted o2',
+        d: 'filled o2 12@3500 cum 12 leaves 0',
+      });
     });
   });
 
@@ -248,7 +305,10 @@ describe('paperVenue', () => {
 
   it('fills resting orders in price-time priority: the highest buy first, then the earliest at a price', () => {
     scheduler.run(({ hot, expectObservable }) => {
-      const e2 = hot('   a------b-', { a: quote({ ask_price1: 3505 }), b: quote({ ask_price1: 3500, ask_volume1: 4, ts_event: T0 + 500_000 }) });
+      const e2 = hot('   a------b-', {
+        a: quote({ ask_price1: 3505 }),
+        b: quote({ ask_price1: 3500, ask_volume1: 4, ts_event: T0 + 500_000 }),
+      });
       const e1 = hot('   -stuv----', {
         s: order('o1', { price: 3500 }),
         t: order('o2', { price: 3501 }),
@@ -272,18 +332,29 @@ describe('paperVenue', () => {
     scheduler.run(({ hot, expectObservable }) => {
       const e2 = hot('   a----', { a: quote() });
       const e1 = hot('   -s---', { s: order('o1', { quantity: 50, time_in_force: 'FOK' }) });
-      expectObservable(summarized(e1, e2, { partialFills: false })).toBe('-(ab)', { a: 'accepted o1', b: 'filled o1 50@3500 cum 50 leaves 0' });
+      expectObservable(summarized(e1, e2, { partialFills: false })).toBe('-(ab)', {
+        a: 'accepted o1',
+        b: 'filled o1 50@3500 cum 50 leaves 0',
+      });
     });
   });
 
   it('executes commands latencyMs later, in arrival order, against the quote of that moment', () => {
     scheduler.run(({ hot, expectObservable }) => {
-      const e2 = hot('   a-b--c----', { a: quote(), b: quote({ ask_price1: 3501, ts_event: T0 + 500_000 }), c: quote({ ts_event: T0 + 1_000_000 }) });
+      const e2 = hot('   a-b--c----', {
+        a: quote(),
+        b: quote({ ask_price1: 3501, ts_event: T0 + 500_000 }),
+        c: quote({ ts_event: T0 + 1_000_000 }),
+      });
       const e1 = hot('   -s-c------', { s: order('o1', { quantity: 1 }), c: cancel('o1') });
       // Sent at 1 and 3, they arrive at 4 and 6. The quote crossed when the order left but not when it arrives,
       // so it rests; the tick at 5 fills it before the cancel arrives.
       const expected = ' ----afc---';
-      expectObservable(summarized(e1, e2, { latencyMs: 3 })).toBe(expected, { a: 'accepted o1', f: 'filled o1 1@3500 cum 1 leaves 0', c: 'cancel rejected o1: order o1 is already FILLED' });
+      expectObservable(summarized(e1, e2, { latencyMs: 3 })).toBe(expected, {
+        a: 'accepted o1',
+        f: 'filled o1 1@3500 cum 1 leaves 0',
+        c: 'cancel rejected o1: order o1 is already FILLED',
+      });
     });
   });
 
@@ -379,8 +450,15 @@ describe('paperVenue', () => {
   it('keeps only the commands routed to its venue', () => {
     scheduler.run(({ hot, expectObservable }) => {
       const e2 = hot('   a----', { a: quote() });
-      const e1 = hot('   -stu-', { s: order('o1', { venue: 'kafka' }), t: order('o2', { venue: null }), u: order('o3', { venue: 'paper-b' }) });
-      expectObservable(summarized(e1, e2, { venue: 'paper-b' })).toBe('---(ab)', { a: 'accepted o3', b: 'filled o3 2@3500 cum 2 leaves 0' });
+      const e1 = hot('   -stu-', {
+        s: order('o1', { venue: 'kafka' }),
+        t: order('o2', { venue: null }),
+        u: order('o3', { venue: 'paper-b' }),
+      });
+      expectObservable(summarized(e1, e2, { venue: 'paper-b' })).toBe('---(ab)', {
+        a: 'accepted o3',
+        b: 'filled o3 2@3500 cum 2 leaves 0',
+      });
     });
   });
 
@@ -440,7 +518,11 @@ describe('paperVenue', () => {
       const e1subs = '   ^--!';
       // Both arrive at 3: o1 is acknowledged and filled, then the calendar fails on o2.
       const expected = ' ---(ab#)';
-      expectObservable(summarized(e1, e2, { latencyMs: 2, sessions: new BrokenForSoybeanMeal() })).toBe(expected, { a: 'accepted o1', b: 'filled o1 2@3500 cum 2 leaves 0' }, broken);
+      expectObservable(summarized(e1, e2, { latencyMs: 2, sessions: new BrokenForSoybeanMeal() })).toBe(
+        expected,
+        { a: 'accepted o1', b: 'filled o1 2@3500 cum 2 leaves 0' },
+        broken,
+      );
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
       expectSubscriptions(e2.subscriptions).toBe(e1subs);
     });
@@ -467,7 +549,11 @@ describe('paperVenue', () => {
     const codec = SchemaCatalog.default().codec('OrderEvent');
     const reports: OrderEvent[] = [];
     scheduler.run(({ hot }) => {
-      const e2 = hot('   a--b---d', { a: quote(), b: quote({ ask_price1: 3490, bid_price1: 3489 }), d: quote({ ts_event: T0 + 24 * HOUR }) });
+      const e2 = hot('   a--b---d', {
+        a: quote(),
+        b: quote({ ask_price1: 3490, bid_price1: 3489 }),
+        d: quote({ ts_event: T0 + 24 * HOUR }),
+      });
       const e1 = hot('   -stuvwx-', {
         s: order('o1', { time_in_force: 'FAK', quantity: 20 }),
         t: order('o2', { price: 3480 }),
@@ -478,7 +564,9 @@ describe('paperVenue', () => {
       });
       venue(e1, e2).subscribe((r) => reports.push(r));
     });
-    expect(new Set(reports.map((r) => r.type))).toEqual(new Set(['OrderAccepted', 'OrderFilled', 'OrderCanceled', 'OrderRejected', 'OrderCancelRejected', 'OrderExpired']));
+    expect(new Set(reports.map((r) => r.type))).toEqual(
+      new Set(['OrderAccepted', 'OrderFilled', 'OrderCanceled', 'OrderRejected', 'OrderCancelRejected', 'OrderExpired']),
+    );
     for (const report of reports) expect(codec.check(report), summary(report)).toBeUndefined();
   });
 
@@ -507,11 +595,16 @@ describe('paperVenueOperator', () => {
       const stage = paperVenueOperator.create(config, ctx);
       const e2 = hot('   a----', { a: quote() });
       const e1 = hot('   -st--', { s: order('o1', { venue: 'paper2', quantity: 40 }), t: order('o2') });
-      expectObservable(stage({ commands: e1, ticks: e2 }).pipe(map(summary))).toBe('---(ab)', { a: 'accepted o1', b: 'filled o1 40@3500 cum 40 leaves 0' });
+      expectObservable(stage({ commands: e1, ticks: e2 }).pipe(map(summary))).toBe('---(ab)', {
+        a: 'accepted o1',
+        b: 'filled o1 40@3500 cum 40 leaves 0',
+      });
     });
   });
 
   it('names the stage when the venue is empty, by its definition', () => {
-    expect(() => validateComponentConfig(paperVenueOperator, { venue: '' }, {}, "stage 'paper' (paper-venue)")).toThrow(/stage 'paper' \(paper-venue\): 'venue' must not be empty/);
+    expect(() => validateComponentConfig(paperVenueOperator, { venue: '' }, {}, "stage 'paper' (paper-venue)")).toThrow(
+      /stage 'paper' \(paper-venue\): 'venue' must not be empty/,
+    );
   });
 });

@@ -29,11 +29,20 @@ interface Answer {
 /** A raw POST through node:http, so Host, Origin and Content-Type are exactly what the test says. */
 function post(port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -80,19 +89,27 @@ describe('control endpoints', () => {
   });
 
   it('need a control token, and audit the authenticated principal, never what the caller wrote', async () => {
-    const { http, audited, registry } = await riskBehind(ControlAccess.tokens([`desk:${TOKEN}`, 'risk-officer:another-token-0123456789'], 'the test'));
+    const { http, audited, registry } = await riskBehind(
+      ControlAccess.tokens([`desk:${TOKEN}`, 'risk-officer:another-token-0123456789'], 'the test'),
+    );
     expect((await post(http.port, '/control/risk/state', halt, { authorization: '' })).status).toBe(401);
     expect((await post(http.port, '/control/risk/state', halt, { authorization: 'Bearer not-the-token-0123456789' })).status).toBe(401);
     expect((await post(http.port, '/control/risk/state', halt, { authorization: `Basic ${TOKEN}` })).status).toBe(401);
     expect(audited).toEqual([]);
-    const ok = await post(http.port, '/control/risk/state', JSON.stringify({ trading_state: 'HALTED', reason: 'x'.repeat(5000), principal: 'ceo' }));
+    const ok = await post(
+      http.port,
+      '/control/risk/state',
+      JSON.stringify({ trading_state: 'HALTED', reason: 'x'.repeat(5000), principal: 'ceo' }),
+    );
     expect(ok.status).toBe(400);
     expect(ok.body).toContain("unknown field 'principal'");
     const applied = await post(http.port, '/control/risk/state', halt);
     expect(applied.status).toBe(200);
     expect(audited).toHaveLength(1);
     expect(audited[0]).toMatchObject({ trading_state: 'HALTED', principal: 'desk', reason: 'by the head of trading' });
-    const long = await post(http.port, '/control/risk/state', JSON.stringify({ trading_state: 'ACTIVE', reason: 'y'.repeat(5000) }), { authorization: 'Bearer another-token-0123456789' });
+    const long = await post(http.port, '/control/risk/state', JSON.stringify({ trading_state: 'ACTIVE', reason: 'y'.repeat(5000) }), {
+      authorization: 'Bearer another-token-0123456789',
+    });
     expect(long.status).toBe(200);
     expect(audited[1]?.principal).toBe('risk-officer');
     expect(audited[1]?.reason).toHaveLength(200);
@@ -118,12 +135,19 @@ describe('control endpoints', () => {
     }
     expect(audited).toEqual([]);
     // The server's own origin (a page it serves), and localhost, are fine.
-    expect((await post(http.port, '/control/risk/state', halt, { origin: `http://127.0.0.1:${http.port}`, host: `localhost:${http.port}` })).status).toBe(200);
+    expect(
+      (await post(http.port, '/control/risk/state', halt, { origin: `http://127.0.0.1:${http.port}`, host: `localhost:${http.port}` }))
+        .status,
+    ).toBe(200);
   });
 
   it('refuse a body over the limit with 413 and a deeply nested one with 400', async () => {
     const { http, audited } = await riskBehind(ControlAccess.tokens([`desk:${TOKEN}`], 'the test'));
-    const big = await post(http.port, '/control/risk/state', JSON.stringify({ trading_state: 'HALTED', reason: 'x'.repeat(MAX_CONTROL_BODY_BYTES) }));
+    const big = await post(
+      http.port,
+      '/control/risk/state',
+      JSON.stringify({ trading_state: 'HALTED', reason: 'x'.repeat(MAX_CONTROL_BODY_BYTES) }),
+    );
     expect(big.status).toBe(413);
     const deep = await post(http.port, '/control/risk/limits', `{"reason":${'['.repeat(7000)}${']'.repeat(7000)}}`);
     expect(deep.status).toBe(400);
@@ -190,7 +214,10 @@ describe('ControlAccess.tokens', () => {
   it('refuses short tokens, bad principals and repeated principals, naming entries but never tokens', () => {
     let error: ConfigError | undefined;
     try {
-      ControlAccess.tokens(['desk:short', 'bad principal:0123456789abcdefgh', `desk:${TOKEN}`, '# a comment', ''], 'TICKFLOW_CONTROL_TOKENS');
+      ControlAccess.tokens(
+        ['desk:short', 'bad principal:0123456789abcdefgh', `desk:${TOKEN}`, '# a comment', ''],
+        'TICKFLOW_CONTROL_TOKENS',
+      );
     } catch (e) {
       error = e as ConfigError;
     }
@@ -218,7 +245,11 @@ describe('loadControlAccess', () => {
   it('reads tokens from a file first, then TICKFLOW_CONTROL_TOKENS_FILE, then TICKFLOW_CONTROL_TOKENS; none: off', () => {
     const warnings: string[] = [];
     const warn = (m: string): void => void warnings.push(m);
-    const fromFile = loadControlAccess({ tokensFile: file('tokens', `# desk\ndesk:${TOKEN}\n`) }, { TICKFLOW_CONTROL_TOKENS: `env:${TOKEN}` }, warn);
+    const fromFile = loadControlAccess(
+      { tokensFile: file('tokens', `# desk\ndesk:${TOKEN}\n`) },
+      { TICKFLOW_CONTROL_TOKENS: `env:${TOKEN}` },
+      warn,
+    );
     expect(fromFile.principals).toEqual(['desk']);
     expect(loadControlAccess({}, { TICKFLOW_CONTROL_TOKENS_FILE: file('tokens2', `ops:${TOKEN}`) }, warn).principals).toEqual(['ops']);
     expect(loadControlAccess({}, { TICKFLOW_CONTROL_TOKENS: `a:${TOKEN},b:${TOKEN}x` }, warn).principals).toEqual(['a', 'b']);
@@ -231,7 +262,9 @@ describe('loadControlAccess', () => {
     const warnings: string[] = [];
     loadControlAccess({ tokensFile: file('open-file', `desk:${TOKEN}`, 0o644) }, {}, (m) => void warnings.push(m));
     expect(warnings[0]).toMatch(/can be read by others than its owner \(mode 644\); chmod 600 it/);
-    expect(() => loadControlAccess({ tokensFile: file('huge', 'x'.repeat(70_000)) }, {}, () => undefined)).toThrow(/is larger than 65536 bytes/);
+    expect(() => loadControlAccess({ tokensFile: file('huge', 'x'.repeat(70_000)) }, {}, () => undefined)).toThrow(
+      /is larger than 65536 bytes/,
+    );
     expect(() => loadControlAccess({ tokensFile: '/dev/zero' }, {}, () => undefined)).toThrow(/is not a regular file/);
     expect(() => loadControlAccess({ tokensFile: join(dir, 'missing') }, {}, () => undefined)).toThrow(/cannot be read: ENOENT/);
     expect(() => loadControlAccess({ open: true }, { TICKFLOW_CONTROL_TOKENS: `a:${TOKEN}` }, () => undefined)).toThrow(ConfigError);

@@ -23,7 +23,9 @@ describe('Instrumentation', () => {
   it('rejects an unknown event name', () => {
     const instrumentation = new Instrumentation(new VirtualTimeScheduler());
     expect(() => instrumentation.on('stage.exploded', () => undefined)).toThrow(ConfigError);
-    expect(() => instrumentation.on('stage.exploded', () => undefined)).toThrow(/unknown event 'stage.exploded'; known events: pipeline.started/);
+    expect(() => instrumentation.on('stage.exploded', () => undefined)).toThrow(
+      /unknown event 'stage.exploded'; known events: pipeline.started/,
+    );
   });
 
   it('knows the events the components declare; emitting or listening to another name throws', () => {
@@ -40,7 +42,11 @@ describe('Instrumentation', () => {
       ...recordsSource('ticks', 'Tick', []),
       events: { 'source.test.opened': 'The test source opened' },
       // Later than the start, so that the listener below is registered by then.
-      create: (_config, ctx) => timer(0, ctx.scheduler).pipe(tap(() => ctx.instrumentation.emit('source.test.opened', { at: 1 })), ignoreElements()),
+      create: (_config, ctx) =>
+        timer(0, ctx.scheduler).pipe(
+          tap(() => ctx.instrumentation.emit('source.test.opened', { at: 1 })),
+          ignoreElements(),
+        ),
     };
     const graph = pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', []), {}, g.source('market', emits))).build();
     const run = runPipeline(graph);

@@ -27,13 +27,28 @@ const copy = mappingOperator('copy', 'Tick', 'Tick', (t) => ({ ...t }));
 describe('runPipeline', () => {
   it('runs a source through an operator to a sink, counting every stage', async () => {
     const received: unknown[] = [];
-    const graph = pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', received), {}, g.operator('copy', copy, {}, g.source('market', recordsSource('ticks', 'Tick', goodTicks))))).build();
+    const graph = pipeline('p', '', (g) =>
+      g.sink(
+        'out',
+        collectingSink('collect', 'Tick', received),
+        {},
+        g.operator('copy', copy, {}, g.source('market', recordsSource('ticks', 'Tick', goodTicks))),
+      ),
+    ).build();
     const run = runPipeline(graph);
     expect(await run.done).toEqual({ ok: true, failures: [] });
     expect(received).toEqual(goodTicks);
     const health = run.health();
     expect(health.state).toBe('stopped');
-    expect(health.stages['copy']).toEqual({ kind: 'operator', component: 'copy', state: 'completed', records_in: 3, records_out: 3, dropped: 0, errors: 0 });
+    expect(health.stages['copy']).toEqual({
+      kind: 'operator',
+      component: 'copy',
+      state: 'completed',
+      records_in: 3,
+      records_out: 3,
+      dropped: 0,
+      errors: 0,
+    });
     const text = await run.metrics.render();
     expect(text).toContain('tickflow_stage_records_in_total{pipeline="p",stage="copy",component="copy"} 3');
     expect(text).toContain('tickflow_stage_processing_seconds_count{pipeline="p",stage="copy",component="copy"} 3');
@@ -42,8 +57,13 @@ describe('runPipeline', () => {
 
   it("gives every stage the environment the graph was built in as ctx.env, never the process's", async () => {
     const seen: (string | undefined)[] = [];
-    const readsEnv = { ...recordsSource('ticks', 'Tick', goodTicks), create: (_config: unknown, ctx: { env: NodeJS.ProcessEnv }) => (seen.push(ctx.env['FEED_USER'], ctx.env['PATH']), from(goodTicks)) };
-    const graph = pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', []), {}, g.source('market', readsEnv))).build({ env: { FEED_USER: 'u-1' } });
+    const readsEnv = {
+      ...recordsSource('ticks', 'Tick', goodTicks),
+      create: (_config: unknown, ctx: { env: NodeJS.ProcessEnv }) => (seen.push(ctx.env['FEED_USER'], ctx.env['PATH']), from(goodTicks)),
+    };
+    const graph = pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', []), {}, g.source('market', readsEnv))).build({
+      env: { FEED_USER: 'u-1' },
+    });
     expect((await runPipeline(graph).done).ok).toBe(true);
     expect(seen).toEqual(['u-1', undefined]);
   });
@@ -53,18 +73,38 @@ describe('runPipeline', () => {
     const deadLetters: unknown[] = [];
     const { logger, lines } = capturingLogger();
     const graph = pipeline('p', '', (g) => {
-      g.sink('out', collectingSink('collect', 'Tick', received), {}, g.operator('copy', copy, {}, g.source('market', recordsSource('ticks', 'Tick', [goodTicks[0] as Tick, badTick, goodTicks[1] as Tick]))));
+      g.sink(
+        'out',
+        collectingSink('collect', 'Tick', received),
+        {},
+        g.operator(
+          'copy',
+          copy,
+          {},
+          g.source('market', recordsSource('ticks', 'Tick', [goodTicks[0] as Tick, badTick, goodTicks[1] as Tick])),
+        ),
+      );
       g.sink('dead', collectingSink('dead', 'DeadLetter', deadLetters), {}, g.deadLetters());
     }).build();
     const run = runPipeline(graph, { logger, validation: 'strict' });
     expect((await run.done).ok).toBe(true);
     expect(received).toEqual([goodTicks[0], goodTicks[1]]);
     expect(deadLetters).toEqual([
-      expect.objectContaining({ stage: 'copy', edge: 'market -> copy', schema: 'Tick', reason: "field 'volume' expected long, got string \"lots\"", payload_json: expect.stringContaining('"sequence":99') }),
+      expect.objectContaining({
+        stage: 'copy',
+        edge: 'market -> copy',
+        schema: 'Tick',
+        reason: 'field \'volume\' expected long, got string "lots"',
+        payload_json: expect.stringContaining('"sequence":99'),
+      }),
     ]);
     expect(run.health().stages['copy']?.dropped).toBe(1);
-    expect(await run.metrics.render()).toContain('tickflow_stage_records_dropped_total{pipeline="p",stage="copy",component="copy",reason="invalid"} 1');
-    expect(lines.find((l) => l['level'] === 40)?.['msg']).toBe("record rejected on edge market -> copy (Tick): field 'volume' expected long, got string \"lots\"");
+    expect(await run.metrics.render()).toContain(
+      'tickflow_stage_records_dropped_total{pipeline="p",stage="copy",component="copy",reason="invalid"} 1',
+    );
+    expect(lines.find((l) => l['level'] === 40)?.['msg']).toBe(
+      'record rejected on edge market -> copy (Tick): field \'volume\' expected long, got string "lots"',
+    );
   });
 
   it('boundary: validates only edges that touch a boundary stage', async () => {
@@ -93,13 +133,26 @@ describe('runPipeline', () => {
       };
     });
     const exploding: OperatorDefinition<'Tick', 'Tick', Record<string, never>> = {
-      name: 'exploding', kind: 'operator', in: 'Tick', out: 'Tick', description: '', spec: {},
-      create: () => map((t: Tick) => {
-        if (t.sequence === 1) throw new Error('division by zero');
-        return t;
-      }),
+      name: 'exploding',
+      kind: 'operator',
+      in: 'Tick',
+      out: 'Tick',
+      description: '',
+      spec: {},
+      create: () =>
+        map((t: Tick) => {
+          if (t.sequence === 1) throw new Error('division by zero');
+          return t;
+        }),
     };
-    const graph = pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', []), {}, g.operator('risk', exploding, {}, g.source('market', recordsSource('ticks', 'Tick', endless))))).build();
+    const graph = pipeline('p', '', (g) =>
+      g.sink(
+        'out',
+        collectingSink('collect', 'Tick', []),
+        {},
+        g.operator('risk', exploding, {}, g.source('market', recordsSource('ticks', 'Tick', endless))),
+      ),
+    ).build();
     const run = runPipeline(graph, { logger });
     const result = await run.done;
     expect(result.ok).toBe(false);
@@ -112,7 +165,9 @@ describe('runPipeline', () => {
   it('stop() ends the sources and drains to the sinks', async () => {
     const received: unknown[] = [];
     const endless = interval(2, asyncScheduler).pipe(map((i) => makeTick({ sequence: i + 1 })));
-    const graph = pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', received), {}, g.source('market', recordsSource('ticks', 'Tick', endless)))).build();
+    const graph = pipeline('p', '', (g) =>
+      g.sink('out', collectingSink('collect', 'Tick', received), {}, g.source('market', recordsSource('ticks', 'Tick', endless))),
+    ).build();
     const run = runPipeline(graph);
     await new Promise((r) => setTimeout(r, 30));
     expect(run.health().state).toBe('running');
@@ -130,7 +185,13 @@ describe('runPipeline', () => {
       const back = g.feedback('Tick');
       const a = g.operator('a', copy, {}, [g.source('market', recordsSource('ticks', 'Tick', goodTicks)), back]);
       const b = g.operator('b', mark, {}, a);
-      back.connect(g.apply('first-pass-only', b, filter((t) => t.sequence < 1000)));
+      back.connect(
+        g.apply(
+          'first-pass-only',
+          b,
+          filter((t) => t.sequence < 1000),
+        ),
+      );
       g.sink('out', collectingSink('collect', 'Tick', received), {}, b);
     }).build();
     const run = runPipeline(graph);
@@ -143,17 +204,35 @@ describe('runPipeline with ports and side outputs', () => {
   it('delivers a side output to the port that reads it, and ends when the producer does', async () => {
     const seen: string[] = [];
     const statusOf = (t: Tick): FeedStatus => ({
-      feed_id: t.feed_id, state: 'UP', ts_event: t.ts_event, last_tick_ts: t.ts_event, lead_count: t.sequence, lag_count: 0, gap_count: 0, drop_count: 0, detail: 'tick',
+      feed_id: t.feed_id,
+      state: 'UP',
+      ts_event: t.ts_event,
+      last_tick_ts: t.ts_event,
+      lead_count: t.sequence,
+      lag_count: 0,
+      gap_count: 0,
+      drop_count: 0,
+      detail: 'tick',
     });
     const withStatus: OperatorDefinition<'Tick', 'Tick', Record<string, never>, { status: 'FeedStatus' }> = {
-      name: 'with-status', kind: 'operator', in: 'Tick', out: 'Tick', sideOutputs: { status: 'FeedStatus' }, description: '', spec: {},
+      name: 'with-status',
+      kind: 'operator',
+      in: 'Tick',
+      out: 'Tick',
+      sideOutputs: { status: 'FeedStatus' },
+      description: '',
+      spec: {},
       create: (_config, ctx) => {
         const status = ctx.sideOutput<FeedStatus>('status');
         return tap((t: Tick) => status.next(statusOf(t)));
       },
     };
     const board: SinkDefinition<{ ticks: 'Tick'; feeds: 'FeedStatus' }, Record<string, never>> = {
-      name: 'board', kind: 'sink', in: { ticks: 'Tick', feeds: 'FeedStatus' }, description: '', spec: {},
+      name: 'board',
+      kind: 'sink',
+      in: { ticks: 'Tick', feeds: 'FeedStatus' },
+      description: '',
+      spec: {},
       create: () => ({
         write: (port, record) => void seen.push(port === 'ticks' ? `tick ${record.sequence}` : `status ${record.lead_count}`),
         close: async () => undefined,
@@ -187,7 +266,11 @@ describe('runPipeline with ports and side outputs', () => {
     /** A sink that takes an exclusive resource first; `fails` makes the take fail. */
     function exclusiveSink(name: string, log: string[], fails: boolean): SinkDefinition<'Tick', Record<string, never>> {
       return {
-        name, kind: 'sink', in: 'Tick', description: '', spec: {},
+        name,
+        kind: 'sink',
+        in: 'Tick',
+        description: '',
+        spec: {},
         create: (_config, ctx) => {
           void ctx
             .acquire(
@@ -207,7 +290,11 @@ describe('runPipeline with ports and side outputs', () => {
     it('a sink whose first write fails ends the sources, and the run', async () => {
       const { seen, source } = endlessSource();
       const failingSink: SinkDefinition<'Tick', Record<string, never>> = {
-        name: 'broken-file', kind: 'sink', in: 'Tick', description: '', spec: {},
+        name: 'broken-file',
+        kind: 'sink',
+        in: 'Tick',
+        description: '',
+        spec: {},
         create: () => ({
           write: () => {
             throw new Error('EEXIST: file already exists, mkdir out');

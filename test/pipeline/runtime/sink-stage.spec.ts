@@ -19,10 +19,20 @@ beforeEach(() => {
  * calls back synchronously: a real Promise would settle only after the
  * virtual run, out of sight of the marbles.
  */
-function settlesIn(frames: number, settle: (onFulfilled: (value: unknown) => void, onRejected: (error: unknown) => void) => void): PromiseLike<never> {
+function settlesIn(
+  frames: number,
+  settle: (onFulfilled: (value: unknown) => void, onRejected: (error: unknown) => void) => void,
+): PromiseLike<never> {
   const thenable = {
     then(onFulfilled?: (value: unknown) => unknown, onRejected?: (error: unknown) => unknown) {
-      scheduler.schedule(() => settle((value) => onFulfilled?.(value), (error) => onRejected?.(error)), frames);
+      scheduler.schedule(
+        () =>
+          settle(
+            (value) => onFulfilled?.(value),
+            (error) => onRejected?.(error),
+          ),
+        frames,
+      );
       return thenable;
     },
   };
@@ -37,7 +47,10 @@ function answer(outcome: Outcome): SinkWriteResult {
 }
 
 /** A writer whose writes answer as `plan` says per record (at once when unplanned), logging every call with its frame. */
-function plannedWriter(plan: Readonly<Record<string, Outcome>>, close: Outcome = 'at once'): { writer: SinkWriter<InputPorts>; calls: string[] } {
+function plannedWriter(
+  plan: Readonly<Record<string, Outcome>>,
+  close: Outcome = 'at once',
+): { writer: SinkWriter<InputPorts>; calls: string[] } {
   const calls: string[] = [];
   const writer: SinkWriter<InputPorts> = {
     write(port, record) {
@@ -130,7 +143,11 @@ describe('sinkStage', () => {
   it('fails with a close that throws, or that rejects', () => {
     scheduler.run(({ cold, expectObservable }) => {
       expectObservable(stage(plannedWriter({}, 'throws').writer)({ in: cold('-a|') })).toBe('-a#', undefined, failure);
-      expectObservable(stage(plannedWriter({}, { settlesIn: 2, rejects: true }).writer)({ in: cold('-a|') })).toBe('-a--#', undefined, failure);
+      expectObservable(stage(plannedWriter({}, { settlesIn: 2, rejects: true }).writer)({ in: cold('-a|') })).toBe(
+        '-a--#',
+        undefined,
+        failure,
+      );
     });
   });
 

@@ -34,7 +34,14 @@ describe('StageMeter', () => {
       const e1 = cold('  -a--b--|', values);
       const e1subs = '   ^------!';
       const expected = ' -a--b--|';
-      expectObservable(e1.pipe(measureStage(map((t) => t), metrics))).toBe(expected, values);
+      expectObservable(
+        e1.pipe(
+          measureStage(
+            map((t) => t),
+            metrics,
+          ),
+        ),
+      ).toBe(expected, values);
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect([metrics.recordsIn, metrics.recordsOut, metrics.latencyCount]).toEqual([2, 2, 2]);
@@ -42,10 +49,39 @@ describe('StageMeter', () => {
 
   it('handles never, empty, error and early unsubscribe', () => {
     scheduler.run(({ cold, hot, expectObservable }) => {
-      expectObservable(cold('-').pipe(measureStage(map((t) => t), metrics))).toBe('-');
-      expectObservable(cold('|').pipe(measureStage(map((t) => t), metrics))).toBe('|');
-      expectObservable(cold('-a-#', values).pipe(measureStage(map((t) => t), metrics))).toBe('-a-#', values);
-      expectObservable(hot('-a-b-a-b-', values).pipe(measureStage(map((t) => t), metrics)), '----!').toBe('-a-b-', values);
+      expectObservable(
+        cold('-').pipe(
+          measureStage(
+            map((t) => t),
+            metrics,
+          ),
+        ),
+      ).toBe('-');
+      expectObservable(
+        cold('|').pipe(
+          measureStage(
+            map((t) => t),
+            metrics,
+          ),
+        ),
+      ).toBe('|');
+      expectObservable(
+        cold('-a-#', values).pipe(
+          measureStage(
+            map((t) => t),
+            metrics,
+          ),
+        ),
+      ).toBe('-a-#', values);
+      expectObservable(
+        hot('-a-b-a-b-', values).pipe(
+          measureStage(
+            map((t) => t),
+            metrics,
+          ),
+        ),
+        '----!',
+      ).toBe('-a-b-', values);
     });
   });
 
@@ -70,7 +106,14 @@ describe('StageMeter', () => {
       const e1 = cold('  -a-b-|', values);
       const e1subs = '   ^!';
       const expected = ' -(a#)';
-      expectObservable(e1.pipe(measureStage(map((t) => t), new BrokenLatency('s', 'c', [1])))).toBe(expected, values, boom);
+      expectObservable(
+        e1.pipe(
+          measureStage(
+            map((t) => t),
+            new BrokenLatency('s', 'c', [1]),
+          ),
+        ),
+      ).toBe(expected, values, boom);
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect(uncaught).toEqual([]);
@@ -87,7 +130,14 @@ describe('StageMeter', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const e1 = cold('  -a-b-|', values);
       const e1subs = '   ^!';
-      expectObservable(e1.pipe(measureStage(map((t) => t), metrics))).toBe('-#', undefined, boom);
+      expectObservable(
+        e1.pipe(
+          measureStage(
+            map((t) => t),
+            metrics,
+          ),
+        ),
+      ).toBe('-#', undefined, boom);
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect(uncaught).toEqual([]);
@@ -95,12 +145,20 @@ describe('StageMeter', () => {
 
   it('excludes the time spent in later stages from the stage latency', () => {
     const busyMs = 20;
-    of(1).pipe(measureStage(map((x: number) => x), metrics), tap(() => {
-      const until = performance.now() + busyMs;
-      while (performance.now() < until) {
-        // the next stage is slow
-      }
-    })).subscribe();
+    of(1)
+      .pipe(
+        measureStage(
+          map((x: number) => x),
+          metrics,
+        ),
+        tap(() => {
+          const until = performance.now() + busyMs;
+          while (performance.now() < until) {
+            // the next stage is slow
+          }
+        }),
+      )
+      .subscribe();
     expect(metrics.latencyCount).toBe(1);
     expect(metrics.latencySum).toBeLessThan(busyMs / 1000 / 2);
   });

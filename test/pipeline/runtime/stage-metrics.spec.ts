@@ -32,7 +32,9 @@ describe('StageMetrics', () => {
   it('refuses a drop reason its definition does not declare, naming the stage, the component and what is declared', () => {
     const m = new StageMetrics('feed', 'ws-feed', [1], declared());
     expect(() => m.dropped('lost')).toThrow(StageError);
-    expect(() => m.dropped('lost')).toThrow("stage 'feed' (ws-feed): uses drop reason 'lost', which its definition does not declare; declared: invalid, late");
+    expect(() => m.dropped('lost')).toThrow(
+      "stage 'feed' (ws-feed): uses drop reason 'lost', which its definition does not declare; declared: invalid, late",
+    );
     expect(m.droppedByReason.size).toBe(0);
   });
 
@@ -40,7 +42,9 @@ describe('StageMetrics', () => {
     const m = new StageMetrics('s', 'inline', [1]);
     m.dropped('anything');
     expect(m.droppedByReason.get('anything')).toBe(1);
-    expect(() => m.counter('sent_total')).toThrow("stage 's' (inline): uses counter 'sent_total', which its definition does not declare; declared: none");
+    expect(() => m.counter('sent_total')).toThrow(
+      "stage 's' (inline): uses counter 'sent_total', which its definition does not declare; declared: none",
+    );
   });
 
   it('names its own metrics tickflow_<component>_<name>, labels them with the stage and starts an unlabelled one at zero', async () => {
@@ -73,7 +77,9 @@ describe('StageMetrics', () => {
 
   it('refuses a metric that is not declared, or declared as another type', () => {
     const m = new StageMetrics('s', 'redis', [1], declared());
-    expect(() => m.counter('received_total')).toThrow(/uses counter 'received_total', which its definition does not declare; declared: sent_total \(counter\), queue_depth \(gauge\), wait_seconds \(histogram\)/);
+    expect(() => m.counter('received_total')).toThrow(
+      /uses counter 'received_total', which its definition does not declare; declared: sent_total \(counter\), queue_depth \(gauge\), wait_seconds \(histogram\)/,
+    );
     expect(() => m.gauge('sent_total')).toThrow(/uses gauge 'sent_total'/);
   });
 
@@ -87,18 +93,39 @@ describe('StageMetrics', () => {
       ...recordsSource('ticks', 'Tick', [makeTick()]),
       create: (_config, ctx) => (ctx.metrics.counter('ticks_total'), from([makeTick()])),
     };
-    const run = runPipeline(pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', []), {}, g.source('market', undeclaredMetric))).build());
+    const run = runPipeline(
+      pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', []), {}, g.source('market', undeclaredMetric))).build(),
+    );
     const done = await run.done;
     expect(done.ok).toBe(false);
-    expect(String(done.failures[0]?.error)).toContain("stage 'market' (ticks) could not start: uses counter 'ticks_total', which its definition does not declare; declared: none");
+    expect(String(done.failures[0]?.error)).toContain(
+      "stage 'market' (ticks) could not start: uses counter 'ticks_total', which its definition does not declare; declared: none",
+    );
 
     const dropsUndeclared: OperatorDefinition<'Tick', 'Tick', Record<string, never>> = {
-      name: 'dropper', kind: 'operator', in: 'Tick', out: 'Tick', description: 'Drops every tick', spec: {}, drops: { late: 'late' },
+      name: 'dropper',
+      kind: 'operator',
+      in: 'Tick',
+      out: 'Tick',
+      description: 'Drops every tick',
+      spec: {},
+      drops: { late: 'late' },
       create: (_config, ctx) => map((tick: Tick) => (ctx.metrics.dropped('lost'), tick)),
     };
-    const failing = runPipeline(pipeline('p', '', (g) => g.sink('out', collectingSink('collect', 'Tick', []), {}, g.operator('drop', dropsUndeclared, {}, g.source('market', recordsSource('ticks', 'Tick', [makeTick()]))))).build());
+    const failing = runPipeline(
+      pipeline('p', '', (g) =>
+        g.sink(
+          'out',
+          collectingSink('collect', 'Tick', []),
+          {},
+          g.operator('drop', dropsUndeclared, {}, g.source('market', recordsSource('ticks', 'Tick', [makeTick()]))),
+        ),
+      ).build(),
+    );
     const result = await failing.done;
     expect(result.failures.map((f) => f.stage)).toEqual(['drop']);
-    expect(String(result.failures[0]?.error)).toContain("uses drop reason 'lost', which its definition does not declare; declared: invalid, late");
+    expect(String(result.failures[0]?.error)).toContain(
+      "uses drop reason 'lost', which its definition does not declare; declared: invalid, late",
+    );
   });
 });

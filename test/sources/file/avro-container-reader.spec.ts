@@ -20,7 +20,8 @@ describe('AvroContainerReader', () => {
   });
   afterEach(() => remove());
 
-  const reader = (path: string, chunkBytes?: number) => new AvroContainerReader(path, { onInvalid: (p, r, c) => invalid.push([p, r, c]), chunkBytes });
+  const reader = (path: string, chunkBytes?: number) =>
+    new AvroContainerReader(path, { onInvalid: (p, r, c) => invalid.push([p, r, c]), chunkBytes });
 
   async function blocks(r: AvroContainerReader): Promise<AvroBlock[]> {
     const all: AvroBlock[] = [];
@@ -49,7 +50,10 @@ describe('AvroContainerReader', () => {
     writeFileSync(text, '{}\n');
     await expect(reader(text).open()).rejects.toThrow(/not an Avro container file/);
     const snappy = join(dir, 'snappy.avro');
-    const encoder = new avro.streams.BlockEncoder(tickType, { codec: 'snappy', codecs: { snappy: (buf: Buffer, cb: (e: Error | null, b?: Buffer) => void) => cb(null, buf) } });
+    const encoder = new avro.streams.BlockEncoder(tickType, {
+      codec: 'snappy',
+      codecs: { snappy: (buf: Buffer, cb: (e: Error | null, b?: Buffer) => void) => cb(null, buf) },
+    });
     const chunks: Buffer[] = [];
     encoder.on('data', (c: Buffer) => chunks.push(c));
     await new Promise((resolve) => {
@@ -78,7 +82,9 @@ describe('AvroContainerReader', () => {
     const all = await blocks(reader(path));
     expect(all.length).toBeGreaterThan(3);
     expect(all.every((b) => b.firstRecord === undefined && b.byte > endOfHeader)).toBe(true);
-    expect(invalid).toEqual([[{ byte: endOfHeader }, expect.stringMatching(/^corrupt block header \(count -1, size \d+\); skipping to the next sync marker$/), 0]]);
+    expect(invalid).toEqual([
+      [{ byte: endOfHeader }, expect.stringMatching(/^corrupt block header \(count -1, size \d+\); skipping to the next sync marker$/), 0],
+    ]);
   });
 
   it('skips a deflate block that does not inflate, counting its records, and reads on', async () => {
@@ -111,7 +117,13 @@ describe('AvroContainerReader', () => {
     const all = await blocks(reader(path));
     expect(all.reduce((n, b) => n + b.count, 0)).toBe(200 - count.value);
     expect(all.every((b) => b.firstRecord === undefined)).toBe(true);
-    expect(invalid).toEqual([[{ byte: endOfHeader }, expect.stringMatching(/^corrupt block header \(count 1125899906842624, size \d+\); skipping to the next sync marker$/), 0]]);
+    expect(invalid).toEqual([
+      [
+        { byte: endOfHeader },
+        expect.stringMatching(/^corrupt block header \(count 1125899906842624, size \d+\); skipping to the next sync marker$/),
+        0,
+      ],
+    ]);
   });
 
   it('skips a deflate block whose inflated bytes cannot hold the records it claims', async () => {
@@ -125,7 +137,9 @@ describe('AvroContainerReader', () => {
     writeFileSync(path, Buffer.concat([bytes.subarray(0, endOfHeader), long.toBuffer(10_000_000), bytes.subarray(count.offset)]));
     const all = await blocks(reader(path));
     expect(all.reduce((n, b) => n + b.count, 0)).toBe(200 - count.value);
-    expect(invalid).toEqual([[{ record: 1 }, expect.stringMatching(/^block at byte \d+ claims 10000000 records in \d+ bytes; skipped$/), 0]]);
+    expect(invalid).toEqual([
+      [{ record: 1 }, expect.stringMatching(/^block at byte \d+ claims 10000000 records in \d+ bytes; skipped$/), 0],
+    ]);
     expect(all[0]?.firstRecord).toBeUndefined();
   });
 

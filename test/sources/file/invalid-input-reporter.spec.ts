@@ -17,7 +17,15 @@ describe('InvalidInputReporter', () => {
     expect(metrics.droppedByReason.get('invalid')).toBe(2000);
     expect(r.total).toBe(2000);
     expect(logged().map((l) => l['line'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1000, 2000]);
-    expect(logged()[0]).toMatchObject({ level: 40, file: 'a.ndjson', line: 1, reason: 'not JSON', skipped: 1, invalid: 1, msg: 'skipped invalid input at a.ndjson line 1: not JSON' });
+    expect(logged()[0]).toMatchObject({
+      level: 40,
+      file: 'a.ndjson',
+      line: 1,
+      reason: 'not JSON',
+      skipped: 1,
+      invalid: 1,
+      msg: 'skipped invalid input at a.ndjson line 1: not JSON',
+    });
   });
 
   it('always logs damage beyond one record, also when it loses no countable record', () => {
@@ -26,7 +34,11 @@ describe('InvalidInputReporter', () => {
     r.report('a.avro', { record: 21 }, 'block ends early', 30);
     r.report('a.avro', { byte: 4096 }, 'corrupt block header', 0);
     expect(metrics.droppedByReason.get('invalid')).toBe(50);
-    expect(logged().slice(10).map((l) => l['msg'])).toEqual([
+    expect(
+      logged()
+        .slice(10)
+        .map((l) => l['msg']),
+    ).toEqual([
       'skipped invalid input at a.avro record 21 (30 records): block ends early',
       'skipped invalid input at a.avro byte 4096: corrupt block header',
     ]);

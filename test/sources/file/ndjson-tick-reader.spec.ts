@@ -21,7 +21,10 @@ describe('NdjsonTickReader', () => {
   });
   afterEach(() => remove());
 
-  async function readAll(text: string, options: { chunkBytes?: number; maxLineBytes?: number } = {}): Promise<{ batches: Tick[][]; reader: NdjsonTickReader }> {
+  async function readAll(
+    text: string,
+    options: { chunkBytes?: number; maxLineBytes?: number } = {},
+  ): Promise<{ batches: Tick[][]; reader: NdjsonTickReader }> {
     const path = join(dir, 'ticks.ndjson');
     writeFileSync(path, text);
     const reader = new NdjsonTickReader(path, { codec, onInvalid: (position, reason) => invalid.push([position, reason]), ...options });

@@ -24,7 +24,13 @@ describe('planReplay', () => {
 
   it('orders a directory by name in code-unit order, whatever the locale', () => {
     for (const name of ['ticks-9.ndjson', 'ticks-10.ndjson', 'Z.jsonl', 'a.ndjson', 'é.ndjson']) writeFileSync(join(dir, name), '');
-    expect(plan(dir).files.map((f) => f.path.slice(dir.length + 1))).toEqual(['Z.jsonl', 'a.ndjson', 'ticks-10.ndjson', 'ticks-9.ndjson', 'é.ndjson']);
+    expect(plan(dir).files.map((f) => f.path.slice(dir.length + 1))).toEqual([
+      'Z.jsonl',
+      'a.ndjson',
+      'ticks-10.ndjson',
+      'ticks-9.ndjson',
+      'é.ndjson',
+    ]);
   });
 
   it('follows symbolic links to files and tells each file its format and size', async () => {

@@ -83,7 +83,9 @@ describe('ProgressBar', () => {
     now = 0;
     const figures = { records: 1, bytes: 10, eventTimeUs: at(0) };
     const wide = ProgressBar.create('on', stream(true, 200), options) as ProgressBar;
-    expect(wide.render(figures, 2000)).toBe('replay  [--------------------]   1.0%  1 records  1 records/s  event 2025-01-02T13:00:00Z  ETA 3:18');
+    expect(wide.render(figures, 2000)).toBe(
+      'replay  [--------------------]   1.0%  1 records  1 records/s  event 2025-01-02T13:00:00Z  ETA 3:18',
+    );
     const medium = ProgressBar.create('on', stream(true, 80), options) as ProgressBar;
     expect(medium.render(figures, 2000)).toBe('replay  1.0%  1 records  1 records/s  event 2025-01-02T13:00:00Z  ETA 3:18');
     const narrow = ProgressBar.create('on', stream(true, 30), options) as ProgressBar;
@@ -94,7 +96,9 @@ describe('ProgressBar', () => {
   it('shows 100% for files of no bytes', () => {
     now = 0;
     const bar = ProgressBar.create('on', stream(true), { ...options, totalBytes: 0 }) as ProgressBar;
-    expect(bar.render({ records: 0, bytes: 0, eventTimeUs: undefined }, 0)).toBe('replay  [####################] 100.0%  0 records  ETA --:--');
+    expect(bar.render({ records: 0, bytes: 0, eventTimeUs: undefined }, 0)).toBe(
+      'replay  [####################] 100.0%  0 records  ETA --:--',
+    );
   });
 
   it('draws no more after finish, even when started after it', () => {

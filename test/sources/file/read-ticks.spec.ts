@@ -48,15 +48,25 @@ describe('readTicks', () => {
     ]);
     const ends: [string, number][] = [];
     const ticks = await lastValueFrom(
-      readTicks([file('a'), file('b'), file('c')], { scheduler: asyncScheduler, open: (f) => readers.get(f.path) as FakeReader, onFileEnd: (f, n) => ends.push([f.path, n]) }).pipe(toArray()),
+      readTicks([file('a'), file('b'), file('c')], {
+        scheduler: asyncScheduler,
+        open: (f) => readers.get(f.path) as FakeReader,
+        onFileEnd: (f, n) => ends.push([f.path, n]),
+      }).pipe(toArray()),
     );
     expect(ticks.map((t) => `${t.feed_id}${t.sequence}`)).toEqual(['a1', 'a2', 'a3', 'c1', 'c2', 'c3']);
-    expect(ends).toEqual([['a', 3], ['b', 0], ['c', 3]]);
+    expect(ends).toEqual([
+      ['a', 3],
+      ['b', 0],
+      ['c', 3],
+    ]);
     expect([...readers.values()].map((r) => r.closed)).toEqual([true, true, true]);
   });
 
   it('completes at once without files', async () => {
-    expect(await lastValueFrom(readTicks([], { scheduler: asyncScheduler, open: () => new FakeReader('x', []) }).pipe(toArray()))).toEqual([]);
+    expect(await lastValueFrom(readTicks([], { scheduler: asyncScheduler, open: () => new FakeReader('x', []) }).pipe(toArray()))).toEqual(
+      [],
+    );
   });
 
   it('emits at most maxPerAction ticks per scheduler action, so other actions run between them', async () => {
@@ -76,12 +86,16 @@ describe('readTicks', () => {
   });
 
   it('emits batches read ahead in the same action, within its budget', async () => {
-    const ticks = await lastValueFrom(readTicks([file('a')], { scheduler: asyncScheduler, open: () => new FakeReader('a', [3, 3, 3]) }).pipe(toArray()));
+    const ticks = await lastValueFrom(
+      readTicks([file('a')], { scheduler: asyncScheduler, open: () => new FakeReader('a', [3, 3, 3]) }).pipe(toArray()),
+    );
     expect(ticks.map((t) => t.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('writes the configured feed id into every tick', async () => {
-    const ticks = await lastValueFrom(readTicks([file('a')], { scheduler: asyncScheduler, open: () => new FakeReader('a', [3]), feedId: 'replay' }).pipe(toArray()));
+    const ticks = await lastValueFrom(
+      readTicks([file('a')], { scheduler: asyncScheduler, open: () => new FakeReader('a', [3]), feedId: 'replay' }).pipe(toArray()),
+    );
     expect(ticks.map((t) => t.feed_id)).toEqual(['replay', 'replay', 'replay']);
   });
 
@@ -140,7 +154,10 @@ describe('readTicks', () => {
   it('errors with a StageError naming the file when a read fails, after the ticks before it', async () => {
     const ticks: Tick[] = [];
     const error = await new Promise<unknown>((resolve) => {
-      readTicks([file('a')], { scheduler: asyncScheduler, open: () => new FakeReader('a', [2, new Error('EIO: i/o error')]) }).subscribe({ next: (t) => ticks.push(t), error: resolve });
+      readTicks([file('a')], { scheduler: asyncScheduler, open: () => new FakeReader('a', [2, new Error('EIO: i/o error')]) }).subscribe({
+        next: (t) => ticks.push(t),
+        error: resolve,
+      });
     });
     expect(ticks.length).toBe(2);
     expect(error).toBeInstanceOf(StageError);

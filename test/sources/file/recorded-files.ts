@@ -24,18 +24,37 @@ export function tempDir(): { dir: string; remove: () => void } {
 
 /** `n` ticks of the simulated market (null prices and all), 500 ms of event time apart per round. */
 export function simTicks(n: number, seed = 3, feedId = 'rec'): Tick[] {
-  const market = new SimMarket({ instruments: ['SHFE.rb2501', 'DCE.m2501', 'CZCE.SR501'], seed, start: SIM_START, tickIntervalMs: 500, feedId, latencyUs: 1500 });
+  const market = new SimMarket({
+    instruments: ['SHFE.rb2501', 'DCE.m2501', 'CZCE.SR501'],
+    seed,
+    start: SIM_START,
+    tickIntervalMs: 500,
+    feedId,
+    latencyUs: 1500,
+  });
   return Array.from({ length: n }, () => market.next());
 }
 
 /** Writes `ticks` with the ndjson-file sink itself, and waits until it has closed the file. */
 export async function writeNdjson(path: string, ticks: readonly Tick[]): Promise<void> {
-  const writer = ndjsonFileSink.create(validateConfig('ndjson-file', ndjsonFileSink.spec, { path }), testContext(asyncScheduler, ndjsonFileSink));
-  await lastValueFrom(sinkStage(writer, (error) => { throw error; })({ [DEFAULT_PORT]: from(ticks) }).pipe(toArray()));
+  const writer = ndjsonFileSink.create(
+    validateConfig('ndjson-file', ndjsonFileSink.spec, { path }),
+    testContext(asyncScheduler, ndjsonFileSink),
+  );
+  await lastValueFrom(
+    sinkStage(writer, (error) => {
+      throw error;
+    })({ [DEFAULT_PORT]: from(ticks) }).pipe(toArray()),
+  );
 }
 
 /** Writes `records` of `type` with avsc's createFileEncoder and waits until every byte is in the file. */
-export async function writeContainer(path: string, type: avro.Type, records: readonly unknown[], options: { codec?: 'null' | 'deflate'; blockSize?: number } = {}): Promise<void> {
+export async function writeContainer(
+  path: string,
+  type: avro.Type,
+  records: readonly unknown[],
+  options: { codec?: 'null' | 'deflate'; blockSize?: number } = {},
+): Promise<void> {
   const encoder = avro.createFileEncoder(path, type, options);
   let bytes = 0;
   encoder.on('data', (chunk: Buffer) => (bytes += chunk.length));
@@ -51,7 +70,11 @@ export async function writeContainer(path: string, type: avro.Type, records: rea
 }
 
 /** Writes an Avro container file of Tick. */
-export function writeAvroTicks(path: string, ticks: readonly Tick[], options: { codec?: 'null' | 'deflate'; blockSize?: number } = {}): Promise<void> {
+export function writeAvroTicks(
+  path: string,
+  ticks: readonly Tick[],
+  options: { codec?: 'null' | 'deflate'; blockSize?: number } = {},
+): Promise<void> {
   return writeContainer(path, catalog.type('Tick'), ticks, options);
 }
 
@@ -61,10 +84,21 @@ export function auditRecord(seq: number, recordType: string, payload: Buffer): A
 }
 
 /** An audit trail holding `ticks` interleaved with records of other types; returns what it wrote. */
-export async function writeAudit(path: string, ticks: readonly Tick[], options: { codec?: 'null' | 'deflate' } = {}): Promise<AuditRecord[]> {
+export async function writeAudit(
+  path: string,
+  ticks: readonly Tick[],
+  options: { codec?: 'null' | 'deflate' } = {},
+): Promise<AuditRecord[]> {
   const tickCodec = catalog.codec('Tick');
   const signal = catalog.codec('Signal').encode({
-    signal_id: 's1', strategy_id: StrategyId('st'), instrument_id: InstrumentId('SHFE.rb2501'), name: 'ma_cross', value: 1, ts_event: SIM_START, ts_init: SIM_START, causation_id: null,
+    signal_id: 's1',
+    strategy_id: StrategyId('st'),
+    instrument_id: InstrumentId('SHFE.rb2501'),
+    name: 'ma_cross',
+    value: 1,
+    ts_event: SIM_START,
+    ts_init: SIM_START,
+    causation_id: null,
   });
   const records: AuditRecord[] = [];
   let seq = 0;
