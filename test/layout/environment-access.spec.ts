@@ -2,23 +2,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_FOLDERS } from '../support/source-folders.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 // Below the application, the environment comes in as the build's (`ctx.env`, BuildOptions.env), so that a
 // test or an embedding program decides what a pipeline sees, and nothing reads it at import time.
-const BELOW_THE_APPLICATION = [
-  'domain',
-  'errors',
-  'native',
-  'operators',
-  'pipeline',
-  'protocols',
-  'schemas',
-  'sinks',
-  'sources',
-  'strategies',
-];
+const BELOW_THE_APPLICATION = SOURCE_FOLDERS.filter((folder) => folder !== 'cli');
 
 describe('environment access', () => {
   it('no file below cli/ reads process.env', () => {

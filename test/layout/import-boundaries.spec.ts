@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_FOLDERS } from '../support/source-folders.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -38,19 +39,6 @@ function importsOf(file: string): Import[] {
 const importsIn = (folder: string): Import[] => sourcesOf(folder).flatMap(importsOf);
 const describeImport = (i: Import): string => `${i.file} imports '${i.specifier}'`;
 
-const SOURCE_FOLDERS = [
-  'cli',
-  'domain',
-  'errors',
-  'native',
-  'operators',
-  'pipeline',
-  'protocols',
-  'schemas',
-  'sinks',
-  'sources',
-  'strategies',
-];
 const COMPONENT_FOLDERS = ['operators', 'sources', 'sinks', 'strategies'];
 
 describe('import boundaries (layers match folders)', () => {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expectedLogs, fencedBlocks } from './fenced-blocks.js';
+import { SOURCE_FOLDERS } from './source-folders.js';
 
 /** One `@example` of a TSDoc comment. */
 export interface TsdocExample {
@@ -19,18 +20,7 @@ export interface TsdocExample {
 }
 
 /** The folders whose .ts files hold the documented sources. */
-export const DOCUMENTED_FOLDERS = [
-  'cli',
-  'domain',
-  'errors',
-  'native',
-  'operators',
-  'pipeline',
-  'protocols',
-  'sinks',
-  'sources',
-  'strategies',
-];
+export const DOCUMENTED_FOLDERS = SOURCE_FOLDERS.filter((folder) => folder !== 'schemas'); // schemas/ holds generated types
 
 const MARKER = /^\s*<!--\s*tsdoc-test:(.*?)-->\s*$/;
 const DECLARATION =
