@@ -2,11 +2,23 @@ import { Observable, Subscription } from 'rxjs';
 import type { InputPorts, SinkWriter, SinkWriteResult } from '../components/component-definition.js';
 import type { StageRun } from '../graph/pipeline-graph.js';
 
-/** One port's writes not yet acknowledged, oldest first from `head`. */
-interface AcknowledgementQueue {
-  entries: { settled: boolean; acknowledgement: unknown }[];
-  head: number;
+/** The writes that returned one promise: a batching sink returns the same one for every record of a batch. */
+interface WriteGroup {
+  settled: boolean;
+  /** What the promise resolved with; undefined: each record is its own acknowledgement. */
+  value: unknown;
 }
+
+/** One port's writes not yet acknowledged: (group, record) pairs, oldest first from `head`, and the group of the last promise. */
+interface AcknowledgementQueue {
+  entries: unknown[];
+  head: number;
+  lastResult: PromiseLike<unknown> | undefined;
+  lastGroup: WriteGroup | undefined;
+}
+
+/** The group of writes acknowledged at once. */
+const WRITTEN: WriteGroup = { settled: true, value: undefined };
 
 /**
  * Runs a sink's {@link SinkWriter} as a stage: subscribes every port, calls
@@ -52,6 +64,7 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
     new Observable<unknown>((subscriber) => {
       const inputs = new Subscription();
       let openPorts = Object.keys(ports).length;
+      /** Promises of writes not settled yet (one per group). */
       let unsettledWrites = 0;
       let closeCalled = false;
       let closed = false;
@@ -97,9 +110,11 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
       };
       const drain = (queue: AcknowledgementQueue): void => {
         const { entries } = queue;
-        while (queue.head < entries.length && entries[queue.head]?.settled === true) {
-          const entry = entries[queue.head++];
-          if (writeFailure === undefined) subscriber.next(entry?.acknowledgement);
+        while (queue.head < entries.length && (entries[queue.head] as WriteGroup).settled) {
+          const group = entries[queue.head] as WriteGroup;
+          const record = entries[queue.head + 1];
+          queue.head += 2;
+          if (writeFailure === undefined) subscriber.next(group.value === undefined ? record : group.value);
         }
         if (queue.head === entries.length) {
           queue.entries = [];
@@ -118,15 +133,23 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
         if (result === undefined) {
           // The hot path: nothing pending on the port, so no queue entry.
           if (queue.head === queue.entries.length) subscriber.next(record);
-          else queue.entries.push({ settled: true, acknowledgement: record });
+          else queue.entries.push(WRITTEN, record);
           return;
         }
-        const entry = { settled: false, acknowledgement: record };
-        queue.entries.push(entry);
+        // One reaction per promise, not per record: a batch of a thousand records waits as one group.
+        if (result === queue.lastResult && queue.lastGroup?.settled === false) {
+          queue.entries.push(queue.lastGroup, record);
+          return;
+        }
+        const group: WriteGroup = { settled: false, value: undefined };
+        queue.lastResult = result;
+        queue.lastGroup = group;
+        queue.entries.push(group, record);
         unsettledWrites++;
         result.then((acknowledgement) => {
-          entry.settled = true;
-          if (acknowledgement !== undefined) entry.acknowledgement = acknowledgement;
+          group.settled = true;
+          group.value = acknowledgement;
+          if (queue.lastGroup === group) queue.lastResult = queue.lastGroup = undefined;
           unsettledWrites--;
           drain(queue);
           settle();
@@ -136,7 +159,7 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
       for (const [port, records] of Object.entries(ports)) {
         // A synchronous input may already have ended the others.
         if (inputs.closed) break;
-        const queue: AcknowledgementQueue = { entries: [], head: 0 };
+        const queue: AcknowledgementQueue = { entries: [], head: 0, lastResult: undefined, lastGroup: undefined };
         inputs.add(
           records.subscribe({
             next: (record) => write(port, queue, record),

@@ -86,6 +86,25 @@ describe('sinkStage', () => {
     });
   });
 
+  it('acknowledges the records of one shared promise (a batching sink) together, in order, with one reaction', () => {
+    let reactions = 0;
+    const batch = settlesIn(4, (resolve) => resolve(undefined));
+    const counted: PromiseLike<never> = {
+      then: (onFulfilled, onRejected) => {
+        reactions++;
+        return batch.then(onFulfilled, onRejected);
+      },
+    };
+    const writer: SinkWriter<InputPorts> = {
+      write: (_port, record) => (record === 'd' ? undefined : counted),
+      close: () => settlesIn(0, (resolve) => resolve(undefined)),
+    };
+    scheduler.run(({ cold, expectObservable }) => {
+      expectObservable(stage(writer)({ in: cold('-abcd|') })).toBe('-----(abcd|)');
+    });
+    expect(reactions).toBe(1);
+  });
+
   it('completes only after every write is acknowledged and close resolved', () => {
     const { writer, calls } = plannedWriter({ a: { settlesIn: 5 } }, { settlesIn: 1 });
     scheduler.run(({ cold, expectObservable }) => {
