@@ -19,6 +19,23 @@ import { auditRecord, simTicks, tempDir, writeAudit, writeAvroTicks, writeContai
 
 const catalog = SchemaCatalog.default();
 
+/** Any bar: a record of another schema than the ticks a replay reads. */
+const A_BAR = {
+  instrument_id: 'SHFE.rb2501',
+  period_s: 60,
+  trading_day: '20250103',
+  ts_open: 0,
+  ts_close: 60_000_000,
+  open: 1,
+  high: 1,
+  low: 1,
+  close: 1,
+  volume: 0,
+  turnover: 0,
+  open_interest: 0,
+  tick_count: 1,
+};
+
 describe('fileSource', () => {
   let dir: string;
   let remove: () => void;
@@ -227,22 +244,7 @@ describe('fileSource', () => {
     it('is a ConfigError naming every recording of a directory that cannot be replayed', async () => {
       await writeNdjson(join(dir, 'a.ndjson'), simTicks(1));
       writeFileSync(join(dir, 'b.avro'), 'Obj\x01');
-      const bar = {
-        instrument_id: 'SHFE.rb2501',
-        period_s: 60,
-        trading_day: '20250103',
-        ts_open: 0,
-        ts_close: 60_000_000,
-        open: 1,
-        high: 1,
-        low: 1,
-        close: 1,
-        volume: 0,
-        turnover: 0,
-        open_interest: 0,
-        tick_count: 1,
-      };
-      await writeContainer(join(dir, 'c.avro'), catalog.type('Bar'), [bar]);
+      await writeContainer(join(dir, 'c.avro'), catalog.type('Bar'), [A_BAR]);
       expect(() => createSource({ path: dir })).toThrow(
         /2 problems:[\s\S]*b\.avro: the file ends inside its Avro header[\s\S]*c\.avro: an Avro container file of tickflow\.Bar/,
       );
@@ -469,22 +471,7 @@ describe('fileSource', () => {
 
     it('is a ConfigError for an Avro file of another schema, and for a format that does not match the content', async () => {
       const bars = join(dir, 'bars.avro');
-      const bar = {
-        instrument_id: 'SHFE.rb2501',
-        period_s: 60,
-        trading_day: '20250103',
-        ts_open: 0,
-        ts_close: 60_000_000,
-        open: 1,
-        high: 1,
-        low: 1,
-        close: 1,
-        volume: 0,
-        turnover: 0,
-        open_interest: 0,
-        tick_count: 1,
-      };
-      await writeContainer(bars, catalog.type('Bar'), [bar]);
+      await writeContainer(bars, catalog.type('Bar'), [A_BAR]);
       expect(() => createSource({ path: bars })).toThrow(
         /bars\.avro: an Avro container file of tickflow\.Bar; expected one of tickflow\.Tick \(format avro\) or tickflow\.AuditRecord/,
       );
