@@ -2,6 +2,7 @@ import avro from 'avsc';
 import type { Type } from 'avsc';
 import { avroSchemaFiles, type RecordTypes } from '../../schemas/generated.js';
 import { SchemaMismatchError } from '../../errors/errors.js';
+import { compileRecordCheck } from './compile-record-check.js';
 
 /** The short name of a schema an edge can carry, e.g. `Tick` or `OrderEvent`. */
 export type SchemaName = keyof RecordTypes;
@@ -40,6 +41,13 @@ function typeLabel(t: Type): string {
   if (t.typeName.startsWith('union')) return (t as avro.types.WrappedUnionType).types.map(typeLabel).join(' or ');
   if (t.typeName.startsWith('logical')) return typeLabel((t as avro.types.LogicalType).underlyingType);
   return t.name ?? t.typeName;
+}
+
+/** `firstProblem` of a record type, answered by the generated check for the valid records (nearly all of them). */
+function problemFinder(type: Type): (value: unknown) => RecordProblem | undefined {
+  const isValid = compileRecordCheck(type);
+  if (isValid === undefined) return (value) => firstProblem(type, value);
+  return (value) => (isValid(value) ? undefined : firstProblem(type, value));
 }
 
 function firstProblem(type: Type, value: unknown): RecordProblem | undefined {
@@ -124,14 +132,18 @@ export class SchemaCatalog {
       return {
         name,
         type,
-        check: (value) => firstProblem(type, value),
+        check: problemFinder(type),
         encode: (value) => type.toBuffer(value),
         decode: (buffer) => type.fromBuffer(buffer) as unknown,
       };
     }
     // A union of records: pick the branch named by the record's `type` field.
     const branches = new Map<string, Type>();
-    for (const branch of (type as avro.types.WrappedUnionType).types) branches.set(String(branch.name).slice(NAMESPACE.length + 1), branch);
+    const branchProblems = new Map<Type, (value: unknown) => RecordProblem | undefined>();
+    for (const branch of (type as avro.types.WrappedUnionType).types) {
+      branches.set(String(branch.name).slice(NAMESPACE.length + 1), branch);
+      branchProblems.set(branch, problemFinder(branch));
+    }
     const branchOf = (value: unknown): Type | undefined =>
       typeof value === 'object' && value !== null ? branches.get(String((value as { type?: unknown }).type)) : undefined;
     return {
@@ -145,7 +157,7 @@ export class SchemaCatalog {
             reason: `field 'type' must name one of ${[...branches.keys()].join(', ')}, got ${describeValue((value as { type?: unknown } | null)?.type)}`,
           };
         }
-        return firstProblem(branch, value);
+        return (branchProblems.get(branch) as (value: unknown) => RecordProblem | undefined)(value);
       },
       encode: (value) => {
         const branch = branchOf(value);

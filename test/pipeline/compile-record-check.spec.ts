@@ -1,0 +1,83 @@
+import type { Type } from 'avsc';
+import type avro from 'avsc';
+import { describe, expect, it } from 'vitest';
+import { compileRecordCheck } from '../../pipeline/schemas/compile-record-check.js';
+import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
+
+const catalog = SchemaCatalog.default();
+/** Every record type an edge can carry: the record schemas, and the branches of the unions of records. */
+const recordTypes: Type[] = catalog.names().flatMap((name) => {
+  const type = catalog.type(name);
+  return type.typeName === 'record' ? [type] : (type as avro.types.WrappedUnionType).types;
+});
+const avscSays = (type: Type, value: unknown): boolean => type.isValid(value, { noUndeclaredFields: true });
+
+/** Values of every kind a field could wrongly hold. */
+const WRONG: readonly unknown[] = [
+  undefined,
+  null,
+  0,
+  1.5,
+  -1,
+  2 ** 31,
+  2 ** 53,
+  Number.NaN,
+  '',
+  'x',
+  'BUY',
+  true,
+  [],
+  {},
+  Buffer.alloc(1),
+];
+
+/** The random values avsc makes for `type`, from a seeded generator so that a run can be repeated. */
+function samples(type: Type, count: number): Record<string, unknown>[] {
+  let seed = 7;
+  const random = Math.random;
+  Math.random = () => ((seed = (seed * 16_807) % 2_147_483_647) - 1) / 2_147_483_646;
+  try {
+    return Array.from({ length: count }, () => ({ ...(type.random() as unknown as Record<string, unknown>) }));
+  } finally {
+    Math.random = random;
+  }
+}
+
+describe('compileRecordCheck', () => {
+  it('generates a check for every edge schema of tickflow', () => {
+    expect(recordTypes.length).toBeGreaterThan(10);
+    for (const type of recordTypes) expect(compileRecordCheck(type), String(type.name)).toBeTypeOf('function');
+  });
+
+  it('says yes to every valid record, and to none that avsc refuses (every field set to every wrong kind, left out, or an extra field)', () => {
+    let refused = 0;
+    for (const type of recordTypes) {
+      const check = compileRecordCheck(type) as (value: unknown) => boolean;
+      const fields = (type as avro.types.RecordType).fields;
+      for (const valid of samples(type, 20)) {
+        expect(check(valid), `${type.name} ${JSON.stringify(valid)}`).toBe(true);
+        const variants: unknown[] = [{ ...valid, undeclared: 1 }, null, [], 'a record', [valid]];
+        for (const field of fields) {
+          const { [field.name]: _left, ...without } = valid;
+          variants.push(without);
+          for (const wrong of WRONG) variants.push({ ...valid, [field.name]: wrong });
+        }
+        for (const variant of variants) {
+          const fast = check(variant);
+          if (fast) expect(avscSays(type, variant), `${type.name}: the check accepts what avsc refuses`).toBe(true);
+          else refused++;
+        }
+      }
+    }
+    // Not a check that refuses everything: most variants are refused, and every valid record passed above.
+    expect(refused).toBeGreaterThan(1000);
+  });
+
+  it('leaves out what it does not generate, so that avsc checks it alone', () => {
+    // Two branches avsc cannot tell apart by the value's kind make a wrapped union, which is not generated.
+    const wrapped = new SchemaCatalog([
+      { name: 'Either', schema: { type: 'record', name: 'Either', fields: [{ name: 'n', type: ['int', 'double'] }] } },
+    ]);
+    expect(compileRecordCheck(wrapped.type('Either' as never))).toBeUndefined();
+  });
+});
