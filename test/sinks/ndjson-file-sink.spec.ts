@@ -36,6 +36,19 @@ describe('ndjsonFileSink', () => {
     ).toEqual(records.map((r) => ({ ...r, bytes: Buffer.from([r.i]).toString('base64') })));
   });
 
+  it('writes real Buffers as base64 wherever they are (a field, an array, a nested record), and flat records as plain JSON', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ndjson-')), 'out.ndjson');
+    const bytes = Buffer.from([1, 2, 3]);
+    const records = [{ flat: 1, name: 'a', none: null }, { payload: bytes }, { blocks: [bytes, bytes] }, { inner: { hash: bytes, n: 2 } }];
+    await write({ path }, from(records));
+    expect(readFileSync(path, 'utf8').trimEnd().split('\n')).toEqual([
+      '{"flat":1,"name":"a","none":null}',
+      '{"payload":"AQID"}',
+      '{"blocks":["AQID","AQID"]}',
+      '{"inner":{"hash":"AQID","n":2}}',
+    ]);
+  });
+
   it('creates an empty file when there is no record, and appends when asked', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'ndjson-')), 'out.ndjson');
     expect(await write({ path }, from([]))).toEqual([]);
