@@ -57,8 +57,8 @@ export function compileRecordCheck(type: Type): ((value: unknown) => boolean) | 
         return branches.some((b) => b === undefined) ? undefined : `(${branches.join(' || ')})`;
       }
       case 'array': {
-        const item = helper((t as avro.types.ArrayType).itemsType);
-        return item === undefined ? undefined : `(Array.isArray(${x}) && ${x}.every(${item}))`;
+        const array = helper(t);
+        return array === undefined ? undefined : `${array}(${x})`;
       }
       case 'record': {
         const record = helper(t);
@@ -69,8 +69,13 @@ export function compileRecordCheck(type: Type): ((value: unknown) => boolean) | 
     }
   };
 
-  /** The name of a generated function testing one value of `t`. */
+  /** The types whose helper is being generated: a recursive schema is left to avsc. */
+  const generating = new Set<Type>();
+
+  /** The name of a generated function testing one value of `t`, a record, map or array. */
   const helper = (t: Type): string | undefined => {
+    if (generating.has(t)) return undefined;
+    generating.add(t);
     const index = helpers.length;
     helpers.push(''); // reserved, so nested helpers take the next names
     const body =
@@ -78,13 +83,26 @@ export function compileRecordCheck(type: Type): ((value: unknown) => boolean) | 
         ? recordBody(t as avro.types.RecordType)
         : t.typeName === 'map'
           ? mapBody(t as avro.types.MapType)
-          : ifTest(test(t, 'v'));
+          : arrayBody(t as avro.types.ArrayType);
+    generating.delete(t);
     if (body === undefined) return undefined;
     helpers[index] = `function h${index}(v) {\n${body}\n}`;
     return `h${index}`;
   };
 
-  const ifTest = (expression: string | undefined): string | undefined => (expression === undefined ? undefined : `  return ${expression};`);
+  /** Statements that return whether `v` is a valid array of `t`: every index, holes too (they hold undefined, as avsc reads them). */
+  const arrayBody = (t: avro.types.ArrayType): string | undefined => {
+    const itemTest = test(t.itemsType, 'item');
+    if (itemTest === undefined) return undefined;
+    return [
+      '  if (!Array.isArray(v)) return false;',
+      '  for (let i = 0; i < v.length; i++) {',
+      '    const item = v[i];',
+      `    if (!(${itemTest})) return false;`,
+      '  }',
+      '  return true;',
+    ].join('\n');
+  };
 
   /** Statements that return whether `v` is a valid map of `t`: an object whose every value is valid. */
   const mapBody = (t: avro.types.MapType): string | undefined => {

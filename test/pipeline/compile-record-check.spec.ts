@@ -73,6 +73,24 @@ describe('compileRecordCheck', () => {
     expect(refused).toBeGreaterThan(1000);
   });
 
+  it('refuses a sparse array of ints, as avsc does, and leaves a recursive schema to avsc', () => {
+    const schemas = new SchemaCatalog([
+      { name: 'Ints', schema: { type: 'record', name: 'Ints', fields: [{ name: 'xs', type: { type: 'array', items: 'int' } }] } },
+      {
+        name: 'Node',
+        schema: { type: 'record', name: 'Node', fields: [{ name: 'next', type: ['null', 'Node'] }] },
+      },
+    ]);
+    const ints = schemas.type('Ints' as never);
+    const check = compileRecordCheck(ints) as (value: unknown) => boolean;
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the point
+    const sparse = { xs: [1, , 3] };
+    expect(avscSays(ints, sparse)).toBe(false);
+    expect(check(sparse)).toBe(false);
+    expect(check({ xs: [1, 2, 3] })).toBe(true);
+    expect(compileRecordCheck(schemas.type('Node' as never))).toBeUndefined();
+  });
+
   it('leaves out what it does not generate, so that avsc checks it alone', () => {
     // Two branches avsc cannot tell apart by the value's kind make a wrapped union, which is not generated.
     const wrapped = new SchemaCatalog([
