@@ -23,6 +23,13 @@ export interface HistogramSeries {
  */
 export type StageMetric<Series> = Series & { labels(labels: MetricLabels): Series };
 
+/** The methods of a series of each type, which an unlabelled write to a labelled metric would call. */
+const SERIES_METHODS: Readonly<Record<MetricType, readonly string[]>> = {
+  counter: ['inc'],
+  gauge: ['set', 'inc', 'dec'],
+  histogram: ['observe'],
+};
+
 /** What a stage's definition declares about its figures, and the registry its own metrics go to. */
 export interface StageDeclarations {
   readonly registry: Registry;
@@ -135,7 +142,7 @@ export class StageMetrics {
           { context: { stage } },
         );
       };
-      return { ...(Object.fromEntries(Object.keys(labels({})).map((method) => [method, refuse])) as Series), labels };
+      return { ...(Object.fromEntries(SERIES_METHODS[type].map((method) => [method, refuse])) as Series), labels };
     }
     const own = labels({});
     zero(own);

@@ -21,9 +21,11 @@ const SAFE_LONG = 9_007_199_254_740_990;
 export function compileRecordCheck(type: Type): ((value: unknown) => boolean) | undefined {
   const constants: unknown[] = [];
   const helpers: string[] = [];
+  /** The name under which the generated code sees `value`, one per value. */
   const constant = (value: unknown): string => {
-    constants.push(value);
-    return `c${constants.length - 1}`;
+    let index = constants.indexOf(value);
+    if (index === -1) index = constants.push(value) - 1;
+    return `c${index}`;
   };
 
   /** A boolean expression that holds when `x` (a plain identifier) is valid for `t`, or undefined when `t` is not generated. */
