@@ -142,7 +142,17 @@ export function compileRecordCheck(type: Type): ((value: unknown) => boolean) | 
   if (type.typeName !== 'record') return undefined;
   const root = helper(type);
   if (root === undefined) return undefined;
-  const source = ['function keyCount(v) { let n = 0; for (const _ in v) n++; return n; }', ...helpers, `return ${root};`].join('\n');
+  // for-in walks the prototype chain too: an avsc record (its class's prototype has enumerable methods) counted 50 keys for 43
+  // fields, failed, and was walked by avsc again, at 2.3 µs for the count alone; Object.keys counts own keys only (0.1 µs).
+  const keyCount = [
+    'function keyCount(v) {',
+    `  if (Object.getPrototypeOf(v) !== ${constant(Object.prototype)}) return Object.keys(v).length;`,
+    '  let n = 0;',
+    '  for (const _ in v) n++;',
+    '  return n;',
+    '}',
+  ].join('\n');
+  const source = [keyCount, ...helpers, `return ${root};`].join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the checker is generated from the schema, as avsc generates its own
   const build = new Function(...constants.map((_c, i) => `c${i}`), source) as (...values: unknown[]) => (value: unknown) => boolean;
   return build(...constants);

@@ -10,6 +10,8 @@ const recordTypes: Type[] = catalog.names().flatMap((name) => {
   const type = catalog.type(name);
   return type.typeName === 'record' ? [type] : (type as avro.types.WrappedUnionType).types;
 });
+/** The check of the first record type. */
+const check0 = (value: unknown): boolean => (compileRecordCheck(recordTypes[0] as Type) as (value: unknown) => boolean)(value);
 const avscSays = (type: Type, value: unknown): boolean => type.isValid(value, { noUndeclaredFields: true });
 
 /** Values of every kind a field could wrongly hold. */
@@ -71,6 +73,21 @@ describe('compileRecordCheck', () => {
     }
     // Not a check that refuses everything: most variants are refused, and every valid record passed above.
     expect(refused).toBeGreaterThan(1000);
+  });
+
+  it('says yes to a record avsc decoded (an instance of its class, whose prototype has enumerable methods), and no to one given an undeclared field', () => {
+    for (const type of recordTypes) {
+      const check = compileRecordCheck(type) as (value: unknown) => boolean;
+      for (const valid of samples(type, 3)) {
+        const decoded = type.fromBuffer(type.toBuffer(valid)) as Record<string, unknown>;
+        expect(Object.getPrototypeOf(decoded), String(type.name)).not.toBe(Object.prototype);
+        expect(check(decoded), `${type.name} decoded`).toBe(true);
+        decoded['undeclared'] = 1;
+        expect(check(decoded), `${type.name} decoded, with an undeclared field`).toBe(false);
+      }
+    }
+    const bare = Object.assign(Object.create(null) as object, samples(recordTypes[0] as Type, 1)[0]);
+    expect(check0(bare)).toBe(true);
   });
 
   it('refuses a sparse array of ints, as avsc does, and leaves a recursive schema to avsc', () => {
