@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { standaloneContext, type StandaloneContext } from '../pipeline/components/standalone-context.js';
 import { Subject, asyncScheduler } from 'rxjs';
 import { quoteDiff } from '../operators/quote-diff.js';
@@ -15,8 +16,9 @@ const TICKS = 100_000;
 /** Records fed per event-loop turn, and the most unacknowledged at once: the feeder never outruns the sink's bound. */
 const CHUNK = 1_000;
 const WINDOW = 20_000;
+/** Records (ticks and quote changes together) offered per second in the latency run. */
 const LATENCY_RATE = 10_000;
-const LATENCY_SECONDS = 2;
+const LATENCY_SECONDS = 3;
 /** Everything of one run after which it gives up. */
 const RUN_BUDGET_MS = 60_000;
 
@@ -48,20 +50,42 @@ function marketItems(n: number): Item[] {
 
 const benchContext = (): StandaloneContext => standaloneContext(asyncScheduler, { stage: 'redis', component: redisSink });
 
+/**
+ * When each record was fed, per port: the sink acknowledges a port's records
+ * in the order they were written, so an acknowledgement is the oldest
+ * unacknowledged record of its port (no lookup per record).
+ */
+class FeedTimes {
+  private readonly times: number[] = [];
+  private head = 0;
+  push(at: number): void {
+    this.times.push(at);
+  }
+  shift(): number | undefined {
+    return this.head < this.times.length ? this.times[this.head++] : undefined;
+  }
+}
+
 interface SinkRun {
   readonly quotes: Subject<QuoteDiff>;
   readonly ticks: Subject<Tick>;
   readonly ctx: StandaloneContext;
   acked: number;
   readonly done: Promise<void>;
-  onAck: ((record: unknown) => void) | undefined;
+  readonly fedTicks: FeedTimes;
+  readonly fedQuotes: FeedTimes;
+  /** Milliseconds from each record's feed to its acknowledgement. */
+  readonly latencies: number[];
 }
 
 function startSink(server: RedisServer, config: Record<string, unknown>): SinkRun {
   const ctx = benchContext();
   const quotes = new Subject<QuoteDiff>();
   const ticks = new Subject<Tick>();
-  const run = { quotes, ticks, ctx, acked: 0, onAck: undefined } as Omit<SinkRun, 'done'> & { done?: Promise<void> };
+  const run = { quotes, ticks, ctx, acked: 0, fedTicks: new FeedTimes(), fedQuotes: new FeedTimes(), latencies: [] } as Omit<
+    SinkRun,
+    'done'
+  > & { done?: Promise<void> };
   run.done = new Promise<void>((resolve, reject) => {
     sinkStage(
       redisSink.create(validateConfig('redis', redisSink.spec, { url: server.url, ...config }), ctx),
@@ -69,7 +93,9 @@ function startSink(server: RedisServer, config: Record<string, unknown>): SinkRu
     )({ quotes, ticks }).subscribe({
       next: (record) => {
         run.acked++;
-        run.onAck?.(record);
+        // A QuoteDiff has `changes`; a Tick has not.
+        const at = (typeof record === 'object' && record !== null && 'changes' in record ? run.fedQuotes : run.fedTicks).shift();
+        if (at !== undefined) run.latencies.push(performance.now() - at);
       },
       error: reject,
       complete: resolve,
@@ -78,80 +104,127 @@ function startSink(server: RedisServer, config: Record<string, unknown>): SinkRu
   return run as SinkRun;
 }
 
-const feedOne = (run: SinkRun, item: Item): void => (item.kind === 'tick' ? run.ticks.next(item.record) : run.quotes.next(item.record));
+function feedOne(run: SinkRun, item: Item): void {
+  if (item.kind === 'tick') {
+    run.fedTicks.push(performance.now());
+    run.ticks.next(item.record);
+  } else {
+    run.fedQuotes.push(performance.now());
+    run.quotes.next(item.record);
+  }
+}
 
-/** Feeds every item as fast as the sink acknowledges them (at most WINDOW outstanding), then completes; records/s and commands/s. */
-async function throughput(
-  server: RedisServer,
-  items: readonly Item[],
-  config: Record<string, unknown>,
-): Promise<{ records: number; commands: number; dropped: number }> {
+interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+}
+
+function percentiles(latencies: number[]): Latency {
+  latencies.sort((a, b) => a - b);
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), p999: at(0.999) };
+}
+
+const ms = (value: number): string => `${value.toFixed(2)} ms`;
+const latencyText = (l: Latency): string => `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, p99.9 ${ms(l.p999)}`;
+
+/** Seconds of CPU the redis-server has used so far (INFO cpu), so a run can tell the server's share from Node's. */
+async function serverCpuSeconds(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+interface Throughput {
+  readonly records: number;
+  readonly ticks: number;
+  readonly commands: number;
+  readonly dropped: number;
+  readonly latency: Latency;
+  /** CPU used over the run's wall time, in per cent of one core. */
+  readonly nodeCpu: number;
+  readonly serverCpu: number;
+}
+
+/** Feeds every item as fast as the sink acknowledges them (at most WINDOW outstanding), then completes. */
+async function throughput(server: RedisServer, admin: Redis, items: readonly Item[], config: Record<string, unknown>): Promise<Throughput> {
   const run = startSink(server, config);
   const deadline = performance.now() + RUN_BUDGET_MS;
+  const serverBefore = await serverCpuSeconds(admin);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let fed = 0;
+  let ticks = 0;
   for (let guard = 0; fed < items.length && performance.now() < deadline && guard < 10_000_000; guard++) {
     if (fed - run.acked >= WINDOW) {
       await turn();
       continue;
     }
     const end = Math.min(items.length, fed + CHUNK);
-    for (; fed < end; fed++) feedOne(run, items[fed] as Item);
+    for (; fed < end; fed++) {
+      const item = items[fed] as Item;
+      if (item.kind === 'tick') ticks++;
+      feedOne(run, item);
+    }
     await turn();
   }
   run.quotes.complete();
   run.ticks.complete();
   await run.done;
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverSeconds = (await serverCpuSeconds(admin)) - serverBefore;
   const commands = (await run.ctx.registry.getSingleMetric('tickflow_redis_commands_total')?.get())?.values[0]?.value ?? 0;
-  return { records: fed / seconds, commands: commands / seconds, dropped: run.ctx.metrics.droppedTotal };
+  return {
+    records: fed / seconds,
+    ticks: ticks / seconds,
+    commands: commands / seconds,
+    dropped: run.ctx.metrics.droppedTotal,
+    latency: percentiles(run.latencies),
+    nodeCpu: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
+    serverCpu: (serverSeconds / seconds) * 100,
+  };
 }
 
 /** Feeds at LATENCY_RATE records/s in 10 ms steps and measures each record's time from next() to its acknowledgement. */
-async function ackLatency(server: RedisServer, items: readonly Item[]): Promise<{ p50: number; p99: number; max: number }> {
-  const run = startSink(server, {});
-  const sentAt = new Map<unknown, number>();
-  const latencies: number[] = [];
-  run.onAck = (record) => {
-    const at = sentAt.get(record);
-    if (at !== undefined) latencies.push(performance.now() - at);
-    sentAt.delete(record);
-  };
+async function ackLatency(server: RedisServer, items: readonly Item[]): Promise<Latency> {
+  const run = startSink(server, { key_prefix: 'latency:' });
   const total = Math.min(items.length, LATENCY_RATE * LATENCY_SECONDS);
   const started = performance.now();
   let fed = 0;
   for (let step = 0; fed < total && step < 100_000; step++) {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * LATENCY_RATE));
-    for (; fed < due; fed++) {
-      const item = items[fed] as Item;
-      sentAt.set(item.record, performance.now());
-      feedOne(run, item);
-    }
+    for (; fed < due; fed++) feedOne(run, items[fed] as Item);
     await sleep(10);
   }
   run.quotes.complete();
   run.ticks.complete();
   await run.done;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? NaN };
+  return percentiles(run.latencies);
 }
 
 /**
- * The redis sink against a real local redis-server: records per second
- * (ticks → XADD, quote changes → HSET/HDEL, plus the instruments set) and
- * commands per second at several batch sizes, with pub/sub on, and the time
- * from a record entering the sink to its acknowledgement at 10,000 records/s.
+ * The redis sink against a real local redis-server: at saturation (fed as
+ * fast as it acknowledges, at most 20,000 records outstanding) records and
+ * ticks per second (ticks → stream entries, quote changes → hash writes,
+ * plus the instruments set), commands per second, the time from a record
+ * entering the sink to its acknowledgement, and the CPU of Node and of the
+ * server, at several batch sizes and with pub/sub on; then the same
+ * latency at 10,000 records/s offered (default config).
  */
 export async function redisThroughput(): Promise<string[]> {
   const server = await startRedisServer();
+  const admin = new Redis(server.url);
   try {
     const items = marketItems(TICKS);
     const quotes = items.filter((i) => i.kind === 'quote').length;
     const lines = [
-      `${TICKS.toLocaleString('en-US')} sim ticks + ${quotes.toLocaleString('en-US')} quote changes (six instruments) into a local redis-server, one connection, one batch in flight:`,
+      `${TICKS.toLocaleString('en-US')} sim ticks + ${quotes.toLocaleString('en-US')} quote changes (six instruments, each tick then its change) ` +
+        `into a local redis-server, one connection; saturation (at most ${WINDOW.toLocaleString('en-US')} unacknowledged), ` +
+        `then ${LATENCY_RATE.toLocaleString('en-US')} records/s offered for ${LATENCY_SECONDS} s:`,
     ];
-    await throughput(server, items.slice(0, 20_000), { key_prefix: 'warmup:' });
+    await throughput(server, admin, items.slice(0, 20_000), { key_prefix: 'warmup:' });
     const cases: readonly [string, Record<string, unknown>][] = [
       ['batch_size 100', { batch_size: 100 }],
       ['batch_size 500 (default)', {}],
@@ -159,17 +232,19 @@ export async function redisThroughput(): Promise<string[]> {
       ['batch_size 500, publish on', { publish: true }],
     ];
     for (const [label, config] of cases) {
-      const result = await throughput(server, items, { key_prefix: `bench${lines.length}:`, ...config });
+      const result = await throughput(server, admin, items, { key_prefix: `bench${lines.length}:`, ...config });
       lines.push(
-        `  ${label.padEnd(30)} ${formatCount(result.records)} records/s ${formatCount(result.commands)} commands/s${result.dropped > 0 ? `  (${result.dropped} dropped)` : ''}`,
+        `  ${label.padEnd(30)} ${formatCount(result.records)} records/s, ${formatCount(result.ticks, 0)} ticks/s, ` +
+          `${formatCount(result.commands, 0)} commands/s, ack ${latencyText(result.latency)}; ` +
+          `node ${result.nodeCpu.toFixed(0)} %CPU, redis-server ${result.serverCpu.toFixed(0)} %CPU` +
+          (result.dropped > 0 ? `  (${result.dropped} dropped)` : ''),
       );
     }
     const latency = await ackLatency(server, items);
-    lines.push(
-      `  ack latency at ${LATENCY_RATE.toLocaleString('en-US')} records/s: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(2)} ms (flush_interval_ms 5)`,
-    );
+    lines.push(`  ${`ack at ${LATENCY_RATE.toLocaleString('en-US')} records/s`.padEnd(30)} ${latencyText(latency)}`);
     return lines;
   } finally {
+    admin.disconnect();
     await server.close();
   }
 }
