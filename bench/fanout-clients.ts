@@ -1,21 +1,35 @@
 // The client side of bench/websocket-fanout.ts, run as its own Node process (forked from
 // dist/bench/fanout-clients.js) so that the clients' work does not slow the server. It holds
-// many DIFF-protocol clients on one event loop, each subscribed to every instrument and running
+// many DIFF-protocol clients on one event loop, each subscribed to its instruments and running
 // the peek_message loop, counts the quote updates they receive and, when asked, the latency from
-// each quote's `datetime` (stamped by the server process with the wall clock) to its arrival here.
+// each quote's `datetime` (stamped by the server process with the wall clock) to its arrival here,
+// and how long after the last tick every client holds the last quote of each of its instruments.
 // Driven by, and reporting to, the parent over IPC; it exits when the parent goes away.
 import { WebSocket, type RawData } from 'ws';
 import { DiffQuoteFields } from '../protocols/diff/diff-quote-fields.js';
 
 /** What the benchmark asks of this process. */
 export type FanoutCommand =
-  /** Opens clients until `count` are live (subscribed, snapshot received), `concurrency` connecting at a time, for at most `timeoutMs`. */
+  /**
+   * Opens clients until `count` are live (subscribed, snapshot received), `concurrency` connecting at a time, for at most `timeoutMs`;
+   * the n-th client opened subscribes to `insLists[n % insLists.length]`.
+   */
   | {
       readonly type: 'grow';
       readonly url: string;
       readonly count: number;
-      readonly insList: string;
+      readonly insLists: readonly string[];
       readonly concurrency: number;
+      readonly timeoutMs: number;
+    }
+  /**
+   * Reports, per client, how long after `lastTickUs` (wall clock) it held the quote of `finalUs[id]` (the last tick's
+   * datetime) for every instrument it subscribes to; waits at most `timeoutMs` for the last ones.
+   */
+  | {
+      readonly type: 'converge';
+      readonly lastTickUs: number;
+      readonly finalUs: Readonly<Record<string, number>>;
       readonly timeoutMs: number;
     }
   /** Resets the counters and starts counting (and timing, when `latency`). */
@@ -60,6 +74,15 @@ export type FanoutReply =
       readonly latency: LatencyReport | undefined;
     }
   | { readonly type: 'clock'; readonly id: number; readonly clientUs: number }
+  | {
+      readonly type: 'converged';
+      readonly clients: number;
+      readonly converged: number;
+      /** Milliseconds after the last tick. */
+      readonly p50: number;
+      readonly p99: number;
+      readonly max: number;
+    }
   | { readonly type: 'failed'; readonly message: string };
 
 /** Latencies kept exactly up to this many; beyond, a uniform reservoir sample of this size. */
@@ -70,7 +93,25 @@ const PEEK = JSON.stringify({ aid: 'peek_message' });
 
 const nowUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
+/** What a client holds: per subscribed instrument the datetime (µs) of the latest quote it got, and when its last message came. */
+interface ClientView {
+  readonly ids: readonly string[];
+  readonly latestUs: Map<string, number>;
+  lastMessageUs: number;
+}
+
 const live = new Set<WebSocket>();
+const views = new Map<WebSocket, ClientView>();
+let opened = 0;
+/** While a convergence is awaited: the last tick's datetime per instrument, and the clients not there yet. */
+let convergence:
+  | {
+      readonly lastTickUs: number;
+      readonly finalUs: Readonly<Record<string, number>>;
+      readonly waiting: Set<WebSocket>;
+      readonly afterMs: number[];
+    }
+  | undefined;
 let exiting = false;
 let counting = false;
 let timing = false;
@@ -105,24 +146,34 @@ function latencyReport(): LatencyReport | undefined {
 
 type Patch = { quotes?: Record<string, { datetime?: unknown } | null> };
 
+function hasConverged(view: ClientView, finalUs: Readonly<Record<string, number>>): boolean {
+  return view.ids.every((id) => finalUs[id] === undefined || (view.latestUs.get(id) ?? -1) >= finalUs[id]);
+}
+
 function onMessage(socket: WebSocket, data: RawData): void {
-  const receivedUs = timing ? nowUs() : 0;
+  const receivedUs = nowUs();
   const message = JSON.parse((data as Buffer).toString('utf8')) as { aid?: string; data?: Patch[] };
   if (message.aid !== 'rtn_data' || !Array.isArray(message.data)) return;
   // Ask for the next one before counting this one, as a client that keeps up does.
   socket.send(PEEK);
-  if (!counting) return;
-  messages++;
+  const view = views.get(socket);
+  if (view !== undefined) view.lastMessageUs = receivedUs;
+  if (counting) messages++;
   for (const patch of message.data) {
     const quotes = patch.quotes;
     if (typeof quotes !== 'object' || quotes === null) continue;
     for (const id in quotes) {
-      updates++;
-      if (!timing) continue;
+      if (counting) updates++;
       const datetime = quotes[id]?.datetime;
       const sentUs = typeof datetime === 'string' ? DiffQuoteFields.parseDatetime(datetime) : undefined;
-      if (sentUs !== undefined) record(receivedUs - sentUs);
+      if (sentUs === undefined) continue;
+      view?.latestUs.set(id, sentUs);
+      if (timing) record(receivedUs - sentUs);
     }
+  }
+  if (convergence !== undefined && view !== undefined && convergence.waiting.has(socket) && hasConverged(view, convergence.finalUs)) {
+    convergence.waiting.delete(socket);
+    convergence.afterMs.push((receivedUs - convergence.lastTickUs) / 1000);
   }
 }
 
@@ -130,6 +181,7 @@ function onMessage(socket: WebSocket, data: RawData): void {
 function openClient(url: string, insList: string, onError: (message: string) => void): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url, { perMessageDeflate: false });
+    views.set(socket, { ids: insList.split(','), latestUs: new Map(), lastMessageUs: 0 });
     let snapshot = false;
     socket.on('open', () => {
       socket.send(JSON.stringify({ aid: 'subscribe_quote', ins_list: insList }));
@@ -148,6 +200,7 @@ function openClient(url: string, insList: string, onError: (message: string) => 
       socket.terminate();
     });
     socket.on('close', () => {
+      views.delete(socket);
       if (live.delete(socket) && !exiting) closed++;
       if (!snapshot) {
         snapshot = true;
@@ -168,7 +221,7 @@ async function grow(command: Extract<FanoutCommand, { type: 'grow' }>): Promise<
     // Stops at the first failure of its own: with EMFILE every further attempt would fail too.
     while (live.size + connecting < command.count && performance.now() < deadline && !exiting) {
       connecting++;
-      const ok = await openClient(command.url, command.insList, onError);
+      const ok = await openClient(command.url, command.insLists[opened++ % command.insLists.length] as string, onError);
       connecting--;
       if (!ok) {
         failed++;
@@ -180,6 +233,35 @@ async function grow(command: Extract<FanoutCommand, { type: 'grow' }>): Promise<
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, command.timeoutMs + 1000).unref());
   await Promise.race([Promise.all(workers), timeout]);
   reply({ type: 'grown', live: live.size, failed, firstError, seconds: (performance.now() - started) / 1000 });
+}
+
+function converge(command: Extract<FanoutCommand, { type: 'converge' }>): void {
+  const waiting = new Set<WebSocket>();
+  const afterMs: number[] = [];
+  for (const socket of live) {
+    const view = views.get(socket);
+    if (view === undefined) continue;
+    if (hasConverged(view, command.finalUs)) afterMs.push((view.lastMessageUs - command.lastTickUs) / 1000);
+    else waiting.add(socket);
+  }
+  convergence = { lastTickUs: command.lastTickUs, finalUs: command.finalUs, waiting, afterMs };
+  const started = performance.now();
+  const check = (): void => {
+    if (convergence === undefined) return;
+    if (convergence.waiting.size > 0 && performance.now() - started < command.timeoutMs) return void setTimeout(check, 10);
+    const sorted = convergence.afterMs.sort((a, b) => a - b);
+    const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+    reply({
+      type: 'converged',
+      clients: sorted.length + convergence.waiting.size,
+      converged: sorted.length,
+      p50: at(0.5),
+      p99: at(0.99),
+      max: sorted[sorted.length - 1] ?? NaN,
+    });
+    convergence = undefined;
+  };
+  check();
 }
 
 function exit(code: number): void {
@@ -224,6 +306,9 @@ process.on('message', (command: FanoutCommand) => {
     }
     case 'clock':
       reply({ type: 'clock', id: command.id, clientUs: nowUs() });
+      return;
+    case 'converge':
+      converge(command);
       return;
     case 'exit':
       exit(0);

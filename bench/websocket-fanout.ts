@@ -11,30 +11,45 @@ import { quoteDiff } from '../operators/quote-diff.js';
 import type { ComponentContext } from '../pipeline/components/component-definition.js';
 import { validateConfig } from '../pipeline/config/validate-config.js';
 import { sinkStage } from '../pipeline/runtime/sink-stage.js';
+import { productTable } from '../domain/product-table.js';
 import type { FeedStatus, Tick } from '../schemas/generated.js';
 import { websocketSink } from '../sinks/websocket-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
-import type { FanoutCommand, FanoutReply, LatencyReport } from './fanout-clients.js';
+import type { FanoutCommand, FanoutReply } from './fanout-clients.js';
 import { formatCount } from './format-count.js';
 
-const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
-/** A day-session morning when all six trade; with 1 ms rounds the whole benchmark stays inside it. */
-const SIM_START_US = Date.parse('2025-01-02T09:30:00+08:00') * 1000;
-const FANOUT_CLIENTS = [100, 1_000, 5_000] as const;
-const FANOUT_TICKS_PER_SECOND = 1_000;
-const LATENCY_CLIENTS = 1_000;
-const LATENCY_TICKS_PER_SECOND = 10_000;
-const WINDOW_MS = 5_000;
-/** Fed before the latency window, so that it measures the steady state, not the start. */
-const LATENCY_WARMUP_MS = 1_000;
+const SIX = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
+/** 500 instruments: every product of the table, month by month (CZCE codes carry a 3-digit month). */
+const FIVE_HUNDRED = ['25', '26']
+  .flatMap((year) => Array.from({ length: 12 }, (_, m) => `${year}${String(m + 1).padStart(2, '0')}`))
+  .flatMap((month) =>
+    Object.entries(productTable)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([code, spec]) => `${spec.exchange}.${code}${spec.exchange === 'CZCE' ? month.slice(1) : month}`),
+  )
+  .slice(0, 500);
+/** A day-session morning when every product trades; the whole benchmark stays inside it. */
+const SIM_START_US = Date.parse('2025-01-02T09:31:00+08:00') * 1000;
+/** The issue's goals: 20,000 ticks/s over 500 instruments, clients subscribed to 20 each or to all. */
+const LATENCY_TICKS_PER_SECOND = 20_000;
+const LATENCY_CLIENTS = [100, 1_000] as const;
+const PER_CLIENT_INSTRUMENTS = 20;
+const CAPACITY_TICKS_PER_SECOND = 1_000;
+const CAPACITY_CLIENTS = [1_000, 5_000] as const;
+const MANY_CLIENTS = 10_000;
+const MANY_TICKS_PER_SECOND = 1_000;
+const WINDOW_MS = 3_000;
+/** Fed before a window, so that it measures the steady state, not the start. */
+const WARMUP_MS = 1_000;
 const CONNECT_CONCURRENCY = 200;
-const CONNECT_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 60_000;
 const REPLY_TIMEOUT_MS = 15_000;
+const CONVERGE_TIMEOUT_MS = 10_000;
 const RSS_SAMPLE_MS = 100;
 /** The most ticks one feeder turn sends, in milliseconds of the rate; older ones are shed. */
 const MAX_BURST_MS = 20;
 /** Everything of this benchmark after which it gives up, whatever is left. */
-const BUDGET_MS = 100_000;
+const BUDGET_MS = 300_000;
 
 const MB = 1024 * 1024;
 const fmt = (n: number, width = 10): string => formatCount(n, width);
@@ -145,20 +160,21 @@ class ClientProcess {
 class FedSink {
   private readonly ticks = new Subject<Tick>();
   private readonly feeds = new Subject<FeedStatus>();
-  private readonly market = new SimMarket({
-    instruments: INSTRUMENTS,
-    seed: 11,
-    start: SIM_START_US,
-    tickIntervalMs: 1,
-    feedId: 'bench',
-    latencyUs: 0,
-  });
+  private readonly market: SimMarket;
   private readonly logLines: string[] = [];
   private readonly subscription: Subscription;
+  /** Per instrument, the event time (µs) of the last tick fed: what a converged client holds. */
+  readonly lastTickUs: Record<string, number> = {};
   readonly done: Promise<void>;
 
-  private constructor() {
-    const config = validateConfig('websocket', websocketSink.spec, { host: '127.0.0.1', port: 0 });
+  private constructor(instruments: readonly string[]) {
+    this.market = new SimMarket({ instruments, seed: 11, start: SIM_START_US, tickIntervalMs: 1, feedId: 'bench', latencyUs: 0 });
+    const config = validateConfig('websocket', websocketSink.spec, {
+      host: '127.0.0.1',
+      port: 0,
+      max_connections: 20_000,
+      max_connections_per_address: 20_000,
+    });
     let subscription!: Subscription;
     this.done = new Promise<void>((resolve, reject) => {
       subscription = sinkStage(
@@ -171,8 +187,8 @@ class FedSink {
   }
 
   /** Starts the sink and waits for it to log where it listens. */
-  static async start(): Promise<{ sink: FedSink; url: string }> {
-    const sink = new FedSink();
+  static async start(instruments: readonly string[]): Promise<{ sink: FedSink; url: string }> {
+    const sink = new FedSink(instruments);
     // Boxed: the rethrow is of the error as it came, whatever it is.
     let failure: { error: unknown } | undefined;
     sink.done.catch((error: unknown) => (failure = { error }));
@@ -195,14 +211,11 @@ class FedSink {
    * Feeds ticks at `rate` a second for `durationMs` of wall time: every
    * millisecond timer turn sends the ticks due by then, at most
    * MAX_BURST_MS worth; when the server is too busy for that, the rest are
-   * shed (a tick arriving that late is of no use). Returns the ticks sent and
-   * shed, and per tick sent how long it was due before it went in (the time
-   * the server's event loop made it wait).
+   * shed (a tick arriving that late is of no use). Returns the ticks sent and shed.
    */
-  async feed(rate: number, durationMs: number): Promise<{ sent: number; shed: number; seconds: number; waitedMs: Float64Array }> {
+  async feed(rate: number, durationMs: number): Promise<{ sent: number; shed: number; seconds: number }> {
     const total = Math.round((rate * durationMs) / 1000);
     const burst = Math.max(1, Math.round((rate * MAX_BURST_MS) / 1000));
-    const waitedMs = new Float64Array(total);
     const started = performance.now();
     let next = 0; // index of the next tick on the schedule
     let sent = 0;
@@ -211,16 +224,17 @@ class FedSink {
         const now = performance.now();
         const due = Math.min(total, Math.floor(((now - started) * rate) / 1000) + 1);
         if (due - next > burst) next = due - burst;
-        for (; next < due; next++) {
-          waitedMs[sent++] = now - (started + (next * 1000) / rate);
-          this.ticks.next({ ...this.market.next(), ts_event: nowUs() });
+        for (; next < due; next++, sent++) {
+          const tick = { ...this.market.next(), ts_event: nowUs() };
+          this.lastTickUs[tick.instrument_id] = tick.ts_event;
+          this.ticks.next(tick);
         }
         if (next < total && now - started < durationMs) setTimeout(turn, 1);
         else resolve();
       };
       turn();
     });
-    return { sent, shed: total - sent, seconds: (performance.now() - started) / 1000, waitedMs: waitedMs.subarray(0, sent) };
+    return { sent, shed: total - sent, seconds: (performance.now() - started) / 1000 };
   }
 
   /** Completes the inputs, so that the sink closes its clients and server; unsubscribes if that takes more than 5 s. */
@@ -250,146 +264,202 @@ async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peak
   }
 }
 
-function quantile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number);
-}
-
-/** Client clock minus server clock, from the IPC ping with the shortest round trip. */
-async function clockOffset(clients: ClientProcess): Promise<{ offsetUs: number; roundTripUs: number }> {
-  let best = { offsetUs: 0, roundTripUs: Infinity };
-  for (let id = 0; id < 50; id++) {
-    const sentUs = (performance.timeOrigin + performance.now()) * 1000;
-    const { clientUs } = await clients.request({ type: 'clock', id }, 'clock');
-    const receivedUs = (performance.timeOrigin + performance.now()) * 1000;
-    if (receivedUs - sentUs < best.roundTripUs) best = { offsetUs: clientUs - (sentUs + receivedUs) / 2, roundTripUs: receivedUs - sentUs };
-  }
-  return best;
-}
-
-interface Window {
-  readonly live: number;
-  readonly fedPerSecond: number;
-  readonly waitedP99Ms: number;
-  readonly updatesPerSecond: number;
-  readonly messagesPerSecond: number;
-  readonly serverCpu: number;
-  readonly clientCpu: number;
-  readonly closed: number;
-  readonly rssConnected: number;
-  readonly rssPeak: number;
-  readonly latency: LatencyReport | undefined;
-}
-
-/** Feeds for `warmupMs` uncounted, then `WINDOW_MS` counted by the clients. */
-async function measure(sink: FedSink, clients: ClientProcess, rate: number, latency: boolean, warmupMs = 0): Promise<Window> {
-  const rssConnected = await settledRss();
-  const { result, peakRss } = await withPeakRss(async () => {
-    if (warmupMs > 0) await sink.feed(rate, warmupMs);
-    await clients.request({ type: 'start', latency }, 'started');
-    const cpuAt = process.cpuUsage();
-    const fed = await sink.feed(rate, WINDOW_MS);
-    const cpu = process.cpuUsage(cpuAt);
-    const report = await clients.request({ type: 'stop' }, 'stopped');
-    return { fed, report, serverCpu: (cpu.user + cpu.system) / 1e6 / fed.seconds };
+/** `count` subscriptions of `size` distinct instruments of `instruments`, drawn by a seeded generator: clients rarely share one. */
+function randomSubscriptions(instruments: readonly string[], size: number, count: number): string[] {
+  let seed = 12_345;
+  const random = (): number => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
+  return Array.from({ length: count }, () => {
+    const chosen = new Set<string>();
+    while (chosen.size < size) chosen.add(instruments[Math.floor(random() * instruments.length)] as string);
+    return [...chosen].join(',');
   });
-  const { fed, report, serverCpu } = result;
-  return {
-    live: report.live,
-    fedPerSecond: fed.sent / fed.seconds,
-    waitedP99Ms: quantile(fed.waitedMs.sort(), 0.99),
-    updatesPerSecond: report.updates / report.seconds,
-    messagesPerSecond: report.messages / report.seconds,
-    serverCpu,
-    clientCpu: report.cpu,
-    closed: report.closed,
-    rssConnected,
-    rssPeak: peakRss,
-    latency: report.latency,
-  };
+}
+
+/** One sink and one client process, grown step by step; stopped together. */
+class Bench {
+  private constructor(
+    readonly sink: FedSink,
+    readonly clients: ClientProcess,
+    private readonly url: string,
+    private readonly deadline: number,
+  ) {}
+
+  static async start(instruments: readonly string[], deadline: number): Promise<Bench> {
+    const { sink, url } = await FedSink.start(instruments);
+    return new Bench(sink, ClientProcess.start(), url, deadline);
+  }
+
+  /** Grows to `count` live clients; returns how many are live, and a note when fewer. */
+  async grow(count: number, insLists: readonly string[]): Promise<{ live: number; note: string }> {
+    const timeoutMs = Math.min(CONNECT_TIMEOUT_MS, this.deadline - performance.now());
+    if (timeoutMs <= 0) throw new Error('out of time');
+    const grown = await this.clients.request(
+      { type: 'grow', url: this.url, count, insLists, concurrency: CONNECT_CONCURRENCY, timeoutMs },
+      'grown',
+      timeoutMs + 5000,
+    );
+    if (grown.live >= count) return { live: grown.live, note: '' };
+    const hint =
+      grown.firstError === 'EMFILE' || grown.firstError === 'ENFILE'
+        ? ' — out of file descriptors: raise ulimit -n before npm run bench'
+        : '';
+    return {
+      live: grown.live,
+      note: ` (reached ${grown.live.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} clients in ${grown.seconds.toFixed(1)} s, ${grown.failed} failed, first error: ${grown.firstError ?? 'timed out'}${hint})`,
+    };
+  }
+
+  /** Feeds `warmupMs` uncounted, then WINDOW_MS counted by the clients; server CPU and peak RSS over the window. */
+  async measure(rate: number, latency: boolean, warmupMs = WARMUP_MS) {
+    const rssConnected = await settledRss();
+    const { result, peakRss } = await withPeakRss(async () => {
+      if (warmupMs > 0) await this.sink.feed(rate, warmupMs);
+      await this.clients.request({ type: 'start', latency }, 'started');
+      const cpuAt = process.cpuUsage();
+      const fed = await this.sink.feed(rate, WINDOW_MS);
+      const cpu = process.cpuUsage(cpuAt);
+      const report = await this.clients.request({ type: 'stop' }, 'stopped');
+      return { fed, report, serverCpu: (cpu.user + cpu.system) / 1e6 / fed.seconds };
+    });
+    const { fed, report, serverCpu } = result;
+    return {
+      live: report.live,
+      fedPerSecond: fed.sent / fed.seconds,
+      shedPerSecond: fed.shed / fed.seconds,
+      updatesPerSecond: report.updates / report.seconds,
+      messagesPerSecond: report.messages / report.seconds,
+      serverCpu,
+      clientCpu: report.cpu,
+      closed: report.closed,
+      rssConnected,
+      rssPeak: peakRss,
+      latency: report.latency,
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.clients.stop();
+    await this.sink.stop();
+  }
+}
+
+type Window = Awaited<ReturnType<Bench['measure']>>;
+
+const percent = (share: number): string => `${Math.round(share * 100)} %`;
+
+/** One figure line: what went in, what came out, at what latency and cost. */
+function row(label: string, w: Window, note: string): string {
+  const latency =
+    w.latency === undefined
+      ? ''
+      : `, p50 ${ms(w.latency.p50)}, p99 ${ms(w.latency.p99)}, p99.9 ${ms(w.latency.p999)}, max ${ms(w.latency.max)}`;
+  return (
+    `  ${label.padEnd(40)} ${fmt(w.fedPerSecond, 7)} ticks/s in, ${fmt(w.shedPerSecond, 0)} shed/s${latency}, ` +
+    `${fmt(w.updatesPerSecond, 0)} updates/s to ${fmt(w.live, 0)} clients (${fmt(w.messagesPerSecond, 0)} rtn_data/s), ` +
+    `server CPU ${percent(w.serverCpu)}, client CPU ${percent(w.clientCpu)}, server RSS ${fmt(w.rssConnected / MB, 0)} → ${fmt(w.rssPeak / MB, 0)} MB` +
+    (w.closed > 0 ? `, ${w.closed} closed by the server` : '') +
+    note
+  );
 }
 
 /**
- * The websocket sink fanning out to many DIFF clients held by a separate
- * process: delivered quote updates per second and the server's RSS at 100,
- * 1,000 and 5,000 clients, and tick-in → client-receive latency at 10,000
- * ticks/s with 1,000 clients.
+ * The websocket sink fanning out to DIFF clients held by a separate process
+ * (subscribe_quote, then the peek_message loop), fed in this process through
+ * quote-diff. Latency is tick into the sink → rtn_data parsed by the client
+ * (the quote's datetime is the wall-clock send time). Three workloads, each
+ * with its own sink and client process: 20,000 ticks/s over 500 instruments
+ * at 100 and 1,000 clients (20 instruments each, then all 500); 1,000
+ * ticks/s over 6 instruments at 1,000 and 5,000 clients; 10,000 clients over
+ * 500 instruments: RSS, and how long after the last tick every client holds
+ * the last quote of each of its instruments.
  */
 export async function websocketFanout(): Promise<string[]> {
   const deadline = performance.now() + BUDGET_MS;
-  const lines: string[] = [];
   const limit = openFileLimit();
-  const most = Math.max(...FANOUT_CLIENTS);
-  lines.push(
-    `sim ticks (6 instruments) → quote-diff → websocket sink in this process; DIFF clients (subscribe_quote to all, peek_message loop) in a separate process.`,
-    `open-file limit ${limit ?? 'unknown'}; load average ${loadavg()[0]?.toFixed(2)} (1 min; other work on this machine slows both processes)${limit !== undefined && limit < most + 200 ? ` — too low for ${most.toLocaleString('en-US')} clients; run npm run bench after ulimit -n ${2 * most}` : ''}`,
-  );
-  let sink: FedSink | undefined;
-  let clients: ClientProcess | undefined;
-  const fanout: string[] = [];
-  const latency: string[] = [];
-  try {
-    const started = await FedSink.start();
-    sink = started.sink;
-    clients = ClientProcess.start();
-    const rssBefore = await settledRss();
-    const clock = await clockOffset(clients);
-    lines.push(
-      `server RSS before any client ${fmt(rssBefore / MB, 0)} MB (RSS after connecting is measured after a full GC); clock check: client − server ${clock.offsetUs.toFixed(0)} µs (±${(clock.roundTripUs / 2).toFixed(0)} µs, IPC ping)`,
-      '',
-      `Fan-out at ${FANOUT_TICKS_PER_SECOND.toLocaleString('en-US')} ticks/s offered, ${WINDOW_MS / 1000} s per size; ticks/s in: what the server took (the rest shed while it was busy); updates: one per instrument per rtn_data, counted by the clients:`,
-      `   clients  ticks/s in   updates/s delivered  per client/s  rtn_data/s  server CPU  client CPU  server RSS connected → peak feeding`,
-    );
-    const grow = async (count: number): Promise<number> => {
-      const timeoutMs = Math.min(CONNECT_TIMEOUT_MS, deadline - performance.now());
-      if (timeoutMs <= 0) throw new Error('out of time');
-      const grown = await (clients as ClientProcess).request(
-        { type: 'grow', url: started.url, count, insList: INSTRUMENTS.join(','), concurrency: CONNECT_CONCURRENCY, timeoutMs },
-        'grown',
-        timeoutMs + 5000,
-      );
-      if (grown.live < count) {
-        const hint =
-          grown.firstError === 'EMFILE' || grown.firstError === 'ENFILE'
-            ? ' — out of file descriptors: raise ulimit -n before npm run bench'
-            : '';
-        fanout.push(
-          `  reached ${grown.live.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} clients in ${grown.seconds.toFixed(1)} s (${grown.failed} failed, first error: ${grown.firstError ?? 'timed out'})${hint}`,
-        );
-      }
-      return grown.live;
-    };
-    const fanoutRow = (requested: number, w: Window): string =>
-      `  ${fmt(w.live, 8)}  ${fmt(w.fedPerSecond, 11)}  ${fmt(w.updatesPerSecond, 19)}  ${fmt(w.updatesPerSecond / Math.max(1, w.live), 12)}  ${fmt(w.messagesPerSecond, 10)}  ${fmt(w.serverCpu * 100, 9)}%  ${fmt(w.clientCpu * 100, 9)}%  ${fmt(w.rssConnected / MB, 8)} → ${fmt(w.rssPeak / MB, 0)} MB` +
-      (w.live < requested ? ` (of ${requested.toLocaleString('en-US')} asked)` : '') +
-      (w.closed > 0 ? ` (${w.closed} closed by the server)` : '');
-
-    for (const count of FANOUT_CLIENTS) {
-      const live = await grow(count);
-      if (live === 0) break;
-      fanout.push(fanoutRow(count, await measure(sink, clients, FANOUT_TICKS_PER_SECOND, false)));
-      if (count === LATENCY_CLIENTS) {
-        // Latency with exactly LATENCY_CLIENTS connected, before growing further.
-        const w = await measure(sink, clients, LATENCY_TICKS_PER_SECOND, true, LATENCY_WARMUP_MS);
-        latency.push(
-          `Latency at ${LATENCY_TICKS_PER_SECOND.toLocaleString('en-US')} ticks/s offered (${fmt(w.fedPerSecond, 0)} went in, the rest shed), ${fmt(w.live, 0)} clients, ${WINDOW_MS / 1000} s after ${LATENCY_WARMUP_MS / 1000} s warm-up:`,
-          `  tick into the sink → rtn_data parsed by the client (quote datetime = send time, wall clock µs):`,
-          w.latency === undefined
-            ? '  no samples'
-            : `  p50 ${ms(w.latency.p50)}   p99 ${ms(w.latency.p99)}   p99.9 ${ms(w.latency.p999)}   max ${ms(w.latency.max)}   (${w.latency.samples.toLocaleString('en-US')} quote updates)`,
-          `  ${fmt(w.updatesPerSecond, 0)} updates/s delivered (${fmt(w.updatesPerSecond / Math.max(1, w.live), 0)} per client, ${fmt(w.messagesPerSecond, 0)} rtn_data/s); server CPU ${fmt(w.serverCpu * 100, 0)}%, client CPU ${fmt(w.clientCpu * 100, 0)}%; server RSS peak ${fmt(w.rssPeak / MB, 0)} MB`,
-          `  ticks waited for the server's event loop before they went in: p99 ${ms(w.waitedP99Ms)} (not part of the latency above)`,
-        );
-      }
+  const lines = [
+    `websocket sink in this process fed sim ticks through quote-diff; DIFF clients in a separate process; ${WARMUP_MS / 1000} s warm-up, ${WINDOW_MS / 1000} s windows.`,
+    `open-file limit ${limit ?? 'unknown'}; load average ${loadavg()[0]?.toFixed(2)} (1 min; other work on this machine slows both processes)${limit !== undefined && limit < MANY_CLIENTS + 200 ? ` — too low for ${MANY_CLIENTS.toLocaleString('en-US')} clients; run npm run bench after ulimit -n ${2 * MANY_CLIENTS}` : ''}`,
+  ];
+  const run = async (title: string, instruments: readonly string[], body: (bench: Bench) => Promise<void>): Promise<void> => {
+    lines.push(title);
+    let bench: Bench | undefined;
+    try {
       if (performance.now() > deadline) throw new Error('out of time');
+      bench = await Bench.start(instruments, deadline);
+      await body(bench);
+    } catch (error) {
+      lines.push(`  stopped early: ${(error as Error).message}`);
+    } finally {
+      await bench?.stop();
+      if (bench !== undefined && bench.sink.slowConsumers > 0)
+        lines.push(`  ${bench.sink.slowConsumers} clients disconnected by the sink as slow consumers`);
     }
-  } catch (error) {
-    (latency.length > 0 ? latency : fanout).push(`  stopped early: ${(error as Error).message}`);
-  } finally {
-    await clients?.stop();
-    await sink?.stop();
-  }
-  lines.push(...fanout, '', ...latency);
-  if (sink !== undefined && sink.slowConsumers > 0)
-    lines.push(`  ${sink.slowConsumers} clients disconnected by the sink as slow consumers`);
+  };
+
+  const rate = LATENCY_TICKS_PER_SECOND.toLocaleString('en-US');
+  await run(
+    `${rate} ticks/s offered over 500 instruments, each client subscribed to ${PER_CLIENT_INSTRUMENTS} (drawn at random):`,
+    FIVE_HUNDRED,
+    async (bench) => {
+      const insLists = randomSubscriptions(FIVE_HUNDRED, PER_CLIENT_INSTRUMENTS, Math.max(...LATENCY_CLIENTS));
+      for (const count of LATENCY_CLIENTS) {
+        const { note } = await bench.grow(count, insLists);
+        lines.push(
+          row(
+            `${count.toLocaleString('en-US')} clients × ${PER_CLIENT_INSTRUMENTS} instruments`,
+            await bench.measure(LATENCY_TICKS_PER_SECOND, true),
+            note,
+          ),
+        );
+      }
+    },
+  );
+  await run(`${rate} ticks/s offered over 500 instruments, each client subscribed to all 500:`, FIVE_HUNDRED, async (bench) => {
+    for (const count of LATENCY_CLIENTS) {
+      const { note } = await bench.grow(count, [FIVE_HUNDRED.join(',')]);
+      lines.push(
+        row(`${count.toLocaleString('en-US')} clients × 500 instruments`, await bench.measure(LATENCY_TICKS_PER_SECOND, true), note),
+      );
+    }
+  });
+  await run(
+    `Capacity: ${CAPACITY_TICKS_PER_SECOND.toLocaleString('en-US')} ticks/s offered over 6 instruments, every client subscribed to all 6:`,
+    SIX,
+    async (bench) => {
+      for (const count of CAPACITY_CLIENTS) {
+        const { note } = await bench.grow(count, [SIX.join(',')]);
+        lines.push(
+          row(`${count.toLocaleString('en-US')} clients × 6 instruments`, await bench.measure(CAPACITY_TICKS_PER_SECOND, true), note),
+        );
+      }
+    },
+  );
+  await run(
+    `${MANY_CLIENTS.toLocaleString('en-US')} clients over 500 instruments (${PER_CLIENT_INSTRUMENTS} each), ${MANY_TICKS_PER_SECOND.toLocaleString('en-US')} ticks/s, then convergence after the last tick:`,
+    FIVE_HUNDRED,
+    async (bench) => {
+      const { note } = await bench.grow(MANY_CLIENTS, randomSubscriptions(FIVE_HUNDRED, PER_CLIENT_INSTRUMENTS, MANY_CLIENTS));
+      lines.push(
+        row(
+          `${MANY_CLIENTS.toLocaleString('en-US')} clients × ${PER_CLIENT_INSTRUMENTS} instruments`,
+          await bench.measure(MANY_TICKS_PER_SECOND, false),
+          note,
+        ),
+      );
+      const converged = await bench.clients.request(
+        {
+          type: 'converge',
+          lastTickUs: Math.max(...Object.values(bench.sink.lastTickUs)),
+          finalUs: bench.sink.lastTickUs,
+          timeoutMs: CONVERGE_TIMEOUT_MS,
+        },
+        'converged',
+        CONVERGE_TIMEOUT_MS + 5000,
+      );
+      lines.push(
+        `  ${'every snapshot converged after the last tick'.padEnd(40)} p50 ${ms(converged.p50)}, p99 ${ms(converged.p99)}, max ${ms(converged.max)} (${fmt(converged.converged, 0)} of ${fmt(converged.clients, 0)} clients within ${CONVERGE_TIMEOUT_MS / 1000} s)`,
+      );
+    },
+  );
   return lines;
 }

@@ -113,7 +113,7 @@ function isKnownDay(day: unknown): boolean {
  * wrong. It holds exactly when every check below passes.
  */
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from our own field names, never input
-const isPlausibleTick = new Function(
+const buildPlausibleTick = new Function(
   'isInstrumentId',
   'isDay',
   `return (t) =>
@@ -126,7 +126,8 @@ const isPlausibleTick = new Function(
     ${BOOK_VOLUME_FIELDS.map((f) => `Number.isInteger(t.${f}) && t.${f} >= 0 && t.${f} <= ${TickSanityBounds.maxBookVolume}`).join(' &&\n    ')} &&
     typeof t.turnover === 'number' && t.turnover >= 0 && t.turnover < ${TickSanityBounds.maxTurnover} &&
     ${INTEREST_FIELDS.map((f) => `typeof t.${f} === 'number' && t.${f} >= 0 && t.${f} <= ${Number.MAX_SAFE_INTEGER}`).join(' &&\n    ')};`,
-)(isKnownInstrumentId, isKnownDay) as (tick: Tick) => boolean;
+) as (isInstrumentId: (id: unknown) => boolean, isDay: (day: unknown) => boolean) => (tick: Tick) => boolean;
+const isPlausibleTick = buildPlausibleTick(isKnownInstrumentId, isKnownDay);
 
 /**
  * Why `tick` is not a plausible market tick, naming the first field that is

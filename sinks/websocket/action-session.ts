@@ -1,5 +1,7 @@
 import { ClientErrorCode, type ClientError } from './client-error.js';
 import type { QuoteBook, QuoteValue } from '../../protocols/diff/quote-book.js';
+import type { QuoteFanout } from './quote-fanout.js';
+import type { QuoteSubscription } from './quote-subscription.js';
 
 /** The reply to `subscribe` / `unsubscribe`. */
 export interface SubscriptionReply {
@@ -39,9 +41,12 @@ function unique(ids: readonly string[]): string[] {
  * What one client of the action protocol has subscribed and has not yet been
  * sent. Pure state, no sockets.
  *
- * Changed instruments are remembered as a set, not as queued messages: when
- * the socket is slow, each instrument is sent once, with its latest quote,
- * when the socket drains. Memory per client is bounded by its subscriptions.
+ * Changed instruments are found from the shared {@link QuoteFanout} when the
+ * connection sends (the session keeps only the epoch it was sent through),
+ * not queued as messages: when the socket is slow, each instrument is sent
+ * once, with its latest quote, when the socket drains, as the `market_data`
+ * message encoded once for every client. Memory per client is bounded by its
+ * subscriptions.
  *
  * Order events (after `subscribe_orders`) go out one by one while the socket
  * keeps up; those that must wait are kept as the latest event of each order,
@@ -51,12 +56,21 @@ function unique(ids: readonly string[]): string[] {
  */
 export class ActionSession {
   private readonly subscribed = new Set<string>();
-  private readonly dirty = new Set<string>();
+  private subscription: QuoteSubscription;
+  /** The fan-out epoch whose quote changes have been moved into `unsent`. */
+  private sentEpoch: number;
+  /** Subscribed instruments whose latest quote the client has not been sent yet. */
+  private readonly unsent = new Set<string>();
   private ordersSubscribed = false;
-  /** Serialized order_event messages waiting for the socket, the latest per order; the last changed order last. */
-  private readonly waitingOrderEvents = new Map<string, string>();
+  /** Encoded order_event messages waiting for the socket, the latest per order; the last changed order last. */
+  private readonly waitingOrderEvents = new Map<string, Buffer>();
+  private readonly book: QuoteBook;
 
-  constructor(private readonly book: QuoteBook) {}
+  constructor(private readonly fanout: QuoteFanout) {
+    this.book = fanout.book;
+    this.subscription = fanout.subscribe([]);
+    this.sentEpoch = fanout.seal();
+  }
 
   /** The instruments subscribed on this connection. */
   get subscriptions(): ReadonlySet<string> {
@@ -82,8 +96,9 @@ export class ActionSession {
     }
     for (const id of accepted) {
       this.subscribed.add(id);
-      this.dirty.add(id);
+      this.unsent.add(id);
     }
+    this.subscription = this.fanout.subscribe(this.subscribed, this.subscription);
     return { action: 'subscribed', instruments: accepted, unknown, count: this.subscribed.size };
   }
 
@@ -93,8 +108,9 @@ export class ActionSession {
     const removed = requested.filter((id) => this.subscribed.has(id));
     for (const id of removed) {
       this.subscribed.delete(id);
-      this.dirty.delete(id);
+      this.unsent.delete(id);
     }
+    this.subscription = this.fanout.subscribe(this.subscribed, this.subscription);
     return {
       action: 'unsubscribed',
       instruments: removed,
@@ -115,9 +131,10 @@ export class ActionSession {
     return { action: 'instruments', instruments, count: instruments.length };
   }
 
-  /** Marks a subscribed instrument as changed since it was last sent. */
-  quoteChanged(instrumentId: string): void {
-    if (this.subscribed.has(instrumentId)) this.dirty.add(instrumentId);
+  /** The client is gone: its shared subscription is let go. */
+  dispose(): void {
+    this.fanout.release(this.subscription);
+    this.subscription = this.fanout.subscribe([]);
   }
 
   /** `subscribe_orders`: every order event from now on is pushed to this client. */
@@ -149,14 +166,14 @@ export class ActionSession {
    * that order to the end. `orderKey` tells orders apart (account and
    * client_order_id). Ignored unless the client subscribed to orders.
    */
-  waitOrderEvent(orderKey: string, message: string): void {
+  waitOrderEvent(orderKey: string, message: Buffer): void {
     if (!this.ordersSubscribed) return;
     this.waitingOrderEvents.delete(orderKey);
     this.waitingOrderEvents.set(orderKey, message);
   }
 
   /** The oldest waiting order event's message, or `undefined` when none waits. */
-  takeOrderEvent(): string | undefined {
+  takeOrderEvent(): Buffer | undefined {
     for (const [key, message] of this.waitingOrderEvents) {
       this.waitingOrderEvents.delete(key);
       return message;
@@ -165,16 +182,22 @@ export class ActionSession {
   }
 
   /** True when some subscribed instrument changed since it was last sent, or an order event waits. */
-  get hasPending(): boolean {
-    return this.dirty.size > 0 || this.waitingOrderEvents.size > 0;
+  hasPending(): boolean {
+    this.fanout.seal();
+    return this.unsent.size > 0 || this.waitingOrderEvents.size > 0 || this.subscription.lastChangedEpoch > this.sentEpoch;
   }
 
-  /** The next changed instrument's latest quote, or `undefined` when every one has been sent. */
-  takeMarketData(): MarketData | undefined {
-    for (const id of this.dirty) {
-      this.dirty.delete(id);
-      const quote = this.book.completeQuote(id);
-      if (quote !== undefined) return { action: 'market_data', instrument_id: id, quote };
+  /** The next changed instrument's latest quote as its encoded `market_data` message, or `undefined` when every one has been sent. */
+  takeMarketData(): Buffer | undefined {
+    const epoch = this.fanout.seal();
+    if (epoch > this.sentEpoch) {
+      for (const id of this.fanout.changesSince(this.subscription, this.sentEpoch)?.ids ?? []) this.unsent.add(id);
+      this.sentEpoch = epoch;
+    }
+    for (const id of this.unsent) {
+      this.unsent.delete(id);
+      const message = this.fanout.marketDataMessage(id);
+      if (message !== undefined) return message;
     }
     return undefined;
   }

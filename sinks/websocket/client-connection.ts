@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import { WebSocket, type RawData } from 'ws';
@@ -6,7 +7,7 @@ import { parseBoundedJson } from '../../protocols/json/parse-bounded-json.js';
 import { ClientErrorCode, ConnectionErrorCode, type ClientError } from './client-error.js';
 import { DiffSession } from './diff-session.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
-import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
+import type { QuoteFanout } from './quote-fanout.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { TradeBook, TradeEntityChange } from './trade-book.js';
 import type { WebsocketSinkMetrics } from './websocket-sink-metrics.js';
@@ -35,7 +36,7 @@ export interface ClientConnectionOptions {
   /** Numbers the connection in logs. */
   readonly id: number;
   readonly socket: WebSocket;
-  readonly book: QuoteBook;
+  readonly fanout: QuoteFanout;
   readonly feeds: FeedBoard;
   readonly trade: TradeBook;
   readonly scheduler: SchedulerLike;
@@ -50,6 +51,8 @@ export interface ClientConnectionOptions {
   readonly maxReplyBytes: number;
   /** Pushes wait while the socket buffers more than this. */
   readonly maxBufferedBytes: number;
+  /** Asks the server to call {@link ClientConnection.flush} soon, with every other client that has something to send. */
+  readonly requestFlush: (client: ClientConnection) => void;
 }
 
 /** A bad value as an error message quotes it: cut short. Values are depth-bounded by the time they get here. */
@@ -62,6 +65,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The TCP socket under a ws WebSocket: ws exposes no cork, and several frames in one write are what a socket write costs least. */
+function tcpSocketOf(socket: WebSocket): Socket | undefined {
+  return (socket as unknown as { _socket?: Socket })._socket;
+}
+
 function bufferOf(data: RawData): Buffer {
   return Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
@@ -71,9 +79,10 @@ function bufferOf(data: RawData): Buffer {
  * `aid` is DIFF, one with `action` the action protocol), applies the limits,
  * and sends what its sessions have pending.
  *
- * Pushes (rtn_data, market_data, order_event) are sent only while the socket
- * buffers at most `maxBufferedBytes`; otherwise the sessions keep merging and
- * the push goes out when a write completes. Replies to requests are always sent,
+ * Pushes (rtn_data, market_data, order_event) are sent when the server
+ * flushes, corked into one socket write, and only while the socket buffers at
+ * most `maxBufferedBytes`; otherwise the shared fan-out keeps merging and the
+ * push goes out when a write completes. Replies to requests are always sent,
  * since the rate limit bounds them; a client whose buffer still passes
  * four times the bound is disconnected.
  */
@@ -84,12 +93,15 @@ export class ClientConnection {
   private readonly bytes: RateLimiter;
   /** The protocol the client last spoke: the envelope for errors of messages that name none (bad JSON, `[]`). */
   private lastProtocol: Protocol = 'aid';
-  private flushScheduled = false;
   private closed = false;
+  /** Called when a write reached the operating system: there may be room for what waited. One function for every send. */
+  private readonly onWritten = (error?: Error | null): void => {
+    if ((error === undefined || error === null) && this.hasPending()) this.options.requestFlush(this);
+  };
 
   constructor(private readonly options: ClientConnectionOptions) {
-    this.diff = new DiffSession(options.book, options.feeds, options.trade);
-    this.action = new ActionSession(options.book);
+    this.diff = new DiffSession(options.fanout, options.feeds, options.trade);
+    this.action = new ActionSession(options.fanout);
     this.limiter = new RateLimiter(options.maxMessagesPerSecond, options.scheduler);
     this.bytes = new RateLimiter(options.maxBytesPerSecond, options.scheduler);
     options.socket.on('message', (data) => {
@@ -106,36 +118,36 @@ export class ClientConnection {
     });
   }
 
-  /** A quote changed in the book: merge it into the sessions, send on the next microtask so that a burst goes out together. */
-  quoteChanged(change: QuoteChange): void {
-    this.diff.quoteChanged(change);
-    this.action.quoteChanged(change.instrumentId);
-    this.scheduleFlush();
-  }
-
   /** A feed's status changed. */
   feedChanged(change: FeedChange): void {
     this.diff.feedChanged(change);
-    this.scheduleFlush();
+    this.options.requestFlush(this);
   }
 
   /** Order events changed the trade state. */
   tradeChanged(changes: readonly TradeEntityChange[]): void {
     this.diff.tradeChanged(changes);
-    this.scheduleFlush();
+    this.options.requestFlush(this);
   }
 
   /**
-   * An order event, as its serialized `order_event` message (serialized once
-   * for every client). Sent at once, so a client that keeps up sees every
+   * An order event, as its encoded `order_event` message (encoded once for
+   * every client). Sent at once, so a client that keeps up sees every
    * event in order; when the socket is backed up, or events already wait,
    * it waits as its order's latest event.
    */
-  orderEvent(orderKey: string, message: string): void {
+  orderEvent(orderKey: string, message: Buffer): void {
     if (this.closed || !this.action.wantsOrderEvents) return;
     if (!this.action.hasWaitingOrderEvents && this.hasRoom()) return this.send(message);
     this.action.waitOrderEvent(orderKey, message);
-    this.scheduleFlush();
+    this.options.requestFlush(this);
+  }
+
+  /** The socket closed: lets go of what the sessions share. */
+  dispose(): void {
+    this.closed = true;
+    this.diff.dispose();
+    this.action.dispose();
   }
 
   /** Sends what is pending, then closes the socket with `code`; a later change sends nothing. */
@@ -146,22 +158,39 @@ export class ClientConnection {
     this.options.socket.close(code, reason);
   }
 
-  /** Sends every pending push the socket's buffer bound allows. */
-  flush(): void {
+  /**
+   * Sends every pending push the socket's buffer bound allows, in one socket
+   * write. Returns whether the client still waits for pushes (a held peek,
+   * quote subscriptions of the action protocol, or pushes the socket had no
+   * room for), so the server keeps it among those it flushes.
+   */
+  flush(): boolean {
     const socket = this.options.socket;
-    if (this.closed || socket.readyState !== WebSocket.OPEN) return;
-    const rtnData = this.hasRoom() ? this.diff.takeMessage() : undefined;
-    if (rtnData !== undefined) this.send(rtnData);
-    while (this.hasRoom()) {
-      const marketData = this.action.takeMarketData();
-      if (marketData === undefined) break;
-      this.send(marketData);
+    if (this.closed || socket.readyState !== WebSocket.OPEN) return false;
+    const tcp = tcpSocketOf(socket);
+    tcp?.cork();
+    try {
+      const rtnData = this.hasRoom() ? this.diff.takeMessage() : undefined;
+      if (rtnData !== undefined) this.send(rtnData);
+      while (this.hasRoom()) {
+        const marketData = this.action.takeMarketData();
+        if (marketData === undefined) break;
+        this.send(marketData);
+      }
+      while (this.hasRoom()) {
+        const orderEvent = this.action.takeOrderEvent();
+        if (orderEvent === undefined) break;
+        this.send(orderEvent);
+      }
+    } finally {
+      tcp?.uncork();
     }
-    while (this.hasRoom()) {
-      const orderEvent = this.action.takeOrderEvent();
-      if (orderEvent === undefined) break;
-      this.send(orderEvent);
-    }
+    return !this.closed && (this.diff.isPeekHeld || this.action.subscriptions.size > 0 || this.hasPending());
+  }
+
+  /** True when a push waits: for a held peek, or for room in the socket. */
+  private hasPending(): boolean {
+    return (this.diff.isPeekHeld && this.diff.hasPending()) || this.action.hasPending();
   }
 
   /**
@@ -182,25 +211,12 @@ export class ClientConnection {
     return this.options.socket.bufferedAmount <= this.options.maxBufferedBytes;
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.closed) return;
-    this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  /** Sends a message, or text already serialized. */
-  private send(message: object | string): void {
+  /** Sends a message, text already serialized, or an encoded message (a text frame, shared by many clients and never copied). */
+  private send(message: object | string | Buffer): void {
     const socket = this.options.socket;
     if (socket.readyState !== WebSocket.OPEN) return;
-    socket.send(typeof message === 'string' ? message : JSON.stringify(message), (error) => {
-      // A write reached the operating system: there may be room for what waited.
-      if (error === undefined || error === null) {
-        if ((this.diff.isPeekHeld && this.diff.hasPending) || this.action.hasPending) this.scheduleFlush();
-      }
-    });
+    if (Buffer.isBuffer(message)) socket.send(message, { binary: false }, this.onWritten);
+    else socket.send(typeof message === 'string' ? message : JSON.stringify(message), this.onWritten);
     this.options.metrics.messagesSent.inc();
     if (socket.bufferedAmount > HARD_BUFFER_FACTOR * this.options.maxBufferedBytes) {
       this.options.logger.warn(
@@ -269,7 +285,7 @@ export class ClientConnection {
     // peek_message is the protocol's flow control, answered at most once each: never rate-limited, since tqsdk does not re-send one.
     if (isRecord(message) && message['aid'] === 'peek_message') {
       this.diff.peekMessage();
-      this.flush();
+      this.options.requestFlush(this);
       return;
     }
     if (balance < 0) return this.refuseByteRate(protocol);
@@ -317,7 +333,7 @@ export class ClientConnection {
       };
     }
     const error = this.diff.subscribeQuote(insList, this.options.maxSubscriptions - this.action.subscriptions.size);
-    if (error === undefined) this.flush();
+    if (error === undefined) this.options.requestFlush(this);
     return error;
   }
 
@@ -341,7 +357,7 @@ export class ClientConnection {
             : this.action.unsubscribe(instruments);
         if ('code' in reply) return reply;
         this.reply('action', reply);
-        this.flush();
+        this.options.requestFlush(this);
         return undefined;
       }
       case 'list_instruments':

@@ -1,17 +1,13 @@
 import type { JsonValue } from '../../protocols/diff/apply-merge-patch.js';
 import { ClientErrorCode, type ClientError } from './client-error.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
-import type { QuoteBook, QuoteChange, QuoteValue } from '../../protocols/diff/quote-book.js';
+import type { QuoteBook, QuoteValue } from '../../protocols/diff/quote-book.js';
+import type { QuoteFanout } from './quote-fanout.js';
+import type { QuoteSubscription } from './quote-subscription.js';
 import { TradeBook, type TradeEntityChange, type TradeSection, type TradeValue } from './trade-book.js';
 
 /** A merge patch as it travels: values, nested objects, null to delete. */
 type Patch = { [key: string]: JsonValue };
-
-/** The answer to a peek_message: merge patches the client applies in order, as one transaction. */
-export interface RtnData {
-  readonly aid: 'rtn_data';
-  readonly data: readonly Patch[];
-}
 
 /**
  * What a client is owed for one trade entity: null to delete it (the client
@@ -38,17 +34,20 @@ function parseInsList(insList: string): string[] {
  * yet been sent. Pure state, no sockets: the connection feeds it messages and
  * book changes, and sends what {@link takeMessage} returns.
  *
- * The client's view is kept in step with ONE pending merge patch: every
- * change is merged into it, so a client that does not peek costs at most its
- * subscribed instruments × quote fields, however many changes happen. Quote
- * patches are flat (field → value or null), so merging is a plain overwrite.
+ * Quotes come from the shared {@link QuoteFanout}: the session remembers
+ * only the epoch it was last sent through and its (shared) subscription, so
+ * a client that does not peek costs nothing per change, and clients in the
+ * same position get the same encoded frame. What is the client's own (the
+ * echo of `ins_list`, whole quotes of newly subscribed instruments, nulls for
+ * dropped ones, feed status, trade state) travels as a first patch before
+ * the shared one, which DIFF applies in order.
  *
  * Trade state (orders, positions, denials of every account, from the
  * {@link TradeBook}) travels under `trade.<account>.<section>.<key>` and is
- * kept the same way, per entity. An entity created and deleted between two
- * messages is never sent; one the client holds and that is deleted becomes
- * null; so the pending trade patch is bounded by what the book holds plus
- * what the client last got.
+ * kept per entity. An entity created and deleted between two messages is
+ * never sent; one the client holds and that is deleted becomes null; so the
+ * pending trade patch is bounded by what the book holds plus what the client
+ * last got.
  *
  * ```
  * client:  subscribe_quote(A,B)  peek ─────────── peek ─────────── peek
@@ -59,21 +58,29 @@ function parseInsList(insList: string): string[] {
  */
 export class DiffSession {
   private subscribed: ReadonlySet<string> = new Set();
+  private subscription: QuoteSubscription;
+  /** The fan-out epoch whose quote changes the client has been sent. */
+  private sentEpoch: number;
   private pendingInsList: string | undefined;
-  /** Per instrument: a patch for the client's quote, or null to delete the quote. */
+  /** The client's own quote patches (from subscription changes): a whole quote, or null to delete it. */
   private readonly pendingQuotes = new Map<string, Record<string, QuoteValue | null> | null>();
   private readonly pendingFeeds = new Map<string, Record<string, QuoteValue | null>>();
   /** Per account, section and key: what the client is owed of the trade state. Accounts with nothing pending are absent. */
   private readonly pendingTrade = new Map<string, PendingAccount>();
   private peekHeld = false;
   private snapshotSent = false;
+  private readonly book: QuoteBook;
 
   constructor(
-    private readonly book: QuoteBook,
+    private readonly fanout: QuoteFanout,
     feeds: FeedBoard,
     /** Where orders, positions and denials come from; none by default (a session of quotes and feeds only). */
     private readonly trade: TradeBook = new TradeBook(),
   ) {
+    this.book = fanout.book;
+    this.subscription = fanout.subscribe([]);
+    // Quotes the client will subscribe to come whole (pendingQuotes); changes before now are none of its business.
+    this.sentEpoch = fanout.seal();
     // The first rtn_data is the full snapshot: every feed's status and the whole trade state so far.
     for (const [feedId, view] of feeds.entries()) this.pendingFeeds.set(feedId, { ...view });
     for (const { accountId, section, key, view } of trade.entities())
@@ -119,6 +126,7 @@ export class DiffSession {
       this.pendingQuotes.set(id, { ...quote });
     }
     this.subscribed = next;
+    this.subscription = this.fanout.subscribe(next, this.subscription);
     this.pendingInsList = insList;
     return undefined;
   }
@@ -128,16 +136,10 @@ export class DiffSession {
     this.peekHeld = true;
   }
 
-  /** Merges a book change into the pending patch when the client subscribes to the instrument. */
-  quoteChanged(change: QuoteChange): void {
-    if (!this.subscribed.has(change.instrumentId)) return;
-    const id = change.instrumentId;
-    const pending = this.pendingQuotes.get(id);
-    // A new instrument is sent whole; otherwise the client has everything up to the pending patch and needs only this change on top.
-    if (change.isNew) this.pendingQuotes.set(id, { ...this.book.quote(id) });
-    else if (pending === undefined) this.pendingQuotes.set(id, { ...change.patch });
-    else if (pending === null) this.pendingQuotes.set(id, { ...this.book.completeQuote(id) });
-    else Object.assign(pending, change.patch);
+  /** The client is gone: its shared subscription is let go. */
+  dispose(): void {
+    this.fanout.release(this.subscription);
+    this.subscription = this.fanout.subscribe([]);
   }
 
   /** Merges a feed's status change into the pending patch; every DIFF client gets every feed. */
@@ -170,7 +172,36 @@ export class DiffSession {
   }
 
   /** True when an rtn_data would carry something (the first one always does). */
-  get hasPending(): boolean {
+  hasPending(): boolean {
+    this.fanout.seal();
+    return this.hasOwnPending() || this.subscription.lastChangedEpoch > this.sentEpoch;
+  }
+
+  /**
+   * The rtn_data to send now, encoded, or `undefined` when no peek is held or
+   * nothing is pending. Taking it answers the peek and empties the pending
+   * patch. The first one after connect ends with `{"mdhis_more_data": false}`:
+   * the snapshot is complete. A client owed only quote changes gets the frame
+   * shared by every client of its subscription in its position.
+   */
+  takeMessage(): Buffer | undefined {
+    if (!this.peekHeld) return undefined;
+    const epoch = this.fanout.seal();
+    const shared = this.fanout.changesSince(this.subscription, this.sentEpoch);
+    const own = this.hasOwnPending() ? this.ownPatch() : undefined;
+    if (own === undefined && shared === undefined) return undefined;
+    this.sentEpoch = epoch;
+    this.peekHeld = false;
+    if (own === undefined && shared !== undefined) return shared.rtnData;
+    const parts = [JSON.stringify(own)];
+    if (shared !== undefined) parts.push(shared.quotesPatch);
+    if (!this.snapshotSent) parts.push('{"mdhis_more_data":false}');
+    this.snapshotSent = true;
+    return Buffer.from(`{"aid":"rtn_data","data":[${parts.join(',')}]}`);
+  }
+
+  /** True when the client is owed something of its own: the snapshot, the ins_list echo, quotes of a subscription change, feeds, trade. */
+  private hasOwnPending(): boolean {
     return (
       !this.snapshotSent ||
       this.pendingInsList !== undefined ||
@@ -180,31 +211,21 @@ export class DiffSession {
     );
   }
 
-  /**
-   * The rtn_data to send now, or `undefined` when no peek is held or nothing
-   * is pending. Taking it answers the peek and empties the pending patch. The
-   * first one after connect ends with `{"mdhis_more_data": false}`: the
-   * snapshot is complete.
-   */
-  takeMessage(): RtnData | undefined {
-    if (!this.peekHeld || !this.hasPending) return undefined;
+  /** The client's own patch, emptying what it is owed of its own. */
+  private ownPatch(): Patch {
     const patch: Patch = {};
     if (this.pendingInsList !== undefined) patch['ins_list'] = this.pendingInsList;
     if (this.pendingQuotes.size > 0 || !this.snapshotSent) patch['quotes'] = Object.fromEntries(this.pendingQuotes);
     if (this.pendingFeeds.size > 0) patch['feeds'] = Object.fromEntries(this.pendingFeeds);
     if (this.pendingTrade.size > 0) patch['trade'] = this.tradePatch();
-    const data: Patch[] = [patch];
-    if (!this.snapshotSent) data.push({ mdhis_more_data: false });
-    this.snapshotSent = true;
     this.pendingInsList = undefined;
     this.pendingQuotes.clear();
     this.pendingFeeds.clear();
     this.pendingTrade.clear();
-    this.peekHeld = false;
-    return { aid: 'rtn_data', data };
+    return patch;
   }
 
-  /** How many values the pending patch holds (quote and feed fields, deletions counted as one): the client's memory cost. */
+  /** How many values the client's own pending patch holds (quotes of subscription changes, feed and trade fields, deletions counted as one): its memory cost; quote changes are held once for all clients by the fan-out. */
   pendingValueCount(): number {
     let count = 0;
     for (const quote of this.pendingQuotes.values()) count += quote === null ? 1 : Object.keys(quote).length;

@@ -11,6 +11,7 @@ import { ClientConnection } from './client-connection.js';
 import { ConnectionErrorCode } from './client-error.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
+import { QuoteFanout } from './quote-fanout.js';
 import { QuotePage } from './quote-page.js';
 import type { TradeBook, TradeEntityChange } from './trade-book.js';
 import type { WebsocketSinkMetrics } from './websocket-sink-metrics.js';
@@ -76,6 +77,14 @@ export class WebsocketServer {
   private nextClientId = 1;
   private closing: Promise<void> | undefined;
   private onAllClientsClosed: (() => void) | undefined;
+  private readonly fanout: QuoteFanout;
+  /** Clients that may have something to send at the next flush: a held peek, action subscriptions, pushes waiting for room. */
+  private readonly ready = new Set<ClientConnection>();
+  private flushScheduled = false;
+  private readonly requestFlush = (client: ClientConnection): void => {
+    this.ready.add(client);
+    this.scheduleFlush();
+  };
 
   private constructor(
     private readonly options: WebsocketServerOptions,
@@ -85,6 +94,7 @@ export class WebsocketServer {
     readonly url: string,
     readonly port: number,
   ) {
+    this.fanout = new QuoteFanout(options.book);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
     server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
       try {
@@ -145,9 +155,13 @@ export class WebsocketServer {
     return this.clients.size;
   }
 
-  /** Passes a book change to every client. */
+  /**
+   * A book change: merged once into the shared fan-out, whatever the number
+   * of clients; clients waiting for pushes get it at the next flush.
+   */
   quoteChanged(change: QuoteChange): void {
-    for (const client of this.clients.values()) client.quoteChanged(change);
+    this.fanout.changed(change);
+    if (this.ready.size > 0) this.scheduleFlush();
   }
 
   /** Passes a feed status change to every client. */
@@ -164,7 +178,7 @@ export class WebsocketServer {
   /** Pushes an order event to every client that subscribed to orders; serialized once for all of them. */
   orderEvent(event: OrderEvent): void {
     if (this.clients.size === 0) return;
-    const message = JSON.stringify({ action: 'order_event', event });
+    const message = Buffer.from(JSON.stringify({ action: 'order_event', event }));
     const orderKey = `${event.account_id}\u0000${event.client_order_id}`;
     for (const client of this.clients.values()) client.orderEvent(orderKey, message);
   }
@@ -177,6 +191,26 @@ export class WebsocketServer {
   close(code = 1001, reason = 'server shutting down'): Promise<void> {
     this.closing ??= this.closeAll(code, reason);
     return this.closing;
+  }
+
+  /**
+   * Flushes once the events of this turn of the event loop are in (setImmediate
+   * runs after the poll phase): ticks that came in together, and peeks read
+   * together, are answered by one flush, where clients in the same position
+   * share one encoded frame.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    this.fanout.seal();
+    for (const client of this.ready) if (!client.flush()) this.ready.delete(client);
   }
 
   private async closeAll(code: number, reason: string): Promise<void> {
@@ -312,7 +346,7 @@ export class WebsocketServer {
     const client = new ClientConnection({
       id,
       socket,
-      book: this.options.book,
+      fanout: this.fanout,
       feeds: this.options.feeds,
       trade: this.options.trade,
       scheduler: this.options.scheduler,
@@ -323,6 +357,7 @@ export class WebsocketServer {
       maxBytesPerSecond: this.options.maxBytesPerSecond,
       maxReplyBytes: this.options.maxReplyBytes,
       maxBufferedBytes: this.options.maxBufferedBytes,
+      requestFlush: this.requestFlush,
     });
     this.clients.set(socket, client);
     metrics.clients.inc();
@@ -339,6 +374,8 @@ export class WebsocketServer {
     });
     socket.on('close', (code: number) => {
       this.clients.delete(socket);
+      this.ready.delete(client);
+      client.dispose();
       this.releaseAddress(address);
       metrics.clients.dec();
       logger.debug({ client: id, code }, 'websocket client disconnected');

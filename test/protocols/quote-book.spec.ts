@@ -6,6 +6,7 @@ import { InstrumentId, type QuoteDiff } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
 import { QuoteBook } from '../../protocols/diff/quote-book.js';
+import { QuoteFanout } from '../../sinks/websocket/quote-fanout.js';
 import { firstQuote, laterQuote, T0 } from '../support/websocket-harness.js';
 
 describe('QuoteBook', () => {
@@ -98,6 +99,9 @@ describe('QuoteBook', () => {
 
 const INSTRUMENTS = ['SHFE.rb2501', 'DCE.m2505'] as const;
 const NEVER_KNOWN = 'CFFEX.IF2501';
+/** Clients sharing one fan-out, peeking at their own pace; with a fan-out history of two epochs, a client that falls further behind is sent complete quotes. */
+const CLIENTS = 3;
+const HISTORY = 2;
 const PRICE_FIELDS = ['last_price', 'bid_price1', 'close'] as const;
 /** Mostly real prices, often unset ones (null, and the DBL_MAX and NaN a feed may carry), so keys come and go. */
 const price = fc.oneof(
@@ -108,8 +112,8 @@ const price = fc.oneof(
 
 type Op =
   | { kind: 'diff'; instrument: number; changes: Record<string, null | number | string>; ts: number }
-  | { kind: 'subscribe'; ids: string[] }
-  | { kind: 'peek' }
+  | { kind: 'subscribe'; client: number; ids: string[] }
+  | { kind: 'peek'; client: number }
   | { kind: 'feed'; state: 'UP' | 'STALE' | 'DOWN'; lastTick: number | null };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -122,8 +126,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       ts: fc.integer({ min: 0, max: 3 }),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('subscribe' as const), ids: fc.subarray([...INSTRUMENTS, NEVER_KNOWN]) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('peek' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('subscribe' as const),
+      client: fc.nat(CLIENTS - 1),
+      ids: fc.subarray([...INSTRUMENTS, NEVER_KNOWN]),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('peek' as const), client: fc.nat(CLIENTS - 1) }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -134,32 +145,43 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
 );
 
+/** A client as the property test keeps it: its session and what it holds after applying every rtn_data. */
+interface HeldClient {
+  readonly session: DiffSession;
+  held: JsonValue;
+  insList: string | undefined;
+}
+
 describe('QuoteBook and DiffSession (property)', () => {
-  it('a client that applies every rtn_data it receives to an empty snapshot holds exactly the latest quotes of its subscribed instruments', () => {
+  it('clients that apply every rtn_data they receive to an empty snapshot hold exactly the latest quotes of their subscribed instruments, however their peeks interleave', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80, size: 'max' }), (ops) => {
         const book = new QuoteBook();
         const feeds = new FeedBoard();
-        const session = new DiffSession(book, feeds);
-        let client: JsonValue = {};
-        let insList: string | undefined;
-        const receive = (): void => {
-          session.peekMessage();
-          const message = session.takeMessage();
+        const fanout = new QuoteFanout(book, HISTORY);
+        const clients = Array.from({ length: CLIENTS }, (): HeldClient => ({
+          session: new DiffSession(fanout, feeds),
+          held: {},
+          insList: undefined,
+        }));
+        const receive = (client: HeldClient): void => {
+          client.session.peekMessage();
+          const message = client.session.takeMessage();
           if (message === undefined) return;
-          const wire = JSON.stringify(message);
+          const wire = message.toString('utf8');
           expect(wire).not.toMatch(/e\+308|NaN|Infinity/);
-          for (const patch of (JSON.parse(wire) as { data: JsonValue[] }).data) client = applyMergePatch(client, patch);
+          for (const patch of (JSON.parse(wire) as { data: JsonValue[] }).data) client.held = applyMergePatch(client.held, patch);
         };
         for (const o of ops) {
           if (o.kind === 'diff') {
             const id = INSTRUMENTS[o.instrument] as string;
             const diff = book.has(id) ? laterQuote(id, o.ts, o.changes) : { ...firstQuote(id, 3500), ts_event: T0 + o.ts };
             const change = book.apply(diff);
-            if (change !== undefined) session.quoteChanged(change);
+            if (change !== undefined) fanout.changed(change);
           } else if (o.kind === 'subscribe') {
-            insList = o.ids.join(',');
-            expect(session.subscribeQuote(insList, 10)).toBeUndefined();
+            const client = clients[o.client] as HeldClient;
+            client.insList = o.ids.join(',');
+            expect(client.session.subscribeQuote(client.insList, 10)).toBeUndefined();
           } else if (o.kind === 'feed') {
             const change = feeds.apply({
               feed_id: 'sim-a',
@@ -172,18 +194,20 @@ describe('QuoteBook and DiffSession (property)', () => {
               drop_count: 0,
               detail: o.state,
             });
-            if (change !== undefined) session.feedChanged(change);
+            if (change !== undefined) for (const client of clients) client.session.feedChanged(change);
           } else {
-            receive();
+            receive(clients[o.client] as HeldClient);
           }
         }
-        receive();
-        const expected: Record<string, unknown> = {};
-        for (const id of session.subscriptions) if (book.has(id)) expected[id] = book.quote(id);
-        const held = client as { quotes?: Record<string, unknown>; feeds?: Record<string, unknown>; ins_list?: string };
-        expect(held.quotes ?? {}).toEqual(expected);
-        expect(held.feeds ?? {}).toEqual(Object.fromEntries(feeds.entries()));
-        expect(held.ins_list).toBe(insList);
+        for (const client of clients) {
+          receive(client);
+          const expected: Record<string, unknown> = {};
+          for (const id of client.session.subscriptions) if (book.has(id)) expected[id] = book.quote(id);
+          const held = client.held as { quotes?: Record<string, unknown>; feeds?: Record<string, unknown>; ins_list?: string };
+          expect(held.quotes ?? {}).toEqual(expected);
+          expect(held.feeds ?? {}).toEqual(Object.fromEntries(feeds.entries()));
+          expect(held.ins_list).toBe(client.insList);
+        }
       }),
       { numRuns: 200 },
     );

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ActionSession } from '../../sinks/websocket/action-session.js';
-import { QuoteBook } from '../../protocols/diff/quote-book.js';
+import { QuoteBook, type QuoteChange } from '../../protocols/diff/quote-book.js';
+import { QuoteFanout } from '../../sinks/websocket/quote-fanout.js';
 import { firstQuote, laterQuote } from '../support/websocket-harness.js';
 
 function setup() {
   const book = new QuoteBook();
-  for (const id of ['SHFE.rb2501', 'SHFE.rb2505', 'DCE.m2505']) book.apply(firstQuote(id, 3500));
-  return { book, session: new ActionSession(book) };
+  const fanout = new QuoteFanout(book);
+  for (const id of ['SHFE.rb2501', 'SHFE.rb2505', 'DCE.m2505']) fanout.changed(book.apply(firstQuote(id, 3500)) as QuoteChange);
+  return { book, fanout, session: new ActionSession(fanout) };
+}
+
+/** The market_data message a session took, parsed as the client parses it. */
+function parsed(frame: Buffer | undefined): { action: string; instrument_id: string; quote: Record<string, unknown> } | undefined {
+  return frame === undefined ? undefined : (JSON.parse(frame.toString('utf8')) as never);
 }
 
 describe('ActionSession', () => {
@@ -18,7 +25,7 @@ describe('ActionSession', () => {
       unknown: ['CFFEX.IF2501'],
       count: 1,
     });
-    const pushed = session.takeMarketData();
+    const pushed = parsed(session.takeMarketData());
     expect(pushed).toMatchObject({
       action: 'market_data',
       instrument_id: 'SHFE.rb2501',
@@ -28,15 +35,21 @@ describe('ActionSession', () => {
   });
 
   it('coalesces many changes of an instrument into one push of its latest quote', () => {
-    const { book, session } = setup();
+    const { book, fanout, session } = setup();
     session.subscribe(['SHFE.rb2501', 'DCE.m2505'], 10);
     while (session.takeMarketData() !== undefined);
     for (let seq = 2; seq < 1000; seq++) {
       const change = book.apply(laterQuote(seq % 2 === 0 ? 'SHFE.rb2501' : 'DCE.m2505', seq, { last_price: 3000 + seq }));
-      if (change !== undefined) session.quoteChanged(change.instrumentId);
+      if (change !== undefined) fanout.changed(change);
+      // Flushes in between (another client took its changes) seal epochs: the session still sends each instrument once.
+      if (seq % 100 === 0) fanout.seal();
     }
-    const pushes = [session.takeMarketData(), session.takeMarketData(), session.takeMarketData()];
-    expect(pushes.map((p) => p?.quote['last_price'])).toEqual([3998, 3999, undefined]);
+    const pushes = [parsed(session.takeMarketData()), parsed(session.takeMarketData()), parsed(session.takeMarketData())];
+    expect(Object.fromEntries(pushes.slice(0, 2).map((p) => [p?.instrument_id, p?.quote['last_price']]))).toEqual({
+      'SHFE.rb2501': 3998,
+      'DCE.m2505': 3999,
+    });
+    expect(pushes[2]).toBeUndefined();
   });
 
   it('refuses a subscription over the limit without applying any of it', () => {

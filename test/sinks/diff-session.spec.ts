@@ -3,8 +3,9 @@ import { applyMergePatch, type JsonValue } from '../../protocols/diff/apply-merg
 import type { FeedStatus, QuoteDiff } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
-import { QuoteBook } from '../../protocols/diff/quote-book.js';
+import { QuoteBook, type QuoteChange } from '../../protocols/diff/quote-book.js';
 import type { OrderEvent } from '../../schemas/generated.js';
+import { QuoteFanout } from '../../sinks/websocket/quote-fanout.js';
 import { TradeBook } from '../../sinks/websocket/trade-book.js';
 import {
   ACCOUNT,
@@ -18,15 +19,25 @@ import {
   orderSubmitted,
 } from '../support/websocket-harness.js';
 
-/** A book, a feed board and one session, wired as the server wires them. */
+/** An rtn_data as the client reads it. */
+type RtnData = { aid: 'rtn_data'; data: { [key: string]: JsonValue }[] };
+
+/** The encoded message a session took, parsed as the client parses it. */
+function parsed(frame: Buffer | undefined): RtnData | undefined {
+  return frame === undefined ? undefined : (JSON.parse(frame.toString('utf8')) as RtnData);
+}
+
+/** A book, its fan-out, a feed board and one session, wired as the server wires them. */
 function setup(...known: string[]) {
   const book = new QuoteBook();
+  const fanout = new QuoteFanout(book);
   const feeds = new FeedBoard();
   const trade = new TradeBook({ maxTerminalOrders: 3, maxDenials: 2 });
-  for (const [i, id] of known.entries()) book.apply(firstQuote(id, 3500 + i * 100));
-  const session = new DiffSession(book, feeds, trade);
+  for (const [i, id] of known.entries()) fanout.changed(book.apply(firstQuote(id, 3500 + i * 100)) as QuoteChange);
+  const session = new DiffSession(fanout, feeds, trade);
   return {
     book,
+    fanout,
     feeds,
     trade,
     session,
@@ -35,7 +46,7 @@ function setup(...known: string[]) {
     },
     quote(diff: QuoteDiff) {
       const change = book.apply(diff);
-      if (change !== undefined) session.quoteChanged(change);
+      if (change !== undefined) fanout.changed(change);
     },
     feed(status: FeedStatus) {
       const change = feeds.apply(status);
@@ -44,7 +55,7 @@ function setup(...known: string[]) {
     /** peek_message and whatever the session answers at once. */
     peek() {
       session.peekMessage();
-      return session.takeMessage();
+      return parsed(session.takeMessage());
     },
   };
 }
@@ -55,13 +66,13 @@ describe('DiffSession', () => {
     // A client that connects later finds the feeds known so far in its snapshot.
     const s = setup('SHFE.rb2501');
     s.feed(feedStatus('sim-a', 'UP'));
-    const later = new DiffSession(s.book, s.feeds);
+    const later = new DiffSession(s.fanout, s.feeds);
     later.peekMessage();
-    const message = later.takeMessage();
+    const message = parsed(later.takeMessage());
     expect(message?.data).toHaveLength(2);
     expect(message?.data[0]).toMatchObject({ quotes: {}, feeds: { 'sim-a': { state: 'UP', lead_count: 10 } } });
     expect(message?.data[1]).toEqual({ mdhis_more_data: false });
-    expect(later.takeMessage()).toBeUndefined();
+    expect(parsed(later.takeMessage())).toBeUndefined();
   });
 
   it('subscribe_quote echoes ins_list verbatim and carries the full quotes of known instruments; unknown ones are absent', () => {
@@ -97,14 +108,14 @@ describe('DiffSession', () => {
     expect(s.peek()).toBeUndefined();
     expect(s.session.isPeekHeld).toBe(true);
     s.quote(laterQuote('SHFE.rb2501', 2, { last_price: 3501, ask_price1: null }));
-    expect(s.session.takeMessage()).toEqual({
+    expect(parsed(s.session.takeMessage())).toEqual({
       aid: 'rtn_data',
       data: [{ quotes: { 'SHFE.rb2501': { last_price: 3501, ask_price1: null, datetime: '2025-01-02 21:00:01.000000' } } }],
     });
     expect(s.session.isPeekHeld).toBe(false);
     s.quote(laterQuote('SHFE.rb2501', 3, { last_price: 3502 }));
     // No peek, no message: the change waits in the pending patch.
-    expect(s.session.takeMessage()).toBeUndefined();
+    expect(parsed(s.session.takeMessage())).toBeUndefined();
     expect(s.peek()?.data).toEqual([{ quotes: { 'SHFE.rb2501': { last_price: 3502, datetime: '2025-01-02 21:00:01.500000' } } }]);
   });
 
@@ -114,7 +125,7 @@ describe('DiffSession', () => {
     expect(s.peek()?.data[0]).toEqual({ ins_list: 'SHFE.rb2501', quotes: {} });
     expect(s.peek()).toBeUndefined();
     s.quote(firstQuote('SHFE.rb2501', 3500));
-    expect(s.session.takeMessage()?.data).toEqual([{ quotes: { 'SHFE.rb2501': s.book.quote('SHFE.rb2501') } }]);
+    expect(parsed(s.session.takeMessage())?.data).toEqual([{ quotes: { 'SHFE.rb2501': s.book.quote('SHFE.rb2501') } }]);
   });
 
   it('replaces every key of a quote dropped and subscribed again before the client heard of the drop', () => {
@@ -213,9 +224,9 @@ describe('DiffSession', () => {
   it("sends every account's trade state under trade: the whole of it in the snapshot, then merge patches", () => {
     const s = setup();
     s.order(orderSubmitted('o-1', 'SHFE.rb2505', 'BUY', 2, 3500), orderAccepted('o-1', 'SHFE.rb2505'));
-    const later = new DiffSession(s.book, s.feeds, s.trade);
+    const later = new DiffSession(s.fanout, s.feeds, s.trade);
     later.peekMessage();
-    const snapshot = later.takeMessage();
+    const snapshot = parsed(later.takeMessage());
     expect(snapshot?.data[0]).toEqual({ quotes: {}, trade: { [ACCOUNT]: { orders: { 'o-1': s.trade.view(ACCOUNT, 'orders', 'o-1') } } } });
     s.peek();
     s.order(

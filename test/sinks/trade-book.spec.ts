@@ -5,6 +5,7 @@ import { QuoteBook } from '../../protocols/diff/quote-book.js';
 import type { OrderEvent } from '../../schemas/generated.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
+import { QuoteFanout } from '../../sinks/websocket/quote-fanout.js';
 import { TradeBook, type TradeEntityChange } from '../../sinks/websocket/trade-book.js';
 import {
   ACCOUNT,
@@ -279,14 +280,15 @@ describe('TradeBook and DiffSession (property)', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 200, size: 'max' }), (steps) => {
         const book = new TradeBook({ maxTerminalOrders: 2, maxDenials: 2 });
-        const session = new DiffSession(new QuoteBook(), new FeedBoard(), book);
+        const session = new DiffSession(new QuoteFanout(new QuoteBook()), new FeedBoard(), book);
         // Each order id gets fresh client ids after a terminal event so that orders are submitted, deleted and come back.
         const generation = new Map<string, number>();
         let client: JsonValue = {};
         let maxPending = 0;
         const receive = (): void => {
           session.peekMessage();
-          const message = session.takeMessage();
+          const frame = session.takeMessage();
+          const message = frame === undefined ? undefined : (JSON.parse(frame.toString('utf8')) as { data: JsonValue[] });
           for (const patch of message?.data ?? []) client = applyMergePatch(client, JSON.parse(JSON.stringify(patch)) as JsonValue);
         };
         for (const s of steps) {

@@ -1,0 +1,186 @@
+import type { QuoteBook, QuoteChange, QuotePatch, QuoteValue } from '../../protocols/diff/quote-book.js';
+import type { MarketData } from './action-session.js';
+import { QuoteSubscription, type QuoteChangesSince } from './quote-subscription.js';
+
+/** Epochs whose patches are kept; a client further behind gets each changed instrument's complete quote instead. */
+const DEFAULT_HISTORY = 256;
+
+/** The changes of one sealed epoch: per instrument, the merge patch of everything that changed in it. */
+interface SealedEpoch {
+  readonly epoch: number;
+  readonly patches: ReadonlyMap<string, QuotePatch>;
+}
+
+/**
+ * The quote side of the WebSocket fan-out: every quote change is merged once
+ * into the open epoch's patch of its instrument, whatever the number of
+ * clients. Sessions read from here when they send: {@link seal} closes the
+ * open epoch, and each session remembers the epoch it was last sent through.
+ * What a subscription's clients are owed since an epoch is worked out and
+ * serialized once per (subscription, epoch) and shared by every client in
+ * that position, so the work of a tick no longer grows with the clients, and
+ * a client's memory no longer holds a pending patch of its own.
+ *
+ * ```
+ * ticks:     -a-b--a----b-a---      (changes merged into the open epoch)
+ * seal:      ------1------2---      (a flush: epoch 1 = {a,b}, epoch 2 = {a,b})
+ * client X:  ------X1-----X2--      (was at 0, then 1: one shared frame each)
+ * client Y:  -------------Y2--      (was at 0: epochs 1..2 merged, shared by all at 0)
+ * ```
+ */
+export class QuoteFanout {
+  private epoch = 0;
+  private open = new Map<string, Record<string, QuoteValue | null>>();
+  /** The last `history` sealed epochs, epoch e at e % history. */
+  private readonly sealed: (SealedEpoch | undefined)[];
+  /** Per instrument, the epoch it last changed in. */
+  private readonly lastChanged = new Map<string, number>();
+  private readonly subscriptions = new Map<string, QuoteSubscription>();
+  private readonly holdersOf = new Map<string, Set<QuoteSubscription>>();
+  /** Per `since` epoch and instrument, the `"id":{patch}` member text, for the current epoch. */
+  private readonly members = new Map<number, Map<string, string>>();
+  /** Per instrument, its action-protocol market_data message, until it changes. */
+  private readonly marketData = new Map<string, Buffer>();
+
+  constructor(
+    readonly book: QuoteBook,
+    private readonly history = DEFAULT_HISTORY,
+  ) {
+    this.sealed = new Array<SealedEpoch | undefined>(history);
+  }
+
+  /** The epoch sealed last; sessions start from it. */
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Merges a book change into the open epoch. */
+  changed(change: QuoteChange): void {
+    const id = change.instrumentId;
+    const patch = this.open.get(id);
+    // A new instrument travels whole, so that clients subscribed before it appeared get all of it.
+    if (patch === undefined) this.open.set(id, { ...(change.isNew ? this.book.quote(id) : change.patch) });
+    else Object.assign(patch, change.patch);
+    this.marketData.delete(id);
+  }
+
+  /** Closes the open epoch when it holds changes, and returns the latest epoch. */
+  seal(): number {
+    if (this.open.size === 0) return this.epoch;
+    const epoch = ++this.epoch;
+    const patches = this.open;
+    this.open = new Map();
+    this.sealed[epoch % this.history] = { epoch, patches };
+    for (const id of patches.keys()) {
+      this.lastChanged.set(id, epoch);
+      const holders = this.holdersOf.get(id);
+      if (holders !== undefined) for (const subscription of holders) subscription.lastChangedEpoch = epoch;
+    }
+    this.members.clear();
+    return epoch;
+  }
+
+  /**
+   * The shared subscription to exactly `ids` (any order, no duplicates),
+   * letting go of `previous`. Every call must be matched by a {@link release}
+   * (or by passing it as `previous`).
+   */
+  subscribe(ids: Iterable<string>, previous?: QuoteSubscription): QuoteSubscription {
+    const sorted = [...ids].sort();
+    const key = sorted.join(',');
+    let subscription = this.subscriptions.get(key);
+    if (subscription === undefined) {
+      subscription = new QuoteSubscription(key, sorted);
+      for (const id of sorted) {
+        subscription.lastChangedEpoch = Math.max(subscription.lastChangedEpoch, this.lastChanged.get(id) ?? 0);
+        let holders = this.holdersOf.get(id);
+        if (holders === undefined) this.holdersOf.set(id, (holders = new Set()));
+        holders.add(subscription);
+      }
+      this.subscriptions.set(key, subscription);
+    }
+    subscription.holders++;
+    if (previous !== undefined) this.release(previous);
+    return subscription;
+  }
+
+  /** A session let go of `subscription`. */
+  release(subscription: QuoteSubscription): void {
+    if (--subscription.holders > 0) return;
+    this.subscriptions.delete(subscription.key);
+    for (const id of subscription.ids) {
+      const holders = this.holdersOf.get(id);
+      holders?.delete(subscription);
+      if (holders?.size === 0) this.holdersOf.delete(id);
+    }
+  }
+
+  /** What changed in `subscription` after epoch `since` up to the latest sealed epoch; undefined when nothing did. */
+  changesSince(subscription: QuoteSubscription, since: number): QuoteChangesSince | undefined {
+    if (subscription.lastChangedEpoch <= since) return undefined;
+    if (subscription.cachedAtEpoch !== this.epoch) {
+      subscription.changesSince.clear();
+      subscription.cachedAtEpoch = this.epoch;
+    }
+    let changes = subscription.changesSince.get(since);
+    if (changes === undefined) {
+      const ids: string[] = [];
+      const members: string[] = [];
+      for (const id of subscription.ids) {
+        if ((this.lastChanged.get(id) ?? 0) <= since) continue;
+        ids.push(id);
+        members.push(this.member(id, since));
+      }
+      const quotesPatch = `{"quotes":{${members.join(',')}}}`;
+      changes = { ids, quotesPatch, rtnData: Buffer.from(`{"aid":"rtn_data","data":[${quotesPatch}]}`) };
+      subscription.changesSince.set(since, changes);
+    }
+    return changes;
+  }
+
+  /** The action protocol's `market_data` message of an instrument: its complete quote, encoded once per change. */
+  marketDataMessage(id: string): Buffer | undefined {
+    let message = this.marketData.get(id);
+    if (message === undefined) {
+      const quote = this.book.completeQuote(id);
+      if (quote === undefined) return undefined;
+      message = Buffer.from(JSON.stringify({ action: 'market_data', instrument_id: id, quote } satisfies MarketData));
+      this.marketData.set(id, message);
+    }
+    return message;
+  }
+
+  /** How many quote values the fan-out holds in its open and kept epochs: its memory cost, the same for 1 client or 10,000. */
+  retainedValueCount(): number {
+    let count = 0;
+    for (const patch of this.open.values()) count += Object.keys(patch).length;
+    for (const sealed of this.sealed) {
+      for (const patch of sealed?.patches.values() ?? []) count += Object.keys(patch).length;
+    }
+    return count;
+  }
+
+  /** `"id":{…}`: what changed in the instrument after `since`, as a member of the `quotes` object, built once per epoch. */
+  private member(id: string, since: number): string {
+    let byId = this.members.get(since);
+    if (byId === undefined) this.members.set(since, (byId = new Map<string, string>()));
+    let text = byId.get(id);
+    if (text === undefined) {
+      text = `${JSON.stringify(id)}:${JSON.stringify(this.patchSince(id, since))}`;
+      byId.set(id, text);
+    }
+    return text;
+  }
+
+  /** The merge patch taking a client from epoch `since` to now: the kept epochs' patches in order, or the complete quote when some are gone. */
+  private patchSince(id: string, since: number): QuotePatch {
+    if (since < this.epoch - this.history) return this.book.completeQuote(id) ?? {};
+    if (since === this.epoch - 1) return this.sealed[this.epoch % this.history]?.patches.get(id) ?? {};
+    const merged: Record<string, QuoteValue | null> = {};
+    for (let epoch = since + 1; epoch <= this.epoch; epoch++) {
+      const patch = this.sealed[epoch % this.history]?.patches.get(id);
+      if (patch !== undefined) Object.assign(merged, patch);
+    }
+    return merged;
+  }
+}

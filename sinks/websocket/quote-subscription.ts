@@ -1,0 +1,32 @@
+/** What a subscription's clients are owed since one epoch, worked out once for all of them. */
+export interface QuoteChangesSince {
+  /** The instruments of the subscription that changed, in subscription order. */
+  readonly ids: readonly string[];
+  /** The DIFF merge patch `{"quotes":{…}}` carrying those changes, as JSON text. */
+  readonly quotesPatch: string;
+  /** The whole `rtn_data` message of that patch alone, encoded once: what a client owed nothing else is sent. */
+  readonly rtnData: Buffer;
+}
+
+/**
+ * One set of instruments, shared by every client subscribed to exactly
+ * these (the {@link QuoteFanout} interns them by their sorted ids): what
+ * changed for its clients since an epoch is found and encoded once per epoch,
+ * not once per client.
+ */
+export class QuoteSubscription {
+  /** The latest epoch in which one of the instruments changed. */
+  lastChangedEpoch = 0;
+  /** Sessions holding it; the fanout forgets it when the last lets go. */
+  holders = 0;
+  /** The epoch `changesSince` was worked out for; older entries are stale. */
+  cachedAtEpoch = -1;
+  /** Per `since` epoch, what changed after it up to `cachedAtEpoch`. */
+  readonly changesSince = new Map<number, QuoteChangesSince>();
+
+  constructor(
+    /** The sorted ids, comma-joined: the key it is interned by. */
+    readonly key: string,
+    readonly ids: readonly string[],
+  ) {}
+}
