@@ -58,12 +58,14 @@ export const dedupMergeOperator = defineComponent({
   create(config, ctx) {
     const statusOut = ctx.sideOutput<FeedStatus>('status');
     const feedTicks = ctx.metrics.counter('feed_ticks_total');
-    const children = new Map<string, CounterSeries>();
+    // By feed, then outcome: no key string is built per tick.
+    const children = new Map<string, Map<string, CounterSeries>>();
     return dedupMerge({
       count: (feed, outcome) => {
-        const key = `${feed}\u0000${outcome}`;
-        let child = children.get(key);
-        if (child === undefined) children.set(key, (child = feedTicks.labels({ feed, outcome })));
+        let ofFeed = children.get(feed);
+        if (ofFeed === undefined) children.set(feed, (ofFeed = new Map<string, CounterSeries>()));
+        let child = ofFeed.get(outcome);
+        if (child === undefined) ofFeed.set(outcome, (child = feedTicks.labels({ feed, outcome })));
         child.inc();
       },
       staleAfterMs: config.stale_after_ms,

@@ -33,12 +33,17 @@ const MAX_EVENTS_PER_TIMESTAMP = 64;
 /** The fields that identify a market event: all but the feed's own (`feed_id`, `ts_recv`, `sequence`) and the instrument (the state's key). */
 const MARKET_FIELDS = Object.keys(DiffQuoteFields.keyOf) as readonly QuoteField[];
 
-function isSameMarketEvent(a: Tick, b: Tick): boolean {
-  for (const field of MARKET_FIELDS) {
-    if (a[field] !== b[field]) return false;
-  }
-  return true;
-}
+/**
+ * Whether two ticks carry the same market fields. Generated once as one
+ * straight-line comparison, each field read by its name: a loop over the
+ * field names does a keyed load per field, several times slower on every
+ * tick (as quote-diff found). The names are our own constants, never input.
+ */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from our own field names, as said above
+const isSameMarketEvent = new Function('a', 'b', `return ${MARKET_FIELDS.map((f) => `a.${f} === b.${f}`).join(' && ')};`) as (
+  a: Tick,
+  b: Tick,
+) => boolean;
 
 /** What one instrument needs to recognise a copy: anything older than `latestTs` is stale, so only the newest instant is kept. */
 interface InstrumentState {

@@ -30,6 +30,35 @@ const SERIES_METHODS: Readonly<Record<MetricType, readonly string[]>> = {
   histogram: ['observe'],
 };
 
+/**
+ * A counter series that adds up in a plain number and hands the sum to
+ * Prometheus when the metric is collected (a scrape, `registry.metrics()`,
+ * `metric.get()`): prom-client hashes and checks a series' labels on every
+ * `inc`, about 0.9 µs, which a counter counted per tick paid per tick.
+ */
+class BufferedCount implements CounterSeries {
+  private pending = 0;
+
+  constructor(private readonly series: CounterSeries) {}
+
+  inc(value = 1): void {
+    // prom-client's own checks, at the call that breaks them rather than at the next scrape.
+    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${String(value)}`);
+    if (value < 0) throw new Error('It is not possible to decrease a counter');
+    this.pending += value;
+  }
+
+  flush(): void {
+    if (this.pending === 0) return;
+    const value = this.pending;
+    this.pending = 0;
+    this.series.inc(value);
+  }
+}
+
+/** The buffered series of each counter created here, by stage and label values; flushed by the counter's `collect`. */
+const bufferedSeries = new WeakMap<object, Map<string, BufferedCount>>();
+
 /** What a stage's definition declares about its figures, and the registry its own metrics go to. */
 export interface StageDeclarations {
   readonly registry: Registry;
@@ -128,13 +157,24 @@ export class StageMetrics {
     const shared =
       registry.getSingleMetric(fullName) ??
       (type === 'counter'
-        ? new Counter(options)
+        ? StageMetrics.bufferedCounter(options)
         : type === 'gauge'
           ? new Gauge(options)
           : new Histogram({ ...options, buckets: [...(declaration.buckets ?? [])] }));
     const labelled = shared as unknown as { labels(labels: MetricLabels): Series };
     const stage = this.stage;
-    const labels = (values: MetricLabels): Series => labelled.labels({ stage, ...values });
+    const buffered = bufferedSeries.get(shared);
+    const direct = (values: MetricLabels): Series => labelled.labels({ stage, ...values });
+    const labels =
+      buffered === undefined
+        ? direct
+        : (values: MetricLabels): Series => {
+            // One buffered series per label set, however often it is asked for; the key is built only here, not per inc.
+            const key = JSON.stringify([stage, values]);
+            let series = buffered.get(key);
+            if (series === undefined) buffered.set(key, (series = new BufferedCount(direct(values) as unknown as CounterSeries)));
+            return series as unknown as Series;
+          };
     if ((declaration.labels ?? []).length > 0) {
       const refuse = (): never => {
         throw new StageError(
@@ -144,9 +184,24 @@ export class StageMetrics {
       };
       return { ...(Object.fromEntries(SERIES_METHODS[type].map((method) => [method, refuse])) as Series), labels };
     }
+    // Zeroed directly, so that the series shows 0 before the first scrape flushes anything.
+    zero(direct({}));
     const own = labels({});
-    zero(own);
+    if (own instanceof BufferedCount) return { inc: (value?: number) => own.inc(value), labels } as unknown as StageMetric<Series>;
     return { ...own, labels };
+  }
+
+  /** A counter whose series buffer their increments until it is collected. */
+  private static bufferedCounter(options: ConstructorParameters<typeof Counter>[0]): Counter {
+    const series = new Map<string, BufferedCount>();
+    const counter = new Counter({
+      ...options,
+      collect() {
+        for (const s of series.values()) s.flush();
+      },
+    });
+    bufferedSeries.set(counter, series);
+    return counter;
   }
 
   private undeclared(what: string, declared: readonly string[]): StageError {

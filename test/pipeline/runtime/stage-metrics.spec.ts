@@ -65,6 +65,29 @@ describe('StageMetrics', () => {
     expect(text).toContain('tickflow_ws_feed_wait_seconds_bucket{le="0.1",stage="out"} 0');
   });
 
+  it('adds a counter up between collections and hands Prometheus the sum at each one, never twice', async () => {
+    const registry = new Registry();
+    const m = new StageMetrics('merge', 'dedup', [1], {
+      registry,
+      metrics: { sent_total: metric.counter('Things sent.'), by_feed_total: metric.counter('Things by feed.', { labels: ['feed'] }) },
+    });
+    const sent = m.counter('sent_total');
+    const a = m.counter('by_feed_total').labels({ feed: 'a' });
+    for (let i = 0; i < 1000; i++) sent.inc();
+    a.inc(2);
+    m.counter('by_feed_total').labels({ feed: 'a' }).inc(3); // the same series, asked for again
+    expect(await registry.metrics()).toContain('tickflow_dedup_sent_total{stage="merge"} 1000');
+    const bySeries = await registry.getSingleMetric('tickflow_dedup_by_feed_total')?.get();
+    expect(bySeries?.values).toEqual([{ labels: { stage: 'merge', feed: 'a' }, value: 5 }]);
+    sent.inc(0.5);
+    const text = await registry.metrics();
+    expect(text).toContain('tickflow_dedup_sent_total{stage="merge"} 1000.5');
+    expect(text).toContain('tickflow_dedup_by_feed_total{stage="merge",feed="a"} 5');
+    expect(() => sent.inc(-1)).toThrow('It is not possible to decrease a counter');
+    expect(() => a.inc(Number.NaN)).toThrow('Value is not a valid number: NaN');
+    expect(await registry.metrics()).toContain('tickflow_dedup_sent_total{stage="merge"} 1000.5');
+  });
+
   it('shares a metric between two stages of one component, a series each', async () => {
     const registry = new Registry();
     new StageMetrics('a', 'redis', [1], declared(registry)).counter('sent_total').inc(1);
