@@ -4,7 +4,7 @@ import { field } from '../pipeline/config/field.js';
 import { StageError, TickflowError } from '../errors/errors.js';
 import type { SchemaCatalog, SchemaName } from '../pipeline/schemas/schema-catalog.js';
 import type { AuditRecord } from '../schemas/generated.js';
-import type { AuditEntry } from './audit/audit-chain.js';
+import { AuditBlock, type AuditPayloadWriter } from './audit/audit-block.js';
 import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { lockAuditDir } from './audit/audit-dir-lock.js';
 import { AuditTrailWriter } from './audit/audit-trail-writer.js';
@@ -18,21 +18,38 @@ const MAX_FILE_BYTES = 'max_file_bytes';
 
 type Port = 'ticks' | 'commands' | 'events' | 'signals' | 'feeds' | 'controls';
 
-/** How a port's records become payloads: one schema, or the union branch named by the record's `type`. */
-function payloadEncoder(
-  schemas: SchemaCatalog,
-  schema: SchemaName | 'union',
-): (record: unknown) => { recordType: string; payload: Buffer } {
+/** The payload writer of a record schema: avsc encodes the record straight into the block's buffer. */
+function recordWriter(schemas: SchemaCatalog, schema: SchemaName): AuditPayloadWriter {
+  const type = schemas.codec(schema).type;
+  return { recordType: `tickflow.${schema}`, encodeInto: (value, buf, pos) => type.encode(value, buf, pos) };
+}
+
+/** How a port's records are encoded: by one schema, or by the union branch named by the record's `type`. */
+function payloadWriters(schemas: SchemaCatalog, schema: SchemaName | 'union'): (record: unknown) => AuditPayloadWriter {
   if (schema !== 'union') {
-    const codec = schemas.codec(schema);
-    const recordType = `tickflow.${schema}`;
-    return (record) => ({ recordType, payload: codec.encode(record as never) });
+    const writer = recordWriter(schemas, schema);
+    return () => writer;
   }
+  const branches = new Map<string, AuditPayloadWriter>();
   return (record) => {
     const branch = String((record as { type?: unknown }).type);
-    if (!schemas.has(branch)) throw new Error(`its 'type' ${JSON.stringify(branch)} names no schema`);
-    return { recordType: `tickflow.${branch}`, payload: schemas.codec(branch).encode(record as never) };
+    let writer = branches.get(branch);
+    if (writer === undefined) {
+      if (!schemas.has(branch)) throw new Error(`its 'type' ${JSON.stringify(branch)} names no schema`);
+      writer = recordWriter(schemas, branch);
+      branches.set(branch, writer);
+    }
+    return writer;
   };
+}
+
+/** A block of records received and not yet committed, with how each record's write learns its outcome. */
+interface PendingBlock {
+  block: AuditBlock;
+  /** Records of the block handed to a commit so far. */
+  sent: number;
+  readonly resolves: ((record: AuditRecord) => void)[];
+  readonly rejects: ((error: unknown) => void)[];
 }
 
 /**
@@ -49,8 +66,11 @@ function payloadEncoder(
  * Records are group-committed: held for `group_commit_ms` on the scheduler
  * (or until `max_batch` are waiting), written as one Avro block in one
  * write, fdatasync'ed, and only then acknowledged, in order, as their
- * AuditRecords. A batch that waits for the commit before it goes out right
- * after it. Files (`audit-000001-20250103.avro`) rotate by trading day or
+ * AuditRecords. Batches that wait for the commit before them go out right
+ * after it, together (up to `max_batch` records in the block).
+ * Each record is encoded at once, straight into its batch's block (no
+ * buffer per record); the hashes are computed per record when the block
+ * is written. Files (`audit-000001-20250103.avro`) rotate by trading day or
  * by size; the chain continues across them. One process writes a
  * directory at a time: before any stage of the pipeline starts, the sink
  * takes the directory's writer lock (`DIR/.lock`, an flock the kernel ends
@@ -145,23 +165,27 @@ export const auditSink = defineComponent({
       () => lockAuditDir(config.dir),
       (lock) => lock.release(),
     );
-    const encoders: Record<Port, (record: unknown) => { recordType: string; payload: Buffer }> = {
-      ticks: payloadEncoder(ctx.schemas, 'Tick'),
-      commands: payloadEncoder(ctx.schemas, 'union'),
-      events: payloadEncoder(ctx.schemas, 'union'),
-      signals: payloadEncoder(ctx.schemas, 'Signal'),
-      feeds: payloadEncoder(ctx.schemas, 'FeedStatus'),
-      controls: payloadEncoder(ctx.schemas, 'RiskControlChanged'),
+    const writers: Record<Port, (record: unknown) => AuditPayloadWriter> = {
+      ticks: payloadWriters(ctx.schemas, 'Tick'),
+      commands: payloadWriters(ctx.schemas, 'union'),
+      events: payloadWriters(ctx.schemas, 'union'),
+      signals: payloadWriters(ctx.schemas, 'Signal'),
+      feeds: payloadWriters(ctx.schemas, 'FeedStatus'),
+      controls: payloadWriters(ctx.schemas, 'RiskControlChanged'),
     };
     const commitSeconds = ctx.metrics.histogram('commit_seconds');
     const pendingRecords = ctx.metrics.gauge('pending_records');
     const lastSeq = ctx.metrics.gauge('last_seq');
     const context = { stage: ctx.stage, component: 'audit', path: config.dir };
-    /** Received and not yet committed, in arrival order, from `head` on, with how each write learns its outcome; the first `sealed` of those are due. */
-    let pending: { entry: AuditEntry; committed: (record: AuditRecord) => void; failed: (error: unknown) => void }[] = [];
-    let head = 0;
-    let sealed = 0;
-    const waiting = (): number => pending.length - head;
+    /** The batch records go to; then the batches due, oldest first. */
+    let filling: PendingBlock | undefined;
+    const due: PendingBlock[] = [];
+    /** seq of the next batch's first record; counted from 1 until the trail is open and tells where it continues. */
+    let nextSeq = 1;
+    /** Bytes the next batch's buffer starts with: a little more than the last batch took. */
+    let nextCapacity = 0;
+    /** Records received and not yet on disk. */
+    let uncommitted = 0;
     let timer: Subscription | undefined;
     let trail: AuditTrailWriter | undefined;
     let opening: Promise<void> | undefined;
@@ -170,14 +194,36 @@ export const auditSink = defineComponent({
     let failure: { error: unknown } | undefined;
     /** Resolves, once `close` asked for it, when everything received is committed (or a failure ended the commits). */
     let drained: (() => void) | undefined;
+    // One executor for every write's promise (no closure per record): it files the settlers with the batch being filled.
+    const fileSettlers = (resolve: (record: AuditRecord) => void, reject: (error: unknown) => void): void => {
+      const pending = filling as PendingBlock;
+      pending.resolves.push(resolve);
+      pending.rejects.push(reject);
+    };
 
     const fail = (error: unknown): void => {
       failure ??= { error };
-      for (const { failed } of pending.slice(head)) failed(failure.error);
-      pending = [];
-      head = 0;
-      sealed = 0;
+      for (const pending of filling === undefined ? due : [...due, filling]) for (const reject of pending.rejects) reject(failure.error);
+      filling = undefined;
+      due.length = 0;
+      uncommitted = 0;
       drained?.();
+    };
+    /** Renumbers the batches received before the trail told where it continues (their buffers copied once, at the start only). */
+    const continueAfter = (lastSeq: number): void => {
+      nextSeq = lastSeq + 1;
+      for (const pending of filling === undefined ? due : [...due, filling]) {
+        const { block } = pending;
+        if (block.firstSeq !== nextSeq) {
+          const renumbered = new AuditBlock(nextSeq, block.size + 64);
+          for (let i = 0; i < block.count; i++) {
+            const record = block.record(i);
+            renumbered.addEncoded(record.ts_init, record.record_type, record.payload);
+          }
+          pending.block = renumbered;
+        }
+        nextSeq += block.count;
+      }
     };
     // Recovered at the first record (or at close), so a run that does not start leaves the trail as it was.
     const open = (): Promise<void> =>
@@ -187,6 +233,7 @@ export const auditSink = defineComponent({
         )
         .then(
           (opened) => {
+            continueAfter(opened.lastSeq);
             trail = opened;
             pump();
           },
@@ -201,35 +248,46 @@ export const auditSink = defineComponent({
             ),
         ));
     const seal = (): void => {
-      sealed = waiting();
       timer?.unsubscribe();
       timer = undefined;
+      if (filling === undefined || filling.block.count === 0) return;
+      due.push(filling);
+      nextSeq = filling.block.firstSeq + filling.block.count;
+      nextCapacity = Math.ceil(filling.block.size * 1.25);
+      filling = undefined;
     };
     /** Starts the next group commit when one is due and none is in flight. */
     const pump = (): void => {
       if (failure !== undefined || commit !== undefined || trail === undefined) return;
-      if (sealed === 0) {
-        if (waiting() === 0) drained?.();
+      if (due.length === 0) {
+        if (uncommitted === 0) drained?.();
         return;
       }
-      const n = Math.min(sealed, config.max_batch);
-      const batch = pending.slice(head, head + n);
-      head += n;
-      sealed -= n;
-      // Dropping the committed prefix when drained, or now and then, keeps a backlog from costing a copy per commit.
-      if (head === pending.length || (head > 4096 && head * 2 > pending.length)) {
-        pending = pending.slice(head);
-        head = 0;
+      // Up to max_batch records of the batches due, oldest first: one block.
+      const parts: { readonly pending: PendingBlock; readonly block: AuditBlock; readonly from: number; readonly to: number }[] = [];
+      let room = config.max_batch;
+      while (room > 0 && due.length > 0) {
+        const pending = due[0] as PendingBlock;
+        const from = pending.sent;
+        const to = Math.min(pending.block.count, from + room);
+        parts.push({ pending, block: pending.block, from, to });
+        pending.sent = to;
+        room -= to - from;
+        if (to === pending.block.count) due.shift();
       }
       const started = performance.now();
-      commit = trail.append(batch.map((p) => p.entry)).then(
-        (records) => {
+      commit = trail.write(parts).then(
+        () => {
           commit = undefined;
           commitSeconds.observe((performance.now() - started) / 1000);
-          lastSeq.set(records.at(-1)?.seq ?? 0);
-          pendingRecords.set(waiting());
+          const last = parts.at(-1) as (typeof parts)[number];
+          lastSeq.set(last.block.firstSeq + last.to - 1);
+          uncommitted -= config.max_batch - room;
+          pendingRecords.set(uncommitted);
           // Acknowledged only now: the block is written and fdatasync'ed.
-          records.forEach((record, i) => batch[i]?.committed(record));
+          for (const { pending, block, from, to } of parts) {
+            for (let i = from; i < to; i++) (pending.resolves[i] as (record: AuditRecord) => void)(block.record(i));
+          }
           pump();
         },
         (error: unknown) => {
@@ -238,7 +296,8 @@ export const auditSink = defineComponent({
             cause: error,
             context,
           });
-          for (const { failed } of batch) failed(cannotWrite);
+          for (const { pending, from, to } of parts)
+            for (let i = from; i < to; i++) (pending.rejects[i] as (error: unknown) => void)(cannotWrite);
           fail(cannotWrite);
         },
       );
@@ -247,17 +306,17 @@ export const auditSink = defineComponent({
     return {
       write(port, record) {
         if (failure !== undefined) throw failure.error;
-        let entry: AuditEntry;
+        const pending = (filling ??= { block: new AuditBlock(nextSeq, nextCapacity), sent: 0, resolves: [], rejects: [] });
         try {
-          const { recordType, payload } = encoders[port](record);
-          entry = { tsInit: Math.round(ctx.scheduler.now() * 1000), recordType, payload };
+          pending.block.add(Math.round(ctx.scheduler.now() * 1000), writers[port](record), record);
         } catch (error) {
           // The runner validates this boundary stage's inputs, so this is a programmer error; an audit trail does not skip records.
           throw new StageError(`audit: cannot encode a record of port '${port}': ${(error as Error).message}`, { cause: error, context });
         }
-        const committed = new Promise<AuditRecord>((resolve, reject) => pending.push({ entry, committed: resolve, failed: reject }));
+        const committed = new Promise<AuditRecord>(fileSettlers);
+        uncommitted++;
         void open();
-        if (waiting() - sealed >= config.max_batch) {
+        if (pending.block.count >= config.max_batch) {
           seal();
           pump();
         } else if (timer === undefined) {

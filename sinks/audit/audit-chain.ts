@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { AuditRecord } from '../../schemas/generated.js';
-import { avroContainer } from './avro-container.js';
+import { AuditBlock } from './audit-block.js';
 
 const HASH_SIZE = 32;
 
@@ -40,6 +40,10 @@ export interface EncodedRecords {
  * prev_hash(n) = hash(n - 1), prev_hash(1) = 0^32
  * ```
  *
+ * The audit sink encodes records straight into an {@link AuditBlock} and
+ * links the block ({@link AuditChain.link}) just before it is written:
+ * hashing stays per record, so every record verifies on its own.
+ *
  * @example
  * ```ts
  * const chain = new AuditChain();
@@ -51,8 +55,6 @@ export interface EncodedRecords {
 export class AuditChain {
   private seq: number;
   private last: Buffer;
-  /** UTF-8 of the few record type names, encoded once. */
-  private readonly typeNames = new Map<string, Buffer>();
 
   /** The `prev_hash` of the very first record: 32 zero bytes (a fresh copy). */
   static genesisHash(): Buffer {
@@ -73,6 +75,7 @@ export class AuditChain {
     this.last = lastHash;
   }
 
+  /** `seq` of the last record linked. */
   get lastSeq(): number {
     return this.seq;
   }
@@ -82,64 +85,47 @@ export class AuditChain {
   }
 
   /**
-   * Appends `entries[from..to)` to the chain and encodes them into one buffer.
-   * The chain advances at once: if the bytes never reach the file, the chain
-   * must be discarded (the audit sink fails the stage and recovers from disk).
+   * Links records `[from, to)` of `block`, which must continue the chain
+   * (record `from` has seq `lastSeq + 1`): writes each one's `prev_hash` and
+   * `hash` in place. The chain advances at once: if the bytes never reach
+   * the file, the chain must be discarded (the audit sink fails the stage
+   * and recovers from disk).
    */
-  encode(entries: readonly AuditEntry[], from = 0, to = entries.length): EncodedRecords {
-    let total = 0;
-    for (let i = from; i < to; i++) {
-      const entry = entries[i] as AuditEntry;
-      const name = this.typeName(entry.recordType);
-      total +=
-        avroContainer.longSize(this.seq + 1 + i - from) +
-        avroContainer.longSize(entry.tsInit) +
-        avroContainer.longSize(name.length) +
-        name.length +
-        avroContainer.longSize(entry.payload.length) +
-        entry.payload.length +
-        2 * HASH_SIZE;
+  link(block: AuditBlock, from: number, to: number): void {
+    if (block.firstSeq + from !== this.seq + 1) {
+      throw new Error(`audit chain: records from seq ${block.firstSeq + from} cannot follow seq ${this.seq}`);
     }
-    // Every byte is written below, so the buffer needs no zeroing.
-    const bytes = Buffer.allocUnsafe(total);
-    const records: AuditRecord[] = new Array<AuditRecord>(to - from);
-    let pos = 0;
+    const buf = block.buffer;
+    let prev = this.last;
     for (let i = from; i < to; i++) {
-      const entry = entries[i] as AuditEntry;
-      const name = this.typeName(entry.recordType);
-      const start = pos;
-      const seq = ++this.seq;
-      pos = avroContainer.writeLong(bytes, pos, seq);
-      pos = avroContainer.writeLong(bytes, pos, entry.tsInit);
-      pos = avroContainer.writeLong(bytes, pos, name.length);
-      pos += name.copy(bytes, pos);
-      pos = avroContainer.writeLong(bytes, pos, entry.payload.length);
-      const payloadAt = pos;
-      pos += entry.payload.copy(bytes, pos);
-      const prevAt = pos;
-      pos += this.last.copy(bytes, pos);
-      const digest = hash('sha256', bytes.subarray(start, pos), 'buffer');
-      const hashAt = pos;
-      pos += digest.copy(bytes, pos);
-      this.last = bytes.subarray(hashAt, pos);
-      records[i - from] = {
-        seq,
-        ts_init: entry.tsInit,
-        record_type: entry.recordType,
-        payload: bytes.subarray(payloadAt, prevAt),
-        prev_hash: bytes.subarray(prevAt, hashAt),
-        hash: this.last,
-      };
+      const start = block.start(i);
+      const hashAt = block.start(i + 1) - HASH_SIZE;
+      buf.set(prev, hashAt - HASH_SIZE);
+      // One call per record: the chain is what lets a verifier name the first record that was altered.
+      const digest = hash('sha256', buf.subarray(start, hashAt), 'buffer');
+      buf.set(digest, hashAt);
+      prev = digest;
     }
-    return { bytes, records };
+    this.seq += to - from;
+    if (to > from) this.last = buf.subarray(block.start(to) - HASH_SIZE, block.start(to));
   }
 
-  private typeName(recordType: string): Buffer {
-    let name = this.typeNames.get(recordType);
-    if (name === undefined) {
-      name = Buffer.from(recordType, 'utf8');
-      this.typeNames.set(recordType, name);
+  /**
+   * Appends `entries[from..to)`, whose payloads are already encoded, to the
+   * chain and encodes them into one buffer (see {@link AuditChain.link} for
+   * what happens to the chain if they are not written).
+   */
+  encode(entries: readonly AuditEntry[], from = 0, to = entries.length): EncodedRecords {
+    let payloadBytes = 0;
+    for (let i = from; i < to; i++) payloadBytes += (entries[i] as AuditEntry).payload.length;
+    const block = new AuditBlock(this.seq + 1, payloadBytes + (to - from) * 128);
+    for (let i = from; i < to; i++) {
+      const entry = entries[i] as AuditEntry;
+      block.addEncoded(entry.tsInit, entry.recordType, entry.payload);
     }
-    return name;
+    this.link(block, 0, block.count);
+    const records: AuditRecord[] = new Array<AuditRecord>(block.count);
+    for (let i = 0; i < block.count; i++) records[i] = block.record(i);
+    return { bytes: block.bytes(), records };
   }
 }

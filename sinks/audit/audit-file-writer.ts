@@ -21,21 +21,31 @@ function meta(): ReadonlyMap<string, Buffer> {
   return headerMeta;
 }
 
-async function writeFully(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
+/** Writes `buffers` back to back at `position`, with as few calls as the kernel allows (one, in practice). */
+async function writeFully(handle: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
+  let rest = buffers.filter((b) => b.length > 0);
+  let total = 0;
+  for (const b of rest) total += b.length;
   let written = 0;
   // Bounded: each write moves forward or throws; regular files take a whole write in practice.
-  for (let round = 0; written < buffer.length && round < 1000; round++) {
-    const { bytesWritten } = await handle.write(buffer, written, buffer.length - written, position + written);
+  for (let round = 0; rest.length > 0 && round < 1000; round++) {
+    let { bytesWritten } = await handle.writev(rest, position + written);
     written += bytesWritten;
+    // Drop what went out: whole buffers, then the written part of the next.
+    let i = 0;
+    while (i < rest.length && bytesWritten >= (rest[i] as Buffer).length) bytesWritten -= (rest[i++] as Buffer).length;
+    rest = rest.slice(i);
+    if (bytesWritten > 0 && rest.length > 0) rest[0] = (rest[0] as Buffer).subarray(bytesWritten);
   }
-  if (written < buffer.length) throw new Error(`short write: ${written} of ${buffer.length} bytes`);
+  if (written < total) throw new Error(`short write: ${written} of ${total} bytes`);
 }
 
 /**
  * Appends blocks of encoded AuditRecords to one Avro object container
  * file. Each `appendBlock` is one write of the whole block (count, size,
- * records, sync marker) at the end of the file, then `fdatasync`; it
- * resolves only when the block is on disk. A new file's header goes out
+ * records, sync marker) at the end of the file, gathered from the records'
+ * buffers without a copy, then `fdatasync`; it resolves only when the
+ * block is on disk. A new file's header goes out
  * with its first block, in the same write, and the directory is synced
  * after it, so a file never exists on disk without a record, except torn.
  *
@@ -111,20 +121,34 @@ export class AuditFileWriter {
     return this.count;
   }
 
-  /** Writes one block of `count` records (`recordBytes`, back to back) in one write and waits for `fdatasync`. */
-  async appendBlock(count: number, recordBytes: Buffer): Promise<void> {
-    const parts = [avroContainer.encodeBlockPrefix(count, recordBytes.length), recordBytes, this.sync];
+  /**
+   * Writes one block of `count` records (`records`: their bytes, back to
+   * back, in one buffer or gathered from several) in one write and waits for
+   * `fdatasync`. One block per write: were a write to hold two, a power
+   * failure could keep the second and lose pages of the first, and recovery
+   * would find an intact block after a damaged one (not a torn tail).
+   */
+  async appendBlock(count: number, records: Buffer | readonly Buffer[]): Promise<void> {
+    const parts: Buffer[] = this.pendingHeader === undefined ? [] : [this.pendingHeader];
+    const prefixAt = parts.length;
+    let recordBytes = 0;
+    for (const part of Buffer.isBuffer(records) ? [records] : records) {
+      parts.push(part);
+      recordBytes += part.length;
+    }
+    parts.splice(prefixAt, 0, avroContainer.encodeBlockPrefix(count, recordBytes));
+    parts.push(this.sync);
+    let size = 0;
+    for (const part of parts) size += part.length;
     const header = this.pendingHeader;
-    if (header !== undefined) parts.unshift(header);
-    const block = Buffer.concat(parts);
-    await writeFully(this.handle, block, this.end);
+    await writeFully(this.handle, parts, this.end);
     await this.handle.datasync();
     if (header !== undefined) {
       // Without it a crash could lose the new file's directory entry, synced data and all.
       await syncDirectory(dirname(this.path));
       this.pendingHeader = undefined;
     }
-    this.end += block.length;
+    this.end += size;
     this.count += count;
   }
 

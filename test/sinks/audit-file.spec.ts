@@ -68,19 +68,23 @@ describe('AuditFileWriter', () => {
     const writer = await AuditFileWriter.create(path, SYNC);
     expect(statSync(path).size).toBe(0);
     const probe = await open(path, 'r');
-    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => unknown };
+    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => unknown; writev: (...args: unknown[]) => unknown };
     await probe.close();
+    // Header, block prefix, records and sync marker are gathered from their buffers into one writev.
     const writes = vi.spyOn(proto, 'write');
+    const gatheredWrites = vi.spyOn(proto, 'writev');
     try {
       const { bytes, records } = new AuditChain().encode(tickEntries(1, 3));
       await writer.appendBlock(3, bytes);
-      expect(writes).toHaveBeenCalledTimes(1);
+      expect(writes).toHaveBeenCalledTimes(0);
+      expect(gatheredWrites).toHaveBeenCalledTimes(1);
       expect(writer.size).toBe(statSync(path).size);
       expect(writer.records).toBe(3);
       await writer.close();
       expect((await decodeFile(path)).map((r) => r.hash.toString('hex'))).toEqual(records.map((r) => r.hash.toString('hex')));
     } finally {
       writes.mockRestore();
+      gatheredWrites.mockRestore();
     }
   });
 

@@ -189,15 +189,25 @@ describe('auditSink', () => {
   it('acknowledges a record only after its block is written and fdatasync has returned', async () => {
     const dir = tmp();
     const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown>; datasync: () => Promise<void> };
+    const proto = Object.getPrototypeOf(probe) as {
+      write: (...a: unknown[]) => Promise<unknown>;
+      writev: (...a: unknown[]) => Promise<unknown>;
+      datasync: () => Promise<void>;
+    };
     await probe.close();
     const events: ({ kind: 'write'; bytes: Buffer } | { kind: 'synced' })[] = [];
     const write = proto.write;
+    const writev = proto.writev;
     const datasync = proto.datasync;
     vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
       const [buffer, offset, length] = args as [Buffer, number, number];
       events.push({ kind: 'write', bytes: Buffer.from(buffer.subarray(offset, offset + length)) });
       return write.apply(this, args);
+    });
+    vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      // Copied at the call: what the buffers held when they were handed to the kernel.
+      events.push({ kind: 'write', bytes: Buffer.concat(args[0] as Buffer[]) });
+      return writev.apply(this, args);
     });
     vi.spyOn(proto, 'datasync').mockImplementation(async function (this: unknown) {
       await datasync.apply(this);

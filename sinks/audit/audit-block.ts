@@ -1,0 +1,195 @@
+import type { AuditRecord } from '../../schemas/generated.js';
+import { avroContainer } from './avro-container.js';
+
+const HASH_SIZE = 32;
+/** The two hash fields that end every record: `prev_hash` and `hash`. */
+const HASH_FIELDS = 2 * HASH_SIZE;
+/** The smallest buffer a block starts with. */
+const MIN_CAPACITY = 4096;
+
+/** How one kind of payload is encoded straight into a block's buffer. */
+export interface AuditPayloadWriter {
+  /** Full schema name of the payload, e.g. `tickflow.OrderFilled`. */
+  readonly recordType: string;
+  /**
+   * Writes `value`'s Avro binary at `pos` of `buf` and returns the position
+   * after it, or a negative number when `buf` is too short (as avsc's
+   * `Type.encode`; nothing is relied on past the end then). Throws when
+   * `value` cannot be encoded.
+   */
+  encodeInto(value: unknown, buf: Buffer, pos: number): number;
+}
+
+/** The `record_type` field of each payload writer's records (length and UTF-8 bytes), encoded once. */
+const typeFields = new WeakMap<AuditPayloadWriter, Buffer>();
+function typeFieldOf(writer: AuditPayloadWriter): Buffer {
+  let field = typeFields.get(writer);
+  if (field === undefined) {
+    const name = Buffer.from(writer.recordType, 'utf8');
+    field = Buffer.allocUnsafe(avroContainer.longSize(name.length) + name.length);
+    name.copy(field, avroContainer.writeLong(field, 0, name.length));
+    typeFields.set(writer, field);
+  }
+  return field;
+}
+
+/** A payload writer per record type for payloads already encoded, which it copies. */
+const encodedWriters = new Map<string, AuditPayloadWriter>();
+function encodedWriterOf(recordType: string): AuditPayloadWriter {
+  let writer = encodedWriters.get(recordType);
+  if (writer === undefined) {
+    writer = {
+      recordType,
+      encodeInto: (payload, buf, pos) => {
+        const bytes = payload as Buffer;
+        if (pos + bytes.length > buf.length) return -1;
+        buf.set(bytes, pos);
+        return pos + bytes.length;
+      },
+    };
+    encodedWriters.set(recordType, writer);
+  }
+  return writer;
+}
+
+/**
+ * Consecutive AuditRecords (seq `firstSeq` on) encoded back to back in one
+ * buffer, as they go into an Avro block: each payload is encoded in place
+ * (no buffer per record, no copy), and each record's `prev_hash` and `hash`
+ * are left for {@link AuditChain.link} to fill before the block is written.
+ *
+ * ```
+ * record: long(seq) | long(ts_init) | string(record_type) | bytes(payload) | prev_hash[32] | hash[32]
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { AuditChain } from './audit-chain.js';
+ * // The audit sink's writers encode a record with its schema's avsc type: `type.encode(value, buf, pos)`.
+ * const tickWriter = { recordType: 'tickflow.Tick', encodeInto: (value: unknown, buf: Buffer, pos: number) => buf.writeUInt8(value as number, pos) };
+ * const block = new AuditBlock(1);
+ * block.add(1_735_822_800_000_000, tickWriter, 2);
+ * new AuditChain().link(block, 0, block.count);
+ * console.log(block.count, block.record(0).seq, block.record(0).payload);
+ * // Logs: 1 1 <Buffer 02>
+ * ```
+ */
+export class AuditBlock {
+  private buf: Buffer;
+  private used = 0;
+  /** Where each record starts; `starts[count]` is the end of the last one. */
+  private readonly starts: number[] = [0];
+  /** Where each record's payload starts. */
+  private readonly payloadStarts: number[] = [];
+  private readonly tsInits: number[] = [];
+  private readonly recordTypes: string[] = [];
+  /** Bytes of the varint length a payload of each writer took last time: the guess for the next one. */
+  private readonly lengthSizes = new Map<AuditPayloadWriter, number>();
+
+  /**
+   * @param firstSeq `seq` of the block's first record.
+   * @param capacity Bytes to start with; the buffer grows when records need more.
+   */
+  constructor(
+    readonly firstSeq: number,
+    capacity = MIN_CAPACITY,
+  ) {
+    this.buf = Buffer.allocUnsafe(Math.max(MIN_CAPACITY, capacity));
+  }
+
+  /** Records in the block. */
+  get count(): number {
+    return this.tsInits.length;
+  }
+
+  /** Bytes of the encoded records. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** The records `[from, to)`, encoded back to back (a view of the block's buffer). */
+  bytes(from = 0, to = this.count): Buffer {
+    return this.buf.subarray(this.starts[from], this.starts[to]);
+  }
+
+  /** Offset of record `i` in the block's buffer; `start(count)` is the end of the last record. */
+  start(i: number): number {
+    return this.starts[i] as number;
+  }
+
+  tsInit(i: number): number {
+    return this.tsInits[i] as number;
+  }
+
+  /** The block's whole buffer, for linking in place. */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /**
+   * Appends the record after the last one: `seq` `firstSeq + count`, then
+   * `tsInit`, the writer's record type and `value` encoded by it, and room
+   * for the hashes. When the writer throws, the block is as it was.
+   */
+  add(tsInit: number, writer: AuditPayloadWriter, value: unknown): void {
+    const typeField = typeFieldOf(writer);
+    const start = this.used;
+    // The varint of the payload's length goes before the payload, whose length is known only once encoded: guessed, moved when wrong.
+    const guessedLengthSize = this.lengthSizes.get(writer) ?? 2;
+    // Bounded: each round at least doubles the buffer, and a record is far smaller than 2^31 bytes.
+    for (let round = 0; round < 32; round++) {
+      const buf = this.buf;
+      let pos = avroContainer.writeLong(buf, start, this.firstSeq + this.count);
+      pos = avroContainer.writeLong(buf, pos, tsInit);
+      if (pos + typeField.length + guessedLengthSize + HASH_FIELDS <= buf.length) {
+        buf.set(typeField, pos);
+        pos += typeField.length;
+        const guessedAt = pos + guessedLengthSize;
+        const end = writer.encodeInto(value, buf, guessedAt);
+        if (end >= 0 && end + HASH_FIELDS + avroContainer.MAX_LONG_BYTES <= buf.length) {
+          const length = end - guessedAt;
+          const lengthSize = avroContainer.longSize(length);
+          const payloadAt = pos + lengthSize;
+          if (lengthSize !== guessedLengthSize) {
+            buf.copyWithin(payloadAt, guessedAt, end);
+            this.lengthSizes.set(writer, lengthSize);
+          }
+          avroContainer.writeLong(buf, pos, length);
+          this.used = payloadAt + length + HASH_FIELDS;
+          this.starts.push(this.used);
+          this.payloadStarts.push(payloadAt);
+          this.tsInits.push(tsInit);
+          this.recordTypes.push(writer.recordType);
+          return;
+        }
+      }
+      this.grow(buf.length * 2);
+    }
+    throw new Error(`audit: a record of ${writer.recordType} does not fit in ${this.buf.length} bytes`);
+  }
+
+  /** Appends a record whose payload is already encoded (a copy of `payload`), as {@link AuditBlock.add} does. */
+  addEncoded(tsInit: number, recordType: string, payload: Buffer): void {
+    this.add(tsInit, encodedWriterOf(recordType), payload);
+  }
+
+  /** Record `i` as an AuditRecord, its buffers views of the block (its hashes as {@link AuditChain.link} left them). */
+  record(i: number): AuditRecord {
+    const payloadAt = this.payloadStarts[i] as number;
+    const prevAt = (this.starts[i + 1] as number) - HASH_FIELDS;
+    return {
+      seq: this.firstSeq + i,
+      ts_init: this.tsInits[i] as number,
+      record_type: this.recordTypes[i] as string,
+      payload: this.buf.subarray(payloadAt, prevAt),
+      prev_hash: this.buf.subarray(prevAt, prevAt + HASH_SIZE),
+      hash: this.buf.subarray(prevAt + HASH_SIZE, prevAt + HASH_FIELDS),
+    };
+  }
+
+  private grow(capacity: number): void {
+    const next = Buffer.allocUnsafe(capacity);
+    next.set(this.buf.subarray(0, this.used));
+    this.buf = next;
+  }
+}
