@@ -1,7 +1,7 @@
 import { ClientErrorCode, type ClientError } from './client-error.js';
 import type { QuoteBook, QuoteValue } from '../../protocols/diff/quote-book.js';
 import type { QuoteFanout } from './quote-fanout.js';
-import type { QuoteSubscription } from './quote-subscription.js';
+import type { QuoteSubscription, QuoteWaiter } from './quote-subscription.js';
 
 /** The reply to `subscribe` / `unsubscribe`. */
 export interface SubscriptionReply {
@@ -65,6 +65,8 @@ export class ActionSession {
   /** Encoded order_event messages waiting for the socket, the latest per order; the last changed order last. */
   private readonly waitingOrderEvents = new Map<string, Buffer>();
   private readonly book: QuoteBook;
+  /** Who waits on the subscription for a change, while it does. */
+  private parked: QuoteWaiter | undefined;
 
   constructor(private readonly fanout: QuoteFanout) {
     this.book = fanout.book;
@@ -98,6 +100,7 @@ export class ActionSession {
       this.subscribed.add(id);
       this.unsent.add(id);
     }
+    this.unpark();
     this.subscription = this.fanout.subscribe(this.subscribed, this.subscription);
     return { action: 'subscribed', instruments: accepted, unknown, count: this.subscribed.size };
   }
@@ -110,6 +113,7 @@ export class ActionSession {
       this.subscribed.delete(id);
       this.unsent.delete(id);
     }
+    this.unpark();
     this.subscription = this.fanout.subscribe(this.subscribed, this.subscription);
     return {
       action: 'unsubscribed',
@@ -131,8 +135,20 @@ export class ActionSession {
     return { action: 'instruments', instruments, count: instruments.length };
   }
 
+  /** Nothing to send now: `waiter` is woken when one of the subscribed instruments changes. */
+  park(waiter: QuoteWaiter): void {
+    this.parked = waiter;
+    this.subscription.waiters.add(waiter);
+  }
+
+  private unpark(): void {
+    if (this.parked !== undefined) this.subscription.waiters.delete(this.parked);
+    this.parked = undefined;
+  }
+
   /** The client is gone: its shared subscription is let go. */
   dispose(): void {
+    this.unpark();
     this.fanout.release(this.subscription);
     this.subscription = this.fanout.subscribe([]);
   }
@@ -183,8 +199,12 @@ export class ActionSession {
 
   /** True when some subscribed instrument changed since it was last sent, or an order event waits. */
   hasPending(): boolean {
-    this.fanout.seal();
-    return this.unsent.size > 0 || this.waitingOrderEvents.size > 0 || this.subscription.lastChangedEpoch > this.sentEpoch;
+    return (
+      this.unsent.size > 0 ||
+      this.waitingOrderEvents.size > 0 ||
+      (this.subscribed.size > 0 && this.fanout.hasOpenChanges) ||
+      this.subscription.lastChangedEpoch > this.sentEpoch
+    );
   }
 
   /** The next changed instrument's latest quote as its encoded `market_data` message, or `undefined` when every one has been sent. */

@@ -8,6 +8,7 @@ import { ClientErrorCode, ConnectionErrorCode, type ClientError } from './client
 import { DiffSession } from './diff-session.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteFanout } from './quote-fanout.js';
+import type { QuoteWaiter } from './quote-subscription.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { TradeBook, TradeEntityChange } from './trade-book.js';
 import type { WebsocketSinkMetrics } from './websocket-sink-metrics.js';
@@ -86,7 +87,7 @@ function bufferOf(data: RawData): Buffer {
  * since the rate limit bounds them; a client whose buffer still passes
  * four times the bound is disconnected.
  */
-export class ClientConnection {
+export class ClientConnection implements QuoteWaiter {
   private readonly diff: DiffSession;
   private readonly action: ActionSession;
   private readonly limiter: RateLimiter;
@@ -158,15 +159,21 @@ export class ClientConnection {
     this.options.socket.close(code, reason);
   }
 
+  /** A subscribed instrument changed: the server flushes this client with the others. */
+  wake(): void {
+    if (!this.closed) this.options.requestFlush(this);
+  }
+
   /**
    * Sends every pending push the socket's buffer bound allows, in one socket
-   * write. Returns whether the client still waits for pushes (a held peek,
-   * quote subscriptions of the action protocol, or pushes the socket had no
-   * room for), so the server keeps it among those it flushes.
+   * write. A client that still waits for quotes (a held peek, action
+   * subscriptions) is parked on its subscriptions, to be woken when one of
+   * their instruments changes; one whose socket was full is flushed again
+   * when a write completes.
    */
-  flush(): boolean {
+  flush(): void {
     const socket = this.options.socket;
-    if (this.closed || socket.readyState !== WebSocket.OPEN) return false;
+    if (this.closed || socket.readyState !== WebSocket.OPEN) return;
     const tcp = tcpSocketOf(socket);
     tcp?.cork();
     try {
@@ -185,7 +192,9 @@ export class ClientConnection {
     } finally {
       tcp?.uncork();
     }
-    return !this.closed && (this.diff.isPeekHeld || this.action.subscriptions.size > 0 || this.hasPending());
+    if (this.closed) return;
+    if (this.diff.isPeekHeld) this.diff.park(this);
+    if (this.action.subscriptions.size > 0) this.action.park(this);
   }
 
   /** True when a push waits: for a held peek, or for room in the socket. */

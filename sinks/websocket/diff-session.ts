@@ -3,7 +3,7 @@ import { ClientErrorCode, type ClientError } from './client-error.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteValue } from '../../protocols/diff/quote-book.js';
 import type { QuoteFanout } from './quote-fanout.js';
-import type { QuoteSubscription } from './quote-subscription.js';
+import type { QuoteSubscription, QuoteWaiter } from './quote-subscription.js';
 import { TradeBook, type TradeEntityChange, type TradeSection, type TradeValue } from './trade-book.js';
 
 /** A merge patch as it travels: values, nested objects, null to delete. */
@@ -62,8 +62,14 @@ export class DiffSession {
   /** The fan-out epoch whose quote changes the client has been sent. */
   private sentEpoch: number;
   private pendingInsList: string | undefined;
-  /** The client's own quote patches (from subscription changes): a whole quote, or null to delete it. */
-  private readonly pendingQuotes = new Map<string, Record<string, QuoteValue | null> | null>();
+  /**
+   * The client's own quotes (from subscription changes): the whole quote, the
+   * complete one (every key, null where unset: the client may hold an older
+   * quote of it), or null to delete it.
+   */
+  private readonly pendingQuotes = new Map<string, 'whole' | 'complete' | null>();
+  /** Who waits on the subscription for a change, while it does. */
+  private parked: QuoteWaiter | undefined;
   private readonly pendingFeeds = new Map<string, Record<string, QuoteValue | null>>();
   /** Per account, section and key: what the client is owed of the trade state. Accounts with nothing pending are absent. */
   private readonly pendingTrade = new Map<string, PendingAccount>();
@@ -122,9 +128,9 @@ export class DiffSession {
     for (const id of next) {
       if (this.subscribed.has(id) || !this.book.has(id)) continue;
       // A pending null means the client still holds an older quote of this instrument: send one that replaces every key.
-      const quote = this.pendingQuotes.get(id) === null ? this.book.completeQuote(id) : this.book.quote(id);
-      this.pendingQuotes.set(id, { ...quote });
+      this.pendingQuotes.set(id, this.pendingQuotes.get(id) === null ? 'complete' : 'whole');
     }
+    this.unpark();
     this.subscribed = next;
     this.subscription = this.fanout.subscribe(next, this.subscription);
     this.pendingInsList = insList;
@@ -136,10 +142,22 @@ export class DiffSession {
     this.peekHeld = true;
   }
 
+  /** Nothing to send now: `waiter` is woken when one of the subscribed instruments changes. */
+  park(waiter: QuoteWaiter): void {
+    this.parked = waiter;
+    this.subscription.waiters.add(waiter);
+  }
+
   /** The client is gone: its shared subscription is let go. */
   dispose(): void {
+    this.unpark();
     this.fanout.release(this.subscription);
     this.subscription = this.fanout.subscribe([]);
+  }
+
+  private unpark(): void {
+    if (this.parked !== undefined) this.subscription.waiters.delete(this.parked);
+    this.parked = undefined;
   }
 
   /** Merges a feed's status change into the pending patch; every DIFF client gets every feed. */
@@ -171,10 +189,9 @@ export class DiffSession {
     }
   }
 
-  /** True when an rtn_data would carry something (the first one always does). */
+  /** True when an rtn_data may carry something (the first one always does); quote changes not sealed yet count, wherever they are. */
   hasPending(): boolean {
-    this.fanout.seal();
-    return this.hasOwnPending() || this.subscription.lastChangedEpoch > this.sentEpoch;
+    return this.hasOwnPending() || this.fanout.hasOpenChanges || this.subscription.lastChangedEpoch > this.sentEpoch;
   }
 
   /**
@@ -193,7 +210,7 @@ export class DiffSession {
     this.sentEpoch = epoch;
     this.peekHeld = false;
     if (own === undefined && shared !== undefined) return shared.rtnData;
-    const parts = [JSON.stringify(own)];
+    const parts = [own];
     if (shared !== undefined) parts.push(shared.quotesPatch);
     if (!this.snapshotSent) parts.push('{"mdhis_more_data":false}');
     this.snapshotSent = true;
@@ -211,24 +228,34 @@ export class DiffSession {
     );
   }
 
-  /** The client's own patch, emptying what it is owed of its own. */
-  private ownPatch(): Patch {
-    const patch: Patch = {};
-    if (this.pendingInsList !== undefined) patch['ins_list'] = this.pendingInsList;
-    if (this.pendingQuotes.size > 0 || !this.snapshotSent) patch['quotes'] = Object.fromEntries(this.pendingQuotes);
-    if (this.pendingFeeds.size > 0) patch['feeds'] = Object.fromEntries(this.pendingFeeds);
-    if (this.pendingTrade.size > 0) patch['trade'] = this.tradePatch();
+  /** The client's own patch as JSON text, emptying what it is owed of its own. Whole quotes are the fan-out's, encoded once per change for every client. */
+  private ownPatch(): string {
+    const members: string[] = [];
+    if (this.pendingInsList !== undefined) members.push(`"ins_list":${JSON.stringify(this.pendingInsList)}`);
+    if (this.pendingQuotes.size > 0 || !this.snapshotSent) {
+      const quotes: string[] = [];
+      for (const [id, owed] of this.pendingQuotes) {
+        if (owed === 'whole') quotes.push(this.fanout.wholeQuoteMember(id));
+        else quotes.push(`${JSON.stringify(id)}:${JSON.stringify(owed === null ? null : this.book.completeQuote(id))}`);
+      }
+      members.push(`"quotes":{${quotes.join(',')}}`);
+    }
+    if (this.pendingFeeds.size > 0) members.push(`"feeds":${JSON.stringify(Object.fromEntries(this.pendingFeeds))}`);
+    if (this.pendingTrade.size > 0) members.push(`"trade":${JSON.stringify(this.tradePatch())}`);
     this.pendingInsList = undefined;
     this.pendingQuotes.clear();
     this.pendingFeeds.clear();
     this.pendingTrade.clear();
-    return patch;
+    return `{${members.join(',')}}`;
   }
 
-  /** How many values the client's own pending patch holds (quotes of subscription changes, feed and trade fields, deletions counted as one): its memory cost; quote changes are held once for all clients by the fan-out. */
+  /**
+   * How many values the client's own pending patch holds (feed and trade
+   * fields, one per quote owed from a subscription change, one per deletion):
+   * its memory cost. Quote changes are held once for all clients by the fan-out.
+   */
   pendingValueCount(): number {
-    let count = 0;
-    for (const quote of this.pendingQuotes.values()) count += quote === null ? 1 : Object.keys(quote).length;
+    let count = this.pendingQuotes.size;
     for (const feed of this.pendingFeeds.values()) count += Object.keys(feed).length;
     for (const sections of this.pendingTrade.values()) {
       for (const entities of sections.values()) {

@@ -2,8 +2,14 @@ import type { QuoteBook, QuoteChange, QuotePatch, QuoteValue } from '../../proto
 import type { MarketData } from './action-session.js';
 import { QuoteSubscription, type QuoteChangesSince } from './quote-subscription.js';
 
-/** Epochs whose patches are kept; a client further behind gets each changed instrument's complete quote instead. */
-const DEFAULT_HISTORY = 256;
+/**
+ * Epochs whose patches are kept. A client further behind gets the complete
+ * quote of each changed instrument rather than the patches merged: one text
+ * per instrument and change, shared by every client that far behind, where
+ * merged patches would differ per client (and after that many ticks most
+ * fields have changed anyway).
+ */
+const DEFAULT_HISTORY = 8;
 
 /** The changes of one sealed epoch: per instrument, the merge patch of everything that changed in it. */
 interface SealedEpoch {
@@ -41,6 +47,10 @@ export class QuoteFanout {
   private readonly members = new Map<number, Map<string, string>>();
   /** Per instrument, its action-protocol market_data message, until it changes. */
   private readonly marketData = new Map<string, Buffer>();
+  /** Per instrument, its whole quote as a member of a `quotes` object, until it changes: what a new subscriber gets. */
+  private readonly wholeMembers = new Map<string, string>();
+  /** Per instrument, its complete quote (every key, null where unset) as a member, until it changes: what a client far behind gets. */
+  private readonly completeMembers = new Map<string, string>();
 
   constructor(
     readonly book: QuoteBook,
@@ -54,6 +64,11 @@ export class QuoteFanout {
     return this.epoch;
   }
 
+  /** True when changes wait in the open epoch: a flush would seal them. */
+  get hasOpenChanges(): boolean {
+    return this.open.size > 0;
+  }
+
   /** Merges a book change into the open epoch. */
   changed(change: QuoteChange): void {
     const id = change.instrumentId;
@@ -62,6 +77,8 @@ export class QuoteFanout {
     if (patch === undefined) this.open.set(id, { ...(change.isNew ? this.book.quote(id) : change.patch) });
     else Object.assign(patch, change.patch);
     this.marketData.delete(id);
+    this.wholeMembers.delete(id);
+    this.completeMembers.delete(id);
   }
 
   /** Closes the open epoch when it holds changes, and returns the latest epoch. */
@@ -74,7 +91,12 @@ export class QuoteFanout {
     for (const id of patches.keys()) {
       this.lastChanged.set(id, epoch);
       const holders = this.holdersOf.get(id);
-      if (holders !== undefined) for (const subscription of holders) subscription.lastChangedEpoch = epoch;
+      if (holders === undefined) continue;
+      for (const subscription of holders) {
+        subscription.lastChangedEpoch = epoch;
+        for (const waiter of subscription.waiters) waiter.wake();
+        subscription.waiters.clear();
+      }
     }
     this.members.clear();
     return epoch;
@@ -150,6 +172,16 @@ export class QuoteFanout {
     return message;
   }
 
+  /** `"id":{…}`: the instrument's whole quote (set values) as a member of a `quotes` object, built once per change. */
+  wholeQuoteMember(id: string): string {
+    let text = this.wholeMembers.get(id);
+    if (text === undefined) {
+      text = `${JSON.stringify(id)}:${JSON.stringify(this.book.quote(id) ?? {})}`;
+      this.wholeMembers.set(id, text);
+    }
+    return text;
+  }
+
   /** How many quote values the fan-out holds in its open and kept epochs: its memory cost, the same for 1 client or 10,000. */
   retainedValueCount(): number {
     let count = 0;
@@ -162,6 +194,14 @@ export class QuoteFanout {
 
   /** `"id":{…}`: what changed in the instrument after `since`, as a member of the `quotes` object, built once per epoch. */
   private member(id: string, since: number): string {
+    if (since < this.epoch - this.history) {
+      let complete = this.completeMembers.get(id);
+      if (complete === undefined) {
+        complete = `${JSON.stringify(id)}:${JSON.stringify(this.book.completeQuote(id) ?? {})}`;
+        this.completeMembers.set(id, complete);
+      }
+      return complete;
+    }
     let byId = this.members.get(since);
     if (byId === undefined) this.members.set(since, (byId = new Map<string, string>()));
     let text = byId.get(id);
@@ -172,9 +212,8 @@ export class QuoteFanout {
     return text;
   }
 
-  /** The merge patch taking a client from epoch `since` to now: the kept epochs' patches in order, or the complete quote when some are gone. */
+  /** The merge patch taking a client from epoch `since` (within the kept epochs) to now: their patches in order. */
   private patchSince(id: string, since: number): QuotePatch {
-    if (since < this.epoch - this.history) return this.book.completeQuote(id) ?? {};
     if (since === this.epoch - 1) return this.sealed[this.epoch % this.history]?.patches.get(id) ?? {};
     const merged: Record<string, QuoteValue | null> = {};
     for (let epoch = since + 1; epoch <= this.epoch; epoch++) {

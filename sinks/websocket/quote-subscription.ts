@@ -8,6 +8,11 @@ export interface QuoteChangesSince {
   readonly rtnData: Buffer;
 }
 
+/** A session waiting for its subscription to change: woken (once) by the seal of the epoch that changes it. */
+export interface QuoteWaiter {
+  wake(): void;
+}
+
 /**
  * One set of instruments, shared by every client subscribed to exactly
  * these (the {@link QuoteFanout} interns them by their sorted ids): what
@@ -23,6 +28,8 @@ export class QuoteSubscription {
   cachedAtEpoch = -1;
   /** Per `since` epoch, what changed after it up to `cachedAtEpoch`. */
   readonly changesSince = new Map<number, QuoteChangesSince>();
+  /** Sessions with nothing to send until one of the instruments changes: only they are visited when one does. */
+  readonly waiters = new Set<QuoteWaiter>();
 
   constructor(
     /** The sorted ids, comma-joined: the key it is interned by. */

@@ -78,7 +78,7 @@ export class WebsocketServer {
   private closing: Promise<void> | undefined;
   private onAllClientsClosed: (() => void) | undefined;
   private readonly fanout: QuoteFanout;
-  /** Clients that may have something to send at the next flush: a held peek, action subscriptions, pushes waiting for room. */
+  /** Clients to flush next: those with something of their own to send, or woken by a change of their subscriptions. */
   private readonly ready = new Set<ClientConnection>();
   private flushScheduled = false;
   private readonly requestFlush = (client: ClientConnection): void => {
@@ -161,7 +161,7 @@ export class WebsocketServer {
    */
   quoteChanged(change: QuoteChange): void {
     this.fanout.changed(change);
-    if (this.ready.size > 0) this.scheduleFlush();
+    if (this.clients.size > 0) this.scheduleFlush();
   }
 
   /** Passes a feed status change to every client. */
@@ -208,9 +208,12 @@ export class WebsocketServer {
     });
   }
 
+  /** Seals the changes so far (waking the clients they concern), then flushes every client that has something to send. */
   private flush(): void {
     this.fanout.seal();
-    for (const client of this.ready) if (!client.flush()) this.ready.delete(client);
+    const clients = [...this.ready];
+    this.ready.clear();
+    for (const client of clients) client.flush();
   }
 
   private async closeAll(code: number, reason: string): Promise<void> {
