@@ -38,6 +38,8 @@ const SERIES_METHODS: Readonly<Record<MetricType, readonly string[]>> = {
  */
 class BufferedCount implements CounterSeries {
   private pending = 0;
+  /** Incremented since the last flush, if only by 0: `inc(0)` shows a series at 0, as in prom-client. */
+  private touched = false;
 
   constructor(private readonly series: CounterSeries) {}
 
@@ -46,12 +48,14 @@ class BufferedCount implements CounterSeries {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${String(value)}`);
     if (value < 0) throw new Error('It is not possible to decrease a counter');
     this.pending += value;
+    this.touched = true;
   }
 
   flush(): void {
-    if (this.pending === 0) return;
+    if (!this.touched) return;
     const value = this.pending;
     this.pending = 0;
+    this.touched = false;
     this.series.inc(value);
   }
 }

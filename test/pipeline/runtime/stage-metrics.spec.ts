@@ -83,6 +83,8 @@ describe('StageMetrics', () => {
     const text = await registry.metrics();
     expect(text).toContain('tickflow_dedup_sent_total{stage="merge"} 1000.5');
     expect(text).toContain('tickflow_dedup_by_feed_total{stage="merge",feed="a"} 5');
+    m.counter('by_feed_total').labels({ feed: 'b' }).inc(0);
+    expect(await registry.metrics()).toContain('tickflow_dedup_by_feed_total{stage="merge",feed="b"} 0');
     expect(() => sent.inc(-1)).toThrow('It is not possible to decrease a counter');
     expect(() => a.inc(Number.NaN)).toThrow('Value is not a valid number: NaN');
     expect(await registry.metrics()).toContain('tickflow_dedup_sent_total{stage="merge"} 1000.5');
