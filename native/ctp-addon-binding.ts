@@ -1,6 +1,6 @@
 // The raw JavaScript interface of native/addon (tickflow_ctp.node): types only.
 // Code outside native/ uses CtpMdApi, inspectCtpLibrary and ctpSimulator instead.
-import type { CtpEventOf } from './ctp-event.js';
+import type { CtpEvent } from './ctp-event.js';
 
 /** What `loadLibrary` reports about a CTP market-data library it loaded. */
 export interface RawCtpLibrary {
@@ -10,14 +10,19 @@ export interface RawCtpLibrary {
   readonly factoryArity: 3 | 4;
 }
 
-/** A vendor RspInfo with a non-zero ErrorID: the message as the vendor's GB18030 bytes up to the NUL. */
-export interface RawCtpRspError {
-  readonly errorId: number;
-  readonly message: Buffer;
+/**
+ * Where a delivered event's parts lie: the addon copies each queued event (its MdEvent, `sizeof` bytes) into the
+ * delivery buffer; `fields` are byte offsets within one event (`depth`, `replyInfo` and `replyBody` are where the
+ * CThostFtdcDepthMarketDataField, the CThostFtdcRspInfoField and the login or instrument struct start), `kinds` the
+ * values of its kind byte.
+ */
+export interface RawCtpEventLayout {
+  readonly sizeof: number;
+  readonly fields: Readonly<
+    Record<'kind' | 'isLast' | 'hasInfo' | 'hasBody' | 'value' | 'recvUs' | 'depth' | 'replyInfo' | 'replyBody', number>
+  >;
+  readonly kinds: Readonly<Record<CtpEvent['kind'], number>>;
 }
-
-/** One Spi callback, as the addon delivers it: vendor errors as raw bytes, OnRspError's null when the vendor sent no RspInfo. */
-export type RawCtpEvent = CtpEventOf<RawCtpRspError, RawCtpRspError | null>;
 
 /** Options of `new MdSession(…)`. */
 export interface RawMdSessionOptions {
@@ -28,8 +33,12 @@ export interface RawMdSessionOptions {
   readonly queueCapacity: number;
   /** The most events per onEvents call; 1 delivers one event per call. */
   readonly maxBatch: number;
-  /** Called on the JavaScript thread with the events in arrival order and the count dropped since the previous call. */
-  readonly onEvents: (events: RawCtpEvent[], droppedSinceLastCall: number) => void;
+  /**
+   * Called on the JavaScript thread with `count` events in arrival order, as {@link RawCtpEventLayout} lays them out
+   * from the start of `buffer`, and the count dropped since the previous call. The buffer is the session's own and is
+   * written over by the next call: read it before returning.
+   */
+  readonly onEvents: (buffer: ArrayBuffer, count: number, droppedSinceLastCall: number) => void;
   /** Receives what onEvents throws; without it the exception is kept for the next stats(). */
   readonly onError?: (error: unknown) => void;
 }
@@ -97,5 +106,6 @@ export interface CtpAddonBinding {
   loadLibrary(path: string): RawCtpLibrary;
   simulatorControl(libraryPath: string, address: string, command: string): number;
   layout(): RawCtpLayout;
+  eventLayout(): RawCtpEventLayout;
   readonly MdSession: new (options: RawMdSessionOptions) => RawMdSession;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { NativeAddonError } from '../errors/errors.js';
-import type { CtpCredentials, CtpSessionStats, RawCtpEvent, RawCtpRspError, RawMdSession } from './ctp-addon-binding.js';
+import type { CtpCredentials, CtpSessionStats, RawMdSession } from './ctp-addon-binding.js';
+import { CtpEventDecoder } from './ctp-event-decoder.js';
 import type { CtpEvent } from './ctp-event.js';
 import { fromAddonError } from './from-addon-error.js';
 import { inspectCtpLibrary, type CtpLibraryInfo } from './inspect-ctp-library.js';
@@ -21,36 +21,6 @@ export interface CtpMdApiOptions {
   readonly onEvents: (events: readonly CtpEvent[], dropped: number) => void;
   /** Receives what onEvents throws (delivery goes on); without it the exception is kept for the next `stats()`. */
   readonly onError?: (error: unknown) => void;
-}
-
-const gb18030 = new TextDecoder('gb18030');
-
-function toError(raw: RawCtpRspError | null, instrument?: string): NativeAddonError | null {
-  if (raw === null) return null;
-  const text = gb18030.decode(raw.message);
-  return new NativeAddonError(`CTP error ${raw.errorId}: ${text}`, {
-    errorId: raw.errorId,
-    context: instrument === undefined ? {} : { instrument },
-  });
-}
-
-/** The addon's events as CtpEvents, in place: market data passes through untouched, vendor errors become NativeAddonErrors. */
-function toCtpEvents(raw: RawCtpEvent[]): CtpEvent[] {
-  const events: (RawCtpEvent | CtpEvent)[] = raw;
-  for (let i = 0; i < raw.length; i++) {
-    const event = raw[i] as RawCtpEvent;
-    if (event.kind === 'error') {
-      // OnRspError reports a failure even when the vendor left its RspInfo empty.
-      const error =
-        toError(event.error) ??
-        new NativeAddonError(`CTP error 0: OnRspError without an error for request ${event.requestId}`, { errorId: 0 });
-      events[i] = { ...event, error };
-    } else if ('error' in event) {
-      // Same shape, the error decoded: login, logout, subscribed, unsubscribed.
-      events[i] = { ...event, error: toError(event.error, 'instrumentId' in event ? event.instrumentId : undefined) };
-    }
-  }
-  return events as CtpEvent[];
 }
 
 /**
@@ -115,14 +85,16 @@ export class CtpMdApi {
     const { onEvents, onError } = options;
     let session: RawMdSession;
     try {
-      session = new (loadCtpAddon().MdSession)({
+      const addon = loadCtpAddon();
+      const decoder = new CtpEventDecoder(addon.eventLayout(), addon.layout());
+      session = new addon.MdSession({
         libraryPath: library.path,
         // The vendor library prefixes its file names with this string: without the separator they land beside the directory.
         flowPath: flowPath.endsWith(sep) ? flowPath : flowPath + sep,
         queueCapacity: options.queueCapacity ?? 65536,
         maxBatch: options.maxBatch ?? 1024,
         // Refers to nothing but the handlers, so an API dropped without close() can still be collected (and closed).
-        onEvents: (events, dropped) => onEvents(toCtpEvents(events), dropped),
+        onEvents: (buffer, count, dropped) => onEvents(decoder.decode(buffer, count), dropped),
         ...(onError === undefined ? {} : { onError }),
       });
     } catch (error) {

@@ -3,17 +3,13 @@
 
 #include <napi.h>
 
-#include "md-event-js.h"
-
 namespace tickflow {
 
 struct AddonData {
   explicit AddonData(Napi::Env env)
-      : factories(env),
-        callbacksKey(Napi::Persistent(Napi::Symbol::New(env, "tickflow.ctp.callbacks"))),
+      : callbacksKey(Napi::Persistent(Napi::Symbol::New(env, "tickflow.ctp.callbacks"))),
         setImmediate(Napi::Persistent(env.Global().Get("setImmediate").As<Napi::Function>())) {}
 
-  MdEventFactories factories;
   // The key under which a session object holds its { onEvents, onError }: on
   // the object itself rather than in a strong reference, so a session whose
   // callbacks refer back to it can still be collected (and its finalizer close it).

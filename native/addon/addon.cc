@@ -5,6 +5,7 @@
 #include "addon-data.h"
 #include "ctp-layout.h"
 #include "ctp-library.h"
+#include "md-event-layout.h"
 #include "md-session.h"
 
 namespace tickflow {
@@ -14,6 +15,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("loadLibrary", Napi::Function::New<LoadLibraryJs>(env, "loadLibrary"));
   exports.Set("simulatorControl", Napi::Function::New<SimulatorControlJs>(env, "simulatorControl"));
   exports.Set("layout", Napi::Function::New<LayoutJs>(env, "layout"));
+  exports.Set("eventLayout", Napi::Function::New<EventLayoutJs>(env, "eventLayout"));
   exports.Set("MdSession", MdSession::Define(env));
   return exports;
 }

@@ -6,6 +6,7 @@
 
 #include <napi.h>
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -39,8 +40,10 @@ class MdSession : public Napi::ObjectWrap<MdSession> {
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
 
-  /** Converts `events` and calls onEvents. */
+  /** Copies the batch into the delivery buffer and calls onEvents(buffer, count, dropped). */
   void Deliver(napi_env env, const std::vector<MdEventQueue::Span> &spans);
+  /** The session's delivery buffer, replaced by a larger one if it holds fewer than `bytes`; `data` is where it starts. */
+  napi_value DeliveryBuffer(napi_env env, std::size_t bytes, std::uint8_t *&data);
   /** Schedules the next drain after the event loop's next turn (an unref'd setImmediate). */
   void YieldThenDrain(napi_env env);
   static napi_value DrainAfterYield(napi_env env, napi_callback_info info);
@@ -60,6 +63,8 @@ class MdSession : public Napi::ObjectWrap<MdSession> {
   bool initialized_ = false;
   bool cleanupHookAdded_ = false;
   std::vector<MdEventQueue::Span> batch_;  // the drain's spans (reused)
+  std::size_t maxBatch_ = 1;
+  Napi::Reference<Napi::ArrayBuffer> deliveryBuffer_;  // the batches' raw MdEvents (reused)
   Napi::ObjectReference keptError_;  // [the exception], reported once by stats()
 };
 

@@ -11,7 +11,8 @@
 // and asks the session's single thread-safe function for a call (non-blocking;
 // every status is checked). The drain runs on the JavaScript thread: it clears
 // the pending mark, takes up to maxBatch events, asks for another drain if any
-// remain, converts them and calls onEvents(events, droppedSinceLastCall).
+// remain, copies them into one buffer and calls onEvents(buffer, count, droppedSinceLastCall), which
+// JavaScript decodes (native/ctp-event-decoder.ts).
 // Node runs up to 1000 thread-safe calls in one turn of the event loop, so a
 // burst of back-to-back drains is bounded in time (kBurstBudgetUs): past it the
 // next drain keeps the pending mark and waits for an unref'd setImmediate, and

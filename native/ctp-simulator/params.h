@@ -13,7 +13,7 @@ struct InstrumentSpec {
   std::string id;        // InstrumentID as sent in market data
 };
 
-constexpr uint64_t kMaxRate = 2000000;
+constexpr uint64_t kMaxRate = 20000000;
 
 struct FrontParams {
   uint64_t seed = 1;
