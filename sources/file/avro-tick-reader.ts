@@ -1,4 +1,5 @@
 import type { Resolver, Type } from 'avsc';
+import { compileRecordDecoder, type RecordDecoder } from '../../pipeline/schemas/compile-record-decoder.js';
 import type { Tick } from '../../schemas/generated.js';
 import { AvroContainerReader, type AvroBlock } from './avro-container-reader.js';
 import type { InputPosition } from './invalid-input-reporter.js';
@@ -23,13 +24,24 @@ export interface AvroTickReaderOptions {
   readonly chunkBytes?: number;
 }
 
+/** The generated decoder of each reader type, compiled once per process (undefined: the schema is left to avsc). */
+const decoders = new WeakMap<Type, RecordDecoder | undefined>();
+
+function decoderOf(type: Type): RecordDecoder | undefined {
+  if (!decoders.has(type)) decoders.set(type, compileRecordDecoder(type));
+  return decoders.get(type);
+}
+
 /**
  * Reads ticks from an Avro object container file: of `tickflow.Tick`, or an
  * audit trail of `tickflow.AuditRecord` whose Tick records carry a tick as
  * their payload (`tickOf` says which). The writer schema in the file's
  * header is resolved to the reader schema (Avro schema resolution), so files
  * written by an older or newer compatible schema replay too; a file whose
- * schema does not resolve is refused. Decoding against the schema is the
+ * schema does not resolve is refused. A file in the reader schema itself (the
+ * usual case) is read by a decoder generated from the schema
+ * ({@link compileRecordDecoder}): plain records of one shape, nothing else
+ * allocated per record. Decoding against the schema is the
  * check: a record that does not decode ends its block, and the block's
  * remaining records are reported. An audit trail's hash chain is not
  * verified here (`tickflow audit verify` does that).
@@ -38,6 +50,8 @@ export class AvroTickReader implements TickBatchReader {
   private readonly container: AvroContainerReader;
   private readonly batchSize: number;
   private resolver: Resolver | undefined;
+  /** Reads the records when the file's schema is the reader's: generated, plain objects of one shape. */
+  private decoder: RecordDecoder | undefined;
   private opened = false;
 
   constructor(
@@ -56,6 +70,7 @@ export class AvroTickReader implements TickBatchReader {
     if (!this.opened) {
       const header = await this.container.open();
       this.resolver = schemaResolver(this.options.readerType, header.type);
+      this.decoder = this.resolver === undefined ? decoderOf(this.options.readerType) : undefined;
       this.opened = true;
     }
     const ticks: Tick[] = [];
@@ -74,21 +89,30 @@ export class AvroTickReader implements TickBatchReader {
 
   private decode(block: AvroBlock, into: Tick[]): void {
     const { readerType, tickOf, onInvalid } = this.options;
+    const { decoder, resolver } = this;
     let at = 0;
     for (let i = 0; i < block.count; i++) {
-      let decoded: { value: unknown; offset: number };
+      let value: unknown;
+      let failure: string | undefined;
       try {
-        decoded = readerType.decode(block.data, at, this.resolver);
+        if (decoder !== undefined) {
+          value = decoder.read(block.data, at);
+          at = decoder.offset;
+          if (value === undefined) failure = 'the block ends inside this record';
+        } else {
+          const decoded = readerType.decode(block.data, at, resolver);
+          value = decoded.value;
+          at = decoded.offset;
+          if (at < 0) failure = 'the block ends inside this record';
+        }
       } catch (error) {
-        decoded = { value: (error as Error).message, offset: -2 };
+        failure = `the record does not decode: ${(error as Error).message}`;
       }
-      if (decoded.offset < 0) {
-        const reason = decoded.offset === -1 ? 'the block ends inside this record' : `the record does not decode: ${String(decoded.value)}`;
-        onInvalid(recordPosition(block, i), `${reason}; the rest of its block is skipped`, block.count - i);
+      if (failure !== undefined) {
+        onInvalid(recordPosition(block, i), `${failure}; the rest of its block is skipped`, block.count - i);
         return;
       }
-      at = decoded.offset;
-      const tick = tickOf(decoded.value, (reason, payload) => onInvalid(recordPosition(block, i), reason, 1, payload));
+      const tick = tickOf(value, (reason, payload) => onInvalid(recordPosition(block, i), reason, 1, payload));
       if (tick !== undefined) into.push(tick);
     }
   }
