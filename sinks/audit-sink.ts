@@ -5,6 +5,7 @@ import { StageError, TickflowError } from '../errors/errors.js';
 import type { SchemaCatalog, SchemaName } from '../pipeline/schemas/schema-catalog.js';
 import type { AuditRecord } from '../schemas/generated.js';
 import { AuditBlock, type AuditPayloadWriter } from './audit/audit-block.js';
+import { compilePayloadWriter } from './audit/compile-payload-writer.js';
 import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { lockAuditDir } from './audit/audit-dir-lock.js';
 import { AuditTrailWriter } from './audit/audit-trail-writer.js';
@@ -18,10 +19,9 @@ const MAX_FILE_BYTES = 'max_file_bytes';
 
 type Port = 'ticks' | 'commands' | 'events' | 'signals' | 'feeds' | 'controls';
 
-/** The payload writer of a record schema: avsc encodes the record straight into the block's buffer. */
+/** The payload writer of a record schema: code generated from it encodes the record straight into the block's buffer. */
 function recordWriter(schemas: SchemaCatalog, schema: SchemaName): AuditPayloadWriter {
-  const type = schemas.codec(schema).type;
-  return { recordType: `tickflow.${schema}`, encodeInto: (value, buf, pos) => type.encode(value, buf, pos) };
+  return compilePayloadWriter(schemas.codec(schema).type, `tickflow.${schema}`);
 }
 
 /** How a port's records are encoded: by one schema, or by the union branch named by the record's `type`. */

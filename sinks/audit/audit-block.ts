@@ -14,8 +14,8 @@ export interface AuditPayloadWriter {
   /**
    * Writes `value`'s Avro binary at `pos` of `buf` and returns the position
    * after it, or a negative number when `buf` is too short (as avsc's
-   * `Type.encode`; nothing is relied on past the end then). Throws when
-   * `value` cannot be encoded.
+   * `Type.encode`; a writer may ask for a few bytes to spare, and nothing is
+   * relied on past the end then). Throws when `value` cannot be encoded.
    */
   encodeInto(value: unknown, buf: Buffer, pos: number): number;
 }
