@@ -42,9 +42,10 @@ function runSink(dir: string, feed: (ticks: Subject<Tick>) => void, onAck: () =>
   });
 }
 
-/** Offers `n` ticks as fast as the event loop turns; records/s from the first offer to the last acknowledgement. */
-async function saturation(dir: string, ticks: readonly Tick[], n: number): Promise<number> {
+/** Offers `n` ticks as fast as the event loop turns; records/s from the first offer to the last acknowledgement, and the process's CPU µs per record. */
+async function saturation(dir: string, ticks: readonly Tick[], n: number): Promise<{ rate: number; cpuUs: number }> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let acked = 0;
   await runSink(
     dir,
@@ -60,36 +61,48 @@ async function saturation(dir: string, ticks: readonly Tick[], n: number): Promi
     () => acked++,
   );
   if (acked !== n) throw new Error(`bench: ${acked} of ${n} acknowledged`);
-  return n / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { rate: n / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / n };
 }
 
-/** Offers LATENCY_RATE ticks/s for LATENCY_SECONDS (due ones every millisecond); the time from offer to acknowledgement of each, in ms, sorted. */
+/**
+ * Offers LATENCY_RATE ticks/s for LATENCY_SECONDS (due ones every
+ * millisecond), in the steady state: after a first tick's ack, so that the
+ * trail is recovered and its file created before the clock starts. The time
+ * from offer to acknowledgement of each, in ms, sorted.
+ */
 async function ackLatencies(dir: string, ticks: readonly Tick[]): Promise<Float64Array> {
   const perMs = LATENCY_RATE / 1000;
   const total = LATENCY_RATE * LATENCY_SECONDS;
   const offered = new Float64Array(total);
   const latencies = new Float64Array(total);
-  let acked = 0;
+  let acked = -1; // the first ack is the warm-up's
+  let subject: Subject<Tick> | undefined;
+  const offer = (): void => {
+    const start = performance.now();
+    let sent = 0;
+    const timer = setInterval(() => {
+      // Keeps to the offered rate even when a timer fires late.
+      const due = Math.min(total, Math.floor((performance.now() - start) * perMs) + perMs);
+      for (; sent < due; sent++) {
+        offered[sent] = performance.now();
+        subject?.next(ticks[sent % ticks.length] as Tick);
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        subject?.complete();
+      }
+    }, 1);
+  };
   await runSink(
     dir,
-    (subject) => {
-      const start = performance.now();
-      let sent = 0;
-      const timer = setInterval(() => {
-        // Keeps to the offered rate even when a timer fires late.
-        const due = Math.min(total, Math.floor((performance.now() - start) * perMs) + perMs);
-        for (; sent < due; sent++) {
-          offered[sent] = performance.now();
-          subject.next(ticks[sent % ticks.length] as Tick);
-        }
-        if (sent >= total) {
-          clearInterval(timer);
-          subject.complete();
-        }
-      }, 1);
+    (ticksIn) => {
+      subject = ticksIn;
+      ticksIn.next(ticks[0] as Tick);
     },
     () => {
-      latencies[acked] = performance.now() - (offered[acked] as number);
+      if (acked === -1) offer();
+      else latencies[acked] = performance.now() - (offered[acked] as number);
       acked++;
     },
   );
@@ -155,15 +168,15 @@ export async function auditThroughput(): Promise<string[]> {
     const payloadBytes = ticks.slice(0, 100).reduce((sum, t) => sum + tickCodec.encode(t).length, 0) / 100;
     const recordBytes = Math.round(payloadBytes + RECORD_FRAMING_BYTES);
     const lines = [
-      `audit sink: SimMarket ticks (2 instruments, ~${Math.round(payloadBytes)} B Avro, ~${recordBytes} B per AuditRecord) on one port, group_commit_ms ${GROUP_COMMIT_MS}, max_batch ${count(MAX_BATCH)}, files in ${tmpdir()}; saturation: ${count(SATURATION_RECORDS)} ticks offered ${count(PER_TURN)} per event-loop turn, records/s to the last ack; latency: ${count(LATENCY_RATE)} ticks/s offered for ${LATENCY_SECONDS} s, offer → ack (after the fdatasync covering it); disk alone: write + fdatasync of blocks of the same size, one process, no sink`,
+      `audit sink: SimMarket ticks (2 instruments, ~${Math.round(payloadBytes)} B Avro, ~${recordBytes} B per AuditRecord) on one port, group_commit_ms ${GROUP_COMMIT_MS}, max_batch ${count(MAX_BATCH)}, files in ${tmpdir()}; saturation: ${count(SATURATION_RECORDS)} ticks offered ${count(PER_TURN)} per event-loop turn, records/s to the last ack and the process's CPU time (user + system) per record; latency: ${count(LATENCY_RATE)} ticks/s offered for ${LATENCY_SECONDS} s once the trail is open, offer → ack (after the fdatasync covering it); disk alone: write + fdatasync of blocks of the same size, one process, no sink`,
     ];
     await saturation(join(root, 'warm-up'), ticks, 20_000);
-    const rate = await saturation(join(root, 'saturation'), ticks, SATURATION_RECORDS);
+    const { rate, cpuUs } = await saturation(join(root, 'saturation'), ticks, SATURATION_RECORDS);
     const latencies = await ackLatencies(join(root, 'latency'), ticks);
     const fullBlocks = diskAlone(join(root, 'disk-full'), recordBytes * MAX_BATCH, 0, 1);
     const smallBlocks = diskAlone(join(root, 'disk-small'), (recordBytes * LATENCY_RATE * GROUP_COMMIT_MS) / 1000, GROUP_COMMIT_MS, 2);
     lines.push(
-      `  saturation  ${count(rate)} records/s`,
+      `  saturation  ${count(rate)} records/s, ${cpuUs.toFixed(2)} µs CPU per record`,
       `  ack latency at ${count(LATENCY_RATE)}/s  ${latencyText(latencies)}`,
       `  disk alone, blocks of ${count(MAX_BATCH)} back to back  ${count((MAX_BATCH * 1000) / percentile(fullBlocks, 50))} records/s at the median, ${latencyText(fullBlocks)}`,
       `  disk alone, blocks of ${count((LATENCY_RATE * GROUP_COMMIT_MS) / 1000)} every ${GROUP_COMMIT_MS} ms  ${latencyText(smallBlocks)}`,
