@@ -477,7 +477,9 @@ describe('websocketSink', () => {
     expect(await metricValue(sink, 'tickflow_websocket_messages_sent_total')).toBe(1);
     const merged = await peek(client);
     expect(merged['data']).toHaveLength(1);
-    expect(JSON.stringify(merged).length).toBeLessThan(400);
+    // At most the instrument's complete quote (every DIFF key, null where unset): what a client this far behind gets, one text for all such clients.
+    expect(Object.keys(merged['data'][0]['quotes'])).toEqual(['SHFE.rb2501']);
+    expect(JSON.stringify(merged).length).toBeLessThan(1000);
     // The last change of SHFE.rb2501 was seq 20,000 (20,001 went to DCE.m2505).
     expect(merged['data'][0]['quotes']['SHFE.rb2501']).toMatchObject({
       last_price: 3000 + (20_000 % 500),
