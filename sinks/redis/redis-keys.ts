@@ -4,7 +4,8 @@
  * | key | type | holds |
  * | --- | --- | --- |
  * | `{prefix}quote:{instrument_id}` | hash | the latest quote, DIFF field names (`last_price`, `highest`, `datetime`, …) |
- * | `{prefix}ticks:{instrument_id}` | stream | tick history, Tick field names, trimmed to about `history_max_len` |
+ * | `{prefix}ticks:{instrument_id}` | stream | tick history, one entry per tick, one field `avro` (the tick in Avro single-object encoding), trimmed to about `history_max_len` |
+ * | `{prefix}schema:{fingerprint}` | string | the Avro schema (JSON) of the stream values whose fingerprint (bytes 2-9, in hex) this is |
  * | `{prefix}instruments` | set | every instrument the sink has written |
  * | `{prefix}quotes:{instrument_id}` | pub/sub channel | quote changes as JSON merge patches (when `publish` is on) |
  *
@@ -28,6 +29,11 @@ export class RedisKeys {
   /** The stream of the instrument's ticks. */
   ticks(instrumentId: string): string {
     return cached(this.tickKeys, instrumentId, () => `${this.prefix}ticks:${instrumentId}`);
+  }
+
+  /** The string holding the Avro schema whose fingerprint stream values carry (hex of their bytes 2 to 9). */
+  schema(fingerprint: string): string {
+    return `${this.prefix}schema:${fingerprint}`;
   }
 
   /** The pub/sub channel of the instrument's quote changes. */

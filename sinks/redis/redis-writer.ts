@@ -5,25 +5,28 @@ import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
 import type { RetryPolicy } from '../../pipeline/runtime/retry-policy.js';
 import type { CounterSeries, GaugeSeries, StageMetrics } from '../../pipeline/runtime/stage-metrics.js';
 import type { QuoteDiff, Tick } from '../../schemas/generated.js';
-import { QuoteBook, type QuotePatch } from '../../protocols/diff/quote-book.js';
+import { QuoteBook, type QuoteChange, type QuoteValue } from '../../protocols/diff/quote-book.js';
+import { appendTicksScript } from './append-ticks-script.js';
 import { PendingWrites } from './pending-writes.js';
 import { redactedUrl } from './redacted-url.js';
 import type { RedisKeys } from './redis-keys.js';
-import { tickStreamFields } from './tick-stream-fields.js';
+import type { TickStreamEncoder } from './tick-stream-encoder.js';
 
 /** What the writer needs; the sink builds it from its config and context. */
 export interface RedisWriterOptions {
   readonly url: string;
   readonly keys: RedisKeys;
+  /** Encodes each tick into the value its stream entry holds (Avro single-object encoding). */
+  readonly encoder: TickStreamEncoder;
   /** Approximate length each tick stream is trimmed to. */
   readonly historyMaxLen: number;
   /** Also PUBLISH each quote change. */
   readonly publish: boolean;
-  /** Most commands in one pipeline. */
+  /** Most records (and full rewrites) in one batch, one round trip. */
   readonly batchSize: number;
   /** How long a batch collects records before it is sent, on `scheduler`. */
   readonly flushIntervalMs: number;
-  /** Most commands held while Redis is unreachable or behind; beyond, the oldest records are dropped. */
+  /** Most records held while Redis is unreachable or behind; beyond, the oldest are dropped. */
   readonly maxBuffered: number;
   /** Most estimated bytes of memory the held records may take; beyond, the oldest records are dropped. */
   readonly maxBufferedBytes: number;
@@ -47,38 +50,81 @@ export interface RedisWriterOptions {
 
 interface QuoteEntry {
   readonly kind: 'quote';
-  readonly record: QuoteDiff;
-  /** Resolves the promise its write returned: once its commands were answered, or once it was dropped. */
+  /** Resolves the promise its write returned: once the commands that carry it were answered, or once it was dropped. */
   readonly acknowledge: () => void;
   readonly instrumentId: string;
-  /** The fields that really changed, DIFF names; undefined when nothing did or a full rewrite writes it. */
-  readonly patch: QuotePatch | undefined;
-  /** The instrument's rewrite generation when the record arrived: a later rewrite covers it. */
-  readonly generation: number;
-  /** Commands it takes. */
-  readonly weight: number;
+  /** The change; applied to the book when its batch is planned (or when it is dropped), not before. */
+  readonly diff: QuoteDiff;
+  /** Counts once against `maxBuffered`. */
+  readonly weight: 1;
   /** Estimated bytes of memory it holds (see {@link QUOTE_ENTRY_BYTES}). */
   readonly bytes: number;
 }
 
 interface TickEntry {
   readonly kind: 'tick';
-  readonly record: Tick;
   readonly acknowledge: () => void;
-  readonly weight: number;
+  readonly instrumentId: string;
+  /** The tick's stream value (Avro single-object encoding), encoded when it was written, a view of a shared slab: the Tick itself is not kept. */
+  readonly body: Buffer;
+  readonly weight: 1;
   readonly bytes: number;
 }
 
 type Entry = QuoteEntry | TickEntry;
 
-/** The commands of one batch that belong to one purpose, `first` to `first + count - 1`. */
+/** A quote change merged over an instrument's changes in one batch: the latest value of each field (null: unset), DIFF names. */
+type MergedPatch = Record<string, QuoteValue | null>;
+
+/** An instrument's quote changes of one batch while it is planned. */
+interface QuoteGroup {
+  readonly entries: QuoteEntry[];
+  /** `changes` of a run of QuoteDiffs not applied to the book yet, Tick names, the later value of a field winning. */
+  changes: Record<string, null | number | string> | undefined;
+  /** The last QuoteDiff of that run. */
+  last: QuoteDiff | undefined;
+  /** What the changes applied so far did to the hash, merged. */
+  patch: MergedPatch | undefined;
+  /** The instrument was new to the book: its hash is written in full. */
+  whole: boolean;
+}
+
+/**
+ * The commands of one batch that belong to one purpose, `first` to
+ * `first + count - 1`: the instruments set and the schema, a full rewrite,
+ * or the records of one instrument — its quote changes merged into one hash
+ * write (no command when none changed anything), or its ticks in one script call.
+ */
 type Part =
-  | { readonly kind: 'announce'; readonly members: readonly string[]; readonly first: number; readonly count: number }
+  | {
+      readonly kind: 'announce';
+      readonly members: readonly string[];
+      readonly schema: boolean;
+      readonly first: number;
+      readonly count: number;
+    }
   | { readonly kind: 'rewrite'; readonly instrumentId: string; readonly first: number; readonly count: number }
-  | { readonly kind: 'entry'; readonly entry: Entry; readonly first: number; readonly count: number };
+  | {
+      readonly kind: 'quotes';
+      readonly instrumentId: string;
+      readonly entries: readonly QuoteEntry[];
+      readonly first: number;
+      readonly count: number;
+    }
+  | {
+      readonly kind: 'ticks';
+      readonly instrumentId: string;
+      readonly entries: readonly TickEntry[];
+      readonly first: number;
+      readonly count: number;
+    };
 
 interface Batch {
   readonly parts: readonly Part[];
+  /** The records it carries, in the order they came: what goes back in front, in order, when its connection is lost. */
+  readonly entries: readonly Entry[];
+  /** Estimated bytes of memory its records hold. */
+  readonly bytes: number;
   /** Settles once the batch's replies (or its failure) have been handled. */
   answered: Promise<void>;
 }
@@ -87,6 +133,14 @@ interface Batch {
 type PipelineResults = readonly (readonly [Error | null, unknown])[];
 
 const DIFF_KEYS: readonly string[] = Object.values(DiffQuoteFields.keyOf);
+/**
+ * Most ticks one script call appends. Redis runs a script without serving
+ * other clients, at about 2-3 µs an entry here: 500 keep that under about
+ * 1.5 ms however large a batch one instrument fills.
+ */
+const TICKS_PER_SCRIPT = 500;
+/** The Tick field a QuoteDiff's event time travels in, within its changes. */
+const TS_EVENT = 'ts_event';
 /**
  * A server that does not answer QUIT within this is disconnected anyway. At
  * the close timeout it also bounds the wait for the batch in flight, whose
@@ -100,16 +154,17 @@ const QUIT_TIMEOUT_MS = 1000;
  */
 const CLOSING_RETRY_MS = 100;
 /**
- * Estimated bytes of memory one buffered tick holds: the Tick record (about
- * 40 fields) and its entry. Measured on Node 20's V8 heap at 776 bytes with
- * ticks of the simulated market; the spec checks the estimate against the heap.
+ * Estimated bytes of memory one buffered tick holds until it is
+ * acknowledged: the Tick record (about 40 fields, about 776 bytes, held by
+ * the stage for its acknowledgement), its encoding (about 285 bytes of a
+ * slab, outside the V8 heap), the view of it (about 100) and its entry and
+ * promise (about 250). Measured at 1,597 bytes (heap and Buffers) with ticks
+ * of the simulated market; the spec checks the estimate against that.
  */
-const TICK_ENTRY_BYTES = 800;
+const TICK_ENTRY_BYTES = 1500;
 /**
  * Estimated bytes of memory one buffered quote change holds: its entry and
- * QuoteDiff, plus {@link QUOTE_FIELD_BYTES} for each field of its `changes`
- * and of its patch. Measured at 1,697 bytes for changes of 21 fields (a
- * patch of 21).
+ * QuoteDiff, plus {@link QUOTE_FIELD_BYTES} for each field of its `changes`.
  */
 const QUOTE_ENTRY_BYTES = 100;
 const QUOTE_FIELD_BYTES = 40;
@@ -123,22 +178,37 @@ const isReplyError = (error: Error): boolean => error.name === 'ReplyError';
  * batches over one ioredis connection, and keeps the latest quotes correct
  * across lost connections, Redis restarts and dropped records.
  *
- * One batch is in flight at a time, so commands reach Redis in the order the
- * records came. While Redis is unreachable, records wait in a FIFO bounded
- * by `maxBuffered` commands and by `maxBufferedBytes` of estimated memory;
+ * A batch costs Node a few commands per instrument, not one or more per
+ * record: ioredis spends about 12 µs of CPU on each command it builds, sends
+ * and answers, which capped a command per record near 60 k records/s. So an
+ * instrument's quote changes in a batch are merged into one HSET of the
+ * fields they changed (each at its latest value) and one HDEL of the fields
+ * they unset (and one PUBLISH of the merged patch), and its ticks — each
+ * encoded to Avro when written — go out as one script call that appends
+ * them in order ({@link appendTicksScript}). The changes are applied to the
+ * writer's book of latest quotes when their batch is planned, merged too:
+ * consecutive QuoteDiffs that carry their `ts_event` are applied as one (the
+ * book ends the same as applying them one by one), so the book costs a
+ * little per instrument and batch rather than per record.
+ *
+ * One batch is in flight at a time, so an instrument's writes reach Redis in
+ * the order its records came. While Redis is unreachable, records wait in a FIFO bounded
+ * by `maxBuffered` records and by `maxBufferedBytes` of estimated memory;
  * beyond either the oldest are dropped (counted and acknowledged). ioredis's
  * own offline queue is off, so this FIFO is the only buffer.
  *
- * Hash correctness rests on the writer's own book of latest quotes: an
- * instrument whose hash may be wrong — its first quote, a dropped change,
- * a reconnect (the server may have restarted empty) — is marked dirty and
+ * Hash correctness rests on the writer's own book of latest quotes, which
+ * holds every change planned into a batch or dropped: an instrument whose
+ * hash may be wrong — a dropped change, a batch lost with its connection, a
+ * reconnect (the server may have restarted empty) — is marked dirty and
  * rewritten in full from the book (HSET of every set field, HDEL of every
- * unset one) ahead of the next records. Changes that arrived before that
- * rewrite are covered by it and are not sent again; they are acknowledged
- * with the batch that carries it. Tick entries and changes whose replies were
- * lost with the connection are sent again, so a stream entry may, rarely,
- * appear twice (at least once); a refused command (a reply error) is
- * logged and its record dropped, never retried.
+ * unset one) ahead of the next records; a first quote is written in full in
+ * its own batch, so that fields a previous run left in the hash go. Changes
+ * of a lost batch are queued again; the book already holds them, so they
+ * are acknowledged with the batch that carries the rewrite. Tick entries
+ * whose replies were lost with the connection are sent again, so a stream
+ * entry may, rarely, appear twice (at least once); a refused command (a
+ * reply error) is logged and its records dropped, never retried.
  *
  * `close()` writes what is owed — rewrites first — for `closeTimeoutMs`.
  * When the connection is waiting out a reconnect delay then (an outage grows
@@ -152,7 +222,6 @@ export class RedisWriter {
   private client: Redis;
   private readonly book = new QuoteBook();
   private readonly pending = new PendingWrites<Entry>();
-  private readonly generation = new Map<string, number>();
   /** Instruments whose hash must be rewritten in full, in the order they became dirty. */
   private readonly dirty = new Set<string>();
   /** Instruments not yet added to the instruments set on the current connection. */
@@ -162,6 +231,8 @@ export class RedisWriter {
   private readonly refusedQuotes = new Set<string>();
   private readonly maxLen: string;
   private readonly url: string;
+  /** Whether the schema the stream entries name was stored on the current connection. */
+  private schemaStored = false;
   private inFlight: Batch | undefined;
   private flushTimer: Subscription | undefined;
   private closeTimer: Subscription | undefined;
@@ -184,39 +255,29 @@ export class RedisWriter {
   }
 
   /**
-   * Applies a quote change to the book and queues the hash write (and publish) of the fields that really changed.
-   * Resolves once Redis answered its commands, or once it was dropped; writes resolve in their order.
+   * Queues a quote change: its batch writes the fields that really changed (merged with the instrument's other changes in
+   * that batch), and publishes them. Resolves once Redis answered those commands, or once it was dropped; writes resolve in
+   * their order.
    */
   writeQuote(diff: QuoteDiff): Promise<void> {
-    const id = diff.instrument_id;
-    this.see(id);
-    const change = this.book.apply(diff);
-    let patch: QuotePatch | undefined;
-    if (change?.isNew === true) {
-      // A first quote is written whole, so that fields a previous run left in the hash are deleted.
-      this.dirty.add(id);
-    } else if (change !== undefined) {
-      patch = change.patch;
-    }
-    const bytes = QUOTE_ENTRY_BYTES + QUOTE_FIELD_BYTES * (fieldCount(diff.changes) + (patch === undefined ? 0 : fieldCount(patch)));
-    return new Promise((acknowledge) =>
-      this.enqueue({
-        kind: 'quote',
-        record: diff,
-        acknowledge,
-        instrumentId: id,
-        patch,
-        generation: this.generationOf(id),
-        weight: this.patchCommands(patch),
-        bytes,
-      }),
-    );
+    const instrumentId = diff.instrument_id;
+    const bytes = QUOTE_ENTRY_BYTES + QUOTE_FIELD_BYTES * fieldCount(diff.changes);
+    this.see(instrumentId);
+    return new Promise((acknowledge) => this.enqueue({ kind: 'quote', acknowledge, instrumentId, diff, weight: 1, bytes }));
   }
 
-  /** Queues the stream entry of a tick; resolves like {@link writeQuote}. */
+  /**
+   * Encodes a tick to Avro at once (so a record the schema cannot encode
+   * fails the write, not a later batch) and queues its stream entry;
+   * resolves like {@link writeQuote}.
+   */
   writeTick(tick: Tick): Promise<void> {
-    this.see(tick.instrument_id);
-    return new Promise((acknowledge) => this.enqueue({ kind: 'tick', record: tick, acknowledge, weight: 1, bytes: TICK_ENTRY_BYTES }));
+    const instrumentId = tick.instrument_id;
+    const body = this.options.encoder.encode(tick);
+    this.see(instrumentId);
+    return new Promise((acknowledge) =>
+      this.enqueue({ kind: 'tick', acknowledge, instrumentId, body, weight: 1, bytes: TICK_ENTRY_BYTES }),
+    );
   }
 
   /**
@@ -288,22 +349,6 @@ export class RedisWriter {
     this.unannounced.add(id);
   }
 
-  private generationOf(id: string): number {
-    return this.generation.get(id) ?? 0;
-  }
-
-  /** HSET and/or HDEL, and PUBLISH; at least 1, so that records that change nothing still count against the bound. */
-  private patchCommands(patch: QuotePatch | undefined): number {
-    if (patch === undefined) return 1;
-    let sets = 0;
-    let deletes = 0;
-    for (const key in patch) {
-      if (patch[key] === null) deletes = 1;
-      else sets = 1;
-    }
-    return Math.max(1, sets + deletes + (this.options.publish ? 1 : 0));
-  }
-
   private overBound(): boolean {
     return this.pending.weight > this.options.maxBuffered || this.pending.bytes > this.options.maxBufferedBytes;
   }
@@ -327,17 +372,15 @@ export class RedisWriter {
     const reason = this.client.status === 'ready' ? 'redis-backlog' : 'redis-unavailable';
     const bound =
       this.pending.weight > this.options.maxBuffered
-        ? `${this.options.maxBuffered} buffered commands`
+        ? `${this.options.maxBuffered} buffered records`
         : `${this.options.maxBufferedBytes} bytes of buffered records (estimated)`;
     let dropped = 0;
     // Bounded by the records held: each turn removes one.
     for (let guard = this.pending.length; guard > 0 && this.overBound(); guard--) {
       const entry = this.pending.shift();
       if (entry === undefined) break;
-      if (entry.kind === 'quote' && entry.patch !== undefined && entry.generation === this.generationOf(entry.instrumentId)) {
-        // The change is lost; a full rewrite from the book keeps the hash right anyway.
-        this.dirty.add(entry.instrumentId);
-      }
+      // The change is lost; the book takes it, and a full rewrite from the book keeps the hash right anyway.
+      if (entry.kind === 'quote' && this.book.apply(entry.diff) !== undefined) this.dirty.add(entry.instrumentId);
       dropped++;
       entry.acknowledge();
     }
@@ -360,8 +403,9 @@ export class RedisWriter {
     this.downSince = undefined;
     if (this.everReady) {
       this.options.metrics.reconnects.inc();
-      // The server may have restarted empty, or lost writes whose replies we never saw: rewrite every hash and the set.
+      // The server may have restarted empty, or lost writes whose replies we never saw: rewrite every hash, the set and the schema.
       for (const id of this.book.instruments()) this.dirty.add(id);
+      this.schemaStored = false;
       for (const id of this.known) this.unannounced.add(id);
       this.options.logger.info(
         { url: this.url, downForMs, buffered: this.pending.weight, bufferedBytes: this.pending.bytes },
@@ -388,24 +432,22 @@ export class RedisWriter {
     this.options.logger.warn(
       { url: this.url, detail, maxBuffered: this.options.maxBuffered, maxBufferedBytes: this.options.maxBufferedBytes },
       `redis: ${this.everReady ? 'lost the connection to' : 'cannot connect to'} ${this.url} (${detail}); ` +
-        `buffering up to ${this.options.maxBuffered} commands or ${this.options.maxBufferedBytes} bytes and reconnecting`,
+        `buffering up to ${this.options.maxBuffered} records or ${this.options.maxBufferedBytes} bytes and reconnecting`,
     );
   }
 
-  /** Sends the next batch: the instruments set, full rewrites of dirty quotes, then records in order. */
   /** Sets the backlog gauges: what waits for the next batch and what was sent but is not answered yet (Redis may be away). */
   private reportBuffered(): void {
-    let weight = this.pending.weight;
-    let bytes = this.pending.bytes;
-    for (const part of this.inFlight?.parts ?? []) {
-      if (part.kind !== 'entry') continue;
-      weight += part.entry.weight;
-      bytes += part.entry.bytes;
-    }
-    this.options.metrics.buffered.set(weight);
-    this.options.metrics.bufferedBytes.set(bytes);
+    this.options.metrics.buffered.set(this.pending.weight + (this.inFlight?.entries.length ?? 0));
+    this.options.metrics.bufferedBytes.set(this.pending.bytes + (this.inFlight?.bytes ?? 0));
   }
 
+  /**
+   * Sends the next batch: the instruments set and the schema, full rewrites
+   * of dirty quotes, then up to `batchSize` records in order, grouped by
+   * instrument: per instrument one merged hash write and one script call
+   * that appends its ticks.
+   */
   private flush(): void {
     this.flushTimer?.unsubscribe();
     this.flushTimer = undefined;
@@ -414,37 +456,133 @@ export class RedisWriter {
     const pipeline = this.client.pipeline();
     const parts: Part[] = [];
     let commands = 0;
-    if (this.unannounced.size > 0) {
+    if (this.unannounced.size > 0 || !this.schemaStored) {
       const members = [...this.unannounced];
       this.unannounced.clear();
-      pipeline.call('SADD', [this.options.keys.instruments, ...members]);
-      parts.push({ kind: 'announce', members, first: commands, count: 1 });
-      commands++;
+      const first = commands;
+      if (members.length > 0) {
+        pipeline.call('SADD', [this.options.keys.instruments, ...members]);
+        commands++;
+      }
+      const schema = !this.schemaStored;
+      if (schema) {
+        const { encoder } = this.options;
+        pipeline.call('SET', [this.options.keys.schema(encoder.fingerprint), encoder.schemaJson]);
+        this.schemaStored = true;
+        commands++;
+      }
+      parts.push({ kind: 'announce', members, schema, first, count: commands - first });
     }
+    // A rewrite counts like a record against the batch size.
+    let size = 0;
     for (const id of this.dirty) {
-      if (commands >= this.options.batchSize) break;
+      if (size >= this.options.batchSize) break;
       this.dirty.delete(id);
-      // Every change of `id` queued so far is in the book this rewrite reads: they need not be sent again.
-      this.generation.set(id, this.generationOf(id) + 1);
       const count = this.rewrite(pipeline, id);
       parts.push({ kind: 'rewrite', instrumentId: id, first: commands, count });
       commands += count;
+      size++;
     }
     // Records only once every rewrite is out, so none of them lands before the rewrite that covers it.
-    for (let guard = this.pending.length; guard > 0 && commands < this.options.batchSize && this.dirty.size === 0; guard--) {
+    const entries: Entry[] = [];
+    const quotes = new Map<string, QuoteGroup>();
+    const ticks = new Map<string, TickEntry[]>();
+    let bytes = 0;
+    for (let guard = this.pending.length; guard > 0 && size < this.options.batchSize && this.dirty.size === 0; guard--) {
       const entry = this.pending.shift();
       if (entry === undefined) break;
-      const count = this.commandsOf(pipeline, entry);
-      parts.push({ kind: 'entry', entry, first: commands, count });
+      entries.push(entry);
+      bytes += entry.bytes;
+      size++;
+      const id = entry.instrumentId;
+      if (entry.kind === 'tick') {
+        const group = ticks.get(id);
+        if (group === undefined) ticks.set(id, [entry]);
+        else group.push(entry);
+        continue;
+      }
+      let group = quotes.get(id);
+      if (group === undefined)
+        quotes.set(id, (group = { entries: [], changes: undefined, last: undefined, patch: undefined, whole: false }));
+      group.entries.push(entry);
+      this.mergeChange(group, entry.diff);
+    }
+    for (const [instrumentId, group] of quotes) {
+      this.applyMerged(group);
+      // A first quote is written whole, so that fields a previous run left in the hash are deleted.
+      const count = group.whole
+        ? this.rewrite(pipeline, instrumentId)
+        : group.patch === undefined
+          ? 0
+          : this.writePatch(pipeline, instrumentId, group.patch);
+      parts.push({ kind: 'quotes', instrumentId, entries: group.entries, first: commands, count });
       commands += count;
     }
-    const batch: Batch = { parts, answered: Promise.resolve() };
+    for (const [instrumentId, group] of ticks) {
+      const count = this.appendTicks(pipeline, instrumentId, group);
+      parts.push({ kind: 'ticks', instrumentId, entries: group, first: commands, count });
+      commands += count;
+    }
+    const batch: Batch = { parts, entries, bytes, answered: Promise.resolve() };
     this.inFlight = batch;
     this.reportBuffered();
     batch.answered = pipeline.exec().then(
       (results) => this.settle(batch, results ?? []),
       () => this.settle(batch, []),
     );
+  }
+
+  /** One script call per {@link TICKS_PER_SCRIPT} ticks of the instrument, in order. */
+  private appendTicks(pipeline: ChainableCommander, instrumentId: string, group: readonly TickEntry[]): number {
+    const key = this.options.keys.ticks(instrumentId);
+    let count = 0;
+    for (let from = 0; from < group.length; from += TICKS_PER_SCRIPT) {
+      const args: (string | Buffer)[] = [appendTicksScript, '1', key, this.maxLen];
+      const to = Math.min(group.length, from + TICKS_PER_SCRIPT);
+      for (let i = from; i < to; i++) args.push((group[i] as TickEntry).body);
+      pipeline.call('EVAL', args);
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * Adds a QuoteDiff to its instrument's run of unapplied changes. Applying
+   * such a run as one QuoteDiff leaves the book as applying them one by one
+   * would when each carries `ts_event` in its changes (as quote-diff's do):
+   * every field ends at its last value, and the quote's time at the last
+   * `ts_event`. One that does not carry it takes its time from the record,
+   * only if it changes something, so it is applied on its own.
+   */
+  private mergeChange(group: QuoteGroup, diff: QuoteDiff): void {
+    const { changes } = diff;
+    if (typeof changes[TS_EVENT] !== 'number') {
+      this.applyMerged(group);
+      this.applyChange(group, this.book.apply(diff));
+      return;
+    }
+    const merged = (group.changes ??= {});
+    for (const field in changes) merged[field] = changes[field] as null | number | string;
+    group.last = diff;
+  }
+
+  /** Applies the group's run of unapplied changes to the book as one QuoteDiff, and merges what it did into the group's patch. */
+  private applyMerged(group: QuoteGroup): void {
+    const { changes, last } = group;
+    if (changes === undefined || last === undefined) return;
+    group.changes = undefined;
+    group.last = undefined;
+    this.applyChange(
+      group,
+      this.book.apply({ instrument_id: last.instrument_id, ts_event: last.ts_event, sequence: last.sequence, changes }),
+    );
+  }
+
+  private applyChange(group: QuoteGroup, change: QuoteChange | undefined): void {
+    if (change === undefined) return;
+    if (change.isNew) group.whole = true;
+    const patch = (group.patch ??= {});
+    for (const field in change.patch) patch[field] = change.patch[field] as QuoteValue | null;
   }
 
   /** HSET of every set field, HDEL of every unset DIFF field, and the full quote published: the hash is right whatever it held. */
@@ -469,19 +607,13 @@ export class RedisWriter {
     return count;
   }
 
-  private commandsOf(pipeline: ChainableCommander, entry: Entry): number {
-    if (entry.kind === 'tick') {
-      pipeline.call('XADD', tickStreamFields(this.options.keys.ticks(entry.record.instrument_id), this.maxLen, entry.record));
-      return 1;
-    }
-    const { patch, instrumentId } = entry;
-    // Nothing changed, or a rewrite already carried this change.
-    if (patch === undefined || entry.generation !== this.generationOf(instrumentId)) return 0;
+  /** The instrument's changes of one batch, merged: HSET of the fields set, HDEL of those unset, PUBLISH of the merged patch. */
+  private writePatch(pipeline: ChainableCommander, instrumentId: string, merged: MergedPatch): number {
     const key = this.options.keys.quote(instrumentId);
     let sets: string[] | undefined;
     let deletes: string[] | undefined;
-    for (const field in patch) {
-      const value = patch[field];
+    for (const field in merged) {
+      const value = merged[field];
       if (value === null || value === undefined) (deletes ??= [key]).push(field);
       else (sets ??= [key]).push(field, String(value));
     }
@@ -495,7 +627,7 @@ export class RedisWriter {
       count++;
     }
     if (this.options.publish) {
-      pipeline.call('PUBLISH', [this.options.keys.quoteChannel(instrumentId), JSON.stringify(patch)]);
+      pipeline.call('PUBLISH', [this.options.keys.quoteChannel(instrumentId), JSON.stringify(merged)]);
       count++;
     }
     return count;
@@ -507,7 +639,9 @@ export class RedisWriter {
     this.inFlight = undefined;
     let written = 0;
     let lost = false;
-    const retry: Entry[] = [];
+    let lostEntries: Set<Entry> | undefined;
+    /** Records of parts without a command (covered by a rewrite, or changing nothing): written with the batch, or lost with it. */
+    let carried: QuoteEntry[] | undefined;
     let refused = 0;
     for (const part of batch.parts) {
       let error: Error | undefined;
@@ -523,7 +657,10 @@ export class RedisWriter {
       if (error !== undefined) this.logRefusal(part, error);
       switch (part.kind) {
         case 'announce':
-          if (connectionLost) for (const id of part.members) this.unannounced.add(id);
+          if (connectionLost) {
+            for (const id of part.members) this.unannounced.add(id);
+            if (part.schema) this.schemaStored = false;
+          }
           break;
         case 'rewrite':
           // A refused rewrite is not retried: it would be refused again on every batch.
@@ -531,18 +668,34 @@ export class RedisWriter {
           else if (error !== undefined) this.refusedQuotes.add(part.instrumentId);
           else this.refusedQuotes.delete(part.instrumentId);
           break;
-        case 'entry':
-          if (connectionLost) retry.push(part.entry);
-          else if (error !== undefined) {
-            refused++;
-            if (part.entry.kind === 'quote') this.refusedQuotes.add(part.entry.instrumentId);
-            part.entry.acknowledge();
-          } else part.entry.acknowledge();
+        case 'quotes':
+        case 'ticks':
+          if (connectionLost) {
+            lostEntries ??= new Set();
+            for (const entry of part.entries) lostEntries.add(entry);
+            // The book holds these changes already: sent again they would change nothing, so a rewrite carries them.
+            if (part.kind === 'quotes' && part.count > 0) this.dirty.add(part.instrumentId);
+          } else if (error !== undefined) {
+            refused += part.entries.length;
+            if (part.kind === 'quotes') this.refusedQuotes.add(part.instrumentId);
+            for (const entry of part.entries) entry.acknowledge();
+          } else if (part.kind === 'quotes' && part.count === 0) {
+            (carried ??= []).push(...part.entries);
+          } else {
+            for (const entry of part.entries) entry.acknowledge();
+          }
           break;
       }
     }
+    if (carried !== undefined) {
+      if (lost) for (const entry of carried) (lostEntries ??= new Set()).add(entry);
+      else for (const entry of carried) entry.acknowledge();
+    }
     if (refused > 0) this.options.stageMetrics.dropped('redis-error', refused);
-    this.pending.unshiftAll(retry);
+    if (lostEntries !== undefined) {
+      const lostSet = lostEntries;
+      this.pending.unshiftAll(batch.entries.filter((entry) => lostSet.has(entry)));
+    }
     if (this.overBound()) this.dropOldest();
     if (written > 0) this.options.metrics.commands.inc(written);
     this.reportBuffered();
@@ -562,7 +715,7 @@ export class RedisWriter {
   private logRefusal(part: Part, error: Error): void {
     this.refused++;
     if (!shouldLog(this.refused)) return;
-    const instrument = part.kind === 'rewrite' ? part.instrumentId : part.kind === 'entry' ? part.entry.record.instrument_id : undefined;
+    const instrument = part.kind === 'announce' ? undefined : part.instrumentId;
     this.options.logger.warn(
       { url: this.url, instrument, refused: this.refused, err: error.message },
       `redis: Redis refused a write${instrument === undefined ? '' : ` for ${instrument}`}: ${error.message}`,
@@ -606,18 +759,14 @@ export class RedisWriter {
     const stale = new Set([...this.dirty, ...this.refusedQuotes]);
     const unanswered = new Set<string>();
     for (const part of this.inFlight?.parts ?? []) {
-      if (part.kind === 'rewrite') unanswered.add(part.instrumentId);
-      else if (part.kind === 'entry') {
-        unwritten.push(part.entry);
-        if (part.entry.kind === 'quote' && part.count > 0) unanswered.add(part.entry.instrumentId);
-      }
+      if (part.kind === 'rewrite' || (part.kind === 'quotes' && part.count > 0)) unanswered.add(part.instrumentId);
     }
+    unwritten.push(...(this.inFlight?.entries ?? []));
     this.inFlight = undefined;
     for (let entry = this.pending.shift(); entry !== undefined; entry = this.pending.shift()) {
       unwritten.push(entry);
-      // A change a sent rewrite covers is not owed, only unconfirmed with that rewrite.
-      if (entry.kind === 'quote' && entry.patch !== undefined && entry.generation === this.generationOf(entry.instrumentId))
-        stale.add(entry.instrumentId);
+      // Its hash lacks the change if applying it changes the book (a change queued again after a lost batch is in the book already).
+      if (entry.kind === 'quote' && this.book.apply(entry.diff) !== undefined) stale.add(entry.instrumentId);
     }
     for (const id of stale) unanswered.delete(id);
     const unreachable = this.everReady && !reachable;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, promisify } from 'node:util';
+import avro from 'avsc';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Subject, asyncScheduler, type Subscription } from 'rxjs';
@@ -15,6 +16,8 @@ import { DiffQuoteFields } from '../../protocols/diff/diff-quote-fields.js';
 import type { QuoteDiff, Tick } from '../../schemas/generated.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { QuoteBook } from '../../protocols/diff/quote-book.js';
+import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
+import { rabinFingerprint } from '../../sinks/redis/rabin-fingerprint.js';
 import { SimMarket } from '../../sources/sim-market.js';
 import { closeRedisServers, REDIS_INSTALL_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { testContext } from '../support/test-context.js';
@@ -177,6 +180,41 @@ async function staleHashes(redis: Redis, prefix: string, instruments: readonly s
   return stale;
 }
 
+const tickType = SchemaCatalog.default().type('Tick');
+/** Hex of the little-endian CRC-64-AVRO fingerprint of the Tick schema's Parsing Canonical Form (its own spec checks it against Avro's vectors). */
+const TICK_FINGERPRINT = rabinFingerprint(JSON.stringify(tickType.schema())).toString('hex');
+
+/**
+ * The ticks of a stream `{prefix}ticks:{id}` as a reader with only Redis and
+ * an Avro library gets them: each entry's one field is `avro`, its value an
+ * Avro single-object encoding (C3 01, the 8-byte fingerprint, the body), and
+ * the body decodes with the schema stored under `{prefix}schema:{hex of the
+ * fingerprint}`.
+ */
+async function streamTicks(redis: Redis, key: string, range: 'all' | 'last' = 'all'): Promise<Tick[]> {
+  const entries = range === 'all' ? await redis.xrangeBuffer(key, '-', '+') : await redis.xrevrangeBuffer(key, '+', '-', 'COUNT', 1);
+  const prefix = key.slice(0, key.lastIndexOf('ticks:'));
+  const types = new Map<string, avro.Type>();
+  const decode = async (value: Buffer): Promise<Tick> => {
+    expect([...value.subarray(0, 2)]).toEqual([0xc3, 0x01]);
+    const fingerprint = value.subarray(2, 10).toString('hex');
+    let type = types.get(fingerprint);
+    if (type === undefined) {
+      type = avro.Type.forSchema(JSON.parse((await redis.get(`${prefix}schema:${fingerprint}`)) ?? 'null') as avro.Schema);
+      types.set(fingerprint, type);
+    }
+    return type.fromBuffer(value.subarray(10)) as Tick;
+  };
+  const ticks: Tick[] = [];
+  for (const [, fields] of entries) {
+    expect(fields.map(String).filter((_, i) => i % 2 === 0)).toEqual(['avro']);
+    ticks.push(await decode(fields[1] as Buffer));
+  }
+  return ticks;
+}
+
+const sequences = (ticks: readonly Tick[]): number[] => ticks.map((t) => t.sequence);
+
 /** Polls an async `probe` every 25 ms until it returns true, for at most `timeoutMs` and 1,000 polls. */
 async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -210,7 +248,8 @@ const countOf = (records: readonly { diff: QuoteDiff | undefined }[]): number =>
 /**
  * A child's program (run with --expose-gc and tsx from the repository root):
  * buffers ticks and their quote changes in a redis sink whose Redis is not
- * there, and prints the heap they took and the sink's estimate of it.
+ * there, and prints the memory they took (V8 heap and Buffers) and the
+ * sink's estimate of it.
  */
 const HEAP_PROBE = `
 import { Subject, asyncScheduler } from 'rxjs';
@@ -236,12 +275,14 @@ const estimate = async () => (await ctx.registry.getSingleMetric('tickflow_redis
 const tick = () => { const t = market.next(); records++; ticks.next(t); diffs.next(t); };
 for (let i = 0; i < 10 * instruments.length; i++) tick();
 globalThis.gc(); globalThis.gc();
-const heapBefore = process.memoryUsage().heapUsed;
+// The V8 heap, plus the Buffers' memory outside it (the ticks' Avro bodies).
+const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+const heapBefore = used();
 const estimateBefore = await estimate();
 const recordsBefore = records;
 for (let i = 0; i < 20000; i++) tick();
 globalThis.gc(); globalThis.gc();
-const heapBytes = process.memoryUsage().heapUsed - heapBefore;
+const heapBytes = used() - heapBefore;
 const estimatedBytes = (await estimate()) - estimateBefore;
 console.log(JSON.stringify({ heapBytes, estimatedBytes, records: records - recordsBefore }));
 subscription.unsubscribe();
@@ -331,29 +372,34 @@ describe('redisSink', () => {
       expect(hash).not.toHaveProperty('close'); // unset before the close: absent, never "null"
     }
 
+    // Each stream holds its instrument's ticks in order, each decoding to exactly the Tick written (null prices and epoch µs included).
     for (const id of INSTRUMENTS) {
       const ticks = records.map((r) => r.tick).filter((t) => t.instrument_id === id);
       expect(await redis.xlen(`layout:ticks:${id}`)).toBe(ticks.length);
-      const entries = await redis.xrange(`layout:ticks:${id}`, '-', '+');
-      expect(entries.map(([, fields]) => fields[fields.indexOf('sequence') + 1])).toEqual(ticks.map((t) => String(t.sequence)));
-      const [, fields] = entries[0] as [string, string[]];
-      const entry = Object.fromEntries(fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i], fields[i + 1]]] : [])));
-      const tick = ticks[0] as Tick;
-      const expectedEntry = Object.fromEntries(Object.entries(tick).flatMap(([k, v]) => (v === null ? [] : [[k, String(v)]])));
-      expect(entry).toEqual(expectedEntry);
-      expect(entry['ts_event']).toBe(String(tick.ts_event));
+      expect(await streamTicks(redis, `layout:ticks:${id}`)).toEqual(ticks);
     }
+    // The schema the entries name is stored beside them, and is the Tick schema (same fingerprint, docs and logical types kept).
+    const stored = JSON.parse((await redis.get(`layout:schema:${TICK_FINGERPRINT}`)) ?? 'null') as {
+      name: string;
+      fields: { name: string }[];
+    };
+    expect(rabinFingerprint(JSON.stringify(avro.Type.forSchema(stored as avro.Schema).schema())).toString('hex')).toBe(TICK_FINGERPRINT);
+    expect(stored.fields.map((f) => f.name)).toEqual((tickType as avro.types.RecordType).fields.map((f) => f.name));
+    expect(JSON.stringify(stored)).toContain('timestamp-micros');
 
     // A standard tool reads the same hash.
     const { stdout } = await run(stable.cliPath, ['-p', String(stable.port), 'HGETALL', 'layout:quote:SHFE.rb2501'], { timeout: 10_000 });
     const lines = stdout.trimEnd().split('\n');
     const fromCli = Object.fromEntries(lines.flatMap((_, i) => (i % 2 === 0 ? [[lines[i], lines[i + 1]]] : [])));
     expect(fromCli).toEqual(expected.get('SHFE.rb2501'));
-    expect(await metricValue(sink.ctx, 'tickflow_redis_commands_total')).toBeGreaterThanOrEqual(600);
+    // One burst, so full batches: a few commands per instrument and batch, not one per record.
+    const commands = await metricValue(sink.ctx, 'tickflow_redis_commands_total');
+    expect(commands).toBeGreaterThanOrEqual(2 * INSTRUMENTS.length);
+    expect(commands).toBeLessThan(countOf(records) / 10);
     expect(logged(sink, /redis sink closed/)).toHaveLength(1);
   });
 
-  it('writes only the fields that changed, and deletes a field that became unset', async () => {
+  it('writes only the fields that changed, and deletes a field that became unset; changes of one batch are merged', async () => {
     const monitorClient = reader(stable);
     const monitor = await monitorClient.monitor();
     const seen: string[][] = [];
@@ -364,7 +410,11 @@ describe('redisSink', () => {
     sink.quotes.next(firstQuote('SHFE.rb2501', 3500));
     await waitFor('the first quote', () => (sink.acks.length === 1 ? true : undefined));
     sink.quotes.next(laterQuote('SHFE.rb2501', 2, { last_price: 3501 }));
-    sink.quotes.next(laterQuote('SHFE.rb2501', 3, { ask_price1: null, bid_volume1: 11 }));
+    await waitFor('the second quote', () => (sink.acks.length === 2 ? true : undefined));
+    // Three changes in one burst: one batch, so one HSET and one HDEL, each field at its last value.
+    sink.quotes.next(laterQuote('SHFE.rb2501', 3, { last_price: 3502, bid_volume1: 11 }));
+    sink.quotes.next(laterQuote('SHFE.rb2501', 4, { ask_price1: null }));
+    sink.quotes.next(laterQuote('SHFE.rb2501', 5, { last_price: 3503 }));
     await sink.finish();
     await waitFor('the monitor to see the writes', () => (seen.length >= 5 ? true : undefined));
     monitor.disconnect();
@@ -375,13 +425,36 @@ describe('redisSink', () => {
     expect(seen[1]?.slice(0, 2)).toEqual(['hdel', key]);
     expect(seen[1]).toContain('close');
     expect(seen[1]).toContain('settlement');
-    // Later changes write exactly their fields.
+    // A later change writes exactly its fields.
     expect(seen[2]).toEqual(['hset', key, 'last_price', '3501', 'datetime', '2025-01-02 21:00:01.000000']);
-    expect(seen[3]).toEqual(['hset', key, 'bid_volume1', '11', 'datetime', '2025-01-02 21:00:01.500000']);
+    expect(seen[3]).toEqual(['hset', key, 'last_price', '3503', 'bid_volume1', '11', 'datetime', '2025-01-02 21:00:02.500000']);
     expect(seen[4]).toEqual(['hdel', key, 'ask_price1']);
+    expect(seen).toHaveLength(5);
     const hash = await reader(stable).hgetall(key);
     expect(hash).not.toHaveProperty('ask_price1');
-    expect(hash).toMatchObject({ last_price: '3501', bid_volume1: '11', instrument_id: 'SHFE.rb2501', ask_volume1: '12' });
+    expect(hash).toMatchObject({ last_price: '3503', bid_volume1: '11', instrument_id: 'SHFE.rb2501', ask_volume1: '12' });
+  });
+
+  it('leaves the hash as applying the changes one by one would, whether or not they carry ts_event, and acknowledges each', async () => {
+    const id = 'SHFE.rb2501';
+    const withoutTs = (sequence: number, changes: QuoteDiff['changes']): QuoteDiff => ({ ...laterQuote(id, sequence, {}), changes });
+    const first = firstQuote(id, 3500);
+    const burst = [
+      laterQuote(id, 2, { last_price: 3501 }),
+      withoutTs(3, { bid_volume1: 20 }), // changes something: the quote's time becomes the record's ts_event
+      laterQuote(id, 4, { ask_price1: null }),
+      withoutTs(5, { bid_volume1: 20 }), // changes nothing: the quote keeps the time of the change before
+      laterQuote(id, 6, { last_price: 3502, ask_price1: 3503 }),
+      withoutTs(7, { ask_price1: 3503 }), // nothing again, last of the burst
+    ];
+    const sink = startSink({ url: stable.url, key_prefix: 'merged:' });
+    sink.quotes.next(first);
+    await waitFor('the first quote', () => (sink.acks.length === 1 ? true : undefined));
+    for (const diff of burst) sink.quotes.next(diff);
+    await sink.finish();
+    const diffs = [first, ...burst];
+    expect(sink.acks).toEqual(diffs);
+    expect(await reader(stable).hgetall(`merged:quote:${id}`)).toEqual(expectedHashes(diffs).get(id));
   });
 
   it('trims each tick stream to about history_max_len entries', async () => {
@@ -394,8 +467,9 @@ describe('redisSink', () => {
     // MAXLEN ~ trims whole nodes of 10 entries (the server's stream-node-max-entries): never below 50, less than a node above.
     expect(length).toBeGreaterThanOrEqual(50);
     expect(length).toBeLessThan(60);
-    const [last] = await redis.xrevrange('trim:ticks:SHFE.rb2501', '+', '-', 'COUNT', 1);
-    expect(last?.[1]).toContain(String(records.at(-1)?.tick.sequence));
+    expect(sequences(await streamTicks(redis, 'trim:ticks:SHFE.rb2501', 'last'))).toEqual([records.at(-1)?.tick.sequence]);
+    // A burst of 1,000 ticks goes out in script calls of at most 500 each: the entries kept are the last ones, in order.
+    expect(sequences(await streamTicks(redis, 'trim:ticks:SHFE.rb2501'))).toEqual(sequences(records.slice(-length).map((r) => r.tick)));
   });
 
   it('publishes each quote change as a JSON merge patch when publish is on, and nothing when it is off', async () => {
@@ -500,8 +574,7 @@ describe('redisSink', () => {
       .slice(300)
       .map((r) => r.tick)
       .filter((t) => t.instrument_id === 'SHFE.rb2501');
-    const entries = await redis.xrange('restart:ticks:SHFE.rb2501', '-', '+');
-    expect(entries.map(([, f]) => f[f.indexOf('sequence') + 1])).toEqual(rb.map((t) => String(t.sequence)));
+    expect(sequences(await streamTicks(redis, 'restart:ticks:SHFE.rb2501'))).toEqual(sequences(rb));
     expect(logged(sink, /reconnected/)).toHaveLength(1);
   });
 
@@ -531,9 +604,9 @@ describe('redisSink', () => {
     const expected = expectedHashes(diffsOf(records));
     for (const instrument of INSTRUMENTS) {
       expect(await admin.hgetall(`inflight:quote:${instrument}`)).toEqual(expected.get(instrument));
-      const entries = await admin.xrange(`inflight:ticks:${instrument}`, '-', '+');
+      const entries = await streamTicks(admin, `inflight:ticks:${instrument}`);
       const want = records.map((r) => r.tick).filter((t) => t.instrument_id === instrument);
-      expect(entries.map(([, f]) => f[f.indexOf('sequence') + 1])).toEqual(want.map((t) => String(t.sequence)));
+      expect(sequences(entries)).toEqual(sequences(want));
     }
   });
 
@@ -548,15 +621,15 @@ describe('redisSink', () => {
     feed(sink, records);
     await new Promise((resolve) => setImmediate(resolve));
     const dropped = sink.ctx.metrics.droppedByReason.get('redis-unavailable') ?? 0;
-    // Held: at most 200 commands; every other record was dropped and acknowledged at once (once its promise resolved).
+    // Held: at most 200 records; every other record was dropped and acknowledged at once (once its promise resolved).
     expect(dropped).toBeGreaterThan(countOf(records) - 200 - 1);
     expect(sink.acks.length).toBe(1 + dropped);
     expect(new Set(sink.acks).size).toBe(sink.acks.length);
     const buffered = await metricValue(sink.ctx, 'tickflow_redis_buffered');
     expect(buffered).toBeGreaterThan(0);
     expect(buffered).toBeLessThanOrEqual(200);
-    expect(logged(sink, /buffered commands reached/)).toHaveLength(1);
-    expect(logged(sink, /buffered commands reached/)[0]?.level).toBe(40);
+    expect(logged(sink, /buffered records reached/)).toHaveLength(1);
+    expect(logged(sink, /buffered records reached/)[0]?.level).toBe(40);
 
     await flaky.restart();
     await waitFor('the backlog to be written', () => (sink.acks.length === 1 + countOf(records) ? true : undefined));
@@ -567,7 +640,7 @@ describe('redisSink', () => {
     await waitFor('the sink to notice', () => (logged(sink, /lost the connection/).length > 1 ? true : undefined));
     const more = marketRecords(3000, ['SHFE.rb2501']).slice(2000);
     feed(sink, more);
-    expect(logged(sink, /buffered commands reached/)).toHaveLength(2);
+    expect(logged(sink, /buffered records reached/)).toHaveLength(2);
     await flaky.restart();
     await sink.finish();
 
@@ -603,7 +676,8 @@ describe('redisSink', () => {
     for (const { tick } of records) sink.ticks.next(tick);
     await sink.finish();
     expect(sink.acks).toHaveLength(2 + records.length);
-    expect(sink.ctx.metrics.droppedByReason.get('redis-error')).toBe(1);
+    // Both quote changes were refused (the first in the full write of the hash, the second in its HSET): both dropped.
+    expect(sink.ctx.metrics.droppedByReason.get('redis-error')).toBe(2);
     const refusals = logged(sink, /Redis refused a write for SHFE\.rb2501: WRONGTYPE/);
     expect(refusals.length).toBe(2); // the full rewrite of the first quote, then the change
     expect(refusals.every((l) => l.level === 40)).toBe(true);
@@ -728,7 +802,7 @@ describe('redisSink', () => {
     expect(await reader(flaky).hgetall('bytes:quote:SHFE.rb2501')).toEqual(expected.get('SHFE.rb2501'));
   });
 
-  it('estimates the bytes it buffers within a factor of 1.5 of what the records take on the heap', async () => {
+  it('estimates the bytes it buffers within a factor of 1.5 of what the records take (heap and Buffers)', async () => {
     // Measured in a child with --expose-gc: the sink buffers 20,000 ticks and their changes for a Redis that is not there.
     const root = fileURLToPath(new URL('../../', import.meta.url));
     const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', HEAP_PROBE], {
