@@ -120,13 +120,14 @@ export class StageMetrics {
     return total;
   }
 
-  observeLatency(seconds: number): void {
-    this.latencyCount++;
-    this.latencySum += seconds;
+  /** Counts a processing time into the histogram, `weight` times: a sampled record stands for the records not timed. */
+  observeLatency(seconds: number, weight = 1): void {
+    this.latencyCount += weight;
+    this.latencySum += seconds * weight;
     const bounds = this.bucketBounds;
     for (let i = 0; i < bounds.length; i++) {
       if (seconds <= (bounds[i] as number)) {
-        this.latencyBuckets[i] = (this.latencyBuckets[i] as number) + 1;
+        this.latencyBuckets[i] = (this.latencyBuckets[i] as number) + weight;
         return;
       }
     }

@@ -143,6 +143,34 @@ describe('StageMeter', () => {
     expect(uncaught).toEqual([]);
   });
 
+  it('times every record of the first 256, then one in 8 counted for 8: the latency count follows the records in', () => {
+    const n = 10_000;
+    const ticks = Array.from({ length: n }, (_, i) => makeTick({ sequence: i }));
+    let out = 0;
+    of(...ticks)
+      .pipe(
+        measureStage(
+          map((t) => t),
+          metrics,
+        ),
+      )
+      .subscribe(() => out++);
+    expect([out, metrics.recordsIn, metrics.recordsOut]).toEqual([n, n, n]);
+    expect(metrics.latencyCount).toBeGreaterThanOrEqual(n);
+    expect(metrics.latencyCount).toBeLessThan(n + StageMeter.SAMPLE_EVERY);
+    expect(metrics.latencyBuckets.reduce((sum, b) => sum + b, 0)).toBeLessThanOrEqual(metrics.latencyCount);
+    const small = new StageMetrics('s', 'c', [1]);
+    of(...ticks.slice(0, StageMeter.TIMED_FIRST))
+      .pipe(
+        measureStage(
+          map((t) => t),
+          small,
+        ),
+      )
+      .subscribe();
+    expect(small.latencyCount).toBe(StageMeter.TIMED_FIRST);
+  });
+
   it('excludes the time spent in later stages from the stage latency', () => {
     const busyMs = 20;
     of(1)
