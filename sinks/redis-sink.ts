@@ -30,7 +30,7 @@ const TICK_SCHEMA = avroSchemaFiles.find((file) => file.name === 'Tick')?.schema
  *   fingerprint of the schema's Parsing Canonical Form, then the Avro binary
  *   body of a `tickflow.Tick` record (schemas/Tick.avsc; `ts_event` in epoch
  *   microseconds). One value per entry is what keeps the sink cheap: Node
- *   encodes it into a slab in under a microsecond, where 43 text fields cost
+ *   encodes it into a slab in about a microsecond, where 43 text fields cost
  *   ioredis a string each.
  * - `{prefix}schema:{fingerprint}` — string, the schema whose fingerprint,
  *   in hex, is the value's bytes 2 to 9 (the JSON of schemas/Tick.avsc), so

@@ -678,23 +678,24 @@ export class RedisWriter {
           } else if (error !== undefined) {
             refused += part.entries.length;
             if (part.kind === 'quotes') this.refusedQuotes.add(part.instrumentId);
-            for (const entry of part.entries) entry.acknowledge();
           } else if (part.kind === 'quotes' && part.count === 0) {
             (carried ??= []).push(...part.entries);
-          } else {
-            for (const entry of part.entries) entry.acknowledge();
           }
           break;
       }
     }
-    if (carried !== undefined) {
-      if (lost) for (const entry of carried) (lostEntries ??= new Set()).add(entry);
-      else for (const entry of carried) entry.acknowledge();
-    }
+    if (carried !== undefined && lost) for (const entry of carried) (lostEntries ??= new Set()).add(entry);
     if (refused > 0) this.options.stageMetrics.dropped('redis-error', refused);
-    if (lostEntries !== undefined) {
-      const lostSet = lostEntries;
-      this.pending.unshiftAll(batch.entries.filter((entry) => lostSet.has(entry)));
+    // Acknowledged in the order the records came, whatever their port: the batch's parts are grouped by instrument, not by time.
+    if (lostEntries === undefined) {
+      for (const entry of batch.entries) entry.acknowledge();
+    } else {
+      const retry: Entry[] = [];
+      for (const entry of batch.entries) {
+        if (lostEntries.has(entry)) retry.push(entry);
+        else entry.acknowledge();
+      }
+      this.pending.unshiftAll(retry);
     }
     if (this.overBound()) this.dropOldest();
     if (written > 0) this.options.metrics.commands.inc(written);

@@ -357,9 +357,10 @@ describe('redisSink', () => {
     feed(sink, records);
     await sink.finish();
 
-    // Every record acknowledged, exactly once.
+    // Every record acknowledged, exactly once, in the order written across both ports (a batch groups them by instrument).
     expect(sink.acks).toHaveLength(countOf(records));
     expect(new Set(sink.acks).size).toBe(countOf(records));
+    expect(sink.acks).toEqual(records.flatMap(({ tick, diff }) => (diff === undefined ? [tick] : [tick, diff])));
 
     const redis = reader(stable);
     expect((await redis.smembers('layout:instruments')).sort()).toEqual([...INSTRUMENTS].sort());
