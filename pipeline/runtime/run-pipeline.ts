@@ -7,7 +7,6 @@ import {
   asyncScheduler,
   catchError,
   connectable,
-  finalize,
   merge,
   takeUntil,
   tap,
@@ -253,6 +252,8 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     const primary = stage.inputs.filter((i) => !i.feedback);
     const primaryDone = new ReplaySubject<void>(1);
     let open = primary.length;
+    // Only a stage with feedback inputs needs to hear its ordinary inputs complete: a tap per record otherwise.
+    const hasFeedback = primary.length < stage.inputs.length;
     const ports: Record<string, Observable<unknown>> = {};
     for (const port of stage.kind === 'source' ? [] : Object.keys(stage.in)) {
       const edges = stage.inputs
@@ -260,29 +261,34 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         .map((i) =>
           i.feedback
             ? edge(stage, i).pipe(takeUntil(primaryDone))
-            : edge(stage, i).pipe(
-                tap({
-                  complete: () => {
-                    if (--open === 0) primaryDone.next();
-                  },
-                }),
-              ),
+            : !hasFeedback
+              ? edge(stage, i)
+              : edge(stage, i).pipe(
+                  tap({
+                    complete: () => {
+                      if (--open === 0) primaryDone.next();
+                    },
+                  }),
+                ),
         );
       ports[port] = merge(...edges).pipe(meter.input());
     }
     return ports;
   };
 
-  const guard = (stage: Stage, output: Observable<unknown>): Observable<unknown> =>
+  const guard = (stage: Stage, output: Observable<unknown>, counted: StageMetrics): Observable<unknown> =>
     output.pipe(
-      finalize(() => {
-        for (const side of stage.kind === 'sink' ? [] : Object.keys(stage.sideOutputs)) sideSubject(stage.id, side).complete();
-      }),
+      // One tap for the three, not finalize and tap: each operator is a hop for every record.
       tap({
+        // A source's records out are counted here (other stages' by their meter).
+        next: stage.kind === 'source' ? () => counted.recordsOut++ : undefined,
         subscribe: () => states.set(stage.id, 'running'),
         complete: () => {
           if (states.get(stage.id) !== 'failed') states.set(stage.id, 'completed');
           instrumentation.emit(InstrumentationEvents.STAGE_COMPLETED, { stage: stage.id });
+        },
+        finalize: () => {
+          for (const side of stage.kind === 'sink' ? [] : Object.keys(stage.sideOutputs)) sideSubject(stage.id, side).complete();
         },
       }),
       catchError((error: unknown) => {
@@ -326,10 +332,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     let output: Observable<unknown>;
     try {
       if (stage.kind === 'source') {
-        output = stage.create(ctx).pipe(
-          takeUntil(stop$),
-          tap(() => m.recordsOut++),
-        );
+        output = stage.create(ctx).pipe(takeUntil(stop$));
       } else {
         const meter = new StageMeter(m);
         output = stage.create(ctx)(portsOf(stage, meter)).pipe(meter.output());
@@ -338,7 +341,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
       fail(stage, couldNotStart(stage, error));
       output = EMPTY;
     }
-    output = guard(stage, output);
+    output = guard(stage, output, m);
     if (stage.kind === 'sink') {
       sinkRuns.push({ stage, output });
     } else {
