@@ -195,13 +195,13 @@ export class DiffSession {
   }
 
   /**
-   * The rtn_data to send now, encoded, or `undefined` when no peek is held or
+   * The rtn_data to send now, as text or encoded, or `undefined` when no peek is held or
    * nothing is pending. Taking it answers the peek and empties the pending
    * patch. The first one after connect ends with `{"mdhis_more_data": false}`:
    * the snapshot is complete. A client owed only quote changes gets the frame
    * shared by every client of its subscription in its position.
    */
-  takeMessage(): Buffer | undefined {
+  takeMessage(): string | Buffer | undefined {
     if (!this.peekHeld) return undefined;
     const epoch = this.fanout.seal();
     const shared = this.fanout.changesSince(this.subscription, this.sentEpoch);
@@ -209,12 +209,12 @@ export class DiffSession {
     if (own === undefined && shared === undefined) return undefined;
     this.sentEpoch = epoch;
     this.peekHeld = false;
-    if (own === undefined && shared !== undefined) return shared.rtnData;
+    if (own === undefined && shared !== undefined) return this.fanout.rtnData(shared);
     const parts = [own];
     if (shared !== undefined) parts.push(shared.quotesPatch);
     if (!this.snapshotSent) parts.push('{"mdhis_more_data":false}');
     this.snapshotSent = true;
-    return Buffer.from(`{"aid":"rtn_data","data":[${parts.join(',')}]}`);
+    return `{"aid":"rtn_data","data":[${parts.join(',')}]}`;
   }
 
   /** True when the client is owed something of its own: the snapshot, the ins_list echo, quotes of a subscription change, feeds, trade. */

@@ -45,6 +45,8 @@ export class QuoteFanout {
   private readonly holdersOf = new Map<string, Set<QuoteSubscription>>();
   /** Per `since` epoch and instrument, the `"id":{patch}` member text, for the current epoch. */
   private readonly members = new Map<number, Map<string, string>>();
+  /** Subscriptions holding changes worked out for the current epoch: emptied at the next seal, so that no stale frames stay behind. */
+  private cachedSubscriptions: QuoteSubscription[] = [];
   /** Per instrument, its action-protocol market_data message, until it changes. */
   private readonly marketData = new Map<string, Buffer>();
   /** Per instrument, its whole quote as a member of a `quotes` object, until it changes: what a new subscriber gets. */
@@ -99,6 +101,8 @@ export class QuoteFanout {
       }
     }
     this.members.clear();
+    for (const subscription of this.cachedSubscriptions) subscription.changesSince.clear();
+    this.cachedSubscriptions = [];
     return epoch;
   }
 
@@ -140,10 +144,7 @@ export class QuoteFanout {
   /** What changed in `subscription` after epoch `since` up to the latest sealed epoch; undefined when nothing did. */
   changesSince(subscription: QuoteSubscription, since: number): QuoteChangesSince | undefined {
     if (subscription.lastChangedEpoch <= since) return undefined;
-    if (subscription.cachedAtEpoch !== this.epoch) {
-      subscription.changesSince.clear();
-      subscription.cachedAtEpoch = this.epoch;
-    }
+    if (subscription.changesSince.size === 0) this.cachedSubscriptions.push(subscription);
     let changes = subscription.changesSince.get(since);
     if (changes === undefined) {
       const ids: string[] = [];
@@ -153,11 +154,22 @@ export class QuoteFanout {
         ids.push(id);
         members.push(this.member(id, since));
       }
-      const quotesPatch = `{"quotes":{${members.join(',')}}}`;
-      changes = { ids, quotesPatch, rtnData: Buffer.from(`{"aid":"rtn_data","data":[${quotesPatch}]}`) };
+      changes = { ids, quotesPatch: `{"quotes":{${members.join(',')}}}`, rtnData: undefined };
       subscription.changesSince.set(since, changes);
     }
     return changes;
+  }
+
+  /**
+   * The `rtn_data` message carrying `changes` alone: text for the first
+   * client it goes to, and encoded once into a Buffer that every further
+   * client shares. A frame that goes to one client only stays text: a Buffer
+   * of its own would be one more external allocation for the collector.
+   */
+  rtnData(changes: QuoteChangesSince): string | Buffer {
+    const message = changes.rtnData;
+    if (message === undefined) return (changes.rtnData = `{"aid":"rtn_data","data":[${changes.quotesPatch}]}`);
+    return typeof message === 'string' ? (changes.rtnData = Buffer.from(message)) : message;
   }
 
   /** The action protocol's `market_data` message of an instrument: its complete quote, encoded once per change. */

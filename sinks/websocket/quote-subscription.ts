@@ -4,8 +4,8 @@ export interface QuoteChangesSince {
   readonly ids: readonly string[];
   /** The DIFF merge patch `{"quotes":{…}}` carrying those changes, as JSON text. */
   readonly quotesPatch: string;
-  /** The whole `rtn_data` message of that patch alone, encoded once: what a client owed nothing else is sent. */
-  readonly rtnData: Buffer;
+  /** The whole `rtn_data` message of that patch alone, for clients owed nothing else: text for the first, then one Buffer for all. */
+  rtnData: string | Buffer | undefined;
 }
 
 /** A session waiting for its subscription to change: woken (once) by the seal of the epoch that changes it. */
@@ -24,9 +24,7 @@ export class QuoteSubscription {
   lastChangedEpoch = 0;
   /** Sessions holding it; the fanout forgets it when the last lets go. */
   holders = 0;
-  /** The epoch `changesSince` was worked out for; older entries are stale. */
-  cachedAtEpoch = -1;
-  /** Per `since` epoch, what changed after it up to `cachedAtEpoch`. */
+  /** Per `since` epoch, what changed after it up to the latest sealed epoch (emptied by the next seal). */
   readonly changesSince = new Map<number, QuoteChangesSince>();
   /** Sessions with nothing to send until one of the instruments changes: only they are visited when one does. */
   readonly waiters = new Set<QuoteWaiter>();

@@ -23,8 +23,8 @@ import {
 type RtnData = { aid: 'rtn_data'; data: { [key: string]: JsonValue }[] };
 
 /** The encoded message a session took, parsed as the client parses it. */
-function parsed(frame: Buffer | undefined): RtnData | undefined {
-  return frame === undefined ? undefined : (JSON.parse(frame.toString('utf8')) as RtnData);
+function parsed(frame: string | Buffer | undefined): RtnData | undefined {
+  return frame === undefined ? undefined : (JSON.parse(String(frame)) as RtnData);
 }
 
 /** A book, its fan-out, a feed board and one session, wired as the server wires them. */

@@ -288,7 +288,7 @@ describe('TradeBook and DiffSession (property)', () => {
         const receive = (): void => {
           session.peekMessage();
           const frame = session.takeMessage();
-          const message = frame === undefined ? undefined : (JSON.parse(frame.toString('utf8')) as { data: JsonValue[] });
+          const message = frame === undefined ? undefined : (JSON.parse(String(frame)) as { data: JsonValue[] });
           for (const patch of message?.data ?? []) client = applyMergePatch(client, JSON.parse(JSON.stringify(patch)) as JsonValue);
         };
         for (const s of steps) {
