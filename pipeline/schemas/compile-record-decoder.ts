@@ -148,6 +148,7 @@ function invalid(what, index) {
  *
  * @example
  * ```ts
+ * import { SimMarket } from '../../sources/sim-market.js';
  * const type = SchemaCatalog.default().type('Tick');
  * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-02T21:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
  * const decoder = compileRecordDecoder(type);

@@ -28,10 +28,10 @@ interface SealedEpoch {
  * a client's memory no longer holds a pending patch of its own.
  *
  * ```
- * ticks:     -a-b--a----b-a---      (changes merged into the open epoch)
- * seal:      ------1------2---      (a flush: epoch 1 = {a,b}, epoch 2 = {a,b})
- * client X:  ------X1-----X2--      (was at 0, then 1: one shared frame each)
- * client Y:  -------------Y2--      (was at 0: epochs 1..2 merged, shared by all at 0)
+ * ticks:  -a-b--a---b-a--|   changes of instruments a and b, merged into the open epoch
+ * seal:   ------s-------s|   flushes: epochs 1 and 2, each holding a and b
+ * X:      ------x-------x|   a client that peeks at every flush: one frame per epoch
+ * Y:      --------------y|   one that peeks once: epochs 1 and 2 merged, one frame
  * ```
  */
 export class QuoteFanout {

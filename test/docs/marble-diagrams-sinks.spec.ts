@@ -16,7 +16,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import type { OrderEvent, QuoteDiff, Tick } from '../../schemas/generated.js';
+import { QuoteBook, type QuoteChange } from '../../protocols/diff/quote-book.js';
 import { AuditFileReader } from '../../sinks/audit/audit-file-reader.js';
+import { DiffSession } from '../../sinks/websocket/diff-session.js';
+import { FeedBoard } from '../../sinks/websocket/feed-board.js';
+import { QuoteFanout } from '../../sinks/websocket/quote-fanout.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { auditFiles, manualScheduler, schemas, startAudit, tick, tmp } from '../support/audit-harness.js';
 import { createTestScheduler } from '../support/marbles.js';
@@ -133,6 +137,54 @@ async function play(
   }
   expect(sink.acks).toEqual(expected);
 }
+
+describe('TSDoc marble diagrams: the WebSocket fan-out (no I/O, on virtual time)', () => {
+  it('QuoteFanout: changes merged per epoch; a client at every flush gets one frame per epoch, one that peeks once gets them merged', () => {
+    const diagram = readDiagram('sinks/websocket/quote-fanout.ts', 'QuoteFanout');
+    const book = new QuoteBook();
+    const fanout = new QuoteFanout(book);
+    const feeds = new FeedBoard();
+    const ids = { a: 'SHFE.rb2501', b: 'DCE.m2505' } as const;
+    for (const id of Object.values(ids)) fanout.changed(book.apply(firstQuote(id, 3500)) as QuoteChange);
+    const client = (): DiffSession => {
+      const session = new DiffSession(fanout, feeds);
+      session.subscribeQuote(Object.values(ids).join(','), 10);
+      session.peekMessage();
+      session.takeMessage();
+      return session;
+    };
+    const frames: Record<'x' | 'y', string[]> = { x: [], y: [] };
+    const sessions = { x: client(), y: client() };
+    let seq = 1;
+    const before = fanout.currentEpoch;
+    createTestScheduler().run(({ cold }) => {
+      cold(diagram.marbles('ticks')).subscribe((letter) => {
+        seq++;
+        const change = book.apply(laterQuote(ids[letter as 'a' | 'b'], seq, { last_price: 3500 + seq }));
+        if (change !== undefined) fanout.changed(change);
+      });
+      cold(diagram.marbles('seal')).subscribe(() => fanout.seal());
+      for (const name of ['x', 'y'] as const) {
+        cold(diagram.marbles(name.toUpperCase())).subscribe(() => {
+          sessions[name].peekMessage();
+          frames[name].push(String(sessions[name].takeMessage()));
+        });
+      }
+    });
+    const quotesOf = (frame: string | undefined): Record<string, Record<string, unknown>> =>
+      (JSON.parse(frame ?? '{}') as { data: { quotes: Record<string, Record<string, unknown>> }[] }).data[0]?.quotes ?? {};
+    expect(fanout.currentEpoch - before).toBe(2);
+    expect(frames.x).toHaveLength(2);
+    expect(frames.y).toHaveLength(1);
+    // Each of X's frames carries its epoch's changes of a and b; Y's carries the latest of both epochs, as X holds after both.
+    expect(Object.keys(quotesOf(frames.x[0])).sort()).toEqual(Object.values(ids).sort());
+    for (const id of Object.values(ids)) {
+      expect(quotesOf(frames.y[0])[id]?.['last_price']).toBe(book.quote(id)?.['last_price']);
+      expect(quotesOf(frames.x[1])[id]?.['last_price']).toBe(book.quote(id)?.['last_price']);
+    }
+    expect(quotesOf(frames.x[0])[ids.a]?.['last_price']).not.toBe(book.quote(ids.a)?.['last_price']);
+  });
+});
 
 describe('TSDoc marble diagrams: sinks (real I/O, in the order drawn)', () => {
   let redis: RedisServer;
