@@ -1,3 +1,4 @@
+import { GeneratedFunction } from './generated-function.js';
 import type { Type } from 'avsc';
 import type avro from 'avsc';
 
@@ -19,14 +20,10 @@ const SAFE_LONG = 9_007_199_254_740_990;
  * hot path, where almost every record is valid, this answers instead.
  */
 export function compileRecordCheck(type: Type): ((value: unknown) => boolean) | undefined {
-  const constants: unknown[] = [];
+  const generated = new GeneratedFunction();
   const helpers: string[] = [];
   /** The name under which the generated code sees `value`, one per value. */
-  const constant = (value: unknown): string => {
-    let index = constants.indexOf(value);
-    if (index === -1) index = constants.push(value) - 1;
-    return `c${index}`;
-  };
+  const constant = (value: unknown): string => generated.constant(value);
 
   /** A boolean expression that holds when `x` (a plain identifier) is valid for `t`, or undefined when `t` is not generated. */
   const test = (t: Type, x: string): string | undefined => {
@@ -153,7 +150,5 @@ export function compileRecordCheck(type: Type): ((value: unknown) => boolean) | 
     '}',
   ].join('\n');
   const source = [keyCount, ...helpers, `return ${root};`].join('\n');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the checker is generated from the schema, as avsc generates its own
-  const build = new Function(...constants.map((_c, i) => `c${i}`), source) as (...values: unknown[]) => (value: unknown) => boolean;
-  return build(...constants);
+  return generated.build<(value: unknown) => boolean>(source);
 }

@@ -1,3 +1,4 @@
+import { GeneratedFunction } from './generated-function.js';
 import type { Type } from 'avsc';
 import type avro from 'avsc';
 
@@ -161,13 +162,9 @@ function invalid(what, index) {
  * @returns The decoder, or `undefined` when the schema is not generated.
  */
 export function compileRecordDecoder(type: Type): RecordDecoder | undefined {
-  const constants: unknown[] = [];
+  const generated = new GeneratedFunction();
   const helpers: string[] = [];
-  const constant = (value: unknown): string => {
-    let index = constants.indexOf(value);
-    if (index === -1) index = constants.push(value) - 1;
-    return `c${index}`;
-  };
+  const constant = (value: unknown): string => generated.constant(value);
   /** Types whose reader is being generated: a recursive schema is left to avsc. */
   const generating = new Set<Type>();
   /** The reader function of each type that has one (records, unions, enums, arrays, maps), by type. */
@@ -311,7 +308,5 @@ export function compileRecordDecoder(type: Type): RecordDecoder | undefined {
     '  },',
     '};',
   ].join('\n');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the reader is generated from the schema, as avsc generates its own
-  const build = new Function(...constants.map((_c, i) => `c${i}`), source) as (...values: unknown[]) => RecordDecoder;
-  return build(...constants);
+  return generated.build<RecordDecoder>(source);
 }
