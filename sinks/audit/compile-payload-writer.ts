@@ -1,5 +1,6 @@
 import type { Type } from 'avsc';
 import type avro from 'avsc';
+import { GeneratedFunction } from '../../pipeline/schemas/generated-function.js';
 import type { AuditPayloadWriter } from './audit-block.js';
 import { avroContainer } from './avro-container.js';
 
@@ -98,12 +99,8 @@ type GeneratedWriter = (value: unknown, buf: Buffer, pos: number, view: DataView
 
 /** The writer of a record whose fields are all of generated types, or undefined. */
 function generate(record: avro.types.RecordType): GeneratedWriter | undefined {
-  const constants: unknown[] = [];
-  const constant = (value: unknown): string => {
-    let index = constants.indexOf(value);
-    if (index === -1) index = constants.push(value) - 1;
-    return `c${index}`;
-  };
+  const generated = new GeneratedFunction();
+  const constant = (value: unknown): string => generated.constant(value);
   const long = (x: string): string =>
     [
       `if (pos + ${avroContainer.MAX_LONG_BYTES} > buf.length) return -1;`,
@@ -182,10 +179,5 @@ function generate(record: avro.types.RecordType): GeneratedWriter | undefined {
     lines.push(written.test === 'true' ? written.write : `if (!(${written.test})) return NaN;\n${written.write}`);
   }
   lines.push('return pos;');
-  const names = constants.map((_c, i) => `c${i}`);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the writer is generated from the schema, as compileRecordCheck's checks are
-  const factory = new Function(...names, `return function writeRecord(v, buf, pos, view) {\n${lines.join('\n')}\n};`) as (
-    ...c: unknown[]
-  ) => GeneratedWriter;
-  return factory(...constants);
+  return generated.build<GeneratedWriter>(`return function writeRecord(v, buf, pos, view) {\n${lines.join('\n')}\n};`);
 }
