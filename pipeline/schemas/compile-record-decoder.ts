@@ -149,13 +149,12 @@ function invalid(what, index) {
  *
  * @example
  * ```ts
- * import { SimMarket } from '../../sources/sim-market.js';
- * const type = SchemaCatalog.default().type('Tick');
- * const tick = new SimMarket({ instruments: ['SHFE.rb2501'], seed: 1, start: Date.parse('2025-01-02T21:00:00+08:00') * 1000, tickIntervalMs: 500, feedId: 'sim', latencyUs: 0 }).next();
+ * import avro from 'avsc';
+ * const type = avro.Type.forSchema({ type: 'record', name: 'Px', fields: [{ name: 'id', type: 'string' }, { name: 'px', type: ['null', 'double'] }] });
  * const decoder = compileRecordDecoder(type);
- * const encoded = type.toBuffer(tick);
- * console.log((decoder?.read(encoded, 0) as Tick).instrument_id, decoder?.offset === encoded.length);
- * // Logs: SHFE.rb2501 true
+ * const encoded = type.toBuffer({ id: 'rb', px: 3500.5 });
+ * console.log(decoder?.read(encoded, 0), decoder?.offset === encoded.length);
+ * // Logs: { id: 'rb', px: 3500.5 } true
  * ```
  *
  * @param type A record type (avsc).
