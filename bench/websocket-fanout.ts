@@ -290,11 +290,11 @@ class Bench {
   }
 
   /** Grows to `count` live clients; returns how many are live, and a note when fewer. */
-  async grow(count: number, insLists: readonly string[]): Promise<{ live: number; note: string }> {
+  async grow(count: number, insLists: readonly string[], track = false): Promise<{ live: number; note: string }> {
     const timeoutMs = Math.min(CONNECT_TIMEOUT_MS, this.deadline - performance.now());
     if (timeoutMs <= 0) throw new Error('out of time');
     const grown = await this.clients.request(
-      { type: 'grow', url: this.url, count, insLists, concurrency: CONNECT_CONCURRENCY, timeoutMs },
+      { type: 'grow', url: this.url, count, insLists, track, concurrency: CONNECT_CONCURRENCY, timeoutMs },
       'grown',
       timeoutMs + 5000,
     );
@@ -438,7 +438,7 @@ export async function websocketFanout(): Promise<string[]> {
     `${MANY_CLIENTS.toLocaleString('en-US')} clients over 500 instruments (${PER_CLIENT_INSTRUMENTS} each), ${MANY_TICKS_PER_SECOND.toLocaleString('en-US')} ticks/s, then convergence after the last tick:`,
     FIVE_HUNDRED,
     async (bench) => {
-      const { note } = await bench.grow(MANY_CLIENTS, randomSubscriptions(FIVE_HUNDRED, PER_CLIENT_INSTRUMENTS, MANY_CLIENTS));
+      const { note } = await bench.grow(MANY_CLIENTS, randomSubscriptions(FIVE_HUNDRED, PER_CLIENT_INSTRUMENTS, MANY_CLIENTS), true);
       lines.push(
         row(
           `${MANY_CLIENTS.toLocaleString('en-US')} clients × ${PER_CLIENT_INSTRUMENTS} instruments`,
