@@ -235,8 +235,7 @@ export class DiffSession {
     if (this.pendingQuotes.size > 0 || !this.snapshotSent) {
       const quotes: string[] = [];
       for (const [id, owed] of this.pendingQuotes) {
-        if (owed === 'whole') quotes.push(this.fanout.wholeQuoteMember(id));
-        else quotes.push(`${JSON.stringify(id)}:${JSON.stringify(owed === null ? null : this.book.completeQuote(id))}`);
+        quotes.push(owed === null ? `${JSON.stringify(id)}:null` : this.fanout.quoteMember(id, owed === 'complete'));
       }
       members.push(`"quotes":{${quotes.join(',')}}`);
     }

@@ -49,9 +49,8 @@ export class QuoteFanout {
   private cachedSubscriptions: QuoteSubscription[] = [];
   /** Per instrument, its action-protocol market_data message, until it changes. */
   private readonly marketData = new Map<string, Buffer>();
-  /** Per instrument, its whole quote as a member of a `quotes` object, until it changes: what a new subscriber gets. */
+  /** Per instrument, its whole and its complete quote as members of a `quotes` object, until it changes ({@link quoteMember}). */
   private readonly wholeMembers = new Map<string, string>();
-  /** Per instrument, its complete quote (every key, null where unset) as a member, until it changes: what a client far behind gets. */
   private readonly completeMembers = new Map<string, string>();
 
   constructor(
@@ -184,12 +183,18 @@ export class QuoteFanout {
     return message;
   }
 
-  /** `"id":{…}`: the instrument's whole quote (set values) as a member of a `quotes` object, built once per change. */
-  wholeQuoteMember(id: string): string {
-    let text = this.wholeMembers.get(id);
+  /**
+   * `"id":{…}`: the instrument's whole quote (set values: what a new
+   * subscriber gets), or its complete one (every key, null where unset: what
+   * replaces an older quote a client holds), as a member of a `quotes`
+   * object, built once per change.
+   */
+  quoteMember(id: string, complete: boolean): string {
+    const cache = complete ? this.completeMembers : this.wholeMembers;
+    let text = cache.get(id);
     if (text === undefined) {
-      text = `${JSON.stringify(id)}:${JSON.stringify(this.book.quote(id) ?? {})}`;
-      this.wholeMembers.set(id, text);
+      text = `${JSON.stringify(id)}:${JSON.stringify((complete ? this.book.completeQuote(id) : this.book.quote(id)) ?? {})}`;
+      cache.set(id, text);
     }
     return text;
   }
@@ -206,14 +211,7 @@ export class QuoteFanout {
 
   /** `"id":{…}`: what changed in the instrument after `since`, as a member of the `quotes` object, built once per epoch. */
   private member(id: string, since: number): string {
-    if (since < this.epoch - this.history) {
-      let complete = this.completeMembers.get(id);
-      if (complete === undefined) {
-        complete = `${JSON.stringify(id)}:${JSON.stringify(this.book.completeQuote(id) ?? {})}`;
-        this.completeMembers.set(id, complete);
-      }
-      return complete;
-    }
+    if (since < this.epoch - this.history) return this.quoteMember(id, true);
     let byId = this.members.get(since);
     if (byId === undefined) this.members.set(since, (byId = new Map<string, string>()));
     let text = byId.get(id);
