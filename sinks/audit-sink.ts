@@ -3,12 +3,12 @@ import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { StageError, TickflowError } from '../errors/errors.js';
 import type { SchemaCatalog, SchemaName } from '../pipeline/schemas/schema-catalog.js';
-import type { AuditRecord } from '../schemas/generated.js';
 import { AuditBlock, type AuditPayloadWriter } from './audit/audit-block.js';
 import { compilePayloadWriter } from './audit/compile-payload-writer.js';
 import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { lockAuditDir } from './audit/audit-dir-lock.js';
 import { AuditTrailWriter } from './audit/audit-trail-writer.js';
+import { AuditAcknowledgements } from './audit/audit-acknowledgements.js';
 
 /** Config field names, shared by the spec and `create`. */
 const DIR = 'dir';
@@ -43,13 +43,12 @@ function payloadWriters(schemas: SchemaCatalog, schema: SchemaName | 'union'): (
   };
 }
 
-/** A block of records received and not yet committed, with how each record's write learns its outcome. */
+/** A block of records received and not yet committed, and the one promise its writes returned. */
 interface PendingBlock {
   block: AuditBlock;
   /** Records of the block handed to a commit so far. */
   sent: number;
-  readonly resolves: ((record: AuditRecord) => void)[];
-  readonly rejects: ((error: unknown) => void)[];
+  readonly writes: AuditAcknowledgements;
 }
 
 /**
@@ -66,7 +65,8 @@ interface PendingBlock {
  * Records are group-committed: held for `group_commit_ms` on the scheduler
  * (or until `max_batch` are waiting), written as one Avro block in one
  * write, fdatasync'ed, and only then acknowledged, in order, as their
- * AuditRecords. Batches that wait for the commit before them go out right
+ * AuditRecords (one promise per batch, whatever the ports: this sink
+ * acknowledges batches). Batches that wait for the commit before them go out right
  * after it, together (up to `max_batch` records in the block).
  * Each record is encoded at once, straight into its batch's block (no
  * buffer per record); the hashes are computed per record when the block
@@ -95,7 +95,8 @@ interface PendingBlock {
  * import { asyncScheduler, firstValueFrom } from 'rxjs';
  * const tick = await firstValueFrom(simSource.create(validateComponentConfig(simSource, { rate: 0, count: 1 }), ctx));
  * const writer = auditSink.create(validateComponentConfig(auditSink, { dir: 'out/audit' }), standaloneContext(asyncScheduler, { component: auditSink }));
- * const record = (await writer.write('ticks', tick)) as AuditRecord; // its AuditRecord, once fdatasync'ed
+ * const batch = (await writer.write('ticks', tick)) as SinkAcknowledgements; // its batch's AuditRecords, once fdatasync'ed
+ * const record = batch.at(0) as AuditRecord;
  * console.log(record.seq, record.record_type);
  * await writer.close(); // commits what is held, closes the file, releases out/audit/.lock
  * // Logs: 1 tickflow.Tick
@@ -194,16 +195,10 @@ export const auditSink = defineComponent({
     let failure: { error: unknown } | undefined;
     /** Resolves, once `close` asked for it, when everything received is committed (or a failure ended the commits). */
     let drained: (() => void) | undefined;
-    // One executor for every write's promise (no closure per record): it files the settlers with the batch being filled.
-    const fileSettlers = (resolve: (record: AuditRecord) => void, reject: (error: unknown) => void): void => {
-      const pending = filling as PendingBlock;
-      pending.resolves.push(resolve);
-      pending.rejects.push(reject);
-    };
 
     const fail = (error: unknown): void => {
       failure ??= { error };
-      for (const pending of filling === undefined ? due : [...due, filling]) for (const reject of pending.rejects) reject(failure.error);
+      for (const pending of filling === undefined ? due : [...due, filling]) pending.writes.reject(failure.error);
       filling = undefined;
       due.length = 0;
       uncommitted = 0;
@@ -284,9 +279,9 @@ export const auditSink = defineComponent({
           lastSeq.set(last.block.firstSeq + last.to - 1);
           uncommitted -= config.max_batch - room;
           pendingRecords.set(uncommitted);
-          // Acknowledged only now: the block is written and fdatasync'ed.
-          for (const { pending, block, from, to } of parts) {
-            for (let i = from; i < to; i++) (pending.resolves[i] as (record: AuditRecord) => void)(block.record(i));
+          // Acknowledged only now: the block is written and fdatasync'ed (a batch split over two commits, after the second).
+          for (const { pending, block, to } of parts) {
+            if (to === block.count) pending.writes.acknowledge(block);
           }
           pump();
         },
@@ -296,24 +291,23 @@ export const auditSink = defineComponent({
             cause: error,
             context,
           });
-          for (const { pending, from, to } of parts)
-            for (let i = from; i < to; i++) (pending.rejects[i] as (error: unknown) => void)(cannotWrite);
+          for (const { pending } of parts) pending.writes.reject(cannotWrite);
           fail(cannotWrite);
         },
       );
     };
 
     return {
+      acknowledgesBatches: true,
       write(port, record) {
         if (failure !== undefined) throw failure.error;
-        const pending = (filling ??= { block: new AuditBlock(nextSeq, nextCapacity), sent: 0, resolves: [], rejects: [] });
+        const pending = (filling ??= { block: new AuditBlock(nextSeq, nextCapacity), sent: 0, writes: new AuditAcknowledgements() });
         try {
           pending.block.add(Math.round(ctx.scheduler.now() * 1000), writers[port](record), record);
         } catch (error) {
           // The runner validates this boundary stage's inputs, so this is a programmer error; an audit trail does not skip records.
           throw new StageError(`audit: cannot encode a record of port '${port}': ${(error as Error).message}`, { cause: error, context });
         }
-        const committed = new Promise<AuditRecord>(fileSettlers);
         uncommitted++;
         void open();
         if (pending.block.count >= config.max_batch) {
@@ -326,7 +320,7 @@ export const auditSink = defineComponent({
             pump();
           }, config.group_commit_ms);
         }
-        return committed;
+        return pending.writes.promise;
       },
       async close() {
         try {

@@ -167,8 +167,22 @@ export type SinkWriteArguments<In extends StageIn> = In extends SchemaSlot
  * - `false`: dropped on purpose, the drop counted by the sink; never acknowledged;
  * - a promise: acknowledged when it resolves, as the value it resolves with (the audit sink:
  *   the AuditRecord written) or, when that is `undefined`, the record; a rejection fails the stage.
+ *   From a sink that sets {@link SinkWriter.acknowledgesBatches}, the writes returning one promise are
+ *   acknowledged by the {@link SinkAcknowledgements} it resolves with.
  */
 export type SinkWriteResult = void | false | PromiseLike<unknown>;
+
+/**
+ * What the promise of a batch resolves with, from a sink that sets
+ * {@link SinkWriter.acknowledgesBatches}: one acknowledgement per write that
+ * returned the promise, in the order of those writes. An array is one; a
+ * sink may answer `at` lazily, so that nothing is built per record before it
+ * is emitted.
+ */
+export interface SinkAcknowledgements {
+  readonly length: number;
+  at(index: number): unknown;
+}
 
 /**
  * What a sink's `create` returns (modelled on a producer's send/disconnect):
@@ -180,6 +194,13 @@ export type SinkWriteResult = void | false | PromiseLike<unknown>;
  */
 export interface SinkWriter<In extends StageIn> {
   write(...write: SinkWriteArguments<In>): SinkWriteResult;
+  /**
+   * Set by a sink that returns one promise for a batch of writes (on a
+   * port) and resolves it with their {@link SinkAcknowledgements}, so the
+   * runner keeps a count per batch, not the records. Unset, a promise
+   * acknowledges each write that returned it with its value, or the record.
+   */
+  readonly acknowledgesBatches?: boolean;
   /** Flushes what is held and releases what the sink holds (files, connections, servers); resolves when done. Writes it flushes still settle. */
   close(): PromiseLike<void>;
 }

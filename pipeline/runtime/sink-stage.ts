@@ -1,5 +1,6 @@
 import { Observable, Subscription } from 'rxjs';
-import type { InputPorts, SinkWriter, SinkWriteResult } from '../components/component-definition.js';
+import type { InputPorts, SinkAcknowledgements, SinkWriter, SinkWriteResult } from '../components/component-definition.js';
+import { StageError } from '../../errors/errors.js';
 import type { StageRun } from '../graph/pipeline-graph.js';
 
 /** The writes that returned one promise: a batching sink returns the same one for every record of a batch. */
@@ -7,9 +8,17 @@ interface WriteGroup {
   settled: boolean;
   /** What the promise resolved with; undefined: each record is its own acknowledgement. */
   value: unknown;
+  /** For a sink that acknowledges batches: the writes that returned the promise, on every port; 0 otherwise. */
+  writes: number;
+  /** The queues a batch has its one entry in (each port it was written from): it is acknowledged once first in all of them. */
+  readonly queues: AcknowledgementQueue[];
 }
 
-/** One port's writes not yet acknowledged: (group, record) pairs, oldest first from `head`, and the group of the last promise. */
+/**
+ * One port's writes not yet acknowledged: (group, record) pairs, oldest
+ * first from `head` (one pair per batch, with no record, for a sink that
+ * acknowledges batches), and the group of the last promise.
+ */
 interface AcknowledgementQueue {
   entries: unknown[];
   head: number;
@@ -17,8 +26,17 @@ interface AcknowledgementQueue {
   lastGroup: WriteGroup | undefined;
 }
 
+/** The queues of a group that is not a batch: none (one array for them all). */
+const NOT_A_BATCH: AcknowledgementQueue[] = [];
 /** The group of writes acknowledged at once. */
-const WRITTEN: WriteGroup = { settled: true, value: undefined };
+const WRITTEN: WriteGroup = { settled: true, value: undefined, writes: 0, queues: NOT_A_BATCH };
+
+/** Whether `value` can be a batch's acknowledgements: a length and `at`, as an array has. */
+const isAcknowledgements = (value: unknown): value is SinkAcknowledgements =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as SinkAcknowledgements).length === 'number' &&
+  typeof (value as SinkAcknowledgements).at === 'function';
 
 /**
  * Runs a sink's {@link SinkWriter} as a stage: subscribes every port, calls
@@ -26,7 +44,10 @@ const WRITTEN: WriteGroup = { settled: true, value: undefined };
  * record written, in the order of that port's writes (a write that returns
  * nothing is acknowledged at once, unless an earlier write of its port is
  * still pending; a promise when it resolves, as its value or else the
- * record; `false` never). Once every port completed it calls `close()`,
+ * record; `false` never). A sink that acknowledges batches returns one
+ * promise for a batch and resolves it with the batch's acknowledgements,
+ * one per write, which are emitted in order: the stage keeps a count per
+ * batch, no record. Once every port completed it calls `close()`,
  * and completes when `close()` resolved and every write was acknowledged.
  *
  * Failures: a write that throws or rejects stops the inputs (no later
@@ -63,6 +84,7 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
   return (ports) =>
     new Observable<unknown>((subscriber) => {
       const inputs = new Subscription();
+      const batches = writer.acknowledgesBatches === true;
       let openPorts = Object.keys(ports).length;
       /** Promises of writes not settled yet (one per group). */
       let unsettledWrites = 0;
@@ -108,19 +130,58 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
         endInputs();
         settle();
       };
-      const drain = (queue: AcknowledgementQueue): void => {
+      /** Every port's queue. */
+      const queues: AcknowledgementQueue[] = [];
+      /** Acknowledges what is first in `queue` and settled; whether it acknowledged anything. */
+      const drainQueue = (queue: AcknowledgementQueue): boolean => {
         const { entries } = queue;
+        let drained = false;
         while (queue.head < entries.length && (entries[queue.head] as WriteGroup).settled) {
           const group = entries[queue.head] as WriteGroup;
-          const record = entries[queue.head + 1];
-          queue.head += 2;
-          if (writeFailure === undefined) subscriber.next(group.value === undefined ? record : group.value);
+          if (group.writes > 0) {
+            // A batch written from several ports waits until it is first on each, so each port's order holds, and
+            // its acknowledgements go out in the order of its writes across them.
+            if (!group.queues.every((q) => q.entries[q.head] === group)) break;
+            const acknowledgements = group.value as SinkAcknowledgements;
+            // Its entries stay first until all of them are out: a write they cause on those ports queues behind them.
+            for (let i = 0; i < group.writes && writeFailure === undefined; i++) subscriber.next(acknowledgements.at(i));
+            for (const q of group.queues) q.head += 2;
+          } else {
+            const record = entries[queue.head + 1];
+            queue.head += 2;
+            if (writeFailure === undefined) subscriber.next(group.value === undefined ? record : group.value);
+          }
+          drained = true;
         }
         if (queue.head === entries.length) {
           queue.entries = [];
           queue.head = 0;
         }
+        return drained;
       };
+      let draining = false;
+      let drainAgain = false;
+      /** Acknowledges on every port what can be: a batch that went out on one port can free another. */
+      const drain = (): void => {
+        // A promise of a write made while acknowledging may settle at once; the loop that runs takes it.
+        if (draining) {
+          drainAgain = true;
+          return;
+        }
+        draining = true;
+        try {
+          // Bounded: each round acknowledges something, or is the last.
+          do {
+            drainAgain = false;
+            for (const queue of queues) if (drainQueue(queue)) drainAgain = true;
+          } while (drainAgain);
+        } finally {
+          draining = false;
+        }
+      };
+      /** The batch the sink's writes went to last, on any port (a sink that acknowledges batches). */
+      let lastBatch: WriteGroup | undefined;
+      let lastBatchResult: PromiseLike<unknown> | undefined;
       const write = (port: string, queue: AcknowledgementQueue, record: unknown): void => {
         if (writeFailure !== undefined) return;
         let result: SinkWriteResult;
@@ -136,12 +197,13 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
           else queue.entries.push(WRITTEN, record);
           return;
         }
+        if (batches) return writeToBatch(port, queue, result);
         // One reaction per promise, not per record: a batch of a thousand records waits as one group.
         if (result === queue.lastResult && queue.lastGroup?.settled === false) {
           queue.entries.push(queue.lastGroup, record);
           return;
         }
-        const group: WriteGroup = { settled: false, value: undefined };
+        const group: WriteGroup = { settled: false, value: undefined, writes: 0, queues: NOT_A_BATCH };
         queue.lastResult = result;
         queue.lastGroup = group;
         queue.entries.push(group, record);
@@ -151,7 +213,38 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
           group.value = acknowledgement;
           if (queue.lastGroup === group) queue.lastResult = queue.lastGroup = undefined;
           unsettledWrites--;
-          drain(queue);
+          drain();
+          settle();
+        }, writeFailed);
+      };
+      /** A write of a sink that acknowledges batches: counted in its batch, with one entry per port, and no record kept. */
+      const writeToBatch = (port: string, queue: AcknowledgementQueue, result: PromiseLike<unknown>): void => {
+        if (result === lastBatchResult && lastBatch?.settled === false) {
+          lastBatch.writes++;
+          if (queue.lastGroup !== lastBatch) {
+            queue.entries.push(lastBatch, undefined);
+            queue.lastGroup = lastBatch;
+            lastBatch.queues.push(queue);
+          }
+          return;
+        }
+        const group: WriteGroup = { settled: false, value: undefined, writes: 1, queues: [queue] };
+        lastBatch = group;
+        lastBatchResult = result;
+        queue.lastGroup = group;
+        queue.entries.push(group, undefined);
+        unsettledWrites++;
+        result.then((acknowledgement) => {
+          if (!(isAcknowledgements(acknowledgement) && acknowledgement.length === group.writes)) {
+            const got = isAcknowledgements(acknowledgement) ? `${acknowledgement.length} acknowledgements` : 'no acknowledgements';
+            return writeFailed(new StageError(`a batch of ${group.writes} writes (port '${port}' first) was resolved with ${got}`));
+          }
+          group.settled = true;
+          group.value = acknowledgement;
+          if (lastBatch === group) lastBatch = lastBatchResult = undefined;
+          for (const q of group.queues) if (q.lastGroup === group) q.lastGroup = undefined;
+          unsettledWrites--;
+          drain();
           settle();
         }, writeFailed);
       };
@@ -160,6 +253,7 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
         // A synchronous input may already have ended the others.
         if (inputs.closed) break;
         const queue: AcknowledgementQueue = { entries: [], head: 0, lastResult: undefined, lastGroup: undefined };
+        queues.push(queue);
         inputs.add(
           records.subscribe({
             next: (record) => write(port, queue, record),

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { TestScheduler } from 'rxjs/testing';
 import type { InputPorts, SinkWriter, SinkWriteResult } from '../../../pipeline/components/component-definition.js';
 import { sinkStage } from '../../../pipeline/runtime/sink-stage.js';
+import { StageError } from '../../../errors/errors.js';
 import { createTestScheduler } from '../../support/marbles.js';
 
 /** How the test writer answers a write of a record, or its close. */
@@ -103,6 +104,58 @@ describe('sinkStage', () => {
       expectObservable(stage(writer)({ in: cold('-abcd|') })).toBe('-----(abcd|)');
     });
     expect(reactions).toBe(1);
+  });
+
+  it('acknowledges a batch of a sink that acknowledges batches with what its one promise resolves with, in write order, across ports', () => {
+    let reactions = 0;
+    /** The batches, by the letter of their first record; each resolves with its records in upper case. */
+    const batches = new Map<string, PromiseLike<never>>();
+    const batchOf = (first: string, frames: number, acknowledgements: string[]): PromiseLike<never> => {
+      const batch = settlesIn(frames, (resolve) => resolve(acknowledgements));
+      const counted: PromiseLike<never> = {
+        then: (onFulfilled, onRejected) => {
+          reactions++;
+          return batch.then(onFulfilled, onRejected);
+        },
+      };
+      batches.set(first, counted);
+      return counted;
+    };
+    const writer: SinkWriter<InputPorts> = {
+      acknowledgesBatches: true,
+      // a, b, c share the first batch (settles 6 frames after a), d and e the second (1 frame after d), f is written at once.
+      write: (_port, record) => {
+        if (record === 'a') return batchOf('a', 6, ['A', 'B', 'C']);
+        if (record === 'b' || record === 'c') return batches.get('a');
+        if (record === 'd') return batchOf('d', 1, ['D', 'E']);
+        if (record === 'e') return batches.get('d');
+        return undefined;
+      },
+      close: () => settlesIn(0, (resolve) => resolve(undefined)),
+    };
+    scheduler.run(({ cold, expectObservable }) => {
+      const quotes = cold('-a-c-df|');
+      const ticks = cold(' --b---e|');
+      // d and e settle first, but wait behind a, b, c on both ports; f, written at once, waits behind them on its port.
+      expectObservable(stage(writer)({ quotes, ticks })).toBe('-------(ABCDEf|)');
+    });
+    expect(reactions).toBe(2);
+  });
+
+  it('fails when a batch resolves with a number of acknowledgements other than its writes', () => {
+    const batch = settlesIn(2, (resolve) => resolve(['A']));
+    const writer: SinkWriter<InputPorts> = {
+      acknowledgesBatches: true,
+      write: () => batch,
+      close: () => settlesIn(0, (resolve) => resolve(undefined)),
+    };
+    scheduler.run(({ cold, expectObservable }) => {
+      expectObservable(stage(writer)({ in: cold('-ab-|') })).toBe(
+        '---#',
+        undefined,
+        new StageError("a batch of 2 writes (port 'in' first) was resolved with 1 acknowledgements"),
+      );
+    });
   });
 
   it('completes only after every write is acknowledged and close resolved', () => {
