@@ -1,10 +1,11 @@
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
 import { StageError } from '../errors/errors.js';
+import type { PipelineHealth } from '../pipeline/runtime/run-pipeline.js';
+import type { OrderEvent } from '../schemas/generated.js';
 import { AuthTokens } from './websocket/auth-tokens.js';
-import { FeedBoard } from './websocket/feed-board.js';
-import { QuoteBook } from '../protocols/diff/quote-book.js';
-import { TradeBook } from './websocket/trade-book.js';
+import { FanoutProcesses } from './websocket/fanout-processes.js';
+import { WebsocketBooks } from './websocket/websocket-books.js';
 import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { WebsocketServer } from './websocket/websocket-server.js';
 
@@ -128,6 +129,14 @@ export const websocketSink = defineComponent({
       max: 1_073_741_824,
       example: 1_048_576,
     }),
+    fanout_processes: field.integer({
+      description:
+        'Processes that serve the clients, so that the fan-out spreads over the cores (each takes every record and its share of the connections, and of max_connections and max_connections_per_address); 0 serves them in the pipeline process.',
+      default: 0,
+      min: 0,
+      max: 64,
+      example: 2,
+    }),
   },
   checkedAtStart: ["that 'port' is free on 'host'"],
   metrics: {
@@ -140,77 +149,80 @@ export const websocketSink = defineComponent({
       "An order event the order state machine does not allow from the order's state (the trade book keeps the order as it was)",
   },
   create: (config, ctx) => {
-    const book = new QuoteBook();
-    const feeds = new FeedBoard();
-    const trade = new TradeBook();
+    const books = new WebsocketBooks();
+    const fanningOut = config.fanout_processes > 0;
+    const settings = {
+      host: config.host,
+      port: config.port,
+      authTokens: config.auth_tokens,
+      maxFrameBytes: config.max_frame_bytes,
+      maxSubscriptions: config.max_subscriptions,
+      maxMessagesPerSecond: config.max_messages_per_second,
+      maxBytesPerSecond: config.max_bytes_per_second,
+      maxReplyBytes: config.max_reply_bytes,
+      maxConnections: config.max_connections,
+      maxConnectionsPerAddress: config.max_connections_per_address,
+      maxBufferedBytes: config.max_buffered_bytes,
+    };
+    const metrics = {
+      clients: ctx.metrics.gauge('clients'),
+      messagesSent: ctx.metrics.counter('messages_sent_total'),
+      clientErrors: ctx.metrics.counter('client_errors_total'),
+    };
+    const health = (): PipelineHealth => ctx.pipeline.health();
+    const pipelineMetrics = (): Promise<string> => ctx.pipeline.metrics();
     // The port is taken before any stage of the pipeline starts, so a second pipeline on it writes nothing.
-    const starting = ctx.acquire(
+    const starting = ctx.acquire<WebsocketServer | FanoutProcesses>(
       () =>
-        WebsocketServer.start({
-          host: config.host,
-          port: config.port,
-          authTokens: new AuthTokens(config.auth_tokens),
-          maxFrameBytes: config.max_frame_bytes,
-          maxSubscriptions: config.max_subscriptions,
-          maxMessagesPerSecond: config.max_messages_per_second,
-          maxBytesPerSecond: config.max_bytes_per_second,
-          maxReplyBytes: config.max_reply_bytes,
-          maxConnections: config.max_connections,
-          maxConnectionsPerAddress: config.max_connections_per_address,
-          maxBufferedBytes: config.max_buffered_bytes,
-          book,
-          feeds,
-          trade,
-          scheduler: ctx.scheduler,
-          logger: ctx.logger,
-          metrics: {
-            clients: ctx.metrics.gauge('clients'),
-            messagesSent: ctx.metrics.counter('messages_sent_total'),
-            clientErrors: ctx.metrics.counter('client_errors_total'),
-          },
-          health: () => ctx.pipeline.health(),
-          pipelineMetrics: () => ctx.pipeline.metrics(),
-        }),
+        !fanningOut
+          ? WebsocketServer.start({
+              ...settings,
+              authTokens: new AuthTokens(config.auth_tokens),
+              book: books.quotes,
+              feeds: books.feeds,
+              trade: books.trade,
+              scheduler: ctx.scheduler,
+              logger: ctx.logger,
+              metrics,
+              health,
+              pipelineMetrics,
+            })
+          : FanoutProcesses.start({
+              count: config.fanout_processes,
+              settings: { ...settings, logLevel: ctx.logger.level },
+              logger: ctx.logger,
+              metrics,
+              health,
+              pipelineMetrics,
+            }),
       (server) => server.close(),
     );
     let server: WebsocketServer | undefined;
+    let fanout: FanoutProcesses | undefined;
     // A failed take fails the run before it starts; close() still hears of it.
     starting.then(
-      (started) => (server = started),
+      (started) => (started instanceof FanoutProcesses ? (fanout = started) : (server = started)),
       () => undefined,
     );
     return {
-      write(port, record) {
-        switch (port) {
-          case 'quotes': {
-            const change = book.apply(record);
-            if (change !== undefined) server?.quoteChanged(change);
-            return;
-          }
-          case 'feeds': {
-            const change = feeds.apply(record);
-            if (change !== undefined) server?.feedChanged(change);
-            return;
-          }
-          case 'orders': {
-            const update = trade.apply(record);
-            if (update.ignored !== undefined) {
-              ctx.metrics.dropped('invalid-transition');
-              // Logged in full the first few times, then once per 1,000: a misbehaving venue must not flood the log.
-              const count = trade.invalidTransitions;
-              if (count <= 10 || count % 1000 === 0) {
-                ctx.logger.warn(
-                  { event_id: record.event_id, type: record.type, account: record.account_id, invalid_transitions: count },
-                  `order event ignored: ${update.ignored}`,
-                );
-              }
-              return false;
-            }
-            server?.tradeChanged(update.changes);
-            server?.orderEvent(record);
-            return;
-          }
+      write(...input) {
+        // The fan-out processes apply quotes and feeds themselves; order events are checked here, so that those ignored are not acknowledged.
+        const ignored = !fanningOut || input[0] === 'orders' ? books.apply(server, ...input) : undefined;
+        if (ignored === undefined) {
+          fanout?.write(input);
+          return;
         }
+        ctx.metrics.dropped('invalid-transition');
+        // Logged in full the first few times, then once per 1,000: a misbehaving venue must not flood the log.
+        const count = books.trade.invalidTransitions;
+        const record = input[1] as OrderEvent;
+        if (count <= 10 || count % 1000 === 0) {
+          ctx.logger.warn(
+            { event_id: record.event_id, type: record.type, account: record.account_id, invalid_transitions: count },
+            `order event ignored: ${ignored}`,
+          );
+        }
+        return false;
       },
       async close() {
         const started = await starting;

@@ -1,16 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { OrderEvent } from '../../schemas/generated.js';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ConfigError } from '../../errors/errors.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
 import type { AuthTokens } from './auth-tokens.js';
 import { ClientConnection } from './client-connection.js';
 import { ConnectionErrorCode } from './client-error.js';
 import type { FeedBoard, FeedChange } from './feed-board.js';
 import type { QuoteBook, QuoteChange } from '../../protocols/diff/quote-book.js';
+import { listenOn } from './listen-on.js';
 import { QuoteFanout } from './quote-fanout.js';
 import { QuotePage } from './quote-page.js';
 import type { TradeBook, TradeEntityChange } from './trade-book.js';
@@ -38,8 +38,8 @@ export interface WebsocketServerOptions {
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
   readonly metrics: WebsocketSinkMetrics;
-  /** The pipeline's health for `GET /health`. */
-  readonly health: () => PipelineHealth;
+  /** The pipeline's health for `GET /health` (a fan-out process asks the pipeline's process for it). */
+  readonly health: () => PipelineHealth | Promise<PipelineHealth>;
   /** The pipeline's metrics in Prometheus text for `GET /metrics`. */
   readonly pipelineMetrics: () => Promise<string>;
   /** Scheduler milliseconds a client gets to answer the close handshake before its socket is cut; default 1000. */
@@ -98,6 +98,18 @@ export class WebsocketServer {
   ) {
     this.fanout = new QuoteFanout(options.book);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      // Nothing a client sends may throw out of a listener.
+      try {
+        this.onRequest(request, response);
+      } catch (error) {
+        options.logger.error(
+          { err: error, path: request.url?.slice(0, 200) },
+          `websocket sink: http request failed: ${(error as Error).message}`,
+        );
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+      }
+    });
     server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
       try {
         this.onUpgrade(request, socket, head);
@@ -112,44 +124,41 @@ export class WebsocketServer {
   /** Starts listening; rejects with a ConfigError when the port is taken. */
   static async start(options: WebsocketServerOptions): Promise<WebsocketServer> {
     const page = await QuotePage.load();
-    let instance: WebsocketServer | undefined;
-    const server = createServer((request, response) => {
-      // Nothing a client sends may throw out of a listener.
-      try {
-        instance?.onRequest(request, response);
-      } catch (error) {
-        options.logger.error(
-          { err: error, path: request.url?.slice(0, 200) },
-          `websocket sink: http request failed: ${(error as Error).message}`,
-        );
-        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
-      }
-    });
-    server.headersTimeout = REQUEST_TIMEOUT_MS;
-    server.requestTimeout = REQUEST_TIMEOUT_MS;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new ConfigError(
-                'websocket sink',
-                [`port ${options.port} on ${options.host} is in use; choose another 'port' (0 picks a free one)`],
-                { cause: error },
-              )
-            : error,
-        ),
-      );
-      server.listen(options.port, options.host, () => resolve());
-    });
-    const port = (server.address() as AddressInfo).port;
-    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    instance = new WebsocketServer(options, server, page, `http://${host}:${port}`, port);
-    const url = instance.url;
+    const server = WebsocketServer.httpServer();
+    const { port, url } = await listenOn(server, options.host, options.port);
+    WebsocketServer.announce(options, url);
+    return new WebsocketServer(options, server, page, url, port);
+  }
+
+  /** Logs where the sink serves, once it listens (in this process or in its fan-out processes). */
+  static announce(options: { readonly logger: Logger; readonly authTokens: Pick<AuthTokens, 'isOpen'> }, url: string): void {
     options.logger.info(
       { url, auth: options.authTokens.isOpen ? 'none' : 'bearer token' },
-      `websocket sink serving quotes on ws://${host}:${port}/ (live quote page ${url}/, health ${url}/health, metrics ${url}/metrics)`,
+      `websocket sink serving quotes on ${url.replace('http', 'ws')}/ (live quote page ${url}/, health ${url}/health, metrics ${url}/metrics)`,
     );
-    return instance;
+  }
+
+  /**
+   * A server that does not listen: it serves the connections handed to it
+   * by {@link adopt}, taken by the process that listens on `url` (a
+   * fan-out process of {@link FanoutProcesses}).
+   */
+  static async adopting(options: WebsocketServerOptions, url: string): Promise<WebsocketServer> {
+    const page = await QuotePage.load();
+    return new WebsocketServer(options, WebsocketServer.httpServer(), page, url, options.port);
+  }
+
+  /** Serves a connection accepted elsewhere, paused before anything was read from it. */
+  adopt(socket: Socket): void {
+    this.server.emit('connection', socket);
+    socket.resume();
+  }
+
+  private static httpServer(): Server {
+    const server = createServer();
+    server.headersTimeout = REQUEST_TIMEOUT_MS;
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    return server;
   }
 
   /** Clients connected now. */
@@ -272,11 +281,18 @@ export class WebsocketServer {
       return;
     }
     switch (path) {
-      case '/health': {
-        const health = this.options.health();
-        const status = health.state === 'failed' ? 503 : 200;
-        return sendJson(response, status, { status: status === 200 ? 'ok' : 'failing', ...health });
-      }
+      case '/health':
+        Promise.resolve(this.options.health()).then(
+          (health) => {
+            const status = health.state === 'failed' ? 503 : 200;
+            sendJson(response, status, { status: status === 200 ? 'ok' : 'failing', ...health });
+          },
+          (error: unknown) => {
+            this.options.logger.error({ err: error }, 'health could not be read');
+            sendJson(response, 500, { error: 'health unavailable' });
+          },
+        );
+        return;
       case '/metrics':
         this.options.pipelineMetrics().then(
           (text) => response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),

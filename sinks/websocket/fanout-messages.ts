@@ -1,0 +1,48 @@
+import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
+import type { WebsocketInput } from './websocket-books.js';
+
+/** What a fan-out process needs to serve clients as the sink would: the sink's limits, its tokens, its log level. */
+export interface FanoutServerSettings {
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port`, where the sink listens. */
+  readonly url: string;
+  readonly authTokens: readonly string[];
+  readonly maxFrameBytes: number;
+  readonly maxSubscriptions: number;
+  readonly maxMessagesPerSecond: number;
+  readonly maxBytesPerSecond: number;
+  readonly maxReplyBytes: number;
+  /** This process's share of the sink's limit. */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly maxBufferedBytes: number;
+  readonly logLevel: string;
+}
+
+/**
+ * The messages between the WebSocket sink and its fan-out processes (Node
+ * IPC, advanced serialization; a `connection` message carries the socket).
+ * `toFanout`: from the sink; `fromFanout`: from a fan-out process.
+ */
+export interface FanoutMessages {
+  toFanout:
+    | { readonly type: 'start'; readonly settings: FanoutServerSettings }
+    | { readonly type: 'records'; readonly records: readonly WebsocketInput[] }
+    | { readonly type: 'connection' }
+    | { readonly type: 'answer'; readonly id: number; readonly health?: PipelineHealth; readonly metrics?: string; readonly error?: string }
+    | { readonly type: 'close'; readonly code: number; readonly reason: string };
+  fromFanout:
+    | { readonly type: 'ready' }
+    | { readonly type: 'log'; readonly line: string }
+    | {
+        readonly type: 'counts';
+        /** Clients connected minus disconnected since the last counts. */
+        readonly clients: number;
+        readonly messagesSent: number;
+        /** Client errors by code since the last counts. */
+        readonly clientErrors: Readonly<Record<string, number>>;
+      }
+    | { readonly type: 'ask'; readonly id: number; readonly what: 'health' | 'metrics' }
+    | { readonly type: 'closed' };
+}
