@@ -4,7 +4,7 @@ import { field } from '../pipeline/config/field.js';
 import { StageError, TickflowError } from '../errors/errors.js';
 import type { SchemaCatalog, SchemaName } from '../pipeline/schemas/schema-catalog.js';
 import { AuditBlock, type AuditPayloadWriter } from './audit/audit-block.js';
-import { compilePayloadWriter } from './audit/compile-payload-writer.js';
+import { compilePayloadWriter } from '../pipeline/schemas/compile-payload-writer.js';
 import { metric } from '../pipeline/runtime/metric-declaration.js';
 import { lockAuditDir } from './audit/audit-dir-lock.js';
 import { AuditTrailWriter } from './audit/audit-trail-writer.js';
@@ -21,7 +21,9 @@ type Port = 'ticks' | 'commands' | 'events' | 'signals' | 'feeds' | 'controls';
 
 /** The payload writer of a record schema: code generated from it encodes the record straight into the block's buffer. */
 function recordWriter(schemas: SchemaCatalog, schema: SchemaName): AuditPayloadWriter {
-  return compilePayloadWriter(schemas.codec(schema).type, `tickflow.${schema}`);
+  // The schema's one writer for the process, under the record type this sink names it by.
+  const { encodeInto } = compilePayloadWriter(schemas.codec(schema).type);
+  return { recordType: `tickflow.${schema}`, encodeInto };
 }
 
 /** How a port's records are encoded: by one schema, or by the union branch named by the record's `type`. */

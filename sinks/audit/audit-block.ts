@@ -1,3 +1,4 @@
+import type { PayloadWriter } from '../../pipeline/schemas/compile-payload-writer.js';
 import type { AuditRecord } from '../../schemas/generated.js';
 import { avroContainer } from './avro-container.js';
 
@@ -7,17 +8,10 @@ const HASH_FIELDS = 2 * HASH_SIZE;
 /** The smallest buffer a block starts with. */
 const MIN_CAPACITY = 4096;
 
-/** How one kind of payload is encoded straight into a block's buffer. */
-export interface AuditPayloadWriter {
+/** How one kind of payload is encoded straight into a block's buffer (see {@link PayloadWriter.encodeInto}). */
+export interface AuditPayloadWriter extends PayloadWriter {
   /** Full schema name of the payload, e.g. `tickflow.OrderFilled`. */
   readonly recordType: string;
-  /**
-   * Writes `value`'s Avro binary at `pos` of `buf` and returns the position
-   * after it, or a negative number when `buf` is too short (as avsc's
-   * `Type.encode`; a writer may ask for a few bytes to spare, and nothing is
-   * relied on past the end then). Throws when `value` cannot be encoded.
-   */
-  encodeInto(value: unknown, buf: Buffer, pos: number): number;
 }
 
 /** The `record_type` field of each payload writer's records (length and UTF-8 bytes), encoded once. */

@@ -1,8 +1,9 @@
+import { avroLong } from '../../pipeline/schemas/avro-long.js';
+
 /** `Obj` and format version 1: the first four bytes of every Avro object container file. */
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const SYNC_SIZE = 16;
-/** A long takes at most 10 bytes in Avro's zig-zag varint encoding. */
-const MAX_LONG_BYTES = 10;
+const MAX_LONG_BYTES = avroLong.MAX_BYTES;
 /** Largest header we accept; ours is ~1.5 KiB (the schema with its docs), so anything bigger is not ours. */
 const MAX_HEADER_BYTES = 1 << 20;
 
@@ -23,23 +24,8 @@ export type HeaderRead =
 /** A varint read: its value (NaN when malformed or when its zig-zag form passes 2^53, i.e. beyond ±2^52) and the offset after it; `undefined` when the buffer ends first. */
 type LongRead = readonly [value: number, next: number] | undefined;
 
-function longSize(n: number): number {
-  let z = n >= 0 ? n * 2 : -n * 2 - 1;
-  let size = 1;
-  for (; z >= 128 && size < MAX_LONG_BYTES; size++) z = Math.floor(z / 128);
-  return size;
-}
-
-function writeLong(buf: Buffer, pos: number, n: number): number {
-  // Arithmetic, not bit operators: those truncate to 32 bits and seq, ts_init reach 2^50.
-  let z = n >= 0 ? n * 2 : -n * 2 - 1;
-  for (let i = 0; z >= 128 && i < MAX_LONG_BYTES; i++) {
-    buf[pos++] = (z % 128) | 0x80;
-    z = Math.floor(z / 128);
-  }
-  buf[pos++] = z;
-  return pos;
-}
+const longSize = avroLong.size;
+const writeLong = avroLong.write;
 
 function readLong(buf: Buffer, pos: number, end = buf.length): LongRead {
   let z = 0;

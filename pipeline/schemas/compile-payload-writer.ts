@@ -1,8 +1,19 @@
 import type { Type } from 'avsc';
 import type avro from 'avsc';
-import { GeneratedFunction } from '../../pipeline/schemas/generated-function.js';
-import type { AuditPayloadWriter } from './audit-block.js';
-import { avroContainer } from './avro-container.js';
+import { avroLong } from './avro-long.js';
+import { GeneratedFunction } from './generated-function.js';
+
+/** Code that writes a record's Avro binary into a buffer of its own. */
+export interface PayloadWriter {
+  /**
+   * Writes `value`'s Avro binary at `pos` of `buf` and returns the position
+   * after it, or a negative number when `buf` is too short (as avsc's
+   * `Type.encode`; the writer may ask for a few bytes to spare, up to a
+   * long's, and nothing is relied on past the end then). Throws when
+   * `value` cannot be encoded. A function of its own (no `this`), so it can be handed on alone.
+   */
+  readonly encodeInto: (value: unknown, buf: Buffer, pos: number) => number;
+}
 
 /** Longs from -2^30 to 2^30 - 1 zig-zag into 31 bits, so bit operators encode them; others take arithmetic. */
 const SMALL_LONG = 1_073_741_824;
@@ -30,22 +41,23 @@ function writeString(buf: Buffer, pos: number, s: string): number {
   // A lone surrogate: avsc writes its code unit as is, Buffer.write a replacement character; avsc's bytes are the ones that count.
   if (LONE_SURROGATE.test(s)) return Number.NaN;
   const length = Buffer.byteLength(s, 'utf8');
-  if (pos + avroContainer.MAX_LONG_BYTES + length > buf.length) return -1;
-  const at = avroContainer.writeLong(buf, pos, length);
+  if (pos + avroLong.MAX_BYTES + length > buf.length) return -1;
+  const at = avroLong.write(buf, pos, length);
   buf.write(s, at, length, 'utf8');
   return at + length;
 }
 
 /**
  * The payload writer of a record schema: code generated from the schema
- * that writes the record's Avro binary straight into the block's buffer,
+ * that writes the record's Avro binary straight into a buffer the caller
+ * fills (the audit sink's block, a slab of records),
  * byte for byte what avsc's `type.encode(value, buf, pos)` writes, or
  * avsc's own encode when the schema has a type this does not generate
  * (nested records, arrays, maps, wrapped unions, logical types).
  *
  * avsc writes a record field by field through a generic writer per type
- * and union (a call, a branch lookup and a Tap per value): on the audit
- * sink's hot path the generated writer does one typed store per field.
+ * and union (a call, a branch lookup and a Tap per value): the generated
+ * writer does one typed store per field.
  * A value the generated code does not expect (a field left to its default,
  * a long that is not an integer, a string with a lone surrogate, anything
  * of another type) is handed to avsc, so the bytes, or avsc's error, are
@@ -55,7 +67,7 @@ function writeString(buf: Buffer, pos: number, s: string): number {
  * ```ts
  * import avro from 'avsc';
  * const type = avro.Type.forSchema({ type: 'record', name: 'Px', fields: [{ name: 'id', type: 'string' }, { name: 'px', type: ['null', 'double'] }] });
- * const writer = compilePayloadWriter(type, 'tickflow.Px');
+ * const writer = compilePayloadWriter(type);
  * const buf = Buffer.alloc(64);
  * const end = writer.encodeInto({ id: 'rb', px: 3500.5 }, buf, 0);
  * console.log(buf.subarray(0, end).equals(type.toBuffer({ id: 'rb', px: 3500.5 })));
@@ -63,27 +75,27 @@ function writeString(buf: Buffer, pos: number, s: string): number {
  * ```
  *
  * @param type The record's avsc type.
- * @param recordType The record type its AuditRecords name (`tickflow.Tick`).
+ * @returns The writer, the same one for every call with `type`.
  */
-export function compilePayloadWriter(type: Type, recordType: string): AuditPayloadWriter {
+export function compilePayloadWriter(type: Type): PayloadWriter {
   // One writer per schema for the process: every sink shares the function V8 optimized (a compile here took 90-140 ms of a loaded core).
-  const known = compiled.get(type);
-  if (known?.recordType === recordType) return known;
-  const writer = compile(type, recordType);
-  compiled.set(type, writer);
+  let writer = compiled.get(type);
+  if (writer === undefined) {
+    writer = compile(type);
+    compiled.set(type, writer);
+  }
   return writer;
 }
 
-const compiled = new WeakMap<Type, AuditPayloadWriter>();
+const compiled = new WeakMap<Type, PayloadWriter>();
 
-function compile(type: Type, recordType: string): AuditPayloadWriter {
-  const byAvsc: AuditPayloadWriter = { recordType, encodeInto: (value, buf, pos) => type.encode(value, buf, pos) };
+function compile(type: Type): PayloadWriter {
+  const byAvsc: PayloadWriter = { encodeInto: (value, buf, pos) => type.encode(value, buf, pos) };
   const generated = type.typeName === 'record' ? generate(type as avro.types.RecordType) : undefined;
   if (generated === undefined) return byAvsc;
   let viewed: Buffer | undefined;
   let view: DataView | undefined;
   return {
-    recordType,
     encodeInto: (value, buf, pos) => {
       if (buf !== viewed) {
         viewed = buf;
@@ -103,12 +115,12 @@ function generate(record: avro.types.RecordType): GeneratedWriter | undefined {
   const constant = (value: unknown): string => generated.constant(value);
   const long = (x: string): string =>
     [
-      `if (pos + ${avroContainer.MAX_LONG_BYTES} > buf.length) return -1;`,
+      `if (pos + ${avroLong.MAX_BYTES} > buf.length) return -1;`,
       `if (${x} >= -${SMALL_LONG} && ${x} < ${SMALL_LONG}) {`,
       `  let m = ${x} >= 0 ? ${x} << 1 : (~${x} << 1) | 1;`,
       '  while (m > 0x7f) { buf[pos++] = (m & 0x7f) | 0x80; m >>>= 7; }',
       '  buf[pos++] = m;',
-      `} else pos = ${constant(avroContainer.writeLong)}(buf, pos, ${x});`,
+      `} else pos = ${constant(avroLong.write)}(buf, pos, ${x});`,
     ].join('\n');
   /** A test that `x` can be written as `t` and the statements that write it, or undefined when `t` is not generated. */
   const branch = (t: Type, x: string): { test: string; write: string } | undefined => {

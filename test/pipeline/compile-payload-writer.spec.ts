@@ -1,9 +1,13 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import type { SchemaName } from '../../pipeline/schemas/schema-catalog.js';
-import { avroContainer } from '../../sinks/audit/avro-container.js';
-import { compilePayloadWriter } from '../../sinks/audit/compile-payload-writer.js';
-import { schemas, tick } from '../support/audit-harness.js';
+import { avroLong } from '../../pipeline/schemas/avro-long.js';
+import { compilePayloadWriter } from '../../pipeline/schemas/compile-payload-writer.js';
+import { SchemaCatalog, type SchemaName } from '../../pipeline/schemas/schema-catalog.js';
+import type { Tick } from '../../schemas/generated.js';
+import { makeTick } from '../support/make-tick.js';
+
+const schemas = SchemaCatalog.default();
+const tick = (i: number): Tick => makeTick({ sequence: i, ts_event: 1_735_822_800_000_000 + i * 1000 });
 
 /** What the writer puts at `pos` of a buffer of `size` bytes: the bytes, or the negative "too short". */
 function written(writer: ReturnType<typeof compilePayloadWriter>, value: unknown, size = 4096, pos = 3): Buffer | number {
@@ -19,7 +23,7 @@ describe('compilePayloadWriter', () => {
     expect(recordSchemas.length).toBeGreaterThan(10);
     for (const name of recordSchemas) {
       const type = schemas.type(name);
-      const writer = compilePayloadWriter(type, `tickflow.${name}`);
+      const writer = compilePayloadWriter(type);
       for (let i = 0; i < 300; i++) {
         const value: unknown = type.random();
         expect(written(writer, value), `${name} #${i}`).toEqual(type.toBuffer(value));
@@ -29,7 +33,7 @@ describe('compilePayloadWriter', () => {
 
   it('writes ticks as avsc does: nulls, negative and large numbers, strings short and long, ASCII or not', () => {
     const type = schemas.type('Tick');
-    const writer = compilePayloadWriter(type, 'tickflow.Tick');
+    const writer = compilePayloadWriter(type);
     const variants = [
       tick(1),
       { ...tick(2), last_price: null, bid_price1: null, last_volume: null },
@@ -53,7 +57,7 @@ describe('compilePayloadWriter', () => {
         { name: 'd', type: 'int', default: 7 },
       ],
     });
-    const writer = compilePayloadWriter(type, 'tickflow.Probe');
+    const writer = compilePayloadWriter(type);
     const outcome = (encode: () => Buffer): Buffer | string => {
       try {
         return encode();
@@ -72,17 +76,17 @@ describe('compilePayloadWriter', () => {
 
   it('says when the buffer is too short (a negative number), and writes the record once there is room, with a long to spare', () => {
     const type = schemas.type('Tick');
-    const writer = compilePayloadWriter(type, 'tickflow.Tick');
+    const writer = compilePayloadWriter(type);
     const value = { ...tick(9), feed_id: 'f'.repeat(100) };
     const expected = type.toBuffer(value);
     for (let size = 3; size < expected.length + 3; size += 7) expect(written(writer, value, size)).toBeLessThan(0);
-    expect(written(writer, value, expected.length + 3 + avroContainer.MAX_LONG_BYTES)).toEqual(expected);
+    expect(written(writer, value, expected.length + 3 + avroLong.MAX_BYTES)).toEqual(expected);
   });
 
   it('throws as avsc does for a record it cannot encode', () => {
     const name: SchemaName = 'Tick';
     const type = schemas.type(name);
-    const writer = compilePayloadWriter(type, 'tickflow.Tick');
+    const writer = compilePayloadWriter(type);
     const bad = { ...tick(1), instrument_id: 42 };
     expect(() => type.toBuffer(bad)).toThrow();
     expect(() => writer.encodeInto(bad, Buffer.alloc(4096), 0)).toThrow();
