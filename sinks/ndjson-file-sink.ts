@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { defineComponent } from '../pipeline/components/define-component.js';
 import { field } from '../pipeline/config/field.js';
+import { DEFAULT_PORT } from '../pipeline/graph/pipeline-graph.js';
+import { compileJsonLineWriter } from '../pipeline/schemas/compile-json-line-writer.js';
 import { StageError } from '../errors/errors.js';
 
 /** A Buffer's JSON (`{ type: 'Buffer', data }`) as base64, so that records with `bytes` or `fixed` fields stay readable JSON. */
@@ -30,8 +32,11 @@ function jsonLine(record: unknown): string {
 }
 
 /**
- * The `ndjson-file` sink: one JSON object per line, any schema. Lines are
- * written in batches; a record is acknowledged once its batch has reached
+ * The `ndjson-file` sink: one JSON object per line, any schema. A record of
+ * the schema its input carries is written by code generated from that
+ * schema into one buffer per batch, byte for byte what `JSON.stringify`
+ * writes; any other record (keys in another order, an optional field left
+ * out) by `JSON.stringify`. Lines are written in batches; a record is acknowledged once its batch has reached
  * the operating system, and the sink completes after the file is closed.
  * The file is opened (created, or emptied unless `append`) at the first
  * record, or at the end when there was none, so a run that does not start
@@ -60,7 +65,10 @@ export const ndjsonFileSink = defineComponent({
         context: { stage: ctx.stage, path: config.path },
       });
     let file: WriteStream | undefined;
-    /** The lines of the batch being collected, and how its writes learn that it reached the operating system. */
+    const schema = ctx.inputSchemas?.[DEFAULT_PORT];
+    // Generated from the schema, a tick's line is written in well under half of JSON.stringify's time, into one buffer per batch.
+    const writer = schema === undefined ? undefined : compileJsonLineWriter(ctx.schemas.type(schema));
+    /** The lines of the batch being collected (in `writer` when there is one), and how its writes learn that it reached the operating system. */
     let lines = '';
     let count = 0;
     let batch: { written: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
@@ -80,16 +88,17 @@ export const ndjsonFileSink = defineComponent({
     const flush = (): void => {
       if (batch === undefined) return;
       const { resolve, reject } = batch;
-      const text = lines;
+      const chunk = writer === undefined ? lines : writer.take();
       batch = undefined;
       lines = '';
       count = 0;
-      opened().write(text, (error) => (error ? reject(cannotWrite(error)) : resolve()));
+      opened().write(chunk, (error) => (error ? reject(cannotWrite(error)) : resolve()));
     };
     return {
       write(_port, record) {
         opened();
-        lines += jsonLine(record);
+        if (writer === undefined) lines += jsonLine(record);
+        else if (!writer.append(record)) writer.appendText(jsonLine(record));
         if (batch === undefined) {
           let resolve!: () => void;
           let reject!: (error: unknown) => void;

@@ -70,6 +70,12 @@ export interface ComponentContext {
   /** Events about the running pipeline; a component emits only those its definition's `events` declares. */
   readonly instrumentation: Instrumentation;
   readonly schemas: SchemaCatalog;
+  /**
+   * The schema each input port reads, as the graph resolved it (an `any`
+   * port: the schema of the edge that feeds it), e.g. `{ in: 'Tick' }`;
+   * absent for a source and for a component created outside a pipeline.
+   */
+  readonly inputSchemas?: Readonly<Record<string, SchemaName>>;
   /** The writer of one of the component's declared side outputs (records go nowhere when no stage reads it). */
   sideOutput<R = unknown>(name: string): SideOutput<R>;
   /**

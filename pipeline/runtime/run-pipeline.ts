@@ -308,6 +308,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
       metrics: m,
       instrumentation,
       schemas,
+      inputSchemas: stage.kind === 'source' ? undefined : stage.in,
       sideOutput: (name: string) => {
         if (stage.kind === 'sink' || !(name in stage.sideOutputs)) {
           throw new StageError(`stage '${stage.id}' (${stage.component}) declares no side output '${name}'`, {

@@ -1,20 +1,26 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncScheduler, from, lastValueFrom, toArray, type Observable } from 'rxjs';
+import { asyncScheduler, from, lastValueFrom, tap, toArray, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { StageError } from '../../errors/errors.js';
 import { validateConfig } from '../../pipeline/config/validate-config.js';
 import { DEFAULT_PORT } from '../../pipeline/graph/pipeline-graph.js';
 import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
+import type { SchemaName } from '../../pipeline/schemas/schema-catalog.js';
+import { pipeline } from '../../pipeline/graph/pipeline.js';
+import { runPipeline } from '../../pipeline/runtime/run-pipeline.js';
+import { SimMarket } from '../../sources/sim-market.js';
+import { simSource } from '../../sources/sim-source.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { testContext } from '../support/test-context.js';
 
-/** Runs the sink on `records` with `config`, as the runner does; resolves with its acknowledgements. */
-function write(config: Record<string, unknown>, records: Observable<unknown>): Promise<unknown[]> {
+/** Runs the sink on `records` with `config`, as the runner does (its input of `schema` when given); resolves with its acknowledgements. */
+function write(config: Record<string, unknown>, records: Observable<unknown>, schema?: SchemaName): Promise<unknown[]> {
+  const ctx = testContext(asyncScheduler, ndjsonFileSink, { stage: 'out' });
   const writer = ndjsonFileSink.create(
     validateConfig('ndjson-file', ndjsonFileSink.spec, config),
-    testContext(asyncScheduler, ndjsonFileSink, { stage: 'out' }),
+    schema === undefined ? ctx : { ...ctx, inputSchemas: { [DEFAULT_PORT]: schema } },
   );
   return lastValueFrom(
     sinkStage(writer, (error) => {
@@ -47,6 +53,68 @@ describe('ndjsonFileSink', () => {
       '{"blocks":["AQID","AQID"]}',
       '{"inner":{"hash":"AQID","n":2}}',
     ]);
+  });
+
+  it('writes records of its input schema as JSON.stringify does, in order with those the generated writer refuses', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ndjson-')), 'out.ndjson');
+    const market = new SimMarket({
+      instruments: ['SHFE.rb2501', 'SHFE.au2502'],
+      seed: 9,
+      start: 1_735_822_800_000_000,
+      tickIntervalMs: 500,
+      feedId: 'a',
+      latencyUs: 0,
+    });
+    const ticks: unknown[] = Array.from({ length: 2_500 }, () => market.next());
+    // Keys in another order and an optional field left out: JSON.stringify writes those, as it always did.
+    const { instrument_id, ...rest } = ticks[10] as Record<string, unknown>;
+    ticks[10] = { ...rest, instrument_id };
+    const { close: _close, ...withoutClose } = ticks[11] as Record<string, unknown>;
+    ticks[11] = withoutClose;
+    expect(await write({ path, batch_size: 1000 }, from(ticks), 'Tick')).toEqual(ticks);
+    expect(readFileSync(path, 'utf8')).toBe(ticks.map((t) => `${JSON.stringify(t)}\n`).join(''));
+  });
+
+  it('writes buffers of its input schema as base64, as without the schema', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ndjson-')), 'out.ndjson');
+    const record = {
+      seq: 1,
+      ts_init: 2,
+      record_type: 'Tick',
+      payload: Buffer.from([1, 2, 3]),
+      prev_hash: Buffer.alloc(32, 1),
+      hash: Buffer.alloc(32, 2),
+    };
+    await write({ path }, from([record]), 'AuditRecord');
+    const expected = JSON.stringify({
+      ...record,
+      payload: 'AQID',
+      prev_hash: Buffer.alloc(32, 1).toString('base64'),
+      hash: Buffer.alloc(32, 2).toString('base64'),
+    });
+    expect(readFileSync(path, 'utf8')).toBe(`${expected}\n`);
+  });
+
+  it('writes each tick of a pipeline run (its input schema from the graph) as JSON.stringify does', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ndjson-')), 'out.ndjson');
+    const seen: unknown[] = [];
+    const graph = pipeline('ndjson', '', (g) => {
+      const ticks = g.source('market', simSource, { rate: 0, count: 3_000 });
+      g.sink(
+        'out',
+        ndjsonFileSink,
+        { path },
+        g.apply(
+          'seen',
+          ticks,
+          tap((t) => void seen.push(t)),
+        ),
+      );
+    }).build();
+    const run = runPipeline(graph, { validation: 'boundary' });
+    expect((await run.done).ok).toBe(true);
+    expect(seen).toHaveLength(3_000);
+    expect(readFileSync(path, 'utf8')).toBe(seen.map((t) => `${JSON.stringify(t)}\n`).join(''));
   });
 
   it('creates an empty file when there is no record, and appends when asked', async () => {
