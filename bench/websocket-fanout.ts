@@ -38,6 +38,8 @@ const CAPACITY_TICKS_PER_SECOND = 1_000;
 const CAPACITY_CLIENTS = [1_000, 5_000] as const;
 const MANY_CLIENTS = 10_000;
 const MANY_TICKS_PER_SECOND = 1_000;
+/** The workloads of 20 instruments a client, and of 10,000 clients, are run again with the clients served by this many processes. */
+const FANOUT_PROCESSES = 2;
 const WINDOW_MS = 3_000;
 /** Fed before a window, so that it measures the steady state, not the start. */
 const WARMUP_MS = 1_000;
@@ -49,9 +51,10 @@ const RSS_SAMPLE_MS = 100;
 /** The most ticks one feeder turn sends, in milliseconds of the rate; older ones are shed. */
 const MAX_BURST_MS = 20;
 /** Everything of this benchmark after which it gives up, whatever is left. */
-const BUDGET_MS = 300_000;
+const BUDGET_MS = 420_000;
 
 const MB = 1024 * 1024;
+const LABEL_WIDTH = 44;
 const fmt = (n: number, width = 10): string => formatCount(n, width);
 const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
 /** Wall-clock microseconds: the one clock both processes read. Benchmarks may read it; stages may not. */
@@ -167,13 +170,17 @@ class FedSink {
   readonly lastTickUs: Record<string, number> = {};
   readonly done: Promise<void>;
 
-  private constructor(instruments: readonly string[]) {
+  /** The fan-out processes' pids, once started with some. */
+  fanoutPids: number[] = [];
+
+  private constructor(instruments: readonly string[], fanoutProcesses: number) {
     this.market = new SimMarket({ instruments, seed: 11, start: SIM_START_US, tickIntervalMs: 1, feedId: 'bench', latencyUs: 0 });
     const config = validateConfig('websocket', websocketSink.spec, {
       host: '127.0.0.1',
       port: 0,
       max_connections: 20_000,
       max_connections_per_address: 20_000,
+      fanout_processes: fanoutProcesses,
     });
     let subscription!: Subscription;
     this.done = new Promise<void>((resolve, reject) => {
@@ -187,15 +194,17 @@ class FedSink {
   }
 
   /** Starts the sink and waits for it to log where it listens. */
-  static async start(instruments: readonly string[]): Promise<{ sink: FedSink; url: string }> {
-    const sink = new FedSink(instruments);
+  static async start(instruments: readonly string[], fanoutProcesses: number): Promise<{ sink: FedSink; url: string }> {
+    const sink = new FedSink(instruments, fanoutProcesses);
     // Boxed: the rethrow is of the error as it came, whatever it is.
     let failure: { error: unknown } | undefined;
     sink.done.catch((error: unknown) => (failure = { error }));
     for (let waited = 0; waited < 5000; waited += 10) {
       if (failure !== undefined) throw failure.error;
-      const url = sink.logLines.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url !== undefined)?.url;
-      if (url !== undefined) return { sink, url: url.replace(/^http/, 'ws') + '/' };
+      const logged = sink.logLines.map((l) => JSON.parse(l) as { url?: string; pids?: number[] });
+      const url = logged.find((l) => l.url !== undefined)?.url;
+      sink.fanoutPids = logged.find((l) => l.pids !== undefined)?.pids ?? [];
+      if (url !== undefined && sink.fanoutPids.length === fanoutProcesses) return { sink, url: url.replace(/^http/, 'ws') + '/' };
       await sleep(10);
     }
     sink.subscription.unsubscribe();
@@ -252,13 +261,46 @@ class FedSink {
   }
 }
 
-/** Peak RSS of this process while `work` runs, sampled every RSS_SAMPLE_MS. */
-async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakRss: number }> {
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), RSS_SAMPLE_MS);
+/** Linux's clock ticks a second, the unit of CPU time in /proc/PID/stat. */
+const CLOCK_TICKS = 100;
+const PAGE_BYTES = 4096;
+
+/** CPU seconds (user and system) the processes `pids` have used (Linux /proc; 0 for one that is gone). */
+function processesCpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone: it uses nothing more.
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Resident bytes of the processes `pids` (Linux /proc/PID/statm). */
+function processesRss(pids: readonly number[]): number {
+  let pages = 0;
+  for (const pid of pids) {
+    try {
+      pages += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    } catch {
+      // Gone: it holds nothing more.
+    }
+  }
+  return pages * PAGE_BYTES;
+}
+
+/** Peak RSS of this process and the processes `pids` while `work` runs, sampled every RSS_SAMPLE_MS. */
+async function withPeakRss<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; peakRss: number }> {
+  const rss = (): number => process.memoryUsage().rss + processesRss(pids);
+  let peakRss = rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rss())), RSS_SAMPLE_MS);
   try {
     const result = await work();
-    return { result, peakRss: Math.max(peakRss, process.memoryUsage().rss) };
+    return { result, peakRss: Math.max(peakRss, rss()) };
   } finally {
     clearInterval(sampler);
   }
@@ -282,11 +324,17 @@ class Bench {
     readonly clients: ClientProcess,
     private readonly url: string,
     private readonly deadline: number,
+    readonly fanoutProcesses: number,
   ) {}
 
-  static async start(instruments: readonly string[], deadline: number): Promise<Bench> {
-    const { sink, url } = await FedSink.start(instruments);
-    return new Bench(sink, ClientProcess.start(), url, deadline);
+  /** A figure's label, naming the fan-out processes when there are some, so that each figure keeps a label of its own. */
+  label(label: string): string {
+    return this.fanoutProcesses === 0 ? label : `${label}, ${this.fanoutProcesses} processes`;
+  }
+
+  static async start(instruments: readonly string[], deadline: number, fanoutProcesses: number): Promise<Bench> {
+    const { sink, url } = await FedSink.start(instruments, fanoutProcesses);
+    return new Bench(sink, ClientProcess.start(), url, deadline, fanoutProcesses);
   }
 
   /** Grows to `count` live clients; returns how many are live, and a note when fewer. */
@@ -311,15 +359,18 @@ class Bench {
 
   /** Feeds `warmupMs` uncounted, then WINDOW_MS counted by the clients; server CPU and peak RSS over the window. */
   async measure(rate: number, latency: boolean, warmupMs = WARMUP_MS) {
-    const rssConnected = await settledRss();
-    const { result, peakRss } = await withPeakRss(async () => {
+    const pids = this.sink.fanoutPids;
+    const rssConnected = (await settledRss()) + processesRss(pids);
+    const { result, peakRss } = await withPeakRss(pids, async () => {
       if (warmupMs > 0) await this.sink.feed(rate, warmupMs);
       await this.clients.request({ type: 'start', latency }, 'started');
       const cpuAt = process.cpuUsage();
+      const fanoutCpuAt = processesCpuSeconds(pids);
       const fed = await this.sink.feed(rate, WINDOW_MS);
       const cpu = process.cpuUsage(cpuAt);
+      const fanoutCpu = processesCpuSeconds(pids) - fanoutCpuAt;
       const report = await this.clients.request({ type: 'stop' }, 'stopped');
-      return { fed, report, serverCpu: (cpu.user + cpu.system) / 1e6 / fed.seconds };
+      return { fed, report, serverCpu: ((cpu.user + cpu.system) / 1e6 + fanoutCpu) / fed.seconds };
     });
     const { fed, report, serverCpu } = result;
     return {
@@ -354,7 +405,7 @@ function row(label: string, w: Window, note: string): string {
       ? ''
       : `, p50 ${ms(w.latency.p50)}, p99 ${ms(w.latency.p99)}, p99.9 ${ms(w.latency.p999)}, max ${ms(w.latency.max)}`;
   return (
-    `  ${label.padEnd(40)} ${fmt(w.fedPerSecond, 7)} ticks/s in, ${fmt(w.shedPerSecond, 0)} shed/s${latency}, ` +
+    `  ${label.padEnd(LABEL_WIDTH)}  ${fmt(w.fedPerSecond, 7)} ticks/s in, ${fmt(w.shedPerSecond, 0)} shed/s${latency}, ` +
     `${fmt(w.updatesPerSecond, 0)} updates/s to ${fmt(w.live, 0)} clients (${fmt(w.messagesPerSecond, 0)} rtn_data/s), ` +
     `server CPU ${percent(w.serverCpu)}, client CPU ${percent(w.clientCpu)}, server RSS ${fmt(w.rssConnected / MB, 0)} → ${fmt(w.rssPeak / MB, 0)} MB` +
     (w.closed > 0 ? `, ${w.closed} closed by the server` : '') +
@@ -371,21 +422,31 @@ function row(label: string, w: Window, note: string): string {
  * at 100 and 1,000 clients (20 instruments each, then all 500); 1,000
  * ticks/s over 6 instruments at 1,000 and 5,000 clients; 10,000 clients over
  * 500 instruments: RSS, and how long after the last tick every client holds
- * the last quote of each of its instruments.
+ * the last quote of each of its instruments. The first and the last are run
+ * again with the clients served by FANOUT_PROCESSES fan-out processes.
  */
 export async function websocketFanout(): Promise<string[]> {
   const deadline = performance.now() + BUDGET_MS;
   const limit = openFileLimit();
   const lines = [
-    `websocket sink in this process fed sim ticks through quote-diff; DIFF clients in a separate process; ${WARMUP_MS / 1000} s warm-up, ${WINDOW_MS / 1000} s windows.`,
+    `websocket sink in this process fed sim ticks through quote-diff (two workloads again with the clients served by ${FANOUT_PROCESSES} fan-out processes: server CPU and RSS include theirs); DIFF clients in a separate process; ${WARMUP_MS / 1000} s warm-up, ${WINDOW_MS / 1000} s windows.`,
     `open-file limit ${limit ?? 'unknown'}; load average ${loadavg()[0]?.toFixed(2)} (1 min; other work on this machine slows both processes)${limit !== undefined && limit < MANY_CLIENTS + 200 ? ` — too low for ${MANY_CLIENTS.toLocaleString('en-US')} clients; run npm run bench after ulimit -n ${2 * MANY_CLIENTS}` : ''}`,
   ];
-  const run = async (title: string, instruments: readonly string[], body: (bench: Bench) => Promise<void>): Promise<void> => {
-    lines.push(title);
+  const run = async (
+    title: string,
+    instruments: readonly string[],
+    body: (bench: Bench) => Promise<void>,
+    fanoutProcesses = 0,
+  ): Promise<void> => {
+    lines.push(
+      fanoutProcesses === 0
+        ? title
+        : `${title.replace(/:$/, '')}, clients served by ${fanoutProcesses} fan-out processes (fanout_processes):`,
+    );
     let bench: Bench | undefined;
     try {
       if (performance.now() > deadline) throw new Error('out of time');
-      bench = await Bench.start(instruments, deadline);
+      bench = await Bench.start(instruments, deadline, fanoutProcesses);
       await body(bench);
     } catch (error) {
       lines.push(`  stopped early: ${(error as Error).message}`);
@@ -397,23 +458,46 @@ export async function websocketFanout(): Promise<string[]> {
   };
 
   const rate = LATENCY_TICKS_PER_SECOND.toLocaleString('en-US');
-  await run(
-    `${rate} ticks/s offered over 500 instruments, each client subscribed to ${PER_CLIENT_INSTRUMENTS} (drawn at random):`,
-    FIVE_HUNDRED,
-    async (bench) => {
-      const insLists = randomSubscriptions(FIVE_HUNDRED, PER_CLIENT_INSTRUMENTS, Math.max(...LATENCY_CLIENTS));
-      for (const count of LATENCY_CLIENTS) {
-        const { note } = await bench.grow(count, insLists);
-        lines.push(
-          row(
-            `${count.toLocaleString('en-US')} clients × ${PER_CLIENT_INSTRUMENTS} instruments`,
-            await bench.measure(LATENCY_TICKS_PER_SECOND, true),
-            note,
-          ),
-        );
-      }
-    },
-  );
+  const twentyEachTitle = `${rate} ticks/s offered over 500 instruments, each client subscribed to ${PER_CLIENT_INSTRUMENTS} (drawn at random):`;
+  const twentyEach = async (bench: Bench): Promise<void> => {
+    const insLists = randomSubscriptions(FIVE_HUNDRED, PER_CLIENT_INSTRUMENTS, Math.max(...LATENCY_CLIENTS));
+    for (const count of LATENCY_CLIENTS) {
+      const { note } = await bench.grow(count, insLists);
+      lines.push(
+        row(
+          bench.label(`${count.toLocaleString('en-US')} clients × ${PER_CLIENT_INSTRUMENTS} instruments`),
+          await bench.measure(LATENCY_TICKS_PER_SECOND, true),
+          note,
+        ),
+      );
+    }
+  };
+  const manyTitle = `${MANY_CLIENTS.toLocaleString('en-US')} clients over 500 instruments (${PER_CLIENT_INSTRUMENTS} each), ${MANY_TICKS_PER_SECOND.toLocaleString('en-US')} ticks/s, then convergence after the last tick:`;
+  const many = async (bench: Bench): Promise<void> => {
+    const { note } = await bench.grow(MANY_CLIENTS, randomSubscriptions(FIVE_HUNDRED, PER_CLIENT_INSTRUMENTS, MANY_CLIENTS), true);
+    lines.push(
+      row(
+        bench.label(`${MANY_CLIENTS.toLocaleString('en-US')} clients × ${PER_CLIENT_INSTRUMENTS} instruments`),
+        await bench.measure(MANY_TICKS_PER_SECOND, false),
+        note,
+      ),
+    );
+    const converged = await bench.clients.request(
+      {
+        type: 'converge',
+        lastTickUs: Math.max(...Object.values(bench.sink.lastTickUs)),
+        finalUs: bench.sink.lastTickUs,
+        timeoutMs: CONVERGE_TIMEOUT_MS,
+      },
+      'converged',
+      CONVERGE_TIMEOUT_MS + 5000,
+    );
+    lines.push(
+      `  ${bench.label('every snapshot converged after the last tick').padEnd(LABEL_WIDTH)}  p50 ${ms(converged.p50)}, p99 ${ms(converged.p99)}, max ${ms(converged.max)} (${fmt(converged.converged, 0)} of ${fmt(converged.clients, 0)} clients within ${CONVERGE_TIMEOUT_MS / 1000} s)`,
+    );
+  };
+  await run(twentyEachTitle, FIVE_HUNDRED, twentyEach);
+  await run(twentyEachTitle, FIVE_HUNDRED, twentyEach, FANOUT_PROCESSES);
   await run(`${rate} ticks/s offered over 500 instruments, each client subscribed to all 500:`, FIVE_HUNDRED, async (bench) => {
     for (const count of LATENCY_CLIENTS) {
       const { note } = await bench.grow(count, [FIVE_HUNDRED.join(',')]);
@@ -434,32 +518,7 @@ export async function websocketFanout(): Promise<string[]> {
       }
     },
   );
-  await run(
-    `${MANY_CLIENTS.toLocaleString('en-US')} clients over 500 instruments (${PER_CLIENT_INSTRUMENTS} each), ${MANY_TICKS_PER_SECOND.toLocaleString('en-US')} ticks/s, then convergence after the last tick:`,
-    FIVE_HUNDRED,
-    async (bench) => {
-      const { note } = await bench.grow(MANY_CLIENTS, randomSubscriptions(FIVE_HUNDRED, PER_CLIENT_INSTRUMENTS, MANY_CLIENTS), true);
-      lines.push(
-        row(
-          `${MANY_CLIENTS.toLocaleString('en-US')} clients × ${PER_CLIENT_INSTRUMENTS} instruments`,
-          await bench.measure(MANY_TICKS_PER_SECOND, false),
-          note,
-        ),
-      );
-      const converged = await bench.clients.request(
-        {
-          type: 'converge',
-          lastTickUs: Math.max(...Object.values(bench.sink.lastTickUs)),
-          finalUs: bench.sink.lastTickUs,
-          timeoutMs: CONVERGE_TIMEOUT_MS,
-        },
-        'converged',
-        CONVERGE_TIMEOUT_MS + 5000,
-      );
-      lines.push(
-        `  ${'every snapshot converged after the last tick'.padEnd(40)} p50 ${ms(converged.p50)}, p99 ${ms(converged.p99)}, max ${ms(converged.max)} (${fmt(converged.converged, 0)} of ${fmt(converged.clients, 0)} clients within ${CONVERGE_TIMEOUT_MS / 1000} s)`,
-      );
-    },
-  );
+  await run(manyTitle, FIVE_HUNDRED, many);
+  await run(manyTitle, FIVE_HUNDRED, many, FANOUT_PROCESSES);
   return lines;
 }

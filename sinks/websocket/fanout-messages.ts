@@ -34,6 +34,8 @@ export interface FanoutMessages {
     | { readonly type: 'close'; readonly code: number; readonly reason: string };
   fromFanout:
     | { readonly type: 'ready' }
+    /** The last `records` batch is applied: the next may come. */
+    | { readonly type: 'applied' }
     | { readonly type: 'log'; readonly line: string }
     | {
         readonly type: 'counts';

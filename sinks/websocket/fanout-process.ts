@@ -129,6 +129,7 @@ export function runFanoutProcess(): void {
       }
       case 'records':
         for (const input of message.records) books.apply(server, ...input);
+        send({ type: 'applied' });
         return;
       case 'connection':
         // A connection closed on its way here arrives without its socket.

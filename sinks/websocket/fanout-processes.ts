@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ConfigError, StageError } from '../../errors/errors.js';
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
 import type { FanoutMessages, FanoutServerSettings } from './fanout-messages.js';
+import { ConflatedRecords } from './conflated-records.js';
 import { listenOn } from './listen-on.js';
 import type { WebsocketInput } from './websocket-books.js';
 import { WebsocketServer } from './websocket-server.js';
@@ -49,6 +50,10 @@ interface FanoutProcess {
   /** Its clients, as its counts said. */
   clients: number;
   closing: boolean;
+  /** Records for it while it applies the batch sent last. */
+  readonly waiting: ConflatedRecords;
+  /** A batch was sent and it has not said it applied it. */
+  applying: boolean;
 }
 
 /**
@@ -57,18 +62,13 @@ interface FanoutProcess {
  * away from the pipeline's thread. This process listens, and hands every
  * connection, before reading from it, to the next process in turn; each
  * process runs the sink's server on books of its own, fed every record in a
- * batch per turn of the event loop (one IPC message to each process). A
+ * batch per turn of the event loop (one IPC message to each process, the
+ * next one once it applied the last; meanwhile quotes are conflated). A
  * process that dies takes its clients with it (they reconnect to the others);
- * the sink goes on while one is left.
- *
- * ```
- * records: -q-q-f-q-o-|
- * process 1: --(qq)-(fq)-o-|   a batch per turn; its clients served as the sink would
- * process 2: --(qq)-(fq)-o-|   the same records, other clients
- * ```
+ * the sink goes on while one is left. That wins where clients, not ticks,
+ * are many: one process's socket writes bound how many clients it feeds.
  */
 export class FanoutProcesses {
-  private pending: WebsocketInput[] = [];
   private sendScheduled = false;
   private nextProcess = 0;
   private closing: Promise<void> | undefined;
@@ -99,7 +99,7 @@ export class FanoutProcesses {
       for (let index = 0; index < count; index++) {
         const child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        processes.push({ index, child, exited, clients: 0, closing: false });
+        processes.push({ index, child, exited, clients: 0, closing: false, waiting: new ConflatedRecords(), applying: false });
       }
       await Promise.all(processes.map((fanout) => FanoutProcesses.started(fanout, { ...shared, url })));
       const instance = new FanoutProcesses(options, processes, listener, url);
@@ -139,12 +139,18 @@ export class FanoutProcesses {
     });
   }
 
-  /** Passes a record to every process, with the others of this turn of the event loop. */
+  /**
+   * Passes a record to every process: in a batch with the others of this turn
+   * of the event loop, or, while a process still applies its last batch, in
+   * the next one, quote diffs merged per instrument ({@link ConflatedRecords}),
+   * so that a process that falls behind catches up on the latest quotes
+   * instead of working through a backlog.
+   */
   write(input: WebsocketInput): void {
-    this.pending.push(input);
+    for (const fanout of this.processes) fanout.waiting.add(input);
     if (this.sendScheduled) return;
     this.sendScheduled = true;
-    setImmediate(() => this.sendPending());
+    setImmediate(() => this.sendWaiting());
   }
 
   /**
@@ -158,17 +164,25 @@ export class FanoutProcesses {
     return this.closing;
   }
 
-  private sendPending(): void {
+  private sendWaiting(): void {
     this.sendScheduled = false;
-    if (this.pending.length === 0) return;
-    const message: ToFanout = { type: 'records', records: this.pending };
-    this.pending = [];
-    for (const fanout of this.processes) if (!fanout.closing) fanout.child.send(message);
+    for (const fanout of this.processes) this.sendTo(fanout);
+  }
+
+  /** Sends a process what waits for it, unless it is still applying the batch before. */
+  private sendTo(fanout: FanoutProcess): void {
+    if (fanout.applying || fanout.closing || fanout.waiting.isEmpty) return;
+    fanout.applying = true;
+    fanout.child.send({ type: 'records', records: fanout.waiting.take() } satisfies ToFanout);
   }
 
   private async closeAll(code: number, reason: string): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.listener.close(() => resolve()));
-    this.sendPending();
+    // What waits goes out before the close, whatever a process is applying: IPC keeps the order.
+    for (const fanout of this.processes) {
+      fanout.applying = false;
+      this.sendTo(fanout);
+    }
     await Promise.all(
       this.processes.map(async (fanout) => {
         fanout.closing = true;
@@ -215,6 +229,9 @@ export class FanoutProcesses {
           return;
         case 'ask':
           return void this.answer(fanout, message.id, message.what);
+        case 'applied':
+          fanout.applying = false;
+          return this.sendTo(fanout);
         case 'ready':
         case 'closed':
           return;

@@ -20,7 +20,9 @@ import { QuoteBook, type QuoteChange } from '../../protocols/diff/quote-book.js'
 import { AuditFileReader } from '../../sinks/audit/audit-file-reader.js';
 import { DiffSession } from '../../sinks/websocket/diff-session.js';
 import { FeedBoard } from '../../sinks/websocket/feed-board.js';
+import { ConflatedRecords } from '../../sinks/websocket/conflated-records.js';
 import { QuoteFanout } from '../../sinks/websocket/quote-fanout.js';
+import type { WebsocketInput } from '../../sinks/websocket/websocket-books.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { auditFiles, manualScheduler, schemas, startAudit, tick, tmp } from '../support/audit-harness.js';
 import { createTestScheduler } from '../support/marbles.js';
@@ -183,6 +185,33 @@ describe('TSDoc marble diagrams: the WebSocket fan-out (no I/O, on virtual time)
       expect(quotesOf(frames.x[1])[id]?.['last_price']).toBe(book.quote(id)?.['last_price']);
     }
     expect(quotesOf(frames.x[0])[ids.a]?.['last_price']).not.toBe(book.quote(ids.a)?.['last_price']);
+  });
+});
+
+describe('TSDoc marble diagrams: what waits for a fan-out process (no I/O)', () => {
+  it('ConflatedRecords: quote diffs merged per instrument, later changes winning; order events kept whole and first', () => {
+    const diagram = readDiagram('sinks/websocket/conflated-records.ts', 'ConflatedRecords');
+    const records: Record<string, WebsocketInput> = {
+      a: ['quotes', firstQuote('SHFE.rb2501', 3500)],
+      b: ['quotes', firstQuote('DCE.m2505', 2800)],
+      c: ['quotes', laterQuote('SHFE.rb2501', 2, { last_price: 3505, volume: 12_010 })],
+      o: ['orders', orderSubmitted('o-1', 'SHFE.rb2501', 'BUY', 1, 3500)],
+      d: ['quotes', laterQuote('SHFE.rb2501', 3, { last_price: 3506 })],
+    };
+    const pending = new ConflatedRecords();
+    const fed = createTestScheduler().run(() => TestScheduler.parseMarbles(diagram.marbles('in'), undefined, undefined, undefined, true));
+    for (const { notification } of fed) if (notification.kind === 'N') pending.add(records[notification.value as string] as WebsocketInput);
+    const [a, c, d] = [records['a'], records['c'], records['d']].map((r) => (r as ['quotes', QuoteDiff])[1]);
+    const merged = { ...d, changes: { ...a?.changes, ...c?.changes, ...d?.changes } };
+    const expected: Record<string, unknown> = { o: records['o'], x: ['quotes', merged], b: records['b'] };
+    const taken = createTestScheduler().run(() =>
+      TestScheduler.parseMarbles(diagram.marbles('taken'), undefined, undefined, undefined, true),
+    );
+    const drawn = taken.flatMap(({ notification }) => (notification.kind === 'N' ? [expected[notification.value as string]] : []));
+    expect(pending.take()).toEqual(drawn);
+    expect(pending.isEmpty).toBe(true);
+    // The pipeline's records are shared by every process: merging never changes them.
+    expect(a?.changes['last_price']).toBe(3500);
   });
 });
 
