@@ -41,12 +41,15 @@ const TICK_SCHEMA = avroSchemaFiles.find((file) => file.name === 'Tick')?.schema
  *   of the quote (null deletes); after a rewrite, the full quote with every
  *   field (null where unset).
  *
- * Commands go out pipelined, up to `batch_size` records per round trip, one
- * batch in flight, after a window of `flush_interval_ms` on the scheduler:
- * per instrument one hash write and one script call (EVAL) that appends its
- * ticks with XADD inside Redis, so Node builds a few commands per batch and
- * instrument rather than one per record. A record is acknowledged once Redis
- * answered the commands that carry it, or once it was dropped.
+ * Commands go out pipelined, up to `batch_size` records per round trip,
+ * after a window of `flush_interval_ms` on the scheduler: per instrument one
+ * hash write and one script call (EVAL) that appends its ticks with XADD
+ * inside Redis, so Node builds a few commands per batch and instrument
+ * rather than one per record. A full batch goes while the previous one is
+ * still answered (two in flight at most). A record is acknowledged once
+ * Redis answered the commands that carry it, or once it was dropped, in
+ * the order written across both ports (one promise for the records of a
+ * batch, resolved with their acknowledgements).
  * While Redis is unreachable ioredis reconnects with the retry policy and
  * records wait, up to `max_buffered` records and `max_buffered_bytes` of
  * estimated memory; beyond either the oldest are dropped
@@ -216,6 +219,8 @@ export const redisSink = defineComponent({
         metrics,
       }));
     return {
+      // One promise per batch of writes, resolved with their records in the order written (across both ports).
+      acknowledgesBatches: true,
       write: (port, record) => (port === 'quotes' ? connected().writeQuote(record) : connected().writeTick(record)),
       close: async () => writer?.close(),
     };

@@ -112,15 +112,32 @@ export class BatchPlanner {
     return { parts, entries, bytes, answered: Promise.resolve() };
   }
 
-  /** One script call per {@link TICKS_PER_SCRIPT} ticks of the instrument, in order. */
+  /**
+   * One script call per {@link TICKS_PER_SCRIPT} ticks of the instrument, in
+   * order, their values in one argument, each behind its 4-byte length.
+   */
   private appendTicks(pipeline: ChainableCommander, instrumentId: string, group: readonly TickEntry[]): number {
     const key = this.options.keys.ticks(instrumentId);
     let count = 0;
     for (let from = 0; from < group.length; from += TICKS_PER_SCRIPT) {
-      const args: (string | Buffer)[] = [appendTicksScript, '1', key, this.maxLen];
       const to = Math.min(group.length, from + TICKS_PER_SCRIPT);
-      for (let i = from; i < to; i++) args.push((group[i] as TickEntry).body);
-      pipeline.call('EVAL', args);
+      let size = 0;
+      for (let i = from; i < to; i++) {
+        const entry = group[i] as TickEntry;
+        size += 4 + entry.end - entry.start;
+      }
+      const values = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (let i = from; i < to; i++) {
+        const { slab, start, end } = group[i] as TickEntry;
+        const length = end - start;
+        values[at] = length & 0xff;
+        values[at + 1] = (length >>> 8) & 0xff;
+        values[at + 2] = (length >>> 16) & 0xff;
+        values[at + 3] = length >>> 24;
+        at = slab.copy(values, at + 4, start, end) + at + 4;
+      }
+      pipeline.call('EVAL', [appendTicksScript, '1', key, this.maxLen, values]);
       count++;
     }
     return count;

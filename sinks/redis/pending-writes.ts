@@ -49,10 +49,16 @@ export class PendingWrites<E extends { readonly weight: number; readonly bytes: 
     return entry;
   }
 
-  /** Puts records back in front, in their order: a batch that did not reach Redis goes first next time. */
-  unshiftAll(entries: readonly E[]): void {
+  /**
+   * Puts records back, in their order, after the first `after` held: a
+   * batch that did not reach Redis goes first next time, behind the records
+   * of an earlier lost batch already put back.
+   */
+  insertAt(after: number, entries: readonly E[]): void {
     if (entries.length === 0) return;
-    this.items = [...entries, ...this.items.slice(this.head)];
+    const held = this.items.slice(this.head);
+    const at = Math.min(after, held.length);
+    this.items = [...held.slice(0, at), ...entries, ...held.slice(at)];
     this.head = 0;
     for (const entry of entries) {
       this.totalWeight += entry.weight;

@@ -1,9 +1,11 @@
 import type { Subscription } from 'rxjs';
 import type { QuoteDiff, Tick } from '../../schemas/generated.js';
 import { QuoteBook } from '../../protocols/diff/quote-book.js';
+import { AcknowledgementGroup } from './acknowledgement-group.js';
 import { BatchPlanner } from './batch-planner.js';
 import { OwedWrites } from './owed-writes.js';
 import { PendingWrites } from './pending-writes.js';
+import { quoteChangeFields } from './quote-change-fields.js';
 import { QuoteHashCommands } from './quote-hash-commands.js';
 import { ReconnectingConnection } from './reconnecting-connection.js';
 import { redactedUrl } from './redacted-url.js';
@@ -34,6 +36,15 @@ const TICK_ENTRY_BYTES = 1500;
  */
 const QUOTE_ENTRY_BYTES = 100;
 const QUOTE_FIELD_BYTES = 40;
+/**
+ * Batches sent and not answered yet, at most: while Redis runs one (a
+ * script call of 500 entries takes it about 1.5 ms), Node plans the next,
+ * instead of waiting idle for the reply. A second goes only when full; a
+ * partial batch waits for the answer, which more records join meanwhile.
+ */
+const MAX_IN_FLIGHT = 2;
+/** What the write of a record after the sink closed returns: it is never written, so never acknowledged. */
+const NEVER_ACKNOWLEDGED: Promise<readonly unknown[]> = new Promise<readonly unknown[]>(() => undefined);
 /** Refusals by Redis are logged one by one at first, then every thousandth, so a misconfigured server cannot flood the log. */
 const shouldLog = (count: number): boolean => count <= 10 || count % 1000 === 0;
 
@@ -48,8 +59,14 @@ const shouldLog = (count: number): boolean => count <= 10 || count % 1000 === 0;
  * near 60 k records/s. The changes are applied to the writer's book of
  * latest quotes when their batch is planned, merged too.
  *
- * One batch is in flight at a time, so an instrument's writes reach Redis in
- * the order its records came. While Redis is unreachable, records wait in a FIFO bounded
+ * Up to two batches are in flight on the one connection, which Redis
+ * answers in order, so an instrument's writes reach Redis in the order its
+ * records came; records put back after a lost connection go ahead of the
+ * rest, in their order.
+ *
+ * Writes return one promise per (about) batch, on both ports
+ * ({@link AcknowledgementGroup}), resolved once all its records are
+ * acknowledged, with the records in the order written. While Redis is unreachable, records wait in a FIFO bounded
  * by `maxBuffered` records and by `maxBufferedBytes` of estimated memory;
  * beyond either the oldest are dropped (counted and acknowledged). ioredis's
  * own offline queue is off ({@link ReconnectingConnection}), so this FIFO is
@@ -83,7 +100,14 @@ export class RedisWriter {
   private readonly owed = new OwedWrites();
   private readonly planner: BatchPlanner;
   private readonly url: string;
-  private inFlight: WriteBatch | undefined;
+  /** Batches sent and not answered yet, oldest first. */
+  private inFlight: WriteBatch[] = [];
+  /** Records put back at the front of the queue from lost batches, since a batch was last in flight. */
+  private requeued = 0;
+  /** The open group writes join (see {@link AcknowledgementGroup}). */
+  private group: AcknowledgementGroup | undefined;
+  /** Most records in a group: a batch's worth, so a group waits for at most about two batches. */
+  private readonly groupSize: number;
   private flushTimer: Subscription | undefined;
   private closeTimer: Subscription | undefined;
   private everReady = false;
@@ -100,6 +124,7 @@ export class RedisWriter {
 
   constructor(private readonly options: RedisWriterOptions) {
     this.url = redactedUrl(options.url);
+    this.groupSize = options.batchSize;
     const { keys, encoder, publish, batchSize, historyMaxLen } = options;
     const hashes = new QuoteHashCommands(keys, this.book, publish);
     this.planner = new BatchPlanner({ keys, encoder, book: this.book, hashes, batchSize, historyMaxLen });
@@ -111,14 +136,20 @@ export class RedisWriter {
 
   /**
    * Queues a quote change: its batch writes the fields that really changed (merged with the instrument's other changes in
-   * that batch), and publishes them. Resolves once Redis answered those commands, or once it was dropped; writes resolve in
+   * that batch), and publishes them. Resolves, with the records of its group in the order written, once Redis answered the
+   * commands that carry each of them, or once they were dropped; writes resolve in
    * their order.
    */
-  writeQuote(diff: QuoteDiff): Promise<void> {
+  writeQuote(diff: QuoteDiff): Promise<readonly unknown[]> {
+    if (this.state === 'closed') return NEVER_ACKNOWLEDGED;
     const instrumentId = diff.instrument_id;
-    const bytes = QUOTE_ENTRY_BYTES + QUOTE_FIELD_BYTES * fieldCount(diff.changes);
+    const bytes = QUOTE_ENTRY_BYTES + QUOTE_FIELD_BYTES * quoteChangeFields.count(diff.changes);
     this.owed.see(instrumentId);
-    return new Promise((acknowledge) => this.enqueue({ kind: 'quote', acknowledge, instrumentId, diff, weight: 1, bytes }));
+    const group = this.openGroup();
+    const acknowledged = group.join(diff);
+    this.enqueue({ kind: 'quote', group, instrumentId, diff, weight: 1, bytes });
+    if (group.size >= this.groupSize) group.seal();
+    return acknowledged;
   }
 
   /**
@@ -126,13 +157,18 @@ export class RedisWriter {
    * fails the write, not a later batch) and queues its stream entry;
    * resolves like {@link writeQuote}.
    */
-  writeTick(tick: Tick): Promise<void> {
+  writeTick(tick: Tick): Promise<readonly unknown[]> {
+    if (this.state === 'closed') return NEVER_ACKNOWLEDGED;
     const instrumentId = tick.instrument_id;
-    const body = this.options.encoder.encode(tick);
+    const { encoder } = this.options;
+    const start = encoder.encode(tick);
     this.owed.see(instrumentId);
-    return new Promise((acknowledge) =>
-      this.enqueue({ kind: 'tick', acknowledge, instrumentId, body, weight: 1, bytes: TICK_ENTRY_BYTES }),
-    );
+    const group = this.openGroup();
+    const acknowledged = group.join(tick);
+    const { slab, end } = encoder;
+    this.enqueue({ kind: 'tick', group, instrumentId, slab, start, end, weight: 1, bytes: TICK_ENTRY_BYTES });
+    if (group.size >= this.groupSize) group.seal();
+    return acknowledged;
   }
 
   /**
@@ -151,6 +187,7 @@ export class RedisWriter {
     }
     this.state = 'closing';
     this.closeTimer = this.options.scheduler.schedule(() => this.giveUp(), this.options.closeTimeoutMs);
+    this.sealGroups();
     if (this.connection.closeSoon()) {
       this.options.logger.info(
         { url: this.url },
@@ -165,18 +202,32 @@ export class RedisWriter {
     return this.pending.weight > this.options.maxBuffered || this.pending.bytes > this.options.maxBufferedBytes;
   }
 
+  /** The group a write joins: the open one, or a new one. */
+  private openGroup(): AcknowledgementGroup {
+    const group = this.group;
+    return group !== undefined && group.open ? group : (this.group = new AcknowledgementGroup());
+  }
+
+  /** Closes the open group: the records that joined it so far are all it waits for. */
+  private sealGroups(): void {
+    this.group?.seal();
+  }
+
   private enqueue(entry: WriteEntry): void {
-    if (this.state === 'closed') return;
     this.pending.push(entry);
     if (this.overBound()) this.dropOldest();
     if (this.connection.status !== 'ready') {
+      // A record of its own group while Redis is away: one dropped is acknowledged at once, not with the records after it.
+      this.sealGroups();
       // No batch will update the gauge while Redis is away; the backlog must show meanwhile.
       this.reportBuffered();
       return;
     }
-    if (this.inFlight !== undefined || this.flushTimer !== undefined) return;
+    if (this.inFlight.length >= MAX_IN_FLIGHT) return;
+    // A full batch goes now, even while one is in flight; a partial one waits for the window, or for the answer.
     if (this.pending.weight >= this.options.batchSize) this.flush();
-    else this.flushTimer = this.options.scheduler.schedule(() => this.flush(), this.options.flushIntervalMs);
+    else if (this.inFlight.length === 0 && this.flushTimer === undefined)
+      this.flushTimer = this.options.scheduler.schedule(() => this.flush(), this.options.flushIntervalMs);
   }
 
   /** Drops the oldest records until the buffer is within both its bounds again. */
@@ -194,7 +245,7 @@ export class RedisWriter {
       // The change is lost; the book takes it, and a full rewrite from the book keeps the hash right anyway.
       if (entry.kind === 'quote' && this.book.apply(entry.diff) !== undefined) this.owed.dirty.add(entry.instrumentId);
       dropped++;
-      entry.acknowledge();
+      entry.group.acknowledgeOne();
     }
     if (dropped === 0) return;
     this.options.stageMetrics.dropped(reason, dropped);
@@ -236,6 +287,7 @@ export class RedisWriter {
     // 'error' and 'close' both report one loss; the first of them opens the outage, which the next 'ready' ends.
     if (this.connection.status === 'ready') return;
     this.downSince = this.options.scheduler.now();
+    this.sealGroups();
     // Records that came while the connection still looked ready wait for a window that will not send them: show them now.
     this.reportBuffered();
     this.options.logger.warn(
@@ -247,19 +299,33 @@ export class RedisWriter {
 
   /** Sets the backlog gauges: what waits for the next batch and what was sent but is not answered yet (Redis may be away). */
   private reportBuffered(): void {
-    this.options.metrics.buffered.set(this.pending.weight + (this.inFlight?.entries.length ?? 0));
-    this.options.metrics.bufferedBytes.set(this.pending.bytes + (this.inFlight?.bytes ?? 0));
+    let records = this.pending.weight;
+    let bytes = this.pending.bytes;
+    for (const batch of this.inFlight) {
+      records += batch.entries.length;
+      bytes += batch.bytes;
+    }
+    this.options.metrics.buffered.set(records);
+    this.options.metrics.bufferedBytes.set(bytes);
   }
 
-  /** Sends the next batch ({@link BatchPlanner}), when none is in flight and Redis is ready. */
+  /**
+   * Sends the next batch ({@link BatchPlanner}) when Redis is ready: any
+   * batch when none is in flight, a full one when one is.
+   */
   private flush(): void {
     this.flushTimer?.unsubscribe();
     this.flushTimer = undefined;
-    if (this.inFlight !== undefined || this.state === 'closed' || this.timedOut || this.connection.status !== 'ready') return;
-    if (this.pending.length === 0 && !this.owed.any) return this.finishIfDrained();
+    if (this.state === 'closed' || this.timedOut || this.connection.status !== 'ready') return;
+    if (this.inFlight.length >= MAX_IN_FLIGHT) return;
+    if (this.inFlight.length > 0) {
+      // Records put back after a lost batch wait until every batch sent before is answered, so they keep their order.
+      if (this.requeued > 0 || this.pending.weight < this.options.batchSize) return;
+    } else if (this.pending.length === 0 && !this.owed.any) return this.finishIfDrained();
+    this.sealGroups();
     const pipeline = this.connection.pipeline();
     const batch = this.planner.plan(pipeline, this.owed, this.pending);
-    this.inFlight = batch;
+    this.inFlight.push(batch);
     this.reportBuffered();
     batch.answered = pipeline.exec().then(
       (results) => this.settle(batch, results ?? []),
@@ -269,11 +335,14 @@ export class RedisWriter {
 
   /** Acknowledges what was written, re-plans what the connection lost, drops what Redis refused; then sends the next batch. */
   private settle(batch: WriteBatch, results: PipelineResults): void {
-    if (this.inFlight !== batch) return; // given up on meanwhile
-    this.inFlight = undefined;
+    const index = this.inFlight.indexOf(batch);
+    if (index < 0) return; // given up on meanwhile
+    this.inFlight.splice(index, 1);
     const { written, lost, refused, retry } = settleBatch(batch, results, this.owed, (part, error) => this.logRefusal(part, error));
     if (refused > 0) this.options.stageMetrics.dropped('redis-error', refused);
-    this.pending.unshiftAll(retry);
+    // Behind those of an earlier lost batch, ahead of every record not sent yet.
+    this.pending.insertAt(this.requeued, retry);
+    this.requeued = this.inFlight.length === 0 ? 0 : this.requeued + retry.length;
     if (this.overBound()) this.dropOldest();
     if (written > 0) this.options.metrics.commands.inc(written);
     this.reportBuffered();
@@ -301,7 +370,7 @@ export class RedisWriter {
   }
 
   private finishIfDrained(): void {
-    if (this.state !== 'closing' || this.inFlight !== undefined) return;
+    if (this.state !== 'closing' || this.inFlight.length > 0) return;
     if (this.pending.length > 0 || this.owed.any) return;
     if (this.owed.refusedQuotes.size > 0) {
       this.options.logger.warn(
@@ -325,8 +394,9 @@ export class RedisWriter {
 
   /** Drops, counts and acknowledges every record not written, and logs how many quote hashes are stale ({@link staleQuotesAtClose}). */
   private dropUnwritten(reachable: boolean): void {
-    const inFlight = this.inFlight === undefined ? [] : [this.inFlight];
-    this.inFlight = undefined;
+    const inFlight = this.inFlight;
+    this.inFlight = [];
+    this.sealGroups();
     const { unwritten, stale, unconfirmed, unanswered, unreachable } = staleQuotesAtClose({
       inFlight,
       pending: this.pending,
@@ -335,7 +405,7 @@ export class RedisWriter {
       unreachable: this.everReady && !reachable,
     });
     if (unwritten.length > 0) this.options.stageMetrics.dropped('redis-unavailable', unwritten.length);
-    for (const entry of unwritten) entry.acknowledge();
+    for (const entry of unwritten) entry.group.acknowledgeOne();
     this.options.metrics.buffered.set(0);
     this.options.metrics.bufferedBytes.set(0);
     const why = [
@@ -367,7 +437,7 @@ export class RedisWriter {
     this.flushTimer?.unsubscribe();
     this.closeTimer?.unsubscribe();
     const { reachable, quitted } = this.connection.quit();
-    const answered = this.inFlight?.answered ?? Promise.resolve();
+    const answered = Promise.all(this.inFlight.map((batch) => batch.answered));
     let bound: Subscription | undefined;
     const timeout = new Promise<void>((resolve) => (bound = this.options.scheduler.schedule(() => resolve(), QUIT_TIMEOUT_MS)));
     void Promise.race([Promise.all([quitted, answered]), timeout]).then(() => {
@@ -378,11 +448,4 @@ export class RedisWriter {
       this.resolveClosed?.();
     });
   }
-}
-
-/** Own enumerable keys of `record`, counted without allocating. */
-function fieldCount(record: object): number {
-  let count = 0;
-  for (const key in record) if (Object.hasOwn(record, key)) count++;
-  return count;
 }

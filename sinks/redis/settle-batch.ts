@@ -84,11 +84,11 @@ export function settleBatch(
   if (carried !== undefined && lost) for (const entry of carried) (lostEntries ??= new Set()).add(entry);
   const retry: WriteEntry[] = [];
   if (lostEntries === undefined) {
-    for (const entry of batch.entries) entry.acknowledge();
+    for (const entry of batch.entries) entry.group.acknowledgeOne();
   } else {
     for (const entry of batch.entries) {
       if (lostEntries.has(entry)) retry.push(entry);
-      else entry.acknowledge();
+      else entry.group.acknowledgeOne();
     }
   }
   return { written, lost, refused, retry };

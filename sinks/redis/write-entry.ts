@@ -1,10 +1,11 @@
 import type { QuoteDiff } from '../../schemas/generated.js';
+import type { AcknowledgementGroup } from './acknowledgement-group.js';
 
 /** A quote change waiting to be written. */
 export interface QuoteEntry {
   readonly kind: 'quote';
-  /** Resolves the promise its write returned: once the commands that carry it were answered, or once it was dropped. */
-  readonly acknowledge: () => void;
+  /** The group whose promise its write returned: acknowledged once the commands that carry it were answered, or once it was dropped. */
+  readonly group: AcknowledgementGroup;
   readonly instrumentId: string;
   /** The change; applied to the book when its batch is planned (or when it is dropped), not before. */
   readonly diff: QuoteDiff;
@@ -17,10 +18,16 @@ export interface QuoteEntry {
 /** A tick waiting to be appended to its stream. */
 export interface TickEntry {
   readonly kind: 'tick';
-  readonly acknowledge: () => void;
+  readonly group: AcknowledgementGroup;
   readonly instrumentId: string;
-  /** The tick's stream value (Avro single-object encoding), encoded when it was written, a view of a shared slab: the Tick itself is not kept. */
-  readonly body: Buffer;
+  /**
+   * The slab holding the tick's stream value (Avro single-object encoding),
+   * encoded when it was written, from `start` to `end`: the Tick itself is
+   * not kept, nor a Buffer made per value.
+   */
+  readonly slab: Buffer;
+  readonly start: number;
+  readonly end: number;
   readonly weight: 1;
   readonly bytes: number;
 }
