@@ -10,6 +10,7 @@ import { SchemaCatalog } from '../pipeline/schemas/schema-catalog.js';
 import type { Tick } from '../schemas/generated.js';
 import { auditSink } from '../sinks/audit-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
+import { mainThreadCpuUs } from './main-thread-cpu-us.js';
 
 const SATURATION_RECORDS = 200_000;
 /** Offered at saturation per turn of the event loop, so timers and I/O completions still run between turns. */
@@ -42,10 +43,14 @@ function runSink(dir: string, feed: (ticks: Subject<Tick>) => void, onAck: () =>
   });
 }
 
-/** Offers `n` ticks as fast as the event loop turns; records/s from the first offer to the last acknowledgement, and the process's CPU µs per record. */
-async function saturation(dir: string, ticks: readonly Tick[], n: number): Promise<{ rate: number; cpuUs: number }> {
+/**
+ * Offers `n` ticks as fast as the event loop turns; records/s from the first offer to the last acknowledgement, and
+ * the CPU µs per record of the process and of its JavaScript thread alone.
+ */
+async function saturation(dir: string, ticks: readonly Tick[], n: number): Promise<{ rate: number; cpuUs: number; loopCpuUs: number }> {
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const loopCpu = mainThreadCpuUs();
   let acked = 0;
   await runSink(
     dir,
@@ -62,7 +67,11 @@ async function saturation(dir: string, ticks: readonly Tick[], n: number): Promi
   );
   if (acked !== n) throw new Error(`bench: ${acked} of ${n} acknowledged`);
   const used = process.cpuUsage(cpu);
-  return { rate: n / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / n };
+  return {
+    rate: n / ((performance.now() - started) / 1000),
+    cpuUs: (used.user + used.system) / n,
+    loopCpuUs: (mainThreadCpuUs() - loopCpu) / n,
+  };
 }
 
 /**
@@ -168,15 +177,15 @@ export async function auditThroughput(): Promise<string[]> {
     const payloadBytes = ticks.slice(0, 100).reduce((sum, t) => sum + tickCodec.encode(t).length, 0) / 100;
     const recordBytes = Math.round(payloadBytes + RECORD_FRAMING_BYTES);
     const lines = [
-      `audit sink: SimMarket ticks (2 instruments, ~${Math.round(payloadBytes)} B Avro, ~${recordBytes} B per AuditRecord) on one port, group_commit_ms ${GROUP_COMMIT_MS}, max_batch ${count(MAX_BATCH)}, files in ${tmpdir()}; saturation: ${count(SATURATION_RECORDS)} ticks offered ${count(PER_TURN)} per event-loop turn, records/s to the last ack and the process's CPU time (user + system) per record; latency: ${count(LATENCY_RATE)} ticks/s offered for ${LATENCY_SECONDS} s once the trail is open, offer → ack (after the fdatasync covering it); disk alone: write + fdatasync of blocks of the same size, one process, no sink`,
+      `audit sink: SimMarket ticks (2 instruments, ~${Math.round(payloadBytes)} B Avro, ~${recordBytes} B per AuditRecord) on one port, group_commit_ms ${GROUP_COMMIT_MS}, max_batch ${count(MAX_BATCH)}, files in ${tmpdir()}; saturation: ${count(SATURATION_RECORDS)} ticks offered ${count(PER_TURN)} per event-loop turn, records/s to the last ack and the CPU time (user + system) per record of the process and of its JavaScript thread (the event loop: encoding, hashing, acknowledging); latency: ${count(LATENCY_RATE)} ticks/s offered for ${LATENCY_SECONDS} s once the trail is open, offer → ack (after the fdatasync covering it); disk alone: write + fdatasync of blocks of the same size, one process, no sink`,
     ];
     await saturation(join(root, 'warm-up'), ticks, 20_000);
-    const { rate, cpuUs } = await saturation(join(root, 'saturation'), ticks, SATURATION_RECORDS);
+    const { rate, cpuUs, loopCpuUs } = await saturation(join(root, 'saturation'), ticks, SATURATION_RECORDS);
     const latencies = await ackLatencies(join(root, 'latency'), ticks);
     const fullBlocks = diskAlone(join(root, 'disk-full'), recordBytes * MAX_BATCH, 0, 1);
     const smallBlocks = diskAlone(join(root, 'disk-small'), (recordBytes * LATENCY_RATE * GROUP_COMMIT_MS) / 1000, GROUP_COMMIT_MS, 2);
     lines.push(
-      `  saturation  ${count(rate)} records/s, ${cpuUs.toFixed(2)} µs CPU per record`,
+      `  saturation  ${count(rate)} records/s, ${cpuUs.toFixed(2)} µs CPU per record, ${loopCpuUs.toFixed(2)} µs of it on the JavaScript thread`,
       `  ack latency at ${count(LATENCY_RATE)}/s  ${latencyText(latencies)}`,
       `  disk alone, blocks of ${count(MAX_BATCH)} back to back  ${count((MAX_BATCH * 1000) / percentile(fullBlocks, 50))} records/s at the median, ${latencyText(fullBlocks)}`,
       `  disk alone, blocks of ${count((LATENCY_RATE * GROUP_COMMIT_MS) / 1000)} every ${GROUP_COMMIT_MS} ms  ${latencyText(smallBlocks)}`,
