@@ -1,6 +1,5 @@
 import type { QuoteBook, QuoteChange, QuoteValue } from '../../protocols/diff/quote-book.js';
 import type { QuoteDiff } from '../../schemas/generated.js';
-import { quoteChangeFields, type MergedChanges } from './quote-change-fields.js';
 import type { QuoteEntry } from './write-entry.js';
 
 /** The Tick field a QuoteDiff's event time travels in, within its changes. */
@@ -23,7 +22,7 @@ export class BatchQuoteChanges {
   /** What the changes applied so far did to the hash, merged; undefined while they changed nothing. */
   private merged: Record<string, QuoteValue | null> | undefined;
   /** `changes` of a run of QuoteDiffs not applied to the book yet, Tick names, the later value of a field winning. */
-  private changes: MergedChanges | undefined;
+  private changes: Record<string, null | number | string> | undefined;
   /** The last QuoteDiff of that run. */
   private last: QuoteDiff | undefined;
   private isNew = false;
@@ -40,7 +39,8 @@ export class BatchQuoteChanges {
       this.merge(this.book.apply(diff));
       return;
     }
-    quoteChangeFields.merge(changes, (this.changes ??= quoteChangeFields.emptyRun()));
+    const run = (this.changes ??= {});
+    for (const field in changes) run[field] = changes[field] as null | number | string;
     this.last = diff;
   }
 
@@ -61,14 +61,7 @@ export class BatchQuoteChanges {
     if (changes === undefined || last === undefined) return;
     this.changes = undefined;
     this.last = undefined;
-    this.merge(
-      this.book.apply({
-        instrument_id: last.instrument_id,
-        ts_event: last.ts_event,
-        sequence: last.sequence,
-        changes: quoteChangeFields.changesOf(changes),
-      }),
-    );
+    this.merge(this.book.apply({ instrument_id: last.instrument_id, ts_event: last.ts_event, sequence: last.sequence, changes }));
   }
 
   private merge(change: QuoteChange | undefined): void {
