@@ -122,18 +122,23 @@ async function ackLatencies(dir: string, ticks: readonly Tick[]): Promise<Float6
 /**
  * The disk alone, as the sink uses it: blocks of `blockBytes` appended with
  * one write and one fdatasync each, every `everyMs` (0: back to back), for
- * `seconds`. Returns each block's write + fdatasync time in ms, sorted.
+ * `seconds`. Returns each block's write + fdatasync time in ms, and the time
+ * from when it was due to when it was synced (a slow fdatasync delays the
+ * blocks due meanwhile, as it delays the records waiting in the sink), both
+ * sorted.
  */
-function diskAlone(dir: string, blockBytes: number, everyMs: number, seconds: number): Float64Array {
+function diskAlone(dir: string, blockBytes: number, everyMs: number, seconds: number): { times: Float64Array; fromDue: Float64Array } {
   mkdirSync(dir, { recursive: true });
   const fd = openSync(join(dir, 'blocks'), 'w');
   const block = Buffer.alloc(blockBytes, 0x5a);
   const times: number[] = [];
+  const fromDue: number[] = [];
   try {
     const end = performance.now() + seconds * 1000;
     let next = performance.now();
     // Bounded in time and count.
     for (let position = 0; performance.now() < end && times.length < 100_000; position += blockBytes) {
+      const due = next;
       if (everyMs > 0) {
         while (performance.now() < next); // a busy wait: timers would add their own lateness
         next += everyMs;
@@ -141,12 +146,14 @@ function diskAlone(dir: string, blockBytes: number, everyMs: number, seconds: nu
       const started = performance.now();
       writeSync(fd, block, 0, blockBytes, position);
       fdatasyncSync(fd);
-      times.push(performance.now() - started);
+      const synced = performance.now();
+      times.push(synced - started);
+      fromDue.push(synced - due);
     }
   } finally {
     closeSync(fd);
   }
-  return Float64Array.from(times).sort();
+  return { times: Float64Array.from(times).sort(), fromDue: Float64Array.from(fromDue).sort() };
 }
 
 const percentile = (sorted: Float64Array, p: number): number =>
@@ -177,18 +184,20 @@ export async function auditThroughput(): Promise<string[]> {
     const payloadBytes = ticks.slice(0, 100).reduce((sum, t) => sum + tickCodec.encode(t).length, 0) / 100;
     const recordBytes = Math.round(payloadBytes + RECORD_FRAMING_BYTES);
     const lines = [
-      `audit sink: SimMarket ticks (2 instruments, ~${Math.round(payloadBytes)} B Avro, ~${recordBytes} B per AuditRecord) on one port, group_commit_ms ${GROUP_COMMIT_MS}, max_batch ${count(MAX_BATCH)}, files in ${tmpdir()}; saturation: ${count(SATURATION_RECORDS)} ticks offered ${count(PER_TURN)} per event-loop turn, records/s to the last ack and the CPU time (user + system) per record of the process and of its JavaScript thread (the event loop: encoding, hashing, acknowledging); latency: ${count(LATENCY_RATE)} ticks/s offered for ${LATENCY_SECONDS} s once the trail is open, offer → ack (after the fdatasync covering it); disk alone: write + fdatasync of blocks of the same size, one process, no sink`,
+      `audit sink: SimMarket ticks (2 instruments, ~${Math.round(payloadBytes)} B Avro, ~${recordBytes} B per AuditRecord) on one port, group_commit_ms ${GROUP_COMMIT_MS}, max_batch ${count(MAX_BATCH)}, files in ${tmpdir()}; saturation: ${count(SATURATION_RECORDS)} ticks offered ${count(PER_TURN)} per event-loop turn, records/s to the last ack and the CPU time (user + system) per record of the process and of its JavaScript thread (the event loop: encoding, hashing, acknowledging); latency: ${count(LATENCY_RATE)} ticks/s offered for ${LATENCY_SECONDS} s once the trail is open, offer → ack (after the fdatasync covering it); disk alone: write + fdatasync of blocks of the same size, one process, no sink (and, for the 2 ms blocks, from when each was due, which counts the delay a slow fdatasync makes for the blocks behind it)`,
     ];
     await saturation(join(root, 'warm-up'), ticks, 20_000);
     const { rate, cpuUs, loopCpuUs } = await saturation(join(root, 'saturation'), ticks, SATURATION_RECORDS);
     const latencies = await ackLatencies(join(root, 'latency'), ticks);
-    const fullBlocks = diskAlone(join(root, 'disk-full'), recordBytes * MAX_BATCH, 0, 1);
+    const fullBlocks = diskAlone(join(root, 'disk-full'), recordBytes * MAX_BATCH, 0, 1).times;
     const smallBlocks = diskAlone(join(root, 'disk-small'), (recordBytes * LATENCY_RATE * GROUP_COMMIT_MS) / 1000, GROUP_COMMIT_MS, 2);
     lines.push(
       `  saturation  ${count(rate)} records/s, ${cpuUs.toFixed(2)} µs CPU per record, ${loopCpuUs.toFixed(2)} µs of it on the JavaScript thread`,
       `  ack latency at ${count(LATENCY_RATE)}/s  ${latencyText(latencies)}`,
       `  disk alone, blocks of ${count(MAX_BATCH)} back to back  ${count((MAX_BATCH * 1000) / percentile(fullBlocks, 50))} records/s at the median, ${latencyText(fullBlocks)}`,
-      `  disk alone, blocks of ${count((LATENCY_RATE * GROUP_COMMIT_MS) / 1000)} every ${GROUP_COMMIT_MS} ms  ${latencyText(smallBlocks)}`,
+      `  disk alone, blocks of ${count((LATENCY_RATE * GROUP_COMMIT_MS) / 1000)} every ${GROUP_COMMIT_MS} ms  ${latencyText(smallBlocks.times)}`,
+      // What a record would see from the disk alone, before the up to GROUP_COMMIT_MS it waits for its group.
+      `  disk alone, blocks of ${count((LATENCY_RATE * GROUP_COMMIT_MS) / 1000)} every ${GROUP_COMMIT_MS} ms, due → synced  ${latencyText(smallBlocks.fromDue)}`,
     );
     return lines;
   } finally {
