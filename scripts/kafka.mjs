@@ -13,6 +13,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where `up` writes the addresses and pids that `down` reads (TICKFLOW_KAFKA_STATE moves it, as the tests do). */
 const STATE_FILE = process.env.TICKFLOW_KAFKA_STATE || join(ROOT, 'out', 'kafka', 'state.json');
 const say = (line) => process.stderr.write(`kafka: ${line}\n`);
+/** A path as the user can type it from here: relative below the working folder, else absolute. */
+const shown = (path) => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path));
 const secondsSince = (start) => `${((performance.now() - start) / 1000).toFixed(1)} s`;
 
 function readState() {
@@ -25,7 +27,7 @@ const runningOf = (state) => state.servers.filter((s) => ownProcessAlive(s.pid, 
 
 function printAddresses(state) {
   process.stdout.write(`brokers: ${state.brokers.join(',')}\nschema registry: ${state.registryUrl}\n`);
-  say(`state in ${relative(process.cwd(), STATE_FILE) || STATE_FILE}; npm run kafka:down stops both`);
+  say(`state in ${shown(STATE_FILE)}; npm run kafka:down stops both`);
 }
 
 /** Stops every server of a state file by pid, keeps the class-data archives they wrote, removes their data. */
@@ -76,7 +78,7 @@ try {
   if (command === 'up') await up();
   else if (command === 'down') {
     const state = readState();
-    if (state === undefined) say(`nothing to stop (no ${relative(process.cwd(), STATE_FILE) || STATE_FILE})`);
+    if (state === undefined) say(`nothing to stop (no ${shown(STATE_FILE)})`);
     else await down(state);
   } else {
     process.stderr.write(`usage: node scripts/kafka.mjs up|down (got ${command === undefined ? 'no command' : `'${command}'`})\n`);
