@@ -2,7 +2,7 @@ import type { Type } from 'avsc';
 import { StageError } from '../../errors/errors.js';
 import type { Tick } from '../../schemas/generated.js';
 import { compilePayloadWriter, type PayloadWriter } from '../../pipeline/schemas/compile-payload-writer.js';
-import { rabinFingerprint } from './rabin-fingerprint.js';
+import { rabinFingerprint } from '../../pipeline/schemas/rabin-fingerprint.js';
 
 /**
  * Bytes of each slab ticks are encoded into: about 230 ticks of the

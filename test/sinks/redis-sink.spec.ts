@@ -17,7 +17,7 @@ import type { QuoteDiff, Tick } from '../../schemas/generated.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { QuoteBook } from '../../protocols/diff/quote-book.js';
 import { SchemaCatalog } from '../../pipeline/schemas/schema-catalog.js';
-import { rabinFingerprint } from '../../sinks/redis/rabin-fingerprint.js';
+import { rabinFingerprint } from '../../pipeline/schemas/rabin-fingerprint.js';
 import { SimMarket } from '../../sources/sim-market.js';
 import { closeRedisServers, REDIS_INSTALL_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { testContext } from '../support/test-context.js';

@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { rabinFingerprint } from '../../sinks/redis/rabin-fingerprint.js';
+import { rabinFingerprint } from '../../pipeline/schemas/rabin-fingerprint.js';
 
 /** Canonical forms and their CRC-64-AVRO fingerprints (signed), as the Avro project publishes them (share/test/data/schema-tests.txt). */
 const AVRO_VECTORS: readonly [string, bigint][] = [
