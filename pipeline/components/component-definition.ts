@@ -171,10 +171,11 @@ export type SinkWriteArguments<In extends StageIn> = In extends SchemaSlot
  * What a write says about its record:
  * - nothing (`undefined`): handed over now; acknowledged at once, with no Promise (the hot path);
  * - `false`: dropped on purpose, the drop counted by the sink; never acknowledged;
- * - a promise: acknowledged when it resolves, as the value it resolves with (the audit sink:
- *   the AuditRecord written) or, when that is `undefined`, the record; a rejection fails the stage.
- *   From a sink that sets {@link SinkWriter.acknowledgesBatches}, the writes returning one promise are
- *   acknowledged by the {@link SinkAcknowledgements} it resolves with.
+ * - a promise: acknowledged when it resolves, as the value it resolves with or, when that is
+ *   `undefined`, the record; a rejection fails the stage. From a sink that sets
+ *   {@link SinkWriter.acknowledgesBatches} (the audit sink: one promise per block, each write
+ *   acknowledged as its AuditRecord), the writes returning one promise are acknowledged by the
+ *   {@link SinkAcknowledgements} it resolves with.
  */
 export type SinkWriteResult = void | false | PromiseLike<unknown>;
 
