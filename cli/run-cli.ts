@@ -27,6 +27,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'Verify an audit trail: hash chain, sequence, files',
     load: async () => (await import('./commands/audit-command.js')).auditCommand,
   },
+  schemas: {
+    summary: 'Register, check (compatibility, field by field) and list the record schemas in a schema registry',
+    load: async () => (await import('./commands/schemas-command.js')).schemasCommand,
+  },
   docs: {
     summary: 'Write the components’ pages (Markdown and JSON) from their definitions',
     load: async () => (await import('./commands/docs-command.js')).docsCommand,

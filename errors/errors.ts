@@ -143,3 +143,19 @@ export class UsageError extends TickflowError {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * A schema registry could not be reached, or answered with an error: `status` is the HTTP status (undefined when
+ * nothing answered), `errorCode` the registry's own code (Confluent's 40401 "subject not found", 409 incompatible…).
+ */
+export class SchemaRegistryError extends TickflowError {
+  readonly status: number | undefined;
+  readonly errorCode: number | undefined;
+
+  constructor(message: string, options: TickflowErrorOptions & { status?: number; errorCode?: number } = {}) {
+    super(message, options);
+    this.name = 'SchemaRegistryError';
+    this.status = options.status;
+    this.errorCode = options.errorCode;
+  }
+}

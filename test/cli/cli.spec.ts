@@ -45,11 +45,13 @@ describe('tickflow CLI', () => {
   it('--help lists the commands; no command or an unknown one exits 2', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['list', 'run', 'graph', 'lint', 'halt', 'resume', 'audit', 'docs']) expect(help.stdout).toContain(`  ${c}`);
+    for (const c of ['list', 'run', 'graph', 'lint', 'halt', 'resume', 'audit', 'schemas', 'docs']) expect(help.stdout).toContain(`  ${c}`);
     expect((await runCli([])).code).toBe(2);
     const unknown = await runCli(['launch']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("tickflow: unknown command 'launch'; commands: list, run, graph, lint, halt, resume, audit, docs\n");
+    expect(unknown.stderr).toBe(
+      "tickflow: unknown command 'launch'; commands: list, run, graph, lint, halt, resume, audit, schemas, docs\n",
+    );
     const runHelp = await runCli(['run', '--help']);
     expect(runHelp.stdout).toMatch(/--set VALUE, -s\s+Set one stage config field/);
   });
