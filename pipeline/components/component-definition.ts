@@ -107,6 +107,16 @@ export interface ComponentContext {
   readonly pipeline: {
     health(): PipelineHealth;
     metrics(): Promise<string>;
+    /**
+     * Resolves once every record written to a sink of the pipeline so far
+     * has been acknowledged by it (at once when none is pending; outside a
+     * pipeline, where there is no sink, always at once); rejects when a sink
+     * fails or stops before acknowledging them. What a source asks before it
+     * gives up its input for good (the `kafka` source commits offsets then).
+     * A record an operator still holds (bars, a delay) is not waited for:
+     * see `SinkSettlement`.
+     */
+    sinksSettled(): Promise<void>;
   };
 }
 
@@ -139,7 +149,15 @@ export interface SourceDefinition<
   Sides extends SideOutputs = SideOutputs,
 > extends DefinitionBase<S> {
   readonly kind: 'source';
+  /** The schema of its records; with {@link outOf}, the schema a config that chooses none gets, and the one TypeScript sees. */
   readonly out: Out;
+  /**
+   * The schema a config chooses, for a source whose records' schema is its
+   * config's (the `kafka` source: `schema: Bar`). The graph carries it on
+   * the source's edges and checks them by it when built; records are of
+   * that schema, whatever `Out` says to code that builds the graph.
+   */
+  readonly outOf?: (config: ConfigOf<S>) => SchemaName;
   readonly sideOutputs?: Sides;
   create(config: ConfigOf<S>, ctx: ComponentContext): Observable<RecordTypes[Out]>;
 }

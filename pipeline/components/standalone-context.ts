@@ -58,7 +58,12 @@ export function standaloneContext(
     // Alone, nothing else must start first: take at once; the component releases what it took when it closes.
     acquire: async (take) => take(),
     deadLetter: (letter) => void deadLetters.push(deadLetterOf(stage, letter, scheduler)),
-    pipeline: { health: () => ({ pipeline: stage, state: 'running', stages: {} }), metrics: async () => '' },
+    // No sink: nothing is ever pending.
+    pipeline: {
+      health: () => ({ pipeline: stage, state: 'running', stages: {} }),
+      metrics: async () => '',
+      sinksSettled: async () => undefined,
+    },
     control: (name, handler) => void controls.set(name, handler),
     sides,
     deadLetters,

@@ -98,11 +98,14 @@ export class GraphBuilder {
     config: ConfigInput<S> = {},
   ): StageStream<Out, Sides> {
     const validated = this.configure(id, definition, config);
+    // A source whose config chooses its schema (kafka) carries that one; an invalid config (validated as {}) keeps the declared one.
+    const chosen: unknown = definition.outOf?.(validated as ConfigOf<S>);
+    const out = typeof chosen === 'string' ? (chosen as SchemaName) : definition.out;
     this.add({
       kind: 'source',
       id,
       component: definition.name,
-      out: definition.out,
+      out,
       sideOutputs: definition.sideOutputs ?? {},
       boundary: definition.boundary ?? false,
       declarations: definition,
@@ -110,7 +113,7 @@ export class GraphBuilder {
       inputs: [],
       create: (ctx) => definition.create(validated as ConfigOf<S>, ctx),
     });
-    return this.stream(id, definition.out, definition.sideOutputs);
+    return this.stream(id, out as Out, definition.sideOutputs);
   }
 
   operator<
@@ -161,9 +164,13 @@ export class GraphBuilder {
       declarations: definition,
       config: maskSecrets(definition.spec, validated),
       inputs: wired.inputs,
-      create: (ctx) =>
-        sinkStage(definition.create(validated as ConfigOf<S>, ctx), (error) =>
-          ctx.logger.error({ err: error }, `stage '${id}': could not close: ${error instanceof Error ? error.message : String(error)}`),
+      create: (ctx, settlement) =>
+        sinkStage(
+          definition.create(validated as ConfigOf<S>, ctx),
+          (error) =>
+            ctx.logger.error({ err: error }, `stage '${id}': could not close: ${error instanceof Error ? error.message : String(error)}`),
+          settlement,
+          id,
         ),
     });
   }

@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { ComponentContext, ComponentDeclarations } from '../components/component-definition.js';
 import type { SchemaName } from '../schemas/schema-catalog.js';
+import type { SinkSettlement } from '../runtime/sink-settlement.js';
 
 /** The id of the built-in stream of records that failed edge validation (schema `DeadLetter`). */
 export const DEAD_LETTERS = 'dead-letters';
@@ -52,7 +53,8 @@ export interface OperatorStage extends StageBase {
 export interface SinkStage extends StageBase {
   readonly kind: 'sink';
   readonly in: Readonly<Record<string, SchemaName>>;
-  readonly create: (ctx: ComponentContext) => StageRun;
+  /** `settlement`: the run's, told what the sink has not acknowledged yet (`ctx.pipeline.sinksSettled()`). */
+  readonly create: (ctx: ComponentContext, settlement?: SinkSettlement) => StageRun;
 }
 
 export type Stage = SourceStage | OperatorStage | SinkStage;

@@ -25,6 +25,7 @@ import { StageMetrics } from './stage-metrics.js';
 import { PipelineMetrics } from './pipeline-metrics.js';
 import { validateRecords } from './validate-records.js';
 import { deadLetterOf, payloadJson } from './dead-letter-of.js';
+import { SinkSettlement } from './sink-settlement.js';
 
 /** `strict`: every edge validates every record; `boundary`: only edges into or out of a stage that crosses a process boundary. */
 export type ValidationPolicy = 'strict' | 'boundary';
@@ -173,6 +174,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
   const states = new Map<string, StageState>(graph.stages.map((s) => [s.id, 'created']));
   const failures: StageFailure[] = [];
   const rejections = new Map<string, number>();
+  const settlement = new SinkSettlement();
   let state: PipelineState = 'running';
 
   const stageMetrics = (stage: Stage) => metrics.stage(stage.id, stage.component, stage.declarations);
@@ -323,7 +325,7 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
         acquisitions.push({ stage, taken, release });
         return taken;
       },
-      pipeline: { health: () => health(), metrics: () => metrics.render() },
+      pipeline: { health: () => health(), metrics: () => metrics.render(), sinksSettled: () => settlement.settled() },
       control: (name, handler) => {
         let stageControls = controls.get(stage.id);
         if (stageControls === undefined) controls.set(stage.id, (stageControls = new Map<string, ControlHandler>()));
@@ -334,6 +336,9 @@ export function runPipeline(graph: PipelineGraph, options: RunOptions = {}): Pip
     try {
       if (stage.kind === 'source') {
         output = stage.create(ctx).pipe(takeUntil(stop$));
+      } else if (stage.kind === 'sink') {
+        const meter = new StageMeter(m);
+        output = stage.create(ctx, settlement)(portsOf(stage, meter)).pipe(meter.output());
       } else {
         const meter = new StageMeter(m);
         output = stage.create(ctx)(portsOf(stage, meter)).pipe(meter.output());

@@ -2,6 +2,7 @@ import { Observable, Subscription } from 'rxjs';
 import type { InputPorts, SinkAcknowledgements, SinkWriter, SinkWriteResult } from '../components/component-definition.js';
 import { StageError } from '../../errors/errors.js';
 import type { StageRun } from '../graph/pipeline-graph.js';
+import type { PortBacklog, SinkSettlement } from './sink-settlement.js';
 
 /** The writes that returned one promise: a batching sink returns the same one for every record of a batch. */
 interface WriteGroup {
@@ -22,6 +23,8 @@ interface WriteGroup {
 interface AcknowledgementQueue {
   entries: unknown[];
   head: number;
+  /** Entries queued and acknowledged so far, for {@link SinkSettlement}. */
+  readonly backlog: PortBacklog;
   lastResult: PromiseLike<unknown> | undefined;
   lastGroup: WriteGroup | undefined;
 }
@@ -78,11 +81,27 @@ const isAcknowledgements = (value: unknown): value is SinkAcknowledgements =>
  *
  * @param writer The sink's writer, made by its `create`.
  * @param reportUnheardError Where a failure of `close()` goes once the stage was unsubscribed.
+ * @param settlement The run's {@link SinkSettlement}, told what each port still owes, so a source can ask whether its
+ *   records are through (`ctx.pipeline.sinksSettled()`); none outside a pipeline.
+ * @param stage The stage's id, as the settlement names it.
  * @returns The stage's run: port streams in, acknowledgements out.
  */
-export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (error: unknown) => void): StageRun {
+export function sinkStage(
+  writer: SinkWriter<InputPorts>,
+  reportUnheardError: (error: unknown) => void,
+  settlement?: SinkSettlement,
+  stage = 'sink',
+): StageRun {
   return (ports) =>
     new Observable<unknown>((subscriber) => {
+      const watched = settlement?.watch(stage);
+      /** Tells the settlement once how the stage ended. */
+      let endReported = false;
+      const reportEnd = (error?: unknown): void => {
+        if (endReported) return;
+        endReported = true;
+        watched?.ended(error);
+      };
       const inputs = new Subscription();
       const batches = writer.acknowledgesBatches === true;
       let openPorts = Object.keys(ports).length;
@@ -97,12 +116,20 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
 
       const settle = (): void => {
         if (!closed) return;
-        if (writeFailure !== undefined) subscriber.error(writeFailure.error);
-        else if (unsettledWrites > 0) return;
-        else if (inputFailure !== undefined) subscriber.error(inputFailure.error);
-        else subscriber.complete();
+        if (writeFailure !== undefined) {
+          reportEnd(writeFailure.error);
+          subscriber.error(writeFailure.error);
+        } else if (unsettledWrites > 0) return;
+        else if (inputFailure !== undefined) {
+          reportEnd(inputFailure.error);
+          subscriber.error(inputFailure.error);
+        } else {
+          reportEnd();
+          subscriber.complete();
+        }
       };
       const closeFailed = (error: unknown): void => {
+        reportEnd(error);
         if (subscriber.closed) return reportUnheardError(error);
         subscriber.error((writeFailure ?? inputFailure ?? { error }).error);
       };
@@ -127,6 +154,7 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
       const writeFailed = (error: unknown): void => {
         if (writeFailure !== undefined) return;
         writeFailure = { error };
+        reportEnd(error);
         endInputs();
         settle();
       };
@@ -145,10 +173,14 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
             const acknowledgements = group.value as SinkAcknowledgements;
             // Its entries stay first until all of them are out: a write they cause on those ports queues behind them.
             for (let i = 0; i < group.writes && writeFailure === undefined; i++) subscriber.next(acknowledgements.at(i));
-            for (const q of group.queues) q.head += 2;
+            for (const q of group.queues) {
+              q.head += 2;
+              q.backlog.acknowledged++;
+            }
           } else {
             const record = entries[queue.head + 1];
             queue.head += 2;
+            queue.backlog.acknowledged++;
             if (writeFailure === undefined) subscriber.next(group.value === undefined ? record : group.value);
           }
           drained = true;
@@ -178,6 +210,7 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
         } finally {
           draining = false;
         }
+        watched?.acknowledged();
       };
       /** The batch the sink's writes went to last, on any port (a sink that acknowledges batches). */
       let lastBatch: WriteGroup | undefined;
@@ -194,19 +227,24 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
         if (result === undefined) {
           // The hot path: nothing pending on the port, so no queue entry.
           if (queue.head === queue.entries.length) subscriber.next(record);
-          else queue.entries.push(WRITTEN, record);
+          else {
+            queue.entries.push(WRITTEN, record);
+            queue.backlog.queued++;
+          }
           return;
         }
         if (batches) return writeToBatch(port, queue, result);
         // One reaction per promise, not per record: a batch of a thousand records waits as one group.
         if (result === queue.lastResult && queue.lastGroup?.settled === false) {
           queue.entries.push(queue.lastGroup, record);
+          queue.backlog.queued++;
           return;
         }
         const group: WriteGroup = { settled: false, value: undefined, writes: 0, queues: NOT_A_BATCH };
         queue.lastResult = result;
         queue.lastGroup = group;
         queue.entries.push(group, record);
+        queue.backlog.queued++;
         unsettledWrites++;
         result.then((acknowledgement) => {
           group.settled = true;
@@ -223,6 +261,7 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
           lastBatch.writes++;
           if (queue.lastGroup !== lastBatch) {
             queue.entries.push(lastBatch, undefined);
+            queue.backlog.queued++;
             queue.lastGroup = lastBatch;
             lastBatch.queues.push(queue);
           }
@@ -233,6 +272,7 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
         lastBatchResult = result;
         queue.lastGroup = group;
         queue.entries.push(group, undefined);
+        queue.backlog.queued++;
         unsettledWrites++;
         result.then((acknowledgement) => {
           if (!(isAcknowledgements(acknowledgement) && acknowledgement.length === group.writes)) {
@@ -252,7 +292,13 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
       for (const [port, records] of Object.entries(ports)) {
         // A synchronous input may already have ended the others.
         if (inputs.closed) break;
-        const queue: AcknowledgementQueue = { entries: [], head: 0, lastResult: undefined, lastGroup: undefined };
+        const queue: AcknowledgementQueue = {
+          entries: [],
+          head: 0,
+          backlog: watched?.port() ?? { queued: 0, acknowledged: 0 },
+          lastResult: undefined,
+          lastGroup: undefined,
+        };
         queues.push(queue);
         inputs.add(
           records.subscribe({
@@ -272,6 +318,8 @@ export function sinkStage(writer: SinkWriter<InputPorts>, reportUnheardError: (e
       return () => {
         inputs.unsubscribe();
         close();
+        // Unsubscribed (a stop that timed out): what is still pending will not be acknowledged.
+        reportEnd(new StageError(`sink '${stage}' was unsubscribed`));
       };
     });
 }
