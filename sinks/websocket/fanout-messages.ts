@@ -1,5 +1,4 @@
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
-import type { WebsocketInput } from './websocket-books.js';
 
 /** What a fan-out process needs to serve clients as the sink would: the sink's limits, its tokens, its log level. */
 export interface FanoutServerSettings {
@@ -22,13 +21,14 @@ export interface FanoutServerSettings {
 
 /**
  * The messages between the WebSocket sink and its fan-out processes (Node
- * IPC, advanced serialization; a `connection` message carries the socket).
+ * IPC, JSON serialization; a `connection` message carries the socket).
  * `toFanout`: from the sink; `fromFanout`: from a fan-out process.
  */
 export interface FanoutMessages {
   toFanout:
     | { readonly type: 'start'; readonly settings: FanoutServerSettings }
-    | { readonly type: 'records'; readonly records: readonly WebsocketInput[] }
+    /** A batch of records, `WebsocketInput[]` as JSON text: serialized once for every process. */
+    | { readonly type: 'records'; readonly json: string }
     | { readonly type: 'connection' }
     | { readonly type: 'answer'; readonly id: number; readonly health?: PipelineHealth; readonly metrics?: string; readonly error?: string }
     | { readonly type: 'close'; readonly code: number; readonly reason: string };

@@ -6,7 +6,7 @@ import { createLogger } from '../../pipeline/runtime/create-logger.js';
 import type { CounterSeries, GaugeSeries, MetricLabels, StageMetric } from '../../pipeline/runtime/stage-metrics.js';
 import { AuthTokens } from './auth-tokens.js';
 import type { FanoutMessages } from './fanout-messages.js';
-import { WebsocketBooks } from './websocket-books.js';
+import { WebsocketBooks, type WebsocketInput } from './websocket-books.js';
 import { WebsocketServer } from './websocket-server.js';
 import type { WebsocketSinkMetrics } from './websocket-sink-metrics.js';
 
@@ -128,7 +128,7 @@ export function runFanoutProcess(): void {
         return;
       }
       case 'records':
-        for (const input of message.records) books.apply(server, ...input);
+        for (const input of JSON.parse(message.json) as WebsocketInput[]) books.apply(server, ...input);
         send({ type: 'applied' });
         return;
       case 'connection':

@@ -150,6 +150,8 @@ export class WebsocketServer {
 
   /** Serves a connection accepted elsewhere, paused before anything was read from it. */
   adopt(socket: Socket): void {
+    // What the listening server sets on the sockets it accepts: without it Nagle holds each small frame back for the last one's ACK.
+    socket.setNoDelay(true);
     this.server.emit('connection', socket);
     socket.resume();
   }
