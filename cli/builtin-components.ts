@@ -7,11 +7,13 @@ import { quoteDiffOperator } from '../operators/quote-diff-operator.js';
 import { riskOperator } from '../operators/risk-operator.js';
 import { strategyOperator } from '../operators/strategy-operator.js';
 import { auditSink } from '../sinks/audit-sink.js';
+import { kafkaSink } from '../sinks/kafka-sink.js';
 import { ndjsonFileSink } from '../sinks/ndjson-file-sink.js';
 import { redisSink } from '../sinks/redis-sink.js';
 import { websocketSink } from '../sinks/websocket-sink.js';
 import { ctpSource } from '../sources/ctp-source.js';
 import { fileSource } from '../sources/file-source.js';
+import { kafkaSource } from '../sources/kafka-source.js';
 import { simSource } from '../sources/sim-source.js';
 import { wsFeedSource } from '../sources/ws-feed-source.js';
 import { ComponentRegistry } from '../pipeline/components/component-registry.js';
@@ -23,6 +25,7 @@ export function builtinComponents(): ComponentRegistry {
     ctpSource,
     wsFeedSource,
     fileSource,
+    kafkaSource,
     passThroughOperator,
     quoteDiffOperator,
     dedupMergeOperator,
@@ -35,5 +38,6 @@ export function builtinComponents(): ComponentRegistry {
     websocketSink,
     redisSink,
     auditSink,
+    kafkaSink,
   ]);
 }
