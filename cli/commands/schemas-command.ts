@@ -55,6 +55,7 @@ function pick(schemas: readonly WorkingTreeSchema[], names: readonly string[]): 
 
 /** `version 2 (id 5)`, or `versions 1-3` for several. */
 function describeVersions(versions: readonly RegisteredSchema[]): string {
+  if (versions.length === 0) return 'no registered version';
   const [first, last] = [versions[0], versions[versions.length - 1]] as [RegisteredSchema, RegisteredSchema];
   return versions.length === 1 ? `version ${first.version} (id ${first.id})` : `versions ${first.version}-${last.version}`;
 }
@@ -107,6 +108,7 @@ async function incompatibilities(
 
 const pad = (text: string, width: number): string => text.padEnd(width);
 
+/** `register`: each schema under its subject (its level set first with --compatibility); 1 when the registry refused one. */
 async function register(
   registry: SchemaRegistryApi,
   schemas: readonly WorkingTreeSchema[],
@@ -151,6 +153,7 @@ async function register(
   return 0;
 }
 
+/** `check`: each schema against its registered versions at `level` and by the registry's own rule; 1 when one breaks readers. */
 async function check(registry: SchemaRegistryApi, schemas: readonly WorkingTreeSchema[], level: CompatibilityLevel, io: CliIo) {
   const failed: string[] = [];
   // Asked first: a URL that is no registry's API fails here, rather than finding no subject registered.
@@ -186,6 +189,7 @@ async function check(registry: SchemaRegistryApi, schemas: readonly WorkingTreeS
   return 0;
 }
 
+/** `list`: every subject of the registry, one line per version with its id. */
 async function list(registry: SchemaRegistryApi, io: CliIo) {
   const subjects = await registry.subjects();
   if (subjects.length === 0) {
