@@ -54,6 +54,7 @@ export { redisSink } from './sinks/redis-sink.js';
 export { auditSink } from './sinks/audit-sink.js';
 export { wsFeedSource } from './sources/ws-feed-source.js';
 export { fileSource } from './sources/file-source.js';
+export { kafkaSource } from './sources/kafka-source.js';
 export { ctpSource } from './sources/ctp-source.js';
 export { CtpTickConverter } from './sources/ctp/ctp-tick-converter.js';
 export { planSubscriptions } from './sources/ctp/plan-subscriptions.js';
