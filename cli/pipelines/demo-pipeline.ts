@@ -6,6 +6,7 @@ import { quoteDiffOperator } from '../../operators/quote-diff-operator.js';
 import { riskOperator } from '../../operators/risk-operator.js';
 import { strategyOperator } from '../../operators/strategy-operator.js';
 import { auditSink } from '../../sinks/audit-sink.js';
+import { kafkaSink } from '../../sinks/kafka-sink.js';
 import { ndjsonFileSink } from '../../sinks/ndjson-file-sink.js';
 import { redisSink } from '../../sinks/redis-sink.js';
 import { websocketSink } from '../../sinks/websocket-sink.js';
@@ -27,14 +28,20 @@ import { pipeline } from '../../pipeline/graph/pipeline.js';
  * port 7777; ticks go to NDJSON; every tick, command, denial, order event,
  * signal and risk change to the hash-chained audit trail. With a Redis URL
  * (`TICKFLOW_REDIS_URL`, or `--set redis.url=…`) it also keeps the latest
- * quotes and the tick history in Redis.
+ * quotes and the tick history in Redis. With a Kafka broker
+ * (`TICKFLOW_KAFKA_BROKERS`, or `--set kafka.brokers=…`) it also records
+ * every tick to the topic `tickflow.tick`, and the order events to
+ * `tickflow.orderevent` (with `TICKFLOW_KAFKA_BROKERS`, or
+ * `--set kafka-orders.brokers=…`); Avro in the Confluent wire format when a
+ * schema registry is set (`TICKFLOW_SCHEMA_REGISTRY_URL`, or per stage
+ * `--set kafka.schema_registry_url=…`), single-object encoding otherwise.
  */
 /** Instruments the demo reads over CTP; the sim feeds carry others, so the two markets never mix in one instrument. */
 const CTP_INSTRUMENTS = ['SHFE.au2502', 'SHFE.ag2502', 'DCE.i2505'];
 
 export const demoPipeline = pipeline(
   'demo',
-  'A simulated futures market (two redundant feeds, dedup-merged, and CTP over two fronts of the CTP simulator through the native addon) traded by two strategies through risk, order routing and a paper venue; live page on http://127.0.0.1:7777/, audit trail in out/audit/, ticks in out/demo-ticks.ndjson; Redis when TICKFLOW_REDIS_URL or redis.url is set.',
+  'A simulated futures market (two redundant feeds, dedup-merged, and CTP over two fronts of the CTP simulator through the native addon) traded by two strategies through risk, order routing and a paper venue; live page on http://127.0.0.1:7777/, audit trail in out/audit/, ticks in out/demo-ticks.ndjson; Redis when TICKFLOW_REDIS_URL or redis.url is set; Kafka (ticks, order events) when TICKFLOW_KAFKA_BROKERS or kafka.brokers is set.',
   (g) => {
     const feedA = g.source('feed-a', simSource, { feed_id: 'sim-a' });
     const feedB = g.source('feed-b', simSource, { feed_id: 'sim-b', latency_us: 5000 });
@@ -103,6 +110,10 @@ export const demoPipeline = pipeline(
       },
     );
     if (g.isConfigured('redis') || g.env['TICKFLOW_REDIS_URL'] !== undefined) g.sink('redis', redisSink, {}, { quotes, ticks: merged });
+    // Two stages, as a kafka sink reads one schema: ticks, and the order events (the router's and risk's denials) in one topic.
+    const kafkaBrokers = g.env['TICKFLOW_KAFKA_BROKERS'] !== undefined;
+    if (g.isConfigured('kafka') || kafkaBrokers) g.sink('kafka', kafkaSink, {}, merged);
+    if (g.isConfigured('kafka-orders') || kafkaBrokers) g.sink('kafka-orders', kafkaSink, {}, [routed, approved.side('denials')]);
     g.sink('dead-letter-file', ndjsonFileSink, { path: 'out/dead-letters.ndjson' }, g.deadLetters());
   },
 );

@@ -1,0 +1,43 @@
+import { logLevel, type logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/** What kafkajs needs to log through a pino logger: its level and its log creator. */
+export interface KafkajsLogging {
+  readonly logLevel: logLevel;
+  readonly logCreator: logCreator;
+}
+
+/**
+ * Routes kafkajs's own log lines to the stage's pino logger. kafkajs logs
+ * at error level every failed attempt it then retries (a broker
+ * restarting, a leader moving): the sink retries them, so they are
+ * warnings here, and the sink's own error says when retrying gave up.
+ * Debug lines (one per request) are asked for only when the logger is at
+ * debug level, as building them costs. Each line that reports an attempt
+ * (`retryCount` in its fields) is counted by `onRetry`.
+ *
+ * @example
+ * ```ts
+ * import { pino } from 'pino';
+ * const logging = kafkajsLogging(pino({ level: 'info' }), () => undefined);
+ * console.log(logging.logLevel);
+ * // Logs: 2
+ * ```
+ *
+ * @param logger The stage's logger; kafkajs's lines go to a child with `kafkajs: <namespace>`.
+ * @param onRetry Called for each line that reports a failed attempt kafkajs retries.
+ */
+export function kafkajsLogging(logger: Logger, onRetry: () => void): KafkajsLogging {
+  const level = logger.isLevelEnabled('debug') ? logLevel.DEBUG : logLevel.WARN;
+  return {
+    logLevel: level,
+    logCreator: () => (entry) => {
+      const { message, timestamp: _timestamp, logger: _name, retryCount, ...fields } = entry.log as Record<string, unknown>;
+      if (typeof retryCount === 'number') onRetry();
+      const line = { kafkajs: entry.namespace, ...fields, ...(typeof retryCount === 'number' ? { retryCount } : {}) };
+      if (entry.level === logLevel.ERROR || entry.level === logLevel.WARN) logger.warn(line, String(message));
+      else if (entry.level === logLevel.INFO) logger.info(line, String(message));
+      else logger.debug(line, String(message));
+    },
+  };
+}
