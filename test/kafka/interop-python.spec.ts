@@ -5,17 +5,19 @@
  * whose fingerprint the header names. Every field that comes out is compared with what went in, so the format is
  * shown to be the standard one, not only symmetric with tickflow's own kafka source.
  *
- * The venv is made once per machine by test/support/python-venv.ts (pip from PyPI, cached outside the clone).
+ * The records go through the real `kafka` sink (sinkStage, as a pipeline runs it). The venv is made once per machine by test/support/python-venv.ts (pip from PyPI, cached outside the clone).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { asyncScheduler, from, lastValueFrom, defaultIfEmpty } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaWireFormat } from '../../protocols/kafka/kafka-wire-format.js';
+import { standaloneContext } from '../../pipeline/components/standalone-context.js';
+import { validateComponentConfig } from '../../pipeline/components/validate-component-config.js';
+import { sinkStage } from '../../pipeline/runtime/sink-stage.js';
 import { rabinFingerprint } from '../../pipeline/schemas/rabin-fingerprint.js';
-import { registrySchema } from '../../pipeline/schemas/registry-schema.js';
 import { SchemaCatalog, type SchemaName } from '../../pipeline/schemas/schema-catalog.js';
+import { kafkaSink } from '../../sinks/kafka-sink.js';
 import { avroSchemaFiles, type OrderEvent, type Tick } from '../../schemas/generated.js';
 import { closeKafkaServers, KAFKA_SETUP_TIMEOUT_MS, startKafkaServers, type KafkaServersWithRegistry } from '../support/kafka-servers.js';
 import { makeTick } from '../support/make-tick.js';
@@ -152,37 +154,29 @@ function orderEvents(): OrderEvent[] {
 /** The record type an OrderEvent or Tick is written as: its own record (the sink's rule), never the union. */
 const recordOf = (record: Tick | OrderEvent): SchemaName => ('type' in record ? record.type : 'Tick');
 
-/** Sends `values` with kafkajs's idempotent producer (acks all), keyed by instrument, in one batch per topic. */
-async function produce(topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {
-  const kafka = new Kafka({ clientId: 'tickflow-interop', brokers: servers.brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    await producer.sendBatch({ topicMessages, acks: -1 });
-  } finally {
-    await producer.disconnect();
-  }
+/**
+ * Writes `records` of `schema` through the real `kafka` sink (sinkStage, as a pipeline runs it) and resolves once
+ * the inputs ended and the broker acknowledged every record. With `registry`, in Confluent's wire format with the
+ * ids the sink registered; without, in single-object encoding.
+ */
+async function writeThroughSink(schema: SchemaName, records: readonly unknown[], config: Record<string, unknown>): Promise<void> {
+  const ctx = { ...standaloneContext(asyncScheduler, { component: kafkaSink, stage: 'kafka' }), inputSchemas: { in: schema } };
+  const writer = kafkaSink.create(validateComponentConfig(kafkaSink, { brokers: servers.brokers, linger_ms: 0, ...config }), ctx);
+  let unheard: unknown;
+  await lastValueFrom(sinkStage(writer, (error) => (unheard = error))({ in: from(records) }).pipe(defaultIfEmpty(undefined)));
+  if (unheard !== undefined) throw unheard as Error;
 }
 
 describe('Kafka interop: topics in tickflow’s format decoded by Python’s confluent-kafka and fastavro', () => {
-  it('Confluent wire format: the AvroDeserializer reads every Tick and order event field as written, by the ids tickflow registered', async () => {
-    const registry = new SchemaRegistry({ host: servers.registryUrl });
-    const ids = new Map<string, number>();
-    for (const name of ['Tick', ...orderEvents().map(recordOf)]) {
-      const { subject, text } = registrySchema(name);
-      ids.set(subject, (await registry.register({ type: SchemaType.AVRO, schema: text }, { subject })).id);
-    }
-    const frame = (record: Tick | OrderEvent): Message => {
-      const name = recordOf(record);
-      const header = KafkaWireFormat.confluentHeader(ids.get(`tickflow.${name}`) as number);
-      return { key: record.instrument_id, value: Buffer.concat([header, catalog.type(name).toBuffer(record)]) };
-    };
+  it('Confluent wire format: the AvroDeserializer reads every Tick and order event field the kafka sink wrote, by the ids it registered', async () => {
     const sentTicks = ticks();
     const sentEvents = orderEvents();
-    await produce([
-      { topic: 'tickflow.tick', messages: sentTicks.map(frame) },
-      { topic: 'tickflow.orderevent', messages: sentEvents.map(frame) },
-    ]);
+    await writeThroughSink('Tick', sentTicks, { schema_registry_url: servers.registryUrl });
+    await writeThroughSink('OrderEvent', sentEvents, { schema_registry_url: servers.registryUrl });
+    const registry = new SchemaRegistry({ host: servers.registryUrl });
+    const ids = new Map<string, number>();
+    for (const name of ['Tick', ...sentEvents.map(recordOf)])
+      ids.set(`tickflow.${name}`, await registry.getLatestSchemaId(`tickflow.${name}`));
 
     const decoded = await decodeWithPython(['tickflow.tick', 'tickflow.orderevent'], sentTicks.length + sentEvents.length, true);
     const ofTopic = (topic: string) => decoded.filter((d) => d.topic === topic).sort((a, b) => a.offset - b.offset);
@@ -197,24 +191,26 @@ describe('Kafka interop: topics in tickflow’s format decoded by Python’s con
       });
     const readEvents = ofTopic('tickflow.orderevent');
     expect(readEvents.map((d) => d.value)).toEqual(sentEvents);
-    expect(readEvents.map((d) => [d.record, d.schema_id])).toEqual(
-      sentEvents.map((e) => [`tickflow.${e.type}`, ids.get(`tickflow.${e.type}`)]),
+    expect(readEvents.map((d) => [d.record, d.schema_id, d.key])).toEqual(
+      sentEvents.map((e) => [`tickflow.${e.type}`, ids.get(`tickflow.${e.type}`), e.instrument_id]),
     );
   });
 
-  it('single-object encoding: fastavro finds the schemas/ file by the header’s fingerprint and reads every field as written', async () => {
-    const frame = (record: Tick | OrderEvent): Message => {
-      const type = catalog.type(recordOf(record));
-      // The fingerprint of the schema's Parsing Canonical Form, which avsc's schema() gives.
-      const header = KafkaWireFormat.singleObjectHeader(rabinFingerprint(JSON.stringify(type.schema())));
-      return { key: record.instrument_id, value: Buffer.concat([header, type.toBuffer(record)]) };
-    };
-    const sent = [...ticks().slice(0, 10), ...orderEvents()];
-    await produce([{ topic: 'tickflow.single-object', messages: sent.map(frame) }]);
+  it('single-object encoding (no registry): fastavro finds the schemas/ file by the header’s fingerprint and reads every field the sink wrote', async () => {
+    const sentTicks = ticks().slice(0, 10);
+    const sentEvents = orderEvents();
+    await writeThroughSink('Tick', sentTicks, { topic: 'single.{schema}' });
+    await writeThroughSink('OrderEvent', sentEvents, { topic: 'single.{schema}' });
+    const sent = [...sentTicks, ...sentEvents];
 
-    const decoded = (await decodeWithPython(['tickflow.single-object'], sent.length, false)).sort((a, b) => a.offset - b.offset);
+    const decoded = (await decodeWithPython(['single.tick', 'single.orderevent'], sent.length, false)).sort((a, b) =>
+      a.topic === b.topic ? a.offset - b.offset : a.topic === 'single.tick' ? -1 : 1,
+    );
     expect(decoded.map((d) => d.value)).toEqual(sent);
-    expect(decoded.map((d) => [d.format, d.record])).toEqual(sent.map((r) => ['single-object', `tickflow.${recordOf(r)}`]));
+    expect(decoded.map((d) => [d.format, d.record, d.key])).toEqual(
+      sent.map((r) => ['single-object', `tickflow.${recordOf(r)}`, r.instrument_id]),
+    );
+    // The header is the fingerprint of the schema's Parsing Canonical Form (avsc's schema()), as fastavro computes it from the file.
     expect(decoded.map((d) => d.fingerprint)).toEqual(
       sent.map((r) => rabinFingerprint(JSON.stringify(catalog.type(recordOf(r)).schema())).toString('hex')),
     );
