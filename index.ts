@@ -52,6 +52,7 @@ export { ndjsonFileSink } from './sinks/ndjson-file-sink.js';
 export { websocketSink } from './sinks/websocket-sink.js';
 export { redisSink } from './sinks/redis-sink.js';
 export { auditSink } from './sinks/audit-sink.js';
+export { kafkaSink } from './sinks/kafka-sink.js';
 export { wsFeedSource } from './sources/ws-feed-source.js';
 export { fileSource } from './sources/file-source.js';
 export { kafkaSource } from './sources/kafka-source.js';

@@ -27,8 +27,9 @@ function kafkajsRetry(policy: RetryPolicy): KafkajsRetryOptions {
 }
 
 /**
- * The `kafka-sink` sink: records of any schema to Kafka topics, as Avro, through
- * kafkajs's idempotent producer (DESIGN.md §7, §11).
+ * The `kafka-sink` sink (the `kafka` source reads what it writes): records
+ * of any schema to Kafka topics, as Avro, through kafkajs's idempotent
+ * producer (DESIGN.md §7, §11).
  *
  * - **Topics.** `topic` is a template: `{schema}` is the edge's schema,
  *   `{record}` the record's own name, both lowercased. The default,
@@ -86,22 +87,17 @@ function kafkajsRetry(policy: RetryPolicy): KafkajsRetryOptions {
  *   up to `close_timeout_ms` for the broker; records still not
  *   acknowledged then fail the stage, naming how many.
  *
- * ```
- * in:    -a-b-c------d---|
- * send:  ---[abc]----[d]-|     (linger, or full, or the batch before acknowledged)
- * acks:  ------abc-----d-|     (each batch once the broker acknowledged it)
- * ```
- *
  * @example
- * <!-- tsdoc-test: exempt — needs a Kafka broker at 127.0.0.1:9092 -->
  * ```ts
- * import { asyncScheduler, firstValueFrom } from 'rxjs';
- * const tick = await firstValueFrom(simSource.create(validateComponentConfig(simSource, { rate: 0, count: 1 }), ctx));
- * const writer = kafkaSink.create(validateComponentConfig(kafkaSink, { brokers: ['127.0.0.1:9092'] }), { ...standaloneContext(asyncScheduler, { component: kafkaSink }), inputSchemas: { in: 'Tick' } });
- * await writer.write('in', tick); // resolves once the broker acknowledged the batch (topic tickflow.tick)
+ * import { asyncScheduler } from 'rxjs';
+ * const config = validateComponentConfig(kafkaSink, { brokers: ['127.0.0.1:9092'], topic: 'md.{record}' });
+ * // The runner tells a sink its input's schema: here order events, each written as its own record type.
+ * const context = Object.assign(standaloneContext(asyncScheduler, { component: kafkaSink }), { inputSchemas: { in: 'OrderEvent' as const } });
+ * const writer = kafkaSink.create(config, context);
+ * // Connected at the first write: closed before any, it leaves nothing behind. A write resolves once the broker acknowledged its batch.
  * await writer.close();
- * console.log('written');
- * // Logs: written
+ * console.log(config.batch_size, config.linger_ms, config.message_timestamp);
+ * // Logs: 2000 5 send
  * ```
  */
 export const kafkaSink = defineComponent({
@@ -148,7 +144,8 @@ export const kafkaSink = defineComponent({
       example: 12,
     }),
     batch_size: field.integer({
-      description: 'Most records in one batch (one produce request, one promise).',
+      description:
+        "Most records in one batch (one produce request, one promise). A partition's share of a batch must stay under the broker's message.max.bytes (1 MiB by default: about 3,500 ticks); a larger one is refused and fails the stage.",
       default: 2000,
       min: 1,
       max: 50_000,

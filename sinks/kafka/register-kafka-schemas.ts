@@ -36,15 +36,6 @@ export interface RegisterKafkaSchemasOptions {
  * several writers register at once) or cannot be reached is asked again,
  * with the retry policy's delays, up to 6 attempts.
  *
- * @example
- * <!-- tsdoc-test: exempt — needs a schema registry -->
- * ```ts
- * const routes = new KafkaRecordRoutes(SchemaCatalog.default(), 'Tick', 'tickflow.{schema}', '');
- * await registerKafkaSchemas('http://127.0.0.1:8081/apis/ccompat/v7', routes.all, { logger, scheduler: asyncScheduler });
- * console.log(routes.all[0].header[0]);
- * // Logs: 0
- * ```
- *
  * @param url The registry's base URL, e.g. `http://127.0.0.1:8081/apis/ccompat/v7`.
  * @param routes The record types the sink writes; each gets its id.
  * @param options The logger, the scheduler for the delays, the stage.
