@@ -30,6 +30,7 @@ const BENCHMARKS = [
   'full-chain-replay',
   'websocket-fanout',
   'redis-throughput',
+  'kafka-throughput',
   'audit-throughput',
   'ctp-callbacks',
 ];
