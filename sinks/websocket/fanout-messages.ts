@@ -1,23 +1,29 @@
 import type { PipelineHealth } from '../../pipeline/runtime/run-pipeline.js';
+import type { WebsocketServerOptions } from './websocket-server.js';
 
-/** What a fan-out process needs to serve clients as the sink would: the sink's limits, its tokens, its log level. */
-export interface FanoutServerSettings {
-  readonly host: string;
-  readonly port: number;
+/**
+ * What a fan-out process needs to serve clients as the sink would: the
+ * sink's limits (`maxConnections` and `maxConnectionsPerAddress` this
+ * process's share of them), its tokens, where it listens, its log level.
+ */
+export type FanoutServerSettings = Pick<
+  WebsocketServerOptions,
+  | 'host'
+  | 'port'
+  | 'maxFrameBytes'
+  | 'maxSubscriptions'
+  | 'maxMessagesPerSecond'
+  | 'maxBytesPerSecond'
+  | 'maxReplyBytes'
+  | 'maxConnections'
+  | 'maxConnectionsPerAddress'
+  | 'maxBufferedBytes'
+> & {
   /** `http://host:port`, where the sink listens. */
   readonly url: string;
   readonly authTokens: readonly string[];
-  readonly maxFrameBytes: number;
-  readonly maxSubscriptions: number;
-  readonly maxMessagesPerSecond: number;
-  readonly maxBytesPerSecond: number;
-  readonly maxReplyBytes: number;
-  /** This process's share of the sink's limit. */
-  readonly maxConnections: number;
-  readonly maxConnectionsPerAddress: number;
-  readonly maxBufferedBytes: number;
   readonly logLevel: string;
-}
+};
 
 /**
  * The messages between the WebSocket sink and its fan-out processes (Node
