@@ -15,16 +15,13 @@ import { redactedUrl } from './redis/redacted-url.js';
 /** A broker address as kafkajs takes it: host:port. */
 const BROKER_ADDRESS = /^[^\s:/]+:\d{1,5}$/;
 
-/** kafkajs's retry options for the sink's retry policy: the same backoff, cap, jitter and attempts (0: for ever). */
-function kafkajsRetry(policy: RetryPolicy): KafkajsRetryOptions {
-  return {
-    initialRetryTime: policy.initialMs,
-    maxRetryTime: policy.maxMs,
-    multiplier: policy.factor,
-    factor: policy.jitter,
-    retries: policy.maxAttempts === 0 ? Number.MAX_SAFE_INTEGER : policy.maxAttempts,
-  };
-}
+/**
+ * kafkajs's own retries, for the client (connecting, metadata) and under it
+ * the producer: a few attempts within about 3 s, after which the sink's
+ * retry policy takes over (so that a broker away for long is retried by the
+ * sink, which stops when it closes, rather than by kafkajs for ever).
+ */
+const KAFKAJS_RETRY: KafkajsRetryOptions = { initialRetryTime: 100, maxRetryTime: 1_000, multiplier: 2, factor: 0.2, retries: 5 };
 
 /**
  * The `kafka-sink` sink (the `kafka` source reads what it writes): records
@@ -73,11 +70,18 @@ function kafkajsRetry(policy: RetryPolicy): KafkajsRetryOptions {
  *   records, `linger_ms` after its first record, or at once when the batch
  *   before it is acknowledged. A record is acknowledged to the graph only
  *   when the broker acknowledged its batch (one promise per batch,
- *   resolved with its records). kafkajs retries what fails (broker gone,
- *   leader moved) with the sink's retry policy (200 ms doubling to 5 s,
- *   ±20 %, `max_attempts`, 0 = for ever), resending with the same sequence
- *   numbers, so a retried batch is written once; once it gives up the
- *   stage fails with the error.
+ *   resolved with its records). kafkajs retries what the broker answers
+ *   as retriable (a leader moving) as long as it takes; when the broker
+ *   cannot be reached it tries a few times within about 3 s, then the
+ *   sink sends the same messages again after the retry policy's delay
+ *   (200 ms doubling to 5 s, ±20 %; `max_attempts` rounds, 0 = for ever).
+ *   kafkajs took their sequence numbers back when the request failed, so
+ *   a batch the broker had appended before it went away is recognised and
+ *   not appended twice. (With several brokers, a batch that reached some
+ *   of them before the whole cluster became unreachable can be written
+ *   twice to those partitions: kafkajs does not say which parts it
+ *   delivered.) An error retrying cannot fix (a record too large, a topic
+ *   not authorized) or the end of the rounds fails the stage with it.
  * - **Broker away.** Records are held (the one batch in flight, the rest
  *   waiting) and sent when it is back. The sink cannot slow its inputs, so
  *   at `max_buffered_records` held it fails the stage rather than drop
@@ -168,7 +172,8 @@ export const kafkaSink = defineComponent({
       example: 200_000,
     }),
     max_attempts: field.integer({
-      description: 'Attempts kafkajs makes (connect, metadata, produce) before the stage fails with the error; 0: retry for ever.',
+      description:
+        "Rounds of attempts at connecting or at sending a batch while the broker cannot be reached (each round kafkajs's own few tries within about 3 s, then the retry policy's delay: 200 ms doubling to 5 s) before the stage fails with the error; 0: for ever.",
       default: 0,
       min: 0,
       max: 1_000,
@@ -221,7 +226,9 @@ export const kafkaSink = defineComponent({
     records_total: metric.counter('Records the kafka sink wrote that the broker acknowledged.'),
     bytes_total: metric.counter('Bytes of message values and keys the broker acknowledged.'),
     batches_total: metric.counter('Batches (produce requests) the broker acknowledged.'),
-    retries_total: metric.counter('Failed attempts kafkajs retried (connect, metadata, produce), as its log reports them.'),
+    retries_total: metric.counter(
+      'Times the kafka sink connected or sent a batch again after kafkajs gave up on an unreachable broker (its own few attempts within about 3 s).',
+    ),
     in_flight_records: metric.gauge('Records of the batch sent and not yet acknowledged by the broker.'),
     buffered_records: metric.gauge(
       'Records held unacknowledged: collecting, waiting for the batch in flight, or in flight (bounded by max_buffered_records).',
@@ -244,11 +251,20 @@ export const kafkaSink = defineComponent({
       );
     }
     const routes = new KafkaRecordRoutes(ctx.schemas, schema, config.topic, config.key_field);
-    const retries = ctx.metrics.counter('retries_total');
-    const logging = kafkajsLogging(ctx.logger, () => retries.inc());
-    const retry = kafkajsRetry(new RetryPolicy({ maxAttempts: config.max_attempts }));
-    const kafka = new Kafka({ clientId: config.client_id, brokers: [...config.brokers], retry, ...logging });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry, createPartitioner: cachedKeyPartitioner });
+    const kafka = new Kafka({
+      clientId: config.client_id,
+      brokers: [...config.brokers],
+      retry: KAFKAJS_RETRY,
+      ...kafkajsLogging(ctx.logger),
+    });
+    // The producer retries what the broker answers as retriable (a leader moving) for as long as it takes, as kafkajs's
+    // idempotent producer must; an unreachable cluster ends its attempts when the client's retries above run out.
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { ...KAFKAJS_RETRY, retries: Number.MAX_SAFE_INTEGER },
+      createPartitioner: cachedKeyPartitioner,
+    });
     // Registered before any stage starts, so a registry that refuses a schema fails the start, naming the subject.
     const registered =
       config.schema_registry_url === ''
@@ -269,7 +285,8 @@ export const kafkaSink = defineComponent({
       } catch (error) {
         throw new StageError(`kafka: cannot connect to the brokers ${config.brokers.join(', ')}: ${(error as Error).message}`, {
           cause: error,
-          context: { stage: ctx.stage, component: 'kafka' },
+          retriable: true,
+          context: { stage: ctx.stage, component: 'kafka-sink' },
         });
       }
       if (config.partitions > 0) {
@@ -297,6 +314,7 @@ export const kafkaSink = defineComponent({
     const writer = new KafkaBatchWriter({
       producer,
       ready: () => Promise.all([registered, connect()]).then(() => undefined),
+      retry: new RetryPolicy({ maxAttempts: config.max_attempts }),
       routes,
       batchSize: config.batch_size,
       lingerMs: config.linger_ms,
@@ -310,6 +328,7 @@ export const kafkaSink = defineComponent({
         records: ctx.metrics.counter('records_total'),
         bytes: ctx.metrics.counter('bytes_total'),
         batches: ctx.metrics.counter('batches_total'),
+        retries: ctx.metrics.counter('retries_total'),
         inFlight: ctx.metrics.gauge('in_flight_records'),
         buffered: ctx.metrics.gauge('buffered_records'),
         ackLatency: ctx.metrics.histogram('ack_latency_seconds'),

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { StageError, TickflowError } from '../../errors/errors.js';
 import type { SinkAcknowledgements } from '../../pipeline/components/component-definition.js';
+import type { RetryPolicy } from '../../pipeline/runtime/retry-policy.js';
 import type { CounterSeries, GaugeSeries, HistogramSeries } from '../../pipeline/runtime/stage-metrics.js';
+import { isTransientKafkaError } from './is-transient-kafka-error.js';
 import type { KafkaRecordRoute } from './kafka-record-route.js';
 import type { KafkaRecordRoutes } from './kafka-record-routes.js';
 
@@ -12,6 +14,7 @@ export interface KafkaSinkMetrics {
   readonly records: CounterSeries;
   readonly bytes: CounterSeries;
   readonly batches: CounterSeries;
+  readonly retries: CounterSeries;
   readonly inFlight: GaugeSeries;
   readonly buffered: GaugeSeries;
   readonly ackLatency: HistogramSeries;
@@ -21,8 +24,10 @@ export interface KafkaSinkMetrics {
 export interface KafkaBatchWriterOptions {
   /** A kafkajs producer made idempotent, not connected yet. */
   readonly producer: Producer;
-  /** Resolves once the producer may send: connected, topics created, schema ids known. Called at the first write. */
+  /** Resolves once the producer may send: connected, topics created, schema ids known. Called at the first write, and again after a transient failure. */
   readonly ready: () => Promise<void>;
+  /** When to connect or send again after kafkajs gave up on an unreachable broker, and when to stop. */
+  readonly retry: RetryPolicy;
   readonly routes: KafkaRecordRoutes;
   /** Most records in one batch (one `sendBatch`). */
   readonly batchSize: number;
@@ -72,8 +77,12 @@ const FIRST_RECORD_BYTES = 320;
  * generated from the schema; keyed by their route's key field; partitioned
  * by the producer's partitioner.
  *
- * While the broker is away kafkajs retries the batch in flight (per the
- * sink's retry policy) and records are held; once `maxBuffered` records
+ * While the broker is away records are held: kafkajs tries a few times
+ * within about 3 s, then this sends the same messages again after the
+ * retry policy's delay (kafkajs took their sequence numbers back when the
+ * request failed, so a batch the broker had already appended is
+ * recognised and not appended twice), until the policy says stop; the
+ * first connection is retried the same way. Once `maxBuffered` records
  * are held the next write fails the stage: the sink has no way to slow its
  * inputs, and a recording with a hole in it is worse than a run that stops
  * and says why. An error kafkajs gives up on fails the stage with it; no
@@ -183,14 +192,35 @@ export class KafkaBatchWriter {
     return batch;
   }
 
-  private becomeReady(): Promise<void> {
+  /** Connects (and the rest `ready` does), again with the retry policy's delays while the broker cannot be reached. */
+  private becomeReady(attempt = 1): Promise<void> {
     return this.options.ready().then(
       () => {
         this.isReady = true;
         this.pump(false);
       },
-      (error: unknown) => this.fail(error),
+      (error: unknown) => {
+        if (this.failure !== undefined) return;
+        if (!this.mayRetry(attempt, error, 'connecting')) return this.fail(error);
+        return new Promise<void>((resolve) => {
+          this.options.scheduler.schedule(
+            () => resolve(this.failure === undefined ? this.becomeReady(attempt + 1) : undefined),
+            this.options.retry.delayMs(attempt),
+          );
+        });
+      },
     );
+  }
+
+  /** Whether `error`, ending attempt `attempt`, is worth another: the broker's absence explains it and the policy allows one more. Counts and logs it. */
+  private mayRetry(attempt: number, error: unknown, doing: string): boolean {
+    if (!isTransientKafkaError(error) || !this.options.retry.shouldRetry(attempt, error)) return false;
+    this.options.metrics.retries.inc();
+    this.options.logger.warn(
+      { attempt, reason: (error as Error).message, held: this.held },
+      `kafka: the broker cannot be reached; ${doing} again`,
+    );
+    return true;
   }
 
   /** Sends the next batch when nothing is in flight: the oldest due, or after an acknowledgement the one collecting. */
@@ -213,10 +243,21 @@ export class KafkaBatchWriter {
     }
     this.inFlight = batch;
     this.inFlightSince = performance.now();
+    this.options.metrics.inFlight.set(batch.records.length);
+    this.options.metrics.buffered.set(this.held);
+    this.send(batch, topicMessages, bytes, 1);
+  }
+
+  /**
+   * Sends the batch in flight; once the broker acknowledged it, resolves it
+   * and sends the next. When kafkajs gives up because the broker cannot be
+   * reached, sends the same messages again (their sequence numbers were
+   * taken back, so the broker drops any it already has) after the retry
+   * policy's delay, until the policy says stop.
+   */
+  private send(batch: Batch, topicMessages: TopicMessages[], bytes: number, attempt: number): void {
     const count = batch.records.length;
     const { metrics } = this.options;
-    metrics.inFlight.set(count);
-    metrics.buffered.set(this.held);
     this.options.producer.sendBatch({ topicMessages, acks: -1 }).then(
       () => {
         if (this.inFlight !== batch) return;
@@ -234,7 +275,10 @@ export class KafkaBatchWriter {
       },
       (error: unknown) => {
         if (this.inFlight !== batch) return;
-        this.fail(this.sendFailed(error, count, topicMessages));
+        if (!this.mayRetry(attempt, error, 'sending')) return this.fail(this.sendFailed(error, count, topicMessages));
+        this.options.scheduler.schedule(() => {
+          if (this.inFlight === batch && this.failure === undefined) this.send(batch, topicMessages, bytes, attempt + 1);
+        }, this.options.retry.delayMs(attempt));
       },
     );
   }

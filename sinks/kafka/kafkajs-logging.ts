@@ -13,28 +13,25 @@ export interface KafkajsLogging {
  * restarting, a leader moving): the sink retries them, so they are
  * warnings here, and the sink's own error says when retrying gave up.
  * Debug lines (one per request) are asked for only when the logger is at
- * debug level, as building them costs. Each line that reports an attempt
- * (`retryCount` in its fields) is counted by `onRetry`.
+ * debug level, as building them costs.
  *
  * @example
  * ```ts
  * import { pino } from 'pino';
- * const logging = kafkajsLogging(pino({ level: 'info' }), () => undefined);
+ * const logging = kafkajsLogging(pino({ level: 'info' }));
  * console.log(logging.logLevel);
  * // Logs: 2
  * ```
  *
- * @param logger The stage's logger; kafkajs's lines go to a child with `kafkajs: <namespace>`.
- * @param onRetry Called for each line that reports a failed attempt kafkajs retries.
+ * @param logger The stage's logger; kafkajs's lines carry `kafkajs: <namespace>`.
  */
-export function kafkajsLogging(logger: Logger, onRetry: () => void): KafkajsLogging {
+export function kafkajsLogging(logger: Logger): KafkajsLogging {
   const level = logger.isLevelEnabled('debug') ? logLevel.DEBUG : logLevel.WARN;
   return {
     logLevel: level,
     logCreator: () => (entry) => {
-      const { message, timestamp: _timestamp, logger: _name, retryCount, ...fields } = entry.log as Record<string, unknown>;
-      if (typeof retryCount === 'number') onRetry();
-      const line = { kafkajs: entry.namespace, ...fields, ...(typeof retryCount === 'number' ? { retryCount } : {}) };
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = entry.log as Record<string, unknown>;
+      const line = { kafkajs: entry.namespace, ...fields };
       if (entry.level === logLevel.ERROR || entry.level === logLevel.WARN) logger.warn(line, String(message));
       else if (entry.level === logLevel.INFO) logger.info(line, String(message));
       else logger.debug(line, String(message));

@@ -249,6 +249,32 @@ describe('kafkaSink', () => {
     expect(await ctx.registry.getSingleMetricAsString('tickflow_kafka_sink_retries_total')).toMatch(/retries_total\{stage="kafka"\} [1-9]/);
   }, 300_000);
 
+  it('with the broker away: fails after max_attempts with kafkajs’s error, and at close names the records not acknowledged', async () => {
+    // Connected first, so that the failures below are of sending, not of a first connection.
+    const limited = kafkaWriter({ topic: 'away.limited', max_attempts: 2, linger_ms: 1 }, 'Tick');
+    const bounded = kafkaWriter({ topic: 'away.bounded', close_timeout_ms: 1_500, linger_ms: 1 }, 'Tick');
+    await limited.writer.write('in', makeTick({ sequence: 1 }));
+    await bounded.writer.write('in', makeTick({ sequence: 1 }));
+    await servers.broker.stop('SIGTERM');
+    try {
+      const failed = limited.writer.write('in', makeTick({ sequence: 2 })) as Promise<unknown>;
+      await expect(failed).rejects.toThrow(
+        /^kafka: the broker did not acknowledge a batch of 1 records to away\.limited, after the retries: /,
+      );
+      expect(() => limited.writer.write('in', makeTick({ sequence: 3 }))).toThrow(/did not acknowledge/);
+      await limited.writer.close();
+
+      const held = Array.from({ length: 50 }, (_, i) => bounded.writer.write('in', makeTick({ sequence: i + 2 })) as Promise<unknown>);
+      const closed = bounded.writer.close();
+      await expect(held[0]).rejects.toThrow(
+        'kafka: closing after 1500 ms with 50 records not acknowledged by the broker (close_timeout_ms)',
+      );
+      await closed;
+    } finally {
+      await servers.broker.start();
+    }
+  }, 120_000);
+
   it('fails with the registry’s refusal naming the subject when a schema is incompatible with what the subject holds', async () => {
     const registry = new SchemaRegistry({ host: servers.registryUrl });
     // A Bar of another shape, registered first: tickflow's Bar cannot read its records (BACKWARD).
