@@ -201,7 +201,7 @@ describe('kafkaSink', () => {
     expect((await consume('unkeyed.controls', 2)).map(({ message }) => message.key)).toEqual([null, null]);
   }, 180_000);
 
-  it('acknowledges a record only once the broker has it: after a SIGKILL mid-stream and a restart, each acknowledged tick is there once', async () => {
+  it('acknowledges a record only once the broker has it: after a SIGKILL and a SIGTERM mid-stream and restarts, each acknowledged tick is there once', async () => {
     const { writer, ctx } = kafkaWriter({ topic: 'crash.ticks', batch_size: 200, linger_ms: 2, max_buffered_records: 100_000 }, 'Tick');
     const acknowledged: number[] = [];
     const failures: unknown[] = [];
@@ -233,11 +233,19 @@ describe('kafkaSink', () => {
     await servers.broker.start();
     await waitFor('every tick acknowledged', () => (acknowledged.length >= written || failures.length > 0 ? true : undefined), 120_000);
     expect(failures).toEqual([]);
-    // The sink recovered without a restart: it takes and acknowledges more.
+    // The sink recovered without a restart: it takes and acknowledges more, across a clean stop (SIGTERM) mid-stream too.
     writeTicks(1_000);
-    await waitFor('the ticks after the restart acknowledged', () => (acknowledged.length >= written ? true : undefined), 60_000);
+    await servers.broker.stop('SIGTERM');
+    writeTicks(1_000);
+    await servers.broker.start();
+    await waitFor(
+      'the ticks after the restarts acknowledged',
+      () => (acknowledged.length >= written || failures.length > 0 ? true : undefined),
+      120_000,
+    );
+    expect(failures).toEqual([]);
     await writer.close();
-    expect(acknowledged).toEqual(Array.from({ length: 7_000 }, (_, i) => i + 1));
+    expect(acknowledged).toEqual(Array.from({ length: 8_000 }, (_, i) => i + 1));
 
     const received = await consume('crash.ticks', written, 2_000);
     const tickType = catalog.type('Tick');
