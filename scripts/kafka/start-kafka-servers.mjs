@@ -58,7 +58,10 @@ function serverProperties({ port, controllerPort, logDir }) {
 /** Runs Kafka's storage tool to format an empty log folder for a new cluster (bounded). */
 function formatStorage(artifacts, propertiesFile, logFile) {
   const { java, broker } = artifacts;
-  const clusterId = randomBytes(16).toString('base64url');
+  const id = randomBytes(16);
+  // Its first character must not be '-' (index 62 of base64url), or the tool reads the id as a flag: the top bit cleared, it is A-Z or a-f.
+  id[0] &= 0x7f;
+  const clusterId = id.toString('base64url');
   // The broker's class-data archive serves the format tool too: same class path, a subset of the classes.
   const share = existsSync(broker.archive) ? [`-XX:SharedArchiveFile=${broker.archive}`] : [];
   const args = [
