@@ -11,6 +11,7 @@ import { kafkaSource } from '../sources/kafka-source.js';
 import { KafkaRecordDecoder } from '../sources/kafka/kafka-record-decoder.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { formatCount } from './format-count.js';
+import { startKafkaBenchServers } from './start-kafka-bench-servers.js';
 
 const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
@@ -22,13 +23,6 @@ const PRODUCE_BATCH = 2_000;
 const REPLAY_BUDGET_MS = 120_000;
 const DECODE_ROUNDS = 3;
 
-/** The shape of scripts/kafka/start-kafka-servers.mjs (plain JavaScript). */
-interface KafkaServers {
-  readonly brokers: string[];
-  readonly registryUrl: string;
-  close(): Promise<void>;
-}
-
 /**
  * The `kafka` source's throughput: 200,000 sim ticks in a 3-partition topic
  * of a local broker (one per case: Confluent wire format in the reader's
@@ -39,11 +33,7 @@ interface KafkaServers {
  * writer schema lookup, body read, no Kafka) on the same values in memory.
  */
 export async function kafkaSourceThroughput(): Promise<string[]> {
-  const url = new URL('../../scripts/kafka/start-kafka-servers.mjs', import.meta.url).href;
-  const module = (await import(url)) as {
-    startKafkaServers: (options: { registry: boolean; log: (line: string) => void }) => Promise<KafkaServers>;
-  };
-  const servers = await module.startKafkaServers({ registry: true, log: (line) => process.stderr.write(`kafka: ${line}\n`) });
+  const servers = await startKafkaBenchServers();
   const kafka = new Kafka({ brokers: servers.brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
   const admin = kafka.admin();

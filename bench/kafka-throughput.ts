@@ -9,6 +9,7 @@ import type { Tick } from '../schemas/generated.js';
 import { kafkaSink } from '../sinks/kafka-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { formatCount } from './format-count.js';
+import { startKafkaBenchServers, type KafkaBenchServers } from './start-kafka-bench-servers.js';
 import { mainThreadCpuUs } from './main-thread-cpu-us.js';
 
 const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
@@ -23,13 +24,6 @@ const LATENCY_RATE = 10_000;
 const LATENCY_SECONDS = 5;
 /** Everything of one run after which it gives up. */
 const RUN_BUDGET_MS = 120_000;
-
-/** The shape of scripts/kafka/start-kafka-servers.mjs (plain JavaScript, so that `npm run kafka:up` needs no build). */
-interface KafkaServers {
-  readonly brokers: string[];
-  readonly registryUrl: string;
-  close(): Promise<void>;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -57,7 +51,7 @@ interface SinkRun {
   readonly ackLatencies: number[];
 }
 
-function startSink(servers: KafkaServers, config: Record<string, unknown>, ticks: number): SinkRun {
+function startSink(servers: KafkaBenchServers, config: Record<string, unknown>, ticks: number): SinkRun {
   const ctx = { ...standaloneContext(asyncScheduler, { stage: 'kafka', component: kafkaSink }), inputSchemas: { in: 'Tick' as const } };
   const input = new Subject<Tick>();
   const run = { input, ctx, acked: 0, fedAt: new Float64Array(ticks), ackLatencies: [] as number[] } as Omit<SinkRun, 'done'> & {
@@ -112,7 +106,7 @@ async function counted(run: SinkRun, name: string): Promise<number> {
 }
 
 /** Feeds every tick as fast as the sink acknowledges them (at most WINDOW outstanding), then completes. */
-async function throughput(servers: KafkaServers, ticks: readonly Tick[], config: Record<string, unknown>): Promise<Throughput> {
+async function throughput(servers: KafkaBenchServers, ticks: readonly Tick[], config: Record<string, unknown>): Promise<Throughput> {
   const run = startSink(servers, config, ticks.length);
   // Connected and registered before the clock starts: the first batch waits for neither.
   run.input.next(ticks[0] as Tick);
@@ -154,7 +148,7 @@ async function throughput(servers: KafkaServers, ticks: readonly Tick[], config:
  * before) reads the topic: each tick's time from entering the sink to being acknowledged, and to being consumed.
  */
 async function produceToConsume(
-  servers: KafkaServers,
+  servers: KafkaBenchServers,
   ticks: readonly Tick[],
   config: Record<string, unknown>,
 ): Promise<{ ack: Latency; consumed: Latency; count: number }> {
@@ -216,11 +210,7 @@ async function produceToConsume(
  * acknowledgement and to a plain kafkajs consumer receiving it.
  */
 export async function kafkaThroughput(): Promise<string[]> {
-  const url = new URL('../../scripts/kafka/start-kafka-servers.mjs', import.meta.url).href;
-  const module = (await import(url)) as {
-    startKafkaServers: (options: { registry: boolean; log: (line: string) => void }) => Promise<KafkaServers>;
-  };
-  const servers = await module.startKafkaServers({ registry: true, log: (line) => process.stderr.write(`kafka: ${line}\n`) });
+  const servers = await startKafkaBenchServers();
   try {
     const ticks = simTicks(TICKS);
     const lines = [

@@ -31,6 +31,7 @@ const BENCHMARKS = [
   'websocket-fanout',
   'redis-throughput',
   'kafka-throughput',
+  'kafka-source-throughput',
   'audit-throughput',
   'ctp-callbacks',
 ];
