@@ -8,8 +8,8 @@ import { StageError } from '../errors/errors.js';
 import { cachedKeyPartitioner } from './kafka/cached-key-partitioner.js';
 import { KafkaBatchWriter } from './kafka/kafka-batch-writer.js';
 import { KafkaRecordRoutes } from './kafka/kafka-record-routes.js';
-import { kafkajsLogging } from './kafka/kafkajs-logging.js';
 import { registerKafkaSchemas } from './kafka/register-kafka-schemas.js';
+import { kafkajsLogging } from '../pipeline/runtime/kafkajs-logging.js';
 import { redactedUrl } from './redis/redacted-url.js';
 
 /** A broker address as kafkajs takes it: host:port. */

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Observable } from 'rxjs';
-import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+import { Kafka, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Type } from 'avsc';
-import type { Logger } from 'pino';
 import { RecordValidationError, StageError } from '../errors/errors.js';
 import { checkTickSanity } from '../domain/tick-sanity.js';
 import { defineComponent } from '../pipeline/components/define-component.js';
@@ -13,7 +12,7 @@ import { RetryPolicy } from '../pipeline/runtime/retry-policy.js';
 import { SchemaCatalog, type SchemaName } from '../pipeline/schemas/schema-catalog.js';
 import { KafkaWireFormat } from '../protocols/kafka/kafka-wire-format.js';
 import type { Tick } from '../schemas/generated.js';
-import { kafkaLogCreator } from './kafka/kafka-log-creator.js';
+import { kafkajsLogging } from '../pipeline/runtime/kafkajs-logging.js';
 import { KafkaRecordDecoder, type WriterSchemaLookup } from './kafka/kafka-record-decoder.js';
 import { planKafkaReplay, type PartitionRange } from './kafka/plan-kafka-replay.js';
 
@@ -46,13 +45,6 @@ function instantMs(text: string): number | undefined {
   // Only full instants with a zone: a bare date or local time would depend on the machine's zone.
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) return Number.NaN;
   return Date.parse(text);
-}
-
-/** kafkajs logs at the level the stage's logger would show: its info at pino's debug, its debug at trace. */
-function kafkaLogLevel(logger: Logger): logLevel {
-  if (logger.isLevelEnabled('trace')) return logLevel.DEBUG;
-  if (logger.isLevelEnabled('debug')) return logLevel.INFO;
-  return logLevel.WARN;
 }
 
 /** Writer schemas by registry id through `@kafkajs/confluent-schema-registry` (which caches them too). */
@@ -235,8 +227,7 @@ export const kafkaSource = defineComponent({
       const kafka = new Kafka({
         clientId: config[CLIENT_ID],
         brokers: [...config[BROKERS]],
-        logCreator: kafkaLogCreator(ctx.logger),
-        logLevel: kafkaLogLevel(ctx.logger),
+        ...kafkajsLogging(ctx.logger),
       });
       // A replay's group is its own: it commits nothing and is removed at the end.
       const groupId = live ? config[GROUP_ID] : `tickflow-replay-${ctx.stage}-${randomUUID()}`;

@@ -8,10 +8,11 @@ export interface KafkajsLogging {
 }
 
 /**
- * Routes kafkajs's own log lines to the stage's pino logger. kafkajs logs
- * at error level every failed attempt it then retries (a broker
- * restarting, a leader moving): the sink retries them, so they are
- * warnings here, and the sink's own error says when retrying gave up.
+ * Routes kafkajs's own log lines to the stage's pino logger, for the
+ * `kafka-sink` and the `kafka` source alike. kafkajs logs at error level
+ * every failed attempt it then retries (a broker restarting, a leader
+ * moving): the stage retries them, so they are warnings here, and the
+ * stage's own error says when retrying gave up.
  * Debug lines (one per request) are asked for only when the logger is at
  * debug level, as building them costs.
  *
