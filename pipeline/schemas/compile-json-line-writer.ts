@@ -1,3 +1,4 @@
+import { GeneratedHelpers } from './generated-helpers.js';
 import { GeneratedFunction } from './generated-function.js';
 import type { Type } from 'avsc';
 import type avro from 'avsc';
@@ -153,11 +154,8 @@ function storeText(text: string, indent: string): string {
  */
 export function compileJsonLineWriter(type: Type): JsonLineWriter | undefined {
   const generated = new GeneratedFunction();
-  const helpers: string[] = [];
+  const helpers = new GeneratedHelpers('w', 'v');
   const constant = (value: unknown): string => generated.constant(value);
-  /** Types whose writer is being generated: a recursive schema is not generated. */
-  const generating = new Set<Type>();
-  const writers = new Map<Type, string>();
 
   /** Whether a value of `t` may be a string, or an array: an object of both, `{ type: 'Buffer', data: [...] }`, is what the sink's replacer writes as base64. */
   const admits = (t: Type, typeName: 'string' | 'array'): boolean =>
@@ -215,22 +213,8 @@ export function compileJsonLineWriter(type: Type): JsonLineWriter | undefined {
     }
   };
 
-  /** The name of a generated function that writes a value of `t` (a record, array or map) and answers true, or writes nothing and answers false. */
-  const writer = (t: Type): string | undefined => {
-    const known = writers.get(t);
-    if (known !== undefined) return known;
-    if (generating.has(t)) return undefined;
-    generating.add(t);
-    const index = helpers.length;
-    helpers.push(''); // reserved, so nested writers take the next names
-    const body = bodyOf(t);
-    generating.delete(t);
-    if (body === undefined) return undefined;
-    const name = `w${index}`;
-    helpers[index] = `function ${name}(v) {\n${body}\n}`;
-    writers.set(t, name);
-    return name;
-  };
+  /** The name of the generated function for a value of `t`, or undefined when `t` is not generated. */
+  const writer = (t: Type): string | undefined => helpers.nameOf(t, bodyOf);
 
   const refuse = '{\n    p = start;\n    return false;\n  }';
   const plainObject = `v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === ${constant(Object.prototype)}`;
@@ -330,7 +314,7 @@ export function compileJsonLineWriter(type: Type): JsonLineWriter | undefined {
   if (roots.some((root) => root === undefined)) return undefined;
   const source = [
     PRIMITIVES,
-    ...helpers,
+    ...helpers.texts,
     'return {',
     '  append(record) {',
     `    if (!(${roots.map((root) => `${root}(record)`).join(' || ')})) return false;`,

@@ -1,3 +1,4 @@
+import { GeneratedHelpers } from './generated-helpers.js';
 import { GeneratedFunction } from './generated-function.js';
 import type { Type } from 'avsc';
 import type avro from 'avsc';
@@ -162,12 +163,8 @@ function invalid(what, index) {
  */
 export function compileRecordDecoder(type: Type): RecordDecoder | undefined {
   const generated = new GeneratedFunction();
-  const helpers: string[] = [];
+  const helpers = new GeneratedHelpers('r', '');
   const constant = (value: unknown): string => generated.constant(value);
-  /** Types whose reader is being generated: a recursive schema is left to avsc. */
-  const generating = new Set<Type>();
-  /** The reader function of each type that has one (records, unions, enums, arrays, maps), by type. */
-  const readers = new Map<Type, string>();
 
   /** Whether a value of `t` may take no bytes: an array or map of such items is left to avsc, so that every item read moves on and the loop ends with the buffer. */
   const mayTakeNoBytes = (t: Type): boolean =>
@@ -218,22 +215,8 @@ export function compileRecordDecoder(type: Type): RecordDecoder | undefined {
     }
   };
 
-  /** The name of a generated function reading one value of `t`. */
-  const reader = (t: Type): string | undefined => {
-    const known = readers.get(t);
-    if (known !== undefined) return known;
-    if (generating.has(t)) return undefined;
-    generating.add(t);
-    const index = helpers.length;
-    helpers.push(''); // reserved, so nested readers take the next names
-    const body = bodyOf(t);
-    generating.delete(t);
-    if (body === undefined) return undefined;
-    const name = `r${index}`;
-    helpers[index] = `function ${name}() {\n${body}\n}`;
-    readers.set(t, name);
-    return name;
-  };
+  /** The name of the generated function for a value of `t`, or undefined when `t` is not generated. */
+  const reader = (t: Type): string | undefined => helpers.nameOf(t, bodyOf);
 
   const bodyOf = (t: Type): string | undefined => {
     switch (t.typeName) {
@@ -286,7 +269,7 @@ export function compileRecordDecoder(type: Type): RecordDecoder | undefined {
   if (root === undefined) return undefined;
   const source = [
     PRIMITIVES,
-    ...helpers,
+    ...helpers.texts,
     'return {',
     '  read(buffer, at) {',
     '    b = buffer;',
