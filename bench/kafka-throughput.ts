@@ -9,6 +9,7 @@ import type { Tick } from '../schemas/generated.js';
 import { kafkaSink } from '../sinks/kafka-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { formatCount } from './format-count.js';
+import { latencyPercentiles, type LatencyPercentiles } from './latency-percentiles.js';
 import { startKafkaBenchServers, type KafkaBenchServers } from './start-kafka-bench-servers.js';
 import { mainThreadCpuUs } from './main-thread-cpu-us.js';
 
@@ -73,28 +74,14 @@ function startSink(servers: KafkaBenchServers, config: Record<string, unknown>, 
   return run as SinkRun;
 }
 
-interface Latency {
-  readonly p50: number;
-  readonly p99: number;
-  readonly p999: number;
-}
-
-function percentiles(latencies: number[]): Latency {
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), p999: at(0.999) };
-}
-
-const ms = (value: number): string => `${value.toFixed(2)} ms`;
 /** One figure line: label, two or more spaces, the figures (bench/figures-of.ts reads them so). */
 const row = (label: string, figures: string): string => `  ${label.padEnd(40)}  ${figures}`;
-const latencyText = (l: Latency): string => `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, p99.9 ${ms(l.p999)}`;
 
 interface Throughput {
   readonly ticks: number;
   readonly megabytes: number;
   readonly batches: number;
-  readonly ack: Latency;
+  readonly ack: LatencyPercentiles;
   readonly nodeCpu: number;
   readonly cpuPerTickUs: number;
   readonly mainThreadCpuPerTickUs: number;
@@ -136,7 +123,7 @@ async function throughput(servers: KafkaBenchServers, ticks: readonly Tick[], co
     ticks: (fed - 1) / seconds,
     megabytes: (await counted(run, 'bytes_total')) / 1e6 / seconds,
     batches: (await counted(run, 'batches_total')) / seconds,
-    ack: percentiles(run.ackLatencies.slice(1)),
+    ack: latencyPercentiles(run.ackLatencies.slice(1)),
     nodeCpu: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
     cpuPerTickUs: (cpu.user + cpu.system) / Math.max(1, fed - 1),
     mainThreadCpuPerTickUs: (mainThreadCpuUs() - mainBefore) / Math.max(1, fed - 1),
@@ -151,7 +138,7 @@ async function produceToConsume(
   servers: KafkaBenchServers,
   ticks: readonly Tick[],
   config: Record<string, unknown>,
-): Promise<{ ack: Latency; consumed: Latency; count: number }> {
+): Promise<{ ack: LatencyPercentiles; consumed: LatencyPercentiles; count: number }> {
   const topic = String(config['topic']);
   const kafka = new Kafka({ clientId: 'kafka-throughput-bench', brokers: servers.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -195,7 +182,11 @@ async function produceToConsume(
   await run.done;
   for (let i = 0; consumedLatencies.length < total - 1 && i < 1_000; i++) await sleep(10);
   await consumer.disconnect();
-  return { ack: percentiles(run.ackLatencies.slice(1)), consumed: percentiles(consumedLatencies), count: consumedLatencies.length };
+  return {
+    ack: latencyPercentiles(run.ackLatencies.slice(1)),
+    consumed: latencyPercentiles(consumedLatencies),
+    count: consumedLatencies.length,
+  };
 }
 
 /**
@@ -234,15 +225,15 @@ export async function kafkaThroughput(): Promise<string[]> {
         row(
           label,
           `${formatCount(result.ticks).trim()} ticks/s, ${result.megabytes.toFixed(1)} MB/s, ${formatCount(result.batches, 0)} batches/s, ` +
-            `ack ${latencyText(result.ack)}; node ${result.nodeCpu.toFixed(0)} %CPU, ${result.cpuPerTickUs.toFixed(2)} µs CPU per tick, ` +
+            `ack ${result.ack.text}; node ${result.nodeCpu.toFixed(0)} %CPU, ${result.cpuPerTickUs.toFixed(2)} µs CPU per tick, ` +
             `${result.mainThreadCpuPerTickUs.toFixed(2)} µs on the JavaScript thread`,
         ),
       );
     }
     const latency = await produceToConsume(servers, ticks, { ...registry, topic: 'latency.ticks' });
     const label = `at ${LATENCY_RATE.toLocaleString('en-US')} ticks/s, default config`;
-    lines.push(row(`ack ${label}`, latencyText(latency.ack)));
-    lines.push(row(`consumed ${label}`, `${latencyText(latency.consumed)}  (${latency.count.toLocaleString('en-US')} ticks)`));
+    lines.push(row(`ack ${label}`, latency.ack.text));
+    lines.push(row(`consumed ${label}`, `${latency.consumed.text}  (${latency.count.toLocaleString('en-US')} ticks)`));
     return lines;
   } finally {
     await servers.close();

@@ -9,6 +9,7 @@ import { redisSink } from '../sinks/redis-sink.js';
 import { SimMarket } from '../sources/sim-market.js';
 import { startRedisServer, type RedisServer } from './start-redis-server.js';
 import { formatCount } from './format-count.js';
+import { latencyPercentiles, type LatencyPercentiles } from './latency-percentiles.js';
 
 const INSTRUMENTS = ['SHFE.rb2501', 'SHFE.cu2501', 'DCE.m2501', 'CZCE.SR501', 'CFFEX.IF2501', 'INE.sc2501'];
 const SIM_START_US = Date.parse('2025-01-02T21:00:00+08:00') * 1000;
@@ -114,21 +115,6 @@ function feedOne(run: SinkRun, item: Item): void {
   }
 }
 
-interface Latency {
-  readonly p50: number;
-  readonly p99: number;
-  readonly p999: number;
-}
-
-function percentiles(latencies: number[]): Latency {
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), p999: at(0.999) };
-}
-
-const ms = (value: number): string => `${value.toFixed(2)} ms`;
-const latencyText = (l: Latency): string => `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, p99.9 ${ms(l.p999)}`;
-
 /** Seconds of CPU the redis-server has used so far (INFO cpu), so a run can tell the server's share from Node's. */
 async function serverCpuSeconds(admin: Redis): Promise<number> {
   const info = await admin.info('cpu');
@@ -141,7 +127,7 @@ interface Throughput {
   readonly ticks: number;
   readonly commands: number;
   readonly dropped: number;
-  readonly latency: Latency;
+  readonly latency: LatencyPercentiles;
   /** CPU used over the run's wall time, in per cent of one core. */
   readonly nodeCpu: number;
   /** Node's CPU time per record fed, in µs: steadier than records/s on a machine shared with other work. */
@@ -183,7 +169,7 @@ async function throughput(server: RedisServer, admin: Redis, items: readonly Ite
     ticks: ticks / seconds,
     commands: commands / seconds,
     dropped: run.ctx.metrics.droppedTotal,
-    latency: percentiles(run.latencies),
+    latency: latencyPercentiles(run.latencies),
     nodeCpu: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
     nodeCpuPerRecordUs: (cpu.user + cpu.system) / Math.max(1, fed),
     serverCpu: (serverSeconds / seconds) * 100,
@@ -191,7 +177,7 @@ async function throughput(server: RedisServer, admin: Redis, items: readonly Ite
 }
 
 /** Feeds at LATENCY_RATE records/s in 10 ms steps and measures each record's time from next() to its acknowledgement. */
-async function ackLatency(server: RedisServer, items: readonly Item[]): Promise<Latency> {
+async function ackLatency(server: RedisServer, items: readonly Item[]): Promise<LatencyPercentiles> {
   const run = startSink(server, { key_prefix: 'latency:' });
   const total = Math.min(items.length, LATENCY_RATE * LATENCY_SECONDS);
   const started = performance.now();
@@ -204,7 +190,7 @@ async function ackLatency(server: RedisServer, items: readonly Item[]): Promise<
   run.quotes.complete();
   run.ticks.complete();
   await run.done;
-  return percentiles(run.latencies);
+  return latencyPercentiles(run.latencies);
 }
 
 /**
@@ -241,7 +227,7 @@ export async function redisThroughput(): Promise<string[]> {
       const result = await throughput(server, admin, items, { key_prefix: `bench${lines.length}:`, ...config });
       lines.push(
         `  ${label.padEnd(30)} ${formatCount(result.records)} records/s, ${formatCount(result.ticks, 0)} ticks/s, ` +
-          `${formatCount(result.commands, 0)} commands/s, ack ${latencyText(result.latency)}; ` +
+          `${formatCount(result.commands, 0)} commands/s, ack ${result.latency.text}; ` +
           `node ${result.nodeCpu.toFixed(0)} %CPU, redis-server ${result.serverCpu.toFixed(0)} %CPU, ` +
           // Last on the line, so the figures before it keep their places against builds that did not print it.
           `node ${result.nodeCpuPerRecordUs.toFixed(2)} µs CPU per record` +
@@ -249,7 +235,7 @@ export async function redisThroughput(): Promise<string[]> {
       );
     }
     const latency = await ackLatency(server, items);
-    lines.push(`  ${`ack at ${LATENCY_RATE.toLocaleString('en-US')} records/s, default config`.padEnd(30)} ${latencyText(latency)}`);
+    lines.push(`  ${`ack at ${LATENCY_RATE.toLocaleString('en-US')} records/s, default config`.padEnd(30)} ${latency.text}`);
     return lines;
   } finally {
     admin.disconnect();
